@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 3
+export FLASK_APP := webapp:create_app
+
+.PHONY: run test deps dev-deps system-deps translations migrate seed clean
+
+$(VENV)/.deps: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements-dev.txt $(VENV)/.deps
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+deps: $(VENV)/.deps translations
+dev-deps: $(VENV)/.dev-deps translations
+
+system-deps:
+	bash scripts/system-deps.sh
+
+# Compiled catalogues are build output (not committed).
+translations: $(VENV)/.deps
+	$(VENV)/bin/pybabel compile --statistics -d webapp/translations
+
+migrate: deps
+	$(VENV)/bin/flask db upgrade
+
+seed: migrate
+	$(VENV)/bin/flask seed-demo --if-empty
+
+# Migrations run once here, before the workers start: never in each worker.
+run: seed
+	@echo ""
+	@echo "  Gridwalk: http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password: $${DEMO_PASSWORD:-gridwalk-demo}):"
+	@echo "    centre   - 中心 (all cells, full ID numbers)"
+	@echo "    police   - 派出所 (all cells, read-only)"
+	@echo "    jw01     - 居委会 (one committee's cells)"
+	@echo "    wg01     - 网格长 (grid lead of one committee's cells)"
+	@echo "    xg01     - 协管员 (two cells)"
+	@echo ""
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - "webapp:create_app()"
+
+test: dev-deps system-deps
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

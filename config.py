@@ -1,0 +1,106 @@
+"""Settings, read from the environment once at start-up.
+
+Every setting is listed in the README's table; keep the two in step.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Defaults for `make run` on a laptop: SQLite under instance/, demo data allowed."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gridwalk.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Milliseconds a SQLite writer waits for another worker's lock before failing.
+    SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
+
+    # Dates shown and "today"/"this week" boundaries; storage is always UTC.
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_CN")
+    LANGUAGES = ("zh_CN", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = _env_int("SESSION_LIFETIME_S", 12 * 3600)
+    # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024
+
+    # Base URL printed in plate QR codes (…/h/<house code>).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # PIPL art. 47: a tombstone keeps only id and version after this many days.
+    TOMBSTONE_RETENTION_DAYS = _env_int("TOMBSTONE_RETENTION_DAYS", 180)
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_S = _env_int("LOGIN_LOCKOUT_S", 15 * 60)
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    ALLOW_DEMO_DATA = _env_bool("ALLOW_DEMO_DATA", True)
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "gridwalk-demo")
+    SEARCH_PAGE_SIZE = _env_int("SEARCH_PAGE_SIZE", 50)
+    TESTING = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = True
+    # Cheap hashing keeps a test suite with hundreds of logins fast.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SERVER_NAME = None
+    LOGIN_MAX_FAILURES = 3
+
+
+class ProductionConfig(Config):
+    """Refuses to start on a default secret, and never creates demo data or logins."""
+
+    ALLOW_DEMO_DATA = False
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    def __init__(self) -> None:
+        secret = os.environ.get("SECRET_KEY", "")
+        if len(secret) < 32 or secret == Config.SECRET_KEY:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(生产环境必须设置至少32个字符的随机 SECRET_KEY)"
+            )
+        if "DATABASE_URL" not in os.environ:
+            raise RuntimeError("DATABASE_URL must be set in production (生产环境必须设置 DATABASE_URL)")
+        self.SECRET_KEY = secret
+
+
+CONFIGS = {"development": Config, "test": TestConfig, "production": ProductionConfig}
+
+
+def load_config(name: str | None = None) -> Config:
+    """The config named by GRIDWALK_ENV (development, test, production)."""
+    name = name or os.environ.get("GRIDWALK_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"GRIDWALK_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,1 @@
+"""Grid cells, coverage and routes: shapely, no Flask."""

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need when they are missing (CI runs as root on a
+# fresh machine). Nothing is downloaded at run time by the app itself.
+set -euo pipefail
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages: ${need[*]} (install them as root: apt-get install -y ${need[*]})" >&2
+    exit 1
+  fi
+  echo "installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Debian starts a cluster on install; the tests start their own, so stop it.
+  service postgresql stop >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,1 @@
+"""Push/pull sync, merge and conflicts: plain Python over SQLAlchemy, no Flask."""

@@ -1,0 +1,75 @@
+"""Login, CSRF, lock-out, logout, language."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.conftest import csrf_token, login
+from webapp.models import AuditEntry, User
+
+
+def test_login_page_carries_csrf_and_refuses_post_without_it(client, area) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert 'name="csrf_token"' in page.get_data(as_text=True)
+    response = client.post("/login", data={"username": "centre", "password": "pw"})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_login_then_logout(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    response = login(client, "centre")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    token = csrf_token(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/").status_code == 302
+    db_session.rollback()
+    actions = db_session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["login", "logout"]
+
+
+def test_wrong_password_is_refused_and_audited(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    response = login(client, "centre", "wrong")
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.get_data(as_text=True) or "Wrong username" in response.get_data(as_text=True)
+    db_session.rollback()
+    assert db_session.scalar(select(AuditEntry.action)) == "login_failed"
+
+
+def test_lockout_after_repeated_failures(client, app, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        login(client, "coord", "wrong")
+    # Even the right password is refused while the account is locked.
+    assert login(client, "coord", "pw").status_code == 401
+    db_session.rollback()
+    user = db_session.scalar(select(User).where(User.username == "coord"))
+    assert user is not None and user.locked_until is not None
+
+
+def test_open_redirect_is_refused(client, area) -> None:  # type: ignore[no-untyped-def]
+    token = csrf_token(client)
+    response = client.post("/login?next=//evil.example/x",
+                           data={"username": "centre", "password": "pw", "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_session_cookie_flags(client, area) -> None:  # type: ignore[no-untyped-def]
+    response = login(client, "centre")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_language_switch(client, area) -> None:  # type: ignore[no-untyped-def]
+    login(client, "centre")
+    assert "我的区域" in client.get("/").get_data(as_text=True)
+    token = csrf_token(client, "/")
+    client.post("/lang/en", data={"csrf_token": token, "next": "/"})
+    assert "My area" in client.get("/").get_data(as_text=True)
+
+
+def test_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"

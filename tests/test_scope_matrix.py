@@ -1,0 +1,87 @@
+"""Data scope as a matrix: every page and endpoint × every role (and anonymous).
+
+The expected answer is derived from two rules, not listed by hand: who sees which cells,
+and which roles may change records. Out-of-area records answer 404 so their existence is
+not confirmed; a role that may not act at all answers 403.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token, login
+
+ROLES = ["anonymous", "coordinator", "grid_lead", "committee", "centre", "police"]
+# Which house keys (see the `area` fixture) each role sees.
+VISIBLE = {
+    "coordinator": {"A1"}, "grid_lead": {"A1", "A2"}, "committee": {"A1", "A2"},
+    "centre": {"A1", "A2", "B1", "none"}, "police": {"A1", "A2", "B1", "none"},
+}
+WRITERS = {"coordinator", "grid_lead", "committee", "centre"}
+USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
+             "police": "police"}
+
+# (name, method, url template, object key or None, writes?)
+ENDPOINTS = [
+    ("home", "GET", "/", None, False),
+    ("search", "GET", "/search?q=王", None, False),
+    *[(f"cell_{k}", "GET", "/cells/{cell_%s}" % k, k, False) for k in ("A1", "A2", "B1")],
+    *[(f"house_{k}", "GET", "/houses/{house_%s}" % k, k, False) for k in ("A1", "A2", "B1", "none")],
+    *[(f"person_{k}", "GET", "/persons/{person_%s}" % k, k, False) for k in ("A1", "B1", "none")],
+    *[(f"edit_house_{k}", "GET", "/houses/{house_%s}/edit" % k, k, True) for k in ("A1", "B1")],
+    *[(f"save_house_{k}", "POST", "/houses/{house_%s}/edit" % k, k, True) for k in ("A1", "B1", "none")],
+    *[(f"edit_person_{k}", "GET", "/persons/{person_%s}/edit" % k, k, True) for k in ("A1", "B1")],
+    *[(f"save_person_{k}", "POST", "/persons/{person_%s}/edit" % k, k, True) for k in ("A1", "none")],
+]
+
+
+def expected(role: str, obj: str | None, writes: bool, method: str) -> int:
+    if role == "anonymous":
+        return 302  # to the login page
+    if writes and role not in WRITERS:
+        return 403
+    if obj is not None and obj not in VISIBLE[role]:
+        return 404
+    return 302 if method == "POST" else 200
+
+
+def _url(template: str, area) -> str:  # type: ignore[no-untyped-def]
+    values = {f"house_{k}": v.id for k, v in area.houses.items()}
+    values |= {f"person_{k}": v.id for k, v in area.persons.items()}
+    values |= {f"cell_{k}": v.id for k, v in area.cells.items()}
+    return template.format(**values)
+
+
+def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    if name.startswith("save_house"):
+        h = area.houses[obj]
+        return {"version": str(h.version), "road": h.road, "number": h.number, "building": "2",
+                "use": "rented", "room": "", "unit": "", "floor": "", "floor_area": "",
+                "living_area": "", "lon": "", "lat": "", "note": ""}
+    p = area.persons[obj]
+    return {"version": str(p.version), "name": p.name, "id_type": "resident", "id_number": p.id_number,
+            "phone": "13900001111", "category": "migrant", "hukou_address": "", "permit_number": "",
+            "permit_expiry": "", "note": ""}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
+def test_scope_matrix(client, area, role: str, endpoint) -> None:  # type: ignore[no-untyped-def]
+    name, method, template, obj, writes = endpoint
+    if role != "anonymous":
+        assert login(client, USERNAMES[role]).status_code == 302
+    url = _url(template, area)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        data = _form(name, area, obj)
+        data["csrf_token"] = csrf_token(client, "/login" if role == "anonymous" else "/")
+        response = client.post(url, data=data)
+    assert response.status_code == expected(role, obj, writes, method), response.get_data(as_text=True)[:400]
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_search_never_leaks_out_of_scope(client, area, role: str) -> None:  # type: ignore[no-untyped-def]
+    login(client, USERNAMES[role])
+    page = client.get("/search?q=王").get_data(as_text=True)
+    for key, person in area.persons.items():
+        assert (person.name in page) == (key in VISIBLE[role]), key

@@ -1,0 +1,131 @@
+"""The application factory."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import load_config
+from webapp.dbsetup import configure_engine
+from webapp.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: Any = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, static_folder="../static")
+    cfg = load_config(config) if config is None or isinstance(config, str) else config
+    app.config.from_object(cfg)
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_transaction_mode(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def _select_locale() -> str:
+    chosen = session.get("lang") or request.cookies.get("lang")
+    if chosen in ("zh_CN", "en"):
+        return chosen
+    from flask_login import current_user
+
+    if getattr(current_user, "locale", None) in ("zh_CN", "en"):
+        return current_user.locale
+    return request.accept_languages.best_match(["zh_CN", "zh", "en"], default="zh_CN").replace(
+        "zh", "zh_CN"
+    ).replace("zh_CN_CN", "zh_CN")
+
+
+def register_extensions(app: Flask) -> None:
+    import os
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=_migrations_dir())
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, default_timezone=app.config["TIMEZONE"])
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    from webapp.models import User
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def _migrations_dir() -> str:
+    from config import BASE_DIR
+
+    return str(BASE_DIR / "migrations")
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.auth import bp as auth_bp
+    from webapp.console import bp as console_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(console_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from webapp.errors import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self)")
+        if getattr(g, "no_store", False):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def register_transaction_mode(app: Flask) -> None:
+    """Safe methods only read: let SQLite begin them DEFERRED (see webapp.dbsetup)."""
+    from webapp.dbsetup import sqlite_begin
+
+    @app.before_request
+    def _begin_mode() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if request.method in ("GET", "HEAD", "OPTIONS") and not getattr(view, "writes_on_get", False):
+            g.sqlite_begin_token = sqlite_begin.set("DEFERRED")
+
+    @app.teardown_request
+    def _reset_mode(_exc: BaseException | None) -> None:
+        token = g.pop("sqlite_begin_token", None)
+        if token is not None:
+            sqlite_begin.reset(token)
+
+
+def register_commands(app: Flask) -> None:
+    from webapp.cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from webapp.templating import register
+
+    register(app)

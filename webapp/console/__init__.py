@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("console", __name__)
+
+from webapp.console import views  # noqa: E402,F401  (registers the routes)

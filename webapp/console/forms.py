@@ -1,0 +1,87 @@
+"""Correction forms. Validation of IDs, phones and codes is `webapp.validation`'s, not ours."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, FloatField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from webapp import validation
+from webapp.models import enums
+from webapp.templating import bilingual, lang
+
+
+def _raise_first(error: validation.ValidationError) -> None:
+    raise ValidationError(bilingual(error.errors[0]))
+
+
+class VersionedForm(FlaskForm):
+    # The version the user started editing; a different one on save means someone else won.
+    version = HiddenField()
+
+
+class HouseForm(VersionedForm):
+    road = StringField(_l("Road"), validators=[DataRequired(), Length(max=64)])
+    number = StringField(_l("Number"), validators=[DataRequired(), Length(max=16)])
+    building = StringField(_l("Building"), validators=[Optional(), Length(max=16)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
+    floor = IntegerField(_l("Floor"), validators=[Optional(), NumberRange(-5, 150)])
+    room = StringField(_l("Room"), validators=[Optional(), Length(max=16)])
+    use = SelectField(_l("Use"))
+    floor_area = FloatField(_l("Floor area (m²)"), validators=[Optional(), NumberRange(0, 100000)])
+    living_area = FloatField(_l("Living area (m²)"), validators=[Optional(), NumberRange(0, 100000)])
+    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(73, 136)])
+    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(3, 54)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.use.choices = enums.HouseUse.choices(lang())
+
+    def validate_living_area(self, field: FloatField) -> None:
+        if field.data is not None and self.floor_area.data is not None and field.data > self.floor_area.data:
+            raise ValidationError(str(_l("Living area cannot exceed floor area.")))
+
+
+class PersonForm(VersionedForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    id_type = SelectField(_l("ID type"))
+    id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=32)])
+    phone = StringField(_l("Mobile phone"), validators=[Optional(), Length(max=20)])
+    category = SelectField(_l("Category"))
+    hukou_address = StringField(_l("Hukou address"), validators=[Optional(), Length(max=200)])
+    permit_number = StringField(_l("Residence permit number"), validators=[Optional(), Length(max=32)])
+    permit_expiry = DateField(_l("Residence permit expiry"), validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+    parsed_id: validation.IdResult | None = None
+    parsed_phone: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.id_type.choices = ID_TYPE_CHOICES[lang()]
+        self.category.choices = enums.PersonCategory.choices(lang())
+
+    def validate_id_number(self, field: StringField) -> None:
+        try:
+            self.parsed_id = validation.parse_person_id(field.data, self.id_type.data, field="id_number")
+        except validation.ValidationError as error:
+            _raise_first(error)
+
+    def validate_phone(self, field: StringField) -> None:
+        if field.data:
+            try:
+                self.parsed_phone = validation.parse_mobile(field.data, field="phone")
+            except validation.ValidationError as error:
+                _raise_first(error)
+
+
+ID_TYPE_CHOICES = {
+    "zh": [("resident", "居民身份证"), ("hmt_permit", "港澳台居民居住证"),
+           ("foreign_permanent", "外国人永久居留身份证"), ("passport", "护照"), ("other", "其他证件")],
+    "en": [("resident", "Resident ID card"), ("hmt_permit", "HK/Macao/Taiwan residence permit"),
+           ("foreign_permanent", "Foreign permanent residence ID"), ("passport", "Passport"),
+           ("other", "Other document")],
+}

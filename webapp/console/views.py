@@ -1,0 +1,195 @@
+"""The console: search, house and person pages, correction forms. Thin: parse, authorise,
+call the registry services, render."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from webapp import audit, validation
+from webapp.access import current_scope, require_cell, requires
+from webapp.console import bp
+from webapp.console.forms import HouseForm, PersonForm
+from webapp.dbsetup import writes_on_get
+from webapp.extensions import db
+from webapp.models import Cell, House, Person, Residency, Visit
+from webapp.registry.changes import apply_changes
+from webapp.registry.search import search as run_search
+
+HOUSE_FIELDS = ("road", "number", "building", "unit", "floor", "room", "use", "floor_area",
+                "living_area", "lon", "lat", "note")
+
+
+def _blank_to_none(value: Any) -> Any:
+    return value.strip() or None if isinstance(value, str) else value
+
+
+def _visible_house(house_id: uuid.UUID) -> House:
+    house = db.get_or_404(House, house_id, description=_("No such house."))
+    require_cell(house.cell_id)
+    return house
+
+
+def _visible_person(person_id: uuid.UUID) -> Person:
+    visible = db.session.scalar(
+        select(Person).where(Person.id == person_id, current_scope().person_clause())
+        .options(selectinload(Person.residencies).selectinload(Residency.house))
+    )
+    if visible is None:
+        abort(404)
+    return visible
+
+
+def _stale(form_version: str | None, record: Any) -> bool:
+    return str(record.version) != (form_version or "")
+
+
+@bp.route("/")
+@login_required
+def home() -> Any:
+    scope = current_scope()
+    cells = db.session.scalars(
+        select(Cell).where(scope.cell_clause(), Cell.deleted_at.is_(None)).order_by(Cell.code)
+        .options(selectinload(Cell.committee))
+    ).all()
+    house_counts = dict(db.session.execute(
+        select(House.cell_id, func.count()).where(scope.house_clause(), House.deleted_at.is_(None))
+        .group_by(House.cell_id)
+    ).all())
+    residents = dict(db.session.execute(
+        select(House.cell_id, func.count(Residency.id)).join(Residency, Residency.house_id == House.id)
+        .where(scope.house_clause(), Residency.end_date.is_(None), Residency.deleted_at.is_(None))
+        .group_by(House.cell_id)
+    ).all())
+    return render_template("console/home.html", cells=cells, house_counts=house_counts,
+                           residents=residents)
+
+
+@bp.route("/search")
+@login_required
+def search() -> Any:
+    q = request.args.get("q", "")
+    result = run_search(db.session, current_scope(), q, current_app.config["SEARCH_PAGE_SIZE"])
+    return render_template("console/search.html", result=result)
+
+
+@bp.route("/cells/<uuid:cell_id>")
+@login_required
+def cell(cell_id: uuid.UUID) -> Any:
+    require_cell(cell_id)
+    cell_ = db.get_or_404(Cell, cell_id)
+    houses = db.session.scalars(
+        select(House).where(House.cell_id == cell_id, House.deleted_at.is_(None))
+        .order_by(House.road, House.number, House.building, House.unit, House.room)
+        .options(selectinload(House.codes))
+    ).all()
+    occupants = dict(db.session.execute(
+        select(Residency.house_id, func.count()).join(House, House.id == Residency.house_id)
+        .where(House.cell_id == cell_id, Residency.end_date.is_(None), Residency.deleted_at.is_(None))
+        .group_by(Residency.house_id)
+    ).all())
+    return render_template("console/cell.html", cell=cell_, houses=houses, occupants=occupants)
+
+
+@bp.route("/houses/<uuid:house_id>")
+@login_required
+def house(house_id: uuid.UUID) -> Any:
+    house_ = _visible_house(house_id)
+    residencies = db.session.scalars(
+        select(Residency).where(Residency.house_id == house_id, Residency.deleted_at.is_(None))
+        .options(selectinload(Residency.person), selectinload(Residency.room))
+        .order_by(Residency.end_date.is_not(None), Residency.start_date.desc())
+    ).all()
+    visits = db.session.scalars(
+        select(Visit).where(Visit.house_id == house_id, Visit.deleted_at.is_(None))
+        .order_by(Visit.visited_at.desc()).limit(20).options(selectinload(Visit.user))
+    ).all()
+    return render_template("console/house.html", house=house_, residencies=residencies, visits=visits)
+
+
+@bp.route("/houses/<uuid:house_id>/edit", methods=["GET", "POST"])
+@requires("edit")
+def edit_house(house_id: uuid.UUID) -> Any:
+    house_ = _visible_house(house_id)
+    form = HouseForm(obj=house_)
+    if request.method == "GET":
+        form.version.data = str(house_.version)
+    if form.validate_on_submit():
+        if _stale(form.version.data, house_):
+            flash(_("Someone else changed this house meanwhile; review their version and try again."), "error")
+            return render_template("console/house_edit.html", form=form, house=house_), 409
+        changes = {name: _blank_to_none(getattr(form, name).data) for name in HOUSE_FIELDS}
+        diff = apply_changes(house_, changes, current_user.id)
+        if diff:
+            audit.record("edit_house", "house", house_.id, fields=sorted(diff))
+            db.session.commit()
+            flash(_("Saved."), "ok")
+        return redirect(url_for("console.house", house_id=house_.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("console/house_edit.html", form=form, house=house_), status
+
+
+@bp.route("/persons/<uuid:person_id>")
+@login_required
+@writes_on_get
+def person(person_id: uuid.UUID) -> Any:
+    person_ = _visible_person(person_id)
+    # Every view of a person's full record is audited (PIPL art. 56).
+    audit.record("view_person", "person", person_.id, full_id=current_scope().may("see_full_id"))
+    db.session.commit()
+    g.no_store = True
+    return render_template("console/person.html", person=person_)
+
+
+@bp.route("/persons/<uuid:person_id>/edit", methods=["GET", "POST"])
+@requires("edit")
+def edit_person(person_id: uuid.UUID) -> Any:
+    person_ = _visible_person(person_id)
+    g.no_store = True
+    form = PersonForm(obj=person_)
+    if request.method == "GET":
+        form.version.data = str(person_.version)
+        if not current_scope().may("see_full_id"):
+            # Non-centre roles correct a number by retyping it in full; never show it.
+            form.id_number.data = ""
+            form.id_number.render_kw = {"placeholder": validation.mask_id(person_.id_number or "")}
+    keep_id = request.method == "POST" and not form.id_number.data and not current_scope().may("see_full_id")
+    if keep_id:
+        form.id_number.data = person_.id_number
+    if form.validate_on_submit():
+        if _stale(form.version.data, person_):
+            flash(_("Someone else changed this person meanwhile; review their version and try again."), "error")
+            return render_template("console/person_edit.html", form=form, person=person_), 409
+        parsed = form.parsed_id
+        assert parsed is not None
+        changes = {
+            "name": form.name.data.strip(), "id_type": form.id_type.data, "id_number": parsed.number,
+            "sex": parsed.sex or person_.sex, "birth_date": parsed.birth_date or person_.birth_date,
+            "phone": form.parsed_phone, "category": form.category.data,
+            "hukou_address": _blank_to_none(form.hukou_address.data),
+            "permit_number": _blank_to_none(form.permit_number.data),
+            "permit_expiry": form.permit_expiry.data, "note": _blank_to_none(form.note.data),
+        }
+        if _id_taken(parsed.number, person_.id):
+            form.id_number.errors = [_("Another person already has this ID number.")]
+            return render_template("console/person_edit.html", form=form, person=person_), 409
+        diff = apply_changes(person_, changes, current_user.id)
+        if diff:
+            audit.record("edit_person", "person", person_.id, fields=sorted(diff))
+            db.session.commit()
+            flash(_("Saved."), "ok")
+        return redirect(url_for("console.person", person_id=person_.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("console/person_edit.html", form=form, person=person_), status
+
+
+def _id_taken(number: str, own_id: uuid.UUID) -> bool:
+    return db.session.scalar(
+        select(func.count()).select_from(Person)
+        .where(Person.id_number == number, Person.id != own_id, Person.deleted_at.is_(None))
+    ) > 0

@@ -1,0 +1,60 @@
+"""Per-connection database settings.
+
+SQLite behind several gunicorn workers: WAL so readers never block the writer, a busy
+timeout so a second writer waits instead of failing, foreign keys on (they are off by
+default per connection), and SQLAlchemy's recipe of emitting BEGIN ourselves so that a
+transaction that reads and then writes takes the write lock at its start (BEGIN
+IMMEDIATE) instead of failing with SQLITE_BUSY half-way through.
+
+Read-only work (a GET request) begins DEFERRED instead: under WAL it then never waits for,
+nor holds up, a writer. Which one applies is a context variable, so the web layer can say
+"this request only reads" without the services knowing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+# "IMMEDIATE" unless the caller declared that it only reads.
+sqlite_begin: ContextVar[str] = ContextVar("sqlite_begin", default="IMMEDIATE")
+
+
+@contextmanager
+def reads_only() -> Iterator[None]:
+    token = sqlite_begin.set("DEFERRED")
+    try:
+        yield
+    finally:
+        sqlite_begin.reset(token)
+
+
+def writes_on_get(view: Any) -> Any:
+    """Mark a view that writes even on GET (an audit row), so it begins IMMEDIATE."""
+    view.writes_on_get = True
+    return view
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Stop pysqlite from issuing its own BEGIN; we emit ours in _on_begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(f"BEGIN {sqlite_begin.get()}")

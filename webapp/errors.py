@@ -1,0 +1,46 @@
+"""One error handler: problem+json for the API, an HTML page for people."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from webapp.extensions import db
+
+# Machine codes the API answers with, by HTTP status.
+CODES = {
+    400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    422: "invalid", 429: "too_many_requests", 500: "server_error", 503: "unavailable",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def problem(status: int, detail: str, code: str | None = None, **extra: Any) -> Any:
+    body = {"status": status, "code": code or CODES.get(status, "error"), "detail": detail, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Any:
+        status = error.code or 500
+        if status >= 500:
+            db.session.rollback()
+        if wants_json():
+            return problem(status, error.description or "", getattr(error, "problem_code", None))
+        return render_template("error.html", status=status, error=error), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        # Roll back so the next request on this worker does not inherit a broken transaction.
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return _http(InternalServerError())

@@ -1,0 +1,93 @@
+"""Declarative base, column types and the mixin every synced record carries.
+
+Plain SQLAlchemy (no Flask) so that `sync/` and `geo/` can use the models directly.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, Uuid
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from webapp.timeutil import utcnow
+
+# Stable constraint names, so that Alembic batch migrations on SQLite can find them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend.
+
+    PostgreSQL keeps the zone natively (timestamptz); SQLite has no zone, so values are
+    stored as naive UTC and the zone is put back on read. Naive input is refused, because
+    a naive time from a phone or a form is ambiguous.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: pass an aware datetime")
+        value = value.astimezone(timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime, uuid.UUID: Uuid}
+
+
+class Synced:
+    """What every record that travels to phones carries.
+
+    `version` counts every committed change (SQLAlchemy raises StaleDataError when an ORM
+    update finds another version, so console edits are optimistic too); `deleted_at` is the
+    tombstone, and `purged_at` marks a tombstone whose personal data has been erased.
+    """
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    purged_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @declared_attr
+    def changed_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("users.id"), default=None)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def tombstone(self, by_user_id: int | None) -> None:
+        """Soft-delete: the row stays so that phones learn of the deletion."""
+        self.deleted_at = utcnow()
+        self.changed_by_id = by_user_id
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()

@@ -1,0 +1,200 @@
+"""Closed vocabularies of the registry, with their Chinese and English labels.
+
+Stored as short strings (not database enums) so that adding a value needs no migration;
+the code validates against these classes.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Labelled(StrEnum):
+    """A StrEnum whose members carry (zh, en) labels in `LABELS`."""
+
+    @classmethod
+    def labels(cls) -> dict[str, tuple[str, str]]:
+        return getattr(cls, "_labels", {})
+
+    def label(self, lang: str = "zh") -> str:
+        zh, en = type(self).labels()[self.value]
+        return zh if lang.startswith("zh") else en
+
+    @classmethod
+    def choices(cls, lang: str = "zh") -> list[tuple[str, str]]:
+        return [(m.value, m.label(lang)) for m in cls]
+
+
+class Role(Labelled):
+    COORDINATOR = "coordinator"
+    GRID_LEAD = "grid_lead"
+    COMMITTEE = "committee"
+    CENTRE = "centre"
+    POLICE = "police"
+
+
+Role._labels = {  # type: ignore[attr-defined]
+    "coordinator": ("社区综合协管员", "Coordinator"),
+    "grid_lead": ("网格长", "Grid lead"),
+    "committee": ("居委会", "Committee"),
+    "centre": ("人口综合服务管理中心", "Centre"),
+    "police": ("派出所（只读）", "Police (read-only)"),
+}
+
+
+class HouseUse(Labelled):
+    OWNER_OCCUPIED = "owner_occupied"
+    RENTED = "rented"
+    IDLE = "idle"
+    DORMITORY = "dormitory"
+    COMMERCIAL = "commercial"
+    OTHER = "other"
+
+
+HouseUse._labels = {  # type: ignore[attr-defined]
+    "owner_occupied": ("自住", "Owner-occupied"),
+    "rented": ("出租", "Rented"),
+    "idle": ("闲置", "Idle"),
+    "dormitory": ("单位宿舍", "Staff dormitory"),
+    "commercial": ("商用", "Commercial"),
+    "other": ("其他", "Other"),
+}
+
+
+class HouseFlagKind(Labelled):
+    ILLEGAL_BUILDING = "illegal_building"
+    RES_TO_NONRES = "res_to_nonres"
+    NONRES_TO_RES = "nonres_to_res"
+    GROUP_RENT = "group_rent"
+    VACANT = "vacant"
+
+
+HouseFlagKind._labels = {  # type: ignore[attr-defined]
+    "illegal_building": ("违法建筑", "Illegal building"),
+    "res_to_nonres": ("居改非", "Dwelling used as non-dwelling"),
+    "nonres_to_res": ("非改居", "Non-dwelling used as dwelling"),
+    "group_rent": ("群租嫌疑", "Suspected group renting"),
+    "vacant": ("空置", "Vacant"),
+}
+
+
+class HouseCodeKind(Labelled):
+    PLATE = "plate"
+    TEMPORARY = "temporary"
+    EXTERNAL = "external"
+
+
+HouseCodeKind._labels = {  # type: ignore[attr-defined]
+    "plate": ("门牌码", "Plate code"),
+    "temporary": ("临时码", "Temporary code"),
+    "external": ("外部编码", "External code"),
+}
+
+
+class HouseEventKind(Labelled):
+    CREATED = "created"
+    SPLIT = "split"
+    MERGED = "merged"
+    DEMOLISHED = "demolished"
+    REPLATED = "replated"
+    CELL_CHANGED = "cell_changed"
+
+
+HouseEventKind._labels = {  # type: ignore[attr-defined]
+    "created": ("建档", "Created"),
+    "split": ("拆分", "Split"),
+    "merged": ("合并", "Merged"),
+    "demolished": ("拆除", "Demolished"),
+    "replated": ("换牌", "Re-plated"),
+    "cell_changed": ("调整网格", "Cell changed"),
+}
+
+
+class PersonCategory(Labelled):
+    HUJI = "huji"
+    SEPARATED = "separated"
+    MIGRANT = "migrant"
+    OVERSEAS = "overseas"
+
+
+PersonCategory._labels = {  # type: ignore[attr-defined]
+    "huji": ("户籍", "Local hukou"),
+    "separated": ("人户分离", "Hukou elsewhere in Shanghai"),
+    "migrant": ("来沪", "From other provinces"),
+    "overseas": ("境外", "Overseas"),
+}
+
+
+class Sex(Labelled):
+    MALE = "M"
+    FEMALE = "F"
+
+
+Sex._labels = {"M": ("男", "Male"), "F": ("女", "Female")}  # type: ignore[attr-defined]
+
+
+class Relation(Labelled):
+    OWNER = "owner"
+    TENANT = "tenant"
+    FAMILY = "family"
+    EMPLOYEE = "employee"
+    OTHER = "other"
+
+
+Relation._labels = {  # type: ignore[attr-defined]
+    "owner": ("产权人", "Owner"),
+    "tenant": ("承租人", "Tenant"),
+    "family": ("家庭成员", "Family member"),
+    "employee": ("单位员工", "Employee"),
+    "other": ("其他", "Other"),
+}
+
+
+class Source(Labelled):
+    VISIT = "visit"
+    IMPORT = "import"
+    DECLARATION = "declaration"
+    CONSOLE = "console"
+    DEMO = "demo"
+
+
+Source._labels = {  # type: ignore[attr-defined]
+    "visit": ("上门采集", "Field visit"),
+    "import": ("批量导入", "Import"),
+    "declaration": ("群众申报", "Public declaration"),
+    "console": ("后台录入", "Console"),
+    "demo": ("演示数据", "Demo data"),
+}
+
+
+class VisitOutcome(Labelled):
+    VERIFIED = "verified"
+    NO_ANSWER = "no_answer"
+    REFUSED = "refused"
+    VACANT = "vacant"
+    OTHER = "other"
+
+
+VisitOutcome._labels = {  # type: ignore[attr-defined]
+    "verified": ("核实", "Verified"),
+    "no_answer": ("无人", "No answer"),
+    "refused": ("拒访", "Refused"),
+    "vacant": ("空置", "Vacant"),
+    "other": ("其他", "Other"),
+}
+
+
+class UnitKind(Labelled):
+    ENTERPRISE = "enterprise"
+    SHOP = "shop"
+    PUBLIC = "public"
+    SOCIAL = "social"
+    OTHER = "other"
+
+
+UnitKind._labels = {  # type: ignore[attr-defined]
+    "enterprise": ("企业", "Enterprise"),
+    "shop": ("个体工商户", "Shop"),
+    "public": ("机关事业单位", "Public body"),
+    "social": ("社会组织", "Social organisation"),
+    "other": ("其他", "Other"),
+}

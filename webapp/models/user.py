@@ -1,0 +1,47 @@
+"""Console and field-app users. Users are not synced to phones."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.models.base import Base
+from webapp.timeutil import utcnow
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    # Set for the committee role: the committee whose cells the user sees.
+    committee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("committee.id", use_alter=True), default=None
+    )
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(String(10), default=None)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Flask-Login's protocol, written out so that this module does not import Flask.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)

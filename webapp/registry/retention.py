@@ -1,0 +1,43 @@
+"""Purging tombstones: after the retention period only id and version remain (PIPL art. 47).
+
+The row itself stays, so a phone that was offline for months still learns of the deletion.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from webapp.models import House, Person, Residency, Unit, Visit
+from webapp.timeutil import utcnow
+
+# Per table, the columns that may identify a person, and what they become.
+PERSONAL_COLUMNS: dict[type, dict[str, Any]] = {
+    Person: {
+        "name": None, "id_number": None, "id_rev": None, "phone": None, "phone_rev": None,
+        "birth_date": None, "sex": None, "hukou_region": None, "hukou_road": None,
+        "hukou_number": None, "hukou_building": None, "hukou_room": None, "hukou_address": None,
+        "permit_number": None, "permit_expiry": None, "employer_unit_id": None, "note": None,
+    },
+    Residency: {"end_reason": None},
+    Visit: {"lat": None, "lon": None, "accuracy_m": None, "note": None},
+    Unit: {"contacts": []},
+    House: {"note": None},
+}
+
+
+def purge(session: Session, before: datetime) -> dict[str, int]:
+    """Erase personal columns of tombstones deleted before `before`; return counts per table."""
+    now = utcnow()
+    counts: dict[str, int] = {}
+    for model, values in PERSONAL_COLUMNS.items():
+        stmt = (
+            update(model)
+            .where(model.deleted_at.is_not(None), model.deleted_at < before, model.purged_at.is_(None))
+            .values(**values, purged_at=now, version=model.version + 1, changed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        counts[model.__tablename__] = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    return counts

@@ -1,0 +1,89 @@
+"""Data scope: who may see and change which cells. The one place this is decided.
+
+Pure SQLAlchemy, so the console, search, exports and sync all ask the same question.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, false, select, true
+from sqlalchemy.orm import Session
+
+from webapp.models import Cell, House, Person, Residency, User, cell_coordinator
+from webapp.models.enums import Role
+
+# What each role may do, within its cells. Police read everything and change nothing.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view": frozenset(Role),
+    "edit": frozenset({Role.COORDINATOR, Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
+    "export": frozenset({Role.COMMITTEE, Role.CENTRE, Role.POLICE}),
+    "import": frozenset({Role.CENTRE}),
+    "see_full_id": frozenset({Role.CENTRE}),
+    "admin": frozenset({Role.CENTRE}),
+}
+
+ALL_CELLS_ROLES = frozenset({Role.CENTRE, Role.POLICE})
+
+
+def allowed(role: str, action: str) -> bool:
+    return role in PERMISSIONS[action]
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str
+    # None means every cell, including houses not yet placed in a cell.
+    cell_ids: frozenset[uuid.UUID] | None
+
+    def may(self, action: str) -> bool:
+        return allowed(self.role, action)
+
+    def covers_cell(self, cell_id: uuid.UUID | None) -> bool:
+        if self.cell_ids is None:
+            return True
+        return cell_id is not None and cell_id in self.cell_ids
+
+    def house_clause(self) -> ColumnElement[bool]:
+        if self.cell_ids is None:
+            return true()
+        if not self.cell_ids:
+            return false()
+        return House.cell_id.in_(self.cell_ids)
+
+    def cell_clause(self) -> ColumnElement[bool]:
+        if self.cell_ids is None:
+            return true()
+        if not self.cell_ids:
+            return false()
+        return Cell.id.in_(self.cell_ids)
+
+    def person_clause(self) -> ColumnElement[bool]:
+        """A person is visible through a residency (current or past) in a visible house.
+
+        A person with no residency at all is visible only to the all-cells roles: such
+        records are the centre's to place (possible omissions).
+        """
+        if self.cell_ids is None:
+            return true()
+        in_scope = (
+            select(Residency.id)
+            .join(House, House.id == Residency.house_id)
+            .where(Residency.person_id == Person.id, Residency.deleted_at.is_(None), self.house_clause())
+        )
+        return exists(in_scope)
+
+
+def scope_for(session: Session, user: User) -> Scope:
+    role = user.role
+    if role in ALL_CELLS_ROLES:
+        return Scope(role, None)
+    if role == Role.COMMITTEE:
+        query = select(Cell.id).where(Cell.committee_id == user.committee_id)
+    elif role == Role.GRID_LEAD:
+        query = select(Cell.id).where(Cell.grid_lead_id == user.id)
+    elif role == Role.COORDINATOR:
+        query = select(cell_coordinator.c.cell_id).where(cell_coordinator.c.user_id == user.id)
+    else:
+        return Scope(role, frozenset())
+    return Scope(role, frozenset(session.scalars(query)))

@@ -1,0 +1,101 @@
+"""以房找人、以人找房: one search box that finds people and houses the way coordinators ask.
+
+Coordinators type a name (2–3 characters, often only the surname and one more), the last
+digits of an ID or phone number, a house code from a plate, or part of an address.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from webapp.models import House, HouseCode, Person, Residency
+from webapp.registry.scope import Scope
+
+DIGITS = re.compile(r"^\d{4,18}[0-9Xx]?$")
+CODE_LIKE = re.compile(r"^[0-9A-Za-z-]{6,40}$")
+
+
+@dataclass
+class SearchResult:
+    query: str
+    persons: list[Person] = field(default_factory=list)
+    houses: list[House] = field(default_factory=list)
+    # How the query was read, shown to the user so an empty result is understandable.
+    read_as: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.persons and not self.houses
+
+
+def _persons(session: Session, scope: Scope, clause: object, limit: int) -> list[Person]:
+    query = (
+        select(Person)
+        .where(clause, Person.deleted_at.is_(None), scope.person_clause())  # type: ignore[arg-type]
+        .options(selectinload(Person.residencies).selectinload(Residency.house))
+        .order_by(Person.name, Person.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _houses(session: Session, scope: Scope, clause: object, limit: int) -> list[House]:
+    query = (
+        select(House)
+        .where(clause, House.deleted_at.is_(None), scope.house_clause())  # type: ignore[arg-type]
+        .options(selectinload(House.codes))
+        .order_by(House.road, House.number, House.building, House.unit, House.room)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def search(session: Session, scope: Scope, raw: str, limit: int = 50) -> SearchResult:
+    q = " ".join(raw.split())[:64]
+    result = SearchResult(q)
+    if not q:
+        return result
+    compact = q.replace(" ", "").replace("-", "").upper()
+
+    if DIGITS.match(compact):
+        if len(compact) >= 15:
+            result.read_as.append("id_number")
+            result.persons = _persons(session, scope, Person.id_number == compact, limit)
+        else:
+            # The last digits of an ID or phone number: a prefix of the reversed copies.
+            result.read_as.append("id_or_phone_tail")
+            tail = compact[::-1]
+            result.persons = _persons(
+                session, scope,
+                or_(Person.id_rev.startswith(tail, autoescape=True),
+                    Person.phone_rev.startswith(tail, autoescape=True)),
+                limit,
+            )
+
+    if CODE_LIKE.match(compact):
+        result.read_as.append("house_code")
+        by_code = select(HouseCode.house_id).where(HouseCode.code == compact)
+        result.houses = _houses(session, scope, House.id.in_(by_code), limit)
+
+    if not result.persons and not result.houses and not DIGITS.match(compact):
+        result.read_as.append("name_or_address")
+        result.persons = _persons(session, scope, Person.name.startswith(q, autoescape=True), limit)
+        result.houses = _houses(session, scope, _address_clause(q), limit)
+    return result
+
+
+def _address_clause(q: str) -> object:
+    """Road by substring; further words must match number, building or room exactly.
+
+    "谷阳北路 88 3 301" finds room 301 in building 3 of 88 谷阳北路.
+    """
+    words = q.split()
+    clauses = [House.road.contains(words[0], autoescape=True)]
+    for word in words[1:]:
+        token = word.rstrip("号弄楼幢室单元")
+        clauses.append(or_(House.number == token, House.number == word, House.building == token,
+                           House.unit == token, House.room == token))
+    return and_(*clauses)

@@ -1,0 +1,63 @@
+"""Jinja filters and globals: local times, labels in the user's language, masking."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_locale
+
+from webapp.models import enums
+from webapp.timeutil import to_local
+
+ENUMS = {
+    "role": enums.Role, "use": enums.HouseUse, "flag": enums.HouseFlagKind,
+    "code_kind": enums.HouseCodeKind, "event": enums.HouseEventKind,
+    "category": enums.PersonCategory, "sex": enums.Sex, "relation": enums.Relation,
+    "source": enums.Source, "outcome": enums.VisitOutcome, "unit_kind": enums.UnitKind,
+}
+
+
+def lang() -> str:
+    return "zh" if str(get_locale() or "zh_CN").startswith("zh") else "en"
+
+
+def label(value: str | None, vocabulary: str) -> str:
+    if value is None:
+        return ""
+    try:
+        return ENUMS[vocabulary](value).label(lang())
+    except ValueError:
+        return value
+
+
+def local_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "" if value is None else to_local(value).strftime(fmt)
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return value.isoformat()
+
+
+def bilingual(error: Any) -> str:
+    """A FieldError's message in the user's language."""
+    return error.zh if lang() == "zh" else error.en
+
+
+def register(app: Flask) -> None:
+    from webapp.validation import mask_id, mask_phone
+
+    app.jinja_env.filters.update(label=label, local_dt=local_dt, local_date=local_date, bilingual=bilingual)
+    app.jinja_env.globals.update(lang=lang, ENUMS=ENUMS, mask_id=mask_id, mask_phone=mask_phone)
+
+    @app.context_processor
+    def _scope() -> dict[str, Any]:
+        from flask_login import current_user
+
+        from webapp.access import current_scope
+
+        return {"scope": current_scope() if current_user.is_authenticated else None}
