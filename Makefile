@@ -31,7 +31,7 @@ translations: $(VENV)/.deps
 	$(VENV)/bin/pybabel compile --statistics -d webapp/translations
 
 migrate: deps
-	$(VENV)/bin/flask db upgrade
+	$(VENV)/bin/flask db upgrade heads
 
 seed: migrate
 	$(VENV)/bin/flask seed-demo --if-empty

@@ -47,7 +47,8 @@ def _migrate(url: str) -> None:
 
     app = create_app(_config_for(url))
     with app.app_context():
-        upgrade()
+        # "heads": features may add migration branches side by side.
+        upgrade(revision="heads")
         from webapp.extensions import db
 
         db.engine.dispose()

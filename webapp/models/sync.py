@@ -1,0 +1,73 @@
+"""Devices that sync, and the conflicts sync could not merge."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.models.base import Base
+from webapp.models.user import User
+from webapp.timeutil import utcnow
+
+
+class Device(Base):
+    """A coordinator's phone, registered once at login; every sync call names it."""
+
+    __tablename__ = "device"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    label: Mapped[str | None] = mapped_column(String(100), default=None)  # browser / model
+    # Only a hash of the bearer token is kept: a database leak does not let anyone sync.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_push_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_pull_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Highest per-device mutation sequence applied: committed with the mutations themselves.
+    last_seq: Mapped[int] = mapped_column(default=0)
+    # Unsynced mutations the app reports holding (so the centre sees stranded work).
+    pending: Mapped[int] = mapped_column(default=0)
+    app_version: Mapped[str | None] = mapped_column(String(32), default=None)
+    protocol: Mapped[int | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Conflict(Base):
+    """What sync could not merge, kept for the centre with all three sides.
+
+    The registry keeps its value until the conflict is resolved; the device's value lives
+    here, so nothing typed on a phone is ever lost.
+    """
+
+    __tablename__ = "conflict"
+    __table_args__ = (
+        Index("ix_conflict_open", "cell_id", sqlite_where=text("resolved_at IS NULL"),
+              postgresql_where=text("resolved_at IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(24))
+    record_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
+    # Where it belongs, for the queue's filters and the committee's share of it.
+    house_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("house.id"), default=None, index=True)
+    cell_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cell.id"), default=None)
+    committee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("committee.id"), default=None, index=True)
+    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("device.id"), default=None)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    mutation_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    base_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    registry_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    device_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
