@@ -20,8 +20,14 @@ $(VENV)/.dev-deps: requirements-dev.txt $(VENV)/.deps
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-deps: $(VENV)/.deps translations
-dev-deps: $(VENV)/.dev-deps translations
+# Front-end libraries (Leaflet; axe-core for the browser tests) from package-lock.json; Flask
+# serves the allow-listed files from node_modules (webapp/vendor). npm ci only in this folder.
+node_modules/.installed: package-lock.json package.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+deps: $(VENV)/.deps translations node_modules/.installed
+dev-deps: $(VENV)/.dev-deps translations node_modules/.installed
 
 system-deps:
 	bash scripts/system-deps.sh
@@ -40,12 +46,7 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "  Gridwalk: http://$(HOST):$(PORT)/"
-	@echo "  Demo logins (password: $${DEMO_PASSWORD:-gridwalk-demo}):"
-	@echo "    centre   - 中心 (all cells, full ID numbers)"
-	@echo "    police   - 派出所 (all cells, read-only)"
-	@echo "    jw01     - 居委会 (one committee's cells)"
-	@echo "    wg01     - 网格长 (grid lead of one committee's cells)"
-	@echo "    xg01     - 协管员 (two cells)"
+	@$(VENV)/bin/flask demo-logins
 	@echo ""
 	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - "webapp:create_app()"
 

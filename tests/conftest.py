@@ -182,3 +182,7 @@ def area(db_session: Session):  # type: ignore[no-untyped-def]
     s.commit()
     return SimpleNamespace(cells={"A1": a1, "A2": a2, "B1": b1}, users=users, houses=houses,
                            persons=persons, committees={"A": com_a, "B": com_b})
+
+
+def logout(client) -> None:  # type: ignore[no-untyped-def]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})

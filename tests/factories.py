@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from webapp.validation import parse_person_id
 from webapp.models import Cell, Committee, House, HouseCode, Person, Residency, User
 
 _seq = itertools.count(1)
@@ -59,8 +60,14 @@ def house(s: Session, cell_: Cell | None, code: str | None = None, **kw: Any) ->
 
 
 def person(s: Session, name: str = "张三", id_number: str | None = None, **kw: Any) -> Person:
+    """A person; sex and birth date come from the ID number, as the forms do it."""
+    if id_number:
+        parsed = parse_person_id(id_number, kw.get("id_type", "resident"))
+        kw = {"sex": parsed.sex, "birth_date": parsed.birth_date, **kw}
+    phone = kw.pop("phone", None)
     obj = Person(name=name, category=kw.pop("category", "migrant"), **kw)
     obj.set_id_number(id_number)
+    obj.set_phone(phone)
     s.add(obj)
     s.flush()
     return obj

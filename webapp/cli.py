@@ -17,6 +17,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(purge_tombstones)
+    app.cli.add_command(demo_logins)
+    app.cli.add_command(import_extract_cmd)
+    app.cli.add_command(export_extract_cmd)
 
 
 @click.command("seed-demo")
@@ -80,3 +83,70 @@ def purge_tombstones(days: int | None) -> None:
     db.session.commit()
     for table, n in counts.items():
         click.echo(f"{table}: {n} purged")
+
+
+@click.command("import-extract")
+@click.option("--houses", type=click.Path(exists=True, dir_okay=False))
+@click.option("--persons", type=click.Path(exists=True, dir_okay=False))
+@click.option("--residencies", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option("--lang", default="zh", type=click.Choice(["zh", "en"]))
+@with_appcontext
+def import_extract_cmd(houses: str | None, persons: str | None, residencies: str | None,
+                       dry_run: bool, lang: str) -> None:
+    """Import the police registry's extract (CSV or XLSX); nothing is written if a row is bad."""
+    from webapp.registry.extract import import_extract
+
+    files = {k: v for k, v in {"houses": houses, "persons": persons, "residencies": residencies}.items() if v}
+    if not files:
+        raise click.UsageError("give at least one of --houses, --persons, --residencies")
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        click.echo(f"\r{stage:<20} {done:>9,}" + (f" / {total:,}" if total else ""), nl=False, err=True)
+
+    report = import_extract(db.session, files, by_user_id=None, dry_run=dry_run, progress=progress)
+    click.echo("", err=True)
+    if report.written:
+        db.session.commit()
+    for line in report.summary_lines(lang):
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command("export-extract")
+@click.argument("shape", type=click.Choice(["houses", "persons", "residencies"]))
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--mask-ids", is_flag=True, help="Mask ID numbers (for sharing outside the centre).")
+@with_appcontext
+def export_extract_cmd(shape: str, path: str, mask_ids: bool) -> None:
+    """Export one shape of the registry in the extract's columns (CSV or XLSX by extension)."""
+    from webapp.registry.extract import export_extract
+    from webapp.timeutil import to_local, utcnow
+
+    fmt = "xlsx" if path.lower().endswith(".xlsx") else "csv"
+    note = f"Gridwalk 导出 export · CLI · {to_local(utcnow()):%Y-%m-%d %H:%M} Asia/Shanghai · {shape}"
+    with open(path, "wb") as out:
+        rows = export_extract(db.session, shape, fmt, out, header_note=note, mask_ids=mask_ids)  # type: ignore[arg-type]
+    from webapp import audit
+
+    audit.record("export_extract", "extract", None, shape=shape, fmt=fmt, rows=rows,
+                 full_ids=not mask_ids, via="cli", path=path)
+    db.session.commit()
+    click.echo(f"{rows} rows → {path}")
+
+
+@click.command("demo-logins")
+@with_appcontext
+def demo_logins() -> None:
+    """Print the demo logins, one line per role (only where demo data is allowed)."""
+    if not current_app.config["ALLOW_DEMO_DATA"]:
+        return
+    click.echo(f"  Demo logins (password: {current_app.config['DEMO_PASSWORD']}):")
+    for role in Role:
+        names = db.session.scalars(
+            select(User.username).where(User.role == role.value).order_by(User.username)
+        ).all()
+        if names:
+            shown = ", ".join(names[:3]) + (f" … ({len(names)})" if len(names) > 3 else "")
+            click.echo(f"    {role.label('zh')} / {role.label('en')}: {shown}")

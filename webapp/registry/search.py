@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.models import House, HouseCode, Person, Residency
 from webapp.registry.scope import Scope
 
-DIGITS = re.compile(r"^\d{4,18}[0-9Xx]?$")
+DIGITS = re.compile(r"^\d{3,17}[0-9X]$")  # 4–18 characters; only the last may be X
 CODE_LIKE = re.compile(r"^[0-9A-Za-z-]{6,40}$")
 
 

@@ -1,0 +1,139 @@
+"""The console: search (以房找人、以人找房), masking, audit of views, corrections."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import csrf_token, login, logout
+from webapp.models import AuditEntry, Person
+
+
+def _page(client, url: str) -> str:  # type: ignore[no-untyped-def]
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "found", "missing"),
+    [
+        ("王A1", {"王A1"}, {"王B1"}),                # name prefix
+        ("王", {"王A1", "王B1", "王none"}, set()),  # surname only
+        ("002X", {"王A1"}, {"王A2"}),              # last digits of an ID number
+        ("0014", {"王A2"}, {"王A1"}),
+        ("5678", {"王A1", "王A2", "王B1"}, set()),  # last digits of a phone number
+        ("11010519491231002X", {"王A1"}, {"王A2"}),  # a full ID number
+        ("11010519491231002x", {"王A1"}, set()),     # lower-case x as typed on a phone
+        ("%", set(), {"王A1"}),                      # wildcards are literal
+        ("王_", set(), {"王A1"}),
+    ],
+)
+def test_search_people(client, area, query: str, found: set[str], missing: set[str]) -> None:  # type: ignore[no-untyped-def]
+    login(client, "centre")
+    page = _page(client, f"/search?q={query}")
+    for name in found:
+        assert name in page, name
+    for name in missing:
+        assert name not in page, name
+
+
+def test_search_house_by_code_and_address(client, area) -> None:  # type: ignore[no-untyped-def]
+    login(client, "centre")
+    house = area.houses["A1"]
+    assert house.address in _page(client, "/search?q=a1code0001")
+    page = _page(client, f"/search?q={house.road} {house.number} 1 101")
+    assert house.address in page
+    assert area.houses["B1"].address not in page
+
+
+def test_ids_masked_for_all_but_the_centre(client, area) -> None:  # type: ignore[no-untyped-def]
+    full, house = area.persons["A1"].id_number, area.houses["A1"]
+    login(client, "coord")
+    page = _page(client, f"/houses/{house.id}")
+    assert full not in page and "110***********002X" in page
+    assert "13812345678" not in _page(client, f"/search?q=王A1")
+    logout(client)
+    login(client, "centre")
+    assert full in _page(client, f"/houses/{house.id}")
+
+
+def test_viewing_a_person_is_audited(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    login(client, "coord")
+    person = area.persons["A1"]
+    response = client.get(f"/persons/{person.id}")
+    assert response.headers["Cache-Control"] == "no-store"
+    db_session.rollback()
+    row = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "view_person"))
+    assert row is not None and row.object_id == str(person.id) and row.user_id == area.users["coordinator"].id
+    assert row.detail == {"full_id": False}
+
+
+def _person_form(person, **changes: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    data = {"version": str(person.version), "name": person.name, "id_type": "resident",
+            "id_number": person.id_number, "phone": person.phone or "", "category": person.category,
+            "hukou_address": "", "permit_number": "", "permit_expiry": "", "note": ""}
+    return {**data, **changes}
+
+
+def test_bad_id_is_shown_at_the_field_in_chinese(client, area) -> None:  # type: ignore[no-untyped-def]
+    person = area.persons["A1"]
+    login(client, "centre")
+    data = _person_form(person, id_number="110105194912310021", csrf_token=csrf_token(client, "/"))
+    response = client.post(f"/persons/{person.id}/edit", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="id_number-error"' in page and "校验位" in page and 'aria-invalid="true"' in page
+
+
+def test_correction_is_a_new_version_and_audited(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    person = area.persons["A1"]
+    login(client, "centre")
+    data = _person_form(person, phone="139 0000 1111", csrf_token=csrf_token(client, "/"))
+    assert client.post(f"/persons/{person.id}/edit", data=data).status_code == 302
+    db_session.rollback()
+    saved = db_session.get(Person, person.id)
+    assert saved is not None
+    assert (saved.version, saved.phone, saved.phone_rev) == (2, "13900001111", "11110000931")
+    assert saved.changed_by_id == area.users["centre"].id
+    assert db_session.scalar(select(AuditEntry.detail).where(AuditEntry.action == "edit_person")) == {
+        "fields": ["phone"]}
+
+
+def test_stale_edit_is_refused(client, area) -> None:  # type: ignore[no-untyped-def]
+    person = area.persons["A1"]
+    login(client, "centre")
+    data = _person_form(person, version="0", name="王改", csrf_token=csrf_token(client, "/"))
+    response = client.post(f"/persons/{person.id}/edit", data=data)
+    assert response.status_code == 409
+    assert "王改" not in _page(client, f"/persons/{person.id}")
+
+
+def test_coordinator_keeps_id_by_leaving_it_blank(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    person = area.persons["A1"]
+    login(client, "coord")
+    form_page = _page(client, f"/persons/{person.id}/edit")
+    assert person.id_number not in form_page
+    data = _person_form(person, id_number="", name="王新", csrf_token=csrf_token(client, "/"))
+    assert client.post(f"/persons/{person.id}/edit", data=data).status_code == 302
+    db_session.rollback()
+    saved = db_session.get(Person, person.id)
+    assert saved is not None and (saved.name, saved.id_number) == ("王新", person.id_number)
+
+
+def test_duplicate_id_number_is_refused(client, area) -> None:  # type: ignore[no-untyped-def]
+    person, other = area.persons["A1"], area.persons["A2"]
+    login(client, "centre")
+    data = _person_form(person, id_number=other.id_number, csrf_token=csrf_token(client, "/"))
+    response = client.post(f"/persons/{person.id}/edit", data=data)
+    assert response.status_code == 409
+    assert "already has this ID number" in response.get_data(as_text=True) or "已有" in response.get_data(as_text=True)
+
+
+def test_living_area_cannot_exceed_floor_area(client, area) -> None:  # type: ignore[no-untyped-def]
+    house = area.houses["A1"]
+    login(client, "centre")
+    data = {"version": str(house.version), "road": house.road, "number": house.number, "use": "rented",
+            "floor_area": "40", "living_area": "55", "csrf_token": csrf_token(client, "/")}
+    response = client.post(f"/houses/{house.id}/edit", data=data)
+    assert response.status_code == 422
+    assert 'id="living_area-error"' in response.get_data(as_text=True)
