@@ -75,10 +75,12 @@ def register_blueprints(app: Flask) -> None:
     from webapp.auth import bp as auth_bp
     from webapp.console import bp as console_bp
     from webapp.extract import bp as extract_bp
+    from webapp.vendor import bp as vendor_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(extract_bp)
+    app.register_blueprint(vendor_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
