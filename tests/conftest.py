@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from config import TestConfig
+import sync.sequence  # noqa: F401  (numbers every committed change, as in the app)
 from tests.pg import pg_cluster
 from webapp import audit_triggers
 from webapp.dbsetup import configure_engine, reads_only

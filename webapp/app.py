@@ -44,6 +44,8 @@ def _select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     import os
 
+    import sync.sequence  # noqa: F401  (installs the commit hook that numbers every change)
+
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
@@ -74,12 +76,20 @@ def _migrations_dir() -> str:
 def register_blueprints(app: Flask) -> None:
     from webapp.auth import bp as auth_bp
     from webapp.console import bp as console_bp
+    from webapp.coverage import bp as coverage_bp
     from webapp.extract import bp as extract_bp
+    from webapp.plates import bp as plates_bp
+    from webapp.public import bp as public_bp
+    from webapp.tips import bp as tips_bp
     from webapp.vendor import bp as vendor_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(console_bp)
+    app.register_blueprint(coverage_bp)
     app.register_blueprint(extract_bp)
+    app.register_blueprint(plates_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(tips_bp)
     app.register_blueprint(vendor_bp)
 
 

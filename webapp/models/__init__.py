@@ -2,19 +2,37 @@
 from webapp.models.area import Cell, Committee, cell_coordinator
 from webapp.models.audit import AuditEntry
 from webapp.models.base import Base, Synced, UTCDateTime
+from webapp.models.changes import ChangeCounter, ScopeChange
+from webapp.models.coverage import CoverageSnapshot as CoverageSnapshot
 from webapp.models.cycle import Cycle
 from webapp.models.house import House, HouseCode, HouseEvent, HouseFlag, Room
 from webapp.models.person import Person, Residency
-from webapp.models.sync import Conflict, Device
+from webapp.models.ratelimit import RateCounter
+from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation
+from webapp.models.tip import Tip
 from webapp.models.unit import Unit
 from webapp.models.user import User
 from webapp.models.visit import Visit
 
 # Tables whose rows travel to phones, in an order that respects foreign keys.
-SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit)
+SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip)
 
 __all__ = [
-    "AuditEntry", "Base", "Cell", "Committee", "Conflict", "Cycle", "Device", "House", "HouseCode", "HouseEvent", "HouseFlag",
-    "Person", "Residency", "Room", "SYNCED_MODELS", "Synced", "UTCDateTime", "Unit", "User",
+    "AuditEntry", "Base", "ChangeCounter", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "House", "HouseCode", "HouseEvent", "HouseFlag",
+    "Person", "RateCounter", "RecordAlias", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
     "Visit", "cell_coordinator",
 ]
+
+
+def _sequence_indexes() -> None:
+    """Per synced table: pulls read by `seq`; the commit stamps rows WHERE seq IS NULL."""
+    from sqlalchemy import Index, text
+
+    for model in SYNCED_MODELS:
+        table = model.__table__  # type: ignore[attr-defined]
+        Index(f"ix_{table.name}_seq", table.c.seq)
+        Index(f"ix_{table.name}_unstamped", table.c.id, sqlite_where=text("seq IS NULL"),
+              postgresql_where=text("seq IS NULL"))
+
+
+_sequence_indexes()

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, Uuid
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, Uuid, null
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -70,6 +70,10 @@ class Synced:
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     purged_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Position in the change sequence, in commit order. Every insert and update (ORM or
+    # Core) leaves it NULL; the commit stamps it from a one-row counter (sync/sequence.py),
+    # so pulls never skip a change that commits late.
+    seq: Mapped[int | None] = mapped_column(BigInteger, default=None, onupdate=null())
 
     @declared_attr
     def changed_by_id(cls) -> Mapped[int | None]:

@@ -198,3 +198,44 @@ UnitKind._labels = {  # type: ignore[attr-defined]
     "social": ("社会组织", "Social organisation"),
     "other": ("其他", "Other"),
 }
+
+
+class TipKind(Labelled):
+    MOVED_IN = "moved_in"
+    MOVED_OUT = "moved_out"
+    PROBLEM = "problem"
+
+
+TipKind._labels = {  # type: ignore[attr-defined]
+    "moved_in": ("有人搬入", "Someone moved in"),
+    "moved_out": ("有人搬离", "Someone moved out"),
+    "problem": ("房屋问题", "A problem with the house"),
+}
+
+
+class TipStatus(Labelled):
+    OPEN = "open"
+    DONE = "done"
+    REJECTED = "rejected"
+
+
+TipStatus._labels = {  # type: ignore[attr-defined]
+    "open": ("待处理", "Open"),
+    "done": ("已处理", "Done"),
+    "rejected": ("不予采纳", "Rejected"),
+}
+
+
+class TipSource(Labelled):
+    PUBLIC = "public"
+    LEAD = "lead"
+    VOLUNTEER = "volunteer"
+    SYNC = "sync"
+
+
+TipSource._labels = {  # type: ignore[attr-defined]
+    "public": ("群众扫码", "Public (plate scan)"),
+    "lead": ("楼组长/网格长", "Building or grid lead"),
+    "volunteer": ("志愿者", "Volunteer"),
+    "sync": ("系统：确认迁出", "System: confirm a move-out"),
+}

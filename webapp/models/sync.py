@@ -33,6 +33,9 @@ class Device(Base):
     pending: Mapped[int] = mapped_column(default=0)
     app_version: Mapped[str | None] = mapped_column(String(32), default=None)
     protocol: Mapped[int | None] = mapped_column(default=None)
+    # The cells it held at its last complete pull: a change of assignment is then a change
+    # of scope (new cells sent in full, dropped cells evicted).
+    cells: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
@@ -71,3 +74,39 @@ class Conflict(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class SyncMutation(Base):
+    """Every mutation a device sent, with its outcome: the idempotency key (a retried batch
+    finds its mutations here and applies nothing twice) and the app's receipt."""
+
+    __tablename__ = "sync_mutation"
+    __table_args__ = (Index("uq_sync_mutation_device_seq", "device_id", "device_seq", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # client-generated
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
+    device_seq: Mapped[int] = mapped_column()
+    record_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    op: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    conflict_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # Order comes from the server's receipt; the device's clock is kept, with its offset,
+    # only to explain what the coordinator saw.
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    device_time: Mapped[datetime | None] = mapped_column(default=None)
+    clock_offset_ms: Mapped[int | None] = mapped_column(default=None)
+
+
+class RecordAlias(Base):
+    """A record id a phone made that now means another record (two offline creations of one
+    person or house, merged): later mutations naming the alias are redirected."""
+
+    __tablename__ = "record_alias"
+
+    alias_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    canonical_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    record_type: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    mutation_id: Mapped[uuid.UUID | None] = mapped_column(default=None)

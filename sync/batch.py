@@ -1,0 +1,141 @@
+"""A push request, parsed: the batch envelope and its mutations, and their outcomes."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sync.wire import RECORD_TYPES
+
+# The protocol this server speaks, and the versions whose pushes it still accepts so that an
+# app update never strands queued work.
+PROTOCOL = 1
+ACCEPTED_PROTOCOLS = frozenset({1})
+MAX_MUTATIONS = 5_000
+
+OPS = frozenset({"create", "update", "delete"})
+DELETABLE = frozenset({"residency", "house_flag", "unit"})
+
+
+class BatchInvalid(Exception):
+    """The request itself is malformed: nothing can be keyed to an outcome (HTTP 422)."""
+
+    def __init__(self, code: str, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.errors = code, detail, errors or []
+
+
+@dataclass
+class Mutation:
+    id: uuid.UUID
+    seq: int
+    type: str
+    op: str
+    record_id: uuid.UUID
+    base_version: int | None
+    fields: dict[str, Any]
+    base: dict[str, Any]
+    at: datetime | None
+
+
+@dataclass
+class Outcome:
+    mutation_id: uuid.UUID
+    seq: int
+    status: str  # applied | merged | already_applied | rejected | blocked | conflict
+    record_type: str
+    record_id: uuid.UUID
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    conflict_id: uuid.UUID | None = None
+    blocked_by: uuid.UUID | None = None
+    # Where a merge sent the record (an offline duplicate now means this one).
+    canonical_id: uuid.UUID | None = None
+    version: int | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": str(self.mutation_id), "seq": self.seq, "status": self.status,
+                               "type": self.record_type, "record_id": str(self.record_id)}
+        if self.errors:
+            out["errors"] = self.errors
+        if self.conflict_id:
+            out["conflict_id"] = str(self.conflict_id)
+        if self.blocked_by:
+            out["blocked_by"] = str(self.blocked_by)
+        if self.canonical_id:
+            out["canonical_id"] = str(self.canonical_id)
+        if self.version is not None:
+            out["version"] = self.version
+        return out
+
+
+@dataclass
+class Batch:
+    protocol: int
+    app_version: str | None
+    clock: datetime | None
+    pending: int | None
+    mutations: list[Mutation]
+
+
+def _uuid(value: Any, where: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise BatchInvalid("invalid_mutation", f"{where}: not a UUID") from None
+
+
+def _time(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise BatchInvalid("invalid_batch", "clock: not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise BatchInvalid("invalid_batch", "clock: a time zone is required")
+    return moment
+
+
+def parse_batch(body: Any) -> Batch:
+    if not isinstance(body, dict):
+        raise BatchInvalid("invalid_batch", "the body must be a JSON object")
+    protocol = body.get("protocol")
+    if protocol not in ACCEPTED_PROTOCOLS:
+        raise BatchInvalid("protocol_outdated",
+                           f"protocol {protocol!r} is not accepted; update the app (server speaks {PROTOCOL})")
+    raw = body.get("mutations")
+    if not isinstance(raw, list):
+        raise BatchInvalid("invalid_batch", "mutations must be a list")
+    if len(raw) > MAX_MUTATIONS:
+        raise BatchInvalid("batch_too_large", f"at most {MAX_MUTATIONS} mutations per push")
+    pending = body.get("pending")
+    return Batch(
+        protocol=protocol, app_version=str(body.get("app_version") or "")[:32] or None,
+        clock=_time(body.get("clock")),
+        pending=pending if isinstance(pending, int) and pending >= 0 else None,
+        mutations=[_mutation(m, i) for i, m in enumerate(raw)],
+    )
+
+
+def _mutation(raw: Any, index: int) -> Mutation:
+    where = f"mutations[{index}]"
+    if not isinstance(raw, dict):
+        raise BatchInvalid("invalid_mutation", f"{where}: must be an object")
+    seq = raw.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise BatchInvalid("invalid_mutation", f"{where}.seq: a positive integer is required")
+    kind, op = raw.get("type"), raw.get("op")
+    if kind not in RECORD_TYPES:
+        raise BatchInvalid("invalid_mutation", f"{where}.type: unknown record type {kind!r}")
+    if op not in OPS:
+        raise BatchInvalid("invalid_mutation", f"{where}.op: must be create, update or delete")
+    fields, base = raw.get("fields") or {}, raw.get("base") or {}
+    if not isinstance(fields, dict) or not isinstance(base, dict):
+        raise BatchInvalid("invalid_mutation", f"{where}: fields and base must be objects")
+    base_version = raw.get("base_version")
+    if base_version is not None and (not isinstance(base_version, int) or isinstance(base_version, bool)):
+        raise BatchInvalid("invalid_mutation", f"{where}.base_version: an integer is required")
+    return Mutation(id=_uuid(raw.get("id"), f"{where}.id"), seq=seq, type=kind, op=op,
+                    record_id=_uuid(raw.get("record_id"), f"{where}.record_id"),
+                    base_version=base_version, fields=fields, base=base, at=_time(raw.get("at")))

@@ -1,0 +1,50 @@
+"""Conflicts: what sync could not merge, with base, registry and device values side by side."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sync.batch import Mutation
+from sync.wire import to_wire
+from webapp.models import Conflict, Device
+
+TABLE = Conflict.__table__
+
+# Kinds, with what the centre is asked to decide.
+KINDS = {
+    "field": ("字段冲突：两处修改了同一字段", "Both sides changed the same field"),
+    "duplicate_person": ("同一人被重复登记（已合并）", "The same person recorded twice (merged)"),
+    "duplicate_house": ("同一地址被重复新建", "The same new house created twice"),
+    "overlapping_residency": ("同一人同时居住在两处", "One person living in two houses at once"),
+    "edit_deleted": ("修改了已删除或已合并的记录", "An edit to a deleted or merged record"),
+    "out_of_scope": ("修改了不在本人网格内的记录", "An edit to a record outside the device's cells"),
+    "constraint": ("与其他同时提交的数据冲突", "Clashed with data written at the same moment"),
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    device: Device
+    mutation: Mutation
+    house_id: uuid.UUID | None
+    cell_id: uuid.UUID | None
+    committee_id: uuid.UUID | None
+
+
+def row(ctx: Context, kind: str, *, base: dict[str, Any], registry: dict[str, Any], device: dict[str, Any],
+        detail: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A conflict row ready for insert; the device's values are kept whole."""
+    m = ctx.mutation
+    return {
+        "id": uuid.uuid4(), "kind": kind, "record_type": m.type, "record_id": m.record_id,
+        "house_id": ctx.house_id, "cell_id": ctx.cell_id, "committee_id": ctx.committee_id,
+        "device_id": ctx.device.id, "user_id": ctx.device.user_id, "mutation_id": m.id,
+        "base_values": {k: to_wire(v) for k, v in base.items()},
+        "registry_values": {k: to_wire(v) for k, v in registry.items()},
+        "device_values": {k: to_wire(v) for k, v in device.items()},
+        "detail": {**detail, "op": m.op, "base_version": m.base_version,
+                   "device_time": to_wire(m.at)},
+        "created_at": now,
+    }

@@ -1,0 +1,195 @@
+"""Pull: the changes a device has not seen, in commit order, scoped to its cells.
+
+A round reads rows with base < seq ≤ high-water, where the high-water mark is the counter's
+committed value when the round began; pages go table by table in (seq, id) order. The first
+round (base 0) is a consistent snapshot: rows changed while it pages get a number above the
+mark and arrive in the next round. The cursor is opaque to the app.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from sync.sequence import committed_seq
+from sync.wire import PULLED_MODELS, public_columns, row_to_wire
+from webapp.models import Cell, Device, House, Residency, ScopeChange
+from webapp.registry.scope import scope_for
+from webapp.timeutil import utcnow
+
+TABLES: tuple[Table, ...] = tuple(m.__table__ for m in PULLED_MODELS)  # type: ignore[attr-defined]
+NAMES = tuple(t.name for t in TABLES)
+RECENT_VISITS = timedelta(days=90)
+_HOUSE_CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency"})
+
+
+class CursorInvalid(ValueError):
+    pass
+
+
+@dataclass
+class Cursor:
+    base: int
+    high: int
+    table: int = 0
+    after_seq: int = 0
+    after_id: str = ""
+
+    def encode(self) -> str:
+        return f"1.{self.base}.{self.high}.{self.table}.{self.after_seq}.{self.after_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            version, base, high, table, after_seq, after_id = text.split(".")
+            if version != "1":
+                raise ValueError
+            if after_id:
+                uuid.UUID(after_id)
+            cursor = cls(int(base), int(high), int(table), int(after_seq), after_id)
+        except ValueError:
+            raise CursorInvalid(text) from None
+        if not (0 <= cursor.base <= cursor.high and 0 <= cursor.table <= len(TABLES)):
+            raise CursorInvalid(text)
+        return cursor
+
+    @property
+    def round_start(self) -> bool:
+        return self.table == 0 and self.after_seq == 0 and not self.after_id
+
+
+@dataclass
+class PullPage:
+    cursor: str
+    more: bool
+    snapshot: bool
+    high_water: int
+    changes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    evict: dict[str, list[str]] = field(default_factory=dict)
+    last_applied_seq: int = 0
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"cursor": self.cursor, "more": self.more, "snapshot": self.snapshot,
+                "high_water": self.high_water, "changes": self.changes, "evict": self.evict,
+                "last_applied_seq": self.last_applied_seq,
+                "count": sum(len(rows) for rows in self.changes.values())}
+
+
+def pull(session: Session, device: Device, cursor_text: str | None, limit: int = 2000) -> PullPage:
+    cells = scope_for(session, device.user).cell_ids
+    if cursor_text:
+        cursor = Cursor.decode(cursor_text)
+        if cursor.table == len(TABLES):  # the last round is complete: start the next one
+            cursor = Cursor(cursor.high, max(cursor.high, committed_seq(session)))
+    else:
+        cursor = Cursor(0, committed_seq(session))
+    page = PullPage(cursor="", more=False, snapshot=cursor.base == 0, high_water=cursor.high,
+                    last_applied_seq=device.last_seq)
+    if cursor.round_start and cursor.base > 0:
+        _scope_moves(session, device, cells, cursor, page)
+    remaining = limit
+    while cursor.table < len(TABLES) and remaining > 0:
+        table = TABLES[cursor.table]
+        rows = _rows(session, table, cells, cursor, page.snapshot, remaining)
+        if rows:
+            columns = public_columns(table)
+            page.changes.setdefault(table.name, []).extend(row_to_wire(r, columns) for r in rows)
+            remaining -= len(rows)
+            cursor.after_seq, cursor.after_id = rows[-1].seq or 0, str(rows[-1].id)
+        if remaining > 0:
+            cursor.table, cursor.after_seq, cursor.after_id = cursor.table + 1, 0, ""
+    page.more = cursor.table < len(TABLES)
+    if not page.more:
+        device.cells = sorted(str(c) for c in cells) if cells is not None else None
+    page.cursor = cursor.encode()
+    device.last_pull_at = device.last_seen_at = utcnow()
+    return page
+
+
+def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cursor: Cursor,
+          snapshot: bool, limit: int) -> list[Any]:
+    c = table.c
+    after = or_(c.seq > cursor.after_seq,
+                and_(c.seq == cursor.after_seq, c.id > uuid.UUID(cursor.after_id))) if cursor.after_id \
+        else c.seq > cursor.after_seq
+    clauses = [c.seq > cursor.base, c.seq <= cursor.high, after, _in_cells(table, cells)]
+    if snapshot:
+        clauses += _snapshot_only(table)
+    return list(session.execute(select(table).where(*clauses).order_by(c.seq, c.id).limit(limit)))
+
+
+def _houses_in(cells: frozenset[uuid.UUID]) -> Any:
+    return select(House.id).where(House.cell_id.in_(cells))
+
+
+def _in_cells(table: Table, cells: frozenset[uuid.UUID] | None) -> ColumnElement[bool]:
+    if cells is None:
+        return true()
+    if not cells:
+        return false()
+    name = table.name
+    if name == "committee":
+        return table.c.id.in_(select(Cell.committee_id).where(Cell.id.in_(cells)))
+    if name == "cell":
+        return table.c.id.in_(cells)
+    if name == "house":
+        return table.c.cell_id.in_(cells)
+    if name in _HOUSE_CHILDREN:
+        return table.c.house_id.in_(_houses_in(cells))
+    if name == "person":
+        # A person travels with a residency in one of the device's houses.
+        return exists(select(Residency.id).where(
+            Residency.person_id == table.c.id, Residency.end_date.is_(None),
+            Residency.deleted_at.is_(None), Residency.house_id.in_(_houses_in(cells))))
+    raise KeyError(name)
+
+
+def _snapshot_only(table: Table) -> list[ColumnElement[bool]]:
+    """A first sync needs no tombstones, past residencies, old visits or closed tips."""
+    c = table.c
+    out: list[ColumnElement[bool]] = [c.deleted_at.is_(None)]
+    if table.name == "residency":
+        out.append(c.end_date.is_(None))
+    if table.name == "visit":
+        out.append(c.visited_at >= utcnow() - RECENT_VISITS)
+    if table.name == "tip":
+        out.append(c.status == "open")
+    return out
+
+
+def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] | None, cursor: Cursor,
+                 page: PullPage) -> None:
+    """What entered or left the device's cells without changing itself, since the last round."""
+    if cells is None:
+        return
+    before = {uuid.UUID(c) for c in device.cells} if device.cells is not None else set(cells)
+    dropped = before - cells
+    if dropped:
+        gone = session.scalars(select(House.id).where(House.cell_id.in_(dropped))).all()
+        page.evict.setdefault("house", []).extend(str(h) for h in gone)
+    events = session.execute(select(ScopeChange.record_type, ScopeChange.record_id, ScopeChange.kind).where(
+        ScopeChange.cell_id.in_(cells), ScopeChange.seq > cursor.base, ScopeChange.seq <= cursor.high,
+        ScopeChange.kind == "leave")).all()
+    leaving = {(t, i) for t, i, _k in events}
+    persons = {i for t, i in leaving if t == "person"}
+    if persons:
+        # Moved within the device's own cells: still visible, so not evicted.
+        staying = set(session.scalars(select(Residency.person_id).where(
+            Residency.person_id.in_(persons), Residency.end_date.is_(None), Residency.deleted_at.is_(None),
+            Residency.house_id.in_(_houses_in(cells)))))
+        leaving = {(t, i) for t, i in leaving if not (t == "person" and i in staying)}
+    for record_type, record_id in sorted(leaving, key=str):
+        page.evict.setdefault(record_type, []).append(str(record_id))
+    added = cells - before
+    if added:
+        # Newly assigned cells arrive in full, whatever their rows' numbers.
+        for table in TABLES:
+            rows = session.execute(select(table).where(
+                _in_cells(table, frozenset(added)), table.c.seq <= cursor.high, *_snapshot_only(table))).all()
+            if rows:
+                columns = public_columns(table)
+                page.changes.setdefault(table.name, []).extend(row_to_wire(r, columns) for r in rows)

@@ -1,0 +1,84 @@
+"""The change sequence: every committed change gets a number, in commit order.
+
+A database sequence hands out numbers at insert, not at commit, so a reader could pass a
+number whose transaction commits later and never see it. Instead, every insert or update
+of a synced row leaves `seq` NULL (the column's Core/ORM `onupdate`), and just before
+commit the session takes the next number from a one-row counter and stamps its rows.
+Taking the number locks the counter row until commit, so a higher number can only be
+handed out after the lower one is committed: a pull that reads up to the counter's
+committed value never skips anything.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from webapp.models import SYNCED_MODELS, ChangeCounter, ScopeChange, Synced
+
+STAMPED_TABLES: tuple[Table, ...] = tuple(
+    m.__table__ for m in SYNCED_MODELS  # type: ignore[attr-defined]
+) + (ScopeChange.__table__,)  # type: ignore[attr-defined]
+_PENDING = "gridwalk_unstamped"
+
+
+def next_seq(session: Session) -> int:
+    """Take the next number; the row stays locked until this transaction ends."""
+    value = session.execute(
+        update(ChangeCounter).where(ChangeCounter.id == 1)
+        .values(value=ChangeCounter.value + 1).returning(ChangeCounter.value)
+    ).scalar()
+    if value is None:  # a fresh database without the seeded row
+        session.execute(insert(ChangeCounter).values(id=1, value=1))
+        value = 1
+    return int(value)
+
+
+def committed_seq(session: Session) -> int:
+    """The highest number whose changes are all committed and visible."""
+    return int(session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0)
+
+
+def stamp(session: Session) -> int:
+    """Give every unstamped synced row this transaction's number; return it."""
+    seq = next_seq(session)
+    for table in STAMPED_TABLES:
+        values: dict[str, Any] = {"seq": seq}
+        if "changed_at" in table.c:
+            # Core updates apply `onupdate`; stamping is bookkeeping, not a change.
+            values["changed_at"] = table.c.changed_at
+        session.execute(update(table).where(table.c.seq.is_(None)).values(**values))
+    return seq
+
+
+def _mark(session: Session) -> None:
+    session.info[_PENDING] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _ctx: Any) -> None:
+    if any(isinstance(o, Synced) for o in (*session.new, *session.dirty, *session.deleted)):
+        _mark(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if table is None or table in STAMPED_TABLES:
+            _mark(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    # Flush first: commit would flush after this hook, leaving those rows unstamped.
+    session.flush()
+    if session.info.pop(_PENDING, False):
+        stamp(session)
+        session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,159 @@
+"""Turning a mutation's wire fields into column values, with the registry's own rules.
+
+The rules are `webapp.validation`'s (the field app uses the same JSON test vectors); this
+module only maps fields to them and to the column types. Errors come back as FieldErrors
+so the app can show them at the field, in Chinese and English.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Integer, String, Uuid
+
+from sync.wire import RecordType
+from webapp import validation
+from webapp.models import enums
+from webapp.models.base import UTCDateTime
+from webapp.validation import FieldError
+
+ENUM_FIELDS: dict[tuple[str, str], type[enums.Labelled]] = {
+    ("house", "use"): enums.HouseUse,
+    ("house_flag", "kind"): enums.HouseFlagKind,
+    ("house_code", "kind"): enums.HouseCodeKind,
+    ("person", "category"): enums.PersonCategory,
+    ("residency", "relation"): enums.Relation,
+    ("visit", "outcome"): enums.VisitOutcome,
+    ("unit", "kind"): enums.UnitKind,
+}
+REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
+    "house": ("road", "number"),
+    "house_code": ("code", "house_id"),
+    "house_flag": ("house_id", "kind"),
+    "unit": ("name",),
+    "person": ("name", "id_number"),
+    "residency": ("person_id", "house_id", "start_date"),
+    "visit": ("house_id", "visited_at", "outcome"),
+}
+
+
+def _err(field: str, code: str, zh: str, en: str) -> FieldError:
+    return FieldError(field, code, zh, en)
+
+
+def _coerce(column_type: Any, field: str, value: Any) -> Any:
+    """Wire value → Python value for the column, or raise a FieldError."""
+    if value is None:
+        return None
+    try:
+        if isinstance(column_type, Uuid):
+            return uuid.UUID(str(value))
+        if isinstance(column_type, UTCDateTime):
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError("no zone")
+            return moment
+        if isinstance(column_type, Date):
+            return date.fromisoformat(str(value))
+        if isinstance(column_type, Boolean):
+            if not isinstance(value, bool):
+                raise ValueError("not a boolean")
+            return value
+        if isinstance(column_type, (Integer, BigInteger)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+                raise ValueError("not an integer")
+            return int(value)
+        if isinstance(column_type, Float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError("not a number")
+            return float(value)
+        if isinstance(column_type, JSON):
+            return value
+        if isinstance(column_type, String):
+            if not isinstance(value, str):
+                raise ValueError("not text")
+            text = value.strip()
+            if column_type.length and len(text) > column_type.length:
+                raise _Long(column_type.length)
+            return text or None
+    except _Long as long:
+        raise _FieldProblem(_err(field, "field.too_long", f"{field} 超过 {long.limit} 个字符",
+                                 f"{field} is longer than {long.limit} characters")) from None
+    except (TypeError, ValueError):
+        raise _FieldProblem(_err(field, "field.type", f"{field} 的值格式不对", f"{field} has a value of the wrong type")) from None
+    return value
+
+
+class _Long(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+class _FieldProblem(Exception):
+    def __init__(self, error: FieldError) -> None:
+        self.error = error
+
+
+def parse_fields(rtype: RecordType, fields: dict[str, Any], *, creating: bool) -> tuple[dict[str, Any], list[FieldError]]:
+    """Validated column values for the given wire fields, and the errors found."""
+    values: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for name, raw in fields.items():
+        if name not in rtype.writable:
+            errors.append(_err(name, "field.not_writable", f"字段 {name} 不能由手机修改",
+                               f"field {name} cannot be written from the app"))
+            continue
+        try:
+            values[name] = _coerce(rtype.table.c[name].type, name, raw)
+        except _FieldProblem as problem:
+            errors.append(problem.error)
+    if creating:
+        for name in REQUIRED_ON_CREATE.get(rtype.name, ()):
+            if values.get(name) in (None, "") and not any(e.field == name for e in errors):
+                errors.append(_err(name, "field.required", f"{name} 必填", f"{name} is required"))
+    errors += _domain_rules(rtype.name, values)
+    return values, errors
+
+
+def _domain_rules(kind: str, values: dict[str, Any]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for (rtype, field), vocabulary in ENUM_FIELDS.items():
+        if rtype == kind and values.get(field) is not None:
+            try:
+                vocabulary(values[field])
+            except ValueError:
+                errors.append(_err(field, "field.choice", f"{field} 的取值无效", f"{field} has an unknown value"))
+    if kind == "person":
+        errors += _person_rules(values)
+    if kind == "residency" and values.get("end_date") and values.get("start_date"):
+        if values["end_date"] < values["start_date"]:
+            errors.append(_err("end_date", "residency.dates", "迁出日期早于入住日期",
+                               "the move-out date is before the move-in date"))
+    if kind == "house_code" and values.get("code"):
+        try:
+            values["code"] = validation.parse_house_code(values["code"], field="code")
+        except validation.ValidationError as error:
+            errors += error.errors
+    return errors
+
+
+def _person_rules(values: dict[str, Any]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if values.get("id_number"):
+        try:
+            parsed = validation.parse_person_id(values["id_number"], values.get("id_type") or "resident")
+            values["id_number"] = parsed.number
+            # Sex and birth date follow from the number where it carries them.
+            if parsed.sex:
+                values["sex"] = parsed.sex
+            if parsed.birth_date:
+                values["birth_date"] = parsed.birth_date
+        except validation.ValidationError as error:
+            errors += error.errors
+    if values.get("phone"):
+        try:
+            values["phone"] = validation.parse_mobile(values["phone"])
+        except validation.ValidationError as error:
+            errors += error.errors
+    return errors

@@ -1,0 +1,88 @@
+"""The wire format: which records travel, which fields a phone may write, how values look.
+
+Values on the wire are JSON: UUIDs and dates as strings (dates `YYYY-MM-DD`, times ISO 8601
+UTC with `Z`). Comparisons during merge happen in wire form, so a date typed on a phone and
+the one in the database compare equal.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import Table
+
+from webapp.models import (
+    Cell, Committee, House, HouseCode, HouseEvent, HouseFlag, Person, Residency, Room, Tip, Unit, Visit,
+)
+from webapp.models.base import Synced
+
+# Never sent to phones: search helpers and server bookkeeping.
+PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash"})
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    model: type[Synced]
+    # Fields a phone may set; anything else in a mutation is refused.
+    writable: frozenset[str]
+    # Reference fields and the record type they point at (checked, and redirected by alias).
+    refs: tuple[tuple[str, str], ...] = ()
+    creatable: bool = True
+    # Visits are facts about a moment: they are created, never edited.
+    editable: bool = True
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+RECORD_TYPES: dict[str, RecordType] = {t.name: t for t in (
+    RecordType("house", House, frozenset({
+        "cell_id", "road", "number", "building", "unit", "floor", "room", "lon", "lat", "use",
+        "floor_area", "living_area", "note"}), refs=(("cell_id", "cell"),)),
+    RecordType("house_code", HouseCode, frozenset({"code", "kind", "house_id"}),
+               refs=(("house_id", "house"),), editable=False),
+    RecordType("house_flag", HouseFlag, frozenset({"house_id", "kind", "note", "cleared_at"}),
+               refs=(("house_id", "house"),)),
+    RecordType("unit", Unit, frozenset({"name", "uscc", "house_id", "kind", "contacts"}),
+               refs=(("house_id", "house"),)),
+    RecordType("person", Person, frozenset({
+        "name", "id_type", "id_number", "phone", "category", "hukou_address", "permit_number",
+        "permit_expiry", "note", "employer_unit_id"}), refs=(("employer_unit_id", "unit"),)),
+    RecordType("residency", Residency, frozenset({
+        "person_id", "house_id", "room_id", "relation", "household_id", "start_date", "end_date",
+        "end_reason"}), refs=(("person_id", "person"), ("house_id", "house"), ("room_id", "room"))),
+    RecordType("visit", Visit, frozenset({
+        "house_id", "visited_at", "outcome", "lat", "lon", "accuracy_m", "plate_scanned", "note"}),
+        refs=(("house_id", "house"),), editable=False),
+    RecordType("tip", Tip, frozenset({"status", "outcome", "closed_at"}), refs=(("house_id", "house"),),
+               creatable=False),
+)}
+
+# Read-only on phones, but pulled.
+PULLED_MODELS: tuple[type[Synced], ...] = (
+    Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip,
+)
+
+
+def to_wire(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def row_to_wire(row: Any, columns: list[str]) -> dict[str, Any]:
+    return {c: to_wire(getattr(row, c)) for c in columns}
+
+
+def public_columns(table: Table) -> list[str]:
+    return [c.name for c in table.columns if c.name not in PRIVATE_COLUMNS]
