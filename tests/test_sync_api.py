@@ -1,0 +1,117 @@
+"""The sync API over HTTP: table-driven, status and error code together."""
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.conftest import valid_id
+
+
+@pytest.fixture
+def phone(client, area):  # type: ignore[no-untyped-def]
+    response = client.post("/api/devices", json={"username": "coord", "password": "pw", "label": "t"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    return {"Authorization": f"Bearer {body['token']}"}
+
+
+def _visit(area, seq: int = 1) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {"id": str(uuid.uuid4()), "seq": seq, "type": "visit", "op": "create", "record_id": str(uuid.uuid4()),
+            "fields": {"house_id": str(area.houses["A1"].id), "visited_at": "2026-11-26T08:00:00Z",
+                       "outcome": "verified", "plate_scanned": True}}
+
+
+CASES = [
+    # (name, headers?, body or raw, expected status, expected code)
+    ("no token", None, {"protocol": 1, "mutations": []}, 401, "device_unknown"),
+    ("bad token", {"Authorization": "Bearer nope"}, {"protocol": 1, "mutations": []}, 401, "device_unknown"),
+    ("old protocol", "phone", {"protocol": 0, "mutations": []}, 426, "protocol_outdated"),
+    ("not an object", "phone", [1, 2], 422, "invalid_batch"),
+    ("mutations not a list", "phone", {"protocol": 1, "mutations": {}}, 422, "invalid_batch"),
+    ("bad mutation id", "phone", {"protocol": 1, "mutations": [{"id": "x", "seq": 1, "type": "visit", "op": "create",
+                                                               "record_id": str(uuid.uuid4())}]}, 422, "invalid_mutation"),
+    ("unknown type", "phone", {"protocol": 1, "mutations": [{"id": str(uuid.uuid4()), "seq": 1, "type": "user",
+                                                            "op": "create", "record_id": str(uuid.uuid4())}]},
+     422, "invalid_mutation"),
+    ("empty batch", "phone", {"protocol": 1, "mutations": []}, 200, None),
+]
+
+
+@pytest.mark.parametrize(("name", "headers", "body", "status", "code"), CASES, ids=[c[0] for c in CASES])
+def test_push_answers(client, phone, name, headers, body, status, code) -> None:  # type: ignore[no-untyped-def]
+    sent = phone if headers == "phone" else headers or {}
+    response = client.post("/api/sync/push", json=body, headers=sent)
+    assert response.status_code == status, response.get_data(as_text=True)
+    if code:
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["code"] == code
+
+
+def test_push_wrong_content_type_and_broken_json(client, phone) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/api/sync/push", data="protocol=1", headers=phone, content_type="text/plain")
+    assert (r.status_code, r.get_json()["code"]) == (415, "unsupported_media_type")
+    r = client.post("/api/sync/push", data=b"{\xff", headers=phone, content_type="application/json")
+    assert (r.status_code, r.get_json()["code"]) == (400, "invalid_json")
+
+
+def test_push_then_retry_then_pull(client, phone, area) -> None:  # type: ignore[no-untyped-def]
+    visit = _visit(area)
+    body = {"protocol": 1, "app_version": "0.1", "clock": "2026-11-26T08:00:05Z", "mutations": [visit]}
+    first = client.post("/api/sync/push", json=body, headers=phone).get_json()
+    assert [o["status"] for o in first["outcomes"]] == ["applied"] and first["last_seq"] == 1
+    again = client.post("/api/sync/push", json=body, headers=phone).get_json()
+    assert [o["status"] for o in again["outcomes"]] == ["already_applied"]
+    pulled = client.get("/api/sync/pull?protocol=1", headers={**phone, "Accept-Encoding": "gzip"})
+    assert pulled.headers["Content-Encoding"] == "gzip"
+    page = json.loads(gzip.decompress(pulled.data))
+    assert page["last_applied_seq"] == 1 and not page["more"]
+    assert visit["record_id"] in {v["id"] for v in page["changes"]["visit"]}
+    assert {h["id"] for h in page["changes"]["house"]} == {str(area.houses["A1"].id)}
+    persons = page["changes"]["person"]
+    assert [p["name"] for p in persons] == ["王A1"] and "id_rev" not in persons[0]
+
+
+def test_pull_refuses_old_protocol_and_bad_cursor(client, phone) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/sync/pull", headers=phone)
+    assert (r.status_code, r.get_json()["code"]) == (426, "protocol_outdated")
+    r = client.get("/api/sync/pull?protocol=1&cursor=garbage", headers=phone)
+    assert (r.status_code, r.get_json()["code"]) == (422, "cursor_invalid")
+
+
+def test_revoked_device_is_told_to_hand_over_and_wipe(client, phone, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from webapp.models import Device
+
+    device = db_session.scalar(select(Device))
+    device.revoked_at = device.created_at
+    db_session.commit()
+    r = client.get("/api/sync/pull?protocol=1", headers=phone)
+    assert (r.status_code, r.get_json()["code"], r.get_json()["wipe_after_handover"]) == (403, "device_revoked", True)
+
+
+def test_register_refuses_wrong_password(client, area) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/api/devices", json={"username": "coord", "password": "bad"})
+    assert (r.status_code, r.get_json()["code"]) == (401, "login_failed")
+
+
+def test_rejection_is_an_outcome_not_an_error(client, phone, area) -> None:  # type: ignore[no-untyped-def]
+    number = valid_id("31011719900101123")
+    wrong = number[:-1] + ("1" if number[-1] == "0" else "0")
+    bad = {"id": str(uuid.uuid4()), "seq": 1, "type": "person", "op": "create", "record_id": str(uuid.uuid4()),
+           "fields": {"name": "坏", "id_number": wrong}}
+    good = _visit(area, seq=2)
+    r = client.post("/api/sync/push", json={"protocol": 1, "mutations": [bad, good]}, headers=phone)
+    assert r.status_code == 200
+    statuses = [(o["status"], o.get("errors", [{}])[0].get("code")) for o in r.get_json()["outcomes"]]
+    assert statuses[1] == ("applied", None)
+    assert statuses[0] == ("rejected", "id.check")
+
+
+def test_openapi_document(client) -> None:  # type: ignore[no-untyped-def]
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.") and {"/api/devices", "/api/sync/push", "/api/sync/pull"} <= set(doc["paths"])

@@ -1,0 +1,69 @@
+"""The sync API described as OpenAPI 3.1 (served at /api/openapi.json); docs/sync.md explains it."""
+from __future__ import annotations
+
+from typing import Any
+
+from sync.batch import PROTOCOL
+
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "problem+json", "content": {"application/problem+json": {"schema": _PROBLEM}}}
+            for c in codes}
+
+
+def document() -> dict[str, Any]:
+    bearer = [{"device": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Gridwalk sync API", "version": str(PROTOCOL),
+                 "description": "Register a device, push mutations, pull changes. See docs/sync.md."},
+        "components": {
+            "securitySchemes": {"device": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Problem": {"type": "object", "required": ["status", "code", "detail"], "properties": {
+                    "status": {"type": "integer"}, "code": {"type": "string"}, "detail": {"type": "string"}}},
+                "Mutation": {"type": "object", "required": ["id", "seq", "type", "op", "record_id"], "properties": {
+                    "id": {"type": "string", "format": "uuid"}, "seq": {"type": "integer", "minimum": 1},
+                    "type": {"enum": ["house", "house_code", "house_flag", "unit", "person", "residency", "visit", "tip"]},
+                    "op": {"enum": ["create", "update", "delete"]},
+                    "record_id": {"type": "string", "format": "uuid"},
+                    "base_version": {"type": ["integer", "null"]},
+                    "fields": {"type": "object"}, "base": {"type": "object"},
+                    "at": {"type": "string", "format": "date-time"}}},
+                "Outcome": {"type": "object", "required": ["id", "seq", "status"], "properties": {
+                    "id": {"type": "string"}, "seq": {"type": "integer"},
+                    "status": {"enum": ["applied", "merged", "already_applied", "rejected", "blocked", "conflict"]},
+                    "errors": {"type": "array", "items": {"type": "object"}},
+                    "conflict_id": {"type": "string"}, "blocked_by": {"type": "string"},
+                    "canonical_id": {"type": "string"}, "version": {"type": "integer"}}},
+            },
+        },
+        "paths": {
+            "/api/devices": {"post": {
+                "summary": "Register this phone (log in once, online)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["username", "password"], "properties": {
+                        "username": {"type": "string"}, "password": {"type": "string"},
+                        "label": {"type": "string"}, "app_version": {"type": "string"}}}}}},
+                "responses": {"201": {"description": "device id and token (shown once)"}, **_errors(400, 401, 415, 422)}}},
+            "/api/sync/push": {"post": {
+                "summary": "Send queued mutations; every one gets an outcome", "security": bearer,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["protocol", "mutations"], "properties": {
+                        "protocol": {"type": "integer"}, "app_version": {"type": "string"},
+                        "clock": {"type": "string", "format": "date-time"}, "pending": {"type": "integer"},
+                        "mutations": {"type": "array", "items": {"$ref": "#/components/schemas/Mutation"}}}}}}},
+                "responses": {"200": {"description": "outcomes, in sequence order"},
+                              **_errors(400, 401, 403, 413, 415, 422, 426)}}},
+            "/api/sync/pull": {"get": {
+                "summary": "Changes since a cursor, in commit order, for this device's cells", "security": bearer,
+                "parameters": [
+                    {"name": "protocol", "in": "query", "required": True, "schema": {"type": "integer"}},
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
+                "responses": {"200": {"description": "a page of changes and evictions"},
+                              **_errors(401, 403, 422, 426)}}},
+        },
+    }
