@@ -63,6 +63,15 @@ class Config:
     SEARCH_PAGE_SIZE = _env_int("SEARCH_PAGE_SIZE", 50)
     TESTING = False
 
+    # The public plate page (/h/<code>) shows the address and these public facts only.
+    PUBLIC_SERVICE_PHONE = os.environ.get("PUBLIC_SERVICE_PHONE", "")
+    PUBLIC_NOTICE = os.environ.get("PUBLIC_NOTICE", "")
+    # Residents' tips from that page, counted in the database so every worker shares them:
+    # tight per plate (house), loose per client address (carriers put many phones behind one).
+    TIP_LIMIT_PER_PLATE = _env_int("TIP_LIMIT_PER_PLATE", 5)
+    TIP_LIMIT_PER_IP = _env_int("TIP_LIMIT_PER_IP", 60)
+    TIP_LIMIT_WINDOW_S = _env_int("TIP_LIMIT_WINDOW_S", 3600)
+
 
 class TestConfig(Config):
     TESTING = True

@@ -8,7 +8,8 @@ import sys
 def test_pure_packages_do_not_import_flask() -> None:
     code = (
         "import sys, webapp.models, webapp.validation, webapp.registry.scope, "
-        "webapp.registry.search, webapp.registry.retention, geo, sync\n"
+        "webapp.registry.search, webapp.registry.retention, geo, sync, "
+        "webapp.registry.plates, webapp.registry.ratelimit, webapp.registry.tips, webapp.registry.code_lookup\n"
         "bad = sorted(m for m in sys.modules if m == 'flask' or m.startswith(('flask.', 'flask_')))\n"
         "print(','.join(bad))"
     )

@@ -31,7 +31,24 @@ ENDPOINTS = [
     *[(f"save_house_{k}", "POST", "/houses/{house_%s}/edit" % k, k, True) for k in ("A1", "B1", "none")],
     *[(f"edit_person_{k}", "GET", "/persons/{person_%s}/edit" % k, k, True) for k in ("A1", "B1")],
     *[(f"save_person_{k}", "POST", "/persons/{person_%s}/edit" % k, k, True) for k in ("A1", "none")],
+    ("tips", "GET", "/tips", None, False),
+    *[(f"close_tip_{k}", "POST", "/tips/{tip_%s}/close" % k, k, True) for k in ("A1", "B1", "none")],
+    *[(f"plate_sheet_{k}", "GET", "/plates/cells/{cell_%s}" % k, k, True) for k in ("A1", "B1")],
+    *[(f"plate_assign_{k}", "POST", "/plates/cells/{cell_%s}/assign" % k, k, True) for k in ("A1", "B1")],
+    *[(f"plate_{k}", "GET", "/plates/houses/{house_%s}" % k, k, True) for k in ("A1", "B1", "none")],
+    *[(f"plate_qr_{k}", "GET", "/plates/houses/{house_%s}/qr.svg" % k, k, True) for k in ("A1", "none")],
 ]
+
+
+@pytest.fixture(autouse=True)
+def _plates_and_tips(area, db_session):  # type: ignore[no-untyped-def]
+    """Every house plated and one open tip per house, for the plate and tip endpoints."""
+    from webapp.registry.plates import assign_plates
+    from webapp.registry.tips import create_tip
+
+    assign_plates(db_session)
+    area.tips = {k: create_tip(db_session, h, "moved_in", "线索") for k, h in area.houses.items()}
+    db_session.commit()
 
 
 def expected(role: str, obj: str | None, writes: bool, method: str) -> int:
@@ -48,10 +65,15 @@ def _url(template: str, area) -> str:  # type: ignore[no-untyped-def]
     values = {f"house_{k}": v.id for k, v in area.houses.items()}
     values |= {f"person_{k}": v.id for k, v in area.persons.items()}
     values |= {f"cell_{k}": v.id for k, v in area.cells.items()}
+    values |= {f"tip_{k}": v.id for k, v in area.tips.items()}
     return template.format(**values)
 
 
 def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    if name.startswith("close_tip"):
+        return {"version": str(area.tips[obj].version), "status": "done", "outcome": "已核实"}
+    if name.startswith("plate_assign"):
+        return {}
     if name.startswith("save_house"):
         h = area.houses[obj]
         return {"version": str(h.version), "road": h.road, "number": h.number, "building": "2",

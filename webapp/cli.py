@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from webapp.models import House, User
 from webapp.models.enums import Role
+from webapp.plates.cli import plates_cli
 
 
 def register(app: Flask) -> None:
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_logins)
     app.cli.add_command(import_extract_cmd)
     app.cli.add_command(export_extract_cmd)
+    app.cli.add_command(plates_cli)
 
 
 @click.command("seed-demo")

@@ -15,6 +15,7 @@ ENUMS = {
     "code_kind": enums.HouseCodeKind, "event": enums.HouseEventKind,
     "category": enums.PersonCategory, "sex": enums.Sex, "relation": enums.Relation,
     "source": enums.Source, "outcome": enums.VisitOutcome, "unit_kind": enums.UnitKind,
+    "tip_kind": enums.TipKind, "tip_status": enums.TipStatus, "tip_source": enums.TipSource,
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from webapp.models import House, Person, Residency, Unit, Visit
+from webapp.models import House, Person, Residency, Tip, Unit, Visit
 from webapp.timeutil import utcnow
 
 # Per table, the columns that may identify a person, and what they become.
@@ -25,6 +25,7 @@ PERSONAL_COLUMNS: dict[type, dict[str, Any]] = {
     Visit: {"lat": None, "lon": None, "accuracy_m": None, "note": None},
     Unit: {"contacts": []},
     House: {"note": None},
+    Tip: {"text": "", "contact_phone": None, "outcome": None, "client_ip_hash": None},
 }
 
 

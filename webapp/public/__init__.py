@@ -1,0 +1,6 @@
+"""The public plate page /h/<code>: the address, public information, and residents' tips."""
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from webapp.public import views  # noqa: E402,F401  (registers the routes)

@@ -1,0 +1,54 @@
+"""The residents' tip form. Phone validation is `webapp.validation`'s."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from webapp import validation
+from webapp.models.enums import TipKind
+from webapp.models.tip import TIP_TEXT_MAX
+from webapp.registry.tips import clean_text
+from webapp.templating import bilingual, lang
+
+# Control characters other than tab and line breaks: nobody types them, and PostgreSQL
+# refuses NUL in text outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class TipForm(FlaskForm):
+    kind = RadioField(_l("What do you want to tell us?"), validators=[InputRequired()])
+    # The length is checked after line breaks are made uniform (see validate_text).
+    text = TextAreaField(_l("Details"), validators=[Length(max=4 * TIP_TEXT_MAX)],
+                         render_kw={"maxlength": TIP_TEXT_MAX, "rows": 5})
+    contact_phone = StringField(
+        _l("Your mobile number, if you would like a call back (optional)"),
+        validators=[Optional(), Length(max=32)],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
+
+    parsed_phone: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = TipKind.choices(lang())
+
+    def validate_text(self, field: TextAreaField) -> None:
+        text = clean_text(field.data)
+        if _CONTROL.search(text):
+            raise ValidationError(str(_l("The text contains characters that cannot be saved.")))
+        if len(text) > TIP_TEXT_MAX:
+            raise ValidationError(str(_l("At most %(max)d characters, please.", max=TIP_TEXT_MAX)))
+        if not text and self.kind.data == TipKind.PROBLEM:
+            raise ValidationError(str(_l("Please describe the problem.")))
+
+    def validate_contact_phone(self, field: StringField) -> None:
+        if field.data:
+            try:
+                self.parsed_phone = validation.parse_mobile(field.data, field="contact_phone")
+            except validation.ValidationError as error:
+                raise ValidationError(bilingual(error.errors[0])) from None

@@ -1,0 +1,104 @@
+"""/h/<code>: what anyone who scans a plate sees. No login; never any personal data.
+
+The page shows the address (it is on the door anyway) and public information: the
+residents' committee and the service contacts from the settings. Occupants, their number,
+the house's use or flags are never loaded into this page's template context at all.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from webapp.extensions import db
+from webapp.models import House
+from webapp.public import bp, messages
+from webapp.public.forms import TipForm
+from webapp.registry.code_lookup import Lookup, Outcome, look_up
+from webapp.registry.ratelimit import hit
+from webapp.registry.tips import client_key, create_tip
+
+
+@bp.after_request
+def _public_headers(response: Any) -> Any:
+    # Addresses should not end up in search engines; the form's CSRF token is per visitor.
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    g.no_store = True
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def _expired(_error: CSRFError) -> Any:
+    return _message(messages.EXPIRED, 400)
+
+
+# `path`, so that anything under /h/ (slashes too) gets the bilingual answer, not the console 404.
+@bp.route("/h/<path:code>", methods=["GET", "POST"])
+def house(code: str) -> Any:
+    found = look_up(db.session, code)
+    if found.outcome is not Outcome.LIVE or found.house is None:
+        return _not_live(found)
+    form = TipForm()
+    status = 200
+    if request.method == "POST":
+        refused = _over_limit(found.house)
+        if refused is not None:
+            return refused
+        if form.validate_on_submit():
+            create_tip(db.session, found.house, form.kind.data, form.text.data or "",
+                       contact_phone=form.parsed_phone,
+                       client_ip_hash=client_key(request.remote_addr, current_app.config["SECRET_KEY"]))
+            # Not audited: the audit log keeps raw addresses, and a tip is not anyone's
+            # access to personal data. The tip row itself says when and (hashed) from where.
+            db.session.commit()
+            flash(_("Thank you. Your report was passed to the community workers of this area."), "ok")
+            return redirect(url_for("public.house", code=found.code), code=303)
+        status = 422
+    cell = found.house.cell
+    return render_template(
+        "public/house.html", address=found.house.address, code=found.code, form=form,
+        committee=cell.committee.name if cell is not None else None,
+        service_phone=current_app.config["PUBLIC_SERVICE_PHONE"],
+        notice=current_app.config["PUBLIC_NOTICE"],
+    ), status
+
+
+def _over_limit(house_: House) -> Any | None:
+    """Count this report against the plate and the sender's address; a 429 page when over."""
+    cfg = current_app.config
+    window = cfg["TIP_LIMIT_WINDOW_S"]
+    sender = client_key(request.remote_addr, cfg["SECRET_KEY"])
+    decisions = [
+        hit(db.session, f"tip:ip:{sender}", cfg["TIP_LIMIT_PER_IP"], window),
+        hit(db.session, f"tip:house:{house_.id}", cfg["TIP_LIMIT_PER_PLATE"], window),
+    ]
+    # Committed now, whatever happens to the report: a failing form must count too.
+    db.session.commit()
+    refused = [d for d in decisions if not d.allowed]
+    if not refused:
+        return None
+    retry_after = max(d.retry_after for d in refused)
+    response = _message(messages.too_many(retry_after), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _not_live(found: Lookup) -> Any:
+    if found.outcome is Outcome.RETIRED:
+        return _message(messages.RETIRED, 410)
+    if found.outcome is Outcome.TOO_LONG:
+        return _message(messages.TOO_LONG, 400, rescan=True)
+    if found.outcome is Outcome.INVALID and found.error is not None:
+        # The validator's own words say what is wrong (length, check); it never repeats the
+        # characters typed for these, so nothing from the address bar is echoed.
+        detail = found.error if found.error.code != "house_code.format" else None
+        return _message(messages.INVALID, 404, detail=detail, rescan=True)
+    return _message(messages.UNKNOWN, 404, rescan=True)
+
+
+def _message(message: messages.Message, status: int, detail: Any = None, rescan: bool = False) -> Any:
+    page = render_template("public/message.html", message=message, detail=detail,
+                           rescan=messages.RESCAN if rescan else None)
+    return current_app.response_class(page, status=status, mimetype="text/html")
