@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.console import bp as console_bp
     from webapp.coverage import bp as coverage_bp
     from webapp.extract import bp as extract_bp
+    from webapp.fieldapp import bp as fieldapp_bp
     from webapp.plates import bp as plates_bp
     from webapp.public import bp as public_bp
     from webapp.tips import bp as tips_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(console_bp)
     app.register_blueprint(coverage_bp)
     app.register_blueprint(extract_bp)
+    app.register_blueprint(fieldapp_bp)
     app.register_blueprint(plates_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(tips_bp)

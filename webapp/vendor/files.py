@@ -20,6 +20,9 @@ ALLOWED: dict[str, tuple[str, frozenset[str]]] = {
         "images/layers.png", "images/layers-2x.png",
         "images/marker-icon.png", "images/marker-icon-2x.png", "images/marker-shadow.png",
     })),
+    # The field app: IndexedDB wrapper (an ES module) and the QR decoder (loaded on demand).
+    "idb": ("build", frozenset({"index.js"})),
+    "jsqr": ("dist", frozenset({"jsQR.js"})),
 }
 
 

@@ -1,0 +1,40 @@
+// HTTP calls to the sync API (docs/sync.md), with the device token.
+import {getMeta} from "./db.js";
+
+export const PROTOCOL = 1;
+export const APP_VERSION = "0.4.0";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.detail || `HTTP ${status}`);
+    Object.assign(this, {status, code: body?.code || `http_${status}`, body});
+  }
+}
+
+async function call(method, path, body, token) {
+  const headers = {Accept: "application/json"};
+  if (body) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(path, {method, headers, body: body ? JSON.stringify(body) : undefined, cache: "no-store"});
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+export function register(username, password) {
+  const label = (navigator.userAgentData?.platform || navigator.platform || "phone") + " / " + navigator.userAgent.slice(0, 60);
+  return call("POST", "/api/devices", {username, password, label: label.slice(0, 100), app_version: APP_VERSION});
+}
+
+async function token() { return (await getMeta("device"))?.token; }
+
+export async function push(mutations, pending) {
+  return call("POST", "/api/sync/push", {protocol: PROTOCOL, app_version: APP_VERSION, clock: new Date().toISOString(),
+    pending, mutations}, await token());
+}
+
+export async function pull(cursor) {
+  const q = new URLSearchParams({protocol: PROTOCOL, limit: 2000});
+  if (cursor) q.set("cursor", cursor);
+  return call("GET", `/api/sync/pull?${q}`, null, await token());
+}

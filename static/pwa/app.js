@@ -1,0 +1,98 @@
+// Start-up and routing. Everything works from IndexedDB; the network is only for sync.
+import {db, getMeta} from "./db.js";
+import {lang, setLang, t} from "./i18n.js";
+import * as bridge from "./sw-bridge.js";
+import {schedule, sync} from "./sync.js";
+import {h, show, toast} from "./ui.js";
+import {setKnownAreaCodes} from "./validation.js";
+import * as vault from "./vault.js";
+import * as places from "./views/places.js";
+import * as session from "./views/session.js";
+
+const IDLE_MINUTES = 5;
+let scheduled = false;
+let idleTimer;
+
+function chrome() {
+  setLang(lang());
+  for (const key of ["cells", "search", "scan", "outbox"]) document.getElementById(`tab-${key}`).textContent = t(key);
+  const button = document.getElementById("lang");
+  button.textContent = lang() === "en" ? "中文" : "EN";
+  button.lang = lang() === "en" ? "zh-CN" : "en";
+  const net = document.getElementById("net");
+  net.textContent = navigator.onLine ? t("online") : t("offline");
+  net.className = navigator.onLine ? "net on" : "net off";
+}
+
+function idle() {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => { vault.lock(); route(); }, IDLE_MINUTES * 60 * 1000);
+}
+
+const ROUTES = [
+  [/^#\/cell\/([^/]+)\/add-house$/, async (id) => (await import("./views/actions.js")).newHouse(id)],
+  [/^#\/cell\/([^/]+)$/, (id) => places.cellPage(id)],
+  [/^#\/house\/([^/]+)\/add-person$/, async (id) => (await import("./views/person.js")).addPerson(id)],
+  [/^#\/house\/([^/]+)\/person\/([^/]+)\/edit$/, async (id, p) => (await import("./views/person.js")).editPerson(id, p)],
+  [/^#\/house\/([^/]+)\/residency\/([^/]+)\/move-out$/, async (id, r) => (await import("./views/actions.js")).moveOut(id, r)],
+  [/^#\/house\/([^/]+)\/visit(\?scanned=1)?$/, async (id, s) => (await import("./views/actions.js")).visit(id, Boolean(s))],
+  [/^#\/house\/([^/]+)\/flag$/, async (id) => (await import("./views/actions.js")).flag(id)],
+  [/^#\/house\/([^/]+)\/unit$/, async (id) => (await import("./views/actions.js")).unit(id)],
+  [/^#\/house\/([^/?]+)(\?scanned=1)?$/, (id, s) => places.housePage(id, {scanned: Boolean(s)})],
+  [/^#\/search$/, async () => (await import("./views/search.js")).searchPage()],
+  [/^#\/scan$/, async () => (await import("./views/scan.js")).scanPage()],
+  [/^#\/outbox$/, async () => (await import("./views/outbox.js")).render()],
+];
+
+async function route() {
+  (await import("./views/scan.js")).stop();
+  const device = await getMeta("device");
+  const hash = location.hash || "#/cells";
+  if (!device || hash === "#/login") return session.login();
+  if (hash === "#/recover") return session.login({recover: true});
+  if (device.revoked) return session.revoked();
+  if (!vault.unlocked()) return session.unlock();
+  if (!scheduled) { scheduled = true; schedule(); }
+  for (const [pattern, view] of ROUTES) {
+    const m = pattern.exec(hash);
+    if (m) return view(...m.slice(1));
+  }
+  return places.cellList();
+}
+
+async function openPlateLink() {
+  // Opened as /h/<code> (a plate scanned with the phone's camera): show that house.
+  if (!location.pathname.startsWith("/h/")) return;
+  const {codeOf} = await import("./views/scan.js");
+  const {houseByCode} = await import("./store.js");
+  let target = "#/scan";
+  try {
+    const house = await houseByCode(codeOf(location.pathname));
+    target = house ? `#/house/${house.id}?scanned=1` : "#/scan";
+    if (!house) toast(t("plate_unknown"));
+  } catch { toast(t("plate_unknown")); }
+  history.replaceState(null, "", `/app/${target}`);
+}
+
+async function start() {
+  chrome();
+  document.getElementById("lang").addEventListener("click", () => { setLang(lang() === "en" ? "zh" : "en"); chrome(); route(); });
+  window.addEventListener("online", chrome);
+  window.addEventListener("offline", chrome);
+  window.addEventListener("hashchange", route);
+  window.addEventListener("gw:unlocked", () => { route(); sync("unlock"); });
+  window.addEventListener("gw:synced", (ev) => { if (ev.detail?.ok && /^#\/(cells)?$|^#\/cell\/|^$/.test(location.hash)) route(); });
+  window.addEventListener("gw:db-blocked", () => toast(t("db_blocked")));
+  window.addEventListener("gw:db-outdated", () => location.reload());
+  for (const ev of ["pointerdown", "keydown"]) document.addEventListener(ev, idle, {passive: true});
+  idle();
+  fetch("/app/area-codes.json").then((r) => r.json()).then(setKnownAreaCodes).catch(() => {});
+  bridge.register().catch(() => {});
+  await db();
+  await openPlateLink();
+  window.gridwalk = {sync, version: bridge.version, checkForUpdate: bridge.checkForUpdate, lock: () => { vault.lock(); route(); }};
+  await route();
+  document.body.dataset.ready = "true";
+}
+
+start().catch((e) => show(h("p", {role: "alert"}, `${t("error")}: ${e.message}`)));

@@ -1,0 +1,71 @@
+// The app's strings in Chinese (default) and English; the choice is kept on the phone.
+const STRINGS = {
+  zh: {
+    cells: "网格", search: "查找", scan: "扫码", outbox: "待同步", login: "登录", username: "用户名", password: "密码",
+    login_go: "登录并登记本机", login_online: "首次登录需要联网", login_failed: "用户名或密码错误",
+    pin_new: "设置PIN码（4–8位数字）", pin_again: "再次输入PIN码", pin_go: "确定", pin_mismatch: "两次输入不一致",
+    pin_format: "PIN码应为4至8位数字", pin: "PIN码", unlock: "解锁", pin_wrong: "PIN码错误", pin_forgot: "忘记PIN码：联网重新登录",
+    locked_title: "已锁定", houses: "房屋", occupants: "在住人员", none: "暂无", visited: "本月已走访", not_visited: "本月未走访",
+    open_tips: "待办", add_occupant: "新增人员", edit: "修改", move_out: "迁出", record_visit: "登记走访", flag: "标记房屋",
+    add_house: "新增房屋", add_unit: "登记单位", save: "保存", cancel: "取消", saved: "已保存（待同步）", name: "姓名",
+    id_type: "证件类型", id_number: "证件号码", phone: "手机号码", category: "人员类别", relation: "与房屋关系",
+    start_date: "入住日期", end_date: "迁出日期", end_reason: "迁出原因", sex: "性别", birth_date: "出生日期",
+    outcome: "走访结果", note: "备注", gps: "记录位置（GPS）", plate_scanned: "已扫门牌码", kind: "类型",
+    road: "路/街", number: "门牌号", building: "楼号", unit_no: "单元", floor: "楼层", room: "室号", unit_name: "单位名称",
+    uscc: "统一社会信用代码", temp_code: "临时码", pending: "待同步", last_sync: "上次同步", never: "从未",
+    sync_now: "立即同步", sync_ok: "成功", sync_failed: "失败", rejected: "需修改", blocked: "等待前一条修改",
+    conflicts: "已转中心处理", resend: "修改后重发", export: "导出待同步数据", logout: "退出并清除本机数据",
+    logout_blocked: "还有未同步的数据：请先同步或导出文件交给中心", revoked: "本机已被停用：请导出待同步数据交给中心，然后清除",
+    wipe: "清除本机数据", search_hint: "姓名、证件号后4–6位、手机、地址、室号或门牌码", results: "结果",
+    scan_hint: "对准门牌二维码", scan_start: "打开相机", type_code: "或输入门牌码", open: "打开",
+    plate_unknown: "此门牌不在您的网格内，或尚未登记", camera_refused: "无法使用相机，请输入门牌码",
+    offline: "离线", online: "在线", update_ready: "有新版本", update_go: "更新", db_blocked: "请关闭本应用的其他页面后重试",
+    house: "房屋", back: "返回", filled_from_id: "已根据证件号码填写", warnings: "请核对", error: "错误",
+    unlock_to_sync: "解锁后同步", syncing: "同步中…", code: "门牌码", flags: "标记", units: "单位",
+  },
+  en: {
+    cells: "Cells", search: "Search", scan: "Scan", outbox: "Outbox", login: "Log in", username: "Username", password: "Password",
+    login_go: "Log in and register this phone", login_online: "The first login needs a network", login_failed: "Wrong username or password",
+    pin_new: "Choose a PIN (4–8 digits)", pin_again: "Repeat the PIN", pin_go: "OK", pin_mismatch: "The two PINs differ",
+    pin_format: "The PIN must be 4 to 8 digits", pin: "PIN", unlock: "Unlock", pin_wrong: "Wrong PIN", pin_forgot: "Forgot the PIN: log in again online",
+    locked_title: "Locked", houses: "Houses", occupants: "Occupants", none: "None", visited: "Visited this month", not_visited: "Not visited this month",
+    open_tips: "Tasks", add_occupant: "Add occupant", edit: "Edit", move_out: "Move out", record_visit: "Record visit", flag: "Flag house",
+    add_house: "Add house", add_unit: "Note a unit", save: "Save", cancel: "Cancel", saved: "Saved (waiting to sync)", name: "Name",
+    id_type: "ID type", id_number: "ID number", phone: "Mobile", category: "Category", relation: "Relation to the house",
+    start_date: "Moved in", end_date: "Moved out", end_reason: "Reason", sex: "Sex", birth_date: "Born",
+    outcome: "Outcome", note: "Note", gps: "Record location (GPS)", plate_scanned: "Plate scanned", kind: "Kind",
+    road: "Road", number: "Number", building: "Building", unit_no: "Entrance", floor: "Floor", room: "Room", unit_name: "Unit name",
+    uscc: "Unified social credit code", temp_code: "Temporary code", pending: "Waiting", last_sync: "Last sync", never: "never",
+    sync_now: "Sync now", sync_ok: "OK", sync_failed: "failed", rejected: "Needs fixing", blocked: "Waiting for an earlier fix",
+    conflicts: "Sent to the centre", resend: "Fix and resend", export: "Export the outbox", logout: "Log out and wipe this phone",
+    logout_blocked: "Unsynced work remains: sync or export the file for the centre first", revoked: "This phone was revoked: export the outbox for the centre, then wipe",
+    wipe: "Wipe local data", search_hint: "Name, last 4–6 ID digits, mobile, address, room or house code", results: "Results",
+    scan_hint: "Point at the door plate's QR code", scan_start: "Open camera", type_code: "or type the plate code", open: "Open",
+    plate_unknown: "This plate is not in your cells, or not registered", camera_refused: "The camera is not available: type the code",
+    offline: "Offline", online: "Online", update_ready: "A new version is ready", update_go: "Update", db_blocked: "Close the app's other tabs and try again",
+    house: "House", back: "Back", filled_from_id: "Filled in from the ID number", warnings: "Please check", error: "Error",
+    unlock_to_sync: "Unlock to sync", syncing: "Syncing…", code: "Plate code", flags: "Flags", units: "Units",
+  },
+};
+const LABELS = {
+  outcome: {verified: ["核实", "Verified"], no_answer: ["无人", "No answer"], refused: ["拒访", "Refused"], vacant: ["空置", "Vacant"], other: ["其他", "Other"]},
+  flag: {group_rent: ["群租嫌疑", "Suspected group renting"], res_to_nonres: ["居改非", "Dwelling used as non-dwelling"],
+    nonres_to_res: ["非改居", "Non-dwelling used as dwelling"], illegal_building: ["违法建筑", "Illegal building"], vacant: ["空置", "Vacant"]},
+  category: {huji: ["户籍", "Local hukou"], separated: ["人户分离", "Hukou elsewhere in Shanghai"], migrant: ["来沪", "From other provinces"], overseas: ["境外", "Overseas"]},
+  relation: {owner: ["产权人", "Owner"], tenant: ["承租人", "Tenant"], family: ["家庭成员", "Family member"], employee: ["单位员工", "Employee"], other: ["其他", "Other"]},
+  id_type: {resident: ["居民身份证", "Resident ID card"], hmt_permit: ["港澳台居民居住证", "HK/Macao/Taiwan residence permit"],
+    foreign_permanent: ["外国人永久居留身份证", "Foreign permanent residence ID"], passport: ["护照", "Passport"], other: ["其他证件", "Other document"]},
+  unit_kind: {enterprise: ["企业", "Enterprise"], shop: ["个体工商户", "Shop"], public: ["机关事业单位", "Public body"], social: ["社会组织", "Social organisation"], other: ["其他", "Other"]},
+  sex: {M: ["男", "Male"], F: ["女", "Female"]},
+};
+
+export const lang = () => (localStorage.getItem("gw-lang") === "en" ? "en" : "zh");
+export function setLang(value) {
+  localStorage.setItem("gw-lang", value);
+  document.documentElement.lang = value === "en" ? "en" : "zh-CN";
+}
+export const t = (key) => STRINGS[lang()][key] ?? key;
+export const label = (group, value) => (LABELS[group]?.[value]?.[lang() === "en" ? 1 : 0]) ?? value ?? "";
+export const choices = (group) => Object.keys(LABELS[group]).map((v) => [v, label(group, v)]);
+/** A server or validation message {zh, en} in the current language. */
+export const msg = (e) => (lang() === "en" ? e.en : e.zh) || e.code;

@@ -1,0 +1,171 @@
+// Push the outbox, then pull, as docs/sync.md says. One tab at a time (Web Locks).
+import * as api from "./api.js";
+import {db, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
+import {applyLocal, wire} from "./outbox.js";
+import {protectId, unlocked} from "./vault.js";
+
+const BATCH = 500;
+const DONE = new Set(["applied", "merged", "already_applied", "conflict"]);
+let running = null;
+
+const emit = (name, detail) => window.dispatchEvent(new CustomEvent(name, {detail}));
+
+/** Sync unless another tab (or this one) is already at it; resolves to the result. */
+export function sync(reason = "manual") {
+  if (!unlocked()) return Promise.resolve({skipped: "locked"});
+  if (running) return running;
+  const work = async () => {
+    const device = await getMeta("device");
+    if (!device || device.revoked) return {skipped: "no_device"};
+    emit("gw:sync-start", {reason});
+    const result = {at: new Date().toISOString(), reason, ok: true};
+    try {
+      result.pushed = await push();
+      result.pulled = await pull();
+    } catch (error) {
+      Object.assign(result, {ok: false, error: error.code || "network", status: error.status || 0});
+      if (error.code === "device_revoked" || error.code === "user_inactive") await setMeta("device", {...device, revoked: true});
+    }
+    await setMeta("last_sync", result);
+    emit("gw:synced", result);
+    return result;
+  };
+  const locked = navigator.locks
+    ? navigator.locks.request("gridwalk-sync", {ifAvailable: true}, (lock) => (lock ? work() : {skipped: "busy"}))
+    : work();
+  running = locked.finally(() => { running = null; });
+  return running;
+}
+
+async function push() {
+  let sent = 0;
+  for (;;) {
+    const d = await db();
+    const waiting = (await d.getAll("outbox")).filter((e) => e.state === "pending");
+    if (!waiting.length) return sent;
+    const batch = [];
+    for (const e of waiting.slice(0, BATCH)) batch.push(await wire(e));
+    const answer = await api.push(batch, waiting.length);
+    await outcomes(answer.outcomes);
+    sent += batch.length;
+  }
+}
+
+async function outcomes(list) {
+  const d = await db();
+  const tx = d.transaction(["outbox", "meta", ...TABLES], "readwrite");
+  const box = tx.objectStore("outbox");
+  const notices = (await tx.objectStore("meta").get("conflicts")) || [];
+  for (const o of list) {
+    const e = await box.get(o.seq);
+    if (!e || e.id !== o.id) continue;
+    if (DONE.has(o.status)) {
+      await box.delete(o.seq);
+      if (o.status === "conflict") {
+        notices.push({conflict_id: o.conflict_id, type: o.type, record_id: o.record_id, at: new Date().toISOString(),
+          fields: Object.keys(e.fields)});
+      }
+      if (o.canonical_id && o.canonical_id !== o.record_id) await redirect(tx, o.type, o.record_id, o.canonical_id);
+    } else {
+      await box.put({...e, state: o.status, errors: o.errors || [], blocked_by: o.blocked_by || null});
+    }
+  }
+  await tx.objectStore("meta").put(notices, "conflicts");
+  await tx.done;
+}
+
+/** A duplicate merged on the server: use its id here too, in records and queued mutations. */
+async function redirect(tx, type, from, to) {
+  const store = tx.objectStore(type);
+  const row = await store.get(from);
+  if (row) { await store.delete(from); await store.put({...row, id: to}); }
+  const box = tx.objectStore("outbox");
+  for (const e of await box.getAll()) {
+    const swap = (obj) => Object.fromEntries(Object.entries(obj || {}).map(([k, v]) => [k, v === from ? to : v]));
+    await box.put({...e, record_id: e.record_id === from ? to : e.record_id, fields: swap(e.fields), local: swap(e.local)});
+  }
+  if (type === "person" || type === "house") {
+    const residency = tx.objectStore("residency");
+    for (const r of await residency.index(`${type}_id`).getAll(from)) await residency.put({...r, [`${type}_id`]: to});
+  }
+}
+
+async function pull() {
+  let cursor = await getMeta("cursor");
+  let count = 0;
+  for (;;) {
+    let page;
+    try {
+      page = await api.pull(cursor);
+    } catch (error) {
+      if (error.code !== "cursor_invalid" || !cursor) throw error;
+      cursor = null;
+      continue;
+    }
+    await applyPage(page);
+    cursor = page.cursor;
+    count += page.count;
+    if (!page.more) return count;
+  }
+}
+
+async function applyPage(page) {
+  // Encrypt ID numbers before the transaction: it must only wait on IndexedDB.
+  const persons = [];
+  for (const p of page.changes.person || []) {
+    const {id_number: number, ...rest} = p;
+    persons.push({...rest, ...(await protectId(number))});
+  }
+  const changes = {...page.changes, person: persons};
+  const d = await db();
+  const tx = d.transaction([...TABLES, "outbox", "meta"], "readwrite");
+  for (const table of TABLES) {
+    const store = tx.objectStore(table);
+    for (const row of changes[table] || []) {
+      if (row.deleted_at) await store.delete(row.id);
+      else await store.put(row);
+    }
+  }
+  for (const [table, ids] of Object.entries(page.evict || {})) {
+    for (const id of ids) {
+      await tx.objectStore(table).delete(id);
+      if (table === "house") {
+        for (const child of HOUSE_CHILDREN) {
+          const store = tx.objectStore(child);
+          for (const key of await store.index("house_id").getAllKeys(id)) await store.delete(key);
+        }
+      }
+    }
+  }
+  // Acknowledged though the answer was lost, then what is still queued goes back on top.
+  const box = tx.objectStore("outbox");
+  for (const e of await box.getAll()) {
+    if (e.state === "pending" && e.seq <= page.last_applied_seq) await box.delete(e.seq);
+    else await applyLocal(tx.objectStore(e.type), e);
+  }
+  await dropStrangers(tx);
+  tx.objectStore("meta").put(page.cursor, "cursor");
+  await tx.done;
+}
+
+/** A person stays on the phone while living in one of its houses. */
+async function dropStrangers(tx) {
+  const open = new Set((await tx.objectStore("residency").getAll()).filter((r) => !r.end_date).map((r) => r.person_id));
+  const people = tx.objectStore("person");
+  for (const id of await people.getAllKeys()) if (!open.has(id)) await people.delete(id);
+}
+
+/** When to sync: now, on coming online, on returning to the app, every few minutes, by Background Sync. */
+export function schedule(minutes = 5) {
+  const soon = (reason) => () => { if (navigator.onLine) sync(reason); };
+  window.addEventListener("online", soon("online"));
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") soon("visible")(); });
+  setInterval(soon("timer"), minutes * 60 * 1000);
+  navigator.serviceWorker?.addEventListener("message", (ev) => { if (ev.data?.type === "sync") soon("background")(); });
+  window.addEventListener("gw:outbox", async () => {
+    const reg = await navigator.serviceWorker?.ready;
+    if (reg?.sync) reg.sync.register("gridwalk-sync").catch(() => {});
+    soon("saved")();
+  });
+  soon("open")();
+}

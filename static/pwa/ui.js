@@ -1,0 +1,69 @@
+// Small DOM helpers: build elements without innerHTML (nothing typed is ever parsed as HTML).
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v == null) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k in el && typeof v !== "string") el[k] = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+export function show(...nodes) {
+  const main = document.getElementById("view");
+  main.replaceChildren(...nodes);
+  main.focus({preventScroll: true});
+  window.scrollTo(0, 0);
+}
+
+let toastTimer;
+export function toast(text) {
+  let box = document.getElementById("toast");
+  if (!box) {
+    box = h("div", {id: "toast", class: "toast", role: "status", "aria-live": "polite"});
+    document.body.append(box);
+  }
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 4000);
+}
+
+let fieldSeq = 0;
+/** A labelled input; `kind` is "select" (with options), "textarea", or an input type. */
+export function field(labelText, name, {kind = "text", value = "", options, required, ...rest} = {}) {
+  const id = `f-${name}-${++fieldSeq}`;
+  let control;
+  if (kind === "select") {
+    control = h("select", {id, name, required}, options.map(([v, l]) => h("option", {value: v, selected: v === value}, l)));
+  } else if (kind === "checkbox") {
+    control = h("input", {id, name, type: "checkbox", checked: Boolean(value), ...rest});
+    return h("div", {class: "field check"}, control, h("label", {for: id}, labelText));
+  } else {
+    control = h(kind === "textarea" ? "textarea" : "input", {id, name, type: kind === "textarea" ? null : kind, required, ...rest});
+    control.value = value ?? "";
+  }
+  return h("div", {class: "field"}, h("label", {for: id}, labelText), control,
+    h("p", {class: "error", id: `${id}-err`, "data-error-for": name, hidden: true}));
+}
+
+/** Show errors [{field, zh, en}] at their fields (message text chosen by `pick`). */
+export function showErrors(form, errors, pick) {
+  form.querySelectorAll("[data-error-for]").forEach((p) => { p.hidden = true; p.textContent = ""; });
+  const loose = [];
+  for (const e of errors) {
+    const p = form.querySelector(`[data-error-for="${e.field}"]`);
+    if (p) {
+      p.hidden = false;
+      p.textContent = pick(e);
+      p.previousElementSibling?.setAttribute("aria-describedby", p.id);
+    } else loose.push(pick(e));
+  }
+  if (loose.length) toast(loose.join("；"));
+}
+
+export const formValues = (form) => Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v).trim()]));
+export const uuid = () => crypto.randomUUID();

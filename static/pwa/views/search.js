@@ -1,0 +1,21 @@
+// Search the phone's records offline (以人找房、以房找人).
+import {t} from "../i18n.js";
+import * as store from "../store.js";
+import {h, show} from "../ui.js";
+
+export function searchPage() {
+  const out = h("div", {id: "results", "aria-live": "polite"});
+  const input = h("input", {type: "search", id: "q", name: "q", placeholder: t("search_hint"), autocomplete: "off"});
+  const form = h("form", {role: "search", class: "card"}, h("label", {for: "q"}, t("search_hint")), input,
+    h("button", {type: "submit"}, t("search")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const {people, houses, homes} = await store.search(input.value);
+    out.replaceChildren(h("h2", {}, `${t("results")} (${people.length + houses.length})`), h("ul", {class: "list"},
+      people.map((p) => h("li", {}, h("a", {class: "row", href: homes[p.id] ? `#/house/${homes[p.id]}` : "#/search"},
+        h("strong", {}, p.name || "?"), h("span", {class: "muted mono"}, ` ${p.id_masked || ""}`)))),
+      houses.map((x) => h("li", {}, h("a", {class: "row", href: `#/house/${x.id}`}, store.address(x))))));
+  });
+  show(h("h1", {}, t("search")), form, out);
+  input.focus();
+}

@@ -1,0 +1,116 @@
+"""Helpers for the field app's browser tests: a coordinator with a cell of houses, logging in
+to /app/, unlocking, reading the outbox from IndexedDB."""
+from __future__ import annotations
+
+import itertools
+import uuid
+from types import SimpleNamespace
+
+from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session
+
+from tests import factories as f
+from tests.conftest import valid_id
+from tests.e2e.conftest import LiveServer
+from webapp.validation import make_house_code
+
+PIN = "2468"
+
+
+def fresh_id() -> str:
+    """A valid resident ID number nobody else in the test database has (male: odd sequence)."""
+    import random
+
+    first17 = f"310117{random.randint(1950, 2005)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}" \
+              f"{random.randrange(1, 999, 2):03d}"
+    return valid_id(first17)
+_n = itertools.count(1)
+
+
+def coordinator_area(server: LiveServer, houses: int = 2) -> SimpleNamespace:
+    """A fresh coordinator (password "pw") with one cell of plated houses, one person in the first."""
+    tag = uuid.uuid4().hex[:6]
+    with Session(server.engine) as s:
+        committee = f.committee(s, name=f"采集居委{tag}")
+        cell = f.cell(s, committee, name=f"采集网格{tag}")
+        other = f.cell(s, committee, name=f"别的网格{tag}")
+        coord = f.user(s, f"fa_{tag}", "coordinator", display_name="协管员")
+        cell.coordinators.append(coord)
+        made = [f.house(s, cell, code=make_house_code(f"{tag.upper()[:4].replace('I', '1').replace('O', '0')}{next(_n):05d}"),
+                        road="谷阳北路", number=str(100 + i), room=f"{i + 1}01") for i in range(houses)]
+        outside = f.house(s, other, code=make_house_code(f"X{tag.upper()[:3].replace('I', '1').replace('O', '0')}{next(_n):05d}"))
+        person = f.person(s, name=f"原住{tag}", id_number=fresh_id())
+        f.residency(s, person, made[0])
+        s.commit()
+        return SimpleNamespace(
+            username=coord.username, user_id=coord.id, cell_id=str(cell.id), houses=[str(h.id) for h in made],
+            codes=[h.codes[0].code for h in made], outside_code=outside.codes[0].code, person_id=str(person.id),
+            person_name=person.name, tag=tag)
+
+
+def wait(page: Page, predicate: str, arg: object = None, timeout_s: float = 10.0) -> None:
+    """Poll a JS predicate with page.evaluate (wait_for_function evaluates strings, which our
+    CSP refuses: no 'unsafe-eval')."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(f"(arg) => Boolean({predicate})", arg):
+        if time.monotonic() > deadline:
+            text = page.evaluate("() => location.hash + ' | ' + document.querySelector('main').innerText")
+            raise AssertionError(f"timed out waiting for {predicate} ({arg!r}); page: {text[:600]}")
+        page.wait_for_timeout(50)
+
+
+def wait_ready(page: Page) -> None:
+    wait(page, "document.body.dataset.ready === 'true'")
+
+
+def app_login(page: Page, username: str) -> None:
+    page.goto("/app/")
+    wait_ready(page)
+    page.fill("[name=username]", username)
+    page.fill("[name=password]", "pw")
+    page.fill("[name=pin]", PIN)
+    page.fill("[name=pin2]", PIN)
+    page.click("#login-go")
+    wait(page, "location.hash === '#/cells'")
+    wait(page, "navigator.serviceWorker.controller !== null")
+    sync(page)
+
+
+def unlock(page: Page) -> None:
+    wait_ready(page)
+    page.fill("[name=pin]", PIN)
+    page.click("#unlock-go")
+    wait(page, "!document.querySelector('#unlock-go')")
+
+
+def sync(page: Page) -> dict:
+    # Waits for a sync another trigger may have started, then runs one more.
+    page.evaluate("() => window.gridwalk.sync('test')")
+    return page.evaluate("() => window.gridwalk.sync('test')")
+
+
+def outbox(page: Page) -> list[dict]:
+    return page.evaluate("""async () => {
+      const url = document.querySelector('meta[name="gw-idb"]').content;
+      const {openDB} = await import(url);
+      const d = await openDB('gridwalk');
+      const all = await d.getAll('outbox'); d.close(); return all;
+    }""")
+
+
+def go(page: Page, hash_: str) -> None:
+    page.evaluate("(h) => { location.hash = h; }", hash_)
+    wait(page, "location.hash === arg", hash_)
+
+
+def add_occupant(page: Page, house_id: str, name: str, id_number: str, phone: str = "") -> None:
+    go(page, f"#/house/{house_id}/add-person")
+    page.fill("[name=name]", name)
+    page.fill("[name=id_number]", id_number)
+    if phone:
+        page.fill("[name=phone]", phone)
+    page.click("button[type=submit]")
+    wait(page, "location.hash === arg", f"#/house/{house_id}")
+    expect(page.locator("#occupants .name", has_text=name)).to_be_visible()

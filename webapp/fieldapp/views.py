@@ -1,0 +1,73 @@
+"""GET /app/ (the shell), /app/manifest.webmanifest, /app/area-codes.json and /sw.js.
+
+None of these touch the database or the login session: the app authenticates its API calls
+with a device token and must load with no network at all.
+"""
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from flask import current_app, make_response, render_template, url_for
+
+from webapp.fieldapp import assets, bp
+from webapp.validation import area_codes
+
+APP_NAME = "网格采集"
+
+
+def _no_cache(response: Any) -> Any:
+    # Always revalidated: the worker decides what the phone runs, not the HTTP cache.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _version() -> str:
+    return assets.version(current_app.config.get("FIELDAPP_RELEASE", ""))
+
+
+@bp.route("/app/")
+def shell() -> Any:
+    return _no_cache(make_response(render_template(
+        "fieldapp/shell.html", idb_url=assets.vendor_url("idb"), jsqr_url=assets.vendor_url("jsqr"),
+        app_name=APP_NAME)))
+
+
+@bp.route("/app/manifest.webmanifest")
+def manifest() -> Any:
+    body = {
+        "name": APP_NAME, "short_name": APP_NAME, "lang": "zh-CN", "dir": "ltr",
+        "description": "社区综合协管员上门采集实有人口、实有房屋、实有单位",
+        "id": "/app/", "start_url": "/app/", "scope": "/", "display": "standalone",
+        "orientation": "portrait", "background_color": "#ffffff", "theme_color": "#0b5394",
+        "icons": [{"src": url_for("static", filename=f"pwa/icons/icon-{n}.png"), "sizes": f"{n}x{n}",
+                   "type": "image/png", "purpose": "any maskable"} for n in (192, 512)],
+    }
+    response = make_response(json.dumps(body, ensure_ascii=False))
+    response.mimetype = "application/manifest+json"
+    return _no_cache(response)
+
+
+@cache
+def _known_codes() -> str:
+    return json.dumps(sorted(area_codes._table()), separators=(",", ":"))
+
+
+@bp.route("/app/area-codes.json")
+def known_area_codes() -> Any:
+    """GB/T 2260 codes, current and retired, for the app's "unknown area" warning."""
+    response = make_response(_known_codes())
+    response.mimetype = "application/json"
+    return _no_cache(response)
+
+
+@bp.route("/sw.js")
+def service_worker() -> Any:
+    version = _version()
+    head = (f"const VERSION = {json.dumps(version)};\n"
+            f"const PRECACHE = {json.dumps([u for u, _p in assets.precache()])};\n")
+    response = make_response(head + assets.WORKER.read_text(encoding="utf-8"))
+    response.mimetype = "text/javascript"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return _no_cache(response)
