@@ -14,7 +14,7 @@ export function h(tag, attrs = {}, ...children) {
 
 export function show(...nodes) {
   const main = document.getElementById("view");
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.flat(2).filter((n) => n != null && n !== false));
   main.focus({preventScroll: true});
   window.scrollTo(0, 0);
 }

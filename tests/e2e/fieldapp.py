@@ -39,13 +39,14 @@ def coordinator_area(server: LiveServer, houses: int = 2) -> SimpleNamespace:
         made = [f.house(s, cell, code=make_house_code(f"{tag.upper()[:4].replace('I', '1').replace('O', '0')}{next(_n):05d}"),
                         road="谷阳北路", number=str(100 + i), room=f"{i + 1}01") for i in range(houses)]
         outside = f.house(s, other, code=make_house_code(f"X{tag.upper()[:3].replace('I', '1').replace('O', '0')}{next(_n):05d}"))
-        person = f.person(s, name=f"原住{tag}", id_number=fresh_id())
+        number = fresh_id()
+        person = f.person(s, name=f"原住{tag}", id_number=number)
         f.residency(s, person, made[0])
         s.commit()
         return SimpleNamespace(
             username=coord.username, user_id=coord.id, cell_id=str(cell.id), houses=[str(h.id) for h in made],
             codes=[h.codes[0].code for h in made], outside_code=outside.codes[0].code, person_id=str(person.id),
-            person_name=person.name, tag=tag)
+            person_name=person.name, person_id_number=number, tag=tag)
 
 
 def wait(page: Page, predicate: str, arg: object = None, timeout_s: float = 10.0) -> None:
