@@ -50,7 +50,8 @@ run: seed
 	@echo ""
 	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - "webapp:create_app()"
 
-test: dev-deps system-deps
+# System packages first: npm (for node_modules) may be among them.
+test: system-deps dev-deps
 	$(PY) -m pytest
 
 clean:
