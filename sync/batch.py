@@ -52,6 +52,8 @@ class Outcome:
     # Where a merge sent the record (an offline duplicate now means this one).
     canonical_id: uuid.UUID | None = None
     version: int | None = None
+    # For already_applied: the status the mutation got when it was first received.
+    first_status: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": str(self.mutation_id), "seq": self.seq, "status": self.status,
@@ -66,6 +68,8 @@ class Outcome:
             out["canonical_id"] = str(self.canonical_id)
         if self.version is not None:
             out["version"] = self.version
+        if self.first_status:
+            out["first_status"] = self.first_status
         return out
 
 

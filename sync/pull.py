@@ -102,6 +102,8 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
             cursor.after_seq, cursor.after_id = rows[-1].seq or 0, str(rows[-1].id)
         if remaining > 0:
             cursor.table, cursor.after_seq, cursor.after_id = cursor.table + 1, 0, ""
+    if not page.snapshot and page.changes.get("residency"):
+        _persons_moving_in(session, cells, cursor, page)
     page.more = cursor.table < len(TABLES)
     if not page.more:
         device.cells = sorted(str(c) for c in cells) if cells is not None else None
@@ -159,6 +161,21 @@ def _snapshot_only(table: Table) -> list[ColumnElement[bool]]:
     if table.name == "tip":
         out.append(c.status == "open")
     return out
+
+
+def _persons_moving_in(session: Session, cells: frozenset[uuid.UUID] | None, cursor: Cursor,
+                       page: PullPage) -> None:
+    """A new residency brings its person into the device's cells even though the person's
+    own row did not change (its number is below this round): send the person too."""
+    table = TABLES[NAMES.index("person")]
+    ids = {uuid.UUID(r["person_id"]) for r in page.changes["residency"]
+           if r.get("end_date") is None and r.get("deleted_at") is None}
+    rows = session.execute(select(table).where(
+        table.c.id.in_(ids), table.c.seq <= cursor.base, table.c.deleted_at.is_(None),
+        _in_cells(table, cells))).all() if ids else []
+    if rows:
+        columns = public_columns(table)
+        page.changes.setdefault("person", []).extend(row_to_wire(r, columns) for r in rows)
 
 
 def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] | None, cursor: Cursor,

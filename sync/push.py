@@ -104,10 +104,17 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
 
 
 def _already(m: Mutation, stored: SyncMutation | None) -> Outcome:
-    detail = dict(stored.detail) if stored is not None else {}
-    return Outcome(m.id, m.seq, "already_applied", m.type, m.record_id,
-                   conflict_id=stored.conflict_id if stored is not None else None,
-                   errors=[{"first_outcome": stored.outcome if stored else "in_this_batch", **detail}])
+    """A mutation seen before: answer with what happened to it the first time, so a phone
+    whose response was lost still learns of a rejection, a conflict or a merge."""
+    outcome = Outcome(m.id, m.seq, "already_applied", m.type, m.record_id)
+    if stored is not None:
+        detail = stored.detail or {}
+        outcome.first_status = stored.outcome
+        outcome.errors = list(detail.get("errors", []))
+        outcome.conflict_id = stored.conflict_id
+        outcome.blocked_by = uuid.UUID(detail["blocked_by"]) if detail.get("blocked_by") else None
+        outcome.canonical_id = uuid.UUID(detail["canonical_id"]) if detail.get("canonical_id") else None
+    return outcome
 
 
 def _receipt(m: Mutation, o: Outcome, device: Device, now: datetime, offset: int | None) -> dict[str, Any]:
@@ -150,16 +157,22 @@ def _load(session: Session, mutations: list[Mutation]) -> _State:
     persons = wanted["person"] | {r["person_id"] for r in state.rows["residency"].values()}
     _fetch(session, state, "person", persons)
     # Open residencies of every person touched: moving house ends the old one.
-    open_res = session.execute(
-        select(Residency.__table__).where(
-            Residency.person_id.in_(persons | _ids(mutations, "residency", "person_id")),
-            Residency.end_date.is_(None), Residency.deleted_at.is_(None))
-    ).mappings()
-    for row in open_res:
-        state.rows["residency"].setdefault(row["id"], dict(row))
-        wanted["house"].add(row["house_id"])
+    wanted["house"] |= _open_residencies(session, state, persons | _ids(mutations, "residency", "person_id"))
     _fetch(session, state, "house", wanted["house"])
     return state
+
+
+def _open_residencies(session: Session, state: _State, persons: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Load the open residencies of these persons; return their houses."""
+    houses: set[uuid.UUID] = set()
+    if not persons:
+        return houses
+    rows = session.execute(select(Residency.__table__).where(
+        Residency.person_id.in_(persons), Residency.end_date.is_(None), Residency.deleted_at.is_(None))).mappings()
+    for row in rows:
+        state.rows["residency"].setdefault(row["id"], dict(row))
+        houses.add(row["house_id"])
+    return houses
 
 
 def _ids(mutations: list[Mutation], kind: str, name: str) -> set[uuid.UUID]:
@@ -178,9 +191,10 @@ def _fetch(session: Session, state: _State, kind: str, ids: set[uuid.UUID]) -> N
     if not ids:
         return
     table = RECORD_TYPES[kind].table if kind in RECORD_TYPES else House.__table__
-    query = select(table).where(table.c.id.in_(ids))
+    query = select(table).where(table.c.id.in_(ids)).order_by(table.c.id)
     if session.get_bind().dialect.name == "postgresql":
         # Lock what we merge against: a concurrent push waits rather than writing in between.
+        # Always in id order, table by table, so two pushes cannot deadlock on each other.
         query = query.with_for_update()
     for row in session.execute(query).mappings():
         state.rows[kind][row["id"]] = dict(row)
@@ -314,7 +328,7 @@ def _create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any
     if m.type == "person":
         twin = _live_person(session, state, values.get("id_number"))
         if twin is not None:
-            return _merge_twin(m, rid, twin, values, state, ctx, now, work, device)
+            return _merge_twin(session, m, rid, twin, values, state, ctx, now, work, device)
     if m.type == "house":
         twin_house = _same_address(session, values)
         if twin_house is not None:
@@ -337,8 +351,6 @@ def _create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any
     state.rows[m.type][rid] = row
     state.new[m.type].add(rid)
     work.inserts.append((m.type, row))
-    if m.type == "residency" and ctx.cell_id is not None:
-        work.extras.append((ScopeChange.__table__, _scope_row(ctx.cell_id, "person", row["person_id"], "enter")))
     return Outcome(m.id, m.seq, "applied", m.type, m.record_id, version=1)
 
 
@@ -368,11 +380,13 @@ def _live_person(session: Session, state: _State, number: str | None) -> dict[st
     return None
 
 
-def _merge_twin(m: Mutation, rid: uuid.UUID, twin: dict[str, Any], values: dict[str, Any], state: _State,
+def _merge_twin(session: Session, m: Mutation, rid: uuid.UUID, twin: dict[str, Any], values: dict[str, Any], state: _State,
                 ctx: conflicts.Context, now: datetime, work: _Write, device: Device) -> Outcome:
     """The same person created twice offline: one record, the second id an alias of it."""
     canonical = twin["id"]
     state.alias[rid] = canonical
+    # The merged person's own open residency decides whether a residency sent with it is a move.
+    _fetch(session, state, "house", _open_residencies(session, state, {canonical}))
     work.extras.append((RecordAlias.__table__, {"alias_id": rid, "canonical_id": canonical,
                                                 "record_type": "person", "created_at": now,
                                                 "mutation_id": m.id}))

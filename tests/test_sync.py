@@ -70,7 +70,7 @@ def test_new_occupant_with_residency_and_visit(field: SimpleNamespace) -> None:
     assert field.device.last_seq == v["seq"]
     # A retried batch applies nothing twice.
     again = push(field, p, r, v)
-    assert [o["status"] for o in again] == ["already_applied"] * 3
+    assert [(o["status"], o["first_status"]) for o in again] == [("already_applied", "applied")] * 3
     assert field.s.scalar(select(func.count()).select_from(Visit)) == 1
     assert field.s.scalar(select(func.count()).select_from(SyncMutation)) == 3
 
@@ -85,6 +85,11 @@ def test_rejected_creation_blocks_its_dependants_but_not_the_queue(field: Simple
     assert [o["status"] for o in outcomes] == ["rejected", "blocked", "applied"]
     assert outcomes[0]["errors"][0]["code"] == "id.check" and outcomes[0]["errors"][0]["field"] == "id_number"
     assert outcomes[1]["blocked_by"] == bad["id"]
+    # A lost response: resending tells the phone what happened the first time.
+    again = push(field, bad, dependant)
+    assert [(o["status"], o["first_status"]) for o in again] == [("already_applied", "rejected"),
+                                                                  ("already_applied", "blocked")]
+    assert again[0]["errors"][0]["code"] == "id.check" and again[1]["blocked_by"] == bad["id"]
     # Resent later, the dependant is still blocked by the stored rejection of its person.
     retry = mutation(field, "residency", "create", fields={
         "person_id": bad["record_id"], "house_id": str(field.a1.id), "start_date": "2026-11-01"})
@@ -233,18 +238,30 @@ def test_incremental_pull_sees_only_new_changes_in_scope(field: SimpleNamespace)
     assert changes == {"house": [str(field.a1.id)]}
 
 
-def test_moving_away_evicts_the_person_from_the_old_cell(field: SimpleNamespace) -> None:
-    other = f.user(field.s, "xg2", "coordinator")
-    field.cell_b.coordinators.append(other)
-    field.s.commit()
+def test_moving_within_the_cells_evicts_nothing(field: SimpleNamespace) -> None:
     _, cursor = _collect(field, None)
     move = mutation(field, "residency", "create", fields={"person_id": str(field.person.id),
                                                           "house_id": str(field.a2.id), "start_date": "2026-11-10"})
     push(field, move)
-    changes, cursor = _collect(field, cursor)
-    assert str(field.person.id) not in (changes.get("person") or [])  # moved within A: stays
     page = pull(field.s, field.device, cursor)
     assert page.evict == {}
+    assert str(field.person.id) in {p["id"] for p in page.changes["person"]}
+
+
+def test_moving_out_of_the_cells_evicts_the_person(field: SimpleNamespace) -> None:
+    _, cursor = _collect(field, None)
+    # Another coordinator, whose cells include B, records the person moving to b1.
+    other = f.user(field.s, "xg2", "coordinator")
+    field.cell_b.coordinators.append(other)
+    field.cell_a.coordinators.append(other)
+    device_b = devices.register(field.s, other, None, None).device
+    field.s.commit()
+    body = {"protocol": 1, "mutations": [mutation(field, "residency", "create", fields={
+        "person_id": str(field.person.id), "house_id": str(field.b1.id), "start_date": "2026-11-10"})]}
+    assert apply_batch(field.s, device_b, parse_batch(body)).outcomes[0].status == "applied"
+    field.s.commit()
+    page = pull(field.s, field.device, cursor)
+    assert page.evict == {"person": [str(field.person.id)]}
 
 
 def test_a_late_commit_is_never_skipped(field: SimpleNamespace, engine: Any, backend: str) -> None:

@@ -1,0 +1,123 @@
+"""A minimal sync client following docs/sync.md, for property tests, load and benchmarks.
+
+It keeps a local replica and an outbox exactly as the field app must: a mutation is queued
+before anything else, leaves the outbox only on an acknowledged outcome, and pulled pages
+are applied then evictions, then persons without an open residency are dropped.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+Send = Callable[[str, dict[str, Any] | None, str | None], dict[str, Any]]
+ACKNOWLEDGED = {"applied", "merged", "already_applied", "conflict"}
+HOUSE_CHILDREN = ("house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency")
+
+
+class Phone:
+    def __init__(self, send: Send) -> None:
+        # send(kind, body, cursor) → response JSON; kind is "push" or "pull".
+        self.send = send
+        self.rows: dict[str, dict[str, dict[str, Any]]] = {}
+        self.outbox: list[dict[str, Any]] = []
+        self.failed: list[dict[str, Any]] = []  # rejected or blocked: to fix by hand
+        self.cursor: str | None = None
+        self.next_seq = 1
+        self.sent: list[dict[str, Any]] = []  # every mutation ever queued
+
+    # ---- local edits (offline)
+    def queue(self, kind: str, op: str, record_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        local = self.rows.get(kind, {}).get(record_id)
+        mutation = {"id": str(uuid.uuid4()), "seq": self.next_seq, "type": kind, "op": op,
+                    "record_id": record_id, "fields": fields,
+                    "base_version": local["version"] if local and op != "create" else None,
+                    "base": {k: local.get(k) for k in fields} if local else {},
+                    "at": "2026-11-26T08:00:00Z"}
+        self.next_seq += 1
+        self.outbox.append(mutation)
+        self.sent.append(mutation)
+        # Optimistic local state, as the app shows it at once.
+        row = dict(local or {"id": record_id, "version": 0})
+        row.update(fields)
+        self.rows.setdefault(kind, {})[record_id] = row
+        return mutation
+
+    # ---- sync
+    def push(self, drop_response: bool = False) -> list[dict[str, Any]]:
+        if not self.outbox:
+            return []
+        batch = list(self.outbox)
+        answer = self.send("push", {"protocol": 1, "clock": "2026-11-26T08:00:00Z",
+                                    "pending": len(batch), "mutations": batch}, None)
+        if drop_response:
+            return []  # the server committed, the phone never heard: it will resend
+        outcomes: list[dict[str, Any]] = answer["outcomes"]
+        done = {o["id"]: o for o in outcomes}
+        keep = []
+        for m in self.outbox:
+            outcome = done.get(m["id"])
+            status = outcome and (outcome.get("first_status") or outcome["status"])
+            if outcome is None:
+                keep.append(m)
+            elif status in ("rejected", "blocked"):
+                self.failed.append({**m, "outcome": outcome})
+            elif outcome.get("canonical_id"):
+                self._rename(m["type"], m["record_id"], outcome["canonical_id"])
+            elif status == "conflict" and m["op"] == "create":
+                # Not in the registry: the centre has the device's values; drop the local copy.
+                self.rows.get(m["type"], {}).pop(m["record_id"], None)
+        self.outbox = keep
+        return outcomes
+
+    def pull(self) -> None:
+        while True:
+            page = self.send("pull", None, self.cursor)
+            for table, rows in page["changes"].items():
+                for row in rows:
+                    if row.get("deleted_at"):
+                        self.rows.get(table, {}).pop(row["id"], None)
+                    else:
+                        self.rows.setdefault(table, {})[row["id"]] = row
+            for table, ids in page["evict"].items():
+                for rid in ids:
+                    self._evict(table, rid)
+            # Mutations up to last_applied_seq are on the server; they stay in the outbox until
+            # a push answers for them (already_applied with first_status), so no outcome is lost.
+            self.cursor = page["cursor"]
+            if not page["more"]:
+                # Only once the round is complete: a person's residency may be on a later page.
+                self._drop_unhoused()
+                return
+
+    def sync(self, drop_response: bool = False) -> None:
+        self.push(drop_response)
+        self.pull()
+
+    # ---- local bookkeeping
+    def _rename(self, kind: str, old: str, new: str) -> None:
+        row = self.rows.get(kind, {}).pop(old, None)
+        if row is not None:
+            self.rows[kind].setdefault(new, {**row, "id": new})
+        for m in self.outbox:
+            if m["record_id"] == old:
+                m["record_id"] = new
+            for key, value in m["fields"].items():
+                if value == old:
+                    m["fields"][key] = new
+
+    def _evict(self, table: str, rid: str) -> None:
+        self.rows.get(table, {}).pop(rid, None)
+        if table == "house":
+            for child in HOUSE_CHILDREN:
+                for key, row in list(self.rows.get(child, {}).items()):
+                    if row.get("house_id") == rid:
+                        del self.rows[child][key]
+
+    def _drop_unhoused(self) -> None:
+        housed = {r["person_id"] for r in self.rows.get("residency", {}).values()
+                  if r.get("end_date") is None}
+        pending = {m["record_id"] for m in self.outbox if m["type"] == "person"}
+        for pid in list(self.rows.get("person", {})):
+            if pid not in housed and pid not in pending:
+                del self.rows["person"][pid]
