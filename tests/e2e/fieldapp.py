@@ -54,8 +54,16 @@ def wait(page: Page, predicate: str, arg: object = None, timeout_s: float = 10.0
     CSP refuses: no 'unsafe-eval')."""
     import time
 
+    from playwright.sync_api import Error
+
+    def holds() -> bool:
+        try:
+            return bool(page.evaluate(f"(arg) => Boolean({predicate})", arg))
+        except Error:  # the page is navigating (a reload after an update): ask again
+            return False
+
     deadline = time.monotonic() + timeout_s
-    while not page.evaluate(f"(arg) => Boolean({predicate})", arg):
+    while not holds():
         if time.monotonic() > deadline:
             text = page.evaluate("() => location.hash + ' | ' + document.querySelector('main').innerText")
             raise AssertionError(f"timed out waiting for {predicate} ({arg!r}); page: {text[:600]}")
