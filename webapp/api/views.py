@@ -16,6 +16,7 @@ from webapp import audit
 from webapp.api import bp
 from webapp.api.openapi import document
 from webapp.auth.passwords import check_login, is_locked
+from webapp.dbsetup import writes_on_get
 from webapp.errors import problem
 from webapp.extensions import csrf, db
 from webapp.models import Device, User
@@ -94,6 +95,7 @@ def push() -> Any:
 
 
 @bp.route("/sync/pull", methods=["GET"])
+@writes_on_get  # records the pull on the device row: begin as a writer on SQLite
 def pull_changes() -> Any:
     device = _device()
     protocol = request.args.get("protocol", type=int)

@@ -6,7 +6,6 @@ with a device token and must load with no network at all.
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from typing import Any
 
@@ -26,7 +25,7 @@ def _no_cache(response: Any) -> Any:
 
 def _version() -> str:
     # FIELDAPP_RELEASE forces a new app version without a file change (README, field app).
-    return assets.version(current_app.config.get("FIELDAPP_RELEASE") or os.environ.get("FIELDAPP_RELEASE", ""))
+    return assets.version(current_app.config.get("FIELDAPP_RELEASE", ""))
 
 
 @bp.route("/app/")

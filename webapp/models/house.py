@@ -60,7 +60,7 @@ class House(Synced, Base):
     @property
     def plate_code(self) -> str | None:
         for code in self.codes:
-            if code.kind == "plate" and code.deleted_at is None:
+            if code.kind == "plate" and code.deleted_at is None and code.retired_at is None:
                 return code.code
         return None
 

@@ -1,0 +1,117 @@
+"""House page actions that change a house's life: re-plate, split, demolish."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from webapp import audit
+from webapp.access import requires
+from webapp.console import bp
+from webapp.console.views import _visible_house
+from webapp.extensions import db
+from webapp.registry.house_history import HistoryError, SplitPart, demolish, replate, split
+from webapp.templating import lang
+
+
+class ReplateForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=100)])
+
+
+class DemolishForm(FlaskForm):
+    on = DateField(_l("Demolished on"), validators=[DataRequired()])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=100)])
+
+
+class SplitForm(FlaskForm):
+    rooms = TextAreaField(_l("New rooms, one per line: room name and living area in m², e.g. “301A 12”"),
+                          validators=[DataRequired(), Length(max=2000)])
+
+    def parts(self) -> list[SplitPart]:
+        out = []
+        for line in (self.rooms.data or "").splitlines():
+            words = line.split()
+            if not words:
+                continue
+            try:
+                area = float(words[1]) if len(words) > 1 else None
+            except ValueError:
+                raise ValidationError(_("“%(line)s”: the living area must be a number.", line=line)) from None
+            out.append(SplitPart(words[0], area))
+        return out
+
+
+def _page(house_id: uuid.UUID, status: int = 200, **forms: Any) -> Any:
+    house = _visible_house(house_id)
+    forms = {"replate_form": ReplateForm(prefix="r"), "demolish_form": DemolishForm(prefix="d"),
+             "split_form": SplitForm(prefix="s"), **forms}
+    return render_template("console/house_history.html", house=house, **forms), status
+
+
+@bp.route("/houses/<uuid:house_id>/history")
+@requires("house_history")
+def house_history(house_id: uuid.UUID) -> Any:
+    return _page(house_id)
+
+
+def _refused(house_id: uuid.UUID, error: HistoryError, **forms: Any) -> Any:
+    flash(error.zh if lang() == "zh" else error.en, "error")
+    return _page(house_id, 409, **forms)
+
+
+@bp.route("/houses/<uuid:house_id>/replate", methods=["POST"])
+@requires("house_history")
+def replate_house(house_id: uuid.UUID) -> Any:
+    house = _visible_house(house_id)
+    form = ReplateForm(prefix="r")
+    if not form.validate_on_submit():
+        return _page(house_id, 422, replate_form=form)
+    plate = replate(db.session, house, current_user.id, form.reason.data or "")
+    audit.record("replate_house", "house", house.id, code=plate.code)
+    db.session.commit()
+    flash(_("New plate code: %(code)s. Print the plate from the plates page.", code=plate.code), "ok")
+    return redirect(url_for("console.house", house_id=house.id))
+
+
+@bp.route("/houses/<uuid:house_id>/demolish", methods=["POST"])
+@requires("house_history")
+def demolish_house(house_id: uuid.UUID) -> Any:
+    house = _visible_house(house_id)
+    form = DemolishForm(prefix="d")
+    if not form.validate_on_submit():
+        return _page(house_id, 422, demolish_form=form)
+    try:
+        ended = demolish(db.session, house, current_user.id, form.on.data, form.reason.data or "")
+    except HistoryError as error:
+        return _refused(house_id, error, demolish_form=form)
+    audit.record("demolish_house", "house", house.id, residencies_ended=ended)
+    db.session.commit()
+    flash(_("The house is removed; %(n)s residencies ended.", n=ended), "ok")
+    return redirect(url_for("console.house", house_id=house.id))
+
+
+@bp.route("/houses/<uuid:house_id>/split", methods=["POST"])
+@requires("house_history")
+def split_house(house_id: uuid.UUID) -> Any:
+    house = _visible_house(house_id)
+    form = SplitForm(prefix="s")
+    if not form.validate_on_submit():
+        return _page(house_id, 422, split_form=form)
+    try:
+        parts = split(db.session, house, form.parts(), current_user.id)
+    except ValidationError as error:
+        form.rooms.errors = [str(error)]
+        return _page(house_id, 422, split_form=form)
+    except HistoryError as error:
+        return _refused(house_id, error, split_form=form)
+    audit.record("split_house", "house", house.id, into=[str(p.id) for p in parts])
+    db.session.commit()
+    flash(_("Split into %(n)s houses.", n=len(parts)), "ok")
+    return redirect(url_for("console.house", house_id=parts[0].id))
