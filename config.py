@@ -61,6 +61,23 @@ class Config:
     ALLOW_DEMO_DATA = _env_bool("ALLOW_DEMO_DATA", True)
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "gridwalk-demo")
     SEARCH_PAGE_SIZE = _env_int("SEARCH_PAGE_SIZE", 50)
+
+    # Maps and coverage (geo/). No background tiles by default: the app must work on a closed
+    # network. Coordinates are stored in WGS-84; "gcj02" tiles (Amap/Tencent) get shifted
+    # positions for drawing only.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+    MAP_TILE_CRS = os.environ.get("MAP_TILE_CRS", "wgs84")
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+    COLLECTION_CYCLE = os.environ.get("COLLECTION_CYCLE", "month")  # month or quarter
+    # A visit's GPS may be this far beyond its reported accuracy (indoor GPS is often 50 m off).
+    VISIT_GPS_MARGIN_M = float(os.environ.get("VISIT_GPS_MARGIN_M") or 50)
+    WALKING_SPEED_KMH = float(os.environ.get("WALKING_SPEED_KMH") or 6)
+    # Doors of one building this close count as no walk (entrances side by side, stairs).
+    WALKING_SAME_BUILDING_M = float(os.environ.get("WALKING_SAME_BUILDING_M") or 30)
+    # Cell import refuses larger cells (a typo in a coordinate makes a huge polygon) and
+    # ignores overlaps and gaps smaller than the tolerance (rounding slivers).
+    CELL_MAX_AREA_KM2 = float(os.environ.get("CELL_MAX_AREA_KM2") or 5)
+    CELL_OVERLAP_TOLERANCE_M2 = float(os.environ.get("CELL_OVERLAP_TOLERANCE_M2") or 1)
     TESTING = False
 
     # The public plate page (/h/<code>) shows the address and these public facts only.

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from webapp import geo_cli
 from webapp.extensions import db
 from webapp.models import House, User
 from webapp.models.enums import Role
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(purge_tombstones)
+    geo_cli.register(app)  # flask cells …, flask cycle …
     app.cli.add_command(demo_logins)
     app.cli.add_command(import_extract_cmd)
     app.cli.add_command(export_extract_cmd)

@@ -1,0 +1,43 @@
+"""Frozen coverage figures of a closed collection cycle, one row per cell.
+
+Written once when a cycle closes (`geo.coverage.close_cycle`); from then on the cycle's
+figures are read from here, so past months never change when houses move or visits are
+edited later. Names are copied into `figures` for the same reason.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.models.base import Base
+from webapp.models.house import House
+from webapp.models.person import Residency
+from webapp.models.visit import Visit
+from webapp.timeutil import utcnow
+
+
+class CoverageSnapshot(Base):
+    __tablename__ = "coverage_snapshot"
+    __table_args__ = (UniqueConstraint("cycle_id", "cell_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    cycle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cycle.id"))
+    cell_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cell.id"), index=True)
+    committee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("committee.id"), index=True)
+    # {"cell_code", "cell_name", "committee_name", "houses", "visited", …}: see geo.coverage.
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+# Indexes the coverage figures need to stay fast at district scale (200,000+ houses): SQLite
+# has no hash join, so each GROUP BY runs as index-only scans and probes instead of
+# random reads of whole rows. Declared here, next to the feature that needs them.
+Index("ix_house_coverage", House.cell_id, House.deleted_at, House.id)
+Index("ix_residency_coverage", Residency.house_id, Residency.deleted_at, Residency.start_date,
+      Residency.end_date, Residency.person_id)
+Index("ix_visit_visited_at", Visit.visited_at)
