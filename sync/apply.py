@@ -1,0 +1,175 @@
+"""One mutation, in memory: validate, check references and scope, then create or merge."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sync import conflicts
+from sync.batch import DELETABLE, Mutation, Outcome
+from sync.merge import three_way
+from sync.moves import live_person, merge_twin, move_house, same_address
+from sync.state import State, fetch
+from sync.validate import parse_fields
+from sync.wire import RECORD_TYPES, to_wire
+from sync.write import Write, conflict_outcome, stamp_person, update_row
+from webapp.models import Device, RecordAlias
+from webapp.registry.scope import Scope
+
+
+def process(session: Session, m: Mutation, state: State, scope: Scope, cells: dict[uuid.UUID, uuid.UUID],
+             device: Device, now: datetime, work: Write) -> Outcome:
+    rtype = RECORD_TYPES[m.type]
+    rid = state.alias.get(m.record_id, m.record_id)
+    creating = m.op == "create"
+    values, errors = parse_fields(rtype, m.fields, creating=creating)
+    blocker = _blocked_by(m, values, state)
+    if blocker is not None:
+        state.failed[m.record_id] = m.id
+        return Outcome(m.id, m.seq, "blocked", m.type, m.record_id, blocked_by=blocker)
+    errors_wire = [e.as_dict() for e in errors]
+    problem = _op_problem(m, rtype, rid, state)
+    if problem:
+        errors_wire.append(problem)
+    if errors_wire:
+        state.failed[m.record_id] = m.id
+        return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=errors_wire)
+    _redirect_refs(values, rtype, state)
+    missing = _missing_refs(values, rtype, state)
+    if missing:
+        state.failed[m.record_id] = m.id
+        return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=missing)
+    house = _house_of(m.type, rid, values, state)
+    cell_id = house.get("cell_id") if house else values.get("cell_id")
+    ctx = conflicts.Context(device=device, mutation=m, house_id=house["id"] if house else None,
+                            cell_id=cell_id, committee_id=cells.get(cell_id) if cell_id else None)
+    if not _in_scope(m, scope, cell_id, rid, state):
+        return conflict_outcome(m, work, ctx, "out_of_scope", {}, state.get(m.type, rid) or {}, now)
+    if creating:
+        return create(session, m, rid, values, state, ctx, now, work, device)
+    return change(m, rid, values, state, ctx, now, work, device)
+
+
+def _blocked_by(m: Mutation, values: dict[str, Any], state: State) -> uuid.UUID | None:
+    if m.record_id in state.failed and m.op != "create":
+        return state.failed[m.record_id]
+    for name, _kind in RECORD_TYPES[m.type].refs:
+        ref = values.get(name)
+        if ref in state.failed:
+            return state.failed[ref]
+    return None
+
+
+def _op_problem(m: Mutation, rtype: Any, rid: uuid.UUID, state: State) -> dict[str, Any] | None:
+    exists = state.get(m.type, rid) is not None
+    if m.op == "create" and not rtype.creatable:
+        return problem("op.not_allowed", "此类记录不能在手机上新建", "this record type cannot be created from the app")
+    if m.op == "update" and not rtype.editable:
+        return problem("op.not_allowed", "此类记录建立后不能修改", "this record type cannot be edited once made")
+    if m.op == "delete" and m.type not in DELETABLE:
+        return problem("op.not_allowed", "此类记录不能删除", "this record type cannot be deleted")
+    if m.op != "create" and not exists:
+        return problem("record.unknown", "要修改的记录不存在", "the record to change does not exist")
+    if m.op != "create" and m.base_version is None:
+        return problem("base_version.required", "缺少基准版本号", "base_version is required for a change")
+    return None
+
+
+def problem(code: str, zh: str, en: str, field_name: str = "record_id") -> dict[str, Any]:
+    return {"field": field_name, "code": code, "zh": zh, "en": en}
+
+
+def _redirect_refs(values: dict[str, Any], rtype: Any, state: State) -> None:
+    for name, _kind in rtype.refs:
+        if values.get(name) in state.alias:
+            values[name] = state.alias[values[name]]
+
+
+def _missing_refs(values: dict[str, Any], rtype: Any, state: State) -> list[dict[str, Any]]:
+    out = []
+    for name, kind in rtype.refs:
+        ref = values.get(name)
+        if ref is not None and kind in ("house", "person", "unit") and state.get(kind, ref) is None:
+            out.append(problem("ref.unknown", f"{name} 指向不存在的记录", f"{name} points to a record that does not exist", name))
+    return out
+
+
+def _house_of(kind: str, rid: uuid.UUID, values: dict[str, Any], state: State) -> dict[str, Any] | None:
+    if kind == "house":
+        return state.get("house", rid)
+    if kind == "person":
+        for r in state.rows["residency"].values():
+            if r["person_id"] == rid and r.get("end_date") is None and r.get("deleted_at") is None:
+                return state.get("house", r["house_id"])
+        return None
+    row = state.get(kind, rid) or {}
+    return state.get("house", values.get("house_id") or row.get("house_id"))
+
+
+def _in_scope(m: Mutation, scope: Scope, cell_id: uuid.UUID | None, rid: uuid.UUID, state: State) -> bool:
+    if scope.cell_ids is None:
+        return True
+    if m.type == "person" and cell_id is None:
+        # A person is reached through a residency: new persons come with one in the batch.
+        return m.op == "create" or rid in state.new["person"]
+    return scope.covers_cell(cell_id)
+
+
+def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State,
+            ctx: conflicts.Context, now: datetime, work: Write, device: Device) -> Outcome:
+    if state.get(m.type, rid) is not None:
+        # The record exists: an earlier push made it (a retry under a new mutation id).
+        return Outcome(m.id, m.seq, "merged", m.type, m.record_id, canonical_id=rid)
+    if m.type == "person":
+        twin = live_person(session, state, values.get("id_number"))
+        if twin is not None:
+            return merge_twin(session, m, rid, twin, values, state, ctx, now, work, device)
+    if m.type == "house":
+        twin_house = same_address(session, values)
+        if twin_house is not None:
+            fetch(session, state, "house", {twin_house})
+            state.alias[rid] = twin_house
+            work.extras.append((RecordAlias.__table__, {"alias_id": rid, "canonical_id": twin_house,
+                                                        "record_type": "house", "created_at": now,
+                                                        "mutation_id": m.id}))
+            return conflict_outcome(m, work, ctx, "duplicate_house", {}, {"id": str(twin_house)}, now,
+                             detail={"merged_into": str(twin_house)}, status="merged", canonical=twin_house)
+    if m.type == "residency":
+        moved = move_house(m, values, state, ctx, now, work, device)
+        if moved is not None:
+            return moved
+    row = {**values, "id": rid, "version": 1, "changed_at": now, "changed_by_id": device.user_id}
+    if m.type == "person":
+        stamp_person(row)
+    if m.type == "visit":
+        row.setdefault("plate_scanned", False)
+    state.rows[m.type][rid] = row
+    state.new[m.type].add(rid)
+    work.inserts.append((m.type, row))
+    return Outcome(m.id, m.seq, "applied", m.type, m.record_id, version=1)
+
+
+def change(m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State, ctx: conflicts.Context,
+            now: datetime, work: Write, device: Device) -> Outcome:
+    current = state.get(m.type, rid)
+    assert current is not None
+    if current.get("deleted_at") is not None:
+        return conflict_outcome(m, work, ctx, "edit_deleted", m.base, {"deleted_at": to_wire(current["deleted_at"])}, now)
+    if m.op == "delete":
+        values = {"deleted_at": now}
+    same = m.base_version == current["version"]
+    merged = three_way(current, _base_values(m), values, m.fields, same_version=same)
+    if merged.take:
+        update_row(m.type, current, merged.take, now, work, device, state)
+    if merged.conflicts:
+        return conflict_outcome(m, work, ctx, "field", {k: v["base"] for k, v in merged.conflicts.items()},
+                         {k: v["registry"] for k, v in merged.conflicts.items()}, now,
+                         detail={"fields": sorted(merged.conflicts), "taken": sorted(merged.take)})
+    status = "applied" if same else "merged"
+    return Outcome(m.id, m.seq, status, m.type, m.record_id, version=current["version"])
+
+
+def _base_values(m: Mutation) -> dict[str, Any]:
+    return dict(m.base)

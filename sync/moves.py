@@ -1,0 +1,105 @@
+"""The semantic cases of creating records offline: the same person or house recorded
+twice, and a person moving house (normal, not a conflict)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync import conflicts
+from sync.batch import Mutation, Outcome
+from sync.state import State, fetch, open_residencies
+from sync.wire import to_wire
+from sync.write import Write, conflict_outcome, update_row
+from webapp.models import Device, House, Person, RecordAlias, ScopeChange, Tip
+
+
+ADDRESS = ("road", "number", "building", "unit", "room")
+
+
+def same_address(session: Session, values: dict[str, Any]) -> uuid.UUID | None:
+    """A live house at exactly this address (two coordinators found the same new flat)."""
+    clauses = [House.deleted_at.is_(None)]
+    for part in ADDRESS:
+        column = getattr(House, part)
+        clauses.append(column.is_(None) if values.get(part) is None else column == values[part])
+    return session.scalar(select(House.id).where(*clauses).limit(1))
+
+
+def live_person(session: Session, state: State, number: str | None) -> dict[str, Any] | None:
+    if not number:
+        return None
+    for row in state.rows["person"].values():
+        if row.get("id_number") == number and row.get("deleted_at") is None:
+            return row
+    found = session.execute(select(Person.__table__).where(
+        Person.id_number == number, Person.deleted_at.is_(None))).mappings().first()
+    if found is not None:
+        state.rows["person"][found["id"]] = dict(found)
+        return dict(found)
+    return None
+
+
+def merge_twin(session: Session, m: Mutation, rid: uuid.UUID, twin: dict[str, Any], values: dict[str, Any], state: State,
+                ctx: conflicts.Context, now: datetime, work: Write, device: Device) -> Outcome:
+    """The same person created twice offline: one record, the second id an alias of it."""
+    canonical = twin["id"]
+    state.alias[rid] = canonical
+    # The merged person's own open residency decides whether a residency sent with it is a move.
+    fetch(session, state, "house", open_residencies(session, state, {canonical}))
+    work.extras.append((RecordAlias.__table__, {"alias_id": rid, "canonical_id": canonical,
+                                                "record_type": "person", "created_at": now,
+                                                "mutation_id": m.id}))
+    # What the registry lacks is filled in; what differs goes to the centre.
+    fill = {k: v for k, v in values.items() if twin.get(k) in (None, "") and v not in (None, "")}
+    differ = {k: v for k, v in values.items()
+              if twin.get(k) not in (None, "") and to_wire(twin.get(k)) != to_wire(v)}
+    if fill:
+        update_row(m.type, twin, fill, now, work, device, state)
+    if differ:
+        out = conflict_outcome(m, work, ctx, "duplicate_person", {}, {k: to_wire(twin.get(k)) for k in differ}, now,
+                        detail={"merged_into": str(canonical)}, status="merged", canonical=canonical)
+        return out
+    return Outcome(m.id, m.seq, "merged", m.type, m.record_id, canonical_id=canonical)
+
+
+def move_house(m: Mutation, values: dict[str, Any], state: State, ctx: conflicts.Context,
+                now: datetime, work: Write, device: Device) -> Outcome | None:
+    """A new open residency for someone living elsewhere: moving is normal, not a conflict."""
+    if values.get("end_date") is not None:
+        return None
+    person_id = values["person_id"]
+    current = [r for r in state.rows["residency"].values()
+               if r["person_id"] == person_id and r.get("end_date") is None and r.get("deleted_at") is None]
+    for old in current:
+        if old["house_id"] == values["house_id"]:
+            # Already living there: the same fact recorded twice.
+            state.alias[m.record_id] = old["id"]
+            return Outcome(m.id, m.seq, "merged", m.type, m.record_id, canonical_id=old["id"])
+        if values["start_date"] <= old["start_date"]:
+            # Two open residencies that overlap in time: a person cannot live in both.
+            return conflict_outcome(m, work, ctx, "overlapping_residency", {},
+                             {k: to_wire(v) for k, v in old.items() if k in ("id", "house_id", "start_date")},
+                             now, detail={"other_residency": str(old["id"])})
+        end = max(old["start_date"], values["start_date"] - timedelta(days=1))
+        update_row("residency", old, {"end_date": end, "end_reason": "moved"}, now, work, device, state)
+        old_house = state.get("house", old["house_id"]) or {}
+        if old_house.get("cell_id") is not None:
+            # The old cell's coordinator confirms the move-out at the door.
+            work.extras.append((Tip.__table__, _move_out_tip(old_house, person_id, now)))
+            work.extras.append((ScopeChange.__table__, _scope_row(old_house["cell_id"], "person", person_id, "leave")))
+    return None
+
+
+def _move_out_tip(house: dict[str, Any], person_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    return {"id": uuid.uuid4(), "version": 1, "changed_at": now, "house_id": house["id"],
+            "cell_id": house["cell_id"], "kind": "moved_out", "status": "open", "source": "sync",
+            "text": f"登记在新住址，请上门确认迁出 / registered at a new address: confirm the move-out ({person_id})",
+            "created_at": now}
+
+
+def _scope_row(cell_id: uuid.UUID, kind: str, rid: uuid.UUID, change: str) -> dict[str, Any]:
+    return {"cell_id": cell_id, "record_type": kind, "record_id": rid, "kind": change}
