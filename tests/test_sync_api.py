@@ -115,3 +115,16 @@ def test_rejection_is_an_outcome_not_an_error(client, phone, area) -> None:  # t
 def test_openapi_document(client) -> None:  # type: ignore[no-untyped-def]
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.") and {"/api/devices", "/api/sync/push", "/api/sync/pull"} <= set(doc["paths"])
+
+
+def test_a_busy_database_is_a_transient_503(client, phone, area, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    import webapp.api.views as views
+
+    def busy(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("UPDATE change_counter", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(views, "apply_batch", busy)
+    r = client.post("/api/sync/push", json={"protocol": 1, "mutations": [_visit(area)]}, headers=phone)
+    assert (r.status_code, r.get_json()["code"], r.headers["Retry-After"]) == (503, "unavailable", "5")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.extensions import db
@@ -37,6 +38,20 @@ def register(app: Flask) -> None:
         if wants_json():
             return problem(status, error.description or "", getattr(error, "problem_code", None))
         return render_template("error.html", status=status, error=error), status
+
+    @app.errorhandler(OperationalError)
+    def _transient(error: OperationalError) -> Any:
+        # A lock timeout, a dropped connection, a database restarting: nothing was committed,
+        # and the same request will likely succeed shortly. Say so, so phones retry.
+        db.session.rollback()
+        app.logger.warning("transient database error: %s", error.orig)
+        detail = "the registry is busy; nothing was saved, please retry / 系统繁忙，未保存任何内容，请稍后重试"
+        if wants_json():
+            response = problem(503, detail, "unavailable")
+        else:
+            response = app.make_response((render_template("error.html", status=503, error=None), 503))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
