@@ -26,6 +26,7 @@ from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from geo.shapes import polygon
+from sync.scope_changes import record_house_moves
 from webapp.models import Cell, House, HouseEvent
 from webapp.models.enums import HouseEventKind
 from webapp.timeutil import utcnow
@@ -179,6 +180,8 @@ def _write(session: Session, moves: list[tuple[Any, uuid.UUID]], code_of: dict[A
                    "from_cell_id": str(h.cell_id) if h.cell_id else None, "to_cell_id": str(target)},
     } for h, target in moves]
     session.execute(insert(cast(Table, HouseEvent.__table__)), events)
+    # Phones of the old cell evict the house and what hangs off it; the new cell's receive it.
+    record_house_moves(session, [(h.id, h.cell_id, target) for h, target in moves])
     # ORM copies of moved houses in this session are now out of date.
     moved = {h.id for h, _ in moves}
     for obj in list(session.identity_map.values()):

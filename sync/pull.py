@@ -178,6 +178,27 @@ def _persons_moving_in(session: Session, cells: frozenset[uuid.UUID] | None, cur
         page.changes.setdefault("person", []).extend(row_to_wire(r, columns) for r in rows)
 
 
+def _houses_in_full(session: Session, house_ids: set[uuid.UUID], cells: frozenset[uuid.UUID],
+                    cursor: Cursor, page: PullPage) -> None:
+    """Houses that moved into the device's cells arrive with everything that hangs off them."""
+    for table in TABLES:
+        if table.name == "house":
+            where = table.c.id.in_(house_ids)
+        elif table.name in _HOUSE_CHILDREN:
+            where = table.c.house_id.in_(house_ids)
+        elif table.name == "person":
+            where = exists(select(Residency.id).where(
+                Residency.person_id == table.c.id, Residency.end_date.is_(None),
+                Residency.deleted_at.is_(None), Residency.house_id.in_(house_ids)))
+        else:
+            continue
+        rows = session.execute(select(table).where(
+            where, _in_cells(table, cells), table.c.seq <= cursor.high, *_snapshot_only(table))).all()
+        if rows:
+            columns = public_columns(table)
+            page.changes.setdefault(table.name, []).extend(row_to_wire(r, columns) for r in rows)
+
+
 def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] | None, cursor: Cursor,
                  page: PullPage) -> None:
     """What entered or left the device's cells without changing itself, since the last round."""
@@ -189,9 +210,13 @@ def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] |
         gone = session.scalars(select(House.id).where(House.cell_id.in_(dropped))).all()
         page.evict.setdefault("house", []).extend(str(h) for h in gone)
     events = session.execute(select(ScopeChange.record_type, ScopeChange.record_id, ScopeChange.kind).where(
-        ScopeChange.cell_id.in_(cells), ScopeChange.seq > cursor.base, ScopeChange.seq <= cursor.high,
-        ScopeChange.kind == "leave")).all()
-    leaving = {(t, i) for t, i, _k in events}
+        ScopeChange.cell_id.in_(cells), ScopeChange.seq > cursor.base, ScopeChange.seq <= cursor.high)).all()
+    entering = {i for t, i, k in events if k == "enter" and t == "house"}
+    if entering:
+        _houses_in_full(session, entering, cells, cursor, page)
+    leaving = {(t, i) for t, i, k in events if k == "leave"}
+    # A house that left and came back within the round is still here.
+    leaving -= {("house", i) for i in entering}
     persons = {i for t, i in leaving if t == "person"}
     if persons:
         # Moved within the device's own cells: still visible, so not evicted.

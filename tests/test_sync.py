@@ -292,3 +292,31 @@ def test_device_clock_is_kept_with_its_offset(field: SimpleNamespace) -> None:
     receipt = field.s.get(SyncMutation, uuid.UUID(v["id"]))
     assert receipt is not None and receipt.device_time == datetime(2026, 11, 26, 8, tzinfo=timezone.utc)
     assert receipt.clock_offset_ms is not None
+
+
+def test_a_house_moved_to_another_cell_moves_between_phones(field: SimpleNamespace) -> None:
+    from geo.assign import assign_houses
+    from shapely.geometry import shape
+
+    other = f.user(field.s, "xg2", "coordinator")
+    field.cell_b.coordinators.append(other)
+    device_b = devices.register(field.s, other, None, None).device
+    field.s.commit()
+    _, cursor_a = _collect(field, None)
+    page_b = pull(field.s, device_b, None)
+    field.s.commit()
+    assert str(field.a1.id) not in {h["id"] for h in page_b.changes.get("house", [])}
+    # The boundary work puts a1 inside cell B.
+    inside_b = shape(field.cell_b.boundary).representative_point()
+    field.a1.lon, field.a1.lat = inside_b.x, inside_b.y
+    field.s.commit()
+    assign_houses(field.s)
+    field.s.commit()
+    evicted = pull(field.s, field.device, cursor_a)
+    field.s.commit()
+    assert str(field.a1.id) in evicted.evict.get("house", [])
+    arrived = pull(field.s, device_b, page_b.cursor)
+    field.s.commit()
+    assert str(field.a1.id) in {h["id"] for h in arrived.changes["house"]}
+    assert str(field.person.id) in {p["id"] for p in arrived.changes["person"]}
+    assert {r["house_id"] for r in arrived.changes["residency"]} == {str(field.a1.id)}
