@@ -236,27 +236,32 @@ def _put(cells: dict[uuid.UUID, CellCoverage], cell_id: uuid.UUID, **figures: in
 def _unverified(session: Session, lo: Any, hi: Any, ids: list[uuid.UUID] | None,
                 settings: GeoSettings) -> dict[uuid.UUID, int]:
     """Per cell: visited houses none of whose visits in the cycle is plausible."""
-    stmt = (select(Visit.id, Visit.house_id, Visit.user_id, Visit.visited_at, Visit.lat, Visit.lon,
-                   Visit.accuracy_m, Visit.plate_scanned, House.cell_id, House.lon.label("h_lon"),
-                   House.lat.label("h_lat"), House.road, House.number, House.building,
-                   House.deleted_at.label("h_deleted_at"))
-            .join(House, Visit.house_id == House.id)
-            .where(Visit.deleted_at.is_(None), Visit.visited_at >= lo - _LOOKBACK, Visit.visited_at < hi))
-    if ids is not None:
-        # Whole days of the coordinators who worked these cells: the "too fast" rule needs
-        # each visit's predecessor, wherever it was.
-        workers = (select(Visit.user_id).join(House, Visit.house_id == House.id)
-                   .where(House.cell_id.in_(ids), Visit.visited_at >= lo, Visit.visited_at < hi))
-        stmt = stmt.where(or_(House.cell_id.in_(ids), Visit.user_id.in_(workers)))
-    rows = session.execute(stmt).all()
+    cols = select(Visit.id, Visit.house_id, Visit.user_id, Visit.visited_at, Visit.lat, Visit.lon,
+                  Visit.accuracy_m, Visit.plate_scanned, House.cell_id, House.lon.label("h_lon"),
+                  House.lat.label("h_lat"), House.road, House.number, House.building,
+                  House.deleted_at.label("h_deleted_at")).join(House, Visit.house_id == House.id)
+    window = and_(Visit.deleted_at.is_(None), Visit.visited_at >= lo - _LOOKBACK, Visit.visited_at < hi)
+    if ids is None:
+        rows = session.execute(cols.where(window)).all()
+    else:
+        # Every visit, wherever it was, of the coordinators who worked these cells: the "too
+        # fast" rule needs each visit's predecessor. Two indexed queries, not one with OR.
+        workers = list(session.scalars(
+            select(Visit.user_id).distinct().join(House, Visit.house_id == House.id)
+            .where(House.cell_id.in_(ids), Visit.visited_at >= lo, Visit.visited_at < hi,
+                   Visit.user_id.is_not(None))))
+        by_worker = session.execute(cols.where(window, Visit.user_id.in_(workers))).all() if workers else []
+        anonymous = session.execute(cols.where(window, House.cell_id.in_(ids), Visit.user_id.is_(None))).all()
+        rows = by_worker + anonymous
     spots = {r.house_id: plausibility.HouseSpot(r.h_lon, r.h_lat, (r.road, r.number, r.building or ""))
              for r in rows}
     reasons = plausibility.check_visits(rows, spots, settings=settings)
     cell_of: dict[uuid.UUID, uuid.UUID] = {}
     verified: set[uuid.UUID] = set()
+    scope = set(ids) if ids is not None else None
     for r in rows:
         if (r.visited_at < lo or r.cell_id is None or r.h_deleted_at is not None
-                or (ids is not None and r.cell_id not in ids)):
+                or (scope is not None and r.cell_id not in scope)):
             continue
         cell_of[r.house_id] = r.cell_id
         if not reasons[r.id]:

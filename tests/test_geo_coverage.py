@@ -223,3 +223,14 @@ def test_cell_route_walks_the_unvisited_houses(world: SimpleNamespace) -> None:
     assert [s.house_id for s in route.stops] == [world.h[4].id, world.h[7].id]
     assert route.stops[0].house is world.h[4]
     assert route.total_m == 0  # both stand at the same spot
+
+
+def test_visits_without_a_coordinator_count_in_and_out_of_scope(world: SimpleNamespace) -> None:
+    s = world.s
+    s.add(Visit(house_id=world.h[10].id, user_id=None, visited_at=local(10, 20, 10, 0), outcome="verified",
+                plate_scanned=False))  # typed by someone unknown: visited, unverified
+    s.commit()
+    want = {**expected(world)["Y"], "visited": 3, "unverified": 2}
+    every = {c.cell_code: figures(c) for c in cycle_coverage(s, world.cycle, settings=S).cells}
+    scoped = cycle_coverage(s, world.cycle, cell_ids=frozenset({world.cells["Y"].id}), settings=S)
+    assert every["Y"] == want and figures(scoped.cells[0]) == want

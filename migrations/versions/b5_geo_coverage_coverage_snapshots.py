@@ -44,9 +44,15 @@ def upgrade():
         batch_op.create_index('ix_residency_coverage', ['house_id', 'deleted_at', 'start_date', 'end_date', 'person_id'], unique=False)
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.create_index('ix_visit_visited_at', ['visited_at'], unique=False)
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.create_index('ix_person_deleted', ['id'], unique=False, sqlite_where=sa.text('deleted_at IS NOT NULL'), postgresql_where=sa.text('deleted_at IS NOT NULL'))
+        batch_op.create_index('ix_person_changed_at', ['changed_at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.drop_index('ix_person_changed_at')
+        batch_op.drop_index('ix_person_deleted', sqlite_where=sa.text('deleted_at IS NOT NULL'), postgresql_where=sa.text('deleted_at IS NOT NULL'))
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.drop_index('ix_visit_visited_at')
     with op.batch_alter_table('residency', schema=None) as batch_op:

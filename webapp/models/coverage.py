@@ -10,12 +10,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base
 from webapp.models.house import House
-from webapp.models.person import Residency
+from webapp.models.person import Person, Residency
 from webapp.models.visit import Visit
 from webapp.timeutil import utcnow
 
@@ -41,3 +41,8 @@ Index("ix_house_coverage", House.cell_id, House.deleted_at, House.id)
 Index("ix_residency_coverage", Residency.house_id, Residency.deleted_at, Residency.start_date,
       Residency.end_date, Residency.person_id)
 Index("ix_visit_visited_at", Visit.visited_at)
+# Deleted persons are few: their list comes from this small partial index, not a table scan.
+Index("ix_person_deleted", Person.id, sqlite_where=text("deleted_at IS NOT NULL"),
+      postgresql_where=text("deleted_at IS NOT NULL"))
+# Persons changed in a cycle ("changed"): a range, not a scan of every person.
+Index("ix_person_changed_at", Person.changed_at)
