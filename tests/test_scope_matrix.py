@@ -31,6 +31,12 @@ ENDPOINTS = [
     *[(f"save_house_{k}", "POST", "/houses/{house_%s}/edit" % k, k, True) for k in ("A1", "B1", "none")],
     *[(f"edit_person_{k}", "GET", "/persons/{person_%s}/edit" % k, k, True) for k in ("A1", "B1")],
     *[(f"save_person_{k}", "POST", "/persons/{person_%s}/edit" % k, k, True) for k in ("A1", "none")],
+    # Coverage: every role sees its own cells' figures (and may export those counts).
+    ("coverage", "GET", "/coverage", None, False),
+    ("coverage_data", "GET", "/coverage/data.json", None, False),
+    *[(f"coverage_cell_{k}", "GET", "/coverage/cells/{cell_%s}.json" % k, k, False) for k in ("A1", "A2", "B1")],
+    ("coverage_dots", "GET", "/coverage/dots.json?bbox=100,20,140,40", None, False),
+    *[(f"coverage_export_{x}", "GET", f"/coverage/export.{x}", None, False) for x in ("csv", "xlsx")],
     ("tips", "GET", "/tips", None, False),
     *[(f"close_tip_{k}", "POST", "/tips/{tip_%s}/close" % k, k, True) for k in ("A1", "B1", "none")],
     *[(f"plate_sheet_{k}", "GET", "/plates/cells/{cell_%s}" % k, k, True) for k in ("A1", "B1")],
