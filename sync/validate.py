@@ -6,6 +6,7 @@ so the app can show them at the field, in Chinese and English.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +18,10 @@ from webapp import validation
 from webapp.models import enums
 from webapp.models.base import UTCDateTime
 from webapp.validation import FieldError
+
+# PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded at all: a phone
+# never types either, so such a value is rejected as a field error rather than a 500.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 ENUM_FIELDS: dict[tuple[str, str], type[enums.Labelled]] = {
     ("house", "use"): enums.HouseUse,
@@ -73,16 +78,25 @@ def _coerce(column_type: Any, field: str, value: Any) -> Any:
         if isinstance(column_type, String):
             if not isinstance(value, str):
                 raise ValueError("not text")
+            if _UNSTORABLE.search(value):
+                raise _BadCharacters()
             text = value.strip()
             if column_type.length and len(text) > column_type.length:
                 raise _Long(column_type.length)
             return text or None
+    except _BadCharacters:
+        raise _FieldProblem(_err(field, "field.characters", f"{field} 含有无法保存的字符",
+                                 f"{field} contains characters that cannot be stored")) from None
     except _Long as long:
         raise _FieldProblem(_err(field, "field.too_long", f"{field} 超过 {long.limit} 个字符",
                                  f"{field} is longer than {long.limit} characters")) from None
     except (TypeError, ValueError):
         raise _FieldProblem(_err(field, "field.type", f"{field} 的值格式不对", f"{field} has a value of the wrong type")) from None
     return value
+
+
+class _BadCharacters(Exception):
+    pass
 
 
 class _Long(Exception):

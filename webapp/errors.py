@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from webapp.extensions import db
 
@@ -29,7 +29,19 @@ def problem(status: int, detail: str, code: str | None = None, **extra: Any) -> 
     return response
 
 
+def _refuse_nul() -> None:
+    """No person types a NUL character, and PostgreSQL refuses it in any text (a 500 deep in
+    a query): refuse it once here, in the path, the query string and form fields."""
+    texts = [request.path, *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += request.form.values()
+    if any("\x00" in text for text in texts):
+        raise BadRequest("NUL characters are not accepted / 不接受空字符 (NUL)")
+
+
 def register(app: Flask) -> None:
+    app.before_request(_refuse_nul)
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
         status = error.code or 500

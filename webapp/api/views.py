@@ -14,6 +14,8 @@ from sync.pull import CursorInvalid, pull
 from sync.push import apply_batch
 from webapp import audit
 from webapp.api import bp
+from webapp.api.body import BodyRefused
+from webapp.api.body import parse as parse_body
 from webapp.api.openapi import document
 from webapp.auth.passwords import check_login, is_locked
 from webapp.dbsetup import writes_on_get
@@ -41,9 +43,10 @@ def _json_object() -> dict[str, Any]:
     if not request.is_json:
         raise Refused(problem(415, "send JSON (Content-Type: application/json) / 请以 JSON 提交",
                               "unsupported_media_type"))
-    body = request.get_json(silent=True)
-    if body is None:
-        raise Refused(problem(400, "the body is not valid JSON / 请求体不是有效的 JSON", "invalid_json"))
+    try:
+        body = parse_body(request.get_data(cache=True))
+    except BodyRefused as refused:
+        raise Refused(problem(refused.status, refused.detail, refused.code)) from None
     if not isinstance(body, dict):
         raise Refused(problem(422, "the body must be a JSON object / 请求体必须是 JSON 对象", "invalid_batch"))
     return body

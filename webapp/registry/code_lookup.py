@@ -43,6 +43,9 @@ def look_up(session: Session, raw: str) -> Lookup:
     try:
         code = parse_house_code(text)
     except ValidationError as error:
+        # Only printable text can be an external code (and PostgreSQL refuses NUL in a query).
+        if not text.isprintable():
+            return Lookup(Outcome.INVALID, error=error.errors[0])
         external = _find(session, text, kind="external")
         if external is not None:
             return _resolved(external, text)

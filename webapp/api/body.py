@@ -1,0 +1,67 @@
+"""Reading a JSON request body defensively: type, encoding, size and nesting.
+
+Python's json parser recurses per nesting level: a body of a few hundred kilobytes of `[`
+ends in a RecursionError (a 500), and a merely deep one would be walked recursively later
+(merge, storage as JSON). No client of ours nests beyond a handful of levels, so anything
+deeper than MAX_DEPTH is refused before any other code sees it.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+MAX_DEPTH = 32
+# Integers the databases can hold (BIGINT); a larger one can only be an attack or a bug.
+MAX_INT = 2**63 - 1
+
+
+class BodyRefused(Exception):
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and ±Infinity are not JSON (RFC 8259) and PostgreSQL's json refuses them.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse(raw: bytes) -> Any:
+    """The decoded body, or BodyRefused (400 invalid_json, 422 json_too_deep)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BodyRefused(400, "invalid_json", "the body is not UTF-8 / 请求体不是 UTF-8 编码") from None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError:
+        raise BodyRefused(400, "invalid_json", "the body is not valid JSON / 请求体不是有效的 JSON") from None
+    _check(value)
+    return value
+
+
+def _too_deep() -> BodyRefused:
+    return BodyRefused(422, "json_too_deep", f"JSON nested deeper than {MAX_DEPTH} levels / JSON 嵌套过深")
+
+
+def _check(value: Any) -> None:
+    """Iteratively (no recursion of our own): depth, huge integers, non-finite floats."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
+                raise BodyRefused(422, "number_out_of_range", "an integer is out of range / 整数超出范围")
+            if isinstance(item, float) and not math.isfinite(item):
+                raise BodyRefused(422, "number_out_of_range", "a number is out of range / 数值超出范围")
+            continue
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        stack.extend((child, depth + 1) for child in children)
