@@ -17,6 +17,7 @@ from webapp.api import bp
 from webapp.api.body import BodyRefused
 from webapp.api.body import parse as parse_body
 from webapp.api.openapi import document
+from webapp.auth import throttle
 from webapp.auth.passwords import check_login, is_locked
 from webapp.dbsetup import writes_on_get
 from webapp.errors import problem
@@ -67,15 +68,25 @@ def _device() -> Device:
 def register_device() -> Any:
     body = _json_object()
     username, password = str(body.get("username") or ""), str(body.get("password") or "")
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    wait = throttle.retry_after(db.session)
+    if wait:
+        audit.record("login_throttled", "user", None, username=username[:64], via="api")
+        db.session.commit()
+        response = problem(429, "too many failed logins from this address; try again later / "
+                           "此地址登录失败次数过多，请稍后再试", "too_many_attempts", retry_after=wait)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    # A username with control characters cannot exist (and PostgreSQL refuses NUL in a query).
+    user = db.session.scalar(select(User).where(User.username == username.strip())) if username.isprintable() else None
     if not check_login(user, password) or user is None:
         locked = user is not None and is_locked(user)
+        throttle.count_failure(db.session)
         audit.record("device_login_failed", "user", user.id if user else None, username=username[:64])
         db.session.commit()
         return problem(401, "wrong username or password / 用户名或密码错误" if not locked else
                        "account locked after repeated failures / 多次失败，账号已暂时锁定", "login_failed")
     registration = devices.register(db.session, user, body.get("label"), body.get("app_version"))
-    audit.record("device_registered", "device", registration.device.id)
+    audit.record("device_registered", "device", registration.device.id, as_user_id=user.id)
     db.session.commit()
     return jsonify({"device_id": str(registration.device.id), "token": registration.token,
                     "protocol": PROTOCOL, "user": {"username": user.username, "display_name": user.display_name,
@@ -110,6 +121,11 @@ def pull_changes() -> Any:
         page = pull(db.session, device, request.args.get("cursor") or None, limit=limit)
     except CursorInvalid:
         return problem(422, "unknown cursor: start again without one / 游标无效，请重新完整同步", "cursor_invalid")
+    persons = len(page.changes.get("person", []))
+    if persons:
+        # Full person records (ID numbers included) leave for a phone: an export (PIPL art. 56).
+        audit.record("sync_pull", "device", device.id, as_user_id=device.user_id, persons=persons,
+                     snapshot=page.snapshot)
     db.session.commit()
     body = json.dumps({"protocol": PROTOCOL, **page.to_wire()}, ensure_ascii=False, separators=(",", ":"))
     response = make_response(body)

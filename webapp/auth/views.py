@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from webapp import audit
-from webapp.auth import bp
+from webapp.auth import bp, throttle
 from webapp.auth.forms import EmptyForm, LoginForm
 from webapp.auth.passwords import check_login, is_locked
 from webapp.extensions import db
@@ -29,6 +29,13 @@ def login() -> Any:
         return redirect(url_for("console.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        wait = throttle.retry_after(db.session)
+        if wait:
+            audit.record("login_throttled", "user", None, username=form.username.data[:64])
+            db.session.commit()
+            flash(_("Too many failed logins from this address. Try again in %(minutes)d minutes.",
+                    minutes=max(1, wait // 60)), "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         ok = check_login(user, form.password.data)
         if ok and user is not None:
@@ -38,6 +45,7 @@ def login() -> Any:
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         locked = user is not None and is_locked(user)
+        throttle.count_failure(db.session)
         audit.record("login_failed", "user", user.id if user else None,
                      username=form.username.data[:64], locked=locked)
         db.session.commit()

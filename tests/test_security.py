@@ -1,0 +1,162 @@
+"""Security: login throttling across workers, headers and cookies, hashed secrets, the audit
+trail of personal-data access, and its retention."""
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from tests.conftest import _config_for, csrf_token, login
+
+
+def _worker(database_url: str, **settings: object):  # type: ignore[no-untyped-def]
+    """A second app instance on the same database: what another gunicorn worker is."""
+    from webapp.app import create_app
+
+    return create_app(_config_for(database_url, **settings))
+
+
+def _fail(client, username: str = "nobody"):  # type: ignore[no-untyped-def]
+    return client.post("/login", data={"username": username, "password": "wrong",
+                                       "csrf_token": csrf_token(client)})
+
+
+def test_login_failures_are_throttled_per_address_across_workers(app, database_url, area) -> None:  # type: ignore[no-untyped-def]
+    app.config["LOGIN_FAILURES_PER_IP"] = 3
+    other = _worker(database_url, LOGIN_FAILURES_PER_IP=3)
+    one, two = app.test_client(), other.test_client()
+    # Different usernames each time: the per-account lock-out never triggers, only the address.
+    assert _fail(one, "a").status_code == 401
+    assert _fail(two, "b").status_code == 401
+    assert _fail(one, "c").status_code == 401
+    # The fourth attempt, even with the right password, is refused on either worker.
+    refused = two.post("/login", data={"username": "centre", "password": "pw", "csrf_token": csrf_token(two)})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    api = one.post("/api/devices", json={"username": "coord", "password": "pw"})
+    assert api.status_code == 429 and api.mimetype == "application/problem+json"
+    assert api.get_json()["code"] == "too_many_attempts" and int(api.headers["Retry-After"]) > 0
+    # Another address is not affected.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    assert login(elsewhere, "centre").status_code == 302  # type: ignore[attr-defined]
+    with other.app_context():
+        from webapp.extensions import db
+
+        db.engine.dispose()
+
+
+def test_api_login_failures_count_too(app, area) -> None:  # type: ignore[no-untyped-def]
+    app.config["LOGIN_FAILURES_PER_IP"] = 2
+    c = app.test_client()
+    for name in ("x", "y"):
+        assert c.post("/api/devices", json={"username": name, "password": "bad"}).status_code == 401
+    assert c.post("/api/devices", json={"username": "coord", "password": "pw"}).status_code == 429
+    assert _fail(c).status_code == 429
+
+
+def test_successful_logins_are_not_throttled(app, area) -> None:  # type: ignore[no-untyped-def]
+    """A centre registering many phones from one office address is never refused."""
+    app.config["LOGIN_FAILURES_PER_IP"] = 2
+    c = app.test_client()
+    for _ in range(5):
+        assert c.post("/api/devices", json={"username": "coord", "password": "pw"}).status_code == 201
+
+
+PAGES = ["/login", "/", "/api/openapi.json", "/h/A1CODE0001", "/app/", "/nope"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_security_headers_everywhere(client, area, path: str) -> None:  # type: ignore[no-untyped-def]
+    login(client, "centre")
+    r = client.get(path)
+    csp = r.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "script-src 'self'" in csp and "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["Referrer-Policy"] in ("same-origin", "no-referrer", "strict-origin-when-cross-origin")
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_session_cookie_flags(database_url, area, secure: bool) -> None:  # type: ignore[no-untyped-def]
+    app = _worker(database_url, SESSION_COOKIE_SECURE=secure, REMEMBER_COOKIE_SECURE=secure)
+    c = app.test_client()
+    cookie = login(c, "centre").headers.get("Set-Cookie", "")  # type: ignore[attr-defined]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("Secure" in cookie) is secure
+    with app.app_context():
+        from webapp.extensions import db
+
+        db.engine.dispose()
+
+
+def test_device_tokens_and_passwords_are_stored_hashed(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    from webapp.models import Device
+
+    r = client.post("/api/devices", json={"username": "coord", "password": "pw", "label": "t"})
+    token = r.get_json()["token"]
+    db_session.rollback()
+    device = db_session.scalar(select(Device))
+    assert device.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    row = db_session.execute(text(f"SELECT * FROM {Device.__tablename__}")).mappings().one()
+    assert not any(token in str(v) for v in row.values())
+    # Passwords: a modern KDF (the test factories use a fast hash; the app's own is scrypt).
+    from werkzeug.security import generate_password_hash
+
+    from config import Config
+
+    assert generate_password_hash("pw", method=Config.PASSWORD_HASH_METHOD).startswith("scrypt:")
+    # Revocable: a revoked token is refused on every sync call.
+    device.revoked_at = device.created_at
+    db_session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/sync/pull?protocol=1", headers=auth).status_code == 403
+    assert client.post("/api/sync/push", json={"protocol": 1, "mutations": []}, headers=auth).status_code == 403
+
+
+def test_personal_data_access_is_audited(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Every view of a full person record and every export: who, what, when, from where."""
+    from webapp.models import AuditEntry
+
+    token = client.post("/api/devices", json={"username": "coord", "password": "pw"}).get_json()["token"]
+    assert client.get("/api/sync/pull?protocol=1", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    login(client, "centre")
+    assert client.get(f"/persons/{area.persons['A1'].id}").status_code == 200
+    for shape in ("houses", "persons", "residencies"):
+        assert client.get(f"/extract/export/{shape}.csv").status_code == 200
+    assert client.get("/coverage/export.csv").status_code == 200
+    db_session.rollback()
+    rows = db_session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    actions = [r.action for r in rows]
+    for action in ("device_registered", "sync_pull", "login", "view_person", "export_extract", "export_coverage"):
+        assert action in actions, actions
+    users = {u.id: u.username for u in area.users.values()}
+    for r in rows:
+        if r.action in ("sync_pull", "view_person", "export_extract", "export_coverage"):
+            assert users[r.user_id] == ("coord" if r.action == "sync_pull" else "centre")  # who
+            assert r.at is not None and r.ip == "127.0.0.1"  # when, from where
+    view = next(r for r in rows if r.action == "view_person")
+    assert view.object_type == "person" and view.object_id == str(area.persons["A1"].id)  # what
+    assert {r.detail["shape"] for r in rows if r.action == "export_extract"} == {"houses", "persons", "residencies"}
+    assert next(r for r in rows if r.action == "sync_pull").detail["persons"] == 1
+
+
+def test_audit_rows_outlive_tombstone_purges(runner, db_session, area) -> None:  # type: ignore[no-untyped-def]
+    """PIPL art. 56: processing records kept ≥ 3 years. The purge erases personal columns of
+    old tombstones and never touches audit_log; the log refuses deletes by trigger."""
+    from webapp.models import AuditEntry
+    from webapp.timeutil import utcnow
+
+    old = AuditEntry(action="view_person", object_type="person", object_id="x", ip="10.0.0.1",
+                     at=utcnow() - timedelta(days=4 * 366), detail={"full_id": True})
+    db_session.add(old)
+    db_session.commit()
+    before = db_session.execute(select(AuditEntry.id, AuditEntry.at, AuditEntry.detail).order_by(AuditEntry.id)).all()
+    result = runner.invoke(args=["purge-tombstones", "--days", "0"])
+    assert result.exit_code == 0, result.output
+    db_session.rollback()
+    after = db_session.execute(select(AuditEntry.id, AuditEntry.at, AuditEntry.detail).order_by(AuditEntry.id)).all()
+    assert after[:len(before)] == before
+    assert db_session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.id == old.id)) == 1
