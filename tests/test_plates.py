@@ -63,6 +63,8 @@ def test_candidate_codes_are_valid_deterministic_and_distinct() -> None:
 def test_plate_url_and_spacing() -> None:
     assert plate_url(BASE + "/", "ABCDE12345") == BASE + "/h/ABCDE12345"
     assert spaced("ABCDE12345") == "ABCDE 12345"
+    assert spaced("TABCDE12345") == "T ABCDE 12345"
+    assert spaced("SJ-310117-00042") == "SJ-310117-00042"  # another system's code, as it is
     code = candidate_code(uuid.uuid4())
     assert parse_house_code(spaced(code)) == code  # what is printed types back in as is
 

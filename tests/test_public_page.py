@@ -59,7 +59,7 @@ def test_page_shows_the_address_and_no_personal_data(client, area, crowded, who)
     for text in _personal_strings(people):
         assert text not in html, text
     # Nothing that counts occupants either, and no console navigation.
-    for word in ("Occupant", "住户", "居住人", "action=\"/search\"", "/logout", "/persons/"):
+    for word in ("Occupant", "在住人员", "曾住人员", "action=\"/search\"", "/logout", "/persons/"):
         assert word not in html, word
     assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
     assert response.headers["Cache-Control"] == "no-store"

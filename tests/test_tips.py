@@ -68,7 +68,7 @@ def test_ipv6_senders_are_counted_by_their_64(db_session) -> None:  # type: igno
     ({"kind": "moved_out", "contact_phone": "12345"}, ("Mobile number must be", "手机号码应为")),
     ({"kind": "burglary"}, ("Not a valid choice", "选择")),
     ({"text": "no kind"}, ("This field is required", "必填")),
-    ({"kind": "problem", "text": "nul\x00byte"}, ("cannot be saved", "无法保存")),
+    ({"kind": "problem", "text": "escape\x1b[31m"}, ("cannot be saved", "无法保存")),
 ])
 def test_bad_reports_are_refused_with_a_reason(client, area, codes, db_session, data, error) -> None:  # type: ignore[no-untyped-def]
     response = _send(client, codes["A1"], **data)

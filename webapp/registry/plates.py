@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, exists, select, true
 from sqlalchemy.orm import Session
 
 from webapp.models import House, HouseCode
-from webapp.validation import ALPHABET, HOUSE_BODY_LEN, make_house_code
+from webapp.validation import ALPHABET, HOUSE_BODY_LEN, HOUSE_CODE_LEN, is_temp_house_code, make_house_code
 
 # Plates hang outdoors and get dirty or scratched: level Q restores up to 25 % of the symbol.
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_Q
@@ -38,8 +38,13 @@ def plate_url(base_url: str, code: str) -> str:
 
 
 def spaced(code: str) -> str:
-    """The code in groups of five, as printed under the QR ("ABCDE FGHJK"); parsers drop spaces."""
-    return " ".join(code[i:i + 5] for i in range(0, len(code), 5))
+    """Our codes in groups of five, as printed ("ABCDE FGHJK", "T ABCDE FGHJK"); parsers drop
+    the spaces. Other systems' codes are shown as they are."""
+    if is_temp_house_code(code):
+        return f"{code[0]} {spaced(code[1:])}"
+    if len(code) != HOUSE_CODE_LEN:
+        return code
+    return f"{code[:5]} {code[5:]}"
 
 
 def _qr(url: str, **kwargs: Any) -> qrcode.QRCode:  # type: ignore[type-arg]
