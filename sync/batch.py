@@ -105,7 +105,8 @@ def parse_batch(body: Any) -> Batch:
     if not isinstance(body, dict):
         raise BatchInvalid("invalid_batch", "the body must be a JSON object")
     protocol = body.get("protocol")
-    if protocol not in ACCEPTED_PROTOCOLS:
+    # Only hashable scalars can be looked up in a set: a list or object is simply not accepted.
+    if not isinstance(protocol, int) or isinstance(protocol, bool) or protocol not in ACCEPTED_PROTOCOLS:
         raise BatchInvalid("protocol_outdated",
                            f"protocol {protocol!r} is not accepted; update the app (server speaks {PROTOCOL})")
     raw = body.get("mutations")
@@ -130,9 +131,9 @@ def _mutation(raw: Any, index: int) -> Mutation:
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
         raise BatchInvalid("invalid_mutation", f"{where}.seq: a positive integer is required")
     kind, op = raw.get("type"), raw.get("op")
-    if kind not in RECORD_TYPES:
+    if not isinstance(kind, str) or kind not in RECORD_TYPES:
         raise BatchInvalid("invalid_mutation", f"{where}.type: unknown record type {kind!r}")
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise BatchInvalid("invalid_mutation", f"{where}.op: must be create, update or delete")
     fields, base = raw.get("fields") or {}, raw.get("base") or {}
     if not isinstance(fields, dict) or not isinstance(base, dict):

@@ -13,7 +13,7 @@ from webapp.extensions import db
 CODES = {
     400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    422: "invalid", 429: "too_many_requests", 500: "server_error", 503: "unavailable",
+    422: "invalid", 429: "too_many_requests", 500: "server_error", 503: "unavailable", 507: "storage_full",
 }
 
 
@@ -56,13 +56,21 @@ def register(app: Flask) -> None:
         # A lock timeout, a dropped connection, a database restarting: nothing was committed,
         # and the same request will likely succeed shortly. Say so, so phones retry.
         db.session.rollback()
-        app.logger.warning("transient database error: %s", error.orig)
-        detail = "the registry is busy; nothing was saved, please retry / 系统繁忙，未保存任何内容，请稍后重试"
-        if wants_json():
-            response = problem(503, detail, "unavailable")
+        if _storage_full(error):
+            # Not transient: the operator must free space. Still nothing was saved, and the
+            # phone keeps its outbox and retries later.
+            app.logger.error("storage full: %s", error.orig)
+            status, code, retry = 507, "storage_full", "300"
+            detail = "the server's storage is full; nothing was saved, try again later / 服务器存储已满，未保存任何内容，请稍后再试"
         else:
-            response = app.make_response((render_template("error.html", status=503, error=None), 503))
-        response.headers["Retry-After"] = "5"
+            app.logger.warning("transient database error: %s", error.orig)
+            status, code, retry = 503, "unavailable", "5"
+            detail = "the registry is busy; nothing was saved, please retry / 系统繁忙，未保存任何内容，请稍后重试"
+        if wants_json():
+            response = problem(status, detail, code)
+        else:
+            response = app.make_response((render_template("error.html", status=status, error=None), status))
+        response.headers["Retry-After"] = retry
         return response
 
     @app.errorhandler(Exception)
@@ -71,3 +79,9 @@ def register(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("unhandled error")
         return _http(InternalServerError())
+
+
+def _storage_full(error: OperationalError) -> bool:
+    """SQLite's SQLITE_FULL, or PostgreSQL's disk_full (SQLSTATE 53100)."""
+    text = str(error.orig).lower()
+    return "database or disk is full" in text or getattr(error.orig, "sqlstate", None) == "53100"
