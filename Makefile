@@ -56,3 +56,9 @@ test: system-deps dev-deps
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Benchmarks (issue 7): every figure against its limit on SQLite and PostgreSQL → BENCHMARKS.md.
+# Not part of `make test` (tests/test_bench_smoke.py runs a tiny version there). ~15 min.
+.PHONY: bench
+bench: dev-deps system-deps
+	$(PY) -m bench.run

@@ -1,0 +1,107 @@
+"""The district: migrated once and generated once per backend per run, reused by every figure.
+
+Imports the Flask app (the migrations are Alembic via Flask-Migrate), so it is not a pure part.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+import sync.sequence  # noqa: F401  (numbers every committed change, as in the app)
+from config import Config
+from webapp.dbsetup import configure_engine
+from webapp.models import Cell, House, User, cell_coordinator
+from webapp.registry.demo import generate
+
+PASSWORD = "bench-pw"
+# The demo's users get this hash; one cheap round, as the tests do, since logins are not measured.
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
+
+
+def app_config(url: str) -> Config:
+    cfg = Config()
+    cfg.SQLALCHEMY_DATABASE_URI = url  # type: ignore[attr-defined]
+    cfg.SECRET_KEY = "bench-secret-bench-secret-bench-secret"  # type: ignore[attr-defined]
+    # Many logins from one address while devices register: keep the throttle out of the way.
+    cfg.LOGIN_MAX_FAILURES = 1000  # type: ignore[attr-defined]
+    return cfg
+
+
+@dataclass
+class District:
+    backend: str
+    url: str
+    scale: float
+    engine: Engine
+    houses: int = 0
+    cells: int = 0
+    build_seconds: float = 0.0
+
+
+def engine_for(url: str) -> Engine:
+    engine = create_engine(url, pool_size=10) if url.startswith("postgresql") else create_engine(url)
+    configure_engine(engine)
+    return engine
+
+
+def migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    from webapp.app import create_app
+    from webapp.extensions import db
+
+    app = create_app(app_config(url))
+    with app.app_context():
+        upgrade(revision="heads")  # features add migration branches side by side
+        db.engine.dispose()
+
+
+def build(backend: str, url: str, scale: float) -> District:
+    import time
+
+    start = time.perf_counter()
+    migrate(url)
+    engine = engine_for(url)
+    with Session(engine) as session:
+        generate(session, scale=scale, password_hash=PASSWORD_HASH)
+        session.commit()
+    district = District(backend, url, scale, engine, build_seconds=time.perf_counter() - start)
+    with Session(engine) as session:
+        district.houses = session.scalar(select(func.count()).select_from(House)) or 0
+        district.cells = session.scalar(select(func.count()).select_from(Cell)) or 0
+    return district
+
+
+def cells_by_code(engine: Engine) -> list[tuple[uuid.UUID, int]]:
+    """Every cell in code order with its live houses (neighbouring codes are neighbouring cells)."""
+    with Session(engine) as session:
+        counts = dict(session.execute(select(House.cell_id, func.count()).where(House.deleted_at.is_(None))
+                                      .group_by(House.cell_id)).all())
+        return [(cid, int(counts.get(cid, 0))) for cid in session.scalars(select(Cell.id).order_by(Cell.code))]
+
+
+def make_coordinator(engine: Engine, username: str, cell_ids: list[uuid.UUID]) -> None:
+    """A coordinator for exactly these cells (password PASSWORD)."""
+    with Session(engine) as session:
+        user = User(username=username, display_name=f"基准{username}", password_hash=PASSWORD_HASH,
+                    role="coordinator")
+        session.add(user)
+        session.flush()
+        session.execute(insert(cell_coordinator), [{"cell_id": c, "user_id": user.id} for c in cell_ids])
+        session.commit()
+
+
+def pick_cells(cells: list[tuple[uuid.UUID, int]], start: int, houses: int) -> tuple[list[uuid.UUID], int]:
+    """Consecutive cells from `start` until they hold at least `houses` houses."""
+    chosen: list[uuid.UUID] = []
+    total = 0
+    for cid, n in cells[start:] + cells[:start]:
+        if total >= houses:
+            break
+        chosen.append(cid)
+        total += n
+    return chosen, total

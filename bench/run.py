@@ -1,0 +1,200 @@
+"""`python -m bench.run [--smoke]`: every figure on SQLite and PostgreSQL → BENCHMARKS.md.
+
+The district is generated once per backend per run and reused by every figure; figure 3's
+second size point is a smaller district generated beside it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bench import geo, pull, push
+from bench.dataset import District, build, cells_by_code, make_coordinator, pick_cells
+from bench.machine import describe
+from bench.report import Report, Row, show
+from bench.server import Served, pull_round, register
+from bench.stats import Sample
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Sizes:
+    scale: float = 40  # ≥ 200,000 houses, ≥ 1,000 cells
+    small_scale: float = 4  # figure 3's second district (~20,000 houses)
+    devices: int = 20
+    per_device: int = 500
+    repeats: int = 5
+    area_houses: int = 2000
+    big_records: int = 50_000
+    points: int = 1_000_000
+    browser_persons: int = 50_000
+    browser_queue: int = 500
+
+
+FULL = Sizes()
+SMOKE = Sizes(scale=0.15, small_scale=0.1, devices=2, per_device=10, repeats=1, area_houses=20, big_records=300,
+              points=1000, browser_persons=200, browser_queue=5)
+
+
+@contextmanager
+def databases(backends: list[str], tmp: Path) -> Iterator[dict[str, tuple[str, str]]]:
+    """backend → (url of the district, url of the small district)."""
+    out: dict[str, tuple[str, str]] = {}
+    with ExitStack() as stack:
+        if "sqlite" in backends:
+            out["sqlite"] = (f"sqlite:///{tmp / 'district.sqlite3'}", f"sqlite:///{tmp / 'small.sqlite3'}")
+        if "postgresql" in backends:
+            from tests.pg import pg_cluster
+
+            url = stack.enter_context(pg_cluster())
+            admin = create_engine(url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text("CREATE DATABASE small"))
+            admin.dispose()
+            out["postgresql"] = (url, url.rsplit("/", 1)[0] + "/small")
+        yield out
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b else "—"
+
+
+def backend_figures(report: Report, backend: str, urls: tuple[str, str], sizes: Sizes, log: list[str]) -> District:
+    def say(msg: str) -> None:
+        print(f"[{backend}] {msg}", flush=True)
+        log.append(f"{backend}: {msg}")
+
+    big = build(backend, urls[0], sizes.scale)
+    say(f"district: {big.houses:,} houses, {big.cells:,} cells, built in {big.build_seconds:.0f} s")
+    small = build(backend, urls[1], sizes.small_scale)
+    say(f"small district: {small.houses:,} houses, {small.cells:,} cells, built in {small.build_seconds:.0f} s")
+    served, served_small = Served(big.url), Served(small.url)
+    try:
+        cells = cells_by_code(big.engine)
+        area, area_houses = pick_cells(cells, 0, sizes.area_houses)
+        make_coordinator(big.engine, "bench_area", area)
+        token = register(served.url, "bench_area")
+
+        # 2. First pull of one coordinator's area.
+        fp = pull.first_pull(big.engine, served.url, token, area, sizes.repeats)
+        b = f"{backend} ({big.houses:,} houses)"
+        report.add(Row("2", f"first pull, area of {area_houses:,} houses ({fp.rows:,} rows, {fp.pages} pages): time",
+                       b, show(fp.server_s, "s"), show(fp.raw_s, "s"), ratio(fp.server_s.median, fp.raw_s.median),
+                       "≤ 2×", fp.server_s.median <= 2 * fp.raw_s.median))
+        report.add(Row("2", "first pull, same area: gzip bytes", b, f"{fp.server_bytes / 1024:,.0f} KiB",
+                       f"{fp.raw_bytes / 1024:,.0f} KiB ({fp.raw_rows:,} rows)",
+                       ratio(fp.server_bytes, fp.raw_bytes), "≤ 1.3×", fp.server_bytes <= 1.3 * fp.raw_bytes))
+        per_house = fp.rows / max(area_houses, 1)
+        big_cells, big_houses = pick_cells(cells, len(area), int(sizes.big_records / per_house) + 1)
+        make_coordinator(big.engine, "bench_big", big_cells)
+        fb = pull.first_pull(big.engine, served.url, register(served.url, "bench_big"), big_cells, sizes.repeats)
+        report.add(Row("2", f"first pull, device of {fb.rows:,} records ({big_houses:,} houses, {fb.pages} pages): time",
+                       b, show(fb.server_s, "s"), show(fb.raw_s, "s"), ratio(fb.server_s.median, fb.raw_s.median),
+                       "≤ 2×", fb.server_s.median <= 2 * fb.raw_s.median))
+        report.add(Row("2", "first pull, same device: gzip bytes", b, f"{fb.server_bytes / 1024:,.0f} KiB",
+                       f"{fb.raw_bytes / 1024:,.0f} KiB", ratio(fb.server_bytes, fb.raw_bytes), "≤ 1.3×",
+                       fb.server_bytes <= 1.3 * fb.raw_bytes))
+        say("figure 2 done")
+
+        # 6. Peak server memory during the 50,000-record pull (a fresh process).
+        mem = json.loads(subprocess.run([sys.executable, "-m", "bench.memory", big.url, "bench_big"], cwd=ROOT,
+                                        capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        report.add(Row("6", f"server peak RSS, first pull of {mem['rows']:,} records", backend,
+                       f"{mem['peak_mib']:,.0f} MiB", f"{mem['before_mib']:,.0f} MiB before the pull",
+                       f"+{mem['peak_mib'] - mem['before_mib']:,.0f} MiB", "—", None))
+
+        # 3. Incremental pull after 100 changes elsewhere, at two district sizes.
+        small_cells = cells_by_code(small.engine)
+        small_area, _ = pick_cells(small_cells, 0, sizes.area_houses)
+        make_coordinator(small.engine, "bench_area", small_area)
+        small_token = register(served_small.url, "bench_area")
+        sides = {}
+        for name, d, srv, tok, cl, ar in (("big", big, served, token, cells, area),
+                                          ("small", small, served_small, small_token, small_cells, small_area)):
+            cursor = pull_round(srv.url, tok).cursor
+            outside = [c for c, _ in cl[-max(3, len(cl) // 10):] if c not in ar]
+            sides[name] = (d.engine, srv.url, tok, cursor, outside)
+        inc = pull.incremental(sides, sizes.repeats)
+        report.add(Row("3", f"incremental pull after 100 changes elsewhere ({inc.rows} rows for the device)",
+                       backend, f"{show(inc.big, 's', 3)} at {big.houses:,} houses",
+                       f"{show(inc.small, 's', 3)} at {small.houses:,} houses",
+                       ratio(inc.big.median, inc.small.median),
+                       f"does not grow: ≤ 1.5× for {big.houses / max(small.houses, 1):.0f}× the houses",
+                       inc.big.median <= 1.5 * inc.small.median))
+        say("figures 3 and 6 done")
+
+        # 4. Coverage of the district against one raw GROUP BY; assignment of points.
+        cov = geo.coverage(big.engine, sizes.repeats)
+        report.add(Row("4", f"coverage, {cov.cells:,} cells (raw side: {', '.join(geo.SAME)}; "
+                       f"figures agree: {'yes' if cov.agree else 'NO'})", b, show(cov.app, "s"), show(cov.raw, "s"),
+                       ratio(cov.app.median, cov.raw.median), "≤ 1.5×", cov.app.median <= 1.5 * cov.raw.median))
+        if backend == "sqlite":  # in memory: the backend plays no part
+            pts = geo.assignment(big.engine, sizes.points, sizes.repeats)
+            report.add(Row("4", f"house→cell assignment, {sizes.points:,} points over {big.cells:,} cells "
+                           "(geo.assign.locate)", "(in memory)", show(Sample([v / 1000 for v in pts.values]),
+                                                                           "k points/s", 0)))
+        say("figure 4 done")
+
+        # 1. Push ingest: HTTP endpoint vs raw executemany of the same rows.
+        pf = push.measure(big.engine, served.url, sizes.devices, sizes.per_device, sizes.repeats)
+        report.add(Row("1", f"push ingest, {pf.mutations:,} mutations from {pf.devices} devices "
+                       f"({pf.rows_written:,} rows written; outcomes {pf.statuses})", b,
+                       show(pf.push, "mut/s", 0), show(pf.raw, "mut/s", 0), ratio(pf.push.median, pf.raw.median),
+                       "≥ 0.25×", pf.push.median >= 0.25 * pf.raw.median))
+        say("figure 1 done")
+    finally:
+        served.close()
+        served_small.close()
+        small.engine.dispose()
+    return big
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat (seconds)")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    args = parser.parse_args(argv)
+    sizes = SMOKE if args.smoke else FULL
+    report = run(sizes, args.backends.split(","), not args.no_browser, " ".join(["make bench"] if not argv else
+                                                                                  ["python -m bench.run", *argv]))
+    Path(args.out).write_text(report.markdown(), encoding="utf-8")
+    print(report.markdown())
+    return 0
+
+
+def run(sizes: Sizes, backends: list[str], browser: bool, command: str) -> Report:
+    from tests.pg import find_pg_bin
+
+    start = time.perf_counter()
+    report = Report(describe(find_pg_bin()), command)
+    log: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="gw-bench-") as tmp_name, databases(backends, Path(tmp_name)) as urls:
+        for backend in backends:
+            district = backend_figures(report, backend, urls[backend], sizes, log)
+            if browser and backend == "sqlite":
+                from bench import browser as field
+
+                field.figures(report, district, sizes)
+            district.engine.dispose()
+    report.notes += log
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    raise SystemExit(main(sys.argv[1:] or None))

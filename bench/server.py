@@ -1,0 +1,97 @@
+"""The real Flask app served by werkzeug on 127.0.0.1 (a daemon thread, port 0), and a small
+HTTP client for the sync API. Imports Flask: not a pure part."""
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from bench.dataset import PASSWORD, app_config
+
+
+class Served:
+    def __init__(self, url: str) -> None:
+        from webapp.app import create_app
+
+        self.app = create_app(app_config(url))
+        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="bench-server", daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self) -> None:
+        from webapp.extensions import db
+
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        with self.app.app_context():
+            db.engine.dispose()
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    wire_bytes: int  # the response body as sent (gzip when the server compressed it)
+    seconds: float
+
+
+def call(url: str, method: str = "GET", body: Any = None, token: str | None = None) -> Answer:
+    headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as response:
+        raw = response.read()
+        status = response.status
+        if response.headers.get("Content-Encoding") == "gzip":
+            text = gzip.decompress(raw)
+        else:
+            text = raw
+    seconds = time.perf_counter() - start
+    return Answer(status, json.loads(text), len(raw), seconds)
+
+
+def register(base: str, username: str) -> str:
+    """A new device for this user; returns its bearer token."""
+    answer = call(f"{base}/api/devices", "POST", {"username": username, "password": PASSWORD,
+                                                  "label": "bench", "app_version": "bench"})
+    return str(answer.body["token"])
+
+
+@dataclass
+class PullRound:
+    seconds: float
+    wire_bytes: int
+    rows: int
+    pages: int
+    cursor: str
+    body_pages: list[dict[str, Any]]
+
+
+def pull_round(base: str, token: str, cursor: str | None = None, keep: bool = False) -> PullRound:
+    """Pull until `more` is false, as a phone does; time, bytes and rows of the whole round."""
+    seconds, size, rows, pages, kept = 0.0, 0, 0, 0, []
+    while True:
+        query = "protocol=1&limit=2000" + (f"&cursor={cursor}" if cursor else "")
+        answer = call(f"{base}/api/sync/pull?{query}", token=token)
+        seconds += answer.seconds
+        size += answer.wire_bytes
+        rows += int(answer.body["count"])
+        pages += 1
+        cursor = answer.body["cursor"]
+        if keep:
+            kept.append(answer.body)
+        if not answer.body["more"]:
+            return PullRound(seconds, size, rows, pages, str(cursor), kept)
