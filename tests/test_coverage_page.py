@@ -11,17 +11,18 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geo.cycles import period
 from tests.conftest import login
+from tests.factories import _square
 from webapp.models import AuditEntry, Cycle, House, Visit
+from webapp.timeutil import local_today
 
-# The `area` fixture's houses, placed inside their cells' squares (tests/factories._square).
 VISIBLE_CELLS = {
     "coordinator": {"A1"}, "grid_lead": {"A1", "A2"}, "committee": {"A1", "A2"},
     "centre": {"A1", "A2", "B1"}, "police": {"A1", "A2", "B1"},
 }
 USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
              "police": "police"}
-TODAY = date.today()
 
 
 def _cycle(s: Session, name: str, start: date, end: date, closed: bool = False) -> Cycle:
@@ -41,10 +42,13 @@ def _place(house: House, cell_boundary: dict) -> None:
 def cov(db_session: Session, area):  # type: ignore[no-untyped-def]
     """The area, with positions, this month's cycle and one visit (to A1's house)."""
     s = db_session
-    for key, house in area.houses.items():
-        if key != "none":
-            _place(house, area.cells[key].boundary)
-    current = _cycle(s, f"{TODAY:%Y-%m}", TODAY.replace(day=1), TODAY)
+    # Fixed squares near Shanghai (the factories' squares drift east as a run goes on).
+    for i, key in enumerate(("A1", "A2", "B1")):
+        area.cells[key].boundary = _square(121.23 + 0.003 * i, 31.03)
+        _place(area.houses[key], area.cells[key].boundary)
+    # This month as geo.cycles names it, in Shanghai's calendar (not the machine's UTC date).
+    name, first, last = period(local_today(), "month")
+    current = _cycle(s, name, first, last)
     past = _cycle(s, "2020-01", date(2020, 1, 1), date(2020, 1, 31), closed=True)
     s.add(Visit(house_id=area.houses["A1"].id, user_id=area.users["coordinator"].id,
                 visited_at=datetime.now(timezone.utc), outcome="verified", plate_scanned=True))
@@ -108,7 +112,7 @@ def test_cell_json_outside_scope_is_not_found(client, cov) -> None:  # type: ign
 @pytest.mark.parametrize("role", list(USERNAMES))
 def test_dots_in_a_box_stay_in_scope(client, cov, role: str) -> None:  # type: ignore[no-untyped-def]
     login(client, USERNAMES[role])
-    body = client.get("/coverage/dots.json?bbox=100,20,140,40").get_json()
+    body = client.get("/coverage/dots.json?bbox=121,30,122,32").get_json()
     expected = {str(cov.area.houses[k].id) for k in VISIBLE_CELLS[role]}
     assert {d["id"] for d in body["dots"]} == expected and body["too_many"] is False
 
@@ -122,7 +126,7 @@ def test_dots_refuse_a_bad_box(client, cov) -> None:  # type: ignore[no-untyped-
 def test_too_many_dots_sends_none(client, cov, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("webapp.coverage.dots.DOTS_LIMIT", 1)
     login(client, "centre")
-    body = client.get("/coverage/dots.json?bbox=100,20,140,40").get_json()
+    body = client.get("/coverage/dots.json?bbox=121,30,122,32").get_json()
     assert body["dots"] == [] and body["too_many"] is True
 
 

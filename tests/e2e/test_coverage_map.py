@@ -3,7 +3,7 @@ nothing fetched from outside our origin."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,6 +15,7 @@ from tests import factories as f
 from tests.e2e.conftest import LiveServer, log_in, run_axe
 from webapp.coverage.bands import BY_KEY
 from webapp.models import Cycle, Visit
+from webapp.timeutil import local_today
 
 SIZE = 0.002  # cell side in degrees (~200 m): the map opens zoomed in enough for house dots
 
@@ -29,7 +30,7 @@ def fixture_area(live_server: LiveServer) -> SimpleNamespace:
     """Grid lead `map_lead` leads three cells side by side: 0 of 2 houses visited (red),
     3 of 5 (amber), 2 of 2 (green). A fourth cell, of another committee, is not theirs."""
     now = datetime.now(timezone.utc)
-    today = date.today()
+    today = local_today()  # Shanghai's date: visits at "now" fall on it
     with Session(live_server.engine) as s:
         committee, other = f.committee(s, name="地图居委"), f.committee(s, name="别的居委")
         lead = f.user(s, "map_lead", "grid_lead", display_name="地图网格长")
