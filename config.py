@@ -88,6 +88,8 @@ class Config:
     TIP_LIMIT_PER_PLATE = _env_int("TIP_LIMIT_PER_PLATE", 5)
     TIP_LIMIT_PER_IP = _env_int("TIP_LIMIT_PER_IP", 60)
     TIP_LIMIT_WINDOW_S = _env_int("TIP_LIMIT_WINDOW_S", 3600)
+    # The device list flags phones holding unsynced work that have not pushed for this long.
+    STALE_DEVICE_DAYS = _env_int("STALE_DEVICE_DAYS", 3)
 
 
 class TestConfig(Config):

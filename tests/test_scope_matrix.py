@@ -17,10 +17,16 @@ VISIBLE = {
     "centre": {"A1", "A2", "B1", "none"}, "police": {"A1", "A2", "B1", "none"},
 }
 WRITERS = {"coordinator", "grid_lead", "committee", "centre"}
+# Narrower sets (webapp/registry/scope.py PERMISSIONS): who decides sync conflicts, who
+# manages phones, who imports a phone's rescue file.
+RESOLVERS = {"grid_lead", "committee", "centre"}
+DEVICE_KEEPERS = {"committee", "centre"}
+CENTRE_ONLY = {"centre"}
 USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
              "police": "police"}
 
-# (name, method, url template, object key or None, writes?)
+# (name, method, url template, object key or None, writes?: False, True (any writer) or the
+# set of roles allowed)
 ENDPOINTS = [
     ("home", "GET", "/", None, False),
     ("search", "GET", "/search?q=王", None, False),
@@ -43,6 +49,17 @@ ENDPOINTS = [
     *[(f"plate_assign_{k}", "POST", "/plates/cells/{cell_%s}/assign" % k, k, True) for k in ("A1", "B1")],
     *[(f"plate_{k}", "GET", "/plates/houses/{house_%s}" % k, k, True) for k in ("A1", "B1", "none")],
     *[(f"plate_qr_{k}", "GET", "/plates/houses/{house_%s}/qr.svg" % k, k, True) for k in ("A1", "none")],
+    # Sync conflicts: everyone sees those of their cells (police read-only); resolvers decide.
+    ("conflicts", "GET", "/conflicts", None, False),
+    *[(f"conflict_{k}", "GET", "/conflicts/{conflict_%s}" % k, k, False) for k in ("A1", "B1", "none")],
+    *[(f"resolve_conflict_{k}", "POST", "/conflicts/{conflict_%s}/resolve" % k, k, RESOLVERS)
+      for k in ("A1", "B1", "none")],
+    ("merge_form", "GET", "/conflicts/merge", None, RESOLVERS),
+    # Person A1 kept, the keyed person merged into it.
+    *[(f"merge_persons_{k}", "POST", "/conflicts/merge", k, RESOLVERS) for k in ("A2", "B1")],
+    ("devices", "GET", "/devices", None, DEVICE_KEEPERS),
+    *[(f"revoke_device_{k}", "POST", "/devices/{device_%s}/revoke" % k, k, DEVICE_KEEPERS) for k in ("A1", "B1")],
+    ("rescue", "GET", "/devices/rescue", None, CENTRE_ONLY),
 ]
 
 
@@ -57,10 +74,30 @@ def _plates_and_tips(area, db_session):  # type: ignore[no-untyped-def]
     db_session.commit()
 
 
-def expected(role: str, obj: str | None, writes: bool, method: str) -> int:
+@pytest.fixture(autouse=True)
+def _conflicts_and_devices(area, db_session):  # type: ignore[no-untyped-def]
+    """A phone each in A1 and B1; conflicts in A1 (both sides changed a field), and in B1 and
+    the cell-less house (edits outside the phone's cells), made by real pushes."""
+    from tests import factories as f
+    from tests.phones import Phone
+
+    coord_b = f.user(db_session, "coordb", "coordinator")
+    area.cells["B1"].coordinators.append(coord_b)
+    area.houses["A1"].note = "中心改过"
+    db_session.commit()
+    phone = Phone(db_session, area.users["coordinator"])
+    area.devices = {"A1": phone.device, "B1": Phone(db_session, coord_b).device}
+    area.conflicts = {"A1": phone.conflict("house", "update", area.houses["A1"].id, base_version=1,
+                                           fields={"note": "手机改的"}, base={"note": None})}
+    for key in ("B1", "none"):
+        area.conflicts[key] = phone.conflict("house", "update", area.houses[key].id, base_version=1,
+                                             fields={"use": "rented"}, base={"use": "owner_occupied"})
+
+
+def expected(role: str, obj: str | None, writes: bool | set[str], method: str) -> int:
     if role == "anonymous":
         return 302  # to the login page
-    if writes and role not in WRITERS:
+    if writes and role not in (WRITERS if writes is True else writes):
         return 403
     if obj is not None and obj not in VISIBLE[role]:
         return 404
@@ -71,6 +108,8 @@ def _url(template: str, area) -> str:  # type: ignore[no-untyped-def]
     values = {f"house_{k}": v.id for k, v in area.houses.items()}
     values |= {f"person_{k}": v.id for k, v in area.persons.items()}
     values |= {f"cell_{k}": v.id for k, v in area.cells.items()}
+    values |= {f"conflict_{k}": v for k, v in area.conflicts.items()}
+    values |= {f"device_{k}": v.id for k, v in area.devices.items()}
     values |= {f"tip_{k}": v.id for k, v in area.tips.items()}
     return template.format(**values)
 
@@ -79,6 +118,12 @@ def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyp
     if name.startswith("close_tip"):
         return {"version": str(area.tips[obj].version), "status": "done", "outcome": "已核实"}
     if name.startswith("plate_assign"):
+        return {}
+    if name.startswith("resolve_conflict"):
+        return {"version": str(area.houses[obj].version), "choice__note": "keep", "choice__use": "keep"}
+    if name.startswith("merge_persons"):
+        return {"record_type": "person", "survivor": str(area.persons["A1"].id), "loser": str(area.persons[obj].id)}
+    if name.startswith("revoke_device"):
         return {}
     if name.startswith("save_house"):
         h = area.houses[obj]

@@ -75,8 +75,10 @@ def _migrations_dir() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from webapp.auth import bp as auth_bp
+    from webapp.conflicts import bp as conflicts_bp
     from webapp.console import bp as console_bp
     from webapp.coverage import bp as coverage_bp
+    from webapp.devices import bp as devices_bp
     from webapp.extract import bp as extract_bp
     from webapp.fieldapp import bp as fieldapp_bp
     from webapp.plates import bp as plates_bp
@@ -85,8 +87,10 @@ def register_blueprints(app: Flask) -> None:
     from webapp.vendor import bp as vendor_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(conflicts_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(coverage_bp)
+    app.register_blueprint(devices_bp)
     app.register_blueprint(extract_bp)
     app.register_blueprint(fieldapp_bp)
     app.register_blueprint(plates_bp)

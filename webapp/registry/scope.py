@@ -21,6 +21,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "import": frozenset({Role.CENTRE}),
     "see_full_id": frozenset({Role.CENTRE}),
     "admin": frozenset({Role.CENTRE}),
+    # Sync conflicts: decided within one's cells by those answerable for the data there.
+    "resolve": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
+    # Phones: the centre, and a committee for the people working its cells.
+    "devices": frozenset({Role.COMMITTEE, Role.CENTRE}),
+    # A phone's exported outbox is imported as that phone: the centre only.
+    "rescue": frozenset({Role.CENTRE}),
 }
 
 ALL_CELLS_ROLES = frozenset({Role.CENTRE, Role.POLICE})

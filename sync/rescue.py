@@ -1,0 +1,86 @@
+"""Rescue: a phone's exported outbox, imported by the centre through the push code itself.
+
+A phone that cannot sync (weeks without network, a broken app, a revoked device) exports
+`{"device_id", "protocol", "mutations": [...]}` (docs/sync.md §6). The file is applied as
+that device's push would be (`parse_batch` + `apply_batch`), revoked or not, so outcomes
+and idempotency are the push's own: importing a file twice applies nothing twice.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sync.batch import MAX_MUTATIONS, Batch, BatchInvalid, Outcome, parse_batch
+from sync.push import apply_batch
+from webapp.models import Device
+
+
+class RescueInvalid(Exception):
+    """The file is not a phone's outbox export."""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.code, self.zh, self.en = code, zh, en
+
+
+@dataclass
+class RescueFile:
+    device_id: uuid.UUID
+    batches: list[Batch]  # in file order, at most MAX_MUTATIONS each, as pushes would be
+
+    @property
+    def count(self) -> int:
+        return sum(len(b.mutations) for b in self.batches)
+
+
+@dataclass
+class RescueResult:
+    device: Device
+    outcomes: list[Outcome]
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(o.status for o in self.outcomes))
+
+
+def read_file(data: bytes) -> RescueFile:
+    try:
+        body = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise RescueInvalid("rescue.not_json", "文件不是有效的 JSON", "the file is not valid JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("mutations"), list):
+        raise RescueInvalid("rescue.shape", "文件不是手机导出的待同步数据", "the file is not a phone's outbox export")
+    try:
+        device_id = uuid.UUID(str(body.get("device_id")))
+    except ValueError:
+        raise RescueInvalid("rescue.device", "文件缺少有效的设备编号", "the file has no valid device_id") from None
+    raw: list[Any] = body["mutations"]
+    chunks = [raw[i:i + MAX_MUTATIONS] for i in range(0, len(raw), MAX_MUTATIONS)] or [[]]
+    try:
+        # The pending count is the app's to report: a file says nothing about what is left.
+        batches = [parse_batch({"protocol": body.get("protocol"), "app_version": body.get("app_version"),
+                                "mutations": chunk}) for chunk in chunks]
+    except BatchInvalid as invalid:
+        raise RescueInvalid(invalid.code, f"文件内容无效：{invalid.detail}", f"the file is invalid: {invalid.detail}") from None
+    return RescueFile(device_id, batches)
+
+
+def import_file(session: Session, rescue: RescueFile) -> RescueResult:
+    """Apply the file as the device's own pushes; flush, no commit (the caller commits once)."""
+    device = session.get(Device, rescue.device_id)
+    if device is None:
+        raise RescueInvalid("rescue.device_unknown", "找不到文件中的设备", "the file's device is not registered here")
+    # What the phone itself last did stays as it was: a rescue is not the phone syncing.
+    seen, pushed, pending = device.last_seen_at, device.last_push_at, device.pending
+    outcomes: list[Outcome] = []
+    for batch in rescue.batches:
+        outcomes += apply_batch(session, device, batch).outcomes
+    device.last_seen_at, device.last_push_at = seen, pushed
+    # The file is the phone's whole outbox: once imported, nothing of it is stranded any more.
+    device.pending = 0 if rescue.count else pending
+    session.flush()
+    return RescueResult(device, outcomes)

@@ -1,0 +1,101 @@
+"""How a conflict's values look on the page: field names, vocabularies, masked numbers."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from sync.conflicts import KINDS
+from sync.resolve import DELETE_FIELD, Case
+from sync.validate import ENUM_FIELDS
+from webapp.templating import lang, local_dt
+from webapp.validation import mask_id, mask_phone
+
+FIELD_LABELS = {
+    "cell_id": _l("Cell"), "road": _l("Road"), "number": _l("Number"), "building": _l("Building"),
+    "unit": _l("Unit"), "floor": _l("Floor"), "room": _l("Room"), "lon": _l("Longitude"),
+    "lat": _l("Latitude"), "use": _l("Use"), "floor_area": _l("Floor area (m²)"),
+    "living_area": _l("Living area (m²)"), "note": _l("Note"), "code": _l("Code"), "kind": _l("Kind"),
+    "house_id": _l("House"), "cleared_at": _l("Cleared at"), "name": _l("Name"),
+    "uscc": _l("Unified social credit code"), "contacts": _l("Contacts"), "id_type": _l("ID type"),
+    "id_number": _l("ID number"), "phone": _l("Mobile phone"), "category": _l("Category"),
+    "hukou_address": _l("Hukou address"), "permit_number": _l("Residence permit number"),
+    "permit_expiry": _l("Residence permit expiry"), "employer_unit_id": _l("Employer"),
+    "person_id": _l("Person"), "room_id": _l("Room"), "relation": _l("Relation"),
+    "household_id": _l("Household"), "start_date": _l("Moved in"), "end_date": _l("Moved out"),
+    "end_reason": _l("Reason"), "visited_at": _l("Visited at"), "outcome": _l("Outcome"),
+    "accuracy_m": _l("GPS accuracy (m)"), "plate_scanned": _l("Plate scanned"), "status": _l("Status"),
+    "closed_at": _l("Closed at"), DELETE_FIELD: _l("Delete the record"),
+}
+RECORD_LABELS = {
+    "house": _l("House"), "house_code": _l("House code"), "house_flag": _l("House flag"), "unit": _l("Unit"),
+    "person": _l("Person"), "residency": _l("Residency"), "visit": _l("Visit"), "tip": _l("Tip"),
+}
+
+
+def field_label(name: str) -> str:
+    return str(FIELD_LABELS.get(name, name))
+
+
+def record_label(record_type: str) -> str:
+    return str(RECORD_LABELS.get(record_type, record_type))
+
+
+def kind_label(kind: str) -> str:
+    zh, en = KINDS.get(kind, (kind, kind))
+    return zh if lang() == "zh" else en
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return [(k, kind_label(k)) for k in KINDS]
+
+
+def shown(record_type: str, name: str, value: Any, full_ids: bool) -> str:
+    """A wire value for people: labels for vocabularies, masked numbers unless allowed."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    vocabulary = ENUM_FIELDS.get((record_type, name))
+    if vocabulary is not None:
+        try:
+            return vocabulary(value).label(lang())
+        except ValueError:
+            return str(value)
+    if not full_ids and name == "id_number":
+        return mask_id(str(value))
+    if not full_ids and name in ("phone", "contact_phone"):
+        return mask_phone(str(value))
+    return str(value)
+
+
+def record_links(case: Case) -> list[tuple[str, str]]:
+    """Where the record lives in the console: its house and, for people, its person page."""
+    links: list[tuple[str, str]] = []
+    target = case.target
+    kind = case.rtype.name
+    if kind == "house" and target is not None:
+        links.append((_("House"), url_for("console.house", house_id=target.id)))
+    elif case.conflict.house_id is not None:
+        links.append((_("House"), url_for("console.house", house_id=case.conflict.house_id)))
+    person_id = target.id if kind == "person" and target is not None else getattr(target, "person_id", None)
+    if person_id is not None:
+        links.append((_("Person"), url_for("console.person", person_id=person_id)))
+    return links
+
+
+def device_time(detail: dict[str, Any]) -> str:
+    """The phone's own clock when the edit was made, in local time (for explanation only)."""
+    raw = detail.get("device_time")
+    if not raw:
+        return ""
+    try:
+        return local_dt(datetime.fromisoformat(str(raw).replace("Z", "+00:00")))
+    except ValueError:
+        return str(raw)

@@ -1,0 +1,110 @@
+"""Merging two persons or two houses that are one, from the queue or a duplicate conflict."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from sync import combine
+from sync.resolve import find_visible
+from sync.resolve_rules import ResolveError
+from webapp import audit
+from webapp.access import current_scope, requires
+from webapp.conflicts import bp
+from webapp.conflicts.forms import MergeForm
+from webapp.extensions import db
+from webapp.models import House, HouseCode, Person, Residency
+from webapp.models.base import Synced
+from webapp.registry.scope import Scope
+from webapp.templating import bilingual
+from webapp.timeutil import utcnow
+
+
+def lookup(scope: Scope, record_type: str, text: str | None) -> Synced | None:
+    """A live record in the user's area by id, ID number (persons) or house code (houses)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        by: Any = ("id", uuid.UUID(text))
+    except ValueError:
+        by = ("key", text.upper())
+    if record_type == "person":
+        match = Person.id == by[1] if by[0] == "id" else Person.id_number == by[1]
+        return db.session.scalar(select(Person).where(match, Person.deleted_at.is_(None), scope.person_clause()))
+    match = House.id == by[1] if by[0] == "id" else House.id.in_(
+        select(HouseCode.house_id).where(HouseCode.code == by[1], HouseCode.deleted_at.is_(None)))
+    return db.session.scalar(select(House).where(match, House.deleted_at.is_(None), scope.house_clause()))
+
+
+def _weight(record_type: str, record: Synced) -> int:
+    """What hangs off a record, shown so the user keeps the fuller one."""
+    if record_type == "person":
+        return db.session.scalar(select(func.count()).select_from(Residency).where(
+            Residency.person_id == record.id, Residency.deleted_at.is_(None))) or 0
+    return db.session.scalar(select(func.count()).select_from(Residency).where(
+        Residency.house_id == record.id, Residency.deleted_at.is_(None))) or 0
+
+
+def _page(form: MergeForm, status: int = 200) -> Any:
+    g.no_store = True
+    scope = current_scope()
+    kind = form.record_type.data or "person"
+    pair = {name: lookup(scope, kind, getattr(form, name).data) for name in ("survivor", "loser")}
+    weights = {name: _weight(kind, r) for name, r in pair.items() if r is not None}
+    return render_template("conflicts/merge.html", form=form, pair=pair, weights=weights, kind=kind,
+                           full_ids=scope.may("see_full_id")), status
+
+
+@bp.route("/conflicts/merge", methods=["GET", "POST"])
+@requires("resolve")
+def merge() -> Any:
+    if request.method == "GET":
+        return _page(MergeForm(formdata=request.args or None))
+    form = MergeForm()
+    if not form.validate_on_submit():
+        return _page(form, 422)
+    scope = current_scope()
+    kind = form.record_type.data
+    records = {name: lookup(scope, kind, getattr(form, name).data) for name in ("survivor", "loser")}
+    missing = [name for name, record in records.items() if record is None]
+    for name in missing:
+        getattr(form, name).errors = [_("No such record in your area.")]
+    if missing:
+        return _page(form, 404)  # as elsewhere: out of the area looks like not there
+    survivor, loser = records["survivor"], records["loser"]
+    assert survivor is not None and loser is not None
+    try:
+        result = combine.merge(db.session, kind, survivor, loser, current_user.id)
+    except ResolveError as error:
+        db.session.rollback()
+        for item in error.errors:
+            field = getattr(form, item.field, form.loser)
+            field.errors = [*field.errors, bilingual(item)]
+        return _page(form, 422)
+    _close_conflict(form.conflict_id.data, result)
+    audit.record("merge_records", kind, result.survivor_id, merged=str(result.loser_id), moved=result.moved)
+    db.session.commit()
+    flash(_("Merged: the second record is now part of the first."), "ok")
+    endpoint, key = ("console.person", "person_id") if kind == "person" else ("console.house", "house_id")
+    return redirect(url_for(endpoint, **{key: result.survivor_id}))
+
+
+def _close_conflict(raw_id: str | None, result: combine.MergeResult) -> None:
+    """A merge made from a duplicate conflict settles that conflict."""
+    try:
+        conflict_id = uuid.UUID(raw_id or "")
+    except ValueError:
+        return
+    conflict = find_visible(db.session, current_scope(), conflict_id)
+    if conflict is None or conflict.resolved_at is not None:
+        return
+    conflict.resolved_at = utcnow()
+    conflict.resolved_by_id = current_user.id
+    conflict.resolution = {"action": "merge", "target_id": str(result.survivor_id), "merged": str(result.loser_id)}
+    audit.record("resolve_conflict", "conflict", conflict.id, kind=conflict.kind, decision="merge",
+                 record_id=str(result.survivor_id))
