@@ -13,6 +13,8 @@ from sync.wire import RECORD_TYPES
 PROTOCOL = 1
 ACCEPTED_PROTOCOLS = frozenset({1})
 MAX_MUTATIONS = 5_000
+# seq, versions and the pending count live in 32-bit INTEGER columns.
+MAX_INT32 = 2**31 - 1
 
 OPS = frozenset({"create", "update", "delete"})
 DELETABLE = frozenset({"residency", "house_flag", "unit"})
@@ -118,7 +120,7 @@ def parse_batch(body: Any) -> Batch:
     return Batch(
         protocol=protocol, app_version=str(body.get("app_version") or "")[:32] or None,
         clock=_time(body.get("clock")),
-        pending=pending if isinstance(pending, int) and pending >= 0 else None,
+        pending=pending if isinstance(pending, int) and 0 <= pending <= MAX_INT32 else None,
         mutations=[_mutation(m, i) for i, m in enumerate(raw)],
     )
 
@@ -128,7 +130,7 @@ def _mutation(raw: Any, index: int) -> Mutation:
     if not isinstance(raw, dict):
         raise BatchInvalid("invalid_mutation", f"{where}: must be an object")
     seq = raw.get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_INT32:
         raise BatchInvalid("invalid_mutation", f"{where}.seq: a positive integer is required")
     kind, op = raw.get("type"), raw.get("op")
     if not isinstance(kind, str) or kind not in RECORD_TYPES:
@@ -139,7 +141,8 @@ def _mutation(raw: Any, index: int) -> Mutation:
     if not isinstance(fields, dict) or not isinstance(base, dict):
         raise BatchInvalid("invalid_mutation", f"{where}: fields and base must be objects")
     base_version = raw.get("base_version")
-    if base_version is not None and (not isinstance(base_version, int) or isinstance(base_version, bool)):
+    if base_version is not None and (not isinstance(base_version, int) or isinstance(base_version, bool)
+                                     or abs(base_version) > MAX_INT32):
         raise BatchInvalid("invalid_mutation", f"{where}.base_version: an integer is required")
     return Mutation(id=_uuid(raw.get("id"), f"{where}.id"), seq=seq, type=kind, op=op,
                     record_id=_uuid(raw.get("record_id"), f"{where}.record_id"),

@@ -68,6 +68,10 @@ def _coerce(column_type: Any, field: str, value: Any) -> Any:
         if isinstance(column_type, (Integer, BigInteger)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
                 raise ValueError("not an integer")
+            # Beyond the column's range PostgreSQL fails the whole batch (a 500): reject the field.
+            bits = 63 if isinstance(column_type, BigInteger) else 31
+            if abs(int(value)) >= 2**bits:
+                raise ValueError("out of range")
             return int(value)
         if isinstance(column_type, Float):
             if isinstance(value, bool) or not isinstance(value, (int, float)):

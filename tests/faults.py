@@ -3,6 +3,7 @@ registry, a gunicorn server that can be SIGKILLed and restarted, a restartable P
 cluster, and an HTTP sync client that retries. Loopback only; every wait is bounded."""
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -103,7 +104,8 @@ class Http:
                 if status == 200:
                     return body  # type: ignore[no-any-return]
                 assert status >= 500, (status, body)  # only transient faults may be retried
-            except (OSError, urllib.error.URLError, json.JSONDecodeError):
+            # A server killed mid-answer: reset, closed early, or a truncated body.
+            except (OSError, http.client.HTTPException, json.JSONDecodeError):
                 pass
             if time.monotonic() > deadline:
                 raise AssertionError("push did not succeed in time")
