@@ -55,6 +55,10 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
     write(session, writes, device, now)
     outcomes += [o for _, o, _ in writes]
     offset = None if batch.clock is None else int((now - batch.clock).total_seconds() * 1000)
+    if offset is not None and abs(offset) > 2**31 - 1:
+        # A clock more than ~24 days off (a phone set to 2000-01-01) explains nothing more
+        # than "wrong"; and the column is a 32-bit INTEGER (PostgreSQL would fail the batch).
+        offset = None
     if writes:
         session.execute(insert(SyncMutation), [_receipt(m, o, device, now, offset) for m, o, _ in writes])
     top = max([device.last_seq, *(m.seq for m in batch.mutations)])

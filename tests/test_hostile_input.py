@@ -295,3 +295,10 @@ def test_integers_past_the_columns_are_refused(client, phone, area) -> None:  # 
     assert outcome["status"] == "rejected" and outcome["errors"][0]["code"] == "field.type"
     body = {"protocol": 1, "pending": 2**40, "mutations": [{**_mutation(2, "visit", "create"), "fields": {}}]}
     assert client.post("/api/sync/push", headers=phone, json=body).status_code == 200
+
+
+def test_a_phone_clock_years_off_is_not_an_error(client, phone, area) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fuzzer: the clock offset (ms) overflowed its 32-bit column on PostgreSQL."""
+    body = {"protocol": 1, "clock": "2000-01-01T00:00:00Z", "mutations": [_mutation(1, "tip", "create")]}
+    r = client.post("/api/sync/push", headers=phone, json=body)
+    assert r.status_code == 200 and r.get_json()["outcomes"][0]["status"] == "rejected"
