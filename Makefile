@@ -62,3 +62,13 @@ clean:
 .PHONY: bench
 bench: dev-deps system-deps
 	$(PY) -m bench.run
+
+# Reliability (issue 8): the long runs; their latest figures are in RELIABILITY.md.
+# `make test` runs short versions (tests/test_fuzz_api.py ~200 cases, tests/test_faults.py 10 kills).
+.PHONY: load fuzz faults
+load: dev-deps system-deps
+	$(PY) -m scripts.load --devices 200 --seconds 60 --workers 8
+fuzz: dev-deps system-deps
+	FUZZ_CASES=2400 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py
+faults: dev-deps system-deps
+	FAULT_TRIALS=200 FAULT_FULL_RESTART_EVERY=10 $(PY) -m pytest -q -p no:cacheprovider tests/test_faults.py

@@ -91,6 +91,35 @@ class Config:
     # The device list flags phones holding unsynced work that have not pushed for this long.
     STALE_DEVICE_DAYS = _env_int("STALE_DEVICE_DAYS", 3)
 
+    # Registry rules (webapp/registry/rules). Shanghai's rental rules (2014, check): at most
+    # 2 persons per let room unless one household, at least 5 m² living area per person;
+    # a landlord letting ≥ 10 rooms or to ≥ 15 occupants keeps an occupant register.
+    ROOM_MAX_PERSONS = _env_int("ROOM_MAX_PERSONS", 2)
+    MIN_LIVING_AREA_PER_PERSON_M2 = float(os.environ.get("MIN_LIVING_AREA_PER_PERSON_M2") or 5)
+    LANDLORD_REGISTER_MIN_ROOMS = _env_int("LANDLORD_REGISTER_MIN_ROOMS", 10)
+    LANDLORD_REGISTER_MIN_OCCUPANTS = _env_int("LANDLORD_REGISTER_MIN_OCCUPANTS", 15)
+    # Residence permits (居住证): warn this many days before expiry; endorsed yearly in the
+    # window before each anniversary of issue; card validity in years (check: a setting).
+    PERMIT_EXPIRY_WARN_DAYS = _env_int("PERMIT_EXPIRY_WARN_DAYS", 30)
+    PERMIT_ENDORSE_WINDOW_DAYS = _env_int("PERMIT_ENDORSE_WINDOW_DAYS", 30)
+    PERMIT_VALIDITY_YEARS = _env_int("PERMIT_VALIDITY_YEARS", 3)
+    # 人户分离: compare the hukou address with the home at "building" or "house" (room) level.
+    HUKOU_MATCH_LEVEL = os.environ.get("HUKOU_MATCH_LEVEL", "building")
+    PHONE_REQUIRED_FROM_AGE = _env_int("PHONE_REQUIRED_FROM_AGE", 16)
+    # Quality grading (达标): a change is on time when recorded within this many days of the
+    # visit that found it; a house's last visit should be no older than VISIT_MAX_AGE_DAYS.
+    TIMELY_RECORD_DAYS = _env_int("TIMELY_RECORD_DAYS", 7)
+    VISIT_MAX_AGE_DAYS = _env_int("VISIT_MAX_AGE_DAYS", 90)
+    GRADE_WEIGHTS = os.environ.get("GRADE_WEIGHTS", "completeness:25,accuracy:25,timeliness:20,coverage:20,backlog:10")
+    # Score points lost per violation per 100 records, and per open tip/conflict per 100 houses.
+    GRADE_ACCURACY_PENALTY = float(os.environ.get("GRADE_ACCURACY_PENALTY") or 10)
+    GRADE_BACKLOG_PENALTY = float(os.environ.get("GRADE_BACKLOG_PENALTY") or 10)
+    # Lowest scores for 优, 良 and 合格; below the last: 不合格.
+    GRADE_THRESHOLDS = os.environ.get("GRADE_THRESHOLDS", "90,80,60")
+    # Field app: a release tag mixed into the service worker's cache version, to push a new
+    # app version to phones without changing a file.
+    FIELDAPP_RELEASE = os.environ.get("FIELDAPP_RELEASE", "")
+
 
 class TestConfig(Config):
     TESTING = True

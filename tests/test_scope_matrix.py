@@ -22,6 +22,9 @@ WRITERS = {"coordinator", "grid_lead", "committee", "centre"}
 RESOLVERS = {"grid_lead", "committee", "centre"}
 DEVICE_KEEPERS = {"committee", "centre"}
 CENTRE_ONLY = {"centre"}
+HISTORY_KEEPERS = {"committee", "centre"}
+# Exports, and the committees' quality grades (达标): the committee, the centre, the police.
+EXPORTERS = GRADE_READERS = {"committee", "centre", "police"}
 USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
              "police": "police"}
 
@@ -60,6 +63,29 @@ ENDPOINTS = [
     ("devices", "GET", "/devices", None, DEVICE_KEEPERS),
     *[(f"revoke_device_{k}", "POST", "/devices/{device_%s}/revoke" % k, k, DEVICE_KEEPERS) for k in ("A1", "B1")],
     ("rescue", "GET", "/devices/rescue", None, CENTRE_ONLY),
+    *[(f"house_history_{k}", "GET", "/houses/{house_%s}/history" % k, k, HISTORY_KEEPERS) for k in ("A1", "B1")],
+    *[(f"replate_{k}", "POST", "/houses/{house_%s}/replate" % k, k, HISTORY_KEEPERS) for k in ("A2", "B1")],
+    # Reports: every role sees the lists of its cells; filters outside them answer 404.
+    ("reports", "GET", "/reports", None, False),
+    *[(f"report_{n}", "GET", f"/reports/lists/{n}", None, False)
+      for n in ("arrivals", "departures", "flags", "permits", "omissions", "duplicates", "separated")],
+    ("report_rule", "GET", "/reports/lists/flags?rule=accuracy", None, False),
+    *[(f"report_committee_{k}", "GET", "/reports/lists/arrivals?committee={committee_%s}" % k[0], k, False)
+      for k in ("A1", "B1")],
+    *[(f"report_cell_{k}", "GET", "/reports/lists/arrivals?cell={cell_%s}" % k, k, False) for k in ("A2", "B1")],
+    *[(f"report_export_{x}", "GET", f"/reports/lists/permits.{x}", None, EXPORTERS) for x in ("csv", "xlsx")],
+    ("raise_tasks", "POST", "/reports/tasks", None, CENTRE_ONLY),
+    *[(f"residence_check_{k}", "POST", "/reports/houses/{house_%s}/residence-check" % k, k, True)
+      for k in ("A1", "B1", "none")],
+    ("grading", "GET", "/reports/grading", None, GRADE_READERS),
+    *[(f"grading_committee_{k}", "GET", "/reports/grading/committees/{committee_%s}" % k[0], k, GRADE_READERS)
+      for k in ("A1", "B1")],
+    *[(f"grading_drill_{k}", "GET", "/reports/grading/committees/{committee_%s}/drill/violations" % k[0], k,
+       GRADE_READERS) for k in ("A1", "B1")],
+    *[(f"grading_drill_export_{k}", "GET", "/reports/grading/committees/{committee_%s}/drill/stale.csv" % k[0], k,
+       EXPORTERS) for k in ("A1", "B1")],
+    *[(f"grading_export_{x}", "GET", f"/reports/grading/export.{x}", None, EXPORTERS) for x in ("csv", "xlsx")],
+    *[(f"grading_{x}", "POST", f"/reports/grading/{x}", None, CENTRE_ONLY) for x in ("close", "freeze")],
 ]
 
 
@@ -111,6 +137,7 @@ def _url(template: str, area) -> str:  # type: ignore[no-untyped-def]
     values |= {f"conflict_{k}": v for k, v in area.conflicts.items()}
     values |= {f"device_{k}": v.id for k, v in area.devices.items()}
     values |= {f"tip_{k}": v.id for k, v in area.tips.items()}
+    values |= {f"committee_{k}": v.id for k, v in area.committees.items()}
     return template.format(**values)
 
 
@@ -125,6 +152,14 @@ def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyp
         return {"record_type": "person", "survivor": str(area.persons["A1"].id), "loser": str(area.persons[obj].id)}
     if name.startswith("revoke_device"):
         return {}
+    if name.startswith("replate"):
+        return {"r-reason": "丢失"}
+    if name.startswith("residence_check"):
+        return {"result": "stable", "note": "已核实"}
+    if name == "raise_tasks":
+        return {"rule": "duplicates"}
+    if name.startswith("grading_"):
+        return {"cycle": ""}  # none chosen: the centre is sent back with a message
     if name.startswith("save_house"):
         h = area.houses[obj]
         return {"version": str(h.version), "road": h.road, "number": h.number, "building": "2",

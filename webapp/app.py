@@ -74,6 +74,7 @@ def _migrations_dir() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.conflicts import bp as conflicts_bp
     from webapp.console import bp as console_bp
@@ -83,9 +84,11 @@ def register_blueprints(app: Flask) -> None:
     from webapp.fieldapp import bp as fieldapp_bp
     from webapp.plates import bp as plates_bp
     from webapp.public import bp as public_bp
+    from webapp.reports import bp as reports_bp
     from webapp.tips import bp as tips_bp
     from webapp.vendor import bp as vendor_bp
 
+    app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(conflicts_bp)
     app.register_blueprint(console_bp)
@@ -95,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(fieldapp_bp)
     app.register_blueprint(plates_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(tips_bp)
     app.register_blueprint(vendor_bp)
 

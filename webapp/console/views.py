@@ -109,7 +109,10 @@ def house(house_id: uuid.UUID) -> Any:
         select(Visit).where(Visit.house_id == house_id, Visit.deleted_at.is_(None))
         .order_by(Visit.visited_at.desc()).limit(20).options(selectinload(Visit.user))
     ).all()
-    return render_template("console/house.html", house=house_, residencies=residencies, visits=visits)
+    from webapp.reports.residence import residence_context  # the rules' verdict on this house
+
+    return render_template("console/house.html", house=house_, residencies=residencies, visits=visits,
+                           **residence_context(house_))
 
 
 @bp.route("/houses/<uuid:house_id>/edit", methods=["GET", "POST"])

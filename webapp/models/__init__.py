@@ -5,9 +5,11 @@ from webapp.models.base import Base, Synced, UTCDateTime
 from webapp.models.changes import ChangeCounter, ScopeChange
 from webapp.models.coverage import CoverageSnapshot as CoverageSnapshot
 from webapp.models.cycle import Cycle
+from webapp.models.grading import GradeSnapshot
 from webapp.models.house import House, HouseCode, HouseEvent, HouseFlag, Room
 from webapp.models.person import Person, Residency
 from webapp.models.ratelimit import RateCounter
+from webapp.models.residence import ResidenceCheck
 from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation
 from webapp.models.tip import Tip
 from webapp.models.unit import Unit
@@ -18,8 +20,8 @@ from webapp.models.visit import Visit
 SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip)
 
 __all__ = [
-    "AuditEntry", "Base", "ChangeCounter", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "House", "HouseCode", "HouseEvent", "HouseFlag",
-    "Person", "RateCounter", "RecordAlias", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
+    "AuditEntry", "Base", "ChangeCounter", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
+    "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
     "Visit", "cell_coordinator",
 ]
 

@@ -231,6 +231,7 @@ class TipSource(Labelled):
     LEAD = "lead"
     VOLUNTEER = "volunteer"
     SYNC = "sync"
+    RULES = "rules"
 
 
 TipSource._labels = {  # type: ignore[attr-defined]
@@ -238,4 +239,35 @@ TipSource._labels = {  # type: ignore[attr-defined]
     "lead": ("楼组长/网格长", "Building or grid lead"),
     "volunteer": ("志愿者", "Volunteer"),
     "sync": ("系统：确认迁出", "System: confirm a move-out"),
+    "rules": ("系统：规则检查", "System: rule check"),
+}
+
+
+class Grade(Labelled):
+    """A committee's quality grade (达标) for a collection cycle, best first."""
+
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    PASS = "pass"
+    FAIL = "fail"
+
+
+Grade._labels = {  # type: ignore[attr-defined]
+    "excellent": ("优", "Excellent"),
+    "good": ("良", "Good"),
+    "pass": ("合格", "Pass"),
+    "fail": ("不合格", "Fail"),
+}
+
+
+class ResidenceCheckResult(Labelled):
+    """What the committee found when it checked a house as a legal stable residence."""
+
+    STABLE = "stable"
+    REFUSED = "refused"
+
+
+ResidenceCheckResult._labels = {  # type: ignore[attr-defined]
+    "stable": ("合法稳定住所", "Legal stable residence"),
+    "refused": ("不予认定", "Not accepted"),
 }

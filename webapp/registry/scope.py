@@ -25,8 +25,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "resolve": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
     # Phones: the centre, and a committee for the people working its cells.
     "devices": frozenset({Role.COMMITTEE, Role.CENTRE}),
+    # Re-plating, splitting and demolishing a house: the committee and the centre.
+    "house_history": frozenset({Role.COMMITTEE, Role.CENTRE}),
     # A phone's exported outbox is imported as that phone: the centre only.
     "rescue": frozenset({Role.CENTRE}),
+    # Quality grades (达标) are the committees' and the centre's business; police may read them.
+    "see_grades": frozenset({Role.COMMITTEE, Role.CENTRE, Role.POLICE}),
 }
 
 ALL_CELLS_ROLES = frozenset({Role.CENTRE, Role.POLICE})
