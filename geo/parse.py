@@ -44,8 +44,9 @@ def load(data: str | bytes | dict[str, Any]) -> tuple[list[CellFeature], list[Is
     if isinstance(data, (str, bytes)):
         try:
             data = json.loads(data)
-        except ValueError as exc:
-            return [], [Issue("not_json", detail=str(exc))]
+        except (ValueError, RecursionError) as exc:
+            # RecursionError: absurdly nested arrays, which no GeoJSON needs.
+            return [], [Issue("not_json", detail=str(exc)[:200])]
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(
         data.get("features"), list
     ):
