@@ -116,6 +116,11 @@ class Config:
     GRADE_BACKLOG_PENALTY = float(os.environ.get("GRADE_BACKLOG_PENALTY") or 10)
     # Lowest scores for 优, 良 and 合格; below the last: 不合格.
     GRADE_THRESHOLDS = os.environ.get("GRADE_THRESHOLDS", "90,80,60")
+    # Tasks (待办, webapp/registry/tasks): days to the due date by source (a source left out:
+    # 7), and how many last days of a collection cycle make an unvisited house a task.
+    TASK_DUE_DAYS = os.environ.get(
+        "TASK_DUE_DAYS", "public:3,lead:3,volunteer:3,property:3,sync:7,rules:14,permit:14,unvisited:7")
+    TASK_UNVISITED_LATE_DAYS = _env_int("TASK_UNVISITED_LATE_DAYS", 7)
     # Field app: a release tag mixed into the service worker's cache version, to push a new
     # app version to phones without changing a file.
     FIELDAPP_RELEASE = os.environ.get("FIELDAPP_RELEASE", "")

@@ -12,7 +12,7 @@ from sync.batch import DELETABLE, Mutation, Outcome
 from sync.merge import three_way
 from sync.moves import live_person, merge_twin, move_house, same_address
 from sync.state import State, fetch
-from sync.validate import parse_fields
+from sync.validate import linked_problems, parse_fields
 from sync.wire import RECORD_TYPES, to_wire
 from sync.write import Write, conflict_outcome, stamp_person, update_row
 from webapp.models import Device, RecordAlias
@@ -37,7 +37,7 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: di
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=errors_wire)
     _redirect_refs(values, rtype, state)
-    missing = _missing_refs(values, rtype, state)
+    missing = _missing_refs(values, rtype, state) or linked_problems(m.type, rid, values, state)
     if missing:
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=missing)

@@ -31,6 +31,8 @@ ENUM_FIELDS: dict[tuple[str, str], type[enums.Labelled]] = {
     ("residency", "relation"): enums.Relation,
     ("visit", "outcome"): enums.VisitOutcome,
     ("unit", "kind"): enums.UnitKind,
+    ("tip", "status"): enums.TipStatus,
+    ("tip", "result"): enums.TaskResult,
 }
 REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
     "house": ("road", "number"),
@@ -148,6 +150,10 @@ def _domain_rules(kind: str, values: dict[str, Any]) -> list[FieldError]:
         if values["end_date"] < values["start_date"]:
             errors.append(_err("end_date", "residency.dates", "迁出日期早于入住日期",
                                "the move-out date is before the move-in date"))
+    if kind == "tip" and values.get("result") is not None and not errors:
+        if values["result"] == enums.TaskResult.CHANGED and values.get("status", enums.TipStatus.DONE) != enums.TipStatus.DONE:
+            errors.append(_err("result", "tip.result", "只有已处理的任务才能登记为已变更",
+                               "only a task closed as done can have changed the registry"))
     if kind == "house_code" and values.get("code"):
         try:
             values["code"] = validation.parse_house_code(values["code"], field="code")
@@ -175,3 +181,22 @@ def _person_rules(values: dict[str, Any]) -> list[FieldError]:
         except validation.ValidationError as error:
             errors += error.errors
     return errors
+
+
+def linked_problems(kind: str, rid: uuid.UUID, values: dict[str, Any], state: Any) -> list[dict[str, Any]]:
+    """Checks across records, on the batch's rows (sync.state.State): a task closes with a
+    visit made at its own house (the visit may come earlier in the same batch)."""
+    if kind != "tip" or values.get("closed_visit_id") is None:
+        return []
+    tip, visit = state.get("tip", rid), state.get("visit", values["closed_visit_id"])
+    if visit is None:
+        return [_problem("closed_visit_id", "ref.unknown", "closed_visit_id 指向不存在的走访记录",
+                         "closed_visit_id points to a visit that does not exist")]
+    if tip is not None and state.alias.get(visit["house_id"], visit["house_id"]) != tip["house_id"]:
+        return [_problem("closed_visit_id", "tip.visit_house", "关闭任务的走访不在该任务的房屋",
+                         "the visit that closes the task was at another house")]
+    return []
+
+
+def _problem(field: str, code: str, zh: str, en: str) -> dict[str, Any]:
+    return {"field": field, "code": code, "zh": zh, "en": en}

@@ -19,7 +19,7 @@ from webapp.models import (
 from webapp.models.base import Synced
 
 # Never sent to phones: search helpers and server bookkeeping.
-PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash"})
+PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash", "origin_key"})
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,10 @@ RECORD_TYPES: dict[str, RecordType] = {t.name: t for t in (
     RecordType("visit", Visit, frozenset({
         "house_id", "visited_at", "outcome", "lat", "lon", "accuracy_m", "plate_scanned", "note"}),
         refs=(("house_id", "house"),), editable=False),
-    RecordType("tip", Tip, frozenset({"status", "outcome", "closed_at"}), refs=(("house_id", "house"),),
-               creatable=False),
+    # Tasks (待办) are made on the server; a phone closes them: status, what was found (in
+    # words and as a result), when, and the visit that found it (at the task's house).
+    RecordType("tip", Tip, frozenset({"status", "outcome", "result", "closed_at", "closed_visit_id"}),
+               refs=(("house_id", "house"), ("closed_visit_id", "visit")), creatable=False),
 )}
 
 # Read-only on phones, but pulled.

@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.auth import bp as auth_bp
     from webapp.conflicts import bp as conflicts_bp
     from webapp.console import bp as console_bp
+    from webapp.community import bp as community_bp
     from webapp.coverage import bp as coverage_bp
     from webapp.devices import bp as devices_bp
     from webapp.extract import bp as extract_bp
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(conflicts_bp)
     app.register_blueprint(console_bp)
+    app.register_blueprint(community_bp)
     app.register_blueprint(coverage_bp)
     app.register_blueprint(devices_bp)
     app.register_blueprint(extract_bp)

@@ -30,6 +30,9 @@ class Role(Labelled):
     COMMITTEE = "committee"
     CENTRE = "centre"
     POLICE = "police"
+    # 楼组长, volunteers, property guards: file reports for their committee's houses, see
+    # their own reports' outcome, and nothing else (no personal data of occupants).
+    REPORTER = "reporter"
 
 
 Role._labels = {  # type: ignore[attr-defined]
@@ -38,6 +41,7 @@ Role._labels = {  # type: ignore[attr-defined]
     "committee": ("居委会", "Committee"),
     "centre": ("人口综合服务管理中心", "Centre"),
     "police": ("派出所（只读）", "Police (read-only)"),
+    "reporter": ("社区报告员（楼组长/志愿者/物业）", "Community reporter"),
 }
 
 
@@ -232,6 +236,9 @@ class TipSource(Labelled):
     VOLUNTEER = "volunteer"
     SYNC = "sync"
     RULES = "rules"
+    PROPERTY = "property"
+    PERMIT = "permit"
+    UNVISITED = "unvisited"
 
 
 TipSource._labels = {  # type: ignore[attr-defined]
@@ -240,6 +247,26 @@ TipSource._labels = {  # type: ignore[attr-defined]
     "volunteer": ("志愿者", "Volunteer"),
     "sync": ("系统：确认迁出", "System: confirm a move-out"),
     "rules": ("系统：规则检查", "System: rule check"),
+    "property": ("物业/保安", "Property manager or guard"),
+    "permit": ("系统：居住证签注到期", "System: residence permit endorsement due"),
+    "unvisited": ("系统：本周期未走访", "System: not yet visited this cycle"),
+}
+
+
+class TaskResult(Labelled):
+    """How a task (tip) closed. Only `changed` counts as a report that led to a real change."""
+
+    CHANGED = "changed"
+    NO_CHANGE = "no_change"
+    NOT_FOUND = "not_found"
+    DUPLICATE = "duplicate"
+
+
+TaskResult._labels = {  # type: ignore[attr-defined]
+    "changed": ("已变更登记", "Registry changed"),
+    "no_change": ("核实无变化", "Checked, no change"),
+    "not_found": ("查无此情况", "Not found"),
+    "duplicate": ("重复报告", "Duplicate report"),
 }
 
 

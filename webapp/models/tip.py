@@ -1,21 +1,30 @@
-"""Tips (大众发现): what residents and leads report about a house, as tasks for its cell."""
+"""Tasks (待办): everything that asks a coordinator to go and look at a house.
+
+Kept under its first name, `Tip` (table and wire type `tip`): phones in the field already
+sync it. A task comes from a source (a resident's plate declaration, a lead's or a
+reporter's report, a move-out to confirm, a rule flag, a permit endorsement due, a house
+still unvisited late in the cycle), is due on a date, may be assigned to one coordinator,
+and closes with a result and the visit that found it.
+"""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Base, Synced
 from webapp.models.house import House
+from webapp.models.visit import Visit
 from webapp.timeutil import utcnow
 
 TIP_TEXT_MAX = 500
 
 
 class Tip(Synced, Base):
-    """A report to follow up. Coverage counts open tips per cell by `cell_id` and `status`."""
+    """The task model (待办), one for every source. Coverage counts open tasks per cell by
+    `cell_id` and `status`; grading counts a reporter's tasks that closed as `changed`."""
 
     __tablename__ = "tip"
     __table_args__ = (
@@ -23,6 +32,14 @@ class Tip(Synced, Base):
         Index("ix_tip_open", "cell_id", "created_at",
               sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
               postgresql_where=text("status = 'open' AND deleted_at IS NULL")),
+        # Escalation and the "overdue" filter look at open tasks by due date only.
+        Index("ix_tip_open_due", "due_on",
+              sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
+              postgresql_where=text("status = 'open' AND deleted_at IS NULL")),
+        # A generated task's key (e.g. "unvisited:<house>:2026-11"): generating twice makes none.
+        Index("uq_tip_origin_key", "origin_key", unique=True,
+              sqlite_where=text("origin_key IS NOT NULL"),
+              postgresql_where=text("origin_key IS NOT NULL")),
     )
 
     house_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("house.id"), index=True)
@@ -38,10 +55,32 @@ class Tip(Synced, Base):
     client_ip_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # What was found or done, in words; `result` says the same as a closed vocabulary.
     outcome: Mapped[str | None] = mapped_column(String(TIP_TEXT_MAX), default=None)
+    result: Mapped[str | None] = mapped_column(String(12), default=None)  # enums.TaskResult
+
+    # None: the cell's coordinators together (every one of them sees it on the phone).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    due_on: Mapped[date | None] = mapped_column(default=None)
+    # Set once when an open task passes its due date (`flask tasks escalate`).
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visit.id"), default=None)
+    # A community reporter (楼组长, volunteer, property guard) who filed it.
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
+    # Generated tasks only: what generated it, so that a second run finds it (never sent to phones).
+    origin_key: Mapped[str | None] = mapped_column(String(80), default=None)
 
     house: Mapped[House] = relationship()
+    closed_visit: Mapped[Visit | None] = relationship()
 
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+    @property
+    def led_to_change(self) -> bool:
+        """Closed with a change recorded: what a reporter's contribution is counted by."""
+        return self.status == "done" and self.result == "changed"
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.due_on is not None and self.due_on < today

@@ -18,8 +18,9 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(20))
-    # Set for the committee role: the committee whose cells the user sees.
+    role: Mapped[str] = mapped_column(String(20))  # enums.Role
+    # Set for the committee role: the committee whose cells the user sees; and for a
+    # community reporter (enums.Role.REPORTER): the committee whose houses they report on.
     committee_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("committee.id", use_alter=True), default=None
     )

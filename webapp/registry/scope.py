@@ -14,8 +14,10 @@ from webapp.models import Cell, House, Person, Residency, User, cell_coordinator
 from webapp.models.enums import Role
 
 # What each role may do, within its cells. Police read everything and change nothing.
+# Community reporters (楼组长, volunteers, property guards) see no cells of the registry:
+# they file reports for their committee's houses (`report_cells`) and follow their own.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "view": frozenset(Role),
+    "view": frozenset(Role) - {Role.REPORTER},
     "edit": frozenset({Role.COORDINATOR, Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
     "export": frozenset({Role.COMMITTEE, Role.CENTRE, Role.POLICE}),
     "import": frozenset({Role.CENTRE}),
@@ -31,6 +33,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rescue": frozenset({Role.CENTRE}),
     # Quality grades (达标) are the committees' and the centre's business; police may read them.
     "see_grades": frozenset({Role.COMMITTEE, Role.CENTRE, Role.POLICE}),
+    # Tasks: reassign to another coordinator of the cell, move the due date.
+    "assign": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
+    # File a community report for a house (by plate code or address) and follow its outcome.
+    "report": frozenset({Role.REPORTER}),
+    # The reporters' contribution (reports that led to a change), per reporter.
+    "see_reporters": frozenset({Role.COMMITTEE, Role.CENTRE}),
 }
 
 ALL_CELLS_ROLES = frozenset({Role.CENTRE, Role.POLICE})
@@ -95,5 +103,14 @@ def scope_for(session: Session, user: User) -> Scope:
     elif role == Role.COORDINATOR:
         query = select(cell_coordinator.c.cell_id).where(cell_coordinator.c.user_id == user.id)
     else:
+        # Reporters among them: no registry data at all (see `report_cells`).
         return Scope(role, frozenset())
     return Scope(role, frozenset(session.scalars(query)))
+
+
+def report_cells(session: Session, user: User) -> frozenset[uuid.UUID]:
+    """The cells whose houses a community reporter may file reports for: their committee's.
+    Only addresses are shown for them, never who lives there."""
+    if user.role != Role.REPORTER or user.committee_id is None:
+        return frozenset()
+    return frozenset(session.scalars(select(Cell.id).where(Cell.committee_id == user.committee_id)))

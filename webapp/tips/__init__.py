@@ -1,6 +1,7 @@
-"""Tips (线索): the console queue of residents' and leads' reports, and closing them."""
+"""Tasks (待办, model `Tip`): the console queue with its filters, closing, reassignment and
+due dates; `flask tasks generate|escalate` for a cron."""
 from flask import Blueprint
 
-bp = Blueprint("tips", __name__)
+bp = Blueprint("tips", __name__, cli_group="tasks")
 
-from webapp.tips import views  # noqa: E402,F401  (registers the routes)
+from webapp.tips import cli, views  # noqa: E402,F401  (registers the routes and commands)

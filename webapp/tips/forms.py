@@ -1,14 +1,14 @@
-"""Closing a tip: done or rejected, with what was found."""
+"""Closing a task (done or rejected, with what was found and its result), and reassigning it."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import DateField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from webapp.models.enums import TipStatus
+from webapp.models.enums import TaskResult, TipStatus
 from webapp.models.tip import TIP_TEXT_MAX
 from webapp.templating import lang
 
@@ -17,6 +17,8 @@ class CloseTipForm(FlaskForm):
     # The version the user saw; another version on save means someone else closed it first.
     version = HiddenField()
     status = RadioField(_l("Result"), validators=[InputRequired()])
+    # Optional for the forms of older pages; "changed" is what counts for a reporter.
+    result = SelectField(_l("Outcome"), validators=[Optional()])
     outcome = TextAreaField(_l("What was found or done"),
                             validators=[DataRequired(), Length(max=TIP_TEXT_MAX)],
                             render_kw={"maxlength": TIP_TEXT_MAX, "rows": 2})
@@ -24,3 +26,13 @@ class CloseTipForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.status.choices = [c for c in TipStatus.choices(lang()) if c[0] != TipStatus.OPEN]
+        self.result.choices = [("", "—"), *TaskResult.choices(lang())]
+
+
+class AssignTipForm(FlaskForm):
+    """Another coordinator of the same cell (or all of them), and the due date."""
+
+    version = HiddenField()
+    # "" = the cell's coordinators together; the choices are set per task by the view.
+    assignee = SelectField(_l("Assigned to"), validate_choice=True)
+    due_on = DateField(_l("Due on"), validators=[InputRequired()])

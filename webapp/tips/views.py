@@ -1,38 +1,102 @@
-"""The tips queue (线索): open reports about houses in the user's cells, and closing them."""
+"""The task queue (待办): tasks about houses in the user's cells, filtered by assignee,
+overdue and escalated; closing them, and (grid lead and above) reassigning or moving the
+due date."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from webapp import audit
 from webapp.access import current_scope, requires
 from webapp.extensions import db
-from webapp.models.enums import TipStatus
-from webapp.registry.tips import TipError, close_tip, find_visible, visible_tips
+from webapp.models import Tip, User, cell_coordinator
+from webapp.models.enums import Role, TaskResult, TipStatus
+from webapp.registry.tasks import AssignError, coordinators_of, reassign, set_due
+from webapp.registry.tips import UNASSIGNED, TipError, close_tip, find_visible, visible_tips
+from webapp.templating import lang
+from webapp.timeutil import local_today
 from webapp.tips import bp
-from webapp.tips.forms import CloseTipForm
+from webapp.tips.forms import AssignTipForm, CloseTipForm
 
 PAGE_SIZE = 50
 _STATUSES = {s.value for s in TipStatus}
 
 
-@bp.route("/tips")
-@login_required
-def index() -> Any:
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    def result_label(value: str | None) -> str:
+        return TaskResult(value).label(lang()) if value in TaskResult._value2member_map_ else (value or "")
+    return {"result_label": result_label}
+
+
+def _filters() -> dict[str, Any]:
+    """The queue's filters from the query string (404 on a value that cannot be one)."""
     status = request.args.get("status", TipStatus.OPEN)
     if status not in _STATUSES and status != "all":
         abort(404)
+    raw = request.args.get("assignee", "")
+    if raw in ("", UNASSIGNED):
+        assignee: int | str | None = raw or None
+    elif raw == "me":
+        assignee = current_user.id
+    elif raw.isdigit():
+        assignee = int(raw)
+    else:
+        abort(404)
+    return {"status": status, "assignee": raw, "assignee_value": assignee,
+            "overdue": request.args.get("overdue") == "1", "escalated": request.args.get("escalated") == "1"}
+
+
+def _assignees(session: Session) -> list[User]:
+    """Coordinators of the user's cells, for the assignee filter."""
+    scope = current_scope()
+    query = (select(User).join(cell_coordinator, cell_coordinator.c.user_id == User.id)
+             .where(User.role == Role.COORDINATOR).distinct().order_by(User.display_name, User.id))
+    if scope.cell_ids is not None:
+        query = query.where(cell_coordinator.c.cell_id.in_(scope.cell_ids))
+    return list(session.scalars(query))
+
+
+def _coordinators_by_cell(session: Session, tips: list[Tip]) -> dict[uuid.UUID, list[User]]:
+    out: dict[uuid.UUID, list[User]] = defaultdict(list)
+    for cell_id in {t.cell_id for t in tips if t.cell_id is not None}:
+        out[cell_id] = coordinators_of(session, cell_id)
+    return out
+
+
+@bp.route("/tips")
+@login_required
+def index() -> Any:
+    f = _filters()
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    query = visible_tips(current_scope(), None if status == "all" else status)
+    today = local_today()
+    query = visible_tips(current_scope(), None if f["status"] == "all" else f["status"],
+                         assignee=f["assignee_value"], overdue_on=today if f["overdue"] else None,
+                         escalated=f["escalated"])
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     tips = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("tips/index.html", tips=tips, status=status, page=page, total=total,
-                           pages=max(1, -(-(total or 0) // PAGE_SIZE)), form=CloseTipForm())
+    user_ids = {i for t in tips for i in (t.assignee_id, t.reporter_id) if i is not None}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    args = {k: v for k, v in (("status", f["status"]), ("assignee", f["assignee"]),
+                              ("overdue", "1" if f["overdue"] else ""), ("escalated", "1" if f["escalated"] else ""))
+            if v}
+    return render_template(
+        "tips/index.html", tips=tips, page=page, total=total, pages=max(1, -(-(total or 0) // PAGE_SIZE)),
+        form=CloseTipForm(), today=today, users=users, filters=f, args=args, assignees=_assignees(db.session),
+        coordinators=_coordinators_by_cell(db.session, list(tips)) if current_scope().may("assign") else {})
+
+
+def _back() -> Any:
+    # Back to the queue as the user filtered it (only the queue's own parameters).
+    keep = {k: v for k, v in request.args.items() if k in ("status", "assignee", "overdue", "escalated", "page")}
+    return redirect(url_for("tips.index", **keep))
 
 
 @bp.route("/tips/<uuid:tip_id>/close", methods=["POST"])
@@ -42,7 +106,7 @@ def close(tip_id: uuid.UUID) -> Any:
     if tip is None:
         abort(404)
     form = CloseTipForm()
-    back = redirect(url_for("tips.index"))
+    back = _back()
     if not form.validate_on_submit():
         flash(_("Choose a result and say what was found."), "error")
         return back
@@ -50,11 +114,45 @@ def close(tip_id: uuid.UUID) -> Any:
         flash(_("Someone else closed or changed this tip meanwhile."), "error")
         return back
     try:
-        close_tip(tip, form.status.data, form.outcome.data, current_user.id)
+        close_tip(tip, form.status.data, form.outcome.data, current_user.id, result=form.result.data or None)
     except TipError:
-        flash(_("Choose a result and say what was found."), "error")
+        flash(_("Choose a result and say what was found. Only a task closed as done can have changed the registry."),
+              "error")
         return back
-    audit.record("close_tip", "tip", tip.id, status=tip.status)
+    audit.record("close_tip", "tip", tip.id, status=tip.status, result=tip.result)
     db.session.commit()
     flash(_("Tip closed."), "ok")
+    return back
+
+
+@bp.route("/tips/<uuid:tip_id>/assign", methods=["POST"])
+@requires("assign")
+def assign(tip_id: uuid.UUID) -> Any:
+    tip = find_visible(db.session, current_scope(), tip_id)
+    if tip is None:
+        abort(404)
+    form = AssignTipForm()
+    form.assignee.choices = [("", ""), *((str(u.id), u.display_name) for u in coordinators_of(db.session, tip.cell_id))]
+    back = _back()
+    if not form.validate_on_submit():
+        flash(_("Choose a coordinator of the task's cell and a due date."), "error")
+        return back
+    if form.version.data != str(tip.version) or not tip.is_open:
+        flash(_("Someone else closed or changed this tip meanwhile."), "error")
+        return back
+    assignee = int(form.assignee.data) if form.assignee.data else None
+    try:
+        before = reassign(db.session, tip, assignee, current_user.id) if assignee != tip.assignee_id else assignee
+        due_before = set_due(tip, form.due_on.data, current_user.id, local_today()) \
+            if form.due_on.data != tip.due_on else tip.due_on
+    except AssignError:
+        flash(_("Choose a coordinator of the task's cell and a due date."), "error")
+        return back
+    if before != assignee:
+        audit.record("reassign_tip", "tip", tip.id, before=before, after=assignee)
+    if due_before != tip.due_on:
+        audit.record("tip_due_date", "tip", tip.id, before=due_before.isoformat() if due_before else None,
+                     after=tip.due_on.isoformat() if tip.due_on else None)
+    db.session.commit()
+    flash(_("Task updated."), "ok")
     return back

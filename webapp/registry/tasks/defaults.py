@@ -1,0 +1,55 @@
+"""A task's defaults: its due date by source, and the cell's coordinator when there is one.
+
+New tasks get them from `registry.tips.create_tip`; tasks written elsewhere (the rules'
+tasks, move-outs from sync, which insert rows directly) get them from `fill_defaults`,
+which `flask tasks generate` and `flask tasks escalate` run first.
+"""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import Tip, cell_coordinator
+from webapp.models.enums import TipStatus
+from webapp.registry.tasks.settings import TaskSettings
+from webapp.timeutil import to_local
+
+
+def sole_coordinators(session: Session, cell_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The coordinator of each of these cells that has exactly one."""
+    if not cell_ids:
+        return {}
+    users: dict[uuid.UUID, list[int]] = defaultdict(list)
+    for cell_id, user_id in session.execute(
+            select(cell_coordinator.c.cell_id, cell_coordinator.c.user_id)
+            .where(cell_coordinator.c.cell_id.in_(cell_ids))):
+        users[cell_id].append(user_id)
+    return {cell: ids[0] for cell, ids in users.items() if len(ids) == 1}
+
+
+def set_defaults(session: Session, tip: Tip, settings: TaskSettings, today: date) -> None:
+    """Due date and assignee of a task being made, where not given."""
+    if tip.due_on is None:
+        tip.due_on = today + timedelta(days=settings.days_for(tip.source))
+    if tip.assignee_id is None and tip.cell_id is not None:
+        tip.assignee_id = sole_coordinators(session, {tip.cell_id}).get(tip.cell_id)
+
+
+def fill_defaults(session: Session, settings: TaskSettings) -> int:
+    """Defaults for open tasks that never had them (no due date); flush, no commit.
+
+    A due date counts from the day the task was made, so a move-out tip queued a week ago
+    is due as if it had had its date all along. Returns how many tasks were filled."""
+    tips = list(session.scalars(select(Tip).where(
+        Tip.status == TipStatus.OPEN, Tip.due_on.is_(None), Tip.deleted_at.is_(None))))
+    sole = sole_coordinators(session, {t.cell_id for t in tips if t.cell_id is not None})
+    for tip in tips:
+        tip.due_on = to_local(tip.created_at).date() + timedelta(days=settings.days_for(tip.source))
+        if tip.assignee_id is None and tip.cell_id is not None:
+            tip.assignee_id = sole.get(tip.cell_id)
+    session.flush()
+    return len(tips)
