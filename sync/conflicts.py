@@ -9,11 +9,12 @@ from typing import Any
 from sync.batch import Mutation
 from sync.wire import to_wire
 from webapp.models import Conflict, Device
+from webapp.registry.rules.tasks import conflict_kinds
 
 TABLE = Conflict.__table__
 
-# Kinds, with what the centre is asked to decide.
-KINDS = {
+# Kinds sync raises, with what the centre is asked to decide.
+SYNC_KINDS = {
     "field": ("字段冲突：两处修改了同一字段", "Both sides changed the same field"),
     "duplicate_person": ("同一人被重复登记（已合并）", "The same person recorded twice (merged)"),
     "duplicate_house": ("同一地址被重复新建", "The same new house created twice"),
@@ -22,6 +23,9 @@ KINDS = {
     "out_of_scope": ("修改了不在本人网格内的记录", "An edit to a record outside the device's cells"),
     "constraint": ("与其他同时提交的数据冲突", "Clashed with data written at the same moment"),
 }
+# Every kind in the conflict queue: sync's and the rules' duplicate findings (`rule_*`,
+# labelled where the rules define them), for the queue's labels and kind filter.
+KINDS: dict[str, tuple[str, str]] = {**SYNC_KINDS, **conflict_kinds()}
 
 
 @dataclass(frozen=True)

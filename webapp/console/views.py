@@ -17,12 +17,15 @@ from webapp.console import bp
 from webapp.console.forms import HouseForm, PersonForm
 from webapp.dbsetup import writes_on_get
 from webapp.extensions import db
-from webapp.models import Cell, House, Person, Residency, Visit
+from webapp.models import Cell, House, Person, Residency, Tip, Visit
+from webapp.models.enums import TipStatus
 from webapp.registry.changes import apply_changes
 from webapp.registry.search import search as run_search
+from webapp.registry.tips import visible_tips
 
 HOUSE_FIELDS = ("road", "number", "building", "unit", "floor", "room", "use", "floor_area",
                 "living_area", "lon", "lat", "note")
+CLOSED_TIPS_SHOWN = 10
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -109,9 +112,17 @@ def house(house_id: uuid.UUID) -> Any:
         select(Visit).where(Visit.house_id == house_id, Visit.deleted_at.is_(None))
         .order_by(Visit.visited_at.desc()).limit(20).options(selectinload(Visit.user))
     ).all()
+    # Tasks through the tips service, so the page shows what the task queue would show;
+    # closed ones only counted, with the latest few behind a disclosure.
+    house_tips = visible_tips(current_scope(), status=None).where(Tip.house_id == house_id)
+    open_tips = db.session.scalars(house_tips.where(Tip.status == TipStatus.OPEN)).all()
+    closed = house_tips.where(Tip.status != TipStatus.OPEN)
+    closed_count = db.session.scalar(select(func.count()).select_from(closed.order_by(None).subquery()))
+    closed_tips = db.session.scalars(closed.limit(CLOSED_TIPS_SHOWN)).all()
     from webapp.reports.residence import residence_context  # the rules' verdict on this house
 
     return render_template("console/house.html", house=house_, residencies=residencies, visits=visits,
+                           open_tips=open_tips, closed_tips=closed_tips, closed_count=closed_count,
                            **residence_context(house_))
 
 
