@@ -193,3 +193,23 @@ def test_search_never_leaks_out_of_scope(client, area, role: str) -> None:  # ty
     page = client.get("/search?q=王").get_data(as_text=True)
     for key, person in area.persons.items():
         assert (person.name in page) == (key in VISIBLE[role]), key
+
+
+# The field app's walking order (/api/walk) with a console login: problem+json, so an
+# anonymous caller gets 401 rather than the pages' redirect to the login form.
+API_ENDPOINTS = [
+    ("walk", "GET", "/api/walk", None, False),
+    *[(f"walk_cell_{k}", "GET", "/api/walk?cell={cell_%s}" % k, k, False) for k in ("A1", "A2", "B1")],
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", API_ENDPOINTS, ids=[e[0] for e in API_ENDPOINTS])
+def test_scope_matrix_api(client, area, role: str, endpoint) -> None:  # type: ignore[no-untyped-def]
+    name, method, template, obj, writes = endpoint
+    if role != "anonymous":
+        assert login(client, USERNAMES[role]).status_code == 302
+    response = client.get(_url(template, area))
+    assert response.status_code == (401 if role == "anonymous" else expected(role, obj, writes, method))
+    if response.status_code >= 400:
+        assert response.mimetype == "application/problem+json"

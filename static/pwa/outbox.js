@@ -1,6 +1,6 @@
 // The outbox: every change is appended here, with the local record written in the same
 // transaction, before the screen says "saved". Entries leave only on an acknowledged outcome.
-import {db} from "./db.js";
+import {db, TABLES} from "./db.js";
 import {open, seal} from "./vault.js";
 import {uuid} from "./ui.js";
 
@@ -54,21 +54,30 @@ export async function wire(e) {
     fields: await openValues(e.fields), base: await openValues(e.base || {}), at: e.at};
 }
 
-/** Re-queue a fixed entry (and what it blocked): new ids and new seqs, as the server keeps the old ones. */
-export async function resend(seqs, fixes = {}) {
+/** Re-queue a fixed entry (and what it blocked): new ids and new seqs, as the server keeps the old ones.
+ * `fixes` are the corrected wire fields of the first entry, `local` what they change in its record. */
+export async function resend(seqs, fixes = {}, local = {}) {
   const d = await db();
-  const sealed = {};
-  for (const [k, v] of Object.entries(fixes)) sealed[k] = (await sealValues({[k]: v}))[k];
-  const tx = d.transaction(["outbox", "meta"], "readwrite");
+  const sealed = await sealValues(fixes);
+  const tx = d.transaction(["outbox", "meta", ...TABLES], "readwrite");
   let seq = (await tx.objectStore("meta").get("seq")) || 0;
   for (const old of seqs) {
     const e = await tx.objectStore("outbox").get(old);
     if (!e) continue;
     await tx.objectStore("outbox").delete(old);
     seq += 1;
-    const fields = {...e.fields};
-    for (const k of Object.keys(sealed)) if (k in fields && e.seq === seqs[0]) fields[k] = sealed[k];
-    await tx.objectStore("outbox").add({...e, fields, id: uuid(), seq, state: "pending", errors: undefined, blocked_by: undefined});
+    const first = old === seqs[0];
+    // The form shows only the fields the server refused: each of them is replaced, present before or not.
+    const fields = first ? {...e.fields, ...sealed} : e.fields;
+    const fixedLocal = first ? {...e.local, ...local} : e.local;
+    await tx.objectStore("outbox").add({...e, fields, local: fixedLocal, id: uuid(), seq, state: "pending",
+      errors: undefined, blocked_by: undefined});
+    if (first && Object.keys(local).length) {
+      // The phone's copy shows the fix at once (masked number, sex and birth date from the new ID).
+      const store = tx.objectStore(e.type);
+      const row = await store.get(e.record_id);
+      if (row) await store.put({...row, ...local});
+    }
   }
   await tx.objectStore("meta").put(seq, "seq");
   await tx.done;
@@ -87,6 +96,8 @@ export async function exportFile() {
   document.body.append(a);
   a.click();
   a.remove();
-  await (await db()).put("meta", {at: new Date().toISOString(), count: mutations.length}, "exported");
+  // The last seq in the file: logout may wipe only what the file holds, not what was queued after.
+  const lastSeq = mutations.reduce((top, m) => Math.max(top, m.seq), 0);
+  await (await db()).put("meta", {at: new Date().toISOString(), count: mutations.length, last_seq: lastSeq}, "exported");
   return mutations.length;
 }

@@ -123,3 +123,45 @@ def add_occupant(page: Page, house_id: str, name: str, id_number: str, phone: st
     page.click("button[type=submit]")
     wait(page, "location.hash === arg", f"#/house/{house_id}")
     expect(page.locator("#occupants .name", has_text=name)).to_be_visible()
+
+
+def queue(page: Page, mutations: list[dict]) -> None:
+    """Append mutations through the app's own outbox.save() (same module instance, so ID numbers
+    are sealed with the unlocked data key) — as a form would, without its checks."""
+    page.evaluate("async (ms) => (await import('/static/pwa/outbox.js')).save(ms)", mutations)
+
+
+def occupant_mutations(house_id: str, name: str, id_number: str) -> list[dict]:
+    """A person and their residency, shaped as the add-occupant form saves them."""
+    person, residency = str(uuid.uuid4()), str(uuid.uuid4())
+    fields = {"name": name, "id_type": "resident", "id_number": id_number, "phone": None, "category": "migrant"}
+    stay = {"person_id": person, "house_id": house_id, "start_date": "2026-01-05", "relation": "tenant"}
+    return [
+        {"type": "person", "op": "create", "record_id": person, "base_version": None, "fields": fields,
+         "local": {k: v for k, v in fields.items() if k != "id_number"}},
+        {"type": "residency", "op": "create", "record_id": residency, "base_version": None, "fields": stay, "local": stay},
+    ]
+
+
+def idb_contents(page: Page) -> dict[str, int]:
+    """Rows per object store of every IndexedDB database of the origin ({} when none is left)."""
+    return page.evaluate("""async () => {
+      const out = {};
+      for (const info of await indexedDB.databases()) {
+        const d = await new Promise((ok, ko) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+        for (const name of d.objectStoreNames) {
+          out[`${info.name}/${name}`] = await new Promise((ok) => { const r = d.transaction(name).objectStore(name).count(); r.onsuccess = () => ok(r.result); });
+        }
+        d.close();
+      }
+      return out;
+    }""")
+
+
+def block_sync(page: Page) -> None:
+    """Keep the phone from reaching the sync API (as with no signal), page and worker alike."""
+    page.context.route("**/api/sync/**", lambda route: route.abort())
+
+
+def unblock_sync(page: Page) -> None:
+    page.context.unroute("**/api/sync/**")
