@@ -10,12 +10,14 @@ import pytest
 
 from tests.conftest import csrf_token, login
 
-ROLES = ["anonymous", "coordinator", "grid_lead", "committee", "centre", "police"]
-# Which house keys (see the `area` fixture) each role sees.
+ROLES = ["anonymous", "coordinator", "grid_lead", "committee", "centre", "police", "reporter"]
+# Which house keys (see the `area` fixture) each role sees. A community reporter sees no
+# registry data at all; they report on their committee's houses (REPORTABLE) by address.
 VISIBLE = {
     "coordinator": {"A1"}, "grid_lead": {"A1", "A2"}, "committee": {"A1", "A2"},
-    "centre": {"A1", "A2", "B1", "none"}, "police": {"A1", "A2", "B1", "none"},
+    "centre": {"A1", "A2", "B1", "none"}, "police": {"A1", "A2", "B1", "none"}, "reporter": set(),
 }
+REPORTABLE = {"A1", "A2"}
 WRITERS = {"coordinator", "grid_lead", "committee", "centre"}
 # Narrower sets (webapp/registry/scope.py PERMISSIONS): who decides sync conflicts, who
 # manages phones, who imports a phone's rescue file.
@@ -23,10 +25,14 @@ RESOLVERS = {"grid_lead", "committee", "centre"}
 DEVICE_KEEPERS = {"committee", "centre"}
 CENTRE_ONLY = {"centre"}
 HISTORY_KEEPERS = {"committee", "centre"}
+# Tasks: who reassigns and moves due dates; community reporters; who sees their figures.
+ASSIGNERS = {"grid_lead", "committee", "centre"}
+REPORTERS = {"reporter"}
+REPORTER_READERS = {"committee", "centre"}
 # Exports, and the committees' quality grades (达标): the committee, the centre, the police.
 EXPORTERS = GRADE_READERS = {"committee", "centre", "police"}
 USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
-             "police": "police"}
+             "police": "police", "reporter": "rep"}
 
 # (name, method, url template, object key or None, writes?: False, True (any writer) or the
 # set of roles allowed)
@@ -48,6 +54,15 @@ ENDPOINTS = [
     *[(f"coverage_export_{x}", "GET", f"/coverage/export.{x}", None, False) for x in ("csv", "xlsx")],
     ("tips", "GET", "/tips", None, False),
     *[(f"close_tip_{k}", "POST", "/tips/{tip_%s}/close" % k, k, True) for k in ("A1", "B1", "none")],
+    ("tips_filtered", "GET", "/tips?assignee=none&overdue=1&escalated=1", None, False),
+    *[(f"assign_tip_{k}", "POST", "/tips/{tip_%s}/assign" % k, k, ASSIGNERS) for k in ("A1", "B1", "none")],
+    # Community reporters: their committee's houses (REPORTABLE), addresses only.
+    ("community", "GET", "/community?q=谷阳北路", None, REPORTERS),
+    *[(f"community_report_form_{k}", "GET", "/community/houses/{house_%s}/report" % k, k, REPORTERS)
+      for k in ("A1", "A2", "B1", "none")],
+    *[(f"community_report_{k}", "POST", "/community/houses/{house_%s}/report" % k, k, REPORTERS)
+      for k in ("A2", "B1")],
+    ("community_reporters", "GET", "/community/reporters", None, REPORTER_READERS),
     *[(f"plate_sheet_{k}", "GET", "/plates/cells/{cell_%s}" % k, k, True) for k in ("A1", "B1")],
     *[(f"plate_assign_{k}", "POST", "/plates/cells/{cell_%s}/assign" % k, k, True) for k in ("A1", "B1")],
     *[(f"plate_{k}", "GET", "/plates/houses/{house_%s}" % k, k, True) for k in ("A1", "B1", "none")],
@@ -90,6 +105,15 @@ ENDPOINTS = [
 
 
 @pytest.fixture(autouse=True)
+def _reporter(area, db_session):  # type: ignore[no-untyped-def]
+    """A community reporter of committee A (the `area` fixture has one user of every other role)."""
+    from tests import factories as f
+
+    area.users["reporter"] = f.user(db_session, "rep", "reporter", committee_id=area.committees["A"].id)
+    db_session.commit()
+
+
+@pytest.fixture(autouse=True)
 def _plates_and_tips(area, db_session):  # type: ignore[no-untyped-def]
     """Every house plated and one open tip per house, for the plate and tip endpoints."""
     from webapp.registry.plates import assign_plates
@@ -125,7 +149,7 @@ def expected(role: str, obj: str | None, writes: bool | set[str], method: str) -
         return 302  # to the login page
     if writes and role not in (WRITERS if writes is True else writes):
         return 403
-    if obj is not None and obj not in VISIBLE[role]:
+    if obj is not None and obj not in (REPORTABLE if writes is REPORTERS else VISIBLE[role]):
         return 404
     return 302 if method == "POST" else 200
 
@@ -146,6 +170,10 @@ def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyp
         return {"version": str(area.tips[obj].version), "status": "done", "outcome": "已核实"}
     if name.startswith("plate_assign"):
         return {}
+    if name.startswith("assign_tip"):
+        return {"version": str(area.tips[obj].version), "assignee": "", "due_on": "2030-01-01"}
+    if name.startswith("community_report"):
+        return {"kind": "moved_in", "reporting_as": "volunteer", "text": ""}
     if name.startswith("resolve_conflict"):
         return {"version": str(area.houses[obj].version), "choice__note": "keep", "choice__use": "keep"}
     if name.startswith("merge_persons"):
