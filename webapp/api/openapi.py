@@ -65,5 +65,11 @@ def document() -> dict[str, Any]:
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
                 "responses": {"200": {"description": "a page of changes and evictions"},
                               **_errors(401, 403, 422, 426)}}},
+            "/api/walk": {"get": {
+                "summary": "Walking order of every house in the caller's cells (device token or console login)",
+                "security": bearer,
+                "parameters": [{"name": "cell", "in": "query", "schema": {"type": "string", "format": "uuid"}}],
+                "responses": {"200": {"description": "cells: [{cell_id, total_m, houses: [house id, in walking order]}]"},
+                              **_errors(401, 403, 404)}}},
         },
     }
