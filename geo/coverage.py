@@ -20,17 +20,16 @@ A closed cycle is read from its frozen `CoverageSnapshot` rows instead.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from geo import plausibility
 from geo.cycles import current_cycle, utc_bounds
+from geo.house_status import statuses_between, unverified_per_cell
 from geo.settings import GeoSettings, default_settings
 from webapp import models
 from webapp.models import Cell, Committee, Conflict, Cycle, House, Person, Residency, Visit
@@ -44,9 +43,6 @@ __all__ = [
 
 FIGURES = ("houses", "visited", "visited_scanned", "unverified", "occupied", "persons", "new", "changed",
            "departed", "open_tips", "open_conflicts")
-# How far before the cycle to look for a coordinator's previous visit (the "too fast" rule):
-# after a day apart, walking covers 144 km, more than any subdistrict.
-_LOOKBACK = timedelta(days=1)
 
 
 class _Ratio:
@@ -236,41 +232,7 @@ def _put(cells: dict[uuid.UUID, CellCoverage], cell_id: uuid.UUID, **figures: in
 def _unverified(session: Session, lo: Any, hi: Any, ids: list[uuid.UUID] | None,
                 settings: GeoSettings) -> dict[uuid.UUID, int]:
     """Per cell: visited houses none of whose visits in the cycle is plausible."""
-    cols = select(Visit.id, Visit.house_id, Visit.user_id, Visit.visited_at, Visit.lat, Visit.lon,
-                  Visit.accuracy_m, Visit.plate_scanned, House.cell_id, House.lon.label("h_lon"),
-                  House.lat.label("h_lat"), House.road, House.number, House.building,
-                  House.deleted_at.label("h_deleted_at")).join(House, Visit.house_id == House.id)
-    window = and_(Visit.deleted_at.is_(None), Visit.visited_at >= lo - _LOOKBACK, Visit.visited_at < hi)
-    if ids is None:
-        rows = session.execute(cols.where(window)).all()
-    else:
-        # Every visit, wherever it was, of the coordinators who worked these cells: the "too
-        # fast" rule needs each visit's predecessor. Two indexed queries, not one with OR.
-        workers = list(session.scalars(
-            select(Visit.user_id).distinct().join(House, Visit.house_id == House.id)
-            .where(House.cell_id.in_(ids), Visit.visited_at >= lo, Visit.visited_at < hi,
-                   Visit.user_id.is_not(None))))
-        by_worker = session.execute(cols.where(window, Visit.user_id.in_(workers))).all() if workers else []
-        anonymous = session.execute(cols.where(window, House.cell_id.in_(ids), Visit.user_id.is_(None))).all()
-        rows = by_worker + anonymous
-    spots = {r.house_id: plausibility.HouseSpot(r.h_lon, r.h_lat, (r.road, r.number, r.building or ""))
-             for r in rows}
-    reasons = plausibility.check_visits(rows, spots, settings=settings)
-    cell_of: dict[uuid.UUID, uuid.UUID] = {}
-    verified: set[uuid.UUID] = set()
-    scope = set(ids) if ids is not None else None
-    for r in rows:
-        if (r.visited_at < lo or r.cell_id is None or r.h_deleted_at is not None
-                or (scope is not None and r.cell_id not in scope)):
-            continue
-        cell_of[r.house_id] = r.cell_id
-        if not reasons[r.id]:
-            verified.add(r.house_id)
-    out: dict[uuid.UUID, int] = defaultdict(int)
-    for house_id, cell_id in cell_of.items():
-        if house_id not in verified:
-            out[cell_id] += 1
-    return out
+    return unverified_per_cell(statuses_between(session, lo, hi, ids, settings))
 
 
 def _from_snapshot(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None) -> list[CellCoverage]:

@@ -17,7 +17,7 @@ from geo.distance import EARTH_RADIUS_M
 from geo.settings import GeoSettings
 from tests import factories as f
 from webapp import models
-from webapp.models import Conflict, Cycle, Person, Residency, Visit
+from webapp.models import Conflict, Cycle, Person, Visit
 from webapp.timeutil import utcnow
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -234,3 +234,21 @@ def test_visits_without_a_coordinator_count_in_and_out_of_scope(world: SimpleNam
     every = {c.cell_code: figures(c) for c in cycle_coverage(s, world.cycle, settings=S).cells}
     scoped = cycle_coverage(s, world.cycle, cell_ids=frozenset({world.cells["Y"].id}), settings=S)
     assert every["Y"] == want and figures(scoped.cells[0]) == want
+
+
+def test_house_statuses_match_the_hand_count(world: SimpleNamespace) -> None:
+    from geo.house_status import UNVERIFIED, VISITED, house_statuses, unverified_per_cell
+
+    h, cells = world.h, world.cells
+    every = house_statuses(world.s, world.cycle, settings=S)
+    # Unvisited (absent): h4 (visits just outside the cycle), h7 (visit deleted), h10; and h6,
+    # a deleted house, is not judged at all.
+    assert {k: every[h[k].id].status for k in h if h[k].id in every} == {
+        1: VISITED, 2: VISITED, 3: UNVERIFIED, 5: UNVERIFIED, 8: VISITED, 9: UNVERIFIED, 11: VISITED}
+    assert every[h[9].id].cell_id == cells["Y"].id
+    # The coverage figures count exactly these answers.
+    assert unverified_per_cell(every) == {cells["X"].id: 2, cells["Y"].id: 1}
+    # Scoped to Y, h9 stays unverified (its too-fast predecessor is in Z) and nothing else shows.
+    only_y = house_statuses(world.s, world.cycle, {cells["Y"].id}, settings=S)
+    assert {k: v.status for k, v in only_y.items()} == {h[8].id: VISITED, h[9].id: UNVERIFIED}
+    assert house_statuses(world.s, world.cycle, set(), settings=S) == {}
