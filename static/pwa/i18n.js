@@ -22,6 +22,8 @@ const STRINGS = {
     offline: "离线", online: "在线", update_ready: "有新版本", update_go: "更新", db_blocked: "请关闭本应用的其他页面后重试",
     house: "房屋", back: "返回", filled_from_id: "已根据证件号码填写", warnings: "请核对", error: "错误",
     unlock_to_sync: "解锁后同步", syncing: "同步中…", code: "门牌码", flags: "标记", units: "单位",
+    other_user_pending: "本机还有其他协管员未同步的数据：请其先同步或导出", exported: "已导出文件，请交给中心",
+    db_reload: "应用已在其他页面升级：请重新加载本页（待同步数据已保存）", reload: "重新加载",
   },
   en: {
     cells: "Cells", search: "Search", scan: "Scan", outbox: "Outbox", login: "Log in", username: "Username", password: "Password",
@@ -45,6 +47,8 @@ const STRINGS = {
     offline: "Offline", online: "Online", update_ready: "A new version is ready", update_go: "Update", db_blocked: "Close the app's other tabs and try again",
     house: "House", back: "Back", filled_from_id: "Filled in from the ID number", warnings: "Please check", error: "Error",
     unlock_to_sync: "Unlock to sync", syncing: "Syncing…", code: "Plate code", flags: "Flags", units: "Units",
+    other_user_pending: "Another coordinator's unsynced work is on this phone: they must sync or export it first", exported: "File exported: hand it to the centre",
+    db_reload: "The app was upgraded in another tab: reload this page (queued changes are kept)", reload: "Reload",
   },
 };
 const LABELS = {

@@ -24,7 +24,11 @@ export function sync(reason = "manual") {
       result.pulled = await pull();
     } catch (error) {
       Object.assign(result, {ok: false, error: error.code || "network", status: error.status || 0});
-      if (error.code === "device_revoked" || error.code === "user_inactive") await setMeta("device", {...device, revoked: true});
+      if (error.code === "device_revoked" || error.code === "user_inactive") {
+        await setMeta("device", {...device, revoked: true});
+        // Route again at once: the revoked screen (export, then wipe) replaces whatever is shown.
+        window.dispatchEvent(new HashChangeEvent("hashchange"));
+      }
     }
     await setMeta("last_sync", result);
     emit("gw:synced", result);

@@ -165,3 +165,8 @@ def block_sync(page: Page) -> None:
 
 def unblock_sync(page: Page) -> None:
     page.context.unroute("**/api/sync/**")
+
+
+def last_sync(page: Page) -> dict:
+    """The result of the last sync that ran, as the outbox view shows it."""
+    return page.evaluate("async () => (await import('/static/pwa/db.js')).getMeta('last_sync')")

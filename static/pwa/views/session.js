@@ -41,7 +41,12 @@ export async function login({recover = false} = {}) {
       return showErrors(form, err("password", e.status === 401 ? "login_failed" : "login_online"), pick);
     }
     const previous = await getMeta("device");
-    if (previous && previous.user?.username !== reg.user.username && (await outbox.all()).length === 0) await wipe();
+    if (previous && previous.user?.username !== reg.user.username) {
+      // Another coordinator's phone: their records and outbox must never show under this login.
+      if ((await outbox.all()).length) return showErrors(form, err("username", "other_user_pending"), pick);
+      vault.lock();
+      await wipe();
+    }
     await setMeta("device", {device_id: reg.device_id, token: reg.token, user: reg.user});
     const kept = await vault.setPin(v.pin, v.password);
     if (!kept) await setMeta("cursor", null);  // a new data key: fetch everything again
@@ -66,12 +71,13 @@ export function unlock() {
   show(h("h1", {}, t("locked_title")), form);
 }
 
-/** Wipe only when nothing is left unsynced, or the outbox was exported to a file. */
+/** Wipe only when nothing is left unsynced, or all of it is in an exported file. */
 export async function logout({force = false} = {}) {
   await sync("logout");
-  const left = (await outbox.all()).length;
+  const left = await outbox.all();
   const exported = await getMeta("exported");
-  if (left && !force && !(exported && exported.count >= left)) {
+  const inFile = (e) => exported && e.seq <= (exported.last_seq ?? 0);
+  if (left.length && !force && !left.every(inFile)) {
     toast(t("logout_blocked"));
     return false;
   }
@@ -83,9 +89,32 @@ export async function logout({force = false} = {}) {
   return true;
 }
 
-export function revoked() {
-  show(h("h1", {}, t("revoked")),
+/** The centre revoked this phone: nothing more syncs; hand the outbox over as a file, then wipe.
+ * The file needs the ID numbers decrypted, so a locked phone asks for the PIN first. */
+export async function revoked() {
+  const waiting = (await outbox.all()).length;
+  const pin = vault.unlocked() ? null
+    : field(t("pin"), "pin", {kind: "password", inputmode: "numeric", autocomplete: "current-password"});
+  const form = h("form", {class: "card", novalidate: true, "aria-label": t("export")},
+    h("p", {id: "revoked-pending"}, `${t("pending")}: ${waiting}`), pin,
     h("div", {class: "actions wrap"},
-      h("button", {type: "button", id: "export", onclick: () => outbox.exportFile()}, t("export")),
+      h("button", {type: "submit", id: "export"}, t("export")),
       h("button", {type: "button", class: "danger", id: "wipe", onclick: () => logout()}, t("wipe"))));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!vault.unlocked() && !(await vault.unlock(formValues(form).pin))) return showErrors(form, err("pin", "pin_wrong"), pick);
+    await outbox.exportFile();
+    return toast(t("exported"));
+  });
+  show(h("h1", {}, t("revoked")), form);
 }
+
+/** A newer version of the app upgraded the database: this tab's connection is closed (see db.js).
+ * Say so and let the coordinator reload when ready, so a form being typed is not thrown away. */
+function outdated() {
+  if (document.getElementById("db-outdated")) return;
+  document.body.prepend(h("div", {class: "update", id: "db-outdated", role: "alert"},
+    h("span", {}, t("db_reload")), h("button", {type: "button", onclick: () => location.reload()}, t("reload"))));
+}
+// Listened for here (not in app.js) because this is the view that owns the session's end states.
+window.addEventListener("gw:db-closed", outdated);

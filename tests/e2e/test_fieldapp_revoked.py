@@ -1,0 +1,85 @@
+"""A phone the centre revoked: the next sync shows the revoked screen at once; nothing unsynced
+is dropped — wiping is refused until the outbox is exported to a file (a locked phone asks for
+the PIN first, as the file carries the ID numbers in clear), the centre imports that file, and
+only then does the wipe go through."""
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync import devices, rescue
+from tests import factories as f
+from tests.e2e import fieldapp as fa
+from tests.e2e.conftest import LiveServer
+from webapp.models import Device, Person, SyncMutation
+
+REVOKED_ZH = "本机已被停用：请导出待同步数据交给中心，然后清除"
+
+
+def _revoke(server: LiveServer, user_id: int) -> str:
+    with Session(server.engine) as s:
+        centre = f.user(s, f"centre_{uuid.uuid4().hex[:6]}", "centre")
+        device = s.scalars(select(Device).where(Device.user_id == user_id, Device.revoked_at.is_(None))).one()
+        devices.revoke(s, device, centre.id)
+        s.commit()
+        return str(device.id)
+
+
+def test_revoked_phone_hands_over_before_it_wipes(page: Page, live_server: LiveServer) -> None:
+    area = fa.coordinator_area(live_server)
+    fa.app_login(page, area.username)
+    house = area.houses[0]
+    fa.block_sync(page)
+    names = [f"停用{uuid.uuid4().hex[:4]}" for _ in range(2)]
+    numbers = [fa.fresh_id() for _ in names]
+    for name, number in zip(names, numbers, strict=True):
+        fa.add_occupant(page, house, name, number)
+    assert len(fa.outbox(page)) == 4
+    device_id = _revoke(live_server, area.user_id)
+
+    fa.unblock_sync(page)
+    fa.sync(page)
+    result = fa.last_sync(page)
+    assert not result["ok"] and result["error"] == "device_revoked", result
+    expect(page.locator("h1")).to_have_text(REVOKED_ZH)  # shown by the sync itself, no navigation
+    expect(page.locator("#revoked-pending")).to_contain_text("4")
+    # Wiping now would drop four changes: refused, and they stay.
+    page.click("#wipe")
+    expect(page.locator("#toast")).to_have_text("还有未同步的数据：请先同步或导出文件交给中心")
+    assert len(fa.outbox(page)) == 4
+    with Session(live_server.engine) as s:
+        assert s.scalars(select(SyncMutation).where(SyncMutation.device_id == uuid.UUID(device_id))).all() == []
+
+    # Reopened later (locked): still the revoked screen, and the export needs the PIN.
+    page.reload()
+    fa.wait_ready(page)
+    expect(page.locator("h1")).to_have_text(REVOKED_ZH)
+    page.fill("[name=pin]", "0000")
+    page.click("#export")
+    expect(page.locator('[data-error-for="pin"]')).to_have_text("PIN码错误")
+    page.fill("[name=pin]", fa.PIN)
+    with page.expect_download() as download:
+        page.click("#export")
+    handed = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert handed["device_id"] == device_id
+    assert sorted(m["fields"].get("id_number") for m in handed["mutations"] if m["type"] == "person") == sorted(numbers)
+    assert len(handed["mutations"]) == 4
+
+    # The centre imports the file (the rescue import, as the devices console does): all of it arrives.
+    with Session(live_server.engine) as s:
+        result_ = rescue.import_file(s, rescue.read_file(json.dumps(handed).encode()))
+        s.commit()
+        assert result_.counts() == {"applied": 4}
+        assert sorted(p.id_number for p in s.scalars(select(Person).where(Person.name.in_(names)))) == sorted(numbers)
+
+    # Now the wipe goes through: nothing of the coordinator's is left on the phone.
+    page.click("#wipe")
+    fa.wait(page, "location.hash === '#/login'")
+    expect(page.locator("#login-go")).to_be_visible()
+    left = fa.idb_contents(page)
+    assert left and not any(left.values()), left
