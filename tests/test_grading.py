@@ -198,3 +198,33 @@ def test_violations_counted_in_one_pass_are_the_rules_error_findings(db_session:
     flags = evaluate(s, today=TODAY, settings=S, cell_ids=frozenset({world.ca.id}), errors_only=True)
     assert sorted(fl.kind for fl in flags) == ["birth_date", "no_phone", "should_be_separated"]
     assert a.scored.counts["violations"] == len(flags) == 3
+
+
+def test_flask_cycle_close_freezes_the_grades_too(runner, db_session: Session, world: SimpleNamespace) -> None:  # type: ignore[no-untyped-def]
+    from webapp.registry.grading.figures import completeness
+
+    s = db_session
+    s.commit()  # the command works in its own session
+    result = runner.invoke(args=["cycle", "close", world.cycle.name])
+    assert result.exit_code == 0, result.output
+    s.rollback()
+    keys = {r.committee_key for r in s.scalars(select(GradeSnapshot).where(GradeSnapshot.cycle_id == world.cycle.id))}
+    assert keys == {str(world.a.id), str(world.b.id), "*"}
+
+    def shown() -> list[tuple[object, ...]]:
+        report = grade_cycle(s, world.cycle, today=TODAY, settings=S)
+        assert report.frozen
+        return [(r.committee_id, r.score, r.grade, r.scored.counts) for r in [*report.rows, report.total]]
+
+    before = shown()
+    # Corrections after the close: h3 gets its living area, 来四 a phone, h3 a visit in the cycle.
+    s.get(type(world.h3), world.h3.id).living_area = 45.0
+    world.p4.set_phone("13800000004")
+    s.add(Visit(house_id=world.h3.id, visited_at=at(27), outcome="verified", plate_scanned=True))
+    s.commit()
+    assert shown() == before
+    # ...which the live figures do see, so the frozen ones were not merely unchanged by chance.
+    live: dict = {}
+    completeness(s, frozenset({world.ca.id}), live)
+    frozen_a = next(counts for cid, _, _, counts in before if cid == world.a.id)
+    assert live[world.ca.id]["fields_filled"] == frozen_a["fields_filled"] + 1

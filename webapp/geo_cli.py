@@ -110,16 +110,21 @@ def assign_command(dry_run: bool, username: str | None) -> None:
 @click.argument("name")
 @click.option("--by", "username", default=None, help="Username recorded as closing it.")
 def close_command(name: str, username: str | None) -> None:
-    """Close a cycle and freeze its figures (关闭周期并冻结数据)."""
-    from geo.coverage import close_cycle, cycle_coverage
+    """Close a cycle and freeze its coverage and grades (关闭周期并冻结覆盖与等级)."""
+    from geo.coverage import cycle_coverage
+    from webapp.registry.grading import close_and_freeze
+    from webapp.registry.rules.settings import RuleSettings
+    from webapp.timeutil import local_today
 
     cycle = db.session.scalar(select(Cycle).where(Cycle.name == name))
     if cycle is None:
         raise click.ClickException(f"找不到周期 / no cycle named {name}")
     if cycle.is_closed:
         raise click.ClickException(f"周期已关闭 / cycle {name} is already closed")
-    close_cycle(db.session, cycle, _user_id(username), settings=_settings())
-    audit.record("cycle.close", "cycle", cycle.id, name=name)
+    # The same close as the grading page's: coverage and grades freeze together.
+    close_and_freeze(db.session, cycle, _user_id(username), today=local_today(),
+                     settings=RuleSettings.from_config(current_app.config), geo_settings=_settings())
+    audit.record("cycle.close", "cycle", cycle.id, name=name, grades=True)
     db.session.commit()
     total = cycle_coverage(db.session, cycle).total
     click.echo(f"周期 {name} 已关闭 / cycle closed: {total.cells} 个网格 cells, "

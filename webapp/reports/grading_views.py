@@ -174,7 +174,7 @@ def close() -> Any:
 @bp.route("/grading/freeze", methods=["POST"])
 @requires("admin")
 def freeze_grades() -> Any:
-    """Freeze the grades of a cycle closed elsewhere (`flask cycle close` freezes coverage only)."""
+    """Freeze the grades of a cycle closed before closing froze grades too (older closes)."""
     form = CycleForm()
     cycle = db.session.get(Cycle, parse_uuid(form.cycle.data)) if form.validate_on_submit() else None
     if cycle is None or not cycle.is_closed:
