@@ -112,3 +112,24 @@ def test_the_contribution_page_counts_reports_that_led_to_a_change(client, area,
     login(client, "centre")
     page = client.get("/community/reporters").get_data(as_text=True)
     assert "赵楼组长" in page and "钱志愿者" in page and other.display_name in page
+
+
+def test_a_reporters_phone_pulls_no_registry_data(client, area, reporter) -> None:  # type: ignore[no-untyped-def]
+    """Reporters use the web page; should one register the field app, nothing of the register
+    reaches it (their scope has no cells)."""
+    registered = client.post("/api/devices", json={"username": "rep", "password": "pw"})
+    assert registered.status_code == 201
+    headers = {"Authorization": f"Bearer {registered.get_json()['token']}"}
+    page = client.get("/api/sync/pull?protocol=1", headers=headers).get_json()
+    for table in ("house", "person", "residency", "visit", "tip", "unit", "house_code"):
+        assert page["changes"].get(table, []) == [], table
+
+
+def test_the_centre_adds_a_reporter_from_the_command_line(area, runner, client, db_session) -> None:  # type: ignore[no-untyped-def]
+    code = area.committees["A"].code
+    result = runner.invoke(args=["community", "add-reporter", "louzu1", "--committee", code, "--name", "孙楼组长",
+                                 "--password", "pw"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["community", "add-reporter", "x", "--committee", "NOPE", "--password", "pw"]).exit_code != 0
+    login(client, "louzu1")
+    assert client.get("/community").status_code == 200

@@ -35,6 +35,7 @@ def _phone(client, username: str) -> Phone:  # type: ignore[no-untyped-def]
         return response.get_json()  # type: ignore[no-any-return]
 
     phone = Phone(send)
+    phone.user_id = registered.get_json()["user"]["id"]  # type: ignore[attr-defined]  # to show "mine"
     phone.pull()
     return phone
 
@@ -66,7 +67,8 @@ def test_declaration_to_phone_to_visit_to_closed_and_counted(client, area, db_se
     coord = area.users["coordinator"]
     assert task["house_id"] == str(area.houses["A1"].id) and task["status"] == "open"
     # The phone can show "mine", and when it is due; generator keys stay on the server.
-    assert task["assignee_id"] == coord.id and task["due_on"] and "origin_key" not in task
+    assert task["assignee_id"] == phone.user_id == coord.id  # type: ignore[attr-defined]
+    assert task["due_on"] and "origin_key" not in task
     visit_id = _close_offline(phone, task["id"], task["house_id"])
     outcomes = phone.push()
     assert [o["status"] for o in outcomes] == ["applied", "applied"], outcomes

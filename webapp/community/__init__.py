@@ -3,6 +3,6 @@ of their committee, file a report, follow its outcome; and, for the committee an
 centre, what each reporter's reports led to. Not `webapp/reports/`, the centre's lists."""
 from flask import Blueprint
 
-bp = Blueprint("community", __name__, url_prefix="/community")
+bp = Blueprint("community", __name__, url_prefix="/community", cli_group="community")
 
-from webapp.community import views  # noqa: E402,F401  (registers the routes)
+from webapp.community import cli, views  # noqa: E402,F401  (registers the routes and commands)
