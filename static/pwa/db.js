@@ -7,6 +7,9 @@ export const HOUSE_CHILDREN = ["house_code", "room", "house_flag", "house_event"
 const NAME = "gridwalk";
 const VERSION = 1;
 let opening = null;
+let closed = false;  // a newer version of the app took the database over: this tab must reload
+
+const tell = (name) => window.dispatchEvent(new CustomEvent(name));
 
 function upgrade(d) {
   for (const table of TABLES) {
@@ -19,23 +22,36 @@ function upgrade(d) {
 }
 
 export function db() {
+  if (closed) return Promise.reject(new Error("the database was upgraded by a newer version of the app: reload"));
   if (!opening) {
     const url = document.querySelector('meta[name="gw-idb"]').content;
     opening = import(url).then(({openDB}) => openDB(NAME, VERSION, {
       upgrade,
       // Another tab still runs an older version and keeps it open: tell the user.
-      blocked: () => window.dispatchEvent(new CustomEvent("gw:db-blocked")),
-      // This tab is the old one: step aside so the newer tab can upgrade, then reload.
-      blocking: () => { opening.then((d) => d.close()); opening = null; window.dispatchEvent(new CustomEvent("gw:db-outdated")); },
+      blocked: () => tell("gw:db-blocked"),
+      // This tab is the old one: close (a transaction under way still completes) so the newer
+      // tab can upgrade, and ask the user to reload when ready — reloading by itself would
+      // throw away a form being typed.
+      blocking: () => { closed = true; opening.then((d) => d.close()); tell("gw:db-closed"); },
       terminated: () => { opening = null; },
     }));
-    opening.catch(() => { opening = null; });
+    opening.catch((error) => {
+      opening = null;
+      // Old code on a database a newer version already upgraded: same answer, reload.
+      if (error?.name === "VersionError") { closed = true; tell("gw:db-closed"); }
+    });
   }
   return opening;
 }
 
 export async function getMeta(key) { return (await db()).get("meta", key); }
-export async function setMeta(key, value) { return (await db()).put("meta", value, key); }
+/** Meta writes need a registered device: a job still running when logout wiped the phone (a
+ * fetch that answers late) must not write the coordinator's data back into an empty database. */
+export async function setMeta(key, value) {
+  const tx = (await db()).transaction("meta", "readwrite");
+  if (key === "device" || (await tx.store.get("device"))) await tx.store.put(value, key);
+  await tx.done;
+}
 
 export async function wipe() {
   const d = await db();

@@ -41,6 +41,11 @@ export function sync(reason = "manual") {
   return running;
 }
 
+/** Run `fn` while no sync runs in any tab (logout's wipe): waits for one under way to end. */
+export function exclusive(fn) {
+  return navigator.locks ? navigator.locks.request("gridwalk-sync", () => fn()) : fn();
+}
+
 async function push() {
   let sent = 0;
   for (;;) {

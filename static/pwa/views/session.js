@@ -3,7 +3,7 @@ import * as api from "../api.js";
 import {getMeta, setMeta, wipe} from "../db.js";
 import {t} from "../i18n.js";
 import * as outbox from "../outbox.js";
-import {sync} from "../sync.js";
+import {exclusive, sync} from "../sync.js";
 import {field, formValues, h, show, showErrors, toast} from "../ui.js";
 import * as vault from "../vault.js";
 
@@ -74,14 +74,19 @@ export function unlock() {
 /** Wipe only when nothing is left unsynced, or all of it is in an exported file. */
 export async function logout({force = false} = {}) {
   await sync("logout");
-  const left = await outbox.all();
-  const exported = await getMeta("exported");
-  const inFile = (e) => exported && e.seq <= (exported.last_seq ?? 0);
-  if (left.length && !force && !left.every(inFile)) {
+  // Checked and wiped under the sync lock: a sync starting in between would refill the database.
+  const wiped = await exclusive(async () => {
+    const left = await outbox.all();
+    const exported = await getMeta("exported");
+    const inFile = (e) => exported && e.seq <= (exported.last_seq ?? 0);
+    if (left.length && !force && !left.every(inFile)) return false;
+    await wipe();
+    return true;
+  });
+  if (!wiped) {
     toast(t("logout_blocked"));
     return false;
   }
-  await wipe();
   await mark(false);
   vault.lock();
   location.hash = "#/login";
