@@ -7,12 +7,19 @@ changes. It stops by itself after DURATION seconds, checks that the database hol
 the mutations sent, once each, prints throughput and p50/p99 latency, and exits non-zero on
 any error or mismatch.
 
-    .venv/bin/python -m scripts.load --devices 200 --seconds 60 --workers 8
+With --profile it also says where the time went: every half second it samples what each
+PostgreSQL backend is doing (pg_stat_activity state and wait event, what it runs, and for a
+backend waiting on a lock the statement of the one holding it), and it reports the CPU
+seconds spent by gunicorn, PostgreSQL and this load client.
+
+    .venv/bin/python -m scripts.load --devices 200 --seconds 60 --workers 8 [--profile]
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import json
+import os
 import random
 import statistics
 import sys
@@ -22,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from tests import factories as f
@@ -44,7 +51,8 @@ class Stats:
             self.latency[kind].append(seconds)
 
 
-def seed(url: str, devices: int, per_cell: int = 10, houses_per_cell: int = 25) -> dict[str, list[str]]:
+def seed(url: str, devices: int, per_cell: int = 10, houses_per_cell: int = 25,
+         analyze: bool = True) -> dict[str, list[str]]:
     """Cells of `per_cell` coordinators each; returns username → house ids of their cell."""
     _migrate(url)
     engine = create_engine(url)
@@ -62,6 +70,12 @@ def seed(url: str, devices: int, per_cell: int = 10, houses_per_cell: int = 25) 
                     cell.coordinators.append(f.user(s, name, "coordinator"))
                     out[name] = [str(h.id) for h in houses]
             s.commit()
+    if analyze:
+        # A live registry has planner statistics (autovacuum keeps them); a freshly seeded
+        # cluster has none until autovacuum wakes, and without them PostgreSQL nests loops
+        # over the pull's scope query (~1 s of CPU per first sync instead of < 1 ms).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
     engine.dispose()
     return out
 
@@ -123,6 +137,89 @@ def phone_loop(base: str, username: str, houses: list[str], deadline: float, sta
         stats.errors.append(f"{username} {type(error).__name__}: {error}")
 
 
+class Sampler(threading.Thread):
+    """What PostgreSQL's client backends are doing, sampled every half second until stopped."""
+
+    QUERY = text("""
+        SELECT a.state, coalesce(a.wait_event_type || ':' || a.wait_event, 'cpu') AS wait,
+               left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60) AS query,
+               (SELECT left(regexp_replace(b.query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity b
+                 WHERE b.pid = (pg_blocking_pids(a.pid))[1]) AS blocker
+          FROM pg_stat_activity a
+         WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()""")
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.engine = create_engine(url)
+        self.stop = threading.Event()
+        self.samples = 0
+        self.states: collections.Counter[str] = collections.Counter()
+        self.waits: collections.Counter[str] = collections.Counter()
+        self.blockers: collections.Counter[str] = collections.Counter()
+
+    def run(self) -> None:
+        with self.engine.connect() as conn:
+            while not self.stop.wait(0.5):
+                self.samples += 1
+                for state, wait, query, blocker in conn.execute(self.QUERY):
+                    self.states[state or "?"] += 1
+                    if state == "active":
+                        self.waits[f"{wait} | {query}"] += 1
+                    if blocker:
+                        self.blockers[f"{query} <- {blocker}"] += 1
+                conn.rollback()
+        self.engine.dispose()
+
+    def report(self) -> dict[str, Any]:
+        # Backends per sample: how many, on average, were in each state / waiting on each thing.
+        def per_sample(counter: collections.Counter[str]) -> dict[str, float]:
+            return {k: round(v / max(self.samples, 1), 2) for k, v in counter.most_common(12)}
+        return {"samples": self.samples, "backends_by_state": per_sample(self.states),
+                "active_backends_by_wait": per_sample(self.waits),
+                "lock_waits_by_blocker": per_sample(self.blockers)}
+
+
+def _children() -> dict[int, list[int]]:
+    out: dict[int, list[int]] = collections.defaultdict(list)
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            out[ppid].append(int(name))
+    return out
+
+
+def _postmaster(data_dir: str) -> int:
+    """The PostgreSQL server started on this data directory (its backends rename themselves)."""
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as cmdline:
+                args = cmdline.read().split(b"\0")
+        except OSError:
+            continue
+        if args[0].endswith(b"postgres") and data_dir.encode() in args:
+            return int(name)
+    return 0
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its live descendants."""
+    children, total, todo = _children(), 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -157,16 +254,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="leave the seeded tables without planner statistics (as the first measurements did)")
+    parser.add_argument("--profile", action="store_true", help="sample PostgreSQL wait events and CPU use")
     args = parser.parse_args(argv)
     cluster = PgCluster()
     cluster.start()
     server = None
     try:
         print(f"seeding {args.devices} coordinators …", flush=True)
-        users = seed(cluster.url, args.devices)
+        users = seed(cluster.url, args.devices, analyze=not args.no_analyze)
         server = Gunicorn(app_env(cluster.url), workers=args.workers)
         server.start(seconds=120)
         stats = Stats()
+        sampler = Sampler(cluster.url) if args.profile else None
+        pids = {"gunicorn": server.proc.pid if server.proc else 0, "postgresql": _postmaster(cluster.data),
+                "load client": os.getpid()}
+        cpu_before = {k: tree_cpu(p) for k, p in pids.items()}
+        if sampler:
+            sampler.start()
         deadline = time.monotonic() + args.seconds
         threads = [threading.Thread(target=phone_loop, args=(server.base, u, h, deadline, stats, i), daemon=True)
                    for i, (u, h) in enumerate(users.items())]
@@ -176,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         for t in threads:
             t.join(timeout=max(1.0, deadline - time.monotonic() + 120))
         elapsed = time.monotonic() - started
+        cpu = {k: round(tree_cpu(p) - cpu_before[k], 1) for k, p in pids.items()}
+        if sampler:
+            sampler.stop.set()
+            sampler.join(timeout=10)
         stuck = sum(t.is_alive() for t in threads)
         check = verify(cluster.url, stats.sent)
         report = {
@@ -189,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
             "pull_ms": {"p50": round(pct(stats.latency["pull"], 50)), "p99": round(pct(stats.latency["pull"], 99)),
                         "mean": round(statistics.fmean(stats.latency["pull"] or [0]) * 1000)},
             "errors": len(stats.errors), "stuck_clients": stuck, "database": check,
+            "cpu_seconds": cpu, "load_average": os.getloadavg()[0],
         }
+        if sampler:
+            report["postgresql"] = sampler.report()
         print(json.dumps(report, ensure_ascii=False, indent=2))
         for line in stats.errors[:10]:
             print("error:", line, file=sys.stderr)

@@ -4,6 +4,11 @@ A round reads rows with base < seq ≤ high-water, where the high-water mark is 
 committed value when the round began; pages go table by table in (seq, id) order. The first
 round (base 0) is a consistent snapshot: rows changed while it pages get a number above the
 mark and arrive in the next round. The cursor is opaque to the app.
+
+Reading a page writes nothing. What the device row keeps of its pulls (when it last pulled,
+the cells its last round covered) is recorded separately by `record`, and only when it
+changed or has aged: a write on every page took a row lock and a commit for what is a read,
+and on SQLite made every pull wait for the one writer.
 """
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ from webapp.timeutil import utcnow
 TABLES: tuple[Table, ...] = tuple(m.__table__ for m in PULLED_MODELS)  # type: ignore[attr-defined]
 NAMES = tuple(t.name for t in TABLES)
 RECENT_VISITS = timedelta(days=90)
+# The console shows when a phone last synced to the minute, and looks for stale work in days.
+RECORD_PULL_EVERY = timedelta(minutes=1)
 _HOUSE_CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency"})
 
 
@@ -71,6 +78,9 @@ class PullPage:
     changes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     evict: dict[str, list[str]] = field(default_factory=dict)
     last_applied_seq: int = 0
+    # The device's cells as of a completed round (None: the round goes on, or all cells).
+    round_cells: list[str] | None = None
+    round_complete: bool = False
 
     def to_wire(self) -> dict[str, Any]:
         return {"cursor": self.cursor, "more": self.more, "snapshot": self.snapshot,
@@ -106,10 +116,25 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         _persons_moving_in(session, cells, cursor, page)
     page.more = cursor.table < len(TABLES)
     if not page.more:
-        device.cells = sorted(str(c) for c in cells) if cells is not None else None
+        page.round_complete = True
+        page.round_cells = sorted(str(c) for c in cells) if cells is not None else None
     page.cursor = cursor.encode()
-    device.last_pull_at = device.last_seen_at = utcnow()
     return page
+
+
+def needs_record(device: Device, page: PullPage) -> bool:
+    """Whether the device row should note this page: its cells changed, or a minute passed."""
+    if page.round_complete and page.round_cells != device.cells:
+        return True
+    return device.last_pull_at is None or utcnow() - device.last_pull_at >= RECORD_PULL_EVERY
+
+
+def record(device: Device, page: PullPage) -> None:
+    """Note the pull on the device row: when, and the cells its completed round covered
+    (the next round compares against them to evict what left and send what arrived)."""
+    if page.round_complete:
+        device.cells = page.round_cells
+    device.last_pull_at = device.last_seen_at = utcnow()
 
 
 def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cursor: Cursor,

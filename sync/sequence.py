@@ -7,12 +7,18 @@ commit the session takes the next number from a one-row counter and stamps its r
 Taking the number locks the counter row until commit, so a higher number can only be
 handed out after the lower one is committed: a pull that reads up to the counter's
 committed value never skips anything.
+
+That lock serialises every committing writer, so it is taken as late as possible and held
+as briefly as possible: after the final flush, and on PostgreSQL in one statement that takes
+the number and stamps every table (a round trip per table under the lock, with a busy
+machine scheduling other work between them, made commits queue behind the counter: see
+RELIABILITY.md). SQLite serialises its writers anyway, from BEGIN IMMEDIATE on.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import Table, event, insert, select, text, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from webapp.models import SYNCED_MODELS, ChangeCounter, ScopeChange, Synced
@@ -40,8 +46,28 @@ def committed_seq(session: Session) -> int:
     return int(session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0)
 
 
+def _stamp_statement() -> str:
+    # Data-modifying CTEs run on one snapshot, which holds this transaction's own unstamped
+    # rows; each UPDATE finds them through its table's partial index (seq IS NULL). Writing
+    # seq alone leaves changed_at as it was: stamping is bookkeeping, not a change.
+    counter = ChangeCounter.__table__.name  # type: ignore[attr-defined]
+    parts = [f"n AS (UPDATE {counter} SET value = value + 1 WHERE id = 1 RETURNING value)"]
+    parts += [f"s{i} AS (UPDATE {t.name} SET seq = (SELECT value FROM n) WHERE seq IS NULL)"
+              for i, t in enumerate(STAMPED_TABLES)]
+    return "WITH " + ",\n".join(parts) + "\nSELECT value FROM n"
+
+
+STAMP_IN_ONE = text(_stamp_statement())
+
+
 def stamp(session: Session) -> int:
     """Give every unstamped synced row this transaction's number; return it."""
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(STAMP_IN_ONE).scalar()
+        if value is not None:
+            return int(value)
+        session.execute(insert(ChangeCounter).values(id=1, value=0))  # a fresh database
+        return int(session.execute(STAMP_IN_ONE).scalar_one())
     seq = next_seq(session)
     for table in STAMPED_TABLES:
         values: dict[str, Any] = {"seq": seq}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from sync import devices
 from sync.batch import ACCEPTED_PROTOCOLS, PROTOCOL, BatchInvalid, parse_batch
-from sync.pull import CursorInvalid, pull
+from sync.pull import CursorInvalid, needs_record, pull, record
 from sync.push import apply_batch
 from webapp import audit
 from webapp.api import bp
@@ -19,7 +19,7 @@ from webapp.api.body import parse as parse_body
 from webapp.api.openapi import document
 from webapp.auth import throttle
 from webapp.auth.passwords import check_login, is_locked
-from webapp.dbsetup import writes_on_get
+from webapp.dbsetup import sqlite_begin
 from webapp.errors import problem
 from webapp.extensions import csrf, db
 from webapp.models import Device, User
@@ -109,7 +109,6 @@ def push() -> Any:
 
 
 @bp.route("/sync/pull", methods=["GET"])
-@writes_on_get  # records the pull on the device row: begin as a writer on SQLite
 def pull_changes() -> Any:
     device = _device()
     protocol = request.args.get("protocol", type=int)
@@ -122,11 +121,22 @@ def pull_changes() -> Any:
     except CursorInvalid:
         return problem(422, "unknown cursor: start again without one / 游标无效，请重新完整同步", "cursor_invalid")
     persons = len(page.changes.get("person", []))
-    if persons:
-        # Full person records (ID numbers included) leave for a phone: an export (PIPL art. 56).
-        audit.record("sync_pull", "device", device.id, as_user_id=device.user_id, persons=persons,
-                     snapshot=page.snapshot)
+    note_device = needs_record(device, page)
+    # The page was read in a reading transaction (on SQLite it waited for no writer); what
+    # the pull leaves behind goes in a short writing one, and most pages leave nothing.
     db.session.commit()
+    if persons or note_device:
+        token = sqlite_begin.set("IMMEDIATE")
+        try:
+            if note_device:
+                record(device, page)
+            if persons:
+                # Full person records (ID numbers included) left for a phone: an export (PIPL art. 56).
+                audit.record("sync_pull", "device", device.id, as_user_id=device.user_id, persons=persons,
+                             snapshot=page.snapshot)
+            db.session.commit()
+        finally:
+            sqlite_begin.reset(token)
     body = json.dumps({"protocol": PROTOCOL, **page.to_wire()}, ensure_ascii=False, separators=(",", ":"))
     response = make_response(body)
     response.mimetype = "application/json"

@@ -1,0 +1,140 @@
+"""The change counter (sync/sequence.py) and what a pull leaves on the device row (sync/pull.py).
+
+One committed transaction gets one number for all its rows, taken at the very end and held
+until commit; a pull reads without writing unless the device row has something new to keep.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from sync.sequence import STAMP_IN_ONE, committed_seq
+from tests import factories as f
+from webapp.models import Cell, ChangeCounter, Committee, Device, House, cell_coordinator
+
+
+def test_one_commit_is_one_number_across_tables(db_session: Session) -> None:
+    s = db_session
+    before = committed_seq(s)
+    com = f.committee(s)
+    cell = f.cell(s, com)
+    house = f.house(s, cell)
+    changed_at = house.changed_at
+    s.commit()
+    numbers = {s.scalar(select(m.seq).where(m.id == i))
+               for m, i in ((Committee, com.id), (Cell, cell.id), (House, house.id))}
+    assert numbers == {before + 1} and committed_seq(s) == before + 1
+    # Stamping is bookkeeping: it leaves the record's own change time alone.
+    assert s.scalar(select(House.changed_at).where(House.id == house.id)) == changed_at
+
+
+def test_a_commit_without_synced_changes_takes_no_number(db_session: Session) -> None:
+    s = db_session
+    f.user(s, "nobody", "coordinator")
+    s.commit()
+    before = committed_seq(s)
+    f.user(s, "somebody", "coordinator")
+    s.commit()
+    assert committed_seq(s) == before
+
+
+def test_a_database_without_the_counter_row_starts_it(db_session: Session) -> None:
+    s = db_session
+    s.execute(delete(ChangeCounter))
+    s.commit()
+    house = f.house(s, f.cell(s))
+    s.commit()
+    assert committed_seq(s) == 1
+    assert s.scalar(select(House.seq).where(House.id == house.id)) == 1
+
+
+def test_the_number_is_held_until_commit(db_session: Session, engine: Engine, backend: str) -> None:
+    """A second writer cannot take the next number while the first has not committed, so a
+    pull reading up to the committed number never passes a change that commits late."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers from BEGIN IMMEDIATE: there is no second writer to hold off")
+    s = db_session
+    early, late = f.house(s, f.cell(s)), f.house(s, f.cell(s))
+    s.commit()
+    base = committed_seq(s)
+    first = engine.connect()
+    try:
+        # The first writer changes a house and stamps it, as its commit hook does, then pauses.
+        first.execute(update(House).where(House.id == late.id).values(note="late"))
+        number = first.execute(STAMP_IN_ONE).scalar_one()
+        assert number == base + 1
+        with Session(engine) as second:
+            second.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            row = second.get(House, early.id)
+            assert row is not None
+            row.note = "early"
+            with pytest.raises(OperationalError, match="lock timeout"):
+                second.commit()
+        s.rollback()
+        assert committed_seq(s) == base  # a reader still sees only what is committed
+        assert s.scalar(select(House.seq).where(House.id == late.id)) <= base
+        first.commit()
+    finally:
+        first.close()
+    s.rollback()
+    assert committed_seq(s) == base + 1
+    assert s.scalar(select(House.seq).where(House.id == late.id)) == base + 1
+
+
+def _device(db_session: Session) -> Device:
+    db_session.rollback()
+    device = db_session.scalars(select(Device)).one()
+    return device
+
+
+def _pull(client: Any, phone: dict[str, str], cursor: str | None) -> dict[str, Any]:
+    response = client.get("/api/sync/pull?protocol=1" + (f"&cursor={cursor}" if cursor else ""), headers=phone)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def phone(client, area):  # type: ignore[no-untyped-def]
+    response = client.post("/api/devices", json={"username": "coord", "password": "pw", "label": "t"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def test_a_pull_records_itself_once_a_minute(client, phone, area, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    first = _pull(client, phone, None)
+    device = _device(db_session)
+    pulled_at, cells = device.last_pull_at, device.cells
+    assert pulled_at is not None and cells == [str(area.cells["A1"].id)]
+    _pull(client, phone, first["cursor"])
+    assert _device(db_session).last_pull_at == pulled_at  # read only: nothing new to keep
+    # A minute on, the pull is noted again (the console's "last synced").
+    db_session.execute(update(Device).values(last_pull_at=pulled_at - timedelta(minutes=2)))
+    db_session.commit()
+    _pull(client, phone, first["cursor"])
+    assert _device(db_session).last_pull_at > pulled_at - timedelta(minutes=2)
+
+
+def test_a_cell_taken_away_is_evicted_on_the_next_round(client, phone, area, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    first = _pull(client, phone, None)
+    a1, a2 = area.cells["A1"], area.cells["A2"]
+    a1_houses = {h["id"] for h in first["changes"]["house"]}
+    assert a1_houses
+    s = db_session
+    s.rollback()
+    coord = area.users["coordinator"].id
+    s.execute(delete(cell_coordinator).where(cell_coordinator.c.cell_id == a1.id))
+    s.execute(cell_coordinator.insert().values(cell_id=a2.id, user_id=coord))
+    s.commit()
+    page = _pull(client, phone, first["cursor"])
+    assert set(page["evict"]["house"]) == a1_houses
+    assert {h["cell_id"] for h in page["changes"]["house"]} == {str(a2.id)}
+    assert _device(s).cells == [str(a2.id)]
+    again = _pull(client, phone, page["cursor"])
+    assert again["evict"] == {}  # the new cells were kept: nothing left since
+
