@@ -1,0 +1,92 @@
+"""Issue 8: the tab is closed while a push of many queued changes is in flight — once after the
+server committed it (the answer never reaches the phone), once before the request got there.
+Reopened in the same browser (first offline, then online) and synced again, every change is
+on the server exactly once: none lost, none applied twice, and the outbox is empty."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page, Route
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.e2e import fieldapp as fa
+from tests.e2e.conftest import LiveServer
+from webapp.models import Device, Person, Residency, SyncMutation
+
+OCCUPANTS = 25  # 50 mutations in one push
+
+
+def _held_push(context: BrowserContext) -> list[Route]:
+    """Hold every push request instead of sending it; the test decides what happens to it."""
+    held: list[Route] = []
+    context.route("**/api/sync/push", lambda route: held.append(route))
+    return held
+
+
+def _wait_for(page: Page, held: list[Route]) -> Route:
+    for _ in range(200):
+        if held:
+            return held[0]
+        page.wait_for_timeout(50)
+    raise AssertionError("the push never started")
+
+
+def _server_counts(server: LiveServer, user_id: int, names: list[str]) -> dict[str, Any]:
+    with Session(server.engine) as s:
+        devices = select(Device.id).where(Device.user_id == user_id)
+        receipts = s.scalars(select(SyncMutation.id).where(SyncMutation.device_id.in_(devices))).all()
+        people = s.scalars(select(Person.name).where(Person.name.in_(names))).all()
+        stays = s.scalar(select(func.count()).select_from(Residency).join(Person, Residency.person_id == Person.id)
+                         .where(Person.name.in_(names)))
+        return {"receipts": len(receipts), "distinct": len(set(receipts)), "people": sorted(people), "stays": stays}
+
+
+def test_tab_closed_mid_sync_loses_and_doubles_nothing(page: Page, live_server: LiveServer) -> None:
+    area = fa.coordinator_area(live_server)
+    context = page.context
+    fa.app_login(page, area.username)
+    house = area.houses[0]
+    names: list[str] = []
+    for mode in ("committed_then_closed", "closed_before_sent"):
+        fa.block_sync(page)
+        batch = [f"{mode[:4]}{uuid.uuid4().hex[:6]}" for _ in range(OCCUPANTS)]
+        names += batch
+        for name in batch:
+            fa.queue(page, fa.occupant_mutations(house, name, fa.fresh_id()))
+        assert len(fa.outbox(page)) == 2 * OCCUPANTS
+        fa.unblock_sync(page)
+        before = _server_counts(live_server, area.user_id, names)
+
+        held = _held_push(context)
+        page.evaluate("() => { window.gridwalk.sync('test'); }")  # not awaited: the tab goes first
+        route = _wait_for(page, held)
+        if mode == "committed_then_closed":
+            answer = route.fetch()  # the server applies and commits the batch ...
+            assert answer.status == 200
+            page.close()  # ... and the tab is gone before the phone hears it
+            mid = _server_counts(live_server, area.user_id, names)
+            assert mid["receipts"] == before["receipts"] + 2 * OCCUPANTS
+        else:
+            page.close()  # the request never reaches the server
+            assert _server_counts(live_server, area.user_id, names) == before
+        context.unroute("**/api/sync/push")
+
+        # Reopened with no signal: all of it still queued on the phone.
+        context.set_offline(True)
+        page = context.new_page()
+        response = page.goto("/app/")
+        assert response is not None and response.from_service_worker
+        fa.unlock(page)
+        assert len(fa.outbox(page)) == 2 * OCCUPANTS
+        assert {e["state"] for e in fa.outbox(page)} == {"pending"}
+        context.set_offline(False)
+        fa.sync(page)
+        assert fa.last_sync(page)["ok"], fa.last_sync(page)
+        assert fa.outbox(page) == []
+
+        got = _server_counts(live_server, area.user_id, names)
+        assert got["people"] == sorted(names)  # each name once: none lost, none doubled
+        assert got["stays"] == len(names)
+        assert got["receipts"] == got["distinct"] == before["receipts"] + 2 * OCCUPANTS
