@@ -6,6 +6,7 @@ import {schedule, sync} from "./sync.js";
 import {h, show, toast} from "./ui.js";
 import {setKnownAreaCodes} from "./validation.js";
 import * as vault from "./vault.js";
+import * as walk from "./walk.js";
 import * as places from "./views/places.js";
 import * as session from "./views/session.js";
 
@@ -31,6 +32,8 @@ function idle() {
 
 const ROUTES = [
   [/^#\/cell\/([^/]+)\/add-house$/, async (id) => (await import("./views/actions.js")).newHouse(id)],
+  [/^#\/cell\/([^/]+)\/walk$/, (id) => places.walkPage(id)],
+  [/^#\/cell\/([^/]+)\/permits$/, (id) => places.permitsPage(id)],
   [/^#\/cell\/([^/]+)$/, (id) => places.cellPage(id)],
   [/^#\/house\/([^/]+)\/add-person$/, async (id) => (await import("./views/person.js")).addPerson(id)],
   [/^#\/house\/([^/]+)\/person\/([^/]+)\/edit$/, async (id, p) => (await import("./views/person.js")).editPerson(id, p)],
@@ -38,6 +41,8 @@ const ROUTES = [
   [/^#\/house\/([^/]+)\/visit(\?scanned=1)?$/, async (id, s) => (await import("./views/actions.js")).visit(id, Boolean(s))],
   [/^#\/house\/([^/]+)\/flag$/, async (id) => (await import("./views/actions.js")).flag(id)],
   [/^#\/house\/([^/]+)\/unit$/, async (id) => (await import("./views/actions.js")).unit(id)],
+  [/^#\/house\/([^/]+)\/unit\/([^/]+)$/, async (id, u) => (await import("./views/actions.js")).unit(id, u)],
+  [/^#\/house\/([^/]+)\/flag\/([^/]+)\/clear$/, async (id, f) => (await import("./views/actions.js")).clearFlag(id, f)],
   [/^#\/house\/([^/?]+)(\?scanned=1)?$/, (id, s) => places.housePage(id, {scanned: Boolean(s)})],
   [/^#\/search$/, async () => (await import("./views/search.js")).searchPage()],
   [/^#\/scan$/, async () => (await import("./views/scan.js")).scanPage()],
@@ -81,7 +86,12 @@ async function start() {
   window.addEventListener("offline", chrome);
   window.addEventListener("hashchange", route);
   window.addEventListener("gw:unlocked", () => { route(); sync("unlock"); });
-  window.addEventListener("gw:synced", (ev) => { if (ev.detail?.ok && /^#\/(cells)?$|^#\/cell\/|^$/.test(location.hash)) route(); });
+  window.addEventListener("gw:synced", (ev) => {
+    if (!ev.detail?.ok) return;
+    if (/^#\/(cells)?$|^#\/cell\/|^$/.test(location.hash)) route();
+    walk.refresh();  // the walking order follows the houses the sync brought
+  });
+  window.addEventListener("gw:walk", () => { if (/^#\/cell\/[^/]+\/walk$/.test(location.hash)) route(); });
   window.addEventListener("gw:db-blocked", () => toast(t("db_blocked")));
   window.addEventListener("gw:db-outdated", () => location.reload());
   for (const ev of ["pointerdown", "keydown"]) document.addEventListener(ev, idle, {passive: true});

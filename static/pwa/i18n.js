@@ -1,6 +1,12 @@
 // The app's strings in Chinese (default) and English; the choice is kept on the phone.
 const STRINGS = {
   zh: {
+    // The house page's flags and units, rooms and households, walking order, residence permits.
+    flag_clear: "解除标记", flags_all_open: "各类标记均已存在", unit_edit: "修改单位", unit_close: "单位已迁离（关闭）",
+    unit_close_confirm: "确认该单位已不在此处？", room_none: "不分室／未知", household: "户", household_none: "不指定",
+    household_new: "新立一户", household_with: "与{names}同户", walk_order: "按路线", walk_missing: "尚无路线：联网同步后即可离线使用",
+    walk_done: "本网格房屋本月均已走访", permits_due: "居住证到期", permits_within: "{days}天内到期或已过期的居住证",
+    permit_expired: "居住证已过期", permit_expires: "居住证到期", results_more: "仅显示前{n}条，请输入更多字",
     cells: "网格", search: "查找", scan: "扫码", outbox: "待同步", login: "登录", username: "用户名", password: "密码",
     login_go: "登录并登记本机", login_online: "首次登录需要联网", login_failed: "用户名或密码错误",
     pin_new: "设置PIN码（4–8位数字）", pin_again: "再次输入PIN码", pin_go: "确定", pin_mismatch: "两次输入不一致",
@@ -26,6 +32,12 @@ const STRINGS = {
     db_reload: "应用已在其他页面升级：请重新加载本页（待同步数据已保存）", reload: "重新加载",
   },
   en: {
+    // The house page's flags and units, rooms and households, walking order, residence permits.
+    flag_clear: "Clear flag", flags_all_open: "Every kind of flag is already set", unit_edit: "Edit unit", unit_close: "Unit has left (close)",
+    unit_close_confirm: "Is this unit really no longer here?", room_none: "No room / unknown", household: "Household", household_none: "Not given",
+    household_new: "A new household", household_with: "Same household as {names}", walk_order: "Walking order", walk_missing: "No route yet: sync online once and it works offline",
+    walk_done: "Every house in this cell was visited this month", permits_due: "Permits due", permits_within: "Residence permits expiring within {days} days, or expired",
+    permit_expired: "Permit expired", permit_expires: "Permit expires", results_more: "Showing the first {n}: type more to narrow",
     cells: "Cells", search: "Search", scan: "Scan", outbox: "Outbox", login: "Log in", username: "Username", password: "Password",
     login_go: "Log in and register this phone", login_online: "The first login needs a network", login_failed: "Wrong username or password",
     pin_new: "Choose a PIN (4–8 digits)", pin_again: "Repeat the PIN", pin_go: "OK", pin_mismatch: "The two PINs differ",

@@ -1,5 +1,6 @@
 // Reading the local records: cells, houses, occupants, codes, search.
-import {db} from "./db.js";
+import {db, getMeta} from "./db.js";
+import {shanghaiToday} from "./validation.js";
 import {open} from "./vault.js";
 
 export const address = (h) => [h.road, h.number, h.building && `${h.building}号楼`, h.unit && `${h.unit}单元`,
@@ -49,28 +50,98 @@ export async function houseByCode(code) {
 /** Full ID number of a person (needs the vault unlocked). */
 export const fullId = (p) => (p.id_enc ? open(p.id_enc) : Promise.resolve(""));
 
-export async function search(query) {
-  const q = query.normalize("NFKC").trim().toUpperCase();
-  if (!q) return {people: [], houses: []};
+// The search index: built once from IndexedDB and kept until the data changes (a sync, or a
+// save on this phone); a search then only scans precomputed strings — no per-house lookups.
+let index = null;
+const norm = (text) => String(text ?? "").normalize("NFKC").replace(/\s+/g, "").toUpperCase();
+if (typeof window !== "undefined") {
+  for (const ev of ["gw:synced", "gw:outbox"]) window.addEventListener(ev, () => { index = null; });
+}
+
+async function buildIndex() {
   const d = await db();
+  const [persons, houses, codes, residencies] = await Promise.all(
+    ["person", "house", "house_code", "residency"].map((s) => d.getAll(s)));
+  const codesOf = new Map();
+  for (const c of codes) {
+    if (c.deleted_at || c.retired_at) continue;
+    codesOf.set(c.house_id, `${codesOf.get(c.house_id) || ""} ${norm(c.code)}`);
+  }
+  const homes = new Map();
+  for (const r of residencies) if (!r.end_date) homes.set(r.person_id, r.house_id);
+  return {
+    people: persons.map((p) => ({p, name: norm(p.name), phone: p.phone || "", tail: p.id_tail || ""})),
+    houses: houses.map((h) => ({h, text: `${norm(address(h))} ${norm(`${h.road}${h.number}`)} ${norm(h.room)}`,
+      codes: codesOf.get(h.id) || ""})),
+    homes,
+  };
+}
+
+/** The index, built now if the data changed since the last one (also to warm it up). */
+export async function searchIndex() {
+  if (!index) index = buildIndex().catch((e) => { index = null; throw e; });
+  return index;
+}
+
+export async function search(query) {
+  const q = norm(query);
+  if (!q) return {people: [], houses: [], homes: {}};
+  const {people: rows, houses: places, homes: homeOf} = await searchIndex();
   const digits = /^[0-9]{3,17}[0-9X]?$/.test(q);
+  const tailOnly = digits && q.length >= 4 && q.length <= 6;
   const people = [];
-  for (const p of await d.getAll("person")) {
-    let hit = (p.name || "").toUpperCase().includes(q) || (p.phone && digits && p.phone.includes(q));
-    if (!hit && digits && q.length >= 4 && q.length <= 6) hit = (p.id_tail || "").endsWith(q);
-    if (!hit && digits && q.length > 6 && p.id_tail && q.endsWith(p.id_tail)) hit = (await fullId(p)) === q;
-    if (hit) people.push(p);
+  const fullCheck = [];
+  for (const r of rows) {
+    if (r.name.includes(q) || (digits && r.phone.includes(q)) || (tailOnly && r.tail.endsWith(q))) people.push(r.p);
+    else if (digits && q.length > 6 && r.tail && q.endsWith(r.tail)) fullCheck.push(r.p);
   }
-  const codes = await d.getAll("house_code");
-  const houses = [];
-  for (const h of await d.getAll("house")) {
-    const text = `${address(h)} ${h.road}${h.number} ${h.room || ""}`.toUpperCase();
-    if (text.includes(q) || codes.some((c) => c.house_id === h.id && c.code.includes(q))) houses.push(h);
-  }
+  // A full number: decrypt only the few whose stored tail matches.
+  for (const p of fullCheck) if ((await fullId(p)) === q) people.push(p);
+  const houses = places.filter((x) => x.text.includes(q) || x.codes.includes(q)).map((x) => x.h);
   const homes = {};
-  for (const p of people) {
-    const r = (await d.getAllFromIndex("residency", "person_id", p.id)).find((x) => !x.end_date);
-    homes[p.id] = r?.house_id;
-  }
+  for (const p of people) homes[p.id] = homeOf.get(p.id);
   return {people, houses, homes};
+}
+
+// The shell carries the residence-permit warning days (the server's rule setting).
+export const permitDays = () => Number(document.querySelector('meta[name="gw-permit-days"]')?.content) || 30;
+
+const dayNumber = (iso) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / 86400000);
+
+/** {days, expired} when the person's residence permit is due within the warning days. */
+export function permitDue(person, today = shanghaiToday(), warn = permitDays()) {
+  if (!person?.permit_expiry) return null;
+  const days = dayNumber(person.permit_expiry) - dayNumber(today);
+  return days <= warn ? {days, expired: days < 0, expiry: person.permit_expiry} : null;
+}
+
+/** Occupants of a cell's houses whose permits are due, soonest first. */
+export async function permitsDue(cellId) {
+  const d = await db();
+  const out = [];
+  for (const h of await d.getAllFromIndex("house", "cell_id", cellId)) {
+    for (const r of await d.getAllFromIndex("residency", "house_id", h.id)) {
+      if (r.end_date) continue;
+      const person = await d.get("person", r.person_id);
+      const due = permitDue(person);
+      if (due) out.push({person, house: h, ...due});
+    }
+  }
+  return out.sort((a, b) => a.days - b.days || String(a.person.name).localeCompare(String(b.person.name), "zh"));
+}
+
+/** A cell's unvisited houses in the walking order fetched from the server (walk.js); houses
+ * it does not know yet (added since) follow by address. Null when no order was fetched. */
+export async function walkOf(cellId) {
+  const order = (await getMeta("walk"))?.cells?.[cellId];
+  if (!order) return null;
+  const houses = await housesOf(cellId);
+  const rank = new Map(order.map((id, i) => [id, i]));
+  return houses.filter((x) => !x.visited)
+    .sort((a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity));
+}
+
+export async function rooms(houseId) {
+  const rows = await (await db()).getAllFromIndex("room", "house_id", houseId);
+  return rows.filter((r) => !r.deleted_at).sort((a, b) => String(a.name).localeCompare(String(b.name), "zh", {numeric: true}));
 }

@@ -170,3 +170,23 @@ def unblock_sync(page: Page) -> None:
 def last_sync(page: Page) -> dict:
     """The result of the last sync that ran, as the outbox view shows it."""
     return page.evaluate("async () => (await import('/static/pwa/db.js')).getMeta('last_sync')")
+
+
+def meta(page: Page, key: str) -> object:
+    """A value of the app's IndexedDB `meta` store (None when unset)."""
+    return page.evaluate("""async (key) => {
+      const {openDB} = await import(document.querySelector('meta[name="gw-idb"]').content);
+      const d = await openDB('gridwalk'); const value = await d.get('meta', key); d.close(); return value ?? null;
+    }""", key)
+
+
+def wait_meta(page: Page, key: str, timeout_s: float = 10.0) -> object:
+    """Wait until the app has stored `key` in its meta store (e.g. "walk" after a sync)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while (value := meta(page, key)) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the app stored no {key!r} in IndexedDB meta")
+        page.wait_for_timeout(100)
+    return value

@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app, make_response, render_template, url_for
 
 from webapp.fieldapp import assets, bp
+from webapp.registry.rules.settings import RuleSettings
 from webapp.validation import area_codes
 
 APP_NAME = "网格采集"
@@ -23,16 +24,22 @@ def _no_cache(response: Any) -> Any:
     return response
 
 
+def _permit_days() -> int:
+    # The residence-permit warning (registry rule "permits"): the phone lists permits due offline.
+    return RuleSettings.from_config(current_app.config).permit_expiry_warn_days
+
+
 def _version() -> str:
     # FIELDAPP_RELEASE forces a new app version without a file change (README, field app).
-    return assets.version(current_app.config.get("FIELDAPP_RELEASE", ""))
+    # The settings the shell carries count too: a changed setting reaches phones as an update.
+    return assets.version(f"{current_app.config.get('FIELDAPP_RELEASE', '')}|permit_days={_permit_days()}")
 
 
 @bp.route("/app/")
 def shell() -> Any:
     return _no_cache(make_response(render_template(
         "fieldapp/shell.html", idb_url=assets.vendor_url("idb"), jsqr_url=assets.vendor_url("jsqr"),
-        app_name=APP_NAME)))
+        app_name=APP_NAME, permit_days=_permit_days())))
 
 
 @bp.route("/app/manifest.webmanifest")

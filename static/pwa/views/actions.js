@@ -1,6 +1,6 @@
 // The other things done at a door: move-out, visit, flag, new house, a unit.
 import {db} from "../db.js";
-import {choices, msg, t} from "../i18n.js";
+import {choices, label, msg, t} from "../i18n.js";
 import {save} from "../outbox.js";
 import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
 import {makeTempHouseCode, parseUscc, shanghaiToday} from "../validation.js";
@@ -63,9 +63,14 @@ export function visit(houseId, scanned) {
   });
 }
 
-export function flag(houseId) {
+export async function flag(houseId) {
+  // One open flag of a kind per house (the server's rule): offer only the kinds not yet open.
+  const open = new Set((await (await db()).getAllFromIndex("house_flag", "house_id", houseId))
+    .filter((f) => !f.cleared_at).map((f) => f.kind));
+  const kinds = choices("flag").filter(([k]) => !open.has(k));
+  if (!kinds.length) { toast(t("flags_all_open")); location.hash = `#/house/${houseId}`; return; }
   page(t("flag"), houseId, [
-    field(t("kind"), "kind", {kind: "select", options: choices("flag"), value: "group_rent"}),
+    field(t("kind"), "kind", {kind: "select", options: kinds, value: kinds[0][0]}),
     field(t("note"), "note", {kind: "textarea", maxlength: 200})], async (v) => {
     const fields = {house_id: houseId, kind: v.kind, note: v.note || null};
     await save([{type: "house_flag", op: "create", record_id: uuid(), base_version: null, fields, local: fields}]);
@@ -73,20 +78,61 @@ export function flag(houseId) {
   });
 }
 
-export function unit(houseId) {
-  page(t("add_unit"), houseId, [
-    field(t("unit_name"), "name", {required: true, maxlength: 100}),
-    field(t("uscc"), "uscc", {autocomplete: "off"}),
-    field(t("kind"), "kind", {kind: "select", options: choices("unit_kind"), value: "enterprise"})], async (v) => {
+/** Resolve a flag: it stays in the house's history with when it was cleared and why. */
+export async function clearFlag(houseId, flagId) {
+  const f = await (await db()).get("house_flag", flagId);
+  if (!f || f.cleared_at) { location.hash = `#/house/${houseId}`; return; }
+  page(`${t("flag_clear")}：${label("flag", f.kind)}`, houseId, [
+    field(t("note"), "note", {kind: "textarea", maxlength: 200, value: f.note || ""})], async (v) => {
+    const fields = {cleared_at: new Date().toISOString()};
+    if ((v.note || null) !== (f.note ?? null)) fields.note = v.note || null;
+    const base = Object.fromEntries(Object.keys(fields).map((k) => [k, f[k] ?? null]));
+    await save([{type: "house_flag", op: "update", record_id: flagId, base_version: f.version ?? null, fields, base, local: fields}]);
+    return [];
+  });
+}
+
+/** Note a unit at the house, or edit one (`unitId`), or close it (a unit gone from the house). */
+export async function unit(houseId, unitId = null) {
+  const before = unitId ? await (await db()).get("unit", unitId) : null;
+  if (unitId && !before) { location.hash = `#/house/${houseId}`; return; }
+  const was = {name: before?.name || "", uscc: before?.uscc || "", kind: before?.kind || "enterprise"};
+  page(before ? `${t("unit_edit")}：${before.name || ""}` : t("add_unit"), houseId, [
+    field(t("unit_name"), "name", {required: true, maxlength: 100, value: was.name}),
+    field(t("uscc"), "uscc", {autocomplete: "off", value: was.uscc}),
+    field(t("kind"), "kind", {kind: "select", options: choices("unit_kind"), value: was.kind})], async (v) => {
     const errors = [];
     let uscc = null;
     if (!v.name) errors.push({field: "name", zh: "单位名称必填", en: "The name is required"});
     if (v.uscc) { try { uscc = parseUscc(v.uscc); } catch (e) { errors.push(...e.errors); } }
     if (errors.length) return errors;
-    const fields = {house_id: houseId, name: v.name, uscc, kind: v.kind};
-    await save([{type: "unit", op: "create", record_id: uuid(), base_version: null, fields, local: fields}]);
+    const after = {name: v.name, uscc, kind: v.kind};
+    if (!before) {
+      const fields = {house_id: houseId, ...after};
+      await save([{type: "unit", op: "create", record_id: uuid(), base_version: null, fields, local: fields}]);
+      return [];
+    }
+    const changed = Object.keys(after).filter((k) => (after[k] ?? null) !== (before[k] ?? null));
+    if (!changed.length) return [];
+    const fields = Object.fromEntries(changed.map((k) => [k, after[k]]));
+    const base = Object.fromEntries(changed.map((k) => [k, before[k] ?? null]));
+    await save([{type: "unit", op: "update", record_id: unitId, base_version: before.version ?? null, fields, base, local: fields}]);
     return [];
   });
+  if (before) {
+    const close = h("button", {type: "button", class: "danger", id: "unit-close"}, t("unit_close"));
+    close.addEventListener("click", async () => {
+      if (!confirm(t("unit_close_confirm"))) return;
+      close.disabled = true;
+      // base says "not deleted when I saw it": the merge takes the close even when the unit
+      // changed meanwhile, or was created on this phone and its server version is unknown here.
+      await save([{type: "unit", op: "delete", record_id: unitId, base_version: before.version ?? 0, fields: {},
+        base: {deleted_at: null}, local: {}}]);
+      toast(t("saved"));
+      location.hash = `#/house/${houseId}`;
+    });
+    document.querySelector("#view form .actions").append(close);
+  }
 }
 
 export function newHouse(cellId) {

@@ -1,7 +1,7 @@
 // Add an occupant (person + residency) or edit a person; the ID number is checked here first.
 import {save} from "../outbox.js";
 import {choices, label, msg, t} from "../i18n.js";
-import {fullId} from "../store.js";
+import {fullId, rooms as roomsOf} from "../store.js";
 import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
 import {parseMobile, parsePersonId, shanghaiToday, ValidationError} from "../validation.js";
 import {protectId} from "../vault.js";
@@ -38,7 +38,23 @@ function idHint(form) {
   return out;
 }
 
-export function addPerson(houseId) {
+/** Households at the house: occupants grouped by household_id (or alone, not yet grouped). */
+async function households(houseId) {
+  const d = await db();
+  const open = (await d.getAllFromIndex("residency", "house_id", houseId)).filter((r) => !r.end_date);
+  const groups = new Map();
+  for (const r of open) {
+    const key = r.household_id || `r:${r.id}`;
+    const person = await d.get("person", r.person_id);
+    if (!groups.has(key)) groups.set(key, {household_id: r.household_id || null, residencies: [], names: []});
+    groups.get(key).residencies.push(r);
+    groups.get(key).names.push(person?.name || "?");
+  }
+  return [...groups.entries()].map(([key, g]) => ({key, ...g}));
+}
+
+export async function addPerson(houseId) {
+  const [rooms, homes] = await Promise.all([roomsOf(houseId), households(houseId)]);
   const form = h("form", {class: "card", novalidate: true, "aria-label": t("add_occupant")},
     field(t("name"), "name", {required: true, autocomplete: "off"}),
     field(t("id_type"), "id_type", {kind: "select", options: choices("id_type"), value: "resident"}),
@@ -46,6 +62,12 @@ export function addPerson(houseId) {
     field(t("phone"), "phone", {kind: "tel", autocomplete: "off"}),
     field(t("category"), "category", {kind: "select", options: choices("category"), value: "migrant"}),
     field(t("relation"), "relation", {kind: "select", options: choices("relation"), value: "tenant"}),
+    // The group-renting rule counts persons per room, and family as one household.
+    rooms.length ? field(t("room"), "room_id", {kind: "select", value: "",
+      options: [["", t("room_none")], ...rooms.map((r) => [r.id, r.name])]}) : null,
+    field(t("household"), "household", {kind: "select", value: "",
+      options: [["", t("household_none")], ["new", t("household_new")],
+        ...homes.map((g) => [g.key, t("household_with").replace("{names}", g.names.join("、"))])]}),
     field(t("start_date"), "start_date", {kind: "date", value: shanghaiToday()}));
   form.append(idHint(form), h("div", {class: "actions"}, h("button", {type: "submit"}, t("save")),
     h("a", {class: "button ghost", href: `#/house/${houseId}`}, t("cancel"))));
@@ -57,11 +79,20 @@ export function addPerson(houseId) {
     const personId = uuid(), residencyId = uuid();
     const person = {name: v.name, id_type: v.id_type, id_number: id.number, phone, category: v.category};
     const residency = {person_id: personId, house_id: houseId, start_date: v.start_date || shanghaiToday(), relation: v.relation};
+    if (v.room_id) residency.room_id = v.room_id;
+    // Joining occupants not yet in a household gives them one: the same new id on each.
+    const joined = homes.find((g) => g.key === v.household);
+    const household = v.household === "new" ? uuid() : joined ? joined.household_id || uuid() : null;
+    if (household) residency.household_id = household;
+    const grouped = joined && !joined.household_id ? joined.residencies.map((r) => ({type: "residency", op: "update",
+      record_id: r.id, base_version: r.version ?? null, fields: {household_id: household}, base: {household_id: null},
+      local: {household_id: household}})) : [];
     const {id_number: _n, ...shown} = person;
     await save([
       {type: "person", op: "create", record_id: personId, base_version: null, fields: person,
         local: {...shown, sex: id.sex, birth_date: id.birth_date, ...(await protectId(id.number))}},
       {type: "residency", op: "create", record_id: residencyId, base_version: null, fields: residency, local: residency},
+      ...grouped,
     ]);
     toast(t("saved"));
     location.hash = `#/house/${houseId}`;

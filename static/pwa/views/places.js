@@ -14,23 +14,55 @@ export async function cellList() {
 export async function cellPage(cellId) {
   const houses = await store.housesOf(cellId);
   show(h("h1", {}, t("houses")),
-    h("p", {}, h("a", {class: "button", href: `#/cell/${cellId}/add-house`}, t("add_house"))),
-    h("ul", {class: "list"}, houses.map((x) => h("li", {}, h("a", {href: `#/house/${x.id}`, class: "row"},
-      h("strong", {}, store.address(x)),
-      h("span", {class: x.visited ? "tag ok" : "tag"}, x.visited ? t("visited") : t("not_visited")),
-      h("span", {class: "muted"}, ` ${t("occupants")} ${x.occupants}`),
-      x.tips ? h("span", {class: "tag warn"}, `${t("open_tips")} ${x.tips}`) : null)))));
+    h("p", {class: "actions wrap"}, h("a", {class: "button", href: `#/cell/${cellId}/add-house`}, t("add_house")),
+      h("a", {class: "button ghost", href: `#/cell/${cellId}/walk`, id: "act-walk"}, t("walk_order")),
+      h("a", {class: "button ghost", href: `#/cell/${cellId}/permits`, id: "act-permits"}, t("permits_due"))),
+    houseList(houses));
 }
+
+const houseList = (houses, ordered = false) => h(ordered ? "ol" : "ul", {class: "list", id: ordered ? "walk" : "houses"}, houses.map((x) =>
+  h("li", {"data-house": x.id}, h("a", {href: `#/house/${x.id}`, class: "row"},
+    h("strong", {}, store.address(x)),
+    h("span", {class: x.visited ? "tag ok" : "tag"}, x.visited ? t("visited") : t("not_visited")),
+    h("span", {class: "muted"}, ` ${t("occupants")} ${x.occupants}`),
+    x.tips ? h("span", {class: "tag warn"}, `${t("open_tips")} ${x.tips}`) : null))));
+
+/** 按路线: the cell's unvisited houses in the walking order kept on the phone. */
+export async function walkPage(cellId) {
+  const houses = await store.walkOf(cellId);
+  const back = h("p", {}, h("a", {href: `#/cell/${cellId}`}, t("back")));
+  if (!houses) return show(h("h1", {}, t("walk_order")), h("p", {role: "status"}, t("walk_missing")), back);
+  show(h("h1", {}, t("walk_order")), h("p", {class: "muted"}, `${t("not_visited")}：${houses.length}`),
+    houses.length ? houseList(houses, true) : h("p", {}, t("walk_done")), back);
+}
+
+/** Residence permits due in the cell (the registry's warning days), soonest first. */
+export async function permitsPage(cellId) {
+  const due = await store.permitsDue(cellId);
+  show(h("h1", {}, t("permits_due")),
+    h("p", {class: "muted"}, t("permits_within").replace("{days}", store.permitDays())),
+    due.length ? h("ul", {class: "list", id: "permits"}, due.map(({person, house, expiry, expired, days}) =>
+      h("li", {"data-person": person.id}, h("a", {href: `#/house/${house.id}`, class: "row"},
+        h("strong", {}, person.name || "?"), " ", permitTag({expired, days, expiry}),
+        h("span", {class: "muted"}, ` ${store.address(house)}`))))) : h("p", {}, t("none")),
+    h("p", {}, h("a", {href: `#/cell/${cellId}`}, t("back"))));
+}
+
+const permitTag = (due) => h("span", {class: due.expired ? "tag bad permit" : "tag warn permit"},
+  due.expired ? `${t("permit_expired")} ${due.expiry}` : `${t("permit_expires")} ${due.expiry}`);
 
 export async function housePage(houseId, {scanned = false} = {}) {
   const data = await store.house(houseId);
   if (!data) return show(h("h1", {}, t("house")), h("p", {role: "alert"}, t("plate_unknown")));
   const {house, occupants, codes, flags, units, visits} = data;
+  const rooms = new Map((await store.rooms(houseId)).map((r) => [r.id, r.name]));
   const base = `#/house/${houseId}`;
   show(
     h("h1", {}, store.address(house)),
     h("p", {class: "muted"}, codes.map((c) => `${c.kind === "temporary" ? t("temp_code") : t("code")} ${c.code}`).join(" · ")),
-    flags.length ? h("p", {}, flags.map((f) => h("span", {class: "tag warn"}, label("flag", f.kind)))) : null,
+    flags.length ? h("ul", {class: "list", id: "flags"}, flags.map((f) => h("li", {class: "flag", "data-kind": f.kind},
+      h("span", {class: "tag warn"}, label("flag", f.kind)), f.note ? h("span", {class: "muted"}, ` ${f.note}`) : null, " ",
+      h("a", {class: "button small ghost", href: `${base}/flag/${f.id}/clear`}, t("flag_clear"))))) : null,
     h("div", {class: "actions wrap"},
       h("a", {class: "button", href: `${base}/visit${scanned ? "?scanned=1" : ""}`, id: "act-visit"}, t("record_visit")),
       h("a", {class: "button", href: `${base}/add-person`, id: "act-add"}, t("add_occupant")),
@@ -40,13 +72,17 @@ export async function housePage(houseId, {scanned = false} = {}) {
     occupants.length ? h("ul", {class: "list", id: "occupants"}, occupants.map(({residency, person}) =>
       h("li", {class: "occupant", "data-person": person.id},
         h("div", {}, h("strong", {class: "name"}, person.name || "?"), " ",
-          h("span", {class: "muted"}, [label("sex", person.sex), person.birth_date, label("category", person.category)].filter(Boolean).join(" · "))),
+          h("span", {class: "muted"}, [label("sex", person.sex), person.birth_date, label("category", person.category)].filter(Boolean).join(" · ")),
+          rooms.get(residency.room_id) ? h("span", {class: "tag"}, `${t("room")} ${rooms.get(residency.room_id)}`) : null,
+          store.permitDue(person) ? [" ", permitTag(store.permitDue(person))] : null),
         h("div", {class: "muted mono"}, person.id_masked || "", person.phone ? ` · ${maskPhone(person.phone)}` : ""),
         h("div", {class: "actions"},
           h("a", {class: "button small ghost", href: `${base}/person/${person.id}/edit`}, t("edit")),
           h("a", {class: "button small ghost", href: `${base}/residency/${residency.id}/move-out`}, t("move_out"))))))
       : h("p", {}, t("none")),
-    units.length ? [h("h2", {}, t("units")), h("ul", {class: "list"}, units.map((u) => h("li", {}, u.name)))] : null,
+    units.length ? [h("h2", {}, t("units")), h("ul", {class: "list", id: "units"}, units.map((u) => h("li", {class: "unit"},
+      h("strong", {}, u.name || "?"), h("span", {class: "muted"}, [label("unit_kind", u.kind), u.uscc].filter(Boolean).map((x) => ` ${x}`)),
+      " ", h("a", {class: "button small ghost", href: `${base}/unit/${u.id}`}, t("edit")))))] : null,
     h("h2", {}, t("record_visit")),
     h("ul", {class: "list"}, visits.slice(0, 5).map((v) => h("li", {}, `${v.visited_at.slice(0, 16).replace("T", " ")} ${label("outcome", v.outcome)}`))));
 }

@@ -3,6 +3,8 @@ import {t} from "../i18n.js";
 import * as store from "../store.js";
 import {h, show} from "../ui.js";
 
+const SHOWN = 200;
+
 export function searchPage() {
   const out = h("div", {id: "results", "aria-live": "polite"});
   const input = h("input", {type: "search", id: "q", name: "q", placeholder: t("search_hint"), autocomplete: "off"});
@@ -10,12 +12,16 @@ export function searchPage() {
     h("button", {type: "submit"}, t("search")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const {people, houses, homes} = await store.search(input.value);
-    out.replaceChildren(h("h2", {}, `${t("results")} (${people.length + houses.length})`), h("ul", {class: "list"},
+    const {people: found, houses, homes} = await store.search(input.value);
+    // A common surname matches thousands: show the first ones and say so.
+    const people = found.slice(0, SHOWN);
+    out.replaceChildren(h("h2", {}, `${t("results")} (${found.length + houses.length})`),
+      found.length > SHOWN ? h("p", {class: "muted"}, t("results_more").replace("{n}", SHOWN)) : null, h("ul", {class: "list"},
       people.map((p) => h("li", {}, h("a", {class: "row", href: homes[p.id] ? `#/house/${homes[p.id]}` : "#/search"},
         h("strong", {}, p.name || "?"), h("span", {class: "muted mono"}, ` ${p.id_masked || ""}`)))),
-      houses.map((x) => h("li", {}, h("a", {class: "row", href: `#/house/${x.id}`}, store.address(x))))));
+      houses.slice(0, SHOWN).map((x) => h("li", {}, h("a", {class: "row", href: `#/house/${x.id}`}, store.address(x))))));
   });
   show(h("h1", {}, t("search")), form, out);
   input.focus();
+  store.searchIndex().catch(() => {});  // build it while the coordinator types
 }
