@@ -5,7 +5,7 @@ import {applyLocal, wire} from "./outbox.js";
 import {protectId, unlocked} from "./vault.js";
 
 const BATCH = 500;
-const DONE = new Set(["applied", "merged", "already_applied", "conflict"]);
+const DONE = new Set(["applied", "merged", "conflict"]);
 let running = null;
 
 const emit = (name, detail) => window.dispatchEvent(new CustomEvent(name, {detail}));
@@ -68,15 +68,18 @@ async function outcomes(list) {
   for (const o of list) {
     const e = await box.get(o.seq);
     if (!e || e.id !== o.id) continue;
-    if (DONE.has(o.status)) {
+    // Sent before and its answer lost (a closed tab, a dropped connection): what happened the
+    // first time is what counts — a rejection must still reach the coordinator (docs/sync.md §2).
+    const status = o.status === "already_applied" ? (o.first_status || "applied") : o.status;
+    if (DONE.has(status)) {
       await box.delete(o.seq);
-      if (o.status === "conflict") {
+      if (status === "conflict") {
         notices.push({conflict_id: o.conflict_id, type: o.type, record_id: o.record_id, at: new Date().toISOString(),
           fields: Object.keys(e.fields)});
       }
       if (o.canonical_id && o.canonical_id !== o.record_id) await redirect(tx, o.type, o.record_id, o.canonical_id);
     } else {
-      await box.put({...e, state: o.status, errors: o.errors || [], blocked_by: o.blocked_by || null});
+      await box.put({...e, state: status, errors: o.errors || [], blocked_by: o.blocked_by || null});
     }
   }
   await tx.objectStore("meta").put(notices, "conflicts");
@@ -146,12 +149,11 @@ async function applyPage(page) {
       }
     }
   }
-  // Acknowledged though the answer was lost, then what is still queued goes back on top.
+  // What is still queued goes back on top. An entry at or below last_applied_seq reached the
+  // server though its answer was lost: it stays, and the next push learns its outcome
+  // (dropping it here would hide a rejection or a conflict, docs/sync.md §4).
   const box = tx.objectStore("outbox");
-  for (const e of await box.getAll()) {
-    if (e.state === "pending" && e.seq <= page.last_applied_seq) await box.delete(e.seq);
-    else await applyLocal(tx.objectStore(e.type), e);
-  }
+  for (const e of await box.getAll()) await applyLocal(tx.objectStore(e.type), e);
   await dropStrangers(tx);
   tx.objectStore("meta").put(page.cursor, "cursor");
   await tx.done;
