@@ -4,6 +4,7 @@ import {lang, setLang, t} from "./i18n.js";
 import * as bridge from "./sw-bridge.js";
 import {schedule, sync} from "./sync.js";
 import {h, show, toast} from "./ui.js";
+import {searchIndex} from "./store.js";
 import {setKnownAreaCodes} from "./validation.js";
 import * as vault from "./vault.js";
 import * as walk from "./walk.js";
@@ -103,6 +104,7 @@ async function start() {
   window.gridwalk = {sync, version: bridge.version, checkForUpdate: bridge.checkForUpdate, lock: () => { vault.lock(); route(); }};
   await route();
   document.body.dataset.ready = "true";
+  setTimeout(() => searchIndex().catch(() => {}), 2000);  // off the start-up path, before the first search
 }
 
 start().catch((e) => show(h("p", {role: "alert"}, `${t("error")}: ${e.message}`)));

@@ -50,12 +50,23 @@ export async function houseByCode(code) {
 /** Full ID number of a person (needs the vault unlocked). */
 export const fullId = (p) => (p.id_enc ? open(p.id_enc) : Promise.resolve(""));
 
-// The search index: built once from IndexedDB and kept until the data changes (a sync, or a
-// save on this phone); a search then only scans precomputed strings — no per-house lookups.
+// The search index: built from IndexedDB once per load and again after the data changes (a
+// sync, or a save on this phone), in the background, so a search only scans precomputed
+// strings. Reading 50,000 persons takes seconds on a slow phone; a query takes milliseconds.
 let index = null;
+let rebuild = null;
 const norm = (text) => String(text ?? "").normalize("NFKC").replace(/\s+/g, "").toUpperCase();
+
+/** The data changed: build a new index soon (a search meanwhile waits for it). */
+export function staleIndex() {
+  index = null;
+  clearTimeout(rebuild);
+  rebuild = setTimeout(() => { searchIndex().catch(() => {}); }, 1000);
+}
 if (typeof window !== "undefined") {
-  for (const ev of ["gw:synced", "gw:outbox"]) window.addEventListener(ev, () => { index = null; });
+  // A sync that moved nothing (most of the periodic ones) keeps the index.
+  window.addEventListener("gw:synced", (ev) => { if (!ev.detail?.ok || ev.detail.pulled || ev.detail.pushed) staleIndex(); });
+  window.addEventListener("gw:outbox", staleIndex);
 }
 
 async function buildIndex() {
@@ -79,7 +90,12 @@ async function buildIndex() {
 
 /** The index, built now if the data changed since the last one (also to warm it up). */
 export async function searchIndex() {
-  if (!index) index = buildIndex().catch((e) => { index = null; throw e; });
+  if (!index) {
+    clearTimeout(rebuild);
+    const building = buildIndex();
+    index = building;
+    building.catch(() => { if (index === building) index = null; });
+  }
   return index;
 }
 

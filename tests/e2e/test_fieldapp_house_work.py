@@ -194,3 +194,55 @@ def test_residence_permits_due_offline(context: Any, live_server: LiveServer) ->
     expect(page.locator("#occupants li", has_text=f"快到期{area.tag}").locator(".permit")).to_have_text(
         f"居住证到期 {_today() + timedelta(days=10)}")
     expect(page.locator("#occupants li", has_text=f"还早{area.tag}").locator(".permit")).to_have_count(0)
+
+
+def test_search_finds_what_was_just_saved_offline(context: Any, live_server: LiveServer) -> None:
+    area = fa.coordinator_area(live_server)
+    page = context.new_page()
+    fa.app_login(page, area.username)
+    context.set_offline(True)
+    number = fa.fresh_id()
+    fa.add_occupant(page, area.houses[1], f"刚登记{area.tag}", number, phone="13911112222")
+
+    def found(query: str) -> Any:
+        fa.go(page, "#/search")
+        page.fill("#q", query)
+        page.click("main button[type=submit]")
+        return page.locator("#results li")
+
+    # The index was built before the save: the save makes it rebuild, so the newcomer is found.
+    for query in (f"刚登记{area.tag}", number[-6:], number, "13911112222"):
+        expect(found(query).filter(has_text=f"刚登记{area.tag}")).to_have_count(1)
+    found(f"刚登记{area.tag}").first.get_by_role("link").click()
+    fa.wait(page, "location.hash === arg", f"#/house/{area.houses[1]}")
+    # Houses by plate code (typed in lower case, with a space) and by address.
+    expect(found(f" {area.codes[1].lower()} ")).to_have_count(1)
+    expect(found("谷阳北路101").filter(has_text="谷阳北路 101")).to_have_count(1)
+
+
+def test_new_screens_are_accessible_at_360px(browser: Browser, live_server: LiveServer) -> None:
+    from tests.e2e.test_fieldapp_a11y import _check
+
+    area = _walk_area(live_server)
+    house = area.walk[("1", "101")]
+    with Session(live_server.engine) as s:
+        s.add(Room(house_id=uuid.UUID(house), name="北间"))
+        s.add(HouseFlag(house_id=uuid.UUID(house), kind="group_rent", note="五人一间"))
+        s.add(Unit(house_id=uuid.UUID(house), name="好邻居便利店", kind="shop"))
+        s.commit()
+        flag = str(s.scalar(select(HouseFlag.id).where(HouseFlag.house_id == uuid.UUID(house))))
+        unit = str(s.scalar(select(Unit.id).where(Unit.house_id == uuid.UUID(house))))
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", bypass_csp=True,
+                                  viewport={"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        fa.app_login(page, area.username)
+        fa.wait_meta(page, "walk")
+        for screen, ready in ((f"#/house/{house}", "#flags li"), (f"#/house/{house}/flag/{flag}/clear", "[name=note]"),
+                              (f"#/house/{house}/unit/{unit}", "#unit-close"), (f"#/house/{house}/add-person", "[name=room_id]"),
+                              (f"#/cell/{area.cell_id}/walk", "#walk li"), (f"#/cell/{area.cell_id}/permits", "#permits li")):
+            fa.go(page, screen)
+            expect(page.locator(ready).first).to_be_visible()
+            assert _check(page) == [], screen
+    finally:
+        context.close()
