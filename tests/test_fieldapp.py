@@ -43,3 +43,18 @@ def test_shell_has_no_inline_script_or_style(bare_app: Flask) -> None:
     assert "<script>" not in html and "style=" not in html and "<style" not in html and "importmap" not in html
     manifest = json.loads(bare_app.test_client().get("/app/manifest.webmanifest").get_data(as_text=True))
     assert manifest["name"] == "网格采集" and {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
+
+
+def test_shell_carries_the_permit_warning_days_and_a_change_is_an_update() -> None:
+    def served(**config: object) -> tuple[str, str]:
+        cfg = TestConfig()
+        for key, value in config.items():
+            setattr(cfg, key, value)
+        client = create_app(cfg).test_client()
+        return client.get("/app/").get_data(as_text=True), client.get("/sw.js").get_data(as_text=True).split("\n", 1)[0]
+
+    shell, version = served()
+    assert '<meta name="gw-permit-days" content="30">' in shell  # the rule's default
+    shell_45, version_45 = served(PERMIT_EXPIRY_WARN_DAYS=45)
+    assert '<meta name="gw-permit-days" content="45">' in shell_45
+    assert version_45 != version  # phones take the new setting with the next app update

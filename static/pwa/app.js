@@ -90,7 +90,7 @@ async function start() {
   window.addEventListener("gw:synced", (ev) => {
     if (!ev.detail?.ok) return;
     if (/^#\/(cells)?$|^#\/cell\/|^$/.test(location.hash)) route();
-    walk.refresh();  // the walking order follows the houses the sync brought
+    walk.refresh(ev.detail);  // the walking order follows the houses the sync brought
   });
   window.addEventListener("gw:walk", () => { if (/^#\/cell\/[^/]+\/walk$/.test(location.hash)) route(); });
   window.addEventListener("gw:db-blocked", () => toast(t("db_blocked")));

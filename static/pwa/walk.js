@@ -4,9 +4,11 @@ import {getMeta, setMeta} from "./db.js";
 
 let fetching = null;
 
-export function refresh() {
+/** After a sync: fetch again when the sync brought changes (houses may have moved) or none is kept. */
+export function refresh(synced = {}) {
   if (fetching) return fetching;
   fetching = (async () => {
+    if (!synced.pulled && !synced.pushed && (await getMeta("walk"))) return null;
     const device = await getMeta("device");
     if (!device?.token || device.revoked) return null;
     const response = await fetch("/api/walk", {headers: {Accept: "application/json", Authorization: `Bearer ${device.token}`},

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
-from webapp.models import Cell, HouseFlag, Residency, Room, Unit
+from webapp.models import Cell, HouseFlag, Person, Residency, Room, Unit
 
 
 @pytest.fixture
@@ -194,6 +194,21 @@ def test_residence_permits_due_offline(context: Any, live_server: LiveServer) ->
     expect(page.locator("#occupants li", has_text=f"快到期{area.tag}").locator(".permit")).to_have_text(
         f"居住证到期 {_today() + timedelta(days=10)}")
     expect(page.locator("#occupants li", has_text=f"还早{area.tag}").locator(".permit")).to_have_count(0)
+
+    # The permit was renewed: record the new date; the badge and the list follow at once.
+    renewed = _today() + timedelta(days=3 * 365)
+    page.locator("#occupants li", has_text=f"快到期{area.tag}").get_by_role("link", name="修改").click()
+    expect(page.locator("main .permit")).to_contain_text("居住证到期")
+    page.fill("[name=permit_expiry]", str(renewed))
+    _saved(page, house)
+    expect(page.locator("#occupants li", has_text=f"快到期{area.tag}").locator(".permit")).to_have_count(0)
+    fa.go(page, f"#/cell/{area.cell_id}/permits")
+    expect(page.locator("#permits li")).to_have_count(1)
+    context.set_offline(False)
+    result = fa.sync(page)
+    assert result["ok"] and fa.outbox(page) == [], result
+    with Session(live_server.engine) as s:
+        assert s.scalar(select(Person.permit_expiry).where(Person.name == f"快到期{area.tag}")) == renewed
 
 
 def test_search_finds_what_was_just_saved_offline(context: Any, live_server: LiveServer) -> None:

@@ -1,7 +1,8 @@
 // Add an occupant (person + residency) or edit a person; the ID number is checked here first.
 import {save} from "../outbox.js";
 import {choices, label, msg, t} from "../i18n.js";
-import {fullId, rooms as roomsOf} from "../store.js";
+import {fullId, permitDue, rooms as roomsOf} from "../store.js";
+import {permitTag} from "./places.js";
 import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
 import {parseMobile, parsePersonId, shanghaiToday, ValidationError} from "../validation.js";
 import {protectId} from "../vault.js";
@@ -103,13 +104,17 @@ export async function addPerson(houseId) {
 export async function editPerson(houseId, personId) {
   const p = await (await db()).get("person", personId);
   const number = await fullId(p);
-  const before = {name: p.name || "", id_type: p.id_type || "resident", id_number: number, phone: p.phone || "", category: p.category || "migrant"};
+  const before = {name: p.name || "", id_type: p.id_type || "resident", id_number: number, phone: p.phone || "", category: p.category || "migrant",
+    permit_number: p.permit_number || "", permit_expiry: p.permit_expiry || ""};
   const form = h("form", {class: "card", novalidate: true, "aria-label": t("edit")},
     field(t("name"), "name", {required: true, value: before.name, autocomplete: "off"}),
     field(t("id_type"), "id_type", {kind: "select", options: choices("id_type"), value: before.id_type}),
     field(t("id_number"), "id_number", {required: true, value: before.id_number, autocomplete: "off"}),
     field(t("phone"), "phone", {kind: "tel", value: before.phone, autocomplete: "off"}),
-    field(t("category"), "category", {kind: "select", options: choices("category"), value: before.category}));
+    field(t("category"), "category", {kind: "select", options: choices("category"), value: before.category}),
+    // A renewed residence permit is recorded here (the badge above says when it is due).
+    field(t("permit_number"), "permit_number", {value: before.permit_number, maxlength: 32, autocomplete: "off"}),
+    field(t("permit_expiry"), "permit_expiry", {kind: "date", value: before.permit_expiry}));
   form.append(idHint(form), h("div", {class: "actions"}, h("button", {type: "submit"}, t("save")),
     h("a", {class: "button ghost", href: `#/house/${houseId}`}, t("cancel"))));
   form.addEventListener("submit", async (ev) => {
@@ -117,7 +122,8 @@ export async function editPerson(houseId, personId) {
     const v = formValues(form);
     const {errors, id, phone} = check(v);
     if (errors.length) return showErrors(form, errors, msg);
-    const after = {name: v.name, id_type: v.id_type, id_number: id.number, phone: phone || "", category: v.category};
+    const after = {name: v.name, id_type: v.id_type, id_number: id.number, phone: phone || "", category: v.category,
+      permit_number: v.permit_number, permit_expiry: v.permit_expiry};
     const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
     if (changed.length) {
       const pick = (o) => Object.fromEntries(changed.map((k) => [k, o[k] === "" ? null : o[k]]));
@@ -130,5 +136,6 @@ export async function editPerson(houseId, personId) {
     toast(t("saved"));
     location.hash = `#/house/${houseId}`;
   });
-  show(h("h1", {}, `${t("edit")}：${p.name || ""}`), form);
+  const due = permitDue(p);
+  show(h("h1", {}, `${t("edit")}：${p.name || ""}`), due ? h("p", {}, permitTag(due)) : null, form);
 }

@@ -48,7 +48,7 @@ export async function permitsPage(cellId) {
     h("p", {}, h("a", {href: `#/cell/${cellId}`}, t("back"))));
 }
 
-const permitTag = (due) => h("span", {class: due.expired ? "tag bad permit" : "tag warn permit"},
+export const permitTag = (due) => h("span", {class: due.expired ? "tag bad permit" : "tag warn permit"},
   due.expired ? `${t("permit_expired")} ${due.expiry}` : `${t("permit_expires")} ${due.expiry}`);
 
 export async function housePage(houseId, {scanned = false} = {}) {
