@@ -4,5 +4,6 @@ centre, what each reporter's reports led to. Not `webapp/reports/`, the centre's
 from flask import Blueprint
 
 bp = Blueprint("community", __name__, url_prefix="/community", cli_group="community")
+bp.cli.help = "Community reporters (楼组长, volunteers, property guards)."
 
 from webapp.community import cli, views  # noqa: E402,F401  (registers the routes and commands)
