@@ -50,7 +50,16 @@ const ROUTES = [
   [/^#\/outbox$/, async () => (await import("./views/outbox.js")).render()],
 ];
 
-async function route() {
+let routing = Promise.resolve();
+
+/** Render the view of the current hash. One view at a time, in order: a slow view that
+ * finishes late (a house page still reading IndexedDB) must not cover a newer one. */
+function route() {
+  routing = routing.then(render).catch((e) => show(h("p", {role: "alert"}, `${t("error")}: ${e.message}`)));
+  return routing;
+}
+
+async function render() {
   (await import("./views/scan.js")).stop();
   const device = await getMeta("device");
   const hash = location.hash || "#/cells";

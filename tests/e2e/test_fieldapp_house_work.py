@@ -198,7 +198,8 @@ def test_residence_permits_due_offline(context: Any, live_server: LiveServer) ->
     # The permit was renewed: record the new date; the badge and the list follow at once.
     renewed = _today() + timedelta(days=3 * 365)
     page.locator("#occupants li", has_text=f"快到期{area.tag}").get_by_role("link", name="修改").click()
-    expect(page.locator("main .permit")).to_contain_text("居住证到期")
+    expect(page.locator("[name=permit_expiry]")).to_be_visible()
+    expect(page.locator("main .permit")).to_have_text(f"居住证到期 {_today() + timedelta(days=10)}")
     page.fill("[name=permit_expiry]", str(renewed))
     _saved(page, house)
     expect(page.locator("#occupants li", has_text=f"快到期{area.tag}").locator(".permit")).to_have_count(0)
