@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select, true
+from sqlalchemy import Select, and_, case, distinct, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from geo.cycles import current_cycle, utc_bounds
@@ -130,12 +130,13 @@ class CoverageReport:
 
 
 def cycle_coverage(session: Session, cycle: Cycle, *, cell_ids: frozenset[uuid.UUID] | None = None,
-                   settings: GeoSettings | None = None) -> CoverageReport:
-    """Per cell and per committee figures; `cell_ids` limits them to those cells (a scope)."""
+                   settings: GeoSettings | None = None, judge_visits: bool = True) -> CoverageReport:
+    """Per cell and per committee figures; `cell_ids` limits them to those cells (a scope).
+    `judge_visits=False` skips the plausibility pass (live `unverified` stays 0): grading."""
     if cycle.closed_at is not None:
         cells = _from_snapshot(session, cycle, cell_ids)
     else:
-        cells = _live(session, cycle, cell_ids, settings or default_settings())
+        cells = _live(session, cycle, cell_ids, settings or default_settings(), judge_visits)
     return CoverageReport(cycle=cycle, cells=cells, committees=_committees(cells), frozen=cycle.closed_at is not None)
 
 
@@ -150,7 +151,7 @@ def _committees(cells: Iterable[CellCoverage]) -> list[CommitteeCoverage]:
 
 
 def _live(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None,
-          settings: GeoSettings) -> list[CellCoverage]:
+          settings: GeoSettings, judge_visits: bool = True) -> list[CellCoverage]:
     stmt = (select(Cell.id, Cell.code, Cell.name, Committee.id, Committee.name)
             .join(Committee, Cell.committee_id == Committee.id)
             .where(Cell.deleted_at.is_(None)).order_by(Cell.code))
@@ -168,34 +169,18 @@ def _live(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None,
 
     lo, hi = utc_bounds(cycle)
     live_house = and_(House.deleted_at.is_(None), in_cells(House.cell_id))
-    for cell_id, n in session.execute(
-            select(House.cell_id, func.count()).where(live_house).group_by(House.cell_id)):
-        _put(cells, cell_id, houses=n)
-
-    in_cycle = and_(Visit.deleted_at.is_(None), Visit.visited_at >= lo, Visit.visited_at < hi)
-    for cell_id, visited, scanned in session.execute(
-            select(House.cell_id, func.count(distinct(Visit.house_id)),
-                   func.count(distinct(case((Visit.plate_scanned.is_(True), Visit.house_id)))))
-            .join(House, Visit.house_id == House.id).where(in_cycle, live_house).group_by(House.cell_id)):
-        _put(cells, cell_id, visited=visited, visited_scanned=scanned)
-
-    for cell_id, n in _unverified(session, lo, hi, ids, settings).items():
-        _put(cells, cell_id, unverified=n)
-
     end, start = cycle.ends_on, cycle.starts_on
     # Deleted persons are few: a list of them beats joining every residency to its person.
     deleted_people = select(Person.id).where(Person.deleted_at.is_not(None))
-    live_res = and_(Residency.deleted_at.is_(None), Residency.person_id.not_in(deleted_people), live_house)
+    live_res = and_(Residency.deleted_at.is_(None), Residency.person_id.not_in(deleted_people))
     is_open = and_(Residency.start_date <= end, or_(Residency.end_date.is_(None), Residency.end_date > end))
-    for cell_id, occupied, persons, new, departed in session.execute(
-            select(House.cell_id,
-                   func.count(distinct(case((is_open, Residency.house_id)))),
-                   func.count(case((is_open, 1))),
-                   func.count(case((Residency.start_date.between(start, end), 1))),
-                   func.count(case((Residency.end_date.between(start, end), 1))))
-            .select_from(House).join(Residency, Residency.house_id == House.id)
-            .where(live_res).group_by(House.cell_id)):
-        _put(cells, cell_id, occupied=occupied, persons=persons, new=new, departed=departed)
+    for cell_id, *figures in session.execute(_per_cell(lo, hi, start, end, live_house, live_res, is_open, ids)):
+        _put(cells, cell_id, **dict(zip(("houses", "visited", "visited_scanned", "occupied", "persons", "new",
+                                         "departed"), figures, strict=True)))
+
+    if judge_visits:
+        for cell_id, n in _unverified(session, lo, hi, ids, settings).items():
+            _put(cells, cell_id, unverified=n)
 
     during = and_(Residency.start_date <= end, or_(Residency.end_date.is_(None), Residency.end_date >= start))
     # Persons edited in the cycle are few: find them first (a scan of person), then their homes.
@@ -203,7 +188,7 @@ def _live(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None,
     for cell_id, n in session.execute(
             select(House.cell_id, func.count(distinct(Residency.person_id)))
             .select_from(Residency).join(House, Residency.house_id == House.id)
-            .where(Residency.person_id.in_(edited), live_res, during)
+            .where(Residency.person_id.in_(edited), live_res, live_house, during)
             .group_by(House.cell_id)):
         _put(cells, cell_id, changed=n)
 
@@ -220,6 +205,30 @@ def _live(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None,
             .group_by(Conflict.cell_id)):
         _put(cells, cell_id, open_conflicts=n)
     return list(cells.values())
+
+
+def _per_cell(lo: Any, hi: Any, start: date, end: date, live_house: Any, live_res: Any, is_open: Any,
+              ids: list[uuid.UUID] | None) -> Select[Any]:
+    """houses, visited, visited_scanned, occupied, persons, new and departed per cell, in one
+    statement: visits and residencies are first summed per house, then houses per cell.
+    Three GROUP BYs, each joining houses afresh, took 2-3x as long at 200,000 houses."""
+    visits = (select(Visit.house_id, func.max(case((Visit.plate_scanned.is_(True), 1), else_=0)).label("scanned"))
+              .where(Visit.deleted_at.is_(None), Visit.visited_at >= lo, Visit.visited_at < hi))
+    res = select(Residency.house_id,
+                 func.max(case((is_open, 1), else_=0)).label("occupied"),
+                 func.sum(case((is_open, 1), else_=0)).label("persons"),
+                 func.sum(case((Residency.start_date.between(start, end), 1), else_=0)).label("new"),
+                 func.sum(case((Residency.end_date.between(start, end), 1), else_=0)).label("departed")
+                 ).where(live_res)
+    if ids is not None:  # a scope: sum only its houses' rows
+        houses = select(House.id).where(House.cell_id.in_(ids))
+        visits, res = visits.where(Visit.house_id.in_(houses)), res.where(Residency.house_id.in_(houses))
+    v = visits.group_by(Visit.house_id).subquery()
+    r = res.group_by(Residency.house_id).subquery()
+    return (select(House.cell_id, func.count(), func.count(v.c.house_id), func.coalesce(func.sum(v.c.scanned), 0),
+                   *(func.coalesce(func.sum(c), 0) for c in (r.c.occupied, r.c.persons, r.c.new, r.c.departed)))
+            .select_from(House).outerjoin(v, v.c.house_id == House.id).outerjoin(r, r.c.house_id == House.id)
+            .where(live_house).group_by(House.cell_id))
 
 
 def _put(cells: dict[uuid.UUID, CellCoverage], cell_id: uuid.UUID, **figures: int) -> None:

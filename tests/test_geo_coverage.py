@@ -252,3 +252,10 @@ def test_house_statuses_match_the_hand_count(world: SimpleNamespace) -> None:
     only_y = house_statuses(world.s, world.cycle, {cells["Y"].id}, settings=S)
     assert {k: v.status for k, v in only_y.items()} == {h[8].id: VISITED, h[9].id: UNVERIFIED}
     assert house_statuses(world.s, world.cycle, set(), settings=S) == {}
+
+
+def test_coverage_without_judging_visits_differs_only_in_unverified(world: SimpleNamespace) -> None:
+    quick = cycle_coverage(world.s, world.cycle, settings=S, judge_visits=False)
+    want = expected(world)
+    for c in quick.cells:
+        assert figures(c) == {**want[c.cell_code], "unverified": 0}, c.cell_code

@@ -83,7 +83,8 @@ def _live(session: Session, cycle: Cycle, today: date, settings: RuleSettings, g
                          terms_counted=True):
         per = counts.setdefault(flag.cell_id, {})
         per["violations"] = per.get("violations", 0) + 1
-    coverage = cycle_coverage(session, cycle, cell_ids=cell_ids, settings=geo_settings)
+    # Grades use no `unverified` figure: skip the per-visit plausibility pass, the costliest.
+    coverage = cycle_coverage(session, cycle, cell_ids=cell_ids, settings=geo_settings, judge_visits=False)
     for c in coverage.cells:
         per = counts.setdefault(c.cell_id, {})
         for mine, theirs in (("cov_houses", c.houses), ("visited", c.visited), ("visited_scanned", c.visited_scanned),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Cycle, House, Person, Residency, Unit, Visit
 from webapp.models.enums import HouseUse, PersonCategory
-from webapp.registry.rules.base import live_person, open_residency
+from webapp.registry.rules.base import live_person, open_residency, unindexed
 from webapp.registry.rules.settings import RuleSettings
 from webapp.timeutil import local_day_bounds_utc
 
@@ -48,15 +48,20 @@ def completeness(session: Session, cell_ids: frozenset[uuid.UUID] | None, out: C
     scale, so it is made once for all of them."""
     local = Person.category != PersonCategory.OVERSEAS
     violations = sum((case((term, 1), else_=0) for term in terms), literal(0))
+    whole = cell_ids is None
+    # The whole area: read the persons in table order, each one's open residency by its
+    # unique partial index, rather than every residency with a random person lookup (which
+    # the plain join makes SQLite choose): a fifth less CPU and far fewer page reads.
+    person_id = unindexed(Person.id) if whole else Person.id
     for cell_id, n, required, filled, found in session.execute(
             select(House.cell_id, func.count(Person.id),
                    func.sum(4 + case((local, 1), else_=0)),
                    func.sum(_text_filled(Person.name) + _text_filled(Person.id_number) + _filled(Person.sex)
                             + _filled(Person.birth_date) + case((local, _text_filled(Person.hukou_region)), else_=0)),
                    func.sum(violations))
-            .select_from(Residency).join(Person, Person.id == Residency.person_id)
+            .select_from(Residency).join(Person, person_id == Residency.person_id)
             .join(House, House.id == Residency.house_id)
-            .where(open_residency(scan=cell_ids is None), live_person(scan=True), *_in_cells(cell_ids))
+            .where(open_residency(), live_person(scan=True), *_in_cells(cell_ids))
             .group_by(House.cell_id)):
         _put(out, cell_id, persons=n, fields_required=required, fields_filled=filled, violations=found)
     dwelling = House.use != HouseUse.COMMERCIAL

@@ -107,11 +107,13 @@ def _likely(ctx: Context) -> list[Flag]:
     """Same name, birth date and area code (the ID number's first six digits) under two
     different numbers: usually one person with a mistyped number."""
     area = func.substr(Person.id_number, 1, 6)
+    # One pass over the table in order: grouped by name first, or with "name IS NOT NULL" as
+    # is, SQLite walks the name index and fetches every person at random (twice the time).
     groups = {(name, birth, code) for name, birth, code in ctx.session.execute(
         select(Person.name, Person.birth_date, area)
-        .where(live_person(scan=True), Person.name.is_not(None), Person.birth_date.is_not(None),
+        .where(live_person(scan=True), unindexed(Person.name).is_not(None), Person.birth_date.is_not(None),
                Person.id_number.is_not(None))
-        .group_by(Person.name, Person.birth_date, area).having(func.count() > 1))}
+        .group_by(Person.birth_date, Person.name, area).having(func.count() > 1))}
     found: dict[tuple[Any, ...], list[Member]] = defaultdict(list)
     # The members, by name (indexed), then kept where birth date and area agree too.
     for chunk in _chunks(sorted({g[0] for g in groups})):
