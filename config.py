@@ -56,6 +56,10 @@ class Config:
     TOMBSTONE_RETENTION_DAYS = _env_int("TOMBSTONE_RETENTION_DAYS", 180)
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_S = _env_int("LOGIN_LOCKOUT_S", 15 * 60)
+    # Failed logins from one client address (any account) per fixed window, counted in the
+    # database for every worker (webapp/auth/throttle.py); the window is at most two days.
+    LOGIN_FAILURES_PER_IP = _env_int("LOGIN_FAILURES_PER_IP", 20)
+    LOGIN_IP_WINDOW_S = _env_int("LOGIN_IP_WINDOW_S", 15 * 60)
     PASSWORD_HASH_METHOD = "scrypt"
 
     ALLOW_DEMO_DATA = _env_bool("ALLOW_DEMO_DATA", True)

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from webapp.models import Device, User
 from webapp.timeutil import utcnow
@@ -45,7 +45,9 @@ def register(session: Session, user: User, label: str | None, app_version: str |
 def authenticate(session: Session, token: str | None) -> Device:
     if not token:
         raise DeviceRefused("device_unknown", "missing device token / 缺少设备令牌")
-    device = session.scalar(select(Device).where(Device.token_hash == _hash(token)))
+    # With its user in the same round trip: every sync call checks that the user is active.
+    device = session.scalar(select(Device).options(joinedload(Device.user))
+                            .where(Device.token_hash == _hash(token)))
     if device is None:
         raise DeviceRefused("device_unknown", "unknown device token / 设备令牌无效")
     if device.revoked_at is not None:

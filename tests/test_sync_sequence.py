@@ -138,3 +138,26 @@ def test_a_cell_taken_away_is_evicted_on_the_next_round(client, phone, area, db_
     again = _pull(client, phone, page["cursor"])
     assert again["evict"] == {}  # the new cells were kept: nothing left since
 
+
+
+def test_a_pull_does_not_wait_for_a_writer_on_sqlite(database_url, area, backend, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """A page with nothing to record is a read: under WAL it neither waits for nor holds up
+    the one SQLite writer (a pull that wrote the device row on every page did both)."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL readers never wait for writers")
+    from tests.conftest import _config_for
+    from webapp.app import create_app
+    from webapp.extensions import db
+
+    app = create_app(_config_for(database_url, SQLITE_BUSY_TIMEOUT_MS=100))
+    client = app.test_client()
+    token = client.post("/api/devices", json={"username": "coord", "password": "pw"}).get_json()["token"]
+    phone = {"Authorization": f"Bearer {token}"}
+    first = _pull(client, phone, None)
+    with engine.connect() as writer:  # another worker in the middle of a push
+        writer.exec_driver_sql("UPDATE house SET note = 'busy'")  # holds the write lock until rollback
+        page = _pull(client, phone, first["cursor"])
+        assert page["more"] is False
+        writer.rollback()
+    with app.app_context():
+        db.engine.dispose()

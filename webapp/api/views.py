@@ -122,6 +122,7 @@ def pull_changes() -> Any:
         return problem(422, "unknown cursor: start again without one / 游标无效，请重新完整同步", "cursor_invalid")
     persons = len(page.changes.get("person", []))
     note_device = needs_record(device, page)
+    device_id, user_id = device.id, device.user_id  # the commit below expires the row
     # The page was read in a reading transaction (on SQLite it waited for no writer); what
     # the pull leaves behind goes in a short writing one, and most pages leave nothing.
     db.session.commit()
@@ -132,7 +133,7 @@ def pull_changes() -> Any:
                 record(device, page)
             if persons:
                 # Full person records (ID numbers included) left for a phone: an export (PIPL art. 56).
-                audit.record("sync_pull", "device", device.id, as_user_id=device.user_id, persons=persons,
+                audit.record("sync_pull", "device", device_id, as_user_id=user_id, persons=persons,
                              snapshot=page.snapshot)
             db.session.commit()
         finally:

@@ -19,14 +19,12 @@ from webapp.registry.ratelimit import hit, window_start
 from webapp.registry.tips import client_key
 from webapp.timeutil import utcnow
 
-# Defaults, overridable in the app config (LOGIN_FAILURES_PER_IP, LOGIN_IP_WINDOW_S).
-FAILURES_PER_IP = 20
-WINDOW_S = 900
 
-
-def _settings() -> tuple[int, int]:
+def settings() -> tuple[int, int]:
+    """Failures allowed per address and the window, seconds (config.py: LOGIN_FAILURES_PER_IP,
+    LOGIN_IP_WINDOW_S; set there only, so the README's defaults are the ones in force)."""
     cfg = current_app.config
-    return int(cfg.get("LOGIN_FAILURES_PER_IP", FAILURES_PER_IP)), int(cfg.get("LOGIN_IP_WINDOW_S", WINDOW_S))
+    return int(cfg["LOGIN_FAILURES_PER_IP"]), int(cfg["LOGIN_IP_WINDOW_S"])
 
 
 def _key() -> str:
@@ -36,7 +34,7 @@ def _key() -> str:
 
 def retry_after(session: Session) -> int:
     """Seconds this address must wait before trying again; 0 when it may try now."""
-    limit, window = _settings()
+    limit, window = settings()
     now = utcnow()
     start = window_start(now, window)
     count = session.scalar(select(RateCounter.count).where(RateCounter.key == _key(),
@@ -48,5 +46,5 @@ def retry_after(session: Session) -> int:
 
 def count_failure(session: Session) -> None:
     """Count a failed login against this address (the caller commits)."""
-    limit, window = _settings()
+    limit, window = settings()
     hit(session, _key(), limit, window)

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -33,8 +34,10 @@ def login() -> Any:
         if wait:
             audit.record("login_throttled", "user", None, username=form.username.data[:64])
             db.session.commit()
-            flash(_("Too many failed logins from this address. Try again in %(minutes)d minutes.",
-                    minutes=max(1, wait // 60)), "error")
+            minutes = max(1, -(-wait // 60))  # rounded up: never sooner than the refusal ends
+            flash(ngettext("Too many failed logins from this address. Try again in %(num)d minute.",
+                           "Too many failed logins from this address. Try again in %(num)d minutes.",
+                           minutes), "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         ok = check_login(user, form.password.data)
