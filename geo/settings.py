@@ -5,8 +5,10 @@ come from `config.Config`, which reads the same environment variables at start-u
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from webapp import plain_settings
 
 
 @dataclass(frozen=True)
@@ -21,16 +23,8 @@ class GeoSettings:
     @classmethod
     def from_config(cls, cfg: Any) -> GeoSettings:
         """From a mapping (app.config) or an object with attributes (the Config class)."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            key = f.name.upper()
-            value = cfg.get(key) if hasattr(cfg, "get") else getattr(cfg, key, None)
-            if value is not None:
-                values[f.name] = type(f.default)(value)
-        return cls(**values)
+        return plain_settings.from_config(cls, cfg)
 
 
 def default_settings() -> GeoSettings:
-    from config import Config  # plain module: reads the environment, imports no Flask
-
-    return GeoSettings.from_config(Config)
+    return plain_settings.from_defaults(GeoSettings)

@@ -1,6 +1,7 @@
 """The coverage map page, its JSON and its exports: scoped, audited, readable by Excel."""
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 from datetime import date, datetime, timezone
@@ -204,3 +205,18 @@ def test_xlsx_export_opens_with_openpyxl(client, cov, db_session: Session) -> No
 def test_unknown_export_format(client, cov) -> None:  # type: ignore[no-untyped-def]
     login(client, "centre")
     assert client.get("/coverage/export.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_keeps_a_formula_like_name_as_text(client, cov, db_session: Session, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    # The coverage files are written by the one export writer, with its formula guard.
+    cov.area.cells["A1"].name = '=HYPERLINK("http://evil.example","点我")'
+    db_session.commit()
+    login(client, "centre")
+    body = client.get(f"/coverage/export.{fmt}").get_data()
+    if fmt == "csv":
+        names = [row[2] for row in csv.reader(io.StringIO(body.decode("utf-8-sig"))) if len(row) > 2]
+    else:
+        names = [row[2] for row in load_workbook(io.BytesIO(body)).worksheets[0].iter_rows(min_row=3, values_only=True)]
+    assert "'=HYPERLINK(\"http://evil.example\",\"点我\")" in names
+    assert not any(str(n).startswith("=") for n in names)

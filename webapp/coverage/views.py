@@ -24,16 +24,15 @@ from webapp.coverage import bp, drawing
 from webapp.coverage.bands import BANDS, DOTS, band_for
 from webapp.coverage.columns import NUMBERS, numbers_of, percent, ratio_of
 from webapp.coverage.dots import DOTS_LIMIT, dots_in_box, dots_of_cell
-from webapp.coverage.export import cell_table, committee_name, committee_table, to_csv, to_xlsx
+from webapp.coverage.export import cell_table, committee_name, committee_table
 from webapp.dbsetup import sqlite_begin, writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, Cycle
+from webapp.reports.export import MIMETYPES, render
 from webapp.timeutil import local_today, to_local, utcnow
 
 # Below this zoom the map shows cells only: a district has ~200,000 houses.
 DOTS_MIN_ZOOM = 16
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def _settings() -> GeoSettings:
@@ -200,7 +199,7 @@ def dots() -> Any:
 @login_required
 @writes_on_get
 def export(fmt: str) -> Any:
-    if fmt not in EXPORT_TYPES:
+    if fmt not in MIMETYPES:
         abort(404)
     cycle = _cycle()
     report = _report(cycle)
@@ -209,17 +208,13 @@ def export(fmt: str) -> Any:
     note = (f"Gridwalk 覆盖率导出 coverage export · {current_user.username} ({current_user.role}) · "
             f"{now:%Y-%m-%d %H:%M} Asia/Shanghai · 周期 cycle {cycle.name} ({state}) · "
             f"{len(report.cells)} 个网格 cells")
-    cells = cell_table(report.cells)
-    committees = committee_table(report.committees, _total(report))
-    if fmt == "csv":
-        body = to_csv(note, [cells, committees])
-    else:
-        body = to_xlsx(note, [(_("Cells"), *cells), (_("Committees"), *committees)])
+    body = render(fmt, note, [(_("Cells"), cell_table(report.cells)),
+                              (_("Committees"), committee_table(report.committees, _total(report)))])
     # Audited in the same transaction as the export: who, when (the row), what, and the note.
     audit.record("export_coverage", "cycle", cycle.id, fmt=fmt, cycle=cycle.name,
                  cells=len(report.cells), frozen=report.frozen, note=note)
     db.session.commit()
     g.no_store = True
     # send_file encodes a non-ASCII cycle name in the filename (RFC 6266).
-    return send_file(io.BytesIO(body), mimetype=EXPORT_TYPES[fmt], as_attachment=True,
+    return send_file(io.BytesIO(body), mimetype=MIMETYPES[fmt], as_attachment=True,
                      download_name=f"gridwalk-coverage-{cycle.name}-{now:%Y%m%d-%H%M}.{fmt}", max_age=0)

@@ -1,4 +1,5 @@
-"""Exports as CSV (UTF-8 with BOM, so Excel reads the Chinese) and XLSX (openpyxl).
+"""Exports as CSV (UTF-8 with BOM, so Excel reads the Chinese) and XLSX (openpyxl): the
+reports', the grading's and the coverage map's.
 
 The first line of every file says who exported what, when and with which filters, so a
 printed or forwarded file still tells where it came from; the same words go to the audit log.

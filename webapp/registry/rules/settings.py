@@ -5,8 +5,10 @@ come from `config.Config`, which reads the same environment variables at start-u
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from webapp import plain_settings
 
 GRADE_DIMENSIONS = ("completeness", "accuracy", "timeliness", "coverage", "backlog")
 
@@ -39,13 +41,7 @@ class RuleSettings:
     @classmethod
     def from_config(cls, cfg: Any) -> RuleSettings:
         """From a mapping (app.config) or an object with attributes (the Config class)."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            key = f.name.upper()
-            value = cfg.get(key) if hasattr(cfg, "get") else getattr(cfg, key, None)
-            if value is not None:
-                values[f.name] = type(f.default)(value)
-        return cls(**values)
+        return plain_settings.from_config(cls, cfg)
 
     def weights(self) -> dict[str, float]:
         """GRADE_WEIGHTS as {dimension: weight}; a dimension left out weighs 0."""
@@ -68,6 +64,4 @@ class RuleSettings:
 
 
 def default_settings() -> RuleSettings:
-    from config import Config  # plain module: reads the environment, imports no Flask
-
-    return RuleSettings.from_config(Config)
+    return plain_settings.from_defaults(RuleSettings)
