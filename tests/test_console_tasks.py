@@ -33,6 +33,7 @@ def test_open_tasks_listed_with_kind_source_date_and_text(client, area, db_sessi
     assert "别家的事" not in section  # another house's task
     assert 'href="/tips' in section
     assert "<details>" not in section  # nothing closed yet
+    assert "待办事项" in section  # the heading in Chinese, the default language
 
 
 def test_closed_tasks_are_counted_and_collapsed(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
