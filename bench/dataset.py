@@ -1,17 +1,23 @@
-"""The district: migrated once and generated once per backend per run, reused by every figure.
+"""The district: generated once per scale and kept (bench/cache.py), copied into each run's
+SQLite file or PostgreSQL database, and reused by every figure of the run.
 
 Imports the Flask app (the migrations are Alembic via Flask-Migrate), so it is not a pure part.
 """
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 import sync.sequence  # noqa: F401  (numbers every committed change, as in the app)
+from bench import pgcopy
+from bench.cache import CACHE, Cached, cached_district, working_copy
 from config import Config
 from webapp.dbsetup import configure_engine
 from webapp.models import Cell, House, User, cell_coordinator
@@ -39,7 +45,9 @@ class District:
     engine: Engine
     houses: int = 0
     cells: int = 0
-    build_seconds: float = 0.0
+    build_seconds: float = 0.0  # generating it (0 when an earlier run's build was reused)
+    load_seconds: float = 0.0  # copying the kept build into this run's database
+    from_cache: bool = False
 
 
 def engine_for(url: str) -> Engine:
@@ -60,16 +68,51 @@ def migrate(url: str) -> None:
         db.engine.dispose()
 
 
-def build(backend: str, url: str, scale: float) -> District:
-    import time
-
-    start = time.perf_counter()
+def generate_into(url: str, scale: float, say: Callable[[str], None] = print) -> None:
+    """Migrate and generate the demo district at this scale (minutes at scale 40)."""
     migrate(url)
     engine = engine_for(url)
-    with Session(engine) as session:
-        generate(session, scale=scale, password_hash=PASSWORD_HASH)
-        session.commit()
-    district = District(backend, url, scale, engine, build_seconds=time.perf_counter() - start)
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 15:  # a line every 15 s is enough to see it move
+            last[0] = now
+            say(f"  generating: {stage} {done:,}/{total:,}")
+
+    try:
+        with Session(engine) as session:
+            generate(session, scale=scale, password_hash=PASSWORD_HASH, progress=progress)
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def pristine(scale: float, scratch: Path, say: Callable[[str], None] = print, cache: Path = CACHE) -> tuple[Path, Cached]:
+    """This run's untouched copy of the kept build (built first if missing or stale), upgraded
+    to the migration heads: the source of every backend's district for `scale`."""
+    kept = cached_district(scale, lambda u: generate_into(u, scale, say), say, cache)
+    path = scratch / f"pristine-scale{scale:g}.sqlite3"
+    if not path.exists():
+        migrate(working_copy(kept.path, path))
+    return path, kept
+
+
+def build(backend: str, url: str, scale: float, scratch: Path, say: Callable[[str], None] = print,
+          cache: Path = CACHE) -> District:
+    """This run's district: the pristine copy for `scale` copied into `url` (a SQLite file, or
+    a PostgreSQL database, migrated, then filled by COPY)."""
+    start = time.perf_counter()
+    source, kept = pristine(scale, scratch, say, cache)
+    if backend == "sqlite":
+        working_copy(source, Path(url.removeprefix("sqlite:///")))
+    else:
+        migrate(url)
+    engine = engine_for(url)
+    if backend != "sqlite":
+        pgcopy.fill(engine, source)
+    district = District(backend, url, scale, engine, build_seconds=kept.seconds,
+                        load_seconds=time.perf_counter() - start - kept.seconds, from_cache=not kept.built)
     with Session(engine) as session:
         district.houses = session.scalar(select(func.count()).select_from(House)) or 0
         district.cells = session.scalar(select(func.count()).select_from(Cell)) or 0

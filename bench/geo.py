@@ -1,5 +1,9 @@
 """Figure 4: coverage of the whole district against one raw GROUP BY of the same numbers, and
-house→cell assignment of 1,000,000 points with geo.assign.locate (its vectorised core)."""
+house→cell assignment of 1,000,000 points with geo.assign.locate (its vectorised core).
+
+The page's coverage also judges every visit of the cycle (geo.house_status: the
+`unverified` figure), which no GROUP BY can do; so it is measured twice, with and without
+that pass (judge_visits=False), both against the same raw statement."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,7 +54,8 @@ def raw_coverage(session: Session, cycle: Cycle) -> dict[Any, tuple[int, ...]]:
 @dataclass
 class CoverageFigure:
     cells: int
-    app: Sample
+    app: Sample  # cycle_coverage as the page asks for it: every figure
+    same: Sample  # cycle_coverage without the visit-plausibility pass: the raw side's numbers
     raw: Sample
     agree: bool
 
@@ -61,10 +66,11 @@ def coverage(engine: Engine, repeats: int = 5) -> CoverageFigure:
         s.commit()
     state: dict[str, Any] = {}
 
-    def app(_i: int) -> float:
+    def app(_i: int, judge_visits: bool = True) -> float:
         with Session(engine) as s, Clock() as clock:
-            report = cycle_coverage(s, current_cycle(s, REFERENCE_DATE, kind="month"))
-        state["app"] = {c.cell_id: tuple(getattr(c, k) for k in SAME) for c in report.cells if c.houses}
+            report = cycle_coverage(s, current_cycle(s, REFERENCE_DATE, kind="month"), judge_visits=judge_visits)
+        state["app" if judge_visits else "same"] = {c.cell_id: tuple(getattr(c, k) for k in SAME)
+                                                    for c in report.cells if c.houses}
         return clock.seconds
 
     def raw(_i: int) -> float:
@@ -74,8 +80,9 @@ def coverage(engine: Engine, repeats: int = 5) -> CoverageFigure:
                 state["raw"] = raw_coverage(s, cycle)
         return clock.seconds
 
-    samples = alternate({"app": app, "raw": raw}, repeats)
-    return CoverageFigure(len(state["app"]), samples["app"], samples["raw"], state["app"] == state["raw"])
+    samples = alternate({"app": app, "same": lambda i: app(i, judge_visits=False), "raw": raw}, repeats)
+    return CoverageFigure(len(state["app"]), samples["app"], samples["same"], samples["raw"],
+                          state["app"] == state["raw"] == state["same"])
 
 
 def assignment(engine: Engine, points: int = 1_000_000, repeats: int = 5) -> Sample:

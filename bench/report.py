@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.stats import Sample
 
@@ -34,6 +35,10 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    from_cache: dict[str, bool] = field(default_factory=dict)  # backend → district reused
+    steps: dict[str, float] = field(default_factory=dict)  # step → seconds
+    history: list[dict[str, Any]] = field(default_factory=list)  # bench/history.py
+    sections: list[tuple[str, str]] = field(default_factory=list)  # (title, markdown) kept by hand
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
@@ -44,8 +49,14 @@ class Report:
                "(spread = min–max, n = runs); both sides of a ratio were measured alternately in the "
                "same run, on a shared, noisy 2-core machine: read ratios, not absolute numbers.", "",
                "## Reproduce", "", f"    {self.command}", "",
-               f"Total run time: {self.seconds / 60:.1f} min.", "",
-               "## Machine", ""]
+               f"Total run time: {self.seconds / 60:.1f} min ({self._origin()}).", ""]
+        if self.history:
+            out += ["Latest full runs at this scale (instance/bench/runs.json):", "",
+                    "| when | districts | total | command |", "|---|---|---|---|"]
+            out += [f"| {h['at']} | {'generated, then kept' if h['generated'] else 'kept from an earlier run'} | "
+                    f"{h['minutes']} min | `{h['command']}` |" for h in self.history]
+            out += [""]
+        out += ["## Machine", ""]
         out += [f"- {k}: {v}" for k, v in self.machine.items()]
         out += ["", "## Figures", "",
                 "| # | figure | backend | measured | limit (same run) | ratio | target | |",
@@ -53,6 +64,15 @@ class Report:
         for r in self.rows:
             out.append(f"| {r.figure} | {r.what} | {r.backend} | {r.measured} | {r.limit} | {r.ratio} | "
                        f"{r.target} | {r.verdict} |")
+        for title, body in self.sections:
+            out += ["", f"## {title}", "", body.strip()]
         if self.notes:
-            out += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
+            out += ["", "## Steps of this run", ""] + [f"- {n}" for n in self.notes]
         return "\n".join(out) + "\n"
+
+    def _origin(self) -> str:
+        if not self.from_cache:
+            return "no district"
+        if all(self.from_cache.values()):
+            return "districts kept from an earlier run"
+        return "districts generated in this run: a first run"

@@ -1,7 +1,8 @@
 """`python -m bench.run [--smoke]`: every figure on SQLite and PostgreSQL → BENCHMARKS.md.
 
-The district is generated once per backend per run and reused by every figure; figure 3's
-second size point is a smaller district generated beside it.
+The district is generated once per scale and kept between runs (bench/cache.py); each run
+copies it (SQLite) or COPYs it (PostgreSQL) and every figure of the run reuses that copy.
+Figure 3's second size point is a smaller district kept the same way.
 """
 from __future__ import annotations
 
@@ -11,22 +12,24 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench import geo, pull, push
+from bench import geo, history, pull, push
+from bench.cache import CACHE
 from bench.dataset import District, build, cells_by_code, make_coordinator, pick_cells
 from bench.machine import describe
+from bench.progress import Steps
 from bench.report import Report, Row, show
 from bench.server import Served, pull_round, register
 from bench.stats import Sample
 
 ROOT = Path(__file__).resolve().parent.parent
+FINDINGS = ROOT / "bench" / "findings.md"
 
 
 @dataclass(frozen=True)
@@ -71,16 +74,25 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}×" if b else "—"
 
 
-def backend_figures(report: Report, backend: str, urls: tuple[str, str], sizes: Sizes, log: list[str]) -> District:
-    def say(msg: str) -> None:
-        print(f"[{backend}] {msg}", flush=True)
-        log.append(f"{backend}: {msg}")
+def _origin(d: District) -> str:
+    kept = "kept from an earlier run" if d.from_cache else f"generated in {d.build_seconds:.0f} s and kept"
+    how = "copied" if d.backend == "sqlite" else "loaded by COPY"
+    return f"{d.houses:,} houses, {d.cells:,} cells ({kept}; {how} in {d.load_seconds:.0f} s)"
 
-    big = build(backend, urls[0], sizes.scale)
-    say(f"district: {big.houses:,} houses, {big.cells:,} cells, built in {big.build_seconds:.0f} s")
-    small = build(backend, urls[1], sizes.small_scale)
-    say(f"small district: {small.houses:,} houses, {small.cells:,} cells, built in {small.build_seconds:.0f} s")
+
+def backend_figures(report: Report, backend: str, urls: tuple[str, str], sizes: Sizes, steps: Steps,
+                    cache: Path, scratch: Path) -> District:
+    def say(msg: str) -> None:
+        steps.say(f"{backend}: {msg}", keep=True)
+
+    with steps.step(f"{backend}: district (scale {sizes.scale:g})"):
+        big = build(backend, urls[0], sizes.scale, scratch, lambda m: steps.say(f"{backend}: {m}"), cache)
+    say(f"district: {_origin(big)}")
+    with steps.step(f"{backend}: small district (scale {sizes.small_scale:g})"):
+        small = build(backend, urls[1], sizes.small_scale, scratch, lambda m: steps.say(f"{backend}: {m}"), cache)
+    say(f"small district: {_origin(small)}")
     served, served_small = Served(big.url), Served(small.url)
+    step = steps.step
     try:
         cells = cells_by_code(big.engine)
         area, area_houses = pick_cells(cells, 0, sizes.area_houses)
@@ -88,6 +100,7 @@ def backend_figures(report: Report, backend: str, urls: tuple[str, str], sizes: 
         token = register(served.url, "bench_area")
 
         # 2. First pull of one coordinator's area.
+        steps.begin(f"{backend}: figure 2 (first pull, {sizes.repeats}× each side)")
         fp = pull.first_pull(big.engine, served.url, token, area, sizes.repeats)
         b = f"{backend} ({big.houses:,} houses)"
         report.add(Row("2", f"first pull, area of {area_houses:,} houses ({fp.rows:,} rows, {fp.pages} pages): time",
@@ -106,16 +119,18 @@ def backend_figures(report: Report, backend: str, urls: tuple[str, str], sizes: 
         report.add(Row("2", "first pull, same device: gzip bytes", b, f"{fb.server_bytes / 1024:,.0f} KiB",
                        f"{fb.raw_bytes / 1024:,.0f} KiB", ratio(fb.server_bytes, fb.raw_bytes), "≤ 1.3×",
                        fb.server_bytes <= 1.3 * fb.raw_bytes))
-        say("figure 2 done")
+        steps.end()
 
         # 6. Peak server memory during the 50,000-record pull (a fresh process).
-        mem = json.loads(subprocess.run([sys.executable, "-m", "bench.memory", big.url, "bench_big"], cwd=ROOT,
+        with step(f"{backend}: figure 6 (server memory)"):
+            mem = json.loads(subprocess.run([sys.executable, "-m", "bench.memory", big.url, "bench_big"], cwd=ROOT,
                                         capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         report.add(Row("6", f"server peak RSS, first pull of {mem['rows']:,} records", backend,
                        f"{mem['peak_mib']:,.0f} MiB", f"{mem['before_mib']:,.0f} MiB before the pull",
                        f"+{mem['peak_mib'] - mem['before_mib']:,.0f} MiB", "—", None))
 
         # 3. Incremental pull after 100 changes elsewhere, at two district sizes.
+        steps.begin(f"{backend}: figure 3 (incremental pull)")
         small_cells = cells_by_code(small.engine)
         small_area, _ = pick_cells(small_cells, 0, sizes.area_houses)
         make_coordinator(small.engine, "bench_area", small_area)
@@ -133,27 +148,32 @@ def backend_figures(report: Report, backend: str, urls: tuple[str, str], sizes: 
                        ratio(inc.big.median, inc.small.median),
                        f"does not grow: ≤ 1.5× for {big.houses / max(small.houses, 1):.0f}× the houses",
                        inc.big.median <= 1.5 * inc.small.median))
-        say("figures 3 and 6 done")
+        steps.end()
 
         # 4. Coverage of the district against one raw GROUP BY; assignment of points.
-        cov = geo.coverage(big.engine, sizes.repeats)
-        report.add(Row("4", f"coverage, {cov.cells:,} cells (raw side: {', '.join(geo.SAME)}; "
-                       f"figures agree: {'yes' if cov.agree else 'NO'})", b, show(cov.app, "s"), show(cov.raw, "s"),
-                       ratio(cov.app.median, cov.raw.median), "≤ 1.5×", cov.app.median <= 1.5 * cov.raw.median))
+        with step(f"{backend}: figure 4 (coverage)"):
+            cov = geo.coverage(big.engine, sizes.repeats)
+        report.add(Row("4", f"coverage, {cov.cells:,} cells, every figure incl. judging each visit of the cycle "
+                       f"(raw side: {', '.join(geo.SAME)}; figures agree: {'yes' if cov.agree else 'NO'})",
+                       b, show(cov.app, "s"), show(cov.raw, "s"), ratio(cov.app.median, cov.raw.median),
+                       "≤ 1.5×", cov.app.median <= 1.5 * cov.raw.median))
+        report.add(Row("4", "coverage, the raw side's numbers only (judge_visits=False)", b, show(cov.same, "s"),
+                       show(cov.raw, "s"), ratio(cov.same.median, cov.raw.median), "≤ 1.5×",
+                       cov.same.median <= 1.5 * cov.raw.median))
         if backend == "sqlite":  # in memory: the backend plays no part
-            pts = geo.assignment(big.engine, sizes.points, sizes.repeats)
+            with step(f"house→cell assignment of {sizes.points:,} points"):
+                pts = geo.assignment(big.engine, sizes.points, sizes.repeats)
             report.add(Row("4", f"house→cell assignment, {sizes.points:,} points over {big.cells:,} cells "
                            "(geo.assign.locate)", "(in memory)", show(Sample([v / 1000 for v in pts.values]),
                                                                            "k points/s", 0)))
-        say("figure 4 done")
 
         # 1. Push ingest: HTTP endpoint vs raw executemany of the same rows.
-        pf = push.measure(big.engine, served.url, sizes.devices, sizes.per_device, sizes.repeats)
+        with step(f"{backend}: figure 1 (push ingest, {sizes.repeats}× each side)"):
+            pf = push.measure(big.engine, served.url, sizes.devices, sizes.per_device, sizes.repeats)
         report.add(Row("1", f"push ingest, {pf.mutations:,} mutations from {pf.devices} devices "
                        f"({pf.rows_written:,} rows written; outcomes {pf.statuses})", b,
                        show(pf.push, "mut/s", 0), show(pf.raw, "mut/s", 0), ratio(pf.push.median, pf.raw.median),
                        "≥ 0.25×", pf.push.median >= 0.25 * pf.raw.median))
-        say("figure 1 done")
     finally:
         served.close()
         served_small.close()
@@ -166,32 +186,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat (seconds)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--scale", type=float, help="district scale instead of 40 (while developing)")
+    parser.add_argument("--repeats", type=int, help="runs per figure instead of 5")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="drop the kept districts first: measure a first (uncached) run")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else FULL
+    if args.scale:
+        sizes = replace(sizes, scale=args.scale, small_scale=args.scale / 10)
+    if args.repeats:
+        sizes = replace(sizes, repeats=args.repeats)
+    if args.rebuild:
+        for kept in CACHE.glob("district-*"):
+            kept.unlink()
     report = run(sizes, args.backends.split(","), not args.no_browser, " ".join(["make bench"] if not argv else
                                                                                   ["python -m bench.run", *argv]))
+    if sizes != SMOKE:
+        report.history = history.record(report, sizes.scale)
+    if FINDINGS.exists():  # profiling before/after, written by hand: kept with every run's table
+        report.sections.append(("Misses profiled and fixed", FINDINGS.read_text(encoding="utf-8")))
     Path(args.out).write_text(report.markdown(), encoding="utf-8")
     print(report.markdown())
     return 0
 
 
-def run(sizes: Sizes, backends: list[str], browser: bool, command: str) -> Report:
+def run(sizes: Sizes, backends: list[str], browser: bool, command: str, cache: Path = CACHE) -> Report:
     from tests.pg import find_pg_bin
 
-    start = time.perf_counter()
+    steps = Steps()
     report = Report(describe(find_pg_bin()), command)
-    log: list[str] = []
     with tempfile.TemporaryDirectory(prefix="gw-bench-") as tmp_name, databases(backends, Path(tmp_name)) as urls:
         for backend in backends:
-            district = backend_figures(report, backend, urls[backend], sizes, log)
+            district = backend_figures(report, backend, urls[backend], sizes, steps, cache, Path(tmp_name))
             if browser and backend == "sqlite":
                 from bench import browser as field
 
-                field.figures(report, district, sizes)
+                with steps.step("field app in Chromium (figures 5, 6, 7)"):
+                    field.figures(report, district, sizes)
+            report.from_cache[backend] = district.from_cache
             district.engine.dispose()
-    report.notes += log
-    report.seconds = time.perf_counter() - start
+    report.notes += steps.log
+    report.steps = steps.durations
+    report.seconds = steps.elapsed()
     return report
 
 
