@@ -11,7 +11,7 @@ from sync import conflicts
 from sync.batch import DELETABLE, Mutation, Outcome
 from sync.merge import three_way
 from sync.moves import live_person, merge_twin, move_house, same_address
-from sync.state import State, fetch
+from sync.state import CellCommittees, State, fetch
 from sync.validate import linked_problems, parse_fields
 from sync.wire import RECORD_TYPES, to_wire
 from sync.write import Write, conflict_outcome, stamp_person, update_row
@@ -19,7 +19,7 @@ from webapp.models import Device, RecordAlias
 from webapp.registry.scope import Scope
 
 
-def process(session: Session, m: Mutation, state: State, scope: Scope, cells: dict[uuid.UUID, uuid.UUID],
+def process(session: Session, m: Mutation, state: State, scope: Scope, cells: CellCommittees,
              device: Device, now: datetime, work: Write) -> Outcome:
     rtype = RECORD_TYPES[m.type]
     rid = state.alias.get(m.record_id, m.record_id)
@@ -100,10 +100,8 @@ def _house_of(kind: str, rid: uuid.UUID, values: dict[str, Any], state: State) -
     if kind == "house":
         return state.get("house", rid)
     if kind == "person":
-        for r in state.rows["residency"].values():
-            if r["person_id"] == rid and r.get("end_date") is None and r.get("deleted_at") is None:
-                return state.get("house", r["house_id"])
-        return None
+        living = state.open_residencies(rid)
+        return state.get("house", living[0]["house_id"]) if living else None
     row = state.get(kind, rid) or {}
     return state.get("house", values.get("house_id") or row.get("house_id"))
 
@@ -145,7 +143,7 @@ def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
         stamp_person(row)
     if m.type == "visit":
         row.setdefault("plate_scanned", False)
-    state.rows[m.type][rid] = row
+    state.add(m.type, row)
     state.new[m.type].add(rid)
     work.inserts.append((m.type, row))
     return Outcome(m.id, m.seq, "applied", m.type, m.record_id, version=1)

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from sync import conflicts
 from sync.batch import Mutation, Outcome
-from sync.state import State, fetch, open_residencies
+from sync.state import State, fetch, live_persons, open_residencies
 from sync.wire import to_wire
 from sync.write import Write, conflict_outcome, update_row
-from webapp.models import Device, House, Person, RecordAlias, ScopeChange, Tip
+from webapp.models import Device, House, RecordAlias, ScopeChange, Tip
 
 
 ADDRESS = ("road", "number", "building", "unit", "room")
@@ -32,15 +32,9 @@ def same_address(session: Session, values: dict[str, Any]) -> uuid.UUID | None:
 def live_person(session: Session, state: State, number: str | None) -> dict[str, Any] | None:
     if not number:
         return None
-    for row in state.rows["person"].values():
-        if row.get("id_number") == number and row.get("deleted_at") is None:
-            return row
-    found = session.execute(select(Person.__table__).where(
-        Person.id_number == number, Person.deleted_at.is_(None))).mappings().first()
-    if found is not None:
-        state.rows["person"][found["id"]] = dict(found)
-        return dict(found)
-    return None
+    if number not in state.numbers_loaded:  # load() fetched the numbers of the batch's new persons
+        live_persons(session, state, {number})
+    return state.live_person(number)
 
 
 def merge_twin(session: Session, m: Mutation, rid: uuid.UUID, twin: dict[str, Any], values: dict[str, Any], state: State,
@@ -72,9 +66,7 @@ def move_house(m: Mutation, values: dict[str, Any], state: State, ctx: conflicts
     if values.get("end_date") is not None:
         return None
     person_id = values["person_id"]
-    current = [r for r in state.rows["residency"].values()
-               if r["person_id"] == person_id and r.get("end_date") is None and r.get("deleted_at") is None]
-    for old in current:
+    for old in state.open_residencies(person_id):
         if old["house_id"] == values["house_id"]:
             # Already living there: the same fact recorded twice.
             state.alias[m.record_id] = old["id"]

@@ -46,7 +46,7 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
             seen.add(m.id)
             fresh.append(m)
     state = load(session, fresh)
-    cells = cell_committees(session)
+    cells = cell_committees(session, state)
     writes: list[tuple[Mutation, Outcome, Write]] = []
     for m in fresh:
         work = Write()

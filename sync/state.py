@@ -10,22 +10,65 @@ from sqlalchemy.orm import Session
 
 from sync.batch import Mutation
 from sync.wire import RECORD_TYPES
-from webapp.models import Cell, House, RecordAlias, Residency
+from webapp.models import Cell, House, Person, RecordAlias, Residency
 
 
 class State:
-    """Rows as the batch sees them: loaded from the database, then changed in memory."""
+    """Rows as the batch sees them: loaded from the database, then changed in memory.
+
+    Rows are added with `add` so that the two lookups every create makes (a person's open
+    residencies, a live person with this ID number) are dictionary hits, not scans of every
+    row of the batch: scans made a 500-mutation push quadratic. The indexes only point at
+    candidates; readers check the row's current values, so a row changed in memory after it
+    was indexed is never wrongly found (and `reindex` adds it under its new value).
+    """
+
+    INDEXED = {"residency": "person_id", "person": "id_number"}
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[uuid.UUID, dict[str, Any]]] = defaultdict(dict)
         self.new: dict[str, set[uuid.UUID]] = defaultdict(set)
         self.alias: dict[uuid.UUID, uuid.UUID] = {}
         self.failed: dict[uuid.UUID, uuid.UUID] = {}  # record id → mutation that failed it
+        self.index: dict[str, dict[Any, list[uuid.UUID]]] = {k: defaultdict(list) for k in self.INDEXED}
+        self.numbers_loaded: set[str] = set()  # ID numbers whose live persons are all in rows
 
     def get(self, kind: str, rid: uuid.UUID | None) -> dict[str, Any] | None:
         if rid is None:
             return None
         return self.rows[kind].get(self.alias.get(rid, rid))
+
+    def add(self, kind: str, row: dict[str, Any], replace: bool = True) -> dict[str, Any]:
+        """Keep this row (or, with replace=False, the one already kept); returns the kept row."""
+        rows = self.rows[kind]
+        if not replace and row["id"] in rows:
+            return rows[row["id"]]
+        rows[row["id"]] = row
+        self.reindex(kind, row)
+        return row
+
+    def reindex(self, kind: str, row: dict[str, Any]) -> None:
+        column = self.INDEXED.get(kind)
+        if column is not None and row.get(column) is not None:
+            ids = self.index[kind][row[column]]
+            if row["id"] not in ids:
+                ids.append(row["id"])
+
+    def open_residencies(self, person_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The person's open residencies among the batch's rows, in the order they were added."""
+        rows = self.rows["residency"]
+        found = (rows[i] for i in self.index["residency"].get(person_id, ()))
+        return [r for r in found if r["person_id"] == person_id and r.get("end_date") is None
+                and r.get("deleted_at") is None]
+
+    def live_person(self, number: str) -> dict[str, Any] | None:
+        """A live person with this ID number among the batch's rows."""
+        rows = self.rows["person"]
+        for i in self.index["person"].get(number, ()):
+            row = rows[i]
+            if row.get("id_number") == number and row.get("deleted_at") is None:
+                return row
+        return None
 
 
 def load(session: Session, mutations: list[Mutation]) -> State:
@@ -54,7 +97,21 @@ def load(session: Session, mutations: list[Mutation]) -> State:
     # Open residencies of every person touched: moving house ends the old one.
     wanted["house"] |= open_residencies(session, state, persons | _ids(mutations, "residency", "person_id"))
     fetch(session, state, "house", wanted["house"])
+    live_persons(session, state, {str(m.fields["id_number"]) for m in mutations
+                                  if m.type == "person" and m.op == "create" and m.fields.get("id_number")})
     return state
+
+
+def live_persons(session: Session, state: State, numbers: set[str]) -> None:
+    """Every live person holding one of these ID numbers, in one query: each new person is
+    checked against them (the same person recorded twice), without a query per person."""
+    numbers -= state.numbers_loaded
+    if not numbers:
+        return
+    for row in session.execute(select(Person.__table__).where(
+            Person.id_number.in_(numbers), Person.deleted_at.is_(None)).order_by(Person.id)).mappings():
+        state.add("person", dict(row), replace=False)
+    state.numbers_loaded |= numbers
 
 
 def open_residencies(session: Session, state: State, persons: set[uuid.UUID]) -> set[uuid.UUID]:
@@ -65,7 +122,7 @@ def open_residencies(session: Session, state: State, persons: set[uuid.UUID]) ->
     rows = session.execute(select(Residency.__table__).where(
         Residency.person_id.in_(persons), Residency.end_date.is_(None), Residency.deleted_at.is_(None))).mappings()
     for row in rows:
-        state.rows["residency"].setdefault(row["id"], dict(row))
+        state.add("residency", dict(row), replace=False)
         houses.add(row["house_id"])
     return houses
 
@@ -92,8 +149,29 @@ def fetch(session: Session, state: State, kind: str, ids: set[uuid.UUID]) -> Non
         # Always in id order, table by table, so two pushes cannot deadlock on each other.
         query = query.with_for_update()
     for row in session.execute(query).mappings():
-        state.rows[kind][row["id"]] = dict(row)
+        state.add(kind, dict(row))
 
 
-def cell_committees(session: Session) -> dict[uuid.UUID, uuid.UUID]:
-    return dict(session.execute(select(Cell.id, Cell.committee_id)).all())  # type: ignore[arg-type]
+class CellCommittees:
+    """Cell → committee for the cells a batch touches: those of its houses in one query up
+    front, any other on first use (all 2,600 cells of a district on every push cost more)."""
+
+    def __init__(self, session: Session, cell_ids: set[uuid.UUID]) -> None:
+        self.session = session
+        self.known: dict[uuid.UUID, uuid.UUID | None] = {cid: None for cid in cell_ids}
+        self.known.update(self._query(cell_ids))
+
+    def _query(self, cell_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        if not cell_ids:
+            return {}
+        return dict(self.session.execute(  # type: ignore[arg-type]
+            select(Cell.id, Cell.committee_id).where(Cell.id.in_(cell_ids))).all())
+
+    def get(self, cell_id: uuid.UUID) -> uuid.UUID | None:
+        if cell_id not in self.known:
+            self.known[cell_id] = self._query({cell_id}).get(cell_id)
+        return self.known[cell_id]
+
+
+def cell_committees(session: Session, state: State) -> CellCommittees:
+    return CellCommittees(session, {h["cell_id"] for h in state.rows["house"].values() if h.get("cell_id")})

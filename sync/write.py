@@ -57,6 +57,7 @@ def update_row(kind: str, current: dict[str, Any], take: dict[str, Any], now: da
         stamp_person(take)
     expected = current["version"]
     current.update(take)
+    state.reindex(kind, current)
     if rid in state.new[kind]:
         return  # still to be inserted: the insert row is this very dict
     current["version"] = expected + 1
