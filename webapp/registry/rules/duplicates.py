@@ -65,6 +65,8 @@ def _same_id(ctx: Context) -> list[Flag]:
         for pid, number in ctx.session.execute(
                 select(Person.id, Person.id_number).where(live_person(), Person.id_number.in_(chunk))):
             wanted[number].add(pid)
+    # A number held by one record alone (most odd ones: passports, permits) has no twin.
+    wanted = {number: ids for number, ids in wanted.items() if len(ids) > 1}
     every = {pid for ids in wanted.values() for pid in ids}
     living: dict[uuid.UUID, Member] = {}
     for chunk in _chunks(list(every)):
