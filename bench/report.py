@@ -1,7 +1,14 @@
-"""BENCHMARKS.md: one table row per figure and backend, measured side by side with its limit."""
+"""BENCHMARKS.md: one table row per figure and backend, measured side by side with its limit.
+
+`python -m bench.report` writes BENCHMARKS.md again from the last run's figures (kept in
+instance/bench/last-run.json) with the current bench/findings.md, without measuring again.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench.stats import Sample
@@ -76,3 +83,31 @@ class Report:
         if all(self.from_cache.values()):
             return "districts kept from an earlier run"
         return "districts generated in this run: a first run"
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Report:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["rows"] = [Row(**r) for r in data["rows"]]
+        data["sections"] = [tuple(x) for x in data["sections"]]
+        return cls(**data)
+
+
+def main() -> None:
+    from bench.run import FINDINGS, LAST_RUN, ROOT
+
+    report = Report.load(LAST_RUN)
+    report.sections = [s for s in report.sections if s[0] != FINDINGS_TITLE]
+    if FINDINGS.exists():
+        report.sections.append((FINDINGS_TITLE, FINDINGS.read_text(encoding="utf-8")))
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "BENCHMARKS.md"
+    out.write_text(report.markdown(), encoding="utf-8")
+
+
+FINDINGS_TITLE = "Misses profiled and fixed"
+
+if __name__ == "__main__":
+    main()

@@ -24,12 +24,13 @@ from bench.cache import CACHE
 from bench.dataset import District, build, cells_by_code, make_coordinator, pick_cells
 from bench.machine import describe
 from bench.progress import Steps
-from bench.report import Report, Row, show
+from bench.report import FINDINGS_TITLE, Report, Row, show
 from bench.server import Served, pull_round, register
 from bench.stats import Sample
 
 ROOT = Path(__file__).resolve().parent.parent
 FINDINGS = ROOT / "bench" / "findings.md"
+LAST_RUN = CACHE / "last-run.json"  # the last full run's figures (python -m bench.report)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     if sizes != SMOKE:
         report.history = history.record(report, sizes.scale)
     if FINDINGS.exists():  # profiling before/after, written by hand: kept with every run's table
-        report.sections.append(("Misses profiled and fixed", FINDINGS.read_text(encoding="utf-8")))
+        report.sections.append((FINDINGS_TITLE, FINDINGS.read_text(encoding="utf-8")))
+    if sizes != SMOKE:
+        report.save(LAST_RUN)
     Path(args.out).write_text(report.markdown(), encoding="utf-8")
     print(report.markdown())
     return 0
@@ -222,8 +225,7 @@ def run(sizes: Sizes, backends: list[str], browser: bool, command: str, cache: P
             if browser and backend == "sqlite":
                 from bench import browser as field
 
-                with steps.step("field app in Chromium (figures 5, 6, 7)"):
-                    field.figures(report, district, sizes)
+                field.figures(report, district, sizes, steps)
             report.from_cache[backend] = district.from_cache
             district.engine.dispose()
     report.notes += steps.log
