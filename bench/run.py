@@ -172,7 +172,7 @@ def backend_figures(report: Report, backend: str, urls: tuple[str, str], sizes: 
         with step(f"{backend}: figure 1 (push ingest, {sizes.repeats}× each side)"):
             pf = push.measure(big.engine, served.url, sizes.devices, sizes.per_device, sizes.repeats)
         report.add(Row("1", f"push ingest, {pf.mutations:,} mutations from {pf.devices} devices "
-                       f"({pf.rows_written:,} rows written; outcomes {pf.statuses})", b,
+                       f"({pf.rows_written:,} rows written per run; outcomes over all runs {pf.statuses})", b,
                        show(pf.push, "mut/s", 0), show(pf.raw, "mut/s", 0), ratio(pf.push.median, pf.raw.median),
                        "≥ 0.25×", pf.push.median >= 0.25 * pf.raw.median))
     finally:
