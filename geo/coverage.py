@@ -211,7 +211,7 @@ def _per_cell(lo: Any, hi: Any, start: date, end: date, live_house: Any, live_re
               ids: list[uuid.UUID] | None) -> Select[Any]:
     """houses, visited, visited_scanned, occupied, persons, new and departed per cell, in one
     statement: visits and residencies are first summed per house, then houses per cell (at
-    200,000 houses within 1.15x of the benchmark's raw GROUP BY on both backends; the
+    200,000 houses within 1.5x of the benchmark's raw GROUP BY on both backends; the
     plausibility pass, not these figures, is what makes the page slower: BENCHMARKS.md)."""
     visits = (select(Visit.house_id, func.max(case((Visit.plate_scanned.is_(True), 1), else_=0)).label("scanned"))
               .where(Visit.deleted_at.is_(None), Visit.visited_at >= lo, Visit.visited_at < hi))
