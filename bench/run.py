@@ -203,11 +203,11 @@ def main(argv: list[str] | None = None) -> int:
             kept.unlink()
     report = run(sizes, args.backends.split(","), not args.no_browser, " ".join(["make bench"] if not argv else
                                                                                   ["python -m bench.run", *argv]))
-    if sizes != SMOKE:
+    if sizes == FULL:  # a development run (--scale, --repeats, --smoke) leaves the record alone
         report.history = history.record(report, sizes.scale)
     if FINDINGS.exists():  # profiling before/after, written by hand: kept with every run's table
         report.sections.append((FINDINGS_TITLE, FINDINGS.read_text(encoding="utf-8")))
-    if sizes != SMOKE:
+    if sizes == FULL:  # a development run (--scale, --repeats, --smoke) leaves the record alone
         report.save(LAST_RUN)
     Path(args.out).write_text(report.markdown(), encoding="utf-8")
     print(report.markdown())
