@@ -2,6 +2,7 @@
 from webapp.models.area import Cell, Committee, cell_coordinator
 from webapp.models.audit import AuditEntry
 from webapp.models.base import Base, Synced, UTCDateTime
+from webapp.models.campaign import Campaign, campaign_cell
 from webapp.models.changes import ChangeCounter, ScopeChange
 from webapp.models.coverage import CoverageSnapshot as CoverageSnapshot
 from webapp.models.cycle import Cycle
@@ -20,9 +21,9 @@ from webapp.models.visit import Visit
 SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip)
 
 __all__ = [
-    "AuditEntry", "Base", "ChangeCounter", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
+    "AuditEntry", "Base", "Campaign", "ChangeCounter", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
     "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
-    "Visit", "cell_coordinator",
+    "Visit", "campaign_cell", "cell_coordinator",
 ]
 
 

@@ -239,6 +239,7 @@ class TipSource(Labelled):
     PROPERTY = "property"
     PERMIT = "permit"
     UNVISITED = "unvisited"
+    CAMPAIGN = "campaign"
 
 
 TipSource._labels = {  # type: ignore[attr-defined]
@@ -250,6 +251,7 @@ TipSource._labels = {  # type: ignore[attr-defined]
     "property": ("物业/保安", "Property manager or guard"),
     "permit": ("系统：居住证签注到期", "System: residence permit endorsement due"),
     "unvisited": ("系统：本周期未走访", "System: not yet visited this cycle"),
+    "campaign": ("重点区域排查", "Key-area campaign"),
 }
 
 
