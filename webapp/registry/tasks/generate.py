@@ -80,11 +80,13 @@ def permits_due(session: Session, settings: TaskSettings, today: date, *, rules:
     return made
 
 
-def unvisited_late(session: Session, settings: TaskSettings, today: date, *, geo: GeoSettings | None = None) -> int:
-    """In the last TASK_UNVISITED_LATE_DAYS days of the current cycle, a task for every live
-    house in a cell with no visit in the cycle yet, due on the cycle's last day."""
+def unvisited_late(session: Session, settings: TaskSettings, today: date, *, geo: GeoSettings | None = None,
+                   now: bool = False) -> int:
+    """In the last TASK_UNVISITED_LATE_DAYS days of the current cycle (any day with `now`: the
+    centre runs the cycle from the console), a task for every live house in a cell with no
+    visit in the cycle yet, due on the cycle's last day at the latest."""
     cycle = current_cycle(session, today, settings=geo)
-    if (cycle.ends_on - today).days >= settings.task_unvisited_late_days:
+    if not now and (cycle.ends_on - today).days >= settings.task_unvisited_late_days:
         return 0
     lo, hi = utc_bounds(cycle)
     visited = exists(select(Visit.id).where(
