@@ -159,6 +159,8 @@ def change(m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State, ct
         values = {"deleted_at": now}
     same = m.base_version == current["version"]
     merged = three_way(current, _base_values(m), values, m.fields, same_version=same)
+    if m.type == "tip" and merged.take.get("status") in ("done", "rejected"):
+        merged.take["closed_by_id"] = device.user_id  # who closed it: the phone's user, as in the console
     if merged.take:
         update_row(m.type, current, merged.take, now, work, device, state)
     if merged.conflicts:

@@ -158,3 +158,20 @@ def test_a_close_that_does_not_fit_is_rejected(client, area, db_session, case: s
     assert [e["code"] for e in outcomes["tip"]["errors"]] == [code]
     s.rollback()
     assert s.scalar(select(Tip.status).where(Tip.id == tip.id)) == "open"
+
+
+def test_a_close_from_the_phone_records_who_closed_it(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """The phone does not send closed_by_id (it may not write it): the server sets the device's user."""
+    from webapp.registry.tips import create_tip
+
+    s = db_session
+    tip, other = create_tip(s, area.houses["A1"], "moved_in", "x"), create_tip(s, area.houses["A1"], "problem", "y")
+    s.commit()
+    phone = _phone(client, "coord")
+    _close_offline(phone, str(tip.id), str(area.houses["A1"].id))
+    _close_offline(phone, str(other.id), str(area.houses["A1"].id), result="not_found", status="rejected")
+    assert [o["status"] for o in phone.push()] == ["applied"] * 4
+    s.rollback()
+    coord = area.users["coordinator"]
+    assert (s.get(Tip, tip.id).closed_by_id, s.get(Tip, other.id).closed_by_id) == (coord.id, coord.id)
+    assert s.get(Tip, other.id).status == "rejected"
