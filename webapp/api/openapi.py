@@ -65,6 +65,8 @@ def document() -> dict[str, Any]:
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
                 "responses": {"200": {"description": "a page of changes and evictions"},
                               **_errors(401, 403, 422, 426)}}},
+            "/api/openapi.json": {"get": {
+                "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
             "/api/walk": {"get": {
                 "summary": "Walking order of every house in the caller's cells (device token or console login)",
                 "security": bearer,
