@@ -18,12 +18,19 @@ let idleTimer;
 function chrome() {
   setLang(lang());
   for (const key of ["cells", "search", "scan", "outbox"]) document.getElementById(`tab-${key}`).textContent = t(key);
+  tasksBadge();
   const button = document.getElementById("lang");
   button.textContent = lang() === "en" ? "中文" : "EN";
   button.lang = lang() === "en" ? "zh-CN" : "en";
   const net = document.getElementById("net");
   net.textContent = navigator.onLine ? t("online") : t("offline");
   net.className = navigator.onLine ? "net on" : "net off";
+}
+
+/** The tasks tab says how many open tasks are the coordinator's (or the cell's). */
+function tasksBadge() {
+  document.getElementById("tab-tasks").textContent = t("tasks");
+  getMeta("device").then((d) => d && import("./views/tasks.js")).then((m) => m?.badge()).catch(() => {});
 }
 
 function idle() {
@@ -44,6 +51,8 @@ const ROUTES = [
   [/^#\/house\/([^/]+)\/unit$/, async (id) => (await import("./views/actions.js")).unit(id)],
   [/^#\/house\/([^/]+)\/unit\/([^/]+)$/, async (id, u) => (await import("./views/actions.js")).unit(id, u)],
   [/^#\/house\/([^/]+)\/flag\/([^/]+)\/clear$/, async (id, f) => (await import("./views/actions.js")).clearFlag(id, f)],
+  [/^#\/house\/([^/]+)\/task\/([^/]+)\/close$/, async (id, tip) => (await import("./views/tasks.js")).closeTask(id, tip)],
+  [/^#\/tasks$/, async () => (await import("./views/tasks.js")).listPage()],
   [/^#\/house\/([^/?]+)(\?scanned=1)?$/, (id, s) => places.housePage(id, {scanned: Boolean(s)})],
   [/^#\/search$/, async () => (await import("./views/search.js")).searchPage()],
   [/^#\/scan$/, async () => (await import("./views/scan.js")).scanPage()],
@@ -96,9 +105,11 @@ async function start() {
   window.addEventListener("offline", chrome);
   window.addEventListener("hashchange", route);
   window.addEventListener("gw:unlocked", () => { route(); sync("unlock"); });
+  window.addEventListener("gw:outbox", tasksBadge);
   window.addEventListener("gw:synced", (ev) => {
+    tasksBadge();
     if (!ev.detail?.ok) return;
-    if (/^#\/(cells)?$|^#\/cell\/|^$/.test(location.hash)) route();
+    if (/^#\/(cells|tasks)?$|^#\/cell\/|^$/.test(location.hash)) route();
     walk.refresh(ev.detail);  // the walking order follows the houses the sync brought
   });
   window.addEventListener("gw:walk", () => { if (/^#\/cell\/[^/]+\/walk$/.test(location.hash)) route(); });

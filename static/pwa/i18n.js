@@ -1,6 +1,11 @@
 // The app's strings in Chinese (default) and English; the choice is kept on the phone.
 const STRINGS = {
   zh: {
+    // Tasks (待办).
+    tasks: "待办", tasks_mine: "我的待办", tasks_cell: "网格待办（未指派）", tasks_other: "同事的待办", task_mine: "我的",
+    task_cell: "网格", task_other: "同事", task_overdue: "已逾期，应于", task_due: "截止", task_close: "办结",
+    task_gone: "该任务已办结或不在本机", task_visit: "办结依据的走访", task_visit_new: "现在登记一次走访",
+    task_result: "处理结果", task_outcome: "情况说明", choose: "请选择",
     // The house page's flags and units, rooms and households, walking order, residence permits.
     flag_clear: "解除标记", flags_all_open: "各类标记均已存在", unit_edit: "修改单位", unit_close: "单位已迁离（关闭）",
     unit_close_confirm: "确认该单位已不在此处？", room_none: "不分室／未知", household: "户", household_none: "不指定",
@@ -32,6 +37,11 @@ const STRINGS = {
     db_reload: "应用已在其他页面升级：请重新加载本页（待同步数据已保存）", reload: "重新加载",
   },
   en: {
+    // Tasks (待办).
+    tasks: "Tasks", tasks_mine: "My tasks", tasks_cell: "The cell's tasks (unassigned)", tasks_other: "Colleagues' tasks", task_mine: "Mine",
+    task_cell: "Cell", task_other: "Colleague", task_overdue: "Overdue, was due", task_due: "Due", task_close: "Close task",
+    task_gone: "This task is closed or not on this phone", task_visit: "The visit that found it", task_visit_new: "Record a visit now",
+    task_result: "Result", task_outcome: "What was found", choose: "Choose…",
     // The house page's flags and units, rooms and households, walking order, residence permits.
     flag_clear: "Clear flag", flags_all_open: "Every kind of flag is already set", unit_edit: "Edit unit", unit_close: "Unit has left (close)",
     unit_close_confirm: "Is this unit really no longer here?", room_none: "No room / unknown", household: "Household", household_none: "Not given",
@@ -73,6 +83,13 @@ const LABELS = {
     foreign_permanent: ["外国人永久居留身份证", "Foreign permanent residence ID"], passport: ["护照", "Passport"], other: ["其他证件", "Other document"]},
   unit_kind: {enterprise: ["企业", "Enterprise"], shop: ["个体工商户", "Shop"], public: ["机关事业单位", "Public body"], social: ["社会组织", "Social organisation"], other: ["其他", "Other"]},
   sex: {M: ["男", "Male"], F: ["女", "Female"]},
+  tip_source: {public: ["群众扫码", "Public (plate scan)"], lead: ["楼组长/网格长", "Building or grid lead"], volunteer: ["志愿者", "Volunteer"],
+    sync: ["系统：确认迁出", "System: confirm a move-out"], rules: ["系统：规则检查", "System: rule check"],
+    property: ["物业/保安", "Property manager or guard"], permit: ["系统：居住证签注到期", "System: residence permit endorsement due"],
+    unvisited: ["系统：本周期未走访", "System: not yet visited this cycle"], campaign: ["重点区域排查", "Key-area campaign"]},
+  tip_kind: {moved_in: ["有人搬入", "Someone moved in"], moved_out: ["有人搬离", "Someone moved out"], problem: ["房屋问题", "A problem with the house"]},
+  task_result: {changed: ["已变更登记", "Registry changed"], no_change: ["核实无变化", "Checked, no change"],
+    not_found: ["查无此情况", "Not found"], duplicate: ["重复报告", "Duplicate report"]},
 };
 
 export const lang = () => (localStorage.getItem("gw-lang") === "en" ? "en" : "zh");

@@ -2,6 +2,7 @@
 targets, Chinese by default with English one tap away."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,23 @@ def _check(page: Page) -> list[Any]:
     return problems + [("small target", s) for s in small]
 
 
+def _task(server: LiveServer, house_id: str) -> str:
+    """An open task at the house, overdue (so the list shows every kind of tag)."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from webapp.models import House
+    from webapp.registry.tips import create_tip
+    from webapp.timeutil import local_today
+
+    with Session(server.engine) as s:
+        tip = create_tip(s, s.get(House, uuid.UUID(house_id)), "moved_in", "新搬来两位租客")
+        tip.due_on = local_today() - timedelta(days=1)
+        s.commit()
+        return str(tip.id)
+
+
 def test_main_screens_are_accessible_at_360px(narrow: Page, live_server: LiveServer) -> None:
     page = narrow
     area = fa.coordinator_area(live_server)
@@ -39,9 +57,11 @@ def test_main_screens_are_accessible_at_360px(narrow: Page, live_server: LiveSer
     fa.wait_ready(page)
     assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
     assert _check(page) == []  # the login screen
+    tip = _task(live_server, area.houses[0])
     fa.app_login(page, area.username)
     screens = ["#/cells", f"#/cell/{area.cell_id}", f"#/house/{area.houses[0]}", f"#/house/{area.houses[0]}/add-person",
-               f"#/house/{area.houses[0]}/visit", "#/search", "#/scan", "#/outbox"]
+               f"#/house/{area.houses[0]}/visit", "#/search", "#/scan", "#/outbox", "#/tasks",
+               f"#/house/{area.houses[0]}/task/{tip}/close"]
     for screen in screens:
         fa.go(page, screen)
         page.wait_for_timeout(150)

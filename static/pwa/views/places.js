@@ -54,8 +54,9 @@ export const permitTag = (due) => h("span", {class: due.expired ? "tag bad permi
 export async function housePage(houseId, {scanned = false} = {}) {
   const data = await store.house(houseId);
   if (!data) return show(h("h1", {}, t("house")), h("p", {role: "alert"}, t("plate_unknown")));
-  const {house, occupants, codes, flags, units, visits} = data;
+  const {house, occupants, codes, flags, units, visits, tips} = data;
   const rooms = new Map((await store.rooms(houseId)).map((r) => [r.id, r.name]));
+  const tasks = await (await import("./tasks.js")).houseSection(houseId, tips);
   const base = `#/house/${houseId}`;
   show(
     h("h1", {}, store.address(house)),
@@ -68,6 +69,7 @@ export async function housePage(houseId, {scanned = false} = {}) {
       h("a", {class: "button", href: `${base}/add-person`, id: "act-add"}, t("add_occupant")),
       h("a", {class: "button ghost", href: `${base}/flag`}, t("flag")),
       h("a", {class: "button ghost", href: `${base}/unit`}, t("add_unit"))),
+    tasks,
     h("h2", {}, `${t("occupants")} (${occupants.length})`),
     occupants.length ? h("ul", {class: "list", id: "occupants"}, occupants.map(({residency, person}) =>
       h("li", {class: "occupant", "data-person": person.id},

@@ -1,0 +1,191 @@
+// Tasks (待办) on the phone: the open tasks of a house, the list of the coordinator's cells'
+// tasks (mine first, then the cell's unassigned, then colleagues'), and closing one with the
+// visit that found it — all from IndexedDB, so it works offline.
+import {db, getMeta} from "../db.js";
+import {choices, label, msg, t} from "../i18n.js";
+import {save} from "../outbox.js";
+import {address} from "../store.js";
+import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
+import {shanghaiToday} from "../validation.js";
+
+const OUTCOME_MAX = 500;
+const shanghaiDate = (iso) => new Intl.DateTimeFormat("en-CA", {timeZone: "Asia/Shanghai"}).format(new Date(iso));
+const shanghaiTime = (iso) => new Intl.DateTimeFormat("en-GB", {timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit"}).format(new Date(iso));
+
+/** The registered user's id (the device registration answers it). */
+export const me = async () => (await getMeta("device"))?.user?.id ?? null;
+
+export const isOverdue = (tip, today = shanghaiToday()) => Boolean(tip.due_on) && tip.due_on < today;
+
+/** "mine" (assigned to me), "cell" (to nobody in particular: every coordinator of the cell) or "other". */
+export function whose(tip, user) {
+  if (tip.assignee_id == null) return "cell";
+  return tip.assignee_id === user ? "mine" : "other";
+}
+
+/** Overdue first, then by due date (none last), then oldest first. */
+export function byUrgency(a, b, today = shanghaiToday()) {
+  return (isOverdue(b, today) - isOverdue(a, today)) || String(a.due_on || "9999").localeCompare(String(b.due_on || "9999"))
+    || String(a.created_at || "").localeCompare(String(b.created_at || ""));
+}
+
+export async function openTips() {
+  return (await (await db()).getAll("tip")).filter((x) => x.status === "open" && !x.deleted_at);
+}
+
+/** What the tab's badge counts: open tasks that are mine or the cell's. */
+export async function badgeCount() {
+  const user = await me();
+  return (await openTips()).filter((x) => whose(x, user) !== "other").length;
+}
+
+export async function badge() {
+  const tab = document.getElementById("tab-tasks");
+  if (!tab) return;
+  const n = await badgeCount().catch(() => 0);
+  tab.replaceChildren(t("tasks"), n ? h("span", {class: "badge", id: "tasks-badge"}, String(n)) : "");
+  tab.setAttribute("aria-label", n ? `${t("tasks")} ${n}` : t("tasks"));
+}
+
+function tags(tip, user, today) {
+  const who = whose(tip, user);
+  return [
+    h("span", {class: "tag"}, label("tip_source", tip.source)),
+    h("span", {class: who === "mine" ? "tag ok whose" : "tag whose", "data-whose": who}, t(`task_${who}`)),
+    tip.due_on ? h("span", {class: isOverdue(tip, today) ? "tag bad overdue" : "tag due"},
+      isOverdue(tip, today) ? `${t("task_overdue")} ${tip.due_on}` : `${t("task_due")} ${tip.due_on}`) : null,
+  ];
+}
+
+/** The house page's section: its open tasks, each with a "close" button. */
+export async function houseSection(houseId, tips) {
+  if (!tips.length) return null;
+  const user = await me();
+  const today = shanghaiToday();
+  const sorted = [...tips].sort((a, b) => byUrgency(a, b, today));
+  return [h("h2", {}, `${t("tasks")} (${tips.length})`), h("ul", {class: "list", id: "tasks"}, sorted.map((tip) =>
+    h("li", {class: "task", "data-tip": tip.id},
+      h("div", {}, h("strong", {}, label("tip_kind", tip.kind)), " ", ...tags(tip, user, today)),
+      tip.text ? h("p", {class: "task-text"}, tip.text) : null,
+      h("div", {class: "actions"}, h("a", {class: "button small", href: `#/house/${houseId}/task/${tip.id}/close`}, t("task_close"))))))];
+}
+
+/** 待办: the open tasks of the phone's cells, mine first, then the cell's, then colleagues'. */
+export async function listPage() {
+  const d = await db();
+  const user = await me();
+  const today = shanghaiToday();
+  const tips = (await openTips()).sort((a, b) => byUrgency(a, b, today));
+  const houses = new Map();
+  for (const tip of tips) if (!houses.has(tip.house_id)) houses.set(tip.house_id, await d.get("house", tip.house_id));
+  const group = (who) => tips.filter((x) => whose(x, user) === who);
+  const section = (who, title) => {
+    const rows = group(who);
+    return [h("h2", {}, `${title} (${rows.length})`), rows.length ? h("ul", {class: "list", id: `tasks-${who}`}, rows.map((tip) =>
+      h("li", {class: "task", "data-tip": tip.id}, h("a", {class: "row", href: `#/house/${tip.house_id}`},
+        h("strong", {}, houses.get(tip.house_id) ? address(houses.get(tip.house_id)) : "?"), ...tags(tip, user, today),
+        h("span", {class: "task-text"}, `${label("tip_kind", tip.kind)}${tip.text ? `：${tip.text}` : ""}`)))))
+      : h("p", {class: "muted", id: `tasks-${who}`}, t("none"))];
+  };
+  const extra = [];
+  for (const add of more) extra.push(await add());
+  show(h("h1", {}, t("tasks")), section("mine", t("tasks_mine")), section("cell", t("tasks_cell")),
+    group("other").length ? section("other", t("tasks_other")) : null, ...extra);
+}
+
+// Other screens add sections to the task list (the review view adds the returned entries).
+const more = [];
+export const addSection = (fn) => more.push(fn);
+
+/** Visits recorded on this phone today at the house (the phone's own, synced or not). */
+async function visitsToday(houseId, user) {
+  const today = shanghaiToday();
+  return (await (await db()).getAllFromIndex("visit", "house_id", houseId))
+    .filter((v) => shanghaiDate(v.visited_at) === today && (v.changed_by_id == null || v.changed_by_id === user))
+    .sort((a, b) => b.visited_at.localeCompare(a.visited_at));
+}
+
+function position() {
+  return new Promise((resolve) => {
+    if (!navigator.geolocation) return resolve(null);
+    navigator.geolocation.getCurrentPosition((p) => resolve(p.coords), () => resolve(null),
+      {enableHighAccuracy: true, timeout: 8000, maximumAge: 60000});
+  });
+}
+
+/** What a closed task is recorded as: changed / no change are done; not found / duplicate are
+ * reports not taken up (不予采纳). */
+export const statusFor = (result) => (result === "changed" || result === "no_change" ? "done" : "rejected");
+
+export function check(values, {newVisit}) {
+  const errors = [];
+  if (!choices("task_result").some(([v]) => v === values.result)) {
+    errors.push({field: "result", code: "field.required", zh: "请选择处理结果", en: "Choose the result"});
+  }
+  if (!values.outcome) errors.push({field: "outcome", code: "field.required", zh: "请简要说明情况", en: "Say briefly what was found"});
+  else if (values.outcome.length > OUTCOME_MAX) {
+    errors.push({field: "outcome", code: "field.too_long", zh: `说明不超过${OUTCOME_MAX}字`, en: `At most ${OUTCOME_MAX} characters`});
+  }
+  if (newVisit && !choices("outcome").some(([v]) => v === values.visit_outcome)) {
+    errors.push({field: "visit_outcome", code: "field.choice", zh: "请选择走访结果", en: "Choose the visit's outcome"});
+  }
+  if (!newVisit && !values.visit) errors.push({field: "visit", code: "field.required", zh: "请选择走访记录", en: "Choose the visit"});
+  return errors;
+}
+
+/** Close a task from its house: the result, a short note, and the visit that found it (today's
+ * visit on this phone, or one recorded with the close — queued first, so it reaches the server first). */
+export async function closeTask(houseId, tipId) {
+  const d = await db();
+  const tip = await d.get("tip", tipId);
+  if (!tip || tip.status !== "open") { toast(t("task_gone")); location.hash = `#/house/${houseId}`; return; }
+  const user = await me();
+  const visits = await visitsToday(houseId, user);
+  const visitChoice = visits.length ? field(t("task_visit"), "visit", {kind: "select", value: visits[0].id,
+    options: [...visits.map((v) => [v.id, `${shanghaiTime(v.visited_at)} ${label("outcome", v.outcome)}`]), ["new", t("task_visit_new")]]}) : null;
+  const visitFields = h("fieldset", {class: "card", id: "task-new-visit"}, h("legend", {}, t("record_visit")),
+    field(t("outcome"), "visit_outcome", {kind: "select", options: choices("outcome"), value: "verified"}),
+    field(t("gps"), "gps", {kind: "checkbox", value: true}),
+    field(t("plate_scanned"), "plate_scanned", {kind: "checkbox", value: false}));
+  const form = h("form", {class: "card", novalidate: true, "aria-label": t("task_close")},
+    h("p", {}, h("strong", {}, label("tip_kind", tip.kind)), " ", h("span", {class: "tag"}, label("tip_source", tip.source))),
+    tip.text ? h("p", {class: "task-text"}, tip.text) : null,
+    field(t("task_result"), "result", {kind: "select", value: "", options: [["", t("choose")], ...choices("task_result")]}),
+    field(t("task_outcome"), "outcome", {kind: "textarea", maxlength: 200}),
+    visitChoice, visitFields,
+    h("div", {class: "actions"}, h("button", {type: "submit"}, t("save")),
+      h("a", {class: "button ghost", href: `#/house/${houseId}`}, t("cancel"))));
+  const newVisit = () => !visitChoice || form.visit.value === "new";
+  const toggle = () => { visitFields.hidden = !newVisit(); };
+  if (visitChoice) form.visit.addEventListener("change", toggle);
+  toggle();
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const v = formValues(form);
+      const errors = check(v, {newVisit: newVisit()});
+      if (errors.length) return showErrors(form, errors, msg);
+      const now = new Date().toISOString();
+      const mutations = [];
+      let visitId = v.visit;
+      if (newVisit()) {
+        visitId = uuid();
+        const fields = {house_id: houseId, visited_at: now, outcome: v.visit_outcome, plate_scanned: form.plate_scanned.checked, note: null};
+        if (form.gps.checked) {
+          const c = await position();
+          if (c) Object.assign(fields, {lat: c.latitude, lon: c.longitude, accuracy_m: c.accuracy});
+        }
+        mutations.push({type: "visit", op: "create", record_id: visitId, base_version: null, fields, local: fields});
+      }
+      const fields = {status: statusFor(v.result), outcome: v.outcome, result: v.result, closed_at: now, closed_visit_id: visitId};
+      const base = Object.fromEntries(Object.keys(fields).map((k) => [k, tip[k] ?? null]));
+      mutations.push({type: "tip", op: "update", record_id: tipId, base_version: tip.version ?? null, fields, base, local: fields});
+      await save(mutations);  // one transaction: the visit and the close, in that order
+      toast(t("saved"));
+      location.hash = `#/house/${houseId}`;
+    } finally { button.disabled = false; }
+  });
+  show(h("h1", {}, t("task_close")), form);
+}
