@@ -31,6 +31,8 @@ REPORTERS = {"reporter"}
 REPORTER_READERS = {"committee", "centre"}
 # Exports, and the committees' quality grades (达标): the committee, the centre, the police.
 EXPORTERS = GRADE_READERS = {"committee", "centre", "police"}
+# Everyone but community reporters (permission "view"): campaign progress of their cells.
+VIEWERS = {"coordinator", "grid_lead", "committee", "centre", "police"}
 USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
              "police": "police", "reporter": "rep"}
 
@@ -101,6 +103,23 @@ ENDPOINTS = [
        EXPORTERS) for k in ("A1", "B1")],
     *[(f"grading_export_{x}", "GET", f"/reports/grading/export.{x}", None, EXPORTERS) for x in ("csv", "xlsx")],
     *[(f"grading_{x}", "POST", f"/reports/grading/{x}", None, CENTRE_ONLY) for x in ("close", "freeze")],
+    # Key-area campaigns: the centre opens, generates, closes and runs the cycle; everyone who
+    # views sees the progress of a campaign touching their cells (one in A1, one in B1).
+    ("campaigns", "GET", "/campaigns", None, VIEWERS),
+    ("campaign_new", "GET", "/campaigns/new", None, CENTRE_ONLY),
+    ("campaign_open", "POST", "/campaigns/new", None, CENTRE_ONLY),
+    ("campaign_cells", "GET", "/campaigns/cells.json", None, CENTRE_ONLY),
+    ("cycle_run", "POST", "/campaigns/cycle/run", None, CENTRE_ONLY),
+    *[(f"campaign_{k}", "GET", "/campaigns/{campaign_%s}" % k, k, VIEWERS) for k in ("A1", "B1")],
+    *[(f"campaign_export_{k}_{x}", "GET", "/campaigns/{campaign_%s}/export.%s" % (k, x), k, VIEWERS)
+      for k in ("A1", "B1") for x in ("csv", "xlsx")],
+    *[(f"campaign_{a}_{k}", "POST", "/campaigns/{campaign_%s}/%s" % (k, a), k, CENTRE_ONLY)
+      for a in ("generate", "close") for k in ("A1", "B1")],
+    *[(f"coverage_campaign_{k}", "GET", "/coverage?campaign={campaign_%s}" % k, k, False) for k in ("A1", "B1")],
+    *[(f"coverage_campaign_data_{k}", "GET", "/coverage/data.json?campaign={campaign_%s}" % k, k, False)
+      for k in ("A1", "B1")],
+    *[(f"coverage_campaign_dots_{k}", "GET", "/coverage/dots.json?bbox=100,20,140,40&campaign={campaign_%s}" % k,
+       k, False) for k in ("A1", "B1")],
 ]
 
 
@@ -144,6 +163,18 @@ def _conflicts_and_devices(area, db_session):  # type: ignore[no-untyped-def]
                                              fields={"use": "rented"}, base={"use": "owner_occupied"})
 
 
+@pytest.fixture(autouse=True)
+def _campaigns(area, db_session):  # type: ignore[no-untyped-def]
+    """A key-area campaign over cell A1 and one over cell B1."""
+    from datetime import date
+
+    from webapp.registry.tasks.campaigns import open_campaign
+
+    area.campaigns = {k: open_campaign(db_session, name=f"排查{k}", starts_on=date(2026, 1, 1), due_on=date(2030, 1, 1),
+                                       by_user_id=None, cell_ids={area.cells[k].id})[0] for k in ("A1", "B1")}
+    db_session.commit()
+
+
 def expected(role: str, obj: str | None, writes: bool | set[str], method: str) -> int:
     if role == "anonymous":
         return 302  # to the login page
@@ -162,6 +193,7 @@ def _url(template: str, area) -> str:  # type: ignore[no-untyped-def]
     values |= {f"device_{k}": v.id for k, v in area.devices.items()}
     values |= {f"tip_{k}": v.id for k, v in area.tips.items()}
     values |= {f"committee_{k}": v.id for k, v in area.committees.items()}
+    values |= {f"campaign_{k}": v.id for k, v in area.campaigns.items()}
     return template.format(**values)
 
 
@@ -186,6 +218,11 @@ def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyp
         return {"result": "stable", "note": "已核实"}
     if name == "raise_tasks":
         return {"rule": "duplicates"}
+    if name.startswith(("campaign_generate", "campaign_close")) or name == "cycle_run":
+        return {}
+    if name == "campaign_open":
+        return {"name": "新排查", "starts_on": "2026-01-01", "due_on": "2030-01-01", "area_kind": "cells",
+                "cells": str(area.cells["A2"].id)}
     if name.startswith("grading_"):
         return {"cycle": ""}  # none chosen: the centre is sent back with a message
     if name.startswith("save_house"):

@@ -76,6 +76,7 @@ def _migrations_dir() -> str:
 def register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
+    from webapp.campaigns import bp as campaigns_bp
     from webapp.conflicts import bp as conflicts_bp
     from webapp.console import bp as console_bp
     from webapp.community import bp as community_bp
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(campaigns_bp)
     app.register_blueprint(conflicts_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(community_bp)

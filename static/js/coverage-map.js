@@ -64,6 +64,13 @@ function drawCells(map) {
     bounds.extend(polygon.getBounds());
     shapes.push([cell, polygon]);
   }
+  if (cycleData.area && cycleData.area.type === "Polygon") {
+    // A campaign's drawn area, over its cells (not clickable: the cells are).
+    const area = L.polygon(latLngsOf(cycleData.area), {
+      color: "#1d4ed8", weight: 3, dashArray: "6 4", fill: false, interactive: false, className: "campaign-area",
+    }).addTo(map);
+    bounds.extend(area.getBounds());
+  }
   if (!bounds.isValid()) {
     map.setView([31.03, 121.23], 13);
     say(msg("NoOutline"));

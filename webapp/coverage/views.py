@@ -21,6 +21,7 @@ from geo.settings import GeoSettings
 from webapp import audit
 from webapp.access import current_scope, require_cell
 from webapp.coverage import bp, drawing
+from webapp.coverage import campaign as by_campaign
 from webapp.coverage.bands import BANDS, DOTS, band_for
 from webapp.coverage.columns import NUMBERS, numbers_of, percent, ratio_of
 from webapp.coverage.dots import DOTS_LIMIT, dots_in_box, dots_of_cell
@@ -28,6 +29,7 @@ from webapp.coverage.export import cell_table, committee_name, committee_table
 from webapp.dbsetup import sqlite_begin, writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, Cycle
+from webapp.registry.tasks.campaigns import progress
 from webapp.reports.export import MIMETYPES, render
 from webapp.timeutil import local_today, to_local, utcnow
 
@@ -119,6 +121,9 @@ def _tile_source(url: str) -> str | None:
 @bp.route("")
 @login_required
 def page() -> Any:
+    campaign = by_campaign.chosen(db.session, current_scope())
+    if campaign is not None:
+        return _campaign_page(campaign)
     cycle = _cycle()
     report = _report(cycle)
     committees = {getattr(c, "committee_id", None): c for c in report.committees}
@@ -133,6 +138,21 @@ def page() -> Any:
         band_for=band_for, ratio_of=ratio_of, percent=percent, committee_name=committee_name,
         dots_min_zoom=DOTS_MIN_ZOOM,
     ))
+    return _with_tiles_csp(response, tiles)
+
+
+def _campaign_page(campaign: Any) -> Any:
+    """The map coloured by a campaign's progress (its cells of the user's scope)."""
+    report = progress(db.session, campaign, current_scope().cell_ids)
+    tiles = _tiles()
+    response = make_response(render_template(
+        "coverage/campaign.html", campaign=campaign, report=report, numbers=by_campaign.NUMBERS, bands=BANDS,
+        dots={k: v for k, v in DOTS.items() if k != "unverified"}, tiles=tiles, band_for=band_for,
+        percent=percent, state=by_campaign.state_line(campaign)))
+    return _with_tiles_csp(response, tiles)
+
+
+def _with_tiles_csp(response: Any, tiles: dict[str, str]) -> Any:
     source = _tile_source(tiles["url"]) if tiles["url"] else None
     if source:
         # Only with configured tiles does the page load images from elsewhere.
@@ -148,6 +168,9 @@ def page() -> Any:
 @login_required
 def data() -> Any:
     """Cells with their figures and outlines: no houses (see dots.json)."""
+    campaign = by_campaign.chosen(db.session, current_scope())
+    if campaign is not None:
+        return _campaign_data(campaign)
     cycle = _cycle()
     report = _report(cycle)
     crs = _tiles()["crs"]
@@ -163,11 +186,30 @@ def data() -> Any:
                    dots_min_zoom=DOTS_MIN_ZOOM, dots_limit=DOTS_LIMIT)
 
 
+def _campaign_data(campaign: Any) -> Any:
+    report = progress(db.session, campaign, current_scope().cell_ids)
+    crs = _tiles()["crs"]
+    return jsonify(campaign=by_campaign.area_json(campaign, crs), area=by_campaign.area_json(campaign, crs)["boundary"],
+                   cells=by_campaign.cells_json(db.session, report.cells, crs), frozen=report.frozen,
+                   bands={b.key: {"fill": b.fill, "stroke": b.stroke, "label": str(b.label)} for b in BANDS},
+                   dots={k: {"color": color, "label": str(label)} for k, (color, label) in DOTS.items()},
+                   dots_min_zoom=DOTS_MIN_ZOOM, dots_limit=DOTS_LIMIT)
+
+
 @bp.route("/cells/<uuid:cell_id>.json")
 @login_required
 def cell(cell_id: uuid.UUID) -> Any:
     """One cell's figures, its unvisited houses, and its house dots."""
     require_cell(cell_id)
+    campaign = by_campaign.chosen(db.session, current_scope())
+    if campaign is not None:
+        rows = [c for c in progress(db.session, campaign, current_scope().cell_ids).cells if c.cell_id == cell_id]
+        if not rows:
+            abort(404)
+        crs = _tiles()["crs"]
+        found, _many = by_campaign.dots(db.session, campaign, current_scope(), crs, cell_id=cell_id)
+        return jsonify(campaign=by_campaign.area_json(campaign, crs), cell=by_campaign.cell_json(rows[0]),
+                       unvisited=by_campaign.unvisited(db.session, campaign, current_scope(), cell_id), dots=found)
     cycle = _cycle()
     report = _report(cycle, frozenset({cell_id}))
     if not report.cells:
@@ -183,13 +225,19 @@ def cell(cell_id: uuid.UUID) -> Any:
 @login_required
 def dots() -> Any:
     """House dots inside a box (west,south,east,north in the map's drawing coordinates)."""
-    cycle = _cycle()
+    campaign = by_campaign.chosen(db.session, current_scope())
+    cycle = _cycle() if campaign is None else None
     try:
         west, south, east, north = (float(v) for v in request.args.get("bbox", "").split(","))
     except ValueError:
         abort(400)
     if not (west < east and south < north):
         abort(400)
+    if campaign is not None:
+        found, too_many = by_campaign.dots(db.session, campaign, current_scope(), _tiles()["crs"],
+                                           box=(west, south, east, north))
+        return jsonify(dots=found, too_many=too_many, limit=DOTS_LIMIT)
+    assert cycle is not None
     found, too_many = dots_in_box(db.session, cycle, current_scope(), (west, south, east, north),
                                   _tiles()["crs"], _settings())
     return jsonify(dots=found, too_many=too_many, limit=DOTS_LIMIT)

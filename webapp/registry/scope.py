@@ -39,6 +39,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "report": frozenset({Role.REPORTER}),
     # The reporters' contribution (reports that led to a change), per reporter.
     "see_reporters": frozenset({Role.COMMITTEE, Role.CENTRE}),
+    # Key-area campaigns: open, generate their tasks, close; run the collection cycle.
+    # Everyone who may view sees their progress within their cells.
+    "campaigns": frozenset({Role.CENTRE}),
 }
 
 ALL_CELLS_ROLES = frozenset({Role.CENTRE, Role.POLICE})
