@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sync import conflicts
+from sync import conflicts, reviews
 from sync.batch import DELETABLE, Mutation, Outcome
 from sync.merge import three_way
 from sync.moves import live_person, merge_twin, move_house, same_address
@@ -16,6 +16,7 @@ from sync.validate import linked_problems, parse_fields
 from sync.wire import RECORD_TYPES, to_wire
 from sync.write import Write, conflict_outcome, stamp_person, update_row
 from webapp.models import Device, RecordAlias
+from webapp.models.enums import ReviewKind
 from webapp.registry.scope import Scope
 
 
@@ -45,11 +46,18 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: Ce
     cell_id = house.get("cell_id") if house else values.get("cell_id")
     ctx = conflicts.Context(device=device, mutation=m, house_id=house["id"] if house else None,
                             cell_id=cell_id, committee_id=cells.get(cell_id) if cell_id else None)
-    if not _in_scope(m, scope, cell_id, rid, state):
+    if m.type == "review":
+        # Deciding a review is not typed data to keep for the centre: outside one's cells or
+        # role it is refused (review.transition), like any other illegal move.
+        refused = reviews.problems(scope, cell_id, state.get(m.type, rid), values)
+        if refused:
+            state.failed[m.record_id] = m.id
+            return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=refused)
+    elif not _in_scope(m, scope, cell_id, rid, state):
         return conflict_outcome(m, work, ctx, "out_of_scope", {}, state.get(m.type, rid) or {}, now)
     if creating:
         return create(session, m, rid, values, state, ctx, now, work, device)
-    return change(m, rid, values, state, ctx, now, work, device)
+    return change(session, m, rid, values, state, ctx, now, work, device)
 
 
 def _blocked_by(m: Mutation, values: dict[str, Any], state: State) -> uuid.UUID | None:
@@ -146,11 +154,13 @@ def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
     state.add(m.type, row)
     state.new[m.type].add(rid)
     work.inserts.append((m.type, row))
+    if m.type == "residency":
+        reviews.submitted(session, ReviewKind.REGISTRATION, row, state, ctx, device, now, work)
     return Outcome(m.id, m.seq, "applied", m.type, m.record_id, version=1)
 
 
-def change(m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State, ctx: conflicts.Context,
-            now: datetime, work: Write, device: Device) -> Outcome:
+def change(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State,
+           ctx: conflicts.Context, now: datetime, work: Write, device: Device) -> Outcome:
     current = state.get(m.type, rid)
     assert current is not None
     if current.get("deleted_at") is not None:
@@ -158,11 +168,18 @@ def change(m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State, ct
     if m.op == "delete":
         values = {"deleted_at": now}
     same = m.base_version == current["version"]
-    merged = three_way(current, _base_values(m), values, m.fields, same_version=same)
+    # A review's change was checked against its status now (sync/reviews.py): nothing to merge.
+    merged = three_way(current, _base_values(m), values, m.fields, same_version=same or m.type == "review")
+    ended = m.type == "residency" and current.get("end_date") is None and current.get("deleted_at") is None \
+        and merged.take.get("end_date") is not None
+    if m.type == "review":
+        reviews.server_fields(merged.take, device, now)
     if m.type == "tip" and merged.take.get("status") in ("done", "rejected"):
         merged.take["closed_by_id"] = device.user_id  # who closed it: the phone's user, as in the console
     if merged.take:
         update_row(m.type, current, merged.take, now, work, device, state)
+    if ended:
+        reviews.submitted(session, ReviewKind.MOVE_OUT, current, state, ctx, device, now, work)
     if merged.conflicts:
         return conflict_outcome(m, work, ctx, "field", {k: v["base"] for k, v in merged.conflicts.items()},
                          {k: v["registry"] for k, v in merged.conflicts.items()}, now,

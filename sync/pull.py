@@ -31,7 +31,8 @@ NAMES = tuple(t.name for t in TABLES)
 RECENT_VISITS = timedelta(days=90)
 # The console shows when a phone last synced to the minute, and looks for stale work in days.
 RECORD_PULL_EVERY = timedelta(minutes=1)
-_HOUSE_CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency"})
+_HOUSE_CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency",
+                             "review"})
 
 
 class CursorInvalid(ValueError):
@@ -187,7 +188,7 @@ def _in_cells(table: Table, cells: frozenset[uuid.UUID] | None) -> ColumnElement
 
 
 def _snapshot_only(table: Table) -> list[ColumnElement[bool]]:
-    """A first sync needs no tombstones, past residencies, old visits or closed tips."""
+    """A first sync needs no tombstones, past residencies, old visits, closed tips or approved reviews."""
     c = table.c
     out: list[ColumnElement[bool]] = [c.deleted_at.is_(None)]
     if table.name == "residency":
@@ -196,6 +197,8 @@ def _snapshot_only(table: Table) -> list[ColumnElement[bool]]:
         out.append(c.visited_at >= utcnow() - RECENT_VISITS)
     if table.name == "tip":
         out.append(c.status == "open")
+    if table.name == "review":
+        out.append(c.status != "approved")
     return out
 
 

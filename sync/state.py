@@ -32,6 +32,7 @@ class State:
         self.failed: dict[uuid.UUID, uuid.UUID] = {}  # record id → mutation that failed it
         self.index: dict[str, dict[Any, list[uuid.UUID]]] = {k: defaultdict(list) for k in self.INDEXED}
         self.numbers_loaded: set[str] = set()  # ID numbers whose live persons are all in rows
+        self.review_required: dict[uuid.UUID, bool] = {}  # committee → its review setting
 
     def get(self, kind: str, rid: uuid.UUID | None) -> dict[str, Any] | None:
         if rid is None:
@@ -89,7 +90,7 @@ def load(session: Session, mutations: list[Mutation]) -> State:
             state.alias[alias.alias_id] = alias.canonical_id
             wanted[alias.record_type].add(alias.canonical_id)
     # Rows found second-hand: the houses of residencies and visits edited.
-    for kind in ("residency", "visit", "house_flag", "unit", "house_code", "tip"):
+    for kind in ("residency", "visit", "house_flag", "unit", "house_code", "tip", "review"):
         fetch(session, state, kind, wanted[kind])
         wanted["house"] |= {r["house_id"] for r in state.rows[kind].values() if r.get("house_id")}
     persons = wanted["person"] | {r["person_id"] for r in state.rows["residency"].values()}

@@ -33,6 +33,7 @@ ENUM_FIELDS: dict[tuple[str, str], type[enums.Labelled]] = {
     ("unit", "kind"): enums.UnitKind,
     ("tip", "status"): enums.TipStatus,
     ("tip", "result"): enums.TaskResult,
+    ("review", "status"): enums.ReviewStatus,
 }
 REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
     "house": ("road", "number"),

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from webapp.models import (
-    Cell, Committee, House, HouseCode, HouseEvent, HouseFlag, Person, Residency, Room, Tip, Unit, Visit,
+    Cell, Committee, House, HouseCode, HouseEvent, HouseFlag, Person, Residency, Review, Room, Tip, Unit, Visit,
 )
 from webapp.models.base import Synced
 
@@ -62,11 +62,14 @@ RECORD_TYPES: dict[str, RecordType] = {t.name: t for t in (
     # words and as a result), when, and the visit that found it (at the task's house).
     RecordType("tip", Tip, frozenset({"status", "outcome", "result", "closed_at", "closed_visit_id"}),
                refs=(("house_id", "house"), ("closed_visit_id", "visit")), creatable=False),
+    # Reviews (审核) are made on the server; a lead decides, the coordinator resubmits
+    # (webapp/registry/review.py says who may move a review where).
+    RecordType("review", Review, frozenset({"status", "reason"}), refs=(("house_id", "house"),), creatable=False),
 )}
 
 # Read-only on phones, but pulled.
 PULLED_MODELS: tuple[type[Synced], ...] = (
-    Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip,
+    Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip, Review,
 )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 Send = Callable[[str, dict[str, Any] | None, str | None], dict[str, Any]]
 ACKNOWLEDGED = {"applied", "merged", "already_applied", "conflict"}
-HOUSE_CHILDREN = ("house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency")
+HOUSE_CHILDREN = ("house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency", "review")
 
 
 class Phone:

@@ -26,7 +26,7 @@ def document() -> dict[str, Any]:
                     "status": {"type": "integer"}, "code": {"type": "string"}, "detail": {"type": "string"}}},
                 "Mutation": {"type": "object", "required": ["id", "seq", "type", "op", "record_id"], "properties": {
                     "id": {"type": "string", "format": "uuid"}, "seq": {"type": "integer", "minimum": 1},
-                    "type": {"enum": ["house", "house_code", "house_flag", "unit", "person", "residency", "visit", "tip"]},
+                    "type": {"enum": ["house", "house_code", "house_flag", "unit", "person", "residency", "visit", "tip", "review"]},
                     "op": {"enum": ["create", "update", "delete"]},
                     "record_id": {"type": "string", "format": "uuid"},
                     "base_version": {"type": ["integer", "null"]},

@@ -11,6 +11,7 @@ from webapp.models.house import House, HouseCode, HouseEvent, HouseFlag, Room
 from webapp.models.person import Person, Residency
 from webapp.models.ratelimit import RateCounter
 from webapp.models.residence import ResidenceCheck
+from webapp.models.review import Review
 from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation
 from webapp.models.tip import Tip
 from webapp.models.unit import Unit
@@ -18,11 +19,11 @@ from webapp.models.user import User
 from webapp.models.visit import Visit
 
 # Tables whose rows travel to phones, in an order that respects foreign keys.
-SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip)
+SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip, Review)
 
 __all__ = [
     "AuditEntry", "Base", "Campaign", "ChangeCounter", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
-    "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
+    "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
     "Visit", "campaign_cell", "cell_coordinator",
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Base, Synced
@@ -24,6 +24,8 @@ class Committee(Synced, Base):
 
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(64))
+    # Coordinators' new registrations and move-outs here wait for a grid lead's review (审核).
+    review_required: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     cells: Mapped[list[Cell]] = relationship(back_populates="committee", order_by="Cell.code")
 

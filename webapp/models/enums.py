@@ -300,3 +300,29 @@ ResidenceCheckResult._labels = {  # type: ignore[attr-defined]
     "stable": ("合法稳定住所", "Legal stable residence"),
     "refused": ("不予认定", "Not accepted"),
 }
+
+
+class ReviewKind(Labelled):
+    """What a grid lead reviews (审核): a coordinator's new registration or move-out."""
+
+    REGISTRATION = "registration"
+    MOVE_OUT = "move_out"
+
+
+ReviewKind._labels = {  # type: ignore[attr-defined]
+    "registration": ("新登记", "Registration"),
+    "move_out": ("迁出", "Move-out"),
+}
+
+
+class ReviewStatus(Labelled):
+    PENDING = "pending"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+ReviewStatus._labels = {  # type: ignore[attr-defined]
+    "pending": ("待审核", "Pending review"),
+    "approved": ("审核通过", "Approved"),
+    "returned": ("已退回", "Returned"),
+}

@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "see_grades": frozenset({Role.COMMITTEE, Role.CENTRE, Role.POLICE}),
     # Tasks: reassign to another coordinator of the cell, move the due date.
     "assign": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
+    # Review (审核) of coordinators' registrations and move-outs: approve, or return with a reason.
+    "review": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
     # File a community report for a house (by plate code or address) and follow its outcome.
     "report": frozenset({Role.REPORTER}),
     # The reporters' contribution (reports that led to a change), per reporter.

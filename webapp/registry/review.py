@@ -1,0 +1,168 @@
+"""Review (审核): when a review is made, who may move it where, and what the server sets.
+
+The one place for these rules: sync push (sync/apply.py) and the console both ask here.
+Plain SQLAlchemy, no Flask. A review is a quality gate, not a hold: the residency it is
+about counts in the registry whatever the review's state.
+
+    pending  --grid lead / committee / centre-->  approved
+    pending  --grid lead / committee / centre, with a reason-->  returned
+    returned --anyone who may edit the cell (the coordinator)-->  pending   (resubmitted)
+
+Anything else is refused with `review.transition` (or `review.reason` for a return
+without a reason), in Chinese and English like every other field error.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import Cell, Committee, Residency, Review, User
+from webapp.models.enums import ReviewKind, ReviewStatus, Role
+from webapp.registry.scope import Scope
+from webapp.timeutil import utcnow
+from webapp.validation import FieldError
+
+DECIDED = frozenset({ReviewStatus.APPROVED, ReviewStatus.RETURNED})
+
+
+def needs_review(role: str | None, review_required: bool) -> bool:
+    """Only coordinators' entries are reviewed, and only where the committee asks for it."""
+    return role == Role.COORDINATOR and review_required
+
+
+def committee_requires(session: Session, committee_id: uuid.UUID | None,
+                       cache: dict[uuid.UUID, bool] | None = None) -> bool:
+    if committee_id is None:
+        return False
+    if cache is not None and committee_id in cache:
+        return cache[committee_id]
+    required = bool(session.scalar(select(Committee.review_required).where(Committee.id == committee_id)))
+    if cache is not None:
+        cache[committee_id] = required
+    return required
+
+
+def cell_requires(session: Session, cell_id: uuid.UUID | None) -> bool:
+    if cell_id is None:
+        return False
+    return bool(session.scalar(select(Committee.review_required).join(Cell, Cell.committee_id == Committee.id)
+                               .where(Cell.id == cell_id)))
+
+
+def new_row(kind: str, residency: Mapping[str, Any], cell_id: uuid.UUID | None, user_id: int | None,
+            now: datetime) -> dict[str, Any]:
+    """A pending review as a table row (sync writes rows, not ORM objects)."""
+    return {"id": uuid.uuid4(), "version": 1, "changed_at": now, "changed_by_id": user_id,
+            "house_id": residency["house_id"], "cell_id": cell_id, "residency_id": residency["id"],
+            "person_id": residency["person_id"], "kind": kind, "status": ReviewStatus.PENDING.value,
+            "reason": None, "submitted_by_id": user_id, "decided_by_id": None, "decided_at": None,
+            "created_at": now}
+
+
+def existing_row(session: Session, residency_id: uuid.UUID, kind: str) -> dict[str, Any] | None:
+    """The live review of this residency and kind, if any (a residency ended, reopened and
+    ended again has one already: it is reopened rather than doubled)."""
+    row = session.execute(select(Review.__table__).where(
+        Review.residency_id == residency_id, Review.kind == kind, Review.deleted_at.is_(None))).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def reopen_fields(user_id: int | None) -> dict[str, Any]:
+    """Submitting again something already reviewed: pending, undecided, the new submitter."""
+    return {"status": ReviewStatus.PENDING.value, "decided_by_id": None, "decided_at": None,
+            "submitted_by_id": user_id}
+
+
+def decision_fields(status: str, user_id: int | None, now: datetime) -> dict[str, Any]:
+    """Set by the server whenever the status changes: who decided and when (cleared on resubmission)."""
+    if status in DECIDED:
+        return {"decided_by_id": user_id, "decided_at": now}
+    return {"decided_by_id": None, "decided_at": None}
+
+
+def may_decide(scope: Scope, cell_id: uuid.UUID | None) -> bool:
+    return scope.may("review") and scope.covers_cell(cell_id)
+
+
+def may_resubmit(scope: Scope, cell_id: uuid.UUID | None) -> bool:
+    return scope.may("edit") and scope.covers_cell(cell_id)
+
+
+def transition_errors(scope: Scope, cell_id: uuid.UUID | None, current: Mapping[str, Any],
+                      values: Mapping[str, Any]) -> list[FieldError]:
+    """Why this change of a review (its wire fields `status`/`reason`, parsed) is refused.
+
+    `cell_id` is the cell of the review's house now: scope follows the house, as for every
+    other record. Repeating the current status changes nothing and is allowed (a retried
+    decision), except that a reason may only be changed on a returned review by someone who
+    may decide it, or cleared on a pending one by someone who may resubmit it.
+    """
+    old = current["status"]
+    new = values.get("status") or old
+    reason = values["reason"] if "reason" in values else current.get("reason")
+    if new == old:
+        if "reason" not in values or values["reason"] == current.get("reason"):
+            return []
+        if old == ReviewStatus.RETURNED and may_decide(scope, cell_id):
+            return [] if reason else [_reason_error()]
+        if old == ReviewStatus.PENDING and values["reason"] is None and may_resubmit(scope, cell_id):
+            return []
+        return [_transition_error(old, new, decider=old == ReviewStatus.RETURNED)]
+    if old == ReviewStatus.PENDING and new in DECIDED:
+        if not may_decide(scope, cell_id):
+            return [_transition_error(old, new, decider=True)]
+        if new == ReviewStatus.RETURNED and not reason:
+            return [_reason_error()]
+        return []
+    if old == ReviewStatus.RETURNED and new == ReviewStatus.PENDING:
+        return [] if may_resubmit(scope, cell_id) else [_transition_error(old, new, decider=False)]
+    return [_transition_error(old, new, decider=False)]
+
+
+def _label(status: str, lang: str) -> str:
+    try:
+        return ReviewStatus(status).label(lang)
+    except ValueError:
+        return status
+
+
+def _transition_error(old: str, new: str, *, decider: bool) -> FieldError:
+    if decider:
+        return FieldError("status", "review.transition",
+                          "只有本网格的网格长、居委会或中心可以审核",
+                          "only the grid lead of the cell, the committee or the centre may decide a review")
+    return FieldError("status", "review.transition",
+                      f"审核不能从“{_label(old, 'zh')}”改为“{_label(new, 'zh')}”",
+                      f"a review cannot go from {_label(old, 'en').lower()} to {_label(new, 'en').lower()}")
+
+
+def _reason_error() -> FieldError:
+    return FieldError("reason", "review.reason", "退回时必须填写原因", "a reason is required to return a review")
+
+
+# ---------------------------------------------------------------- the console (ORM)
+
+def open_review(session: Session, residency: Residency, kind: ReviewKind, user: User) -> Review | None:
+    """A coordinator created (`registration`) or ended (`move_out`) this residency through
+    the console: a pending review where the house's committee asks for one."""
+    house = residency.house
+    if not needs_review(user.role, cell_requires(session, house.cell_id)):
+        return None
+    found = session.scalar(select(Review).where(Review.residency_id == residency.id, Review.kind == kind.value,
+                                                Review.deleted_at.is_(None)))
+    if found is not None:
+        if found.status != ReviewStatus.PENDING:
+            for name, value in reopen_fields(user.id).items():
+                setattr(found, name, value)
+            found.changed_by_id = user.id
+        return found
+    review = Review(house_id=house.id, cell_id=house.cell_id, residency_id=residency.id,
+                    person_id=residency.person_id, kind=kind.value, status=ReviewStatus.PENDING.value,
+                    submitted_by_id=user.id, changed_by_id=user.id, created_at=utcnow())
+    session.add(review)
+    return review
