@@ -140,7 +140,7 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def csrf_token(client, path: str = "/login") -> str:  # type: ignore[no-untyped-def]
-    page = client.get(path)
+    page = client.get(path, follow_redirects=True)  # a reporter's "/" leads to /community
     match = CSRF_RE.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {path}"
     return match.group(1)

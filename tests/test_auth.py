@@ -73,3 +73,19 @@ def test_security_headers(client) -> None:  # type: ignore[no-untyped-def]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_community_reporter_lands_on_the_community_page(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """A reporter sees no cells: the console home would be empty, so login sends them on."""
+    from tests import factories as f
+
+    f.user(db_session, "rep", "reporter", committee_id=area.committees["A"].id)
+    db_session.commit()
+    r = login(client, "rep")
+    assert r.status_code == 302
+    landed = client.get(r.headers["Location"], follow_redirects=True)
+    assert landed.request.path == "/community" and landed.status_code == 200
+    # Every other role keeps the console home.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/community")})
+    login(client, "coord")
+    assert client.get("/").status_code == 200

@@ -33,6 +33,9 @@ REPORTER_READERS = {"committee", "centre"}
 EXPORTERS = GRADE_READERS = {"committee", "centre", "police"}
 # Everyone but community reporters (permission "view"): campaign progress of their cells.
 VIEWERS = {"coordinator", "grid_lead", "committee", "centre", "police"}
+# Answers that differ from the two rules on purpose: a reporter's console home would be
+# empty, so it sends them to the community page.
+EXCEPTIONS = {("home", "reporter"): 302}
 USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
              "police": "police", "reporter": "rep"}
 
@@ -249,7 +252,8 @@ def test_scope_matrix(client, area, role: str, endpoint) -> None:  # type: ignor
         data = _form(name, area, obj)
         data["csrf_token"] = csrf_token(client, "/login" if role == "anonymous" else "/")
         response = client.post(url, data=data)
-    assert response.status_code == expected(role, obj, writes, method), response.get_data(as_text=True)[:400]
+    want = EXCEPTIONS.get((name, role)) or expected(role, obj, writes, method)
+    assert response.status_code == want, response.get_data(as_text=True)[:400]
 
 
 @pytest.mark.parametrize("role", ROLES[1:])

@@ -56,6 +56,9 @@ def _stale(form_version: str | None, record: Any) -> bool:
 @login_required
 def home() -> Any:
     scope = current_scope()
+    if not scope.may("view") and scope.may("report"):
+        # A community reporter sees no cells: their work is on the community page.
+        return redirect(url_for("community.home"))
     cells = db.session.scalars(
         select(Cell).where(scope.cell_clause(), Cell.deleted_at.is_(None)).order_by(Cell.code)
         .options(selectinload(Cell.committee))
