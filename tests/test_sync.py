@@ -226,6 +226,35 @@ def test_paging_delivers_every_row_exactly_once(field: SimpleNamespace) -> None:
         assert sorted(paged[table]) == sorted(ids) and len(set(ids)) == len(ids)
 
 
+def test_paged_first_pull_of_persons_committed_together(field: SimpleNamespace) -> None:
+    """A snapshot page is driven by the device's scope (sync/pull.py `_rows`): persons and
+    residencies that share one change number arrive page by page, each once, and only those
+    living in the device's cells (an ended residency, a tombstoned one or another cell's
+    house does not bring its person)."""
+    s = field.s
+    inside, moved_out, gone, elsewhere = [], [], [], []
+    for i in range(7):
+        p = f.person(s, name=f"甲{i}")
+        f.residency(s, p, field.a1 if i % 2 else field.a2, start_date=date(2024, 1, 1))
+        inside.append(str(p.id))
+    for i in range(3):
+        p = f.person(s, name=f"乙{i}")
+        f.residency(s, p, field.a1, start_date=date(2024, 1, 1), end_date=date(2025, 1, 1))
+        moved_out.append(str(p.id))
+        q = f.person(s, name=f"丙{i}")
+        f.residency(s, q, field.a2, start_date=date(2024, 1, 1)).tombstone(None)
+        gone.append(str(q.id))
+        r = f.person(s, name=f"丁{i}")
+        f.residency(s, r, field.b1, start_date=date(2024, 1, 1))
+        elsewhere.append(str(r.id))
+    s.commit()  # one commit: every row above carries the same number
+    paged, _ = _collect(field, None, limit=2)
+    assert sorted(paged["person"]) == sorted([*inside, str(field.person.id)])
+    assert len(paged["residency"]) == len(set(paged["residency"])) == 8
+    whole, _ = _collect(field, None)
+    assert sorted(whole["person"]) == sorted(paged["person"])
+
+
 def test_incremental_pull_sees_only_new_changes_in_scope(field: SimpleNamespace) -> None:
     _, cursor = _collect(field, None)
     field.b1.note = "elsewhere"
