@@ -1,4 +1,4 @@
-"""The field app's labels for the task vocabularies (static/pwa/i18n.js) say what the server's
+"""The field app's labels for the task and review vocabularies (static/pwa/i18n.js) say what the server's
 enums say, in both languages: a phone never shows a task source or result differently."""
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def _group(name: str) -> dict[str, tuple[str, str]]:
 
 @pytest.mark.parametrize("group, enum", [
     ("tip_source", enums.TipSource), ("tip_kind", enums.TipKind), ("task_result", enums.TaskResult),
+    ("review_status", enums.ReviewStatus), ("review_kind", enums.ReviewKind),
 ])
 def test_phone_labels_match_the_enums(group: str, enum: type[enums.Labelled]) -> None:
     assert _group(group) == {k: tuple(v) for k, v in enum.labels().items()}, json.dumps(enum.labels(), ensure_ascii=False)

@@ -53,6 +53,7 @@ const ROUTES = [
   [/^#\/house\/([^/]+)\/flag\/([^/]+)\/clear$/, async (id, f) => (await import("./views/actions.js")).clearFlag(id, f)],
   [/^#\/house\/([^/]+)\/task\/([^/]+)\/close$/, async (id, tip) => (await import("./views/tasks.js")).closeTask(id, tip)],
   [/^#\/tasks$/, async () => (await import("./views/tasks.js")).listPage()],
+  [/^#\/lead\/cell\/([^/]+)$/, async (id) => (await import("./views/lead.js")).cellPage(id)],
   [/^#\/house\/([^/?]+)(\?scanned=1)?$/, (id, s) => places.housePage(id, {scanned: Boolean(s)})],
   [/^#\/search$/, async () => (await import("./views/search.js")).searchPage()],
   [/^#\/scan$/, async () => (await import("./views/scan.js")).scanPage()],
@@ -81,6 +82,8 @@ async function render() {
     const m = pattern.exec(hash);
     if (m) return view(...m.slice(1));
   }
+  // A grid lead's home is their cells' figures and what waits for review.
+  if (device.user?.role === "grid_lead") return (await import("./views/lead.js")).home();
   return places.cellList();
 }
 
@@ -109,12 +112,12 @@ async function start() {
   window.addEventListener("gw:synced", (ev) => {
     tasksBadge();
     if (!ev.detail?.ok) return;
+    // Screens without a form only (a lead's cell page has return reasons being typed).
     if (/^#\/(cells|tasks)?$|^#\/cell\/|^$/.test(location.hash)) route();
     walk.refresh(ev.detail);  // the walking order follows the houses the sync brought
   });
   window.addEventListener("gw:walk", () => { if (/^#\/cell\/[^/]+\/walk$/.test(location.hash)) route(); });
   window.addEventListener("gw:db-blocked", () => toast(t("db_blocked")));
-  window.addEventListener("gw:db-outdated", () => location.reload());
   for (const ev of ["pointerdown", "keydown"]) document.addEventListener(ev, idle, {passive: true});
   idle();
   fetch("/app/area-codes.json").then((r) => r.json()).then(setKnownAreaCodes).catch(() => {});

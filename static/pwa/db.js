@@ -1,17 +1,21 @@
 // The one IndexedDB connection: a store per synced table, the outbox, and meta (key/value).
 export const TABLES = ["committee", "cell", "house", "house_code", "room", "house_flag", "house_event",
-  "unit", "person", "residency", "visit", "tip"];
+  "unit", "person", "residency", "visit", "tip", "review"];
 const INDEXES = {house: ["cell_id"], house_code: ["code", "house_id"], room: ["house_id"], house_flag: ["house_id"],
-  house_event: ["house_id"], unit: ["house_id"], residency: ["house_id", "person_id"], visit: ["house_id"], tip: ["house_id"]};
-export const HOUSE_CHILDREN = ["house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency"];
+  house_event: ["house_id"], unit: ["house_id"], residency: ["house_id", "person_id"], visit: ["house_id"], tip: ["house_id"],
+  review: ["house_id"]};
+export const HOUSE_CHILDREN = ["house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "review", "residency"];
 const NAME = "gridwalk";
-const VERSION = 1;
+// 2: the `review` store (审核). Rows of a new store may already have passed this phone's cursor
+// (an older app ignored them), so an upgrade pulls everything again.
+const VERSION = 2;
 let opening = null;
 let closed = false;  // a newer version of the app took the database over: this tab must reload
 
 const tell = (name) => window.dispatchEvent(new CustomEvent(name));
 
-function upgrade(d) {
+function upgrade(d, oldVersion, _newVersion, tx) {
+  if (oldVersion >= 1 && oldVersion < 2 && d.objectStoreNames.contains("meta")) tx.objectStore("meta").delete("cursor");
   for (const table of TABLES) {
     if (d.objectStoreNames.contains(table)) continue;
     const store = d.createObjectStore(table, {keyPath: "id"});

@@ -1,6 +1,10 @@
 // The app's strings in Chinese (default) and English; the choice is kept on the phone.
 const STRINGS = {
   zh: {
+    // Review (审核) and the grid lead's view.
+    review_pending: "待审核", review_returned: "被退回，需处理", review_reason: "退回原因", review_resubmit: "重新提交",
+    review_approve: "审核通过", review_return: "退回", review_move_outs: "迁出审核", review_person_gone: "（人员已不在本机）",
+    lead_home: "我的网格", lead_coverage: "本月走访", lead_open: "审核与详情",
     // Tasks (待办).
     tasks: "待办", tasks_mine: "我的待办", tasks_cell: "网格待办（未指派）", tasks_other: "同事的待办", task_mine: "我的",
     task_cell: "网格", task_other: "同事", task_overdue: "已逾期，应于", task_due: "截止", task_close: "办结",
@@ -37,6 +41,10 @@ const STRINGS = {
     db_reload: "应用已在其他页面升级：请重新加载本页（待同步数据已保存）", reload: "重新加载",
   },
   en: {
+    // Review (审核) and the grid lead's view.
+    review_pending: "Waiting for review", review_returned: "Returned to you", review_reason: "Reason", review_resubmit: "Resubmit",
+    review_approve: "Approve", review_return: "Return", review_move_outs: "Move-outs under review", review_person_gone: "(person no longer on this phone)",
+    lead_home: "My cells", lead_coverage: "Visited this month", lead_open: "Reviews and details",
     // Tasks (待办).
     tasks: "Tasks", tasks_mine: "My tasks", tasks_cell: "The cell's tasks (unassigned)", tasks_other: "Colleagues' tasks", task_mine: "Mine",
     task_cell: "Cell", task_other: "Colleague", task_overdue: "Overdue, was due", task_due: "Due", task_close: "Close task",
@@ -87,6 +95,8 @@ const LABELS = {
     sync: ["系统：确认迁出", "System: confirm a move-out"], rules: ["系统：规则检查", "System: rule check"],
     property: ["物业/保安", "Property manager or guard"], permit: ["系统：居住证签注到期", "System: residence permit endorsement due"],
     unvisited: ["系统：本周期未走访", "System: not yet visited this cycle"], campaign: ["重点区域排查", "Key-area campaign"]},
+  review_status: {pending: ["待审核", "Pending review"], approved: ["审核通过", "Approved"], returned: ["已退回", "Returned"]},
+  review_kind: {registration: ["新登记", "Registration"], move_out: ["迁出", "Move-out"]},
   tip_kind: {moved_in: ["有人搬入", "Someone moved in"], moved_out: ["有人搬离", "Someone moved out"], problem: ["房屋问题", "A problem with the house"]},
   task_result: {changed: ["已变更登记", "Registry changed"], no_change: ["核实无变化", "Checked, no change"],
     not_found: ["查无此情况", "Not found"], duplicate: ["重复报告", "Duplicate report"]},

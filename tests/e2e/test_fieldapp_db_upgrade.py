@@ -12,18 +12,20 @@ from tests.e2e.conftest import LiveServer
 
 RELOAD_ZH = "应用已在其他页面升级：请重新加载本页（待同步数据已保存）"
 
-# What a newer release's db.js does: open version 2 and add a store. It waits while an old
+# What a newer release's db.js does: open the next version (the app's is 2), add a store. It waits while an old
 # connection stays open, so give up after a few seconds and say "blocked".
+NEWER = 3
 UPGRADE = """async (url) => {
   const {openDB} = await import(url);
   let blocked = false;
-  const opening = openDB('gridwalk', 2, {upgrade(d) { d.createObjectStore('probe'); }, blocked() { blocked = true; }});
+  const opening = openDB('gridwalk', %d, {upgrade(d) { d.createObjectStore('probe'); }, blocked() { blocked = true; }});
   const d = await Promise.race([opening, new Promise((ok) => setTimeout(() => ok(null), 5000))]);
   if (!d) return {blocked};
   window.__newer = d;
   return {blocked, version: d.version, stores: [...d.objectStoreNames],
           outbox: (await d.getAll('outbox')).map((e) => [e.type, e.state])};
 }"""
+UPGRADE = UPGRADE.replace("%d", str(NEWER))
 OUTBOX = "async () => (await window.__newer.getAll('outbox')).length"
 
 
@@ -43,7 +45,7 @@ def test_old_tab_steps_aside_for_a_db_upgrade(page: Page, live_server: LiveServe
     newer = page.context.new_page()
     newer.goto("/login")  # another page of the origin, standing in for the new release
     upgraded = newer.evaluate(UPGRADE, idb_url)
-    assert upgraded.get("version") == 2, upgraded  # not blocked: the old tab closed its connection
+    assert upgraded.get("version") == NEWER, upgraded  # not blocked: the old tab closed its connection
     assert "probe" in upgraded["stores"] and "outbox" in upgraded["stores"]
     assert sorted(upgraded["outbox"]) == [["person", "pending"], ["residency", "pending"]]
 
@@ -64,5 +66,42 @@ def test_old_tab_steps_aside_for_a_db_upgrade(page: Page, live_server: LiveServe
     page.reload()
     expect(page.locator("#db-outdated")).to_contain_text(RELOAD_ZH)
     reopened = newer.evaluate(UPGRADE, idb_url)
-    assert reopened.get("version") == 2 and len(reopened["outbox"]) == 2, reopened
+    assert reopened.get("version") == NEWER and len(reopened["outbox"]) == 2, reopened
     fa.unblock_sync(page)
+
+
+V1 = """async (url) => {
+  // The database as version 1 of the app left it: no review store, a cursor, a queued change.
+  const {openDB} = await import(url);
+  const tables = ['committee', 'cell', 'house', 'house_code', 'room', 'house_flag', 'house_event', 'unit', 'person',
+                  'residency', 'visit', 'tip'];
+  const d = await openDB('gridwalk', 1, {upgrade(db) {
+    for (const t of tables) { const s = db.createObjectStore(t, {keyPath: 'id'}); if (t !== 'committee' && t !== 'cell' && t !== 'person') s.createIndex(t === 'house' ? 'cell_id' : 'house_id', t === 'house' ? 'cell_id' : 'house_id'); }
+    db.createObjectStore('outbox', {keyPath: 'seq'}); db.createObjectStore('meta');
+  }});
+  await d.put('meta', '1.0.2.12.0.', 'cursor');
+  await d.put('meta', 1, 'seq');
+  await d.put('outbox', {seq: 1, id: 'e1', type: 'visit', op: 'create', record_id: 'v1', fields: {}, state: 'pending'});
+  d.close();
+}"""
+NOW = """async (url) => {
+  const {openDB} = await import(url);
+  const d = await openDB('gridwalk');
+  const out = {version: d.version, stores: [...d.objectStoreNames], cursor: (await d.get('meta', 'cursor')) ?? null,
+               outbox: (await d.getAll('outbox')).map((e) => e.id)};
+  d.close();
+  return out;
+}"""
+
+
+def test_upgrade_to_the_review_store_keeps_the_outbox_and_pulls_everything_again(page: Page, live_server: LiveServer) -> None:
+    """Version 2 adds the `review` store; an older app skipped review rows while its cursor moved
+    on, so the upgrade forgets the cursor (the next pull is a full one) and keeps the outbox."""
+    page.goto("/login")
+    idb_url = page.evaluate("() => fetch('/app/').then((r) => r.text()).then((t) => t.match(/gw-idb\" content=\"([^\"]+)/)[1])")
+    page.evaluate(V1, idb_url)
+    page.goto("/app/")
+    fa.wait_ready(page)
+    now = page.evaluate(NOW, idb_url)
+    assert now["version"] == 2 and "review" in now["stores"], now
+    assert now["cursor"] is None and now["outbox"] == ["e1"], now

@@ -57,6 +57,7 @@ export async function housePage(houseId, {scanned = false} = {}) {
   const {house, occupants, codes, flags, units, visits, tips} = data;
   const rooms = new Map((await store.rooms(houseId)).map((r) => [r.id, r.name]));
   const tasks = await (await import("./tasks.js")).houseSection(houseId, tips);
+  const review = await (await import("./review.js")).housePart(houseId);
   const base = `#/house/${houseId}`;
   show(
     h("h1", {}, store.address(house)),
@@ -73,15 +74,17 @@ export async function housePage(houseId, {scanned = false} = {}) {
     h("h2", {}, `${t("occupants")} (${occupants.length})`),
     occupants.length ? h("ul", {class: "list", id: "occupants"}, occupants.map(({residency, person}) =>
       h("li", {class: "occupant", "data-person": person.id},
-        h("div", {}, h("strong", {class: "name"}, person.name || "?"), " ",
+        h("div", {}, h("strong", {class: "name"}, person.name || "?"), " ", review.tag(residency.id), " ",
           h("span", {class: "muted"}, [label("sex", person.sex), person.birth_date, label("category", person.category)].filter(Boolean).join(" · ")),
           rooms.get(residency.room_id) ? h("span", {class: "tag"}, `${t("room")} ${rooms.get(residency.room_id)}`) : null,
           store.permitDue(person) ? [" ", permitTag(store.permitDue(person))] : null),
         h("div", {class: "muted mono"}, person.id_masked || "", person.phone ? ` · ${maskPhone(person.phone)}` : ""),
         h("div", {class: "actions"},
           h("a", {class: "button small ghost", href: `${base}/person/${person.id}/edit`}, t("edit")),
-          h("a", {class: "button small ghost", href: `${base}/residency/${residency.id}/move-out`}, t("move_out"))))))
+          h("a", {class: "button small ghost", href: `${base}/residency/${residency.id}/move-out`}, t("move_out")),
+          review.action(residency.id)))))
       : h("p", {}, t("none")),
+    review.moveOuts,
     units.length ? [h("h2", {}, t("units")), h("ul", {class: "list", id: "units"}, units.map((u) => h("li", {class: "unit"},
       h("strong", {}, u.name || "?"), h("span", {class: "muted"}, [label("unit_kind", u.kind), u.uscc].filter(Boolean).map((x) => ` ${x}`)),
       " ", h("a", {class: "button small ghost", href: `${base}/unit/${u.id}`}, t("edit")))))] : null,

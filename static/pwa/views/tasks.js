@@ -33,10 +33,13 @@ export async function openTips() {
   return (await (await db()).getAll("tip")).filter((x) => x.status === "open" && !x.deleted_at);
 }
 
-/** What the tab's badge counts: open tasks that are mine or the cell's. */
+/** What the tab's badge counts: open tasks that are mine or the cell's, and (for a coordinator)
+ * entries a lead returned. */
 export async function badgeCount() {
-  const user = await me();
-  return (await openTips()).filter((x) => whose(x, user) !== "other").length;
+  const device = await getMeta("device");
+  const tasks = (await openTips()).filter((x) => whose(x, device?.user?.id ?? null) !== "other").length;
+  if (device?.user?.role !== "coordinator") return tasks;
+  return tasks + (await (await db()).getAll("review")).filter((r) => r.status === "returned" && !r.deleted_at).length;
 }
 
 export async function badge() {
@@ -87,21 +90,17 @@ export async function listPage() {
         h("span", {class: "task-text"}, `${label("tip_kind", tip.kind)}${tip.text ? `：${tip.text}` : ""}`)))))
       : h("p", {class: "muted", id: `tasks-${who}`}, t("none"))];
   };
-  const extra = [];
-  for (const add of more) extra.push(await add());
-  show(h("h1", {}, t("tasks")), section("mine", t("tasks_mine")), section("cell", t("tasks_cell")),
-    group("other").length ? section("other", t("tasks_other")) : null, ...extra);
+  // Entries a grid lead returned (审核): they are work for the coordinator too.
+  const returned = await (await import("./review.js")).returnedSection();
+  show(h("h1", {}, t("tasks")), returned, section("mine", t("tasks_mine")), section("cell", t("tasks_cell")),
+    group("other").length ? section("other", t("tasks_other")) : null);
 }
-
-// Other screens add sections to the task list (the review view adds the returned entries).
-const more = [];
-export const addSection = (fn) => more.push(fn);
 
 /** Visits recorded on this phone today at the house (the phone's own, synced or not). */
 async function visitsToday(houseId, user) {
   const today = shanghaiToday();
   return (await (await db()).getAllFromIndex("visit", "house_id", houseId))
-    .filter((v) => shanghaiDate(v.visited_at) === today && (v.changed_by_id == null || v.changed_by_id === user))
+    .filter((v) => shanghaiDate(v.visited_at) === today && ((v.user_id ?? v.changed_by_id) == null || (v.user_id ?? v.changed_by_id) === user))
     .sort((a, b) => b.visited_at.localeCompare(a.visited_at));
 }
 
