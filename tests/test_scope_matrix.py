@@ -33,6 +33,9 @@ REPORTER_READERS = {"committee", "centre"}
 EXPORTERS = GRADE_READERS = {"committee", "centre", "police"}
 # Everyone but community reporters (permission "view"): campaign progress of their cells.
 VIEWERS = {"coordinator", "grid_lead", "committee", "centre", "police"}
+# Review (审核): who decides (grid lead, committee, centre) and who switches it on for a committee.
+REVIEWERS = {"grid_lead", "committee", "centre"}
+REVIEW_SETTERS = {"committee", "centre"}
 # Answers that differ from the two rules on purpose: a reporter's console home would be
 # empty, so it sends them to the community page.
 EXCEPTIONS = {("home", "reporter"): 302}
@@ -123,6 +126,16 @@ ENDPOINTS = [
       for k in ("A1", "B1")],
     *[(f"coverage_campaign_dots_{k}", "GET", "/coverage/dots.json?bbox=100,20,140,40&campaign={campaign_%s}" % k,
        k, False) for k in ("A1", "B1")],
+    # Review: everyone who views sees the reviews of their cells; reviewers decide; whoever may
+    # edit the cell resubmits; committees (their own) and the centre switch it on.
+    ("reviews", "GET", "/reviews", None, VIEWERS),
+    *[(f"reviews_cell_{k}", "GET", "/reviews?status=all&kind=registration&cell={cell_%s}" % k, k, VIEWERS)
+      for k in ("A2", "B1")],
+    *[(f"review_{a}_{k}", "POST", "/reviews/{review_%s}/%s" % (k, a), k, REVIEWERS)
+      for a in ("approve", "return") for k in ("A1", "B1", "none")],
+    *[(f"review_resubmit_{k}", "POST", "/reviews/{review_%s}/resubmit" % k, k, True) for k in ("A1", "B1", "none")],
+    *[(f"review_setting_{k}", "POST", "/reviews/committees/{committee_%s}/setting" % k[0], k, REVIEW_SETTERS)
+      for k in ("A1", "B1")],
 ]
 
 
@@ -178,6 +191,20 @@ def _campaigns(area, db_session):  # type: ignore[no-untyped-def]
     db_session.commit()
 
 
+@pytest.fixture(autouse=True)
+def _reviews(area, db_session):  # type: ignore[no-untyped-def]
+    """A pending review of the registration in A1, B1 and the cell-less house."""
+    from webapp.models import Review
+
+    area.reviews = {}
+    for key in ("A1", "B1", "none"):
+        house, person = area.houses[key], area.persons[key]
+        area.reviews[key] = Review(house_id=house.id, cell_id=house.cell_id, residency_id=person.residencies[0].id,
+                                   person_id=person.id, kind="registration", submitted_by_id=area.users["coordinator"].id)
+        db_session.add(area.reviews[key])
+    db_session.commit()
+
+
 def expected(role: str, obj: str | None, writes: bool | set[str], method: str) -> int:
     if role == "anonymous":
         return 302  # to the login page
@@ -197,6 +224,7 @@ def _url(template: str, area) -> str:  # type: ignore[no-untyped-def]
     values |= {f"tip_{k}": v.id for k, v in area.tips.items()}
     values |= {f"committee_{k}": v.id for k, v in area.committees.items()}
     values |= {f"campaign_{k}": v.id for k, v in area.campaigns.items()}
+    values |= {f"review_{k}": v.id for k, v in area.reviews.items()}
     return template.format(**values)
 
 
@@ -226,6 +254,10 @@ def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyp
     if name == "campaign_open":
         return {"name": "新排查", "starts_on": "2026-01-01", "due_on": "2030-01-01", "area_kind": "cells",
                 "cells": str(area.cells["A2"].id)}
+    if name.startswith("review_setting"):
+        return {"version": str(area.committees[obj[0]].version), "review_required": "y"}
+    if name.startswith("review_"):
+        return {"version": str(area.reviews[obj].version), "reason": "请补充租赁合同"}
     if name.startswith("grading_"):
         return {"cycle": ""}  # none chosen: the centre is sent back with a message
     if name.startswith("save_house"):

@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.plates import bp as plates_bp
     from webapp.public import bp as public_bp
     from webapp.reports import bp as reports_bp
+    from webapp.reviews import bp as reviews_bp
     from webapp.tips import bp as tips_bp
     from webapp.vendor import bp as vendor_bp
 
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(plates_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(reviews_bp)
     app.register_blueprint(tips_bp)
     app.register_blueprint(vendor_bp)
 

@@ -16,6 +16,7 @@ ENUMS = {
     "category": enums.PersonCategory, "sex": enums.Sex, "relation": enums.Relation,
     "source": enums.Source, "outcome": enums.VisitOutcome, "unit_kind": enums.UnitKind,
     "tip_kind": enums.TipKind, "tip_status": enums.TipStatus, "tip_source": enums.TipSource,
+    "review_kind": enums.ReviewKind, "review_status": enums.ReviewStatus,
 }
 
 

@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.models import Cell, House, Person, Residency, Tip, Visit
 from webapp.models.enums import TipStatus
 from webapp.registry.changes import apply_changes
+from webapp.registry.review import reviews_of
 from webapp.registry.search import search as run_search
 from webapp.registry.tips import visible_tips
 
@@ -125,7 +126,7 @@ def house(house_id: uuid.UUID) -> Any:
     from webapp.reports.residence import residence_context  # the rules' verdict on this house
 
     return render_template("console/house.html", house=house_, residencies=residencies, visits=visits,
-                           open_tips=open_tips, closed_tips=closed_tips, closed_count=closed_count,
+                           reviews=reviews_of(db.session, [r.id for r in residencies]), open_tips=open_tips, closed_tips=closed_tips, closed_count=closed_count,
                            **residence_context(house_))
 
 
@@ -160,7 +161,8 @@ def person(person_id: uuid.UUID) -> Any:
     audit.record("view_person", "person", person_.id, full_id=current_scope().may("see_full_id"))
     db.session.commit()
     g.no_store = True
-    return render_template("console/person.html", person=person_)
+    return render_template("console/person.html", person=person_,
+                           reviews=reviews_of(db.session, [r.id for r in person_.residencies]))
 
 
 @bp.route("/persons/<uuid:person_id>/edit", methods=["GET", "POST"])

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, select
+from sqlalchemy.orm import Session, selectinload
 
-from webapp.models import Cell, Committee, Residency, Review, User
+from webapp.models import Cell, Committee, House, Residency, Review, User
 from webapp.models.enums import ReviewKind, ReviewStatus, Role
+from webapp.models.review import REVIEW_REASON_MAX
 from webapp.registry.scope import Scope
 from webapp.timeutil import utcnow
 from webapp.validation import FieldError
@@ -166,3 +168,96 @@ def open_review(session: Session, residency: Residency, kind: ReviewKind, user: 
                     submitted_by_id=user.id, changed_by_id=user.id, created_at=utcnow())
     session.add(review)
     return review
+
+
+# ---------------------------------------------------------------- the queue and decisions
+
+QUEUE_STATUSES = ("waiting", "pending", "returned", "approved", "all")
+
+
+class ReviewRefused(Exception):
+    """A decision or resubmission the rules refuse; `errors` say why (zh/en)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(e.en for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = "waiting"  # waiting = pending or returned
+    cell_id: uuid.UUID | None = None
+    kind: str | None = None
+
+
+def queue(scope: Scope, filters: QueueFilters) -> Select[tuple[Review]]:
+    """Reviews of houses in the scope (as the house is now), pending first, then returned,
+    then approved; oldest first within each, so what has waited longest is on top."""
+    order = case((Review.status == ReviewStatus.PENDING, 0), (Review.status == ReviewStatus.RETURNED, 1), else_=2)
+    query = (select(Review).join(House, House.id == Review.house_id)
+             .where(Review.deleted_at.is_(None), scope.house_clause())
+             .order_by(order, Review.created_at, Review.id)
+             .options(selectinload(Review.house), selectinload(Review.person), selectinload(Review.residency),
+                      selectinload(Review.submitted_by), selectinload(Review.decided_by)))
+    if filters.status == "waiting":
+        query = query.where(Review.status != ReviewStatus.APPROVED)
+    elif filters.status != "all":
+        query = query.where(Review.status == filters.status)
+    if filters.cell_id is not None:
+        query = query.where(House.cell_id == filters.cell_id)
+    if filters.kind is not None:
+        query = query.where(Review.kind == filters.kind)
+    return query
+
+
+def find_visible(session: Session, scope: Scope, review_id: uuid.UUID) -> Review | None:
+    return session.scalar(select(Review).join(House, House.id == Review.house_id).where(
+        Review.id == review_id, Review.deleted_at.is_(None), scope.house_clause()))
+
+
+def change_status(review: Review, scope: Scope, user_id: int, status: str, reason: str | None) -> str:
+    """Approve, return (with a reason) or resubmit, through the same rules as a phone's push;
+    returns the status before. Raises ReviewRefused."""
+    reason = (reason or "").strip() or None
+    if status == review.status:
+        # On a phone a repeated status is a retried push; a console button always means a move.
+        raise ReviewRefused([_transition_error(review.status, status, decider=False)])
+    values: dict[str, Any] = {"status": status}
+    if status == ReviewStatus.RETURNED or reason is not None:
+        values["reason"] = reason
+    if reason is not None and len(reason) > REVIEW_REASON_MAX:
+        raise ReviewRefused([FieldError("reason", "field.too_long", f"原因超过 {REVIEW_REASON_MAX} 个字符",
+                                        f"the reason is longer than {REVIEW_REASON_MAX} characters")])
+    errors = transition_errors(scope, review.house.cell_id, {"status": review.status, "reason": review.reason}, values)
+    if errors:
+        raise ReviewRefused(errors)
+    before = review.status
+    review.status = status
+    if "reason" in values:
+        review.reason = values["reason"]
+    for name, value in decision_fields(status, user_id, utcnow()).items():
+        setattr(review, name, value)
+    review.changed_by_id = user_id
+    return before
+
+
+def reviews_of(session: Session, residency_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Review]]:
+    """Live reviews by residency, for the house and person pages (newest first). By residency,
+    not by house or person: a merged person's or house's residencies keep their reviews."""
+    if not residency_ids:
+        return {}
+    query = (select(Review).where(Review.residency_id.in_(residency_ids), Review.deleted_at.is_(None))
+             .order_by(Review.created_at.desc())
+             .options(selectinload(Review.submitted_by), selectinload(Review.decided_by)))
+    out: dict[uuid.UUID, list[Review]] = {}
+    for review in session.scalars(query):
+        out.setdefault(review.residency_id, []).append(review)
+    return out
+
+
+def set_required(committee: Committee, required: bool, user_id: int) -> bool:
+    """Switch review on or off for a committee; returns the setting before."""
+    before = committee.review_required
+    committee.review_required = required
+    committee.changed_by_id = user_id
+    return before

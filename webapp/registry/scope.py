@@ -37,6 +37,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "assign": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
     # Review (审核) of coordinators' registrations and move-outs: approve, or return with a reason.
     "review": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
+    # Whether a committee's coordinators' entries need review: the committee itself and the centre.
+    "review_settings": frozenset({Role.COMMITTEE, Role.CENTRE}),
     # File a community report for a house (by plate code or address) and follow its outcome.
     "report": frozenset({Role.REPORTER}),
     # The reporters' contribution (reports that led to a change), per reporter.
