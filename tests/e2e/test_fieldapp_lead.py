@@ -106,7 +106,13 @@ def test_lead_screens_are_accessible_at_360px(browser: Browser, live_server: Liv
         # A returned reason without text shows its error accessibly too.
         fa.go(page, f"#/lead/cell/{area.cell_id}")
         page.locator("#reviews-pending li").get_by_role("button", name="退回").click()
-        expect(page.locator("[data-error-for=reason]")).to_be_visible()
+        expect(page.locator("[data-error-for=reason]")).to_have_text("退回须说明原因")
         assert run_axe(page) == []
+        page.click("#lang")
+        fa.go(page, "#/cells")
+        fa.go(page, f"#/lead/cell/{area.cell_id}")
+        page.locator("#reviews-pending li").get_by_role("button", name="Return").click()
+        expect(page.locator("[data-error-for=reason]")).to_have_text("Say why it is returned")
+        assert _check(page) == []
     finally:
         ctx.close()
