@@ -155,14 +155,14 @@ def test_drill_down_lists_the_records_behind_each_number(db_session: Session, wo
                                               cell_ids=cells))
 
     assert set(METRICS) == {"incomplete", "violations", "late", "changes", "stale", "unvisited", "unscanned",
-                            "tips", "conflicts"}
+                            "tips", "conflicts", "reviews"}
     assert records("incomplete") == ["house", "person"]  # h3's living area, 来三's hukou region
     assert records("violations") == ["no_phone"]
     assert records("late") == ["arrival"]
     assert records("changes") == ["arrival", "arrival"]
     assert len(records("stale")) == 2 and len(records("unvisited")) == 2  # h3, h4
     assert len(records("unscanned")) == 1  # h1: visited, never scanned
-    assert records("tips") == ["moved_in"] and records("conflicts") == ["field"]
+    assert records("tips") == ["moved_in"] and records("conflicts") == ["field"] and records("reviews") == []
     late = drill(db_session, "late", world.cycle, today=TODAY, settings=S, cell_ids=cells)[0]
     assert late.en == ("Moved in on 2026-11-10; found by the visit on 2026-11-12, recorded 13 days later "
                        "(within 7 days expected)")

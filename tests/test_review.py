@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_token, login, logout
@@ -181,3 +182,45 @@ def test_unknown_review_is_404(client, area) -> None:  # type: ignore[no-untyped
     response = client.post(f"/reviews/{uuid.uuid4()}/approve", data={"csrf_token": csrf_token(client, "/reviews"),
                                                                      "version": "1"})
     assert response.status_code == 404
+
+
+def test_reviews_waiting_too_long_count_as_open_work_in_grading(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from webapp.models import Cycle
+    from webapp.registry.grading import grade_cycle
+    from webapp.registry.grading.drill import drill
+    from webapp.registry.rules import RuleSettings
+
+    s = db_session
+    today = date.today()
+    cycle = Cycle(name="本周期", kind="month", starts_on=today - timedelta(days=20), ends_on=today + timedelta(days=10))
+    s.add(cycle)
+    s.commit()
+    settings = RuleSettings(grade_backlog_penalty=1)
+    before = {r.code: r.scored.counts["reviews_late"] for r in grade_cycle(s, cycle, today=today, settings=settings).rows}
+    base = {r.code: r.scored.rates["backlog_per_100"]
+            for r in grade_cycle(s, cycle, today=today, settings=settings).rows}
+    late = _review(s, area, "A1")
+    late.changed_at = utcnow() - timedelta(days=10)  # waiting ten days since its last move
+    _review(s, area, "A2", status="returned", reason="再核实")  # returned today: shown, not late
+    _review(s, area, "B1", status="approved")
+    s.commit()
+    rows = {r.code: r for r in grade_cycle(s, cycle, today=today, settings=settings).rows}
+    a, b = rows[area.committees["A"].code], rows[area.committees["B"].code]
+    assert before[a.code] == 0
+    assert (a.scored.counts["reviews_late"], a.scored.counts["reviews_returned"]) == (1, 1)
+    assert (b.scored.counts["reviews_late"], b.scored.counts["reviews_returned"]) == (0, 0)
+    # One late review among A's houses adds to open work exactly as an open tip would.
+    houses = a.scored.counts["houses"]
+    assert a.scored.rates["backlog_per_100"] == pytest.approx(base[a.code] + 100 / houses, abs=0.01)
+    assert b.scored.rates["backlog_per_100"] == base[b.code]
+    found = drill(s, "reviews", cycle, today=today, settings=settings,
+                  cell_ids=frozenset({area.cells["A1"].id, area.cells["A2"].id}))
+    assert [(fl.kind, fl.numbers["late"]) for fl in found] == [("pending", True), ("returned", False)]
+    # The committee page and its drill-down show them.
+    login(client, "comm")
+    page = client.get(f"/reports/grading/committees/{area.committees['A'].id}?cycle={cycle.id}").get_data(as_text=True)
+    assert "drill/reviews" in page
+    drill_page = client.get(f"/reports/grading/committees/{area.committees['A'].id}/drill/reviews?cycle={cycle.id}")
+    assert drill_page.status_code == 200 and "已 10 天" in drill_page.get_data(as_text=True)

@@ -30,6 +30,9 @@ from webapp.timeutil import utcnow
 from webapp.validation import FieldError
 
 DECIDED = frozenset({ReviewStatus.APPROVED, ReviewStatus.RETURNED})
+# Grading: a review still waiting (pending on the lead, or returned to the coordinator) this
+# many days after its last move counts as open work (docs/review.md).
+LATE_AFTER_DAYS = 7
 
 
 def needs_review(role: str | None, review_required: bool) -> bool:

@@ -32,6 +32,8 @@ FIGURES: tuple[tuple[str, Any, str, str | None], ...] = (
     ("coverage", _l("Visited with the plate scanned"), "rate:scanned_pct:%", "unscanned"),
     ("backlog", _l("Open tips"), "count:open_tips", "tips"),
     ("backlog", _l("Open conflicts"), "count:open_conflicts", "conflicts"),
+    ("backlog", _l("Reviews waiting over 7 days"), "count:reviews_late", "reviews"),
+    ("backlog", _l("Reviews returned, awaiting the coordinator"), "count:reviews_returned", "reviews"),
     ("backlog", _l("Open items per 100 houses"), "rate:backlog_per_100:", None),
 )
 

@@ -20,7 +20,7 @@ from geo.coverage import cycle_coverage
 from geo.settings import GeoSettings
 from webapp.models import Cell, Committee, Cycle, GradeSnapshot
 from webapp.models.grading import SUBDISTRICT_KEY
-from webapp.registry.grading.figures import CellCounts, Change, completeness, timeliness
+from webapp.registry.grading.figures import CellCounts, Change, completeness, reviews, timeliness
 from webapp.registry.grading.score import COUNTS, Scored, add, score
 from webapp.registry.rules import RULES, Context, evaluate
 from webapp.registry.rules.settings import RuleSettings, default_settings
@@ -79,6 +79,7 @@ def _live(session: Session, cycle: Cycle, today: date, settings: RuleSettings, g
     terms = [t for r in RULES.values() if r.finds_errors and r.resident_terms for t in r.resident_terms(ctx).values()]
     completeness(session, cell_ids, counts, terms)
     found = timeliness(session, cycle, as_of, cell_ids, settings, counts)
+    reviews(session, as_of, cell_ids, counts)
     for flag in evaluate(session, today=today, settings=settings, cell_ids=cell_ids, errors_only=True,
                          terms_counted=True):
         per = counts.setdefault(flag.cell_id, {})

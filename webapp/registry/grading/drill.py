@@ -13,12 +13,14 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from geo.cycles import utc_bounds
-from webapp.models import Conflict, Cycle, House, Person, Residency, Tip, Unit, Visit
-from webapp.models.enums import HouseUse, PersonCategory
+from webapp.models import Conflict, Cycle, House, Person, Residency, Review, Tip, Unit, Visit
+from webapp.models.enums import HouseUse, PersonCategory, ReviewKind, ReviewStatus
 from webapp.registry.grading.figures import changes, recent_window
+from webapp.registry.review import LATE_AFTER_DAYS
 from webapp.registry.rules import Flag, evaluate
 from webapp.registry.rules.base import live_person, open_residency
 from webapp.registry.rules.settings import RuleSettings
+from webapp.timeutil import to_local
 
 Drill = Callable[[Session, Cycle, date, frozenset[uuid.UUID] | None, RuleSettings], list[Flag]]
 METRICS: dict[str, tuple[str, str]] = {
@@ -31,6 +33,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "unscanned": ("走访未扫码", "Visited without a plate scan"),
     "tips": ("未处理线索", "Open tips"),
     "conflicts": ("未处理冲突", "Open conflicts"),
+    "reviews": ("待审核/已退回", "Reviews waiting (pending or returned)"),
 }
 
 
@@ -180,9 +183,28 @@ def conflicts(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UU
     return out
 
 
+def reviews(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] | None,
+            cfg: RuleSettings) -> list[Flag]:
+    """Reviews still waiting, oldest move first (those over LATE_AFTER_DAYS are the counted ones)."""
+    out = []
+    for rid, kind, status, house_id, cell_id, person_id, since in s.execute(
+            select(Review.id, Review.kind, Review.status, Review.house_id, House.cell_id, Review.person_id,
+                   Review.changed_at).join(House, House.id == Review.house_id)
+            .where(Review.deleted_at.is_(None), Review.status != "approved", *_houses(cell_ids))
+            .order_by(Review.changed_at)):
+        days = (today - to_local(since).date()).days
+        zh_kind, en_kind = ReviewKind(kind).label("zh"), ReviewKind(kind).label("en")
+        zh_status, en_status = ReviewStatus(status).label("zh"), ReviewStatus(status).label("en")
+        out.append(_f("reviews", status, "person", person_id, cell_id, house_id,
+                      f"{zh_kind}{zh_status}，已 {days} 天", f"{en_kind} {en_status.lower()} for {days} days",
+                      days=days, late=days > LATE_AFTER_DAYS, review_id=str(rid)))
+    return out
+
+
 DRILLS: dict[str, Drill] = {
     "incomplete": incomplete, "violations": violations, "late": _changes(True), "changes": _changes(False),
     "stale": stale, "unvisited": _visited(False), "unscanned": _visited(True), "tips": tips, "conflicts": conflicts,
+    "reviews": reviews,
 }
 
 

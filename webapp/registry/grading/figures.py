@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, distinct, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Cycle, House, Person, Residency, Unit, Visit
+from webapp.models import Cycle, House, Person, Residency, Review, Unit, Visit
 from webapp.models.enums import HouseUse, PersonCategory
+from webapp.registry.review import LATE_AFTER_DAYS
 from webapp.registry.rules.base import live_person, open_residency, unindexed
 from webapp.registry.rules.settings import RuleSettings
 from webapp.timeutil import local_day_bounds_utc
@@ -144,6 +145,19 @@ def timeliness(session: Session, cycle: Cycle, as_of: date, cell_ids: frozenset[
     return found
 
 
+def reviews(session: Session, as_of: date, cell_ids: frozenset[uuid.UUID] | None, out: CellCounts) -> None:
+    """Per cell of the house: reviews waiting longer than LATE_AFTER_DAYS since their last move
+    (pending on the lead or returned to the coordinator), and reviews returned now."""
+    cutoff = local_day_bounds_utc(as_of - timedelta(days=LATE_AFTER_DAYS))[1]
+    waiting = Review.status != "approved"
+    for cell_id, late, returned in session.execute(
+            select(House.cell_id, func.count().filter(waiting, Review.changed_at < cutoff),
+                   func.count().filter(Review.status == "returned"))
+            .join(House, House.id == Review.house_id)
+            .where(Review.deleted_at.is_(None), waiting, *_in_cells(cell_ids)).group_by(House.cell_id)):
+        _put(out, cell_id, reviews_late=late, reviews_returned=returned)
+
+
 def recent_window(as_of: date, settings: RuleSettings) -> tuple[datetime, datetime]:
     """[start, end) in UTC of the VISIT_MAX_AGE_DAYS local days up to and including `as_of`."""
     return (local_day_bounds_utc(as_of - timedelta(days=settings.visit_max_age_days - 1))[0],
@@ -156,4 +170,4 @@ def _put(out: CellCounts, cell_id: uuid.UUID | None, **values: Any) -> None:
         counts[k] = counts.get(k, 0) + int(v or 0)
 
 
-__all__ = ["CellCounts", "Change", "changes", "completeness", "recent_window", "timeliness"]
+__all__ = ["CellCounts", "Change", "changes", "completeness", "recent_window", "reviews", "timeliness"]
