@@ -10,6 +10,7 @@ const status = document.getElementById("area-status");
 let corners = [];
 let shape = null;
 let map = null;
+let cellBounds = null;
 
 function round(v) {
   return Math.round(v * 1e7) / 1e7;
@@ -29,7 +30,7 @@ function write() {
 
 function redraw() {
   if (shape) shape.remove();
-  shape = corners.length ? L.polygon(corners, { color: "#1d4ed8", weight: 3, dashArray: "6 4", fillOpacity: 0.1 }).addTo(map) : null;
+  shape = corners.length ? L.polygon(corners, { color: "#1d4ed8", weight: 3, dashArray: "6 4", fillOpacity: 0.1, interactive: false, className: "drawn-area" }).addTo(map) : null;
   write();
 }
 
@@ -46,6 +47,15 @@ function readTextarea() {
   }
 }
 
+// A map made while its fieldset was hidden has no size: measure it again and show the area
+// drawn so far, else every cell.
+function fit() {
+  if (!map) return;
+  map.invalidateSize();
+  if (shape) map.fitBounds(shape.getBounds(), { maxZoom: 18 });
+  else if (cellBounds && cellBounds.isValid()) map.fitBounds(cellBounds, { padding: [8, 8] });
+}
+
 function toggle() {
   const kind = document.querySelector("input[name=area_kind]:checked");
   const polygon = kind && kind.value === "polygon";
@@ -56,7 +66,7 @@ function toggle() {
 
 async function main() {
   for (const radio of document.querySelectorAll("input[name=area_kind]")) radio.addEventListener("change", () => {
-    if (toggle() && map) map.invalidateSize();
+    if (toggle()) fit();
   });
   toggle();
   if (!root || !L) return;
@@ -84,15 +94,16 @@ async function main() {
     const response = await fetch(root.dataset.cellsSrc, { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(String(response.status));
     const data = await response.json();
-    const bounds = L.latLngBounds([]);
+    cellBounds = L.latLngBounds([]);
     for (const cell of data.cells) {
       const outline = L.polygon(L.GeoJSON.coordsToLatLngs(cell.boundary.coordinates, 1), {
-        color: "#6b7280", weight: 1, fillOpacity: 0.05, interactive: false,
+        color: "#6b7280", weight: 1, fillOpacity: 0.05, interactive: false, className: "draw-cell",
       }).addTo(map);
       outline.bindTooltip(`${cell.code} ${cell.name}`);
-      bounds.extend(outline.getBounds());
+      outline.getElement().setAttribute("data-cell-code", cell.code); // where to draw, for people and tests
+      cellBounds.extend(outline.getBounds());
     }
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+    if (!document.getElementById("area-polygon").hidden) fit();
   } catch {
     status.textContent = root.dataset.msgError;
   }
