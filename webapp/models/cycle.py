@@ -16,7 +16,8 @@ class Cycle(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(64), unique=True)  # e.g. "2026-11" or "2026Q4"
-    kind: Mapped[str] = mapped_column(String(12), default="month")  # month, quarter, campaign
+    # month or quarter; key-area campaigns are `Campaign` rows, never cycles (never "current").
+    kind: Mapped[str] = mapped_column(String(12), default="month")
     starts_on: Mapped[date] = mapped_column()  # first day, Asia/Shanghai
     ends_on: Mapped[date] = mapped_column()  # last day, inclusive
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
