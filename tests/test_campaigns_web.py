@@ -210,3 +210,35 @@ def test_the_centre_runs_the_collection_cycle_from_the_console(client, area, db_
     assert entry.detail["unvisited"] == 3 and entry.detail["cycle"] == cycle.name
     client.post("/campaigns/cycle/run", data={"csrf_token": csrf_token(client, "/campaigns")})
     assert db_session.scalar(select(func.count()).select_from(Tip).where(Tip.source == "unvisited")) == 3
+
+
+def test_a_campaign_from_open_to_frozen_figures_through_the_phone(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Opened on the console → the task on the coordinator's phone → visit and close pushed
+    offline-style → counted in the campaign's progress → closed, figures frozen."""
+    from tests.test_tasks_sync import _close_offline, _phone
+
+    login(client, "centre")
+    data = _form(client, cells=[str(area.cells["A1"].id)], starts_on="2026-11-01", due_on="2026-12-15")
+    assert client.post("/campaigns/new", data=data).status_code == 302
+    db_session.rollback()
+    campaign = db_session.scalars(select(Campaign)).one()
+
+    phone = _phone(client, "coord")
+    [task] = [t for t in phone.rows["tip"].values() if t["source"] == "campaign"]
+    assert task["house_id"] == str(area.houses["A1"].id) and task["due_on"] == "2026-12-15"
+    assert "origin_key" not in task
+    _close_offline(phone, task["id"], task["house_id"], result="changed")
+    assert [o["status"] for o in phone.push()] == ["applied", "applied"]
+
+    def figures() -> dict[str, str]:
+        body = client.get(f"/campaigns/{campaign.id}/export.csv").get_data().decode("utf-8-sig")
+        head, *rows = list(csv.reader(io.StringIO(body)))[1:]
+        return dict(zip(head, rows[0], strict=True))
+
+    live = figures()
+    assert list(live.values())[3:11] == ["1", "1", "0", "1", "0", "1", "1", "0"]
+    # houses, visited, scanned, tasks, open, closed, changed, no_change
+    client.post(f"/campaigns/{campaign.id}/close", data={"csrf_token": csrf_token(client, "/campaigns")})
+    db_session.rollback()
+    assert db_session.get(Campaign, campaign.id).figures["total"]["changed"] == 1  # type: ignore[union-attr]
+    assert figures() == live
