@@ -13,8 +13,9 @@ Figures for a cell in a cycle (local days → UTC bounds):
   cell at some time in the cycle;
 - open_tips: tips with status "open"; open_conflicts: conflicts not yet resolved.
 
-Everything is counted over all cells at once with a few GROUP BY queries (plus one pass over
-the cycle's visits for plausibility), so it stays fast for 200,000 houses and 1,000+ cells.
+Everything is counted over all cells at once with a few GROUP BY queries (the visits'
+plausibility too: judged in SQL, geo.house_status), so it stays fast for 200,000 houses and
+1,000+ cells.
 A closed cycle is read from its frozen `CoverageSnapshot` rows instead.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy import Select, and_, case, distinct, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from geo.cycles import current_cycle, utc_bounds
-from geo.house_status import statuses_between, unverified_per_cell
+from geo.house_status import unverified_between
 from geo.settings import GeoSettings, default_settings
 from webapp import models
 from webapp.models import Cell, Committee, Conflict, Cycle, House, Person, Residency, Visit
@@ -211,8 +212,7 @@ def _per_cell(lo: Any, hi: Any, start: date, end: date, live_house: Any, live_re
               ids: list[uuid.UUID] | None) -> Select[Any]:
     """houses, visited, visited_scanned, occupied, persons, new and departed per cell, in one
     statement: visits and residencies are first summed per house, then houses per cell (at
-    200,000 houses within 1.5x of the benchmark's raw GROUP BY on both backends; the
-    plausibility pass, not these figures, is what makes the page slower: BENCHMARKS.md)."""
+    200,000 houses within 1.5x of the benchmark's raw GROUP BY on both backends: BENCHMARKS.md)."""
     visits = (select(Visit.house_id, func.max(case((Visit.plate_scanned.is_(True), 1), else_=0)).label("scanned"))
               .where(Visit.deleted_at.is_(None), Visit.visited_at >= lo, Visit.visited_at < hi))
     res = select(Residency.house_id,
@@ -242,7 +242,7 @@ def _put(cells: dict[uuid.UUID, CellCoverage], cell_id: uuid.UUID, **figures: in
 def _unverified(session: Session, lo: Any, hi: Any, ids: list[uuid.UUID] | None,
                 settings: GeoSettings) -> dict[uuid.UUID, int]:
     """Per cell: visited houses none of whose visits in the cycle is plausible."""
-    return unverified_per_cell(statuses_between(session, lo, hi, ids, settings))
+    return unverified_between(session, lo, hi, ids, settings)
 
 
 def _from_snapshot(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None) -> list[CellCoverage]:

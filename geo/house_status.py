@@ -6,6 +6,9 @@ The one place that judges a house: the coverage figures count its answers per ce
 A visited house is verified when one of its live visits in the cycle passes
 `geo.plausibility`; the "too fast" rule there needs each coordinator's previous visit,
 wherever it was, hence the coordinators' other visits and a look a day back before the cycle.
+The rules are applied in SQL, set-based (a window function finds each predecessor), with the
+same arithmetic as `plausibility.check_visits`; tests/test_geo_judge.py checks they agree.
+Judged in Python, the ~40,000 visits of a district's month took seconds (BENCHMARKS.md).
 """
 from __future__ import annotations
 
@@ -16,16 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Float, Integer, Select, Subquery, and_, case, cast, extract, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from geo import plausibility
 from geo.cycles import utc_bounds
+from geo.distance import _RAD, EARTH_RADIUS_M
 from geo.settings import GeoSettings, default_settings
 from webapp.models import Cycle, House, Visit
 
-__all__ = ["LOOKBACK", "UNVERIFIED", "UNVISITED", "VISITED", "HouseStatus", "house_statuses",
-           "statuses_between", "unverified_per_cell"]
+__all__ = ["LOOKBACK", "UNVERIFIED", "UNVISITED", "VISITED", "HouseStatus", "house_statuses", "judge_visits",
+           "statuses_between", "unverified_between", "unverified_per_cell"]
 
 VISITED, UNVERIFIED, UNVISITED = "visited", "unverified", "unvisited"
 # How far before the cycle to look for a coordinator's previous visit: after a day apart,
@@ -58,38 +62,116 @@ def statuses_between(session: Session, lo: datetime, hi: datetime, cell_ids: Col
     ids = list(cell_ids) if cell_ids is not None else None
     if ids is not None and not ids:
         return {}
-    rows = _visits(session, lo, hi, ids)
-    spots = {r.house_id: plausibility.HouseSpot(r.h_lon, r.h_lat, (r.road, r.number, r.building or ""))
-             for r in rows}
-    reasons = plausibility.check_visits(rows, spots, settings=settings)
-    scope = set(ids) if ids is not None else None
-    out: dict[uuid.UUID, HouseStatus] = {}
-    for r in rows:
-        if (r.visited_at < lo or r.cell_id is None or r.h_deleted_at is not None
-                or (scope is not None and r.cell_id not in scope)):
-            continue  # a predecessor only, or a house not asked about
-        if not reasons[r.id]:
-            out[r.house_id] = HouseStatus(r.cell_id, VISITED)
-        elif r.house_id not in out:
-            out[r.house_id] = HouseStatus(r.cell_id, UNVERIFIED)
+    per_house = _per_house(session, lo, hi, ids, settings)
+    return {house_id: HouseStatus(cell_id, VISITED if verified else UNVERIFIED)
+            for house_id, cell_id, verified in session.execute(per_house)}
+
+
+def unverified_between(session: Session, lo: datetime, hi: datetime, cell_ids: Collection[uuid.UUID] | None,
+                       settings: GeoSettings) -> dict[uuid.UUID, int]:
+    """`unverified_per_cell(statuses_between(...))` counted by the database: one statement,
+    a row per cell (the coverage figures of 200,000 houses)."""
+    ids = list(cell_ids) if cell_ids is not None else None
+    if ids is not None and not ids:
+        return {}
+    h = _per_house(session, lo, hi, ids, settings).subquery()
+    return {cell_id: int(n) for cell_id, n in session.execute(
+        select(h.c.cell_id, func.count()).where(h.c.verified == 0).group_by(h.c.cell_id))}
+
+
+def judge_visits(session: Session, lo: datetime, hi: datetime, cell_ids: Collection[uuid.UUID] | None,
+                 settings: GeoSettings) -> dict[uuid.UUID, tuple[str, ...]]:
+    """Each judged visit's reasons to doubt it, as the database finds them: the set-based
+    twin of `geo.plausibility.check_visits` over the same visits (compared in the tests)."""
+    ids = list(cell_ids) if cell_ids is not None else None
+    if ids is not None and not ids:
+        return {}
+    j = _judged(session, lo, hi, ids, settings)
+    out = {}
+    for vid, typed, far, fast in session.execute(select(j.c.id, j.c.typed, j.c.gps_far, j.c.too_fast)):
+        out[vid] = tuple(r for r, on in ((plausibility.TYPED, typed), (plausibility.GPS_FAR, far),
+                                         (plausibility.TOO_FAST, fast)) if on)
     return out
 
 
-def _visits(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] | None) -> list[Any]:
-    """The cycle's visits (with a day before it) that the judgement needs."""
-    cols = select(Visit.id, Visit.house_id, Visit.user_id, Visit.visited_at, Visit.lat, Visit.lon,
-                  Visit.accuracy_m, Visit.plate_scanned, House.cell_id, House.lon.label("h_lon"),
-                  House.lat.label("h_lat"), House.road, House.number, House.building,
-                  House.deleted_at.label("h_deleted_at")).join(House, Visit.house_id == House.id)
+def _per_house(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] | None,
+               settings: GeoSettings) -> Select[Any]:
+    """(house_id, cell_id, verified 0/1) of every judged live house visited in [lo, hi)."""
+    j = _judged(session, lo, hi, ids, settings)
+    ok = case((and_(j.c.typed == 0, j.c.gps_far == 0, j.c.too_fast == 0), 1), else_=0)
+    where = [j.c.visited_at >= lo, j.c.cell_id.is_not(None), j.c.h_deleted_at.is_(None)]
+    if ids is not None:
+        where.append(j.c.cell_id.in_(ids))  # the coordinators' visits elsewhere were predecessors only
+    return (select(j.c.house_id, j.c.cell_id, func.max(ok).label("verified")).where(*where)
+            .group_by(j.c.house_id, j.c.cell_id))
+
+
+def _judged(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] | None,
+            settings: GeoSettings) -> Subquery:
+    """The window's visits (with a day before it), each with its three verdicts as 0/1,
+    computed in SQL exactly as `geo.plausibility` does in Python: the same haversine
+    (sin, cos, asin of the database's maths library), each coordinator's previous visit by
+    LAG over (visited_at, id), the seconds between them from whole microseconds."""
+    dialect = session.get_bind().dialect.name
+    cols = (Visit.id, Visit.house_id, Visit.user_id, Visit.visited_at, Visit.lat, Visit.lon, Visit.accuracy_m,
+            Visit.plate_scanned, House.cell_id, House.lon.label("h_lon"), House.lat.label("h_lat"),
+            House.road, House.number, func.coalesce(House.building, "").label("building"),
+            House.deleted_at.label("h_deleted_at"))
+    base = select(*cols).join(House, Visit.house_id == House.id)
     window = and_(Visit.deleted_at.is_(None), Visit.visited_at >= lo - LOOKBACK, Visit.visited_at < hi)
     if ids is None:
-        return list(session.execute(cols.where(window)).all())
-    # Every visit, wherever it was, of the coordinators who worked these cells: the "too fast"
-    # rule needs each visit's predecessor. Two indexed queries, not one with OR.
-    workers = list(session.scalars(
-        select(Visit.user_id).distinct().join(House, Visit.house_id == House.id)
-        .where(House.cell_id.in_(ids), Visit.visited_at >= lo, Visit.visited_at < hi,
-               Visit.user_id.is_not(None))))
-    by_worker = session.execute(cols.where(window, Visit.user_id.in_(workers))).all() if workers else []
-    anonymous = session.execute(cols.where(window, House.cell_id.in_(ids), Visit.user_id.is_(None))).all()
-    return [*by_worker, *anonymous]
+        v = base.where(window).subquery("v")
+    else:
+        # Every visit, wherever it was, of the coordinators who worked these cells (the "too
+        # fast" rule needs each visit's predecessor), and the anonymous ones in the cells.
+        workers = (select(Visit.user_id).join(House, Visit.house_id == House.id)
+                   .where(House.cell_id.in_(ids), Visit.visited_at >= lo, Visit.visited_at < hi,
+                          Visit.user_id.is_not(None)))
+        v = union_all(base.where(window, Visit.user_id.in_(workers)),
+                      base.where(window, House.cell_id.in_(ids), Visit.user_id.is_(None))).subquery("v")
+    c = v.c
+    has_spot = and_(c.h_lon.is_not(None), c.h_lat.is_not(None))
+    has_fix = and_(c.lon.is_not(None), c.lat.is_not(None))
+    # Where the visit happened: its house's location, else its own GPS fix.
+    x = case((has_spot, c.h_lon), (has_fix, c.lon), else_=null())
+    y = case((has_spot, c.h_lat), (has_fix, c.lat), else_=null())
+    order = {"partition_by": c.user_id, "order_by": (c.visited_at, c.id)}
+    s = settings
+    w = select(
+        c.id, c.house_id, c.cell_id, c.visited_at, c.h_deleted_at, c.user_id,
+        case((c.plate_scanned.is_(True), 0), else_=1).label("typed"),
+        case((and_(has_spot, has_fix, _haversine(c.lon, c.lat, c.h_lon, c.h_lat)
+                   > func.coalesce(c.accuracy_m, 0.0) + literal(float(s.visit_gps_margin_m))), 1),
+             else_=0).label("gps_far"),
+        x.label("x"), y.label("y"),
+        func.lag(x).over(**order).label("px"), func.lag(y).over(**order).label("py"),
+        func.lag(c.visited_at).over(**order).label("prev_at"),
+        case((and_(func.lag(c.road).over(**order) == c.road, func.lag(c.number).over(**order) == c.number,
+                   func.lag(c.building).over(**order) == c.building), 1), else_=0).label("same"),
+    ).subquery("w")
+    walk = _haversine(w.c.px, w.c.py, w.c.x, w.c.y)
+    same_m = literal(float(s.walking_same_building_m))
+    walked = case((w.c.same == 1, case((walk - same_m > 0.0, walk - same_m), else_=0.0)), else_=walk)
+    seconds = cast(_micros(w.c.visited_at, dialect) - _micros(w.c.prev_at, dialect), Float) / literal(1_000_000.0)
+    fast = and_(w.c.user_id.is_not(None), w.c.prev_at.is_not(None), w.c.px.is_not(None), w.c.x.is_not(None),
+                walked > literal(s.walking_speed_kmh / 3.6) * seconds)
+    return select(w.c.id, w.c.house_id, w.c.cell_id, w.c.visited_at, w.c.h_deleted_at, w.c.typed, w.c.gps_far,
+                  case((fast, 1), else_=0).label("too_fast")).subquery("judged")
+
+
+def _haversine(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
+    """`geo.distance.haversine_m` as a SQL expression, operation for operation."""
+    rad = literal(_RAD)
+    p1, p2 = lat1 * rad, lat2 * rad
+    dp, dl = p2 - p1, (lon2 - lon1) * rad
+    a = func.power(func.sin(dp / 2.0), 2.0) + func.cos(p1) * func.cos(p2) * func.power(func.sin(dl / 2.0), 2.0)
+    root = func.sqrt(a)
+    return literal(2 * EARTH_RADIUS_M) * func.asin(case((root < 1.0, root), else_=1.0))
+
+
+def _micros(at: Any, dialect: str) -> Any:
+    """A UTC time as whole microseconds since 1970 (exact: differences of them are too)."""
+    if dialect == "postgresql":
+        return extract("epoch", at) * 1_000_000  # numeric: exact
+    # SQLite keeps naive UTC text, "YYYY-MM-DD HH:MM:SS.ffffff".
+    return cast(func.strftime("%s", at), Integer) * 1_000_000 + cast(func.substr(at, 21, 6), Integer)
