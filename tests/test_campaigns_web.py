@@ -192,6 +192,11 @@ def test_the_coverage_map_shows_a_campaign(client, area, db_session) -> None:  #
                                                             str(area.houses["A2"].id): "unvisited"}
     assert client.get("/coverage/data.json?campaign=99999").status_code == 404
     assert client.get("/coverage/data.json?campaign=x").status_code == 404
+    # Past the id column's range: not found, not a database error.
+    assert client.get("/coverage/data.json?campaign=99999999999").status_code == 404
+    assert client.get("/coverage/data.json?campaign=2147483648").status_code == 404
+    assert client.get("/campaigns/2147483648").status_code == 404
+    assert client.get("/campaigns/99999999999999999999/export.csv").status_code == 404
 
 
 def test_the_centre_runs_the_collection_cycle_from_the_console(client, area, db_session) -> None:  # type: ignore[no-untyped-def]

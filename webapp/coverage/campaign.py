@@ -37,7 +37,7 @@ def chosen(session: Session, scope: Scope) -> Campaign | None:
     raw = request.args.get("campaign")
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 10 or int(raw) > 2**31 - 1:  # the id column's range
         abort(404)
     campaign = session.get(Campaign, int(raw))
     if campaign is None or (scope.cell_ids is not None and not touches(session, campaign, scope.cell_ids)):
