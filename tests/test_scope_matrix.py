@@ -296,21 +296,67 @@ def test_search_never_leaks_out_of_scope(client, area, role: str) -> None:  # ty
         assert (person.name in page) == (key in VISIBLE[role]), key
 
 
-# The field app's walking order (/api/walk) with a console login: problem+json, so an
-# anonymous caller gets 401 rather than the pages' redirect to the login form.
+# The API: problem+json, so an anonymous caller gets 401 rather than the pages' redirect to
+# the login form. The walking order (/api/walk) also answers a console login; push, pull and
+# a phone's own revocation answer a device token only (a console session there is 401).
+# Two callers besides the roles: a revoked phone (403 `device_revoked`, except that asking
+# to revoke itself again is done: 200) and a forged token (401 `device_unknown`).
 API_ENDPOINTS = [
     ("walk", "GET", "/api/walk", None, False),
     *[(f"walk_cell_{k}", "GET", "/api/walk?cell={cell_%s}" % k, k, False) for k in ("A1", "A2", "B1")],
+    ("pull", "GET", "/api/sync/pull?protocol=1", None, False),
+    ("push", "POST", "/api/sync/push", None, False),
+    ("revoke_self", "POST", "/api/devices/self/revoke", None, False),
 ]
+DEVICE_ONLY = {"pull", "push", "revoke_self"}
+API_CALLERS = [*ROLES, "revoked_device", "forged_token"]
+API_EXCEPTIONS = {("revoke_self", "revoked_device"): 200}
 
 
-@pytest.mark.parametrize("role", ROLES)
+def _api_expected(caller: str, name: str, obj: str | None, writes: bool | set[str], method: str) -> tuple[int, str | None]:
+    if (name, caller) in API_EXCEPTIONS:
+        return API_EXCEPTIONS[(name, caller)], None
+    if caller == "revoked_device":
+        return 403, "device_revoked"
+    if caller == "forged_token" or caller == "anonymous" or name in DEVICE_ONLY:
+        return 401, "device_unknown"
+    return expected(caller, obj, writes, method), None
+
+
+@pytest.mark.parametrize("caller", API_CALLERS)
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS, ids=[e[0] for e in API_ENDPOINTS])
-def test_scope_matrix_api(client, area, role: str, endpoint) -> None:  # type: ignore[no-untyped-def]
+def test_scope_matrix_api(client, area, db_session, caller: str, endpoint) -> None:  # type: ignore[no-untyped-def]
+    from sync import devices
+    from tests.phones import Phone
+
     name, method, template, obj, writes = endpoint
-    if role != "anonymous":
-        assert login(client, USERNAMES[role]).status_code == 302
-    response = client.get(_url(template, area))
-    assert response.status_code == (401 if role == "anonymous" else expected(role, obj, writes, method))
-    if response.status_code >= 400:
+    headers = {}
+    if caller == "revoked_device":
+        phone = Phone(db_session, area.users["coordinator"], "revoked")
+        devices.revoke(db_session, phone.device, area.users["centre"].id)
+        db_session.commit()
+        headers["Authorization"] = f"Bearer {phone.token}"
+    elif caller == "forged_token":
+        headers["Authorization"] = "Bearer " + "A" * 43  # the shape of a real token
+    elif caller != "anonymous":
+        assert login(client, USERNAMES[caller]).status_code == 302
+    url = _url(template, area)
+    if method == "GET":
+        response = client.get(url, headers=headers)
+    else:
+        response = client.post(url, headers=headers, json={"protocol": 1, "mutations": []} if name == "push" else None)
+    status, code = _api_expected(caller, name, obj, writes, method)
+    assert response.status_code == status, response.get_data(as_text=True)[:400]
+    if status >= 400:
         assert response.mimetype == "application/problem+json"
+        assert response.get_json()["code"] == (code or response.get_json()["code"])
+
+
+def test_every_authenticated_api_operation_is_in_the_matrix() -> None:
+    """An endpoint added to the OpenAPI document with a device token must get a matrix row."""
+    from webapp.api.openapi import document
+
+    secured = {(path, method.upper()) for path, item in document()["paths"].items()
+               for method, operation in item.items() if operation.get("security")}
+    rows = {(template.split("?")[0], method) for _, method, template, _, _ in API_ENDPOINTS}
+    assert secured <= rows, secured - rows

@@ -3,6 +3,7 @@ trail of personal-data access, and its retention."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -114,6 +115,59 @@ def test_device_tokens_and_passwords_are_stored_hashed(client, area, db_session)
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/sync/pull?protocol=1", headers=auth).status_code == 403
     assert client.post("/api/sync/push", json={"protocol": 1, "mutations": []}, headers=auth).status_code == 403
+
+
+def _register(client, username: str = "coord") -> dict[str, str]:  # type: ignore[no-untyped-def]
+    r = client.post("/api/devices", json={"username": username, "password": "pw", "label": "t"})
+    assert r.status_code == 201
+    return {"Authorization": f"Bearer {r.get_json()['token']}"}
+
+
+def test_a_phone_revokes_its_own_token_at_logout(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    from webapp.models import AuditEntry, Device
+
+    phone, other = _register(client), _register(client)
+    r = client.post("/api/devices/self/revoke", headers=phone)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    body = r.get_json()
+    assert body["already_revoked"] is False and body["revoked_at"] and body["pending"] == 0
+    db_session.rollback()
+    device = db_session.get(Device, uuid.UUID(body["device_id"]))
+    assert device.revoked_at is not None and device.revoked_by_id == area.users["coordinator"].id
+    # The token is dead on every call; the same user's other phone is untouched.
+    refused = client.get("/api/sync/pull?protocol=1", headers=phone)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "device_revoked"
+    assert client.post("/api/sync/push", json={"protocol": 1, "mutations": []}, headers=phone).status_code == 403
+    assert client.get("/api/walk", headers=phone).status_code == 403
+    assert client.get("/api/sync/pull?protocol=1", headers=other).status_code == 200
+    # Idempotent: a phone that lost the answer asks again and is told it is done, once audited.
+    again = client.post("/api/devices/self/revoke", headers=phone)
+    assert again.status_code == 200 and again.get_json()["already_revoked"] is True
+    assert again.get_json()["revoked_at"] == body["revoked_at"]
+    db_session.rollback()
+    rows = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "device_self_revoked")).all()
+    assert [(a.object_id, a.user_id) for a in rows] == [(str(device.id), area.users["coordinator"].id)]
+
+
+@pytest.mark.parametrize("header", [None, "Bearer ", "Bearer forged-token", "Basic Y29vcmQ6cHc=", "bearer x"])
+def test_self_revoke_refuses_unknown_tokens(client, area, header: str | None) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/api/devices/self/revoke", headers={"Authorization": header} if header else {})
+    assert r.status_code == 401 and r.mimetype == "application/problem+json"
+    assert r.get_json()["code"] == "device_unknown"
+    # A console login is not a device: the cookie alone revokes nothing.
+    login(client, "coord")
+    assert client.post("/api/devices/self/revoke").status_code == 401
+
+
+def test_a_disabled_users_phone_may_still_end_its_token(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    from webapp.models import User
+
+    phone = _register(client)
+    db_session.get(User, area.users["coordinator"].id).active = False
+    db_session.commit()
+    assert client.get("/api/sync/pull?protocol=1", headers=phone).get_json()["code"] == "user_inactive"
+    r = client.post("/api/devices/self/revoke", headers=phone)
+    assert r.status_code == 200 and r.get_json()["already_revoked"] is False
 
 
 def test_personal_data_access_is_audited(client, area, db_session) -> None:  # type: ignore[no-untyped-def]

@@ -48,6 +48,12 @@ def document() -> dict[str, Any]:
                         "username": {"type": "string"}, "password": {"type": "string"},
                         "label": {"type": "string"}, "app_version": {"type": "string"}}}}}},
                 "responses": {"201": {"description": "device id and token (shown once)"}, **_errors(400, 401, 415, 422)}}},
+            "/api/devices/self/revoke": {"post": {
+                "summary": "End this device's token (the phone logs out); again after that answers 200 too",
+                "security": bearer,
+                "responses": {"200": {"description": "device_id, revoked_at, already_revoked, pending (unsynced "
+                                                     "mutations the device last reported)"},
+                              **_errors(401)}}},
             "/api/sync/push": {"post": {
                 "summary": "Send queued mutations; every one gets an outcome", "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
