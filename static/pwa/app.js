@@ -63,16 +63,21 @@ const ROUTES = [
 let routing = Promise.resolve();
 
 /** Render the view of the current hash. One view at a time, in order: a slow view that
- * finishes late (a house page still reading IndexedDB) must not cover a newer one. */
+ * finishes late (a house page still reading IndexedDB) must not cover a newer one. A render
+ * asked for while another hash was current is skipped: the hash change queued its own, and
+ * rendering the new view twice would wipe what was typed into its form in between (a sync that
+ * ends just as the coordinator opens a form asks for one). */
 function route() {
-  routing = routing.then(render).catch((e) => show(h("p", {role: "alert"}, `${t("error")}: ${e.message}`)));
+  const asked = location.hash;
+  routing = routing.then(() => (location.hash === asked ? render(asked) : undefined))
+    .catch((e) => show(h("p", {role: "alert"}, `${t("error")}: ${e.message}`)));
   return routing;
 }
 
-async function render() {
+async function render(asked) {
   (await import("./views/scan.js")).stop();
   const device = await getMeta("device");
-  const hash = location.hash || "#/cells";
+  const hash = asked || "#/cells";
   if (!device || hash === "#/login") return session.login();
   if (hash === "#/recover") return session.login({recover: true});
   if (device.revoked) return session.revoked();
