@@ -13,15 +13,20 @@ and on SQLite made every pull wait for the one writer.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, exists, false, literal, or_, select, true, union_all
+from sqlalchemy import (
+    JSON, Boolean, ColumnElement, Date, DateTime, Float, Integer, String, Table, Uuid, and_, exists, false, literal, or_,
+    select, true, union_all,
+)
 from sqlalchemy.orm import Session
 
 from sync.sequence import committed_seq
-from sync.wire import PULLED_MODELS, public_columns, row_to_wire
+from sync.wire import PULLED_MODELS, public_columns, row_to_wire, to_wire
 from webapp.models import Cell, Device, House, Residency, ScopeChange
 from webapp.registry.scope import scope_for
 from webapp.timeutil import utcnow
@@ -109,8 +114,8 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         skip = changed is not None and cursor.table not in changed
         rows = [] if skip else _rows(session, table, cells, cursor, page.snapshot, remaining)
         if rows:
-            columns = public_columns(table)
-            page.changes.setdefault(table.name, []).extend(row_to_wire(r, columns) for r in rows)
+            encode = _encoder(table)
+            page.changes.setdefault(table.name, []).extend(encode(r) for r in rows)
             remaining -= len(rows)
             cursor.after_seq, cursor.after_id = rows[-1].seq or 0, str(rows[-1].id)
         if remaining > 0:
@@ -171,7 +176,34 @@ def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cu
     clauses = [seq > cursor.base, seq <= cursor.high, after, scope]
     if snapshot:
         clauses += _snapshot_only(table)
-    return list(session.execute(select(table).where(*clauses).order_by(seq, c.id).limit(limit)))
+    public = [c[n] for n in public_columns(table)]
+    return list(session.execute(select(*public).where(*clauses).order_by(seq, c.id).limit(limit)))
+
+
+@cache
+def _encoder(table: Table) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A row of the table's public columns → its wire dict, as `row_to_wire` makes it, with
+    each column's conversion chosen once rather than tested per value (a first sync of
+    50,000 records converts about a million values)."""
+    names = public_columns(table)
+    steps = [_converter(table.c[n].type) for n in names]
+
+    def encode(row: Sequence[Any]) -> dict[str, Any]:
+        return {n: v if f is None or v is None else f(v) for n, f, v in zip(names, steps, row, strict=True)}
+    return encode
+
+
+def _converter(column_type: Any) -> Callable[[Any], Any] | None:
+    kind = getattr(column_type, "impl", column_type)  # a TypeDecorator's stored type
+    if isinstance(column_type, Uuid):
+        return str
+    if isinstance(kind, DateTime):
+        return to_wire
+    if isinstance(kind, Date):
+        return date.isoformat
+    if isinstance(kind, (String, Integer, Float, Boolean, JSON)):
+        return None  # already a JSON value
+    return to_wire
 
 
 def _residents(cells: frozenset[uuid.UUID]) -> Any:
