@@ -10,7 +10,8 @@ import {pendingItem, withStatus} from "./review.js";
 /** A cell's figures, counted the way the coordinator's cell page shows them (visited this month). */
 export async function figures(cellId) {
   const houses = await store.housesOf(cellId);
-  const tips = (await openTips()).filter((x) => houses.some((house) => house.id === x.house_id));
+  const ids = new Set(houses.map((x) => x.id));
+  const tips = (await openTips()).filter((x) => ids.has(x.house_id));
   const pending = await withStatus("pending", cellId);
   const visited = houses.filter((x) => x.visited).length;
   return {houses, visited, unvisited: houses.filter((x) => !x.visited), tips, pending};
