@@ -22,6 +22,12 @@ from webapp.registry.scope import Scope
 
 def process(session: Session, m: Mutation, state: State, scope: Scope, cells: CellCommittees,
              device: Device, now: datetime, work: Write) -> Outcome:
+    if not scope.may("edit"):
+        # Police read every cell and reporters none; neither changes the registry, by sync
+        # no more than in the console. Refused, not a conflict: there is nothing to merge.
+        state.failed[m.record_id] = m.id
+        return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=[problem(
+            "role.read_only", "此角色只能查看，不能修改登记", "this role may look but not change the registry")])
     rtype = RECORD_TYPES[m.type]
     rid = state.alias.get(m.record_id, m.record_id)
     creating = m.op == "create"
@@ -31,9 +37,9 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: Ce
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "blocked", m.type, m.record_id, blocked_by=blocker)
     errors_wire = [e.as_dict() for e in errors]
-    problem = _op_problem(m, rtype, rid, state)
-    if problem:
-        errors_wire.append(problem)
+    op_problem = _op_problem(m, rtype, rid, state)
+    if op_problem:
+        errors_wire.append(op_problem)
     if errors_wire:
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=errors_wire)
