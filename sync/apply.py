@@ -157,6 +157,8 @@ def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
         stamp_person(row)
     if m.type == "visit":
         row.setdefault("plate_scanned", False)
+        # The visitor is whoever holds the phone: the walking-speed check follows them.
+        row["user_id"] = device.user_id
     state.add(m.type, row)
     state.new[m.type].add(rid)
     work.inserts.append((m.type, row))
