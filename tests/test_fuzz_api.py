@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from webapp.api.openapi import document
+
 schemathesis = pytest.importorskip("schemathesis")  # pinned in requirements-dev.txt
 GenerationMode = schemathesis.GenerationMode
-
-from webapp.api.openapi import document
 
 CASES = int(os.environ.get("FUZZ_CASES", "200"))
 PATHS = document()["paths"]
