@@ -15,13 +15,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     JSON, Boolean, ColumnElement, Date, DateTime, Float, Integer, String, Table, Uuid, and_, exists, false, literal, or_,
-    select, true, union_all,
+    select, true, type_coerce, union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -115,9 +115,10 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         rows = [] if skip else _rows(session, table, cells, cursor, page.snapshot, remaining)
         if rows:
             encode = _encoder(table)
-            page.changes.setdefault(table.name, []).extend(encode(r) for r in rows)
+            wire = [encode(r) for r in rows]
+            page.changes.setdefault(table.name, []).extend(wire)
             remaining -= len(rows)
-            cursor.after_seq, cursor.after_id = rows[-1].seq or 0, str(rows[-1].id)
+            cursor.after_seq, cursor.after_id = rows[-1].seq or 0, wire[-1]["id"]
         if remaining > 0:
             cursor.table, cursor.after_seq, cursor.after_id = cursor.table + 1, 0, ""
     if not page.snapshot and page.changes.get("residency"):
@@ -176,8 +177,17 @@ def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cu
     clauses = [seq > cursor.base, seq <= cursor.high, after, scope]
     if snapshot:
         clauses += _snapshot_only(table)
-    public = [c[n] for n in public_columns(table)]
-    return list(session.execute(select(*public).where(*clauses).order_by(seq, c.id).limit(limit)))
+    # Core rows straight from the connection, ids and times as stored (the encoder writes
+    # their wire form directly: no uuid.UUID or datetime made only to be turned into text).
+    public = [_as_stored(c[n]) for n in public_columns(table)]
+    return list(session.connection().execute(select(*public).where(*clauses).order_by(seq, c.id).limit(limit)))
+
+
+def _as_stored(column: Any) -> Any:
+    kind = getattr(column.type, "impl", column.type)
+    if isinstance(column.type, Uuid) or isinstance(kind, DateTime):
+        return type_coerce(column, String).label(column.name)
+    return column
 
 
 @cache
@@ -196,14 +206,33 @@ def _encoder(table: Table) -> Callable[[Sequence[Any]], dict[str, Any]]:
 def _converter(column_type: Any) -> Callable[[Any], Any] | None:
     kind = getattr(column_type, "impl", column_type)  # a TypeDecorator's stored type
     if isinstance(column_type, Uuid):
-        return str
+        return _uuid_wire
     if isinstance(kind, DateTime):
-        return to_wire
+        return _time_wire
     if isinstance(kind, Date):
         return date.isoformat
     if isinstance(kind, (String, Integer, Float, Boolean, JSON)):
         return None  # already a JSON value
     return to_wire
+
+
+def _uuid_wire(value: Any) -> str:
+    """SQLite keeps a UUID as 32 hex digits; PostgreSQL's driver gives a uuid.UUID."""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value) if not isinstance(value, str) else str(uuid.UUID(value))
+
+
+def _time_wire(value: Any) -> Any:
+    """`to_wire` of the aware UTC time: SQLite keeps naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff"
+    (written out directly), PostgreSQL's driver gives an aware datetime."""
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            text = value[:10] + "T" + (value[11:19] if value.endswith(".000000") else value[11:])
+            return text + "Z"
+        value = datetime.fromisoformat(value)
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return to_wire(value)
 
 
 def _residents(cells: frozenset[uuid.UUID]) -> Any:
