@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, exists, select, update
+from sqlalchemy import ColumnElement, Engine, Table, select, update
 from sqlalchemy.orm import Session
 
 from bench.server import PullRound, pull_round
@@ -36,9 +36,9 @@ def _where(table: Table, cells: list[uuid.UUID]) -> list[ColumnElement[bool]]:
     elif table.name in CHILDREN:
         clauses.append(c.house_id.in_(houses))
     elif table.name == "person":
-        clauses.append(exists(select(Residency.id).where(
-            Residency.person_id == c.id, Residency.end_date.is_(None), Residency.deleted_at.is_(None),
-            Residency.house_id.in_(houses))))
+        # Not a correlated EXISTS: SQLite runs that once per person of the district (seconds).
+        clauses.append(c.id.in_(select(Residency.person_id).where(
+            Residency.end_date.is_(None), Residency.deleted_at.is_(None), Residency.house_id.in_(houses))))
     if table.name == "residency":
         clauses.append(c.end_date.is_(None))
     if table.name == "visit":
