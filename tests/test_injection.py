@@ -287,6 +287,26 @@ def test_review_return_reason(client, area, db_session, payload: str) -> None:  
     assert_inert(_get(client, f"/persons/{person.id}"), payload, shown=False)
 
 
+@pytest.mark.parametrize("payload", INJECTIONS, ids=IDS)
+def test_campaign_name_and_note(client, area, db_session, payload: str) -> None:  # type: ignore[no-untyped-def]
+    from webapp.models import Campaign
+
+    login(client, "centre")
+    r = client.post("/campaigns/new", data={
+        "csrf_token": csrf_token(client, "/campaigns/new"), "name": payload, "note": payload,
+        "starts_on": "2026-01-01", "due_on": "2030-01-01", "area_kind": "cells", "cells": str(area.cells["A1"].id)})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    db_session.rollback()
+    campaign = db_session.scalar(select(Campaign))
+    assert (campaign.name, campaign.note) == (payload, payload)
+    assert_inert(_get(client, "/campaigns"), payload)
+    assert_inert(_get(client, f"/campaigns/{campaign.id}"), payload)
+    logout = {"csrf_token": csrf_token(client, "/")}
+    client.post("/logout", data=logout)
+    login(client, "coord")
+    assert_inert(_get(client, "/campaigns"), payload)
+
+
 # ---- enumerations: an injected value is refused, never stored ------------------------------
 
 def test_enumerated_fields_refuse_injected_values(client, area, db_session, phone) -> None:  # type: ignore[no-untyped-def]
@@ -339,6 +359,8 @@ COVERED: dict[tuple[str, str], str] = {
     ("Device", "label"): "test_user_display_name_and_device_label",
     ("ResidenceCheck", "note"): "test_residence_check_note",
     ("Review", "reason"): "test_review_return_reason",
+    ("Campaign", "name"): "test_campaign_name_and_note",
+    ("Campaign", "note"): "test_campaign_name_and_note",
 }
 # Closed lists: a phone's value outside the enumeration is a field rejection
 # (test_enumerated_fields_refuse_injected_values); forms offer them as radio choices.
@@ -377,7 +399,7 @@ NOT_YET = {
     ("Room", "name"): "no route writes rooms yet (test data only); shown by the housing report",
 }
 # Non-synced models with free text people type, checked like the synced ones.
-ALSO = ("User", "Device", "ResidenceCheck")
+ALSO = ("User", "Device", "ResidenceCheck", "Campaign")
 
 
 def _text_fields() -> set[tuple[str, str]]:
