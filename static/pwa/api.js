@@ -11,11 +11,11 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body, token) {
+async function call(method, path, body, token, signal) {
   const headers = {Accept: "application/json"};
   if (body) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(path, {method, headers, body: body ? JSON.stringify(body) : undefined, cache: "no-store"});
+  const response = await fetch(path, {method, headers, body: body ? JSON.stringify(body) : undefined, cache: "no-store", signal});
   const data = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
@@ -37,4 +37,20 @@ export async function pull(cursor) {
   const q = new URLSearchParams({protocol: PROTOCOL, limit: 2000});
   if (cursor) q.set("cursor", cursor);
   return call("GET", `/api/sync/pull?${q}`, null, await token());
+}
+
+/** Ends this phone's token on the server as it logs out. Best effort: offline (or after 5 s)
+ * the token is wiped with the rest of the phone and the committee can still revoke it. */
+export async function revokeSelf() {
+  const tok = await token();
+  if (!tok) return null;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 5000);
+  try {
+    return await call("POST", "/api/devices/self/revoke", null, tok, abort.signal);
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
 }

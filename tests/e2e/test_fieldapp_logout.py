@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
-from webapp.models import Person
+from webapp.models import Device, Person, User
 
 CACHES = """async () => {
   const out = {};
@@ -51,6 +51,10 @@ def test_logout_syncs_then_wipes_the_phone(page: Page, live_server: LiveServer) 
     expect(page.locator("#login-go")).to_be_visible()
     with Session(live_server.engine) as s:  # synced on the way out, once
         assert s.scalar(select(func.count()).select_from(Person).where(Person.id_number == number)) == 1
+        # ... and the phone's token ended on the server: a copy of it opens nothing any more.
+        (device,) = s.scalars(select(Device).join(User, Device.user_id == User.id)
+                              .where(User.username == area.username)).all()
+        assert device.revoked_at is not None
 
     left = fa.idb_contents(page)
     assert left and not {k: v for k, v in left.items() if v}, left

@@ -80,6 +80,7 @@ export async function logout({force = false} = {}) {
     const exported = await getMeta("exported");
     const inFile = (e) => exported && e.seq <= (exported.last_seq ?? 0);
     if (left.length && !force && !left.every(inFile)) return false;
+    await api.revokeSelf();  // nothing left to send with this token: end it on the server too
     await wipe();
     return true;
   });
