@@ -151,7 +151,10 @@ def _judged(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] |
     ).subquery("w")
     walk = _haversine(w.c.px, w.c.py, w.c.x, w.c.y)
     same_m = literal(float(s.walking_same_building_m))
-    walked = case((w.c.same == 1, case((walk - same_m > 0.0, walk - same_m), else_=0.0)), else_=walk)
+    # max(0, walk - same_m) as Python has it; one haversine per row (a CASE repeating it made
+    # SQLite compute it up to three times).
+    greatest = func.greatest if dialect == "postgresql" else func.max  # SQLite's max(a, b) is scalar
+    walked = case((w.c.same == 1, greatest(walk - same_m, 0.0)), else_=walk)
     seconds = cast(_micros(w.c.visited_at, dialect) - _micros(w.c.prev_at, dialect), Float) / literal(1_000_000.0)
     fast = and_(w.c.user_id.is_not(None), w.c.prev_at.is_not(None), w.c.px.is_not(None), w.c.x.is_not(None),
                 walked > literal(s.walking_speed_kmh / 3.6) * seconds)
