@@ -140,8 +140,9 @@ def raw_write(engine: Engine, written: Written) -> float:
     order = [t for t in Base.metadata.sorted_tables if t in written.new or t in written.changed]
     with engine.begin() as conn:
         for table in reversed(order):
-            for chunk in _chunks([r["id"] for r in written.new.get(table, [])]):
-                conn.execute(delete(table).where(table.c.id.in_(chunk)))
+            key = list(table.primary_key.columns)[0]  # record_alias is keyed by alias_id, not id
+            for chunk in _chunks([r[key.name] for r in written.new.get(table, [])]):
+                conn.execute(delete(table).where(key.in_(chunk)))
     with Clock() as clock, engine.begin() as conn:
         for table in order:
             if written.new.get(table):
