@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON, Boolean, ColumnElement, Date, DateTime, Float, Integer, String, Table, Uuid, and_, exists, false, literal, or_,
-    select, true, type_coerce, union_all,
+    select, text, true, type_coerce, union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -96,6 +96,12 @@ class PullPage:
 
 
 def pull(session: Session, device: Device, cursor_text: str | None, limit: int = 2000) -> PullPage:
+    if session.get_bind().dialect.name == "postgresql":
+        # A page's statements repeat with other values (cursor, cells); psycopg prepares a
+        # statement after five runs and PostgreSQL may then keep one generic plan, blind to
+        # the values: a first sync's person pages then took seconds each (rounds of 4 s grew
+        # to 33 s). Plan each with its values, for this transaction only.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     cells = scope_for(session, device.user).cell_ids
     if cursor_text:
         cursor = Cursor.decode(cursor_text)
@@ -163,12 +169,13 @@ def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cu
     if snapshot and cells is not None:
         # A first sync reads the device's share of the district, a few percent of it, where
         # most rows carry one number (an import, the first seeding): walking the seq index and
-        # testing each row's scope read the whole table for every page (persons: 1.8 s a page
-        # at 263,000 houses). So the scope drives (houses by cell, their rows by house_id,
-        # persons by their open residencies) and only the page's rows are sorted: `seq + 0`
-        # keeps the seq index out of the plan, a generic plan included (psycopg prepares a
-        # statement run five times, and PostgreSQL then may plan it without the values).
-        seq = c.seq + 0
+        # testing each row's scope read the whole table for every page (SQLite, persons: 1.8 s
+        # a page at 263,000 houses). So the scope drives (houses by cell, their rows by
+        # house_id, persons by their open residencies) and only the page's rows are sorted:
+        # on SQLite `seq + 0` keeps the seq index out of the plan; PostgreSQL, planning with
+        # the values (see `pull`), chooses well by itself and was slower with it (bench/findings.md).
+        if session.get_bind().dialect.name != "postgresql":
+            seq = c.seq + 0
         if table.name == "person":
             scope = c.id.in_(_residents(cells))
     after = or_(seq > cursor.after_seq,
