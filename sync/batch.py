@@ -103,6 +103,11 @@ def _time(value: Any) -> datetime | None:
     return moment
 
 
+def storable_text(value: Any) -> bool:
+    """Absent, or text PostgreSQL can hold: no NUL, no lone surrogate (a 500 deep in a query)."""
+    return value is None or (isinstance(value, str) and not any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value))
+
+
 def parse_batch(body: Any) -> Batch:
     if not isinstance(body, dict):
         raise BatchInvalid("invalid_batch", "the body must be a JSON object")
@@ -117,12 +122,29 @@ def parse_batch(body: Any) -> Batch:
     if len(raw) > MAX_MUTATIONS:
         raise BatchInvalid("batch_too_large", f"at most {MAX_MUTATIONS} mutations per push")
     pending = body.get("pending")
+    app_version = body.get("app_version")
+    if isinstance(app_version, str) and not storable_text(app_version):
+        # Kept on the device row: refused here rather than by the database.
+        raise BatchInvalid("invalid_batch", "app_version contains characters that cannot be stored / "
+                                            "app_version 含有无法保存的字符")
+    mutations = [_mutation(m, i) for i, m in enumerate(raw)]
+    _one_mutation_per_seq(mutations)
     return Batch(
-        protocol=protocol, app_version=str(body.get("app_version") or "")[:32] or None,
+        protocol=protocol, app_version=str(app_version or "")[:32] or None,
         clock=_time(body.get("clock")),
         pending=pending if isinstance(pending, int) and 0 <= pending <= MAX_INT32 else None,
-        mutations=[_mutation(m, i) for i, m in enumerate(raw)],
+        mutations=mutations,
     )
+
+
+def _one_mutation_per_seq(mutations: list[Mutation]) -> None:
+    """A phone numbers its mutations once each; the same mutation sent twice is a harmless
+    repeat, two mutations under one number a broken outbox (which one would the number ack?)."""
+    first: dict[int, uuid.UUID] = {}
+    for index, m in enumerate(mutations):
+        if first.setdefault(m.seq, m.id) != m.id:
+            raise BatchInvalid("invalid_batch", f"mutations[{index}].seq: {m.seq} is already used by another "
+                                                f"mutation of this batch / 序号 {m.seq} 已被本批另一条变更使用")
 
 
 def _mutation(raw: Any, index: int) -> Mutation:

@@ -42,6 +42,11 @@ def register(session: Session, user: User, label: str | None, app_version: str |
     return Registration(device, token)
 
 
+def by_token(session: Session, token: str) -> Device | None:
+    """The device a token names, revoked or not (a revoked phone may still end its own token)."""
+    return session.scalar(select(Device).where(Device.token_hash == _hash(token))) if token else None
+
+
 def authenticate(session: Session, token: str | None) -> Device:
     if not token:
         raise DeviceRefused("device_unknown", "missing device token / 缺少设备令牌")

@@ -39,9 +39,12 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
     outcomes: list[Outcome] = []
     fresh: list[Mutation] = []
     seen: set[uuid.UUID] = set()
+    taken = _seqs_taken(session, device, [m for m in batch.mutations if m.id not in known])
     for m in sorted(batch.mutations, key=lambda m: m.seq):
         if m.id in known or m.id in seen:
             outcomes.append(_already(m, known.get(m.id)))
+        elif m.seq in taken:
+            outcomes.append(_seq_taken(m))
         else:
             seen.add(m.id)
             fresh.append(m)
@@ -70,6 +73,22 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
         device.pending = batch.pending
     outcomes.sort(key=lambda o: o.seq)
     return PushResult(outcomes, top)
+
+
+def _seqs_taken(session: Session, device: Device, new: list[Mutation]) -> set[int]:
+    """Sequence numbers of this device already answered for under another mutation id."""
+    if not new:
+        return set()
+    return set(session.scalars(select(SyncMutation.device_seq).where(
+        SyncMutation.device_id == device.id, SyncMutation.device_seq.in_({m.seq for m in new}))))
+
+
+def _seq_taken(m: Mutation) -> Outcome:
+    # A broken outbox (a counter restored from an old copy): refused without a receipt, since the
+    # number already holds one; the phone keeps the entry and resends it under a new number.
+    return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=[{
+        "field": "seq", "code": "seq.reused", "zh": f"序号 {m.seq} 已用于本机的另一条变更，请重新提交",
+        "en": f"sequence number {m.seq} was already used by another change from this phone; resend it"}])
 
 
 def _already(m: Mutation, stored: SyncMutation | None) -> Outcome:

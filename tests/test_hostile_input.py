@@ -303,25 +303,31 @@ def test_a_phone_clock_years_off_is_not_an_error(client, phone, area) -> None:  
     assert r.status_code == 200 and r.get_json()["outcomes"][0]["status"] == "rejected"
 
 
-@pytest.mark.xfail(strict=True, reason="sync/push.py: a new mutation reusing a sequence number hits the "
-                   "unique (device, seq) index: 500 (owner of sync/ to make it a rejection or 422)")
-def test_a_sequence_number_reused_by_another_mutation_is_not_a_500(client, phone, area) -> None:  # type: ignore[no-untyped-def]
-    """Found by tests/test_injection.py: a buggy or hostile phone sends seq 1 twice with new ids."""
-    _push(client, phone, _mutation(1, "visit", "create", house_id=str(area.houses["A1"].id),
-                                   visited_at="2026-11-26T08:00:00Z", outcome="verified"))
+def test_a_sequence_number_reused_by_another_mutation_is_refused(client, phone, area) -> None:  # type: ignore[no-untyped-def]
+    """Found by tests/test_injection.py (was a 500): a buggy or hostile phone sends seq 1 twice
+    with new ids. The second is refused without a receipt, the rest of its batch applied."""
+    visit = {"house_id": str(area.houses["A1"].id), "visited_at": "2026-11-26T08:00:00Z", "outcome": "verified"}
+    _push(client, phone, _mutation(1, "visit", "create", **visit))
     r = client.post("/api/sync/push", headers=phone, json={"protocol": 1, "mutations": [
-        _mutation(1, "visit", "create", house_id=str(area.houses["A1"].id), visited_at="2026-11-26T08:00:00Z",
-                  outcome="verified")]})
-    assert r.status_code < 500
+        _mutation(1, "visit", "create", **visit), _mutation(2, "visit", "create", **visit)]})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    reused, fresh = r.get_json()["outcomes"]
+    assert reused["status"] == "rejected" and [e["code"] for e in reused["errors"]] == ["seq.reused"]
+    assert "序号 1" in reused["errors"][0]["zh"] and "sequence number 1" in reused["errors"][0]["en"]
+    assert fresh["status"] == "applied"
 
 
-@pytest.mark.xfail(strict=True, reason="sync/push.py: two mutations with one sequence number in a batch: 500")
-def test_a_sequence_number_twice_in_one_batch_is_not_a_500(client, phone, area) -> None:  # type: ignore[no-untyped-def]
-    """Found by the fuzzer once its batches could reach the push (protocol described as an enum)."""
+def test_a_sequence_number_twice_in_one_batch_is_422(client, phone, area) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fuzzer once its batches could reach the push (was a 500). The same mutation
+    twice is a harmless repeat; two mutations under one number are a broken outbox."""
     visit = {"house_id": str(area.houses["A1"].id), "visited_at": "2026-11-26T08:00:00Z", "outcome": "verified"}
     r = client.post("/api/sync/push", headers=phone, json={"protocol": 1, "mutations": [
         _mutation(1, "visit", "create", **visit), _mutation(1, "visit", "create", **visit)]})
-    assert r.status_code < 500
+    _problem(r, 422, "invalid_batch")
+    assert "mutations[1].seq" in r.get_json()["detail"]
+    same = _mutation(1, "visit", "create", **visit)
+    r = client.post("/api/sync/push", headers=phone, json={"protocol": 1, "mutations": [same, same]})
+    assert r.status_code == 200 and sorted(o["status"] for o in r.get_json()["outcomes"]) == ["already_applied", "applied"]
 
 
 @pytest.mark.parametrize("extra", [{"label": "\x00"}, {"label": "a\ud800"}, {"label": ["x"]}, {"label": 5},

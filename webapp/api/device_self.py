@@ -10,14 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
-from sqlalchemy import select
-
 from sync import devices
 from webapp import audit
 from webapp.api import bp
 from webapp.errors import problem
 from webapp.extensions import db
-from webapp.models import Device
 
 
 @bp.route("/devices/self/revoke", methods=["POST"])
@@ -25,8 +22,8 @@ def revoke_self() -> Any:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else ""
     # Not devices.authenticate: that refuses a revoked device or a disabled user, and both may
-    # still end their own token. Looked up by the stored hash exactly as it does.
-    device = db.session.scalar(select(Device).where(Device.token_hash == devices._hash(token))) if token else None
+    # still end their own token.
+    device = devices.by_token(db.session, token)
     if device is None:
         return problem(401, "unknown device token / 设备令牌无效" if token else "missing device token / 缺少设备令牌",
                        "device_unknown")

@@ -9,7 +9,7 @@ from flask import current_app, jsonify, make_response, request
 from sqlalchemy import select
 
 from sync import devices
-from sync.batch import ACCEPTED_PROTOCOLS, PROTOCOL, BatchInvalid, parse_batch
+from sync.batch import ACCEPTED_PROTOCOLS, PROTOCOL, BatchInvalid, parse_batch, storable_text
 from sync.pull import CursorInvalid, needs_record, pull, record
 from sync.push import apply_batch
 from webapp import audit
@@ -53,11 +53,6 @@ def _json_object() -> dict[str, Any]:
     return body
 
 
-def _storable_text(value: Any) -> bool:
-    """Absent, or text PostgreSQL can hold: no NUL, no lone surrogate (a 500 deep in a query)."""
-    return value is None or (isinstance(value, str) and not any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value))
-
-
 def _device() -> Device:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else None
@@ -90,7 +85,7 @@ def register_device() -> Any:
         db.session.commit()
         return problem(401, "wrong username or password / 用户名或密码错误" if not locked else
                        "account locked after repeated failures / 多次失败，账号已暂时锁定", "login_failed")
-    if not (_storable_text(body.get("label")) and _storable_text(body.get("app_version"))):
+    if not (storable_text(body.get("label")) and storable_text(body.get("app_version"))):
         return problem(422, "label and app_version must be text / label 和 app_version 必须是文本", "invalid_device")
     registration = devices.register(db.session, user, body.get("label"), body.get("app_version"))
     audit.record("device_registered", "device", registration.device.id, as_user_id=user.id)
@@ -104,10 +99,6 @@ def register_device() -> Any:
 def push() -> Any:
     device = _device()
     body = _json_object()
-    if not _storable_text(body.get("app_version")) and isinstance(body.get("app_version"), str):
-        # Kept on the device row (sync/push.py); parse_batch takes any value as text.
-        return problem(422, "app_version contains characters that cannot be stored / app_version 含有无法保存的字符",
-                       "invalid_batch")
     try:
         batch = parse_batch(body)
     except BatchInvalid as invalid:
