@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from sync.resolve_rules import ResolveError, problem
 from webapp.models import (
-    Cell, Conflict, House, HouseCode, HouseEvent, HouseFlag, Person, RecordAlias, Residency, Room, ScopeChange,
-    Tip, Unit, Visit,
+    Cell, Conflict, House, HouseCode, HouseEvent, HouseFlag, Person, RecordAlias, Residency, Review, Room,
+    ScopeChange, Tip, Unit, Visit,
 )
 from webapp.models.base import Synced
 from webapp.registry.changes import apply_changes
@@ -148,6 +148,12 @@ def _houses(session: Session, survivor: House, loser: House, by_user_id: int, no
         _touch(tip, by_user_id, house_id=survivor.id,
                **({"cell_id": survivor.cell_id} if tip.status == "open" else {}))
     moved["tip"] = len(tips)
+    reviews = _children(session, Review, loser.id)
+    for review in reviews:
+        # Phones pull reviews with their house; one still waiting goes to the survivor's lead.
+        _touch(review, by_user_id, house_id=survivor.id,
+               **({"cell_id": survivor.cell_id} if review.status != "approved" else {}))
+    moved["review"] = len(reviews)
     _follow_conflicts(session, survivor, loser)
     for house, other, role in ((survivor, loser, "survivor"), (loser, survivor, "merged_away")):
         session.add(HouseEvent(house_id=house.id, kind="merged", at=now, related_house_ids=[str(other.id)],

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import csrf_token, login, valid_id
 from tests.phones import Phone
-from webapp.models import AuditEntry, Conflict, House, HouseCode, Person, RecordAlias, Residency, Visit
+from webapp.models import AuditEntry, Conflict, House, HouseCode, Person, RecordAlias, Residency, Review, Visit
 
 
 @pytest.fixture
@@ -237,6 +237,11 @@ def test_a_phone_naming_the_merged_person_reaches_the_survivor(client, area, db_
 
 def test_merge_two_houses_moves_what_hangs_off_them(client, area, db_session, phone) -> None:  # type: ignore[no-untyped-def]
     keep, lose = area.houses["A2"], area.houses["A1"]
+    waiting = Review(house_id=lose.id, cell_id=lose.cell_id, residency_id=area.persons["A1"].residencies[0].id,
+                     person_id=area.persons["A1"].id, kind="registration", status="pending",
+                     submitted_by_id=area.users["coordinator"].id)
+    db_session.add(waiting)
+    db_session.commit()
     phone.push(phone.mutation("visit", "create", fields={"house_id": str(lose.id), "visited_at": "2026-11-26T08:00:00Z",
                                                          "outcome": "verified"}))
     login(client, "centre")
@@ -252,6 +257,9 @@ def test_merge_two_houses_moves_what_hangs_off_them(client, area, db_session, ph
     assert db_session.get(RecordAlias, lose.id).canonical_id == keep.id  # type: ignore[union-attr]
     # Its occupant now lives in another cell: a new version brings them to that cell's phones.
     assert db_session.get(Person, area.persons["A1"].id).version == 2  # type: ignore[union-attr]
+    # A review still waiting follows its house to the survivor's cell (and its lead and phones).
+    db_session.refresh(waiting)
+    assert (waiting.house_id, waiting.cell_id, waiting.version) == (keep.id, keep.cell_id, 2)
 
 
 def test_merge_refuses_records_outside_the_area(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
