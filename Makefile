@@ -58,8 +58,8 @@ clean:
 	rm -rf $(VENV) instance .pytest_cache
 
 # Benchmarks (issue 7): every figure against its limit on SQLite and PostgreSQL → BENCHMARKS.md.
-# Not part of `make test` (tests/test_bench_smoke.py runs a tiny version there). Under 15 min once the
-# districts are kept in instance/bench/ (the first run generates them: 10+ min more). See BENCHMARKS.md.
+# Not part of `make test` (tests/test_bench_smoke.py runs a tiny version there). About 7 min with the
+# districts kept in instance/bench/, 10 min for a first run that generates them. See BENCHMARKS.md.
 .PHONY: bench
 bench: dev-deps system-deps
 	$(PY) -m bench.run
