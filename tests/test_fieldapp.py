@@ -58,3 +58,6 @@ def test_shell_carries_the_permit_warning_days_and_a_change_is_an_update() -> No
     shell_45, version_45 = served(PERMIT_EXPIRY_WARN_DAYS=45)
     assert '<meta name="gw-permit-days" content="45">' in shell_45
     assert version_45 != version  # phones take the new setting with the next app update
+    assert '<meta name="gw-cycle" content="month">' in shell
+    shell_q, version_q = served(COLLECTION_CYCLE="quarter")
+    assert '<meta name="gw-cycle" content="quarter">' in shell_q and version_q != version

@@ -13,11 +13,21 @@ export async function cells() {
     .sort((a, b) => String(a.code).localeCompare(String(b.code)));
 }
 
-const monthStart = () => { const n = new Date(); return new Date(n.getFullYear(), n.getMonth(), 1).toISOString(); };
+const SHANGHAI_MS = 8 * 3600 * 1000;  // Asia/Shanghai: UTC+8, no summer time
+
+/** The first moment of the current collection cycle as the server counts it (geo/cycles.py):
+ * a month or a quarter (COLLECTION_CYCLE, carried by the shell), from midnight in Shanghai
+ * whatever the phone's own time zone. */
+export function cycleStart(now = new Date()) {
+  const local = new Date(now.getTime() + SHANGHAI_MS);
+  let month = local.getUTCMonth();
+  if (document.querySelector('meta[name="gw-cycle"]')?.content === "quarter") month -= month % 3;
+  return new Date(Date.UTC(local.getUTCFullYear(), month, 1) - SHANGHAI_MS).toISOString();
+}
 
 export async function housesOf(cellId) {
   const d = await db();
-  const since = monthStart();
+  const since = cycleStart();
   const out = [];
   for (const h of await d.getAllFromIndex("house", "cell_id", cellId)) {
     const visits = await d.getAllFromIndex("visit", "house_id", h.id);

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app, make_response, render_template, url_for
 
+from geo.settings import GeoSettings
 from webapp.fieldapp import assets, bp
 from webapp.registry.rules.settings import RuleSettings
 from webapp.validation import area_codes
@@ -29,17 +30,23 @@ def _permit_days() -> int:
     return RuleSettings.from_config(current_app.config).permit_expiry_warn_days
 
 
+def _cycle() -> str:
+    # COLLECTION_CYCLE (month or quarter): the phone counts "visited this cycle" offline by it.
+    return GeoSettings.from_config(current_app.config).collection_cycle
+
+
 def _version() -> str:
     # FIELDAPP_RELEASE forces a new app version without a file change (README, field app).
     # The settings the shell carries count too: a changed setting reaches phones as an update.
-    return assets.version(f"{current_app.config.get('FIELDAPP_RELEASE', '')}|permit_days={_permit_days()}")
+    return assets.version(f"{current_app.config.get('FIELDAPP_RELEASE', '')}|permit_days={_permit_days()}"
+                          f"|cycle={_cycle()}")
 
 
 @bp.route("/app/")
 def shell() -> Any:
     return _no_cache(make_response(render_template(
         "fieldapp/shell.html", idb_url=assets.vendor_url("idb"), jsqr_url=assets.vendor_url("jsqr"),
-        app_name=APP_NAME, permit_days=_permit_days())))
+        app_name=APP_NAME, permit_days=_permit_days(), cycle=_cycle())))
 
 
 @bp.route("/app/manifest.webmanifest")

@@ -1,4 +1,4 @@
-// The grid lead's field view (网格长): per cell, this month's coverage, unvisited houses, open
+// The grid lead's field view (网格长): per cell, this cycle's coverage, unvisited houses, open
 // tasks and entries waiting for review — all from the phone's own data, so it works offline.
 import {db} from "../db.js";
 import {label, t} from "../i18n.js";
@@ -7,7 +7,7 @@ import {h, show} from "../ui.js";
 import {openTips} from "./tasks.js";
 import {pendingItem, withStatus} from "./review.js";
 
-/** A cell's figures, counted the way the coordinator's cell page shows them (visited this month). */
+/** A cell's figures, counted the way the coordinator's cell page shows them (visited this collection cycle). */
 export async function figures(cellId) {
   const houses = await store.housesOf(cellId);
   const ids = new Set(houses.map((x) => x.id));
