@@ -129,16 +129,46 @@ export async function search(query) {
   return {people, houses, homes};
 }
 
-// The shell carries the residence-permit warning days (the server's rule setting).
+// The shell carries the registry's permit settings (rule "permits"): the warning days, and
+// the yearly endorsement's window in days with the card's validity in years ("30/3").
 export const permitDays = () => Number(document.querySelector('meta[name="gw-permit-days"]')?.content) || 30;
 
-const dayNumber = (iso) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / 86400000);
+export function permitSettings() {
+  const [window, years] = (document.querySelector('meta[name="gw-permit-endorse"]')?.content || "").split("/").map(Number);
+  return {warn: permitDays(), window: window || 30, years: years || 3};
+}
 
-/** {days, expired} when the person's residence permit is due within the warning days. */
-export function permitDue(person, today = shanghaiToday(), warn = permitDays()) {
-  if (!person?.permit_expiry) return null;
-  const days = dayNumber(person.permit_expiry) - dayNumber(today);
-  return days <= warn ? {days, expired: days < 0, expiry: person.permit_expiry} : null;
+const dayNumber = (iso) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / 86400000);
+const isoDay = (n) => new Date(n * 86400000).toISOString().slice(0, 10);
+const leap = (y) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+/** The same day `years` later (ISO dates); 29 February becomes 28 February in a common year. */
+export function addYears(iso, years) {
+  const [y, m, d] = iso.split("-").map(Number);
+  const day = m === 2 && d === 29 && !leap(y + years) ? 28 : d;
+  return `${String(y + years).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+/** What the registry's permits rule finds for this person today, step for step
+ * (webapp/registry/rules/persons.py; both tested against tests/vectors/permits.json): null, or
+ * {expiry, days, expired, expiring, endorsement: {due, days, year} | null}, where `days` is
+ * to the nearer thing to do. A card is endorsed yearly in the window before each anniversary
+ * of its issue (its expiry less the validity: only the expiry is recorded). */
+export function permitDue(person, today = shanghaiToday(), s = permitSettings()) {
+  const expiry = person?.permit_expiry;
+  if (!expiry) return null;
+  const days = dayNumber(expiry) - dayNumber(today);
+  const expiring = days <= s.warn;
+  const windowEnd = isoDay(dayNumber(today) + s.window);
+  let endorsement = null;
+  for (let k = 1; k < s.years; k++) {
+    if (addYears(today, k) <= expiry && expiry <= addYears(windowEnd, k)) {
+      const due = addYears(expiry, -k);
+      endorsement = {due, days: dayNumber(due) - dayNumber(today), year: k};
+    }
+  }
+  if (!expiring && !endorsement) return null;
+  return {expiry, days: expiring ? days : endorsement.days, expired: days < 0, expiring, endorsement};
 }
 
 /** Occupants of a cell's houses whose permits are due, soonest first. */

@@ -30,6 +30,12 @@ def _permit_days() -> int:
     return RuleSettings.from_config(current_app.config).permit_expiry_warn_days
 
 
+def _permit_endorse() -> str:
+    # The same rule's yearly endorsement: its window in days and the card's validity in years.
+    rules = RuleSettings.from_config(current_app.config)
+    return f"{rules.permit_endorse_window_days}/{rules.permit_validity_years}"
+
+
 def _cycle() -> str:
     # COLLECTION_CYCLE (month or quarter): the phone counts "visited this cycle" offline by it.
     return GeoSettings.from_config(current_app.config).collection_cycle
@@ -39,14 +45,14 @@ def _version() -> str:
     # FIELDAPP_RELEASE forces a new app version without a file change (README, field app).
     # The settings the shell carries count too: a changed setting reaches phones as an update.
     return assets.version(f"{current_app.config.get('FIELDAPP_RELEASE', '')}|permit_days={_permit_days()}"
-                          f"|cycle={_cycle()}")
+                          f"|permit_endorse={_permit_endorse()}|cycle={_cycle()}")
 
 
 @bp.route("/app/")
 def shell() -> Any:
     return _no_cache(make_response(render_template(
         "fieldapp/shell.html", idb_url=assets.vendor_url("idb"), jsqr_url=assets.vendor_url("jsqr"),
-        app_name=APP_NAME, permit_days=_permit_days(), cycle=_cycle())))
+        app_name=APP_NAME, permit_days=_permit_days(), permit_endorse=_permit_endorse(), cycle=_cycle())))
 
 
 @bp.route("/app/manifest.webmanifest")

@@ -40,16 +40,21 @@ export async function walkPage(cellId) {
 export async function permitsPage(cellId) {
   const due = await store.permitsDue(cellId);
   show(h("h1", {}, t("permits_due")),
-    h("p", {class: "muted"}, t("permits_within").replace("{days}", store.permitDays())),
-    due.length ? h("ul", {class: "list", id: "permits"}, due.map(({person, house, expiry, expired, days}) =>
+    h("p", {class: "muted"}, t("permits_within").replace("{days}", store.permitDays())
+      .replace("{window}", store.permitSettings().window)),
+    due.length ? h("ul", {class: "list", id: "permits"}, due.map(({person, house, ...found}) =>
       h("li", {"data-person": person.id}, h("a", {href: `#/house/${house.id}`, class: "row"},
-        h("strong", {}, person.name || "?"), " ", permitTag({expired, days, expiry}),
+        h("strong", {}, person.name || "?"), " ", permitTag(found),
         h("span", {class: "muted"}, ` ${store.address(house)}`))))) : h("p", {}, t("none")),
     h("p", {}, h("a", {href: `#/cell/${cellId}`}, t("back"))));
 }
 
-export const permitTag = (due) => h("span", {class: due.expired ? "tag bad permit" : "tag warn permit"},
-  due.expired ? `${t("permit_expired")} ${due.expiry}` : `${t("permit_expires")} ${due.expiry}`);
+/** The permit's tags: expired or expiring, and a yearly endorsement due (签注). */
+export const permitTag = (due) => [
+  due.expiring ? h("span", {class: due.expired ? "tag bad permit" : "tag warn permit"},
+    due.expired ? `${t("permit_expired")} ${due.expiry}` : `${t("permit_expires")} ${due.expiry}`) : null,
+  due.endorsement ? h("span", {class: "tag warn permit endorse"},
+    t("permit_endorse").replace("{due}", due.endorsement.due)) : null];
 
 export async function housePage(houseId, {scanned = false} = {}) {
   const data = await store.house(houseId);
