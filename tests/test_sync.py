@@ -255,6 +255,38 @@ def test_paged_first_pull_of_persons_committed_together(field: SimpleNamespace) 
     assert sorted(whole["person"]) == sorted(paged["person"])
 
 
+def test_later_person_pages_of_a_first_pull_keep_their_order(field: SimpleNamespace) -> None:
+    """A first sync's later person pages look ahead by resident id (sync/pull.py
+    `_snapshot_persons`): persons of several commits, some sharing a number, one who lived in two
+    of the device's houses, a deleted one and one whose residency ended arrive in exactly the
+    order and pages of the whole round, (number, id), each once, whatever the page size."""
+    s = field.s
+    expected = {str(field.person.id)}
+    for batch in range(4):
+        for i in range(batch * 2 + 1):  # commits of 1, 3, 5 and 7 persons
+            p = f.person(s, name=f"戊{batch}{i}")
+            f.residency(s, p, field.a1 if i % 2 else field.a2, start_date=date(2024, 1, 1))
+            expected.add(str(p.id))
+        if batch == 1:
+            both = f.person(s, name="己")
+            f.residency(s, both, field.a1, start_date=date(2023, 1, 1), end_date=date(2024, 1, 1))
+            f.residency(s, both, field.a2, start_date=date(2024, 1, 1))
+            expected.add(str(both.id))
+            dead = f.person(s, name="庚")
+            f.residency(s, dead, field.a1, start_date=date(2024, 1, 1))
+            dead.tombstone(None)
+            ended = f.person(s, name="辛")
+            f.residency(s, ended, field.a2, start_date=date(2024, 1, 1), end_date=date(2025, 1, 1))
+        s.commit()
+    whole, _ = _collect(field, None)
+    order = [str(i) for i in s.scalars(select(Person.id).where(Person.id.in_([uuid.UUID(x) for x in expected]))
+                                       .order_by(Person.seq, Person.id))]
+    assert whole["person"] == order
+    for limit in (1, 2, 3, 4, 7):
+        paged, _ = _collect(field, None, limit=limit)
+        assert paged["person"] == order, limit
+
+
 def test_incremental_pull_sees_only_new_changes_in_scope(field: SimpleNamespace) -> None:
     _, cursor = _collect(field, None)
     field.b1.note = "elsewhere"
