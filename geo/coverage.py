@@ -11,7 +11,10 @@ Figures for a cell in a cycle (local days → UTC bounds):
 - new / departed: residencies that started / ended inside the cycle;
 - changed: persons edited in the cycle (version > 1, changed_at inside it) who lived in the
   cell at some time in the cycle;
-- open_tips: tips with status "open"; open_conflicts: conflicts not yet resolved.
+- open_tips: open tasks that ask someone to look at something (declarations, reports,
+  move-outs to confirm, rule flags, permits), not the planned visits of the cycle or of a
+  campaign (sources `unvisited`, `campaign`: one per house, already measured by "visited" —
+  counted here they would swamp the backlog grade); open_conflicts: conflicts not yet resolved.
 
 Everything is counted over all cells at once with a few GROUP BY queries (the visits'
 plausibility too: judged in SQL, geo.house_status), so it stays fast for 200,000 houses and
@@ -32,10 +35,12 @@ from sqlalchemy.orm import Session
 from geo.cycles import current_cycle, utc_bounds
 from geo.house_status import unverified_between
 from geo.settings import GeoSettings, default_settings
-from webapp import models
-from webapp.models import Cell, Committee, Conflict, Cycle, House, Person, Residency, Visit
+from webapp.models import Cell, Committee, Conflict, Cycle, House, Person, Residency, Tip, Visit
 from webapp.models.coverage import CoverageSnapshot
+from webapp.models.enums import TipSource
 from webapp.timeutil import utcnow
+
+PLANNED_VISITS = (TipSource.UNVISITED, TipSource.CAMPAIGN)
 
 __all__ = [
     "FIGURES", "CellCoverage", "CommitteeCoverage", "CoverageReport", "close_cycle", "current_cycle",
@@ -193,13 +198,12 @@ def _live(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None,
             .group_by(House.cell_id)):
         _put(cells, cell_id, changed=n)
 
-    tip = getattr(models, "Tip", None)  # built by the tips feature; counted when present
-    if tip is not None:
-        where = [tip.status == "open", in_cells(tip.cell_id)]
-        if hasattr(tip, "deleted_at"):
-            where.append(tip.deleted_at.is_(None))
-        for cell_id, n in session.execute(select(tip.cell_id, func.count()).where(*where).group_by(tip.cell_id)):
-            _put(cells, cell_id, open_tips=n)
+    for cell_id, n in session.execute(
+            select(Tip.cell_id, func.count())
+            .where(Tip.status == "open", Tip.deleted_at.is_(None), Tip.source.not_in(PLANNED_VISITS),
+                   in_cells(Tip.cell_id))
+            .group_by(Tip.cell_id)):
+        _put(cells, cell_id, open_tips=n)
 
     for cell_id, n in session.execute(
             select(Conflict.cell_id, func.count()).where(Conflict.resolved_at.is_(None), in_cells(Conflict.cell_id))

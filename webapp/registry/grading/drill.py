@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from geo.coverage import PLANNED_VISITS
 from geo.cycles import utc_bounds
 from webapp.models import Conflict, Cycle, House, Person, Residency, Review, Tip, Unit, Visit
 from webapp.models.enums import HouseUse, PersonCategory, ReviewKind, ReviewStatus
@@ -154,7 +155,8 @@ def _visited(scanned_missing: bool) -> Drill:
 
 def tips(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] | None,
          cfg: RuleSettings) -> list[Flag]:
-    where = [Tip.status == "open", Tip.deleted_at.is_(None)]
+    # The tasks the backlog counts (geo.coverage): planned visits are not backlog.
+    where = [Tip.status == "open", Tip.deleted_at.is_(None), Tip.source.not_in(PLANNED_VISITS)]
     if cell_ids is not None:
         where.append(Tip.cell_id.in_(list(cell_ids)) if cell_ids else false())
     return [_f("tips", kind, "house", house_id, cell_id, house_id, f"{at:%Y-%m-%d} 线索：{text or kind}",
