@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON, Boolean, ColumnElement, Date, DateTime, Float, Integer, String, Table, Uuid, and_, exists, false, literal, or_,
-    select, text, true, type_coerce, union_all,
+    Text, cast, func, select, text, true, type_coerce, union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -126,7 +126,7 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         skip = changed is not None and cursor.table not in changed
         rows = [] if skip else _rows(session, table, cells, cursor, page.snapshot, remaining)
         if rows:
-            encode = _encoder(table)
+            encode = _encoder(table, session.get_bind().dialect.name == "postgresql")
             wire = [encode(r) for r in rows]
             page.changes.setdefault(table.name, []).extend(wire)
             remaining -= len(rows)
@@ -194,7 +194,7 @@ def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cu
         clauses += _snapshot_only(table)
     # Core rows straight from the connection, ids and times as stored (the encoder writes
     # their wire form directly: no uuid.UUID or datetime made only to be turned into text).
-    public = [_as_stored(c[n]) for n in public_columns(table)]
+    public = [_as_stored(c[n], session.get_bind().dialect.name == "postgresql") for n in public_columns(table)]
     return list(session.connection().execute(select(*public).where(*clauses).order_by(seq, c.id).limit(limit)))
 
 
@@ -218,7 +218,7 @@ def _snapshot_persons(session: Session, table: Table, cells: frozenset[uuid.UUID
         .distinct().order_by(Residency.person_id).limit(limit)))
     rows: list[Any] = []
     if residents:
-        public = [_as_stored(c[n]) for n in public_columns(table)]
+        public = [_as_stored(c[n], session.get_bind().dialect.name == "postgresql") for n in public_columns(table)]
         seq = c.seq + 0  # the ids drive: most persons of the district may share this number
         rows = list(session.connection().execute(select(*public).where(
             c.id.in_(residents), seq == after_seq, seq > cursor.base, seq <= cursor.high,
@@ -230,20 +230,31 @@ def _snapshot_persons(session: Session, table: Table, cells: frozenset[uuid.UUID
     return rows + _rows(session, table, cells, rest, True, limit - len(rows), person_shortcut=False)
 
 
-def _as_stored(column: Any) -> Any:
+def _as_stored(column: Any, postgresql: bool) -> Any:
     kind = getattr(column.type, "impl", column.type)
+    if postgresql:
+        # Text made by the database: psycopg's uuid.UUID and aware datetime per value were a
+        # third of a 50,000-record first sync's Python time. PostgreSQL writes a UUID as
+        # str(uuid) does; a time as SQLite keeps it (UTC, "YYYY-MM-DD HH:MM:SS.ffffff"), which
+        # `_time_wire` writes out directly.
+        if isinstance(column.type, Uuid):
+            return cast(column, Text).label(column.name)
+        if isinstance(kind, DateTime):
+            return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US").label(column.name)
+        return column
     if isinstance(column.type, Uuid) or isinstance(kind, DateTime):
         return type_coerce(column, String).label(column.name)
     return column
 
 
 @cache
-def _encoder(table: Table) -> Callable[[Sequence[Any]], dict[str, Any]]:
+def _encoder(table: Table, postgresql: bool = False) -> Callable[[Sequence[Any]], dict[str, Any]]:
     """A row of the table's public columns → its wire dict, as `row_to_wire` makes it, with
     each column's conversion chosen once rather than tested per value (a first sync of
     50,000 records converts about a million values)."""
     names = public_columns(table)
-    steps = [_converter(table.c[n].type) for n in names]
+    steps = [None if postgresql and isinstance(table.c[n].type, Uuid) else _converter(table.c[n].type)
+             for n in names]
 
     def encode(row: Sequence[Any]) -> dict[str, Any]:
         return {n: v if f is None or v is None else f(v) for n, f, v in zip(names, steps, row, strict=True)}

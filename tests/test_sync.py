@@ -16,6 +16,7 @@ from sync import devices
 from sync.batch import parse_batch
 from sync.pull import pull
 from sync.push import apply_batch
+from sync.wire import PULLED_MODELS, public_columns, row_to_wire
 from webapp.models import Conflict, Person, Residency, SyncMutation, Tip, Visit
 
 NOW = "2026-11-26T08:00:00Z"
@@ -285,6 +286,28 @@ def test_later_person_pages_of_a_first_pull_keep_their_order(field: SimpleNamesp
     for limit in (1, 2, 3, 4, 7):
         paged, _ = _collect(field, None, limit=limit)
         assert paged["person"] == order, limit
+
+
+def test_first_pull_rows_are_the_stored_rows_on_the_wire(field: SimpleNamespace) -> None:
+    """A snapshot page reads ids and times as text made by the database (sync/pull.py
+    `_as_stored`): each row is what `row_to_wire` makes of the stored record (ids, times with
+    and without microseconds, empty values)."""
+    s = field.s
+    whole = f.person(s, name="壬", phone="13900002222")
+    f.residency(s, whole, field.a2, start_date=date(2024, 1, 1))
+    s.flush()
+    whole.changed_at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)  # no microseconds
+    s.commit()
+    page = pull(s, field.device, None, limit=2000)
+    s.commit()
+    assert not page.more
+    for name in ("house", "person", "residency"):
+        model = next(m for m in PULLED_MODELS if m.__tablename__ == name)
+        columns = public_columns(model.__table__)
+        stored = {str(r.id): row_to_wire(r, columns) for r in s.scalars(select(model))}
+        assert page.changes[name] and all(row == stored[row["id"]] for row in page.changes[name]), name
+    sent = next(r for r in page.changes["person"] if r["id"] == str(whole.id))
+    assert sent["changed_at"] == "2026-03-04T05:06:07Z" and sent["deleted_at"] is None
 
 
 def test_incremental_pull_sees_only_new_changes_in_scope(field: SimpleNamespace) -> None:
