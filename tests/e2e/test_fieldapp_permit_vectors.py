@@ -44,6 +44,7 @@ def test_permit_due_on_the_phone_matches_the_vectors(page: Page) -> None:
     fa.wait_ready(page)
     assert page.locator('meta[name="gw-permit-endorse"]').get_attribute("content") == "30/3"  # the rule's defaults
     found = page.evaluate(CHECK, cases)
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")  # before the context closes
     for case, got in zip(cases, found, strict=True):
         assert got == _expected(case), case["name"]
 
