@@ -69,8 +69,12 @@ let routing = Promise.resolve();
  * ends just as the coordinator opens a form asks for one). */
 function route() {
   const asked = location.hash;
-  routing = routing.then(() => (location.hash === asked ? render(asked) : undefined))
-    .catch((e) => show(h("p", {role: "alert"}, `${t("error")}: ${e.message}`)));
+  routing = routing.then(async () => {
+    if (location.hash !== asked) return;
+    await render(asked);
+    // Which hash the screen shows now: until then the previous view may still be on screen.
+    document.body.dataset.view = asked;
+  }).catch((e) => show(h("p", {role: "alert"}, `${t("error")}: ${e.message}`)));
   return routing;
 }
 

@@ -110,8 +110,10 @@ def outbox(page: Page) -> list[dict]:
 
 
 def go(page: Page, hash_: str) -> None:
+    """Open a view and wait until it is the one on screen (the hash changes first; the view
+    before it may still be showing, with its own form and buttons, until the new one renders)."""
     page.evaluate("(h) => { location.hash = h; }", hash_)
-    wait(page, "location.hash === arg", hash_)
+    wait(page, "location.hash === arg && document.body.dataset.view === arg", hash_)
 
 
 def add_occupant(page: Page, house_id: str, name: str, id_number: str, phone: str = "") -> None:
