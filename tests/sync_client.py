@@ -121,3 +121,25 @@ class Phone:
         for pid in list(self.rows.get("person", {})):
             if pid not in housed and pid not in pending:
                 del self.rows["person"][pid]
+
+
+def registered_phone(client: Any, username: str) -> Phone:
+    """A phone registered through the API by a Flask test client (password "pw"), first pull
+    done; `user_id` is the registration's user, as the app keeps it (its tasks are "mine")."""
+    registered = client.post("/api/devices", json={"username": username, "password": "pw", "label": "测试手机"})
+    assert registered.status_code == 201, registered.get_data(as_text=True)
+    headers = {"Authorization": f"Bearer {registered.get_json()['token']}"}
+
+    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
+        if kind == "push":
+            response = client.post("/api/sync/push", json=body, headers=headers)
+        else:
+            query = {"protocol": "1", **({"cursor": cursor} if cursor else {})}
+            response = client.get("/api/sync/pull", query_string=query, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()  # type: ignore[no-any-return]
+
+    phone = Phone(send)
+    phone.user_id = registered.get_json()["user"]["id"]  # type: ignore[attr-defined]
+    phone.pull()
+    return phone

@@ -11,27 +11,12 @@ from sqlalchemy import select
 
 from tests import factories as f
 from tests.conftest import valid_id
-from tests.sync_client import Phone
+from tests.sync_client import Phone, registered_phone
 from webapp.models import Residency, Review
 
 
 def _phone(client, username: str) -> Phone:  # type: ignore[no-untyped-def]
-    registered = client.post("/api/devices", json={"username": username, "password": "pw", "label": "测试手机"})
-    assert registered.status_code == 201, registered.get_data(as_text=True)
-    headers = {"Authorization": f"Bearer {registered.get_json()['token']}"}
-
-    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
-        if kind == "push":
-            response = client.post("/api/sync/push", json=body, headers=headers)
-        else:
-            query = {"protocol": "1", **({"cursor": cursor} if cursor else {})}
-            response = client.get("/api/sync/pull", query_string=query, headers=headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.get_json()  # type: ignore[no-any-return]
-
-    phone = Phone(send)
-    phone.pull()
-    return phone
+    return registered_phone(client, username)
 
 
 def _require_review(s, area, required: bool = True) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ a visit and the close pushed from the phone → closed with its visit → counte
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from tests import factories as f
 from tests.conftest import csrf_token, login
 from tests.plating import give_plate
-from tests.sync_client import Phone
+from tests.sync_client import Phone, registered_phone
 from webapp.models import Tip
 from webapp.registry.scope import Scope, scope_for
 from webapp.registry.tasks.community import changes_by_source, reporter_figures
@@ -21,23 +20,7 @@ VISITED_AT = "2026-11-26T07:30:00Z"
 
 
 def _phone(client, username: str) -> Phone:  # type: ignore[no-untyped-def]
-    registered = client.post("/api/devices", json={"username": username, "password": "pw", "label": "测试手机"})
-    assert registered.status_code == 201, registered.get_data(as_text=True)
-    headers = {"Authorization": f"Bearer {registered.get_json()['token']}"}
-
-    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
-        if kind == "push":
-            response = client.post("/api/sync/push", json=body, headers=headers)
-        else:
-            query = {"protocol": "1", **({"cursor": cursor} if cursor else {})}
-            response = client.get("/api/sync/pull", query_string=query, headers=headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.get_json()  # type: ignore[no-any-return]
-
-    phone = Phone(send)
-    phone.user_id = registered.get_json()["user"]["id"]  # type: ignore[attr-defined]  # to show "mine"
-    phone.pull()
-    return phone
+    return registered_phone(client, username)
 
 
 def _declare(client, code: str, text: str) -> None:  # type: ignore[no-untyped-def]
