@@ -29,11 +29,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, or_, select, true
+from sqlalchemy import Select, Subquery, and_, case, distinct, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from geo.cycles import current_cycle, utc_bounds
-from geo.house_status import unverified_between
+from geo.house_status import verdicts_per_house
 from geo.settings import GeoSettings, default_settings
 from webapp.models import Cell, Committee, Conflict, Cycle, House, Person, Residency, Tip, Visit
 from webapp.models.coverage import CoverageSnapshot
@@ -180,13 +180,11 @@ def _live(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None,
     deleted_people = select(Person.id).where(Person.deleted_at.is_not(None))
     live_res = and_(Residency.deleted_at.is_(None), Residency.person_id.not_in(deleted_people))
     is_open = and_(Residency.start_date <= end, or_(Residency.end_date.is_(None), Residency.end_date > end))
-    for cell_id, *figures in session.execute(_per_cell(lo, hi, start, end, live_house, live_res, is_open, ids)):
-        _put(cells, cell_id, **dict(zip(("houses", "visited", "visited_scanned", "occupied", "persons", "new",
-                                         "departed"), figures, strict=True)))
-
-    if judge_visits:
-        for cell_id, n in _unverified(session, lo, hi, ids, settings).items():
-            _put(cells, cell_id, unverified=n)
+    verdicts = verdicts_per_house(session, lo, hi, ids, settings) if judge_visits else None
+    for cell_id, *figures in session.execute(_per_cell(lo, hi, start, end, live_house, live_res, is_open, ids,
+                                                       verdicts)):
+        _put(cells, cell_id, **dict(zip(("houses", "visited", "visited_scanned", "unverified", "occupied", "persons",
+                                         "new", "departed"), figures, strict=True)))
 
     during = and_(Residency.start_date <= end, or_(Residency.end_date.is_(None), Residency.end_date >= start))
     # Persons edited in the cycle are few: find them first (a scan of person), then their homes.
@@ -213,11 +211,14 @@ def _live(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None,
 
 
 def _per_cell(lo: Any, hi: Any, start: date, end: date, live_house: Any, live_res: Any, is_open: Any,
-              ids: list[uuid.UUID] | None) -> Select[Any]:
-    """houses, visited, visited_scanned, occupied, persons, new and departed per cell, in one
-    statement: visits and residencies are first summed per house, then houses per cell (at
-    200,000 houses within 1.5x of the benchmark's raw GROUP BY on both backends: BENCHMARKS.md)."""
-    visits = (select(Visit.house_id, func.max(case((Visit.plate_scanned.is_(True), 1), else_=0)).label("scanned"))
+              ids: list[uuid.UUID] | None, verdicts: Subquery | None) -> Select[Any]:
+    """houses, visited, visited_scanned, unverified, occupied, persons, new and departed per
+    cell, in one statement: visits and residencies are first summed per house, then houses per
+    cell (at 200,000 houses within 1.5x of the benchmark's raw GROUP BY on both backends:
+    BENCHMARKS.md). The visits per house are the judge's `verdicts` when given (the cycle's
+    visits read once, not once to count and again to judge), else counted here, unjudged."""
+    visits = (select(Visit.house_id, func.max(case((Visit.plate_scanned.is_(True), 1), else_=0)).label("scanned"),
+                     literal(1).label("verified"))
               .where(Visit.deleted_at.is_(None), Visit.visited_at >= lo, Visit.visited_at < hi))
     res = select(Residency.house_id,
                  func.max(case((is_open, 1), else_=0)).label("occupied"),
@@ -228,9 +229,11 @@ def _per_cell(lo: Any, hi: Any, start: date, end: date, live_house: Any, live_re
     if ids is not None:  # a scope: sum only its houses' rows
         houses = select(House.id).where(House.cell_id.in_(ids))
         visits, res = visits.where(Visit.house_id.in_(houses)), res.where(Residency.house_id.in_(houses))
-    v = visits.group_by(Visit.house_id).subquery()
+    v = verdicts if verdicts is not None else visits.group_by(Visit.house_id).subquery()
     r = res.group_by(Residency.house_id).subquery()
-    return (select(House.cell_id, func.count(), func.count(v.c.house_id), func.coalesce(func.sum(v.c.scanned), 0),
+    visited = func.count(v.c.house_id)
+    return (select(House.cell_id, func.count(), visited, func.coalesce(func.sum(v.c.scanned), 0),
+                   visited - func.coalesce(func.sum(v.c.verified), 0),
                    *(func.coalesce(func.sum(c), 0) for c in (r.c.occupied, r.c.persons, r.c.new, r.c.departed)))
             .select_from(House).outerjoin(v, v.c.house_id == House.id).outerjoin(r, r.c.house_id == House.id)
             .where(live_house).group_by(House.cell_id))
@@ -241,12 +244,6 @@ def _put(cells: dict[uuid.UUID, CellCoverage], cell_id: uuid.UUID, **figures: in
     if row is not None:  # a row of a deleted cell is not shown
         for k, v in figures.items():
             setattr(row, k, int(v or 0))
-
-
-def _unverified(session: Session, lo: Any, hi: Any, ids: list[uuid.UUID] | None,
-                settings: GeoSettings) -> dict[uuid.UUID, int]:
-    """Per cell: visited houses none of whose visits in the cycle is plausible."""
-    return unverified_between(session, lo, hi, ids, settings)
 
 
 def _from_snapshot(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None) -> list[CellCoverage]:

@@ -29,7 +29,7 @@ from geo.settings import GeoSettings, default_settings
 from webapp.models import Cycle, House, Visit
 
 __all__ = ["LOOKBACK", "UNVERIFIED", "UNVISITED", "VISITED", "HouseStatus", "house_statuses", "judge_visits",
-           "statuses_between", "unverified_between", "unverified_per_cell"]
+           "statuses_between", "unverified_per_cell", "verdicts_per_house"]
 
 VISITED, UNVERIFIED, UNVISITED = "visited", "unverified", "unvisited"
 # How far before the cycle to look for a coordinator's previous visit: after a day apart,
@@ -64,19 +64,19 @@ def statuses_between(session: Session, lo: datetime, hi: datetime, cell_ids: Col
         return {}
     per_house = _per_house(session, lo, hi, ids, settings)
     return {house_id: HouseStatus(cell_id, VISITED if verified else UNVERIFIED)
-            for house_id, cell_id, verified in session.execute(per_house)}
+            for house_id, cell_id, verified, _scanned in session.execute(per_house)}
 
 
-def unverified_between(session: Session, lo: datetime, hi: datetime, cell_ids: Collection[uuid.UUID] | None,
-                       settings: GeoSettings) -> dict[uuid.UUID, int]:
-    """`unverified_per_cell(statuses_between(...))` counted by the database: one statement,
-    a row per cell (the coverage figures of 200,000 houses)."""
+def verdicts_per_house(session: Session, lo: datetime, hi: datetime, cell_ids: Collection[uuid.UUID] | None,
+                       settings: GeoSettings) -> Subquery | None:
+    """One row per judged live house visited in [lo, hi): house_id, cell_id, verified (0/1:
+    one of its visits is plausible) and scanned (0/1: one had its plate scanned). Coverage
+    joins it into its per-cell statement, so the cycle's visits are read once (None: no
+    cells asked for)."""
     ids = list(cell_ids) if cell_ids is not None else None
     if ids is not None and not ids:
-        return {}
-    h = _per_house(session, lo, hi, ids, settings).subquery()
-    return {cell_id: int(n) for cell_id, n in session.execute(
-        select(h.c.cell_id, func.count()).where(h.c.verified == 0).group_by(h.c.cell_id))}
+        return None
+    return _per_house(session, lo, hi, ids, settings).subquery("verdicts")
 
 
 def judge_visits(session: Session, lo: datetime, hi: datetime, cell_ids: Collection[uuid.UUID] | None,
@@ -96,13 +96,15 @@ def judge_visits(session: Session, lo: datetime, hi: datetime, cell_ids: Collect
 
 def _per_house(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] | None,
                settings: GeoSettings) -> Select[Any]:
-    """(house_id, cell_id, verified 0/1) of every judged live house visited in [lo, hi)."""
+    """(house_id, cell_id, verified 0/1, scanned 0/1) of every judged live house visited in [lo, hi)."""
     j = _judged(session, lo, hi, ids, settings)
     ok = case((and_(j.c.typed == 0, j.c.gps_far == 0, j.c.too_fast == 0), 1), else_=0)
+    scanned = case((j.c.typed == 0, 1), else_=0)
     where = [j.c.visited_at >= lo, j.c.cell_id.is_not(None), j.c.h_deleted_at.is_(None)]
     if ids is not None:
         where.append(j.c.cell_id.in_(ids))  # the coordinators' visits elsewhere were predecessors only
-    return (select(j.c.house_id, j.c.cell_id, func.max(ok).label("verified")).where(*where)
+    return (select(j.c.house_id, j.c.cell_id, func.max(ok).label("verified"), func.max(scanned).label("scanned"))
+            .where(*where)
             .group_by(j.c.house_id, j.c.cell_id))
 
 
@@ -113,6 +115,8 @@ def _judged(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] |
     (sin, cos, asin of the database's maths library), each coordinator's previous visit by
     LAG over (visited_at, id), the seconds between them from whole microseconds."""
     dialect = session.get_bind().dialect.name
+    # SQLite's two-argument max/min are scalar; PostgreSQL spells them greatest/least.
+    greatest, least = (func.greatest, func.least) if dialect == "postgresql" else (func.max, func.min)
     cols = (Visit.id, Visit.house_id, Visit.user_id, Visit.visited_at, Visit.lat, Visit.lon, Visit.accuracy_m,
             Visit.plate_scanned, House.cell_id, House.lon.label("h_lon"), House.lat.label("h_lat"),
             House.road, House.number, func.coalesce(House.building, "").label("building"),
@@ -132,28 +136,32 @@ def _judged(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] |
     c = v.c
     has_spot = and_(c.h_lon.is_not(None), c.h_lat.is_not(None))
     has_fix = and_(c.lon.is_not(None), c.lat.is_not(None))
-    # Where the visit happened: its house's location, else its own GPS fix.
-    x = case((has_spot, c.h_lon), (has_fix, c.lon), else_=null())
-    y = case((has_spot, c.h_lat), (has_fix, c.lat), else_=null())
-    order = {"partition_by": c.user_id, "order_by": (c.visited_at, c.id)}
     s = settings
-    w = select(
-        c.id, c.house_id, c.cell_id, c.visited_at, c.h_deleted_at, c.user_id,
+    # Each visit on its own first (typed, GPS too far, where it happened), so the window
+    # below sorts narrow rows.
+    p = select(
+        c.id, c.house_id, c.cell_id, c.visited_at, c.h_deleted_at, c.user_id, c.road, c.number, c.building,
         case((c.plate_scanned.is_(True), 0), else_=1).label("typed"),
-        case((and_(has_spot, has_fix, _haversine(c.lon, c.lat, c.h_lon, c.h_lat)
+        case((and_(has_spot, has_fix, _haversine(c.lon, c.lat, c.h_lon, c.h_lat, least)
                    > func.coalesce(c.accuracy_m, 0.0) + literal(float(s.visit_gps_margin_m))), 1),
              else_=0).label("gps_far"),
-        x.label("x"), y.label("y"),
-        func.lag(x).over(**order).label("px"), func.lag(y).over(**order).label("py"),
+        # Where the visit happened: its house's location, else its own GPS fix.
+        case((has_spot, c.h_lon), (has_fix, c.lon), else_=null()).label("x"),
+        case((has_spot, c.h_lat), (has_fix, c.lat), else_=null()).label("y"),
+    ).subquery("p")
+    c = p.c
+    order = {"partition_by": c.user_id, "order_by": (c.visited_at, c.id)}
+    w = select(
+        c.id, c.house_id, c.cell_id, c.visited_at, c.h_deleted_at, c.user_id, c.typed, c.gps_far, c.x, c.y,
+        func.lag(c.x).over(**order).label("px"), func.lag(c.y).over(**order).label("py"),
         func.lag(c.visited_at).over(**order).label("prev_at"),
         case((and_(func.lag(c.road).over(**order) == c.road, func.lag(c.number).over(**order) == c.number,
                    func.lag(c.building).over(**order) == c.building), 1), else_=0).label("same"),
     ).subquery("w")
-    walk = _haversine(w.c.px, w.c.py, w.c.x, w.c.y)
+    walk = _haversine(w.c.px, w.c.py, w.c.x, w.c.y, least)
     same_m = literal(float(s.walking_same_building_m))
     # max(0, walk - same_m) as Python has it; one haversine per row (a CASE repeating it made
     # SQLite compute it up to three times).
-    greatest = func.greatest if dialect == "postgresql" else func.max  # SQLite's max(a, b) is scalar
     walked = case((w.c.same == 1, greatest(walk - same_m, 0.0)), else_=walk)
     seconds = cast(_micros(w.c.visited_at, dialect) - _micros(w.c.prev_at, dialect), Float) / literal(1_000_000.0)
     fast = and_(w.c.user_id.is_not(None), w.c.prev_at.is_not(None), w.c.px.is_not(None), w.c.x.is_not(None),
@@ -162,14 +170,15 @@ def _judged(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] |
                   case((fast, 1), else_=0).label("too_fast")).subquery("judged")
 
 
-def _haversine(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
-    """`geo.distance.haversine_m` as a SQL expression, operation for operation."""
+def _haversine(lon1: Any, lat1: Any, lon2: Any, lat2: Any, least: Any) -> Any:
+    """`geo.distance.haversine_m` as a SQL expression, operation for operation. `least` is
+    the dialect's two-argument minimum: as a CASE, the root (and its sines) was computed
+    twice per row."""
     rad = literal(_RAD)
     p1, p2 = lat1 * rad, lat2 * rad
     dp, dl = p2 - p1, (lon2 - lon1) * rad
     a = func.power(func.sin(dp / 2.0), 2.0) + func.cos(p1) * func.cos(p2) * func.power(func.sin(dl / 2.0), 2.0)
-    root = func.sqrt(a)
-    return literal(2 * EARTH_RADIUS_M) * func.asin(case((root < 1.0, root), else_=1.0))
+    return literal(2 * EARTH_RADIUS_M) * func.asin(least(func.sqrt(a), 1.0))
 
 
 def _micros(at: Any, dialect: str) -> Any:

@@ -6,26 +6,30 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geo.coverage import cycle_coverage
+from geo.cycles import utc_bounds
 from geo.distance import EARTH_RADIUS_M
 from geo.house_status import (
-    LOOKBACK, UNVERIFIED, VISITED, judge_visits, statuses_between, unverified_between, unverified_per_cell,
+    LOOKBACK, UNVERIFIED, VISITED, judge_visits, statuses_between, unverified_per_cell,
 )
 from geo.plausibility import HouseSpot, check_visits
 from geo.settings import GeoSettings
 from tests import factories as f
-from webapp.models import Visit
+from webapp.models import Cycle, Visit
 from webapp.timeutil import utcnow
 
 S = GeoSettings(visit_gps_margin_m=50, walking_speed_kmh=6, walking_same_building_m=30)
 LO = datetime(2026, 10, 1, 16, 0, tzinfo=timezone.utc)
 HI = datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc)
+CYCLE = Cycle(name="2026-10b", kind="month", starts_on=date(2026, 10, 2), ends_on=date(2026, 10, 31))  # [LO, HI)
 LON, LAT = 121.21, 31.01
 
 
@@ -111,7 +115,11 @@ def test_the_database_judges_as_check_visits_does(db_session: Session, seed: int
         assert got == want_reasons
         statuses = statuses_between(db_session, LO, HI, ids, S)
         assert {k: (v.cell_id, v.status) for k, v in statuses.items()} == want_statuses
-        assert unverified_between(db_session, LO, HI, ids, S) == unverified_per_cell(statuses)
+        # The coverage figures fold the same verdicts into their per-cell statement.
+        report = cycle_coverage(db_session, CYCLE, cell_ids=frozenset(ids) if ids else None, settings=S)
+        assert {c.cell_id: c.unverified for c in report.cells if c.unverified} == unverified_per_cell(statuses)
+        assert {c.cell_id: c.visited for c in report.cells if c.visited} == dict(
+            Counter(s.cell_id for s in statuses.values()))
     assert any(r for r in want_reasons.values())  # the fixture does doubt some visits
 
 
@@ -134,3 +142,7 @@ def test_at_the_walking_limit_both_judges_agree(db_session: Session) -> None:
     w = SimpleNamespace(houses={a.id: a, b.id: b}, visits=list(s.scalars(select(Visit))))
     assert got == _reference(w, None)[0]
     assert got[first.id] == () and ("too_fast",) in got.values()
+
+
+def test_the_cycle_of_the_reference_bounds() -> None:
+    assert utc_bounds(CYCLE) == (LO, HI)

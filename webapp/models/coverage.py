@@ -44,5 +44,7 @@ Index("ix_visit_visited_at", Visit.visited_at)
 # Deleted persons are few: their list comes from this small partial index, not a table scan.
 Index("ix_person_deleted", Person.id, sqlite_where=text("deleted_at IS NOT NULL"),
       postgresql_where=text("deleted_at IS NOT NULL"))
-# Persons changed in a cycle ("changed"): a range, not a scan of every person.
-Index("ix_person_changed_at", Person.changed_at)
+# Persons edited in a cycle ("changed": version > 1): a range over the edited ones only. A
+# plain index on changed_at also held every person created in the cycle, each read from the
+# table to check its version: after a month's import, all of them (0.1 s at 674,000 persons).
+Index("ix_person_edited", Person.changed_at, sqlite_where=text("version > 1"), postgresql_where=text("version > 1"))
