@@ -6,7 +6,6 @@ instance/bench/last-run.json) with the current bench/findings.md, without measur
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,15 +95,21 @@ class Report:
         return cls(**data)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.report [OUT]`: BENCHMARKS.md again from the last full run's figures and
+    bench/findings.md as it is now (no measuring)."""
+    import argparse
+
     from bench.run import FINDINGS, LAST_RUN, ROOT
 
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("out", nargs="?", default=str(ROOT / "BENCHMARKS.md"), help="where to write the report")
+    args = parser.parse_args(argv)
     report = Report.load(LAST_RUN)
     report.sections = [s for s in report.sections if s[0] != FINDINGS_TITLE]
     if FINDINGS.exists():
         report.sections.append((FINDINGS_TITLE, FINDINGS.read_text(encoding="utf-8")))
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "BENCHMARKS.md"
-    out.write_text(report.markdown(), encoding="utf-8")
+    Path(args.out).write_text(report.markdown(), encoding="utf-8")
 
 
 FINDINGS_TITLE = "Misses profiled and fixed"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import cache
-from bench.run import SMOKE, run
+from bench.run import SMOKE, run, wanted
 
 BACKENDS = [b for b in os.environ.get("GRIDWALK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
@@ -57,3 +57,20 @@ def test_a_kept_district_is_reused_and_rebuilt_when_the_generator_changes(
     rebuilt = cache.cached_district(2, _fake_build, say=lambda _msg: None, cache=tmp_path)
     assert rebuilt.built and rebuilt.path != built.path
     assert [p.name for p in tmp_path.iterdir()] == [rebuilt.path.name]  # the stale one is gone
+
+
+def test_only_the_figures_asked_for(tmp_path: Path) -> None:
+    report = run(replace(SMOKE), ["sqlite"], browser=False, command="pytest", cache=tmp_path / "kept",
+                 figures=wanted("4"))
+    assert {row.figure for row in report.rows} == {"4"}
+    # Figure 3's small district is not built when 3 is not asked for.
+    assert [p.name for p in (tmp_path / "kept").iterdir()] == [
+        f"district-scale{SMOKE.scale:g}-{cache.generator_version()}.sqlite3"]
+
+
+def test_which_figures_only_asks_for() -> None:
+    assert wanted(None) == wanted("") == frozenset("1234567")
+    assert wanted("1, 4") == {"1", "4"}
+    assert wanted("6") == {"2", "6"}  # 6's server side measures the device figure 2 sets up
+    with pytest.raises(SystemExit, match="no figure 9"):
+        wanted("1,9")
