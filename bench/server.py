@@ -2,6 +2,7 @@
 HTTP client for the sync API. Imports Flask: not a pure part."""
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import threading
@@ -20,6 +21,7 @@ class Served:
         from webapp.app import create_app
 
         self.app = create_app(app_config(url))
+        gc.freeze()  # as each gunicorn worker does once the app is loaded (gunicorn.conf.py)
         self.server: BaseWSGIServer = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, name="bench-server", daemon=True)
         self.thread.start()
@@ -30,6 +32,7 @@ class Served:
 
         self.server.shutdown()
         self.thread.join(timeout=10)
+        gc.unfreeze()
         with self.app.app_context():
             db.engine.dispose()
 

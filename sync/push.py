@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from sync.apply import process
+from sync.bulk import insert_rows
 from sync.batch import Batch, Mutation, Outcome
-from sync.state import cell_committees, load
+from sync.state import among, cell_committees, load
 from sync.write import Write, write
 from webapp.models import Device, SyncMutation
 from webapp.registry.scope import scope_for
@@ -34,12 +35,10 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
     now = utcnow()
     user = device.user
     scope = scope_for(session, user)
-    known = {m.id: m for m in session.scalars(
-        select(SyncMutation).where(SyncMutation.id.in_([m.id for m in batch.mutations])))}
+    known, taken = _receipts(session, device, batch)
     outcomes: list[Outcome] = []
     fresh: list[Mutation] = []
     seen: set[uuid.UUID] = set()
-    taken = _seqs_taken(session, device, [m for m in batch.mutations if m.id not in known])
     for m in sorted(batch.mutations, key=lambda m: m.seq):
         if m.id in known or m.id in seen:
             outcomes.append(_already(m, known.get(m.id)))
@@ -63,7 +62,7 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
         # than "wrong"; and the column is a 32-bit INTEGER (PostgreSQL would fail the batch).
         offset = None
     if writes:
-        session.execute(insert(SyncMutation), [_receipt(m, o, device, now, offset) for m, o, _ in writes])
+        insert_rows(session, SyncMutation.__table__, [_receipt(m, o, device, now, offset) for m, o, _ in writes])
     top = max([device.last_seq, *(m.seq for m in batch.mutations)])
     device.last_seq = top
     device.last_push_at = device.last_seen_at = now
@@ -75,12 +74,21 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
     return PushResult(outcomes, top)
 
 
-def _seqs_taken(session: Session, device: Device, new: list[Mutation]) -> set[int]:
-    """Sequence numbers of this device already answered for under another mutation id."""
-    if not new:
-        return set()
-    return set(session.scalars(select(SyncMutation.device_seq).where(
-        SyncMutation.device_id == device.id, SyncMutation.device_seq.in_({m.seq for m in new}))))
+def _receipts(session: Session, device: Device, batch: Batch) -> tuple[dict[uuid.UUID, SyncMutation], set[int]]:
+    """In one query: the receipts of the batch's mutations seen before (by id), and the
+    sequence numbers of this device already answered for under another mutation id."""
+    if not batch.mutations:
+        return {}, set()
+    ids = {m.id for m in batch.mutations}
+    rows = session.scalars(select(SyncMutation).where(or_(
+        among(session, SyncMutation.id, ids),
+        and_(SyncMutation.device_id == device.id,
+             among(session, SyncMutation.device_seq, {m.seq for m in batch.mutations})))
+    )).all()
+    known = {r.id: r for r in rows if r.id in ids}
+    new_seqs = {m.seq for m in batch.mutations if m.id not in known}
+    taken = {r.device_seq for r in rows if r.device_id == device.id and r.device_seq in new_seqs}
+    return known, taken
 
 
 def _seq_taken(m: Mutation) -> Outcome:

@@ -78,14 +78,15 @@ def stamp(session: Session) -> int:
     return seq
 
 
-def _mark(session: Session) -> None:
+def mark_unstamped(session: Session) -> None:
+    """This transaction wrote synced rows by a way the hooks below do not see (COPY)."""
     session.info[_PENDING] = True
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _ctx: Any) -> None:
     if any(isinstance(o, Synced) for o in (*session.new, *session.dirty, *session.deleted)):
-        _mark(session)
+        mark_unstamped(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -93,7 +94,7 @@ def _on_execute(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
         if table is None or table in STAMPED_TABLES:
-            _mark(state.session)
+            mark_unstamped(state.session)
 
 
 @event.listens_for(Session, "before_commit")

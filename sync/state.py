@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection, Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from sync.batch import Mutation
@@ -72,6 +74,14 @@ class State:
         return None
 
 
+def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values`. On PostgreSQL as `= ANY(array)`: one parameter, not one per value
+    (a push looks up thousands of ids, and binding each apart took ~3 ms per thousand)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)  # type: ignore[no-any-return]
+
+
 def load(session: Session, mutations: list[Mutation]) -> State:
     state = State()
     wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
@@ -86,7 +96,7 @@ def load(session: Session, mutations: list[Mutation]) -> State:
                     pass
     every = {i for ids in wanted.values() for i in ids}
     if every:
-        for alias in session.scalars(select(RecordAlias).where(RecordAlias.alias_id.in_(every))):
+        for alias in session.scalars(select(RecordAlias).where(among(session, RecordAlias.alias_id, every))):
             state.alias[alias.alias_id] = alias.canonical_id
             wanted[alias.record_type].add(alias.canonical_id)
     # Rows found second-hand: the houses of residencies and visits edited.
@@ -109,9 +119,9 @@ def live_persons(session: Session, state: State, numbers: set[str]) -> None:
     numbers -= state.numbers_loaded
     if not numbers:
         return
-    for row in session.execute(select(Person.__table__).where(
-            Person.id_number.in_(numbers), Person.deleted_at.is_(None)).order_by(Person.id)).mappings():
-        state.add("person", dict(row), replace=False)
+    for row in _dicts(session, select(Person.__table__).where(
+            among(session, Person.id_number, numbers), Person.deleted_at.is_(None)).order_by(Person.id)):
+        state.add("person", row, replace=False)
     state.numbers_loaded |= numbers
 
 
@@ -120,12 +130,20 @@ def open_residencies(session: Session, state: State, persons: set[uuid.UUID]) ->
     houses: set[uuid.UUID] = set()
     if not persons:
         return houses
-    rows = session.execute(select(Residency.__table__).where(
-        Residency.person_id.in_(persons), Residency.end_date.is_(None), Residency.deleted_at.is_(None))).mappings()
-    for row in rows:
-        state.add("residency", dict(row), replace=False)
+    for row in _dicts(session, select(Residency.__table__).where(
+            among(session, Residency.person_id, persons), Residency.end_date.is_(None), Residency.deleted_at.is_(None))):
+        state.add("residency", row, replace=False)
         houses.add(row["house_id"])
     return houses
+
+
+def _dicts(session: Session, query: Select[Any]) -> Iterator[dict[str, Any]]:
+    """The rows as plain dicts, the column names read once (dict(RowMapping) asks every row
+    for its keys: a tenth of loading a push on PostgreSQL)."""
+    result = session.execute(query)
+    keys = list(result.keys())
+    for values in result:
+        yield dict(zip(keys, values))
 
 
 def _ids(mutations: list[Mutation], kind: str, name: str) -> set[uuid.UUID]:
@@ -144,13 +162,13 @@ def fetch(session: Session, state: State, kind: str, ids: set[uuid.UUID]) -> Non
     if not ids:
         return
     table = RECORD_TYPES[kind].table if kind in RECORD_TYPES else House.__table__
-    query = select(table).where(table.c.id.in_(ids)).order_by(table.c.id)
+    query = select(table).where(among(session, table.c.id, ids)).order_by(table.c.id)
     if session.get_bind().dialect.name == "postgresql":
         # Lock what we merge against: a concurrent push waits rather than writing in between.
         # Always in id order, table by table, so two pushes cannot deadlock on each other.
         query = query.with_for_update()
-    for row in session.execute(query).mappings():
-        state.add(kind, dict(row))
+    for row in _dicts(session, query):
+        state.add(kind, row)
 
 
 class CellCommittees:
@@ -166,7 +184,7 @@ class CellCommittees:
         if not cell_ids:
             return {}
         return dict(self.session.execute(  # type: ignore[arg-type]
-            select(Cell.id, Cell.committee_id).where(Cell.id.in_(cell_ids))).all())
+            select(Cell.id, Cell.committee_id).where(among(self.session, Cell.id, cell_ids))).all())
 
     def get(self, cell_id: uuid.UUID) -> uuid.UUID | None:
         if cell_id not in self.known:

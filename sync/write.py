@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync import conflicts
+from sync.bulk import insert_rows
 from sync.batch import Mutation, Outcome
 from sync.state import State
 from sync.wire import RECORD_TYPES
@@ -106,7 +107,7 @@ def _flush_groups(session: Session, groups: list[Write]) -> None:
     for kind in CHILDREN:
         _insert(session, kind, inserts.pop(kind, []))
     for table, rows in extras.items():
-        session.execute(insert(table), rows)
+        insert_rows(session, table, rows)
 
 
 def _insert(session: Session, kind: str, rows: list[dict[str, Any]]) -> None:
@@ -115,4 +116,4 @@ def _insert(session: Session, kind: str, rows: list[dict[str, Any]]) -> None:
     table = RECORD_TYPES[kind].table
     # executemany needs one shape: every row gets every column it could carry.
     columns = set().union(*rows)
-    session.execute(insert(table), [{c: r.get(c) for c in columns} for r in rows])
+    insert_rows(session, table, [{c: r.get(c) for c in columns} for r in rows])

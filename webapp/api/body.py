@@ -34,12 +34,13 @@ def parse(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise BodyRefused(400, "invalid_json", "the body is not UTF-8 / 请求体不是 UTF-8 编码") from None
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_int=_int, parse_float=_float)
     except RecursionError:
         raise _too_deep() from None
     except ValueError:
         raise BodyRefused(400, "invalid_json", "the body is not valid JSON / 请求体不是有效的 JSON") from None
-    _check(value)
+    if isinstance(value, dict | list):
+        _check(value)
     return value
 
 
@@ -47,21 +48,28 @@ def _too_deep() -> BodyRefused:
     return BodyRefused(422, "json_too_deep", f"JSON nested deeper than {MAX_DEPTH} levels / JSON 嵌套过深")
 
 
+# Numbers are checked as the parser meets them (its hooks), so the walk below visits only
+# containers: walking every value of a 500-mutation push took 5 ms.
+def _int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_INT:
+        raise BodyRefused(422, "number_out_of_range", "an integer is out of range / 整数超出范围")
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise BodyRefused(422, "number_out_of_range", "a number is out of range / 数值超出范围")
+    return value
+
+
 def _check(value: Any) -> None:
-    """Iteratively (no recursion of our own): depth, huge integers, non-finite floats."""
+    """Iteratively (no recursion of our own): the depth of nesting."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
-                raise BodyRefused(422, "number_out_of_range", "an integer is out of range / 整数超出范围")
-            if isinstance(item, float) and not math.isfinite(item):
-                raise BodyRefused(422, "number_out_of_range", "a number is out of range / 数值超出范围")
-            continue
         if depth > MAX_DEPTH:
             raise _too_deep()
-        stack.extend((child, depth + 1) for child in children)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))

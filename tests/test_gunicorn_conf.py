@@ -1,0 +1,19 @@
+"""gunicorn.conf.py, which `make run` and deployments use: each worker, once its app is
+loaded, takes the long-lived objects out of the garbage collector's scans."""
+from __future__ import annotations
+
+import gc
+import runpy
+from pathlib import Path
+
+CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+
+
+def test_a_worker_freezes_what_it_loaded() -> None:
+    settings = runpy.run_path(str(CONF))
+    assert gc.get_freeze_count() == 0
+    try:
+        settings["post_worker_init"](None)
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
