@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from tests import faults
 from tests.conftest import _config_for

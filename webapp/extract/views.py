@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import abort, render_template, request, send_file
+from flask import abort, render_template, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select

@@ -185,6 +185,6 @@ def _note_sheet(ws: Any, spec: Shape, note: str) -> None:
     ws.append([])
     ws.append(["列名", "英文键", "必填", "格式"])
     for col in spec.columns:
-        fmt = {"date": "YYYY-MM-DD", "enum": "、".join(l for _, l in col.choices("zh")) if col.choices else "",
+        fmt = {"date": "YYYY-MM-DD", "enum": "、".join(label for _, label in col.choices("zh")) if col.choices else "",
                "int": "整数", "float": "数字"}.get(col.kind, "文本")
         ws.append([col.zh, col.key, "是" if col.required else "", fmt])
