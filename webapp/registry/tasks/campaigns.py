@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from geo.area import houses_in_area
 from webapp.models import Campaign, Cell, Committee, Tip, Visit
-from webapp.models.enums import TaskResult, TipKind, TipSource, TipStatus
+from webapp.models.enums import TaskResult, TipSource, TipStatus
 from webapp.models.tip import TIP_TEXT_MAX
+from webapp.registry.tasks.batch import TaskBatch
 from webapp.registry.tasks.defaults import sole_coordinators
 from webapp.timeutil import local_day_bounds_utc, utcnow
 
@@ -124,18 +125,15 @@ def generate_tasks(session: Session, campaign: Campaign) -> Opened:
     prefix = campaign.key_prefix
     used = set(session.scalars(select(Tip.origin_key).where(Tip.origin_key.startswith(prefix, autoescape=True))))
     placed = [(h, c) for h, c in houses if c is not None]
-    sole = sole_coordinators(session, {c for _h, c in placed})
+    batch = TaskBatch(session, sole_coordinators(session, {c for _h, c in placed}))
     text = task_text(campaign)
     out = Opened(houses=len(houses), unplaced=len(houses) - len(placed))
     for house_id, cell_id in placed:
         key = f"{prefix}{house_id}"
-        if key in used:
-            continue
-        session.add(Tip(house_id=house_id, cell_id=cell_id, kind=TipKind.PROBLEM, text=text, status=TipStatus.OPEN,
-                        source=TipSource.CAMPAIGN, origin_key=key, due_on=campaign.due_on,
-                        assignee_id=sole.get(cell_id)))  # type: ignore[arg-type]
-        out.made += 1
-    session.flush()
+        if key not in used:
+            batch.add(house_id=house_id, cell_id=cell_id, source=TipSource.CAMPAIGN, text=text, key=key,
+                      due_on=campaign.due_on)
+    out.made = batch.write()
     return out
 
 

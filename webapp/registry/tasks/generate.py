@@ -6,7 +6,6 @@ task once, and a task someone closed does not come back the next morning.
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -16,9 +15,9 @@ from sqlalchemy.orm import Session
 from geo.cycles import current_cycle, utc_bounds
 from geo.settings import GeoSettings
 from webapp.models import House, Person, Tip, Visit
-from webapp.models.enums import TipKind, TipSource, TipStatus
-from webapp.models.tip import TIP_TEXT_MAX
+from webapp.models.enums import TipSource
 from webapp.registry.rules import RuleSettings, evaluate
+from webapp.registry.tasks.batch import TaskBatch
 from webapp.registry.tasks.defaults import fill_defaults, sole_coordinators
 from webapp.registry.tasks.settings import TaskSettings
 
@@ -45,13 +44,6 @@ def _used_keys(session: Session, prefix: str) -> set[str]:
     return set(session.scalars(select(Tip.origin_key).where(Tip.origin_key.startswith(prefix, autoescape=True))))
 
 
-def _add(session: Session, sole: dict[uuid.UUID, int], *, house_id: uuid.UUID, cell_id: uuid.UUID | None,
-         source: str, text: str, key: str, due_on: date) -> None:
-    session.add(Tip(house_id=house_id, cell_id=cell_id, kind=TipKind.PROBLEM, text=text[:TIP_TEXT_MAX],
-                    status=TipStatus.OPEN, source=source, origin_key=key, due_on=due_on,
-                    assignee_id=sole.get(cell_id) if cell_id else None))
-
-
 def permits_due(session: Session, settings: TaskSettings, today: date, *, rules: RuleSettings | None = None) -> int:
     """A task per residence permit to endorse, renew or replace, as the permits rule finds them
     (its settings: PERMIT_EXPIRY_WARN_DAYS, PERMIT_ENDORSE_WINDOW_DAYS); due by the permit's
@@ -63,21 +55,18 @@ def permits_due(session: Session, settings: TaskSettings, today: date, *, rules:
     used = _used_keys(session, "permit:")
     names = dict(session.execute(select(Person.id, Person.name).where(
         Person.id.in_({f.record_id for f in flags}))).all())
-    sole = sole_coordinators(session, {f.cell_id for f in flags if f.cell_id})
+    batch = TaskBatch(session, sole_coordinators(session, {f.cell_id for f in flags if f.cell_id}))
     usual = today + timedelta(days=settings.days_for(TipSource.PERMIT))
-    made = 0
     for f in flags:
         deadline = date.fromisoformat(f.numbers.get("due") or f.numbers["expiry"])
         key = f"permit:{f.record_id}:{f.kind}:{deadline.isoformat()}"
         if key in used:
             continue
         used.add(key)
-        _add(session, sole, house_id=f.house_id, cell_id=f.cell_id, source=TipSource.PERMIT,  # type: ignore[arg-type]
-             text=f"【居住证】{names.get(f.record_id, '')}：{f.zh}", key=key,
-             due_on=min(usual, deadline) if deadline >= today else usual)
-        made += 1
-    session.flush()
-    return made
+        batch.add(house_id=f.house_id, cell_id=f.cell_id, source=TipSource.PERMIT,  # type: ignore[arg-type]
+                  text=f"【居住证】{names.get(f.record_id, '')}：{f.zh}", key=key,
+                  due_on=min(usual, deadline) if deadline >= today else usual)
+    return batch.write()
 
 
 def unvisited_late(session: Session, settings: TaskSettings, today: date, *, geo: GeoSettings | None = None,
@@ -95,15 +84,12 @@ def unvisited_late(session: Session, settings: TaskSettings, today: date, *, geo
         and_(House.deleted_at.is_(None), House.cell_id.is_not(None), ~visited))).all()
     suffix = f":{cycle.name}"
     used = {k for k in _used_keys(session, "unvisited:") if k.endswith(suffix)}
-    sole = sole_coordinators(session, {cell for _h, cell in houses if cell})
+    batch = TaskBatch(session, sole_coordinators(session, {cell for _h, cell in houses if cell}))
     due = min(cycle.ends_on, today + timedelta(days=settings.days_for(TipSource.UNVISITED)))
-    made = 0
     for house_id, cell_id in houses:
         key = f"unvisited:{house_id}{suffix}"
         if key in used:
             continue
-        _add(session, sole, house_id=house_id, cell_id=cell_id, source=TipSource.UNVISITED,
-             text=f"【走访】本周期（{cycle.name}）尚未走访，请于 {cycle.ends_on} 前上门", key=key, due_on=due)
-        made += 1
-    session.flush()
-    return made
+        batch.add(house_id=house_id, cell_id=cell_id, source=TipSource.UNVISITED,
+                  text=f"【走访】本周期（{cycle.name}）尚未走访，请于 {cycle.ends_on} 前上门", key=key, due_on=due)
+    return batch.write()
