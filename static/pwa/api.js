@@ -43,7 +43,11 @@ export async function pull(cursor) {
  * the token is wiped with the rest of the phone and the committee can still revoke it. */
 export async function revokeSelf() {
   const tok = await token();
-  if (!tok) return null;
+  return tok ? revokeToken(tok) : null;
+}
+
+/** Ends a token this phone holds or just got (any device may end its own), best effort. */
+export async function revokeToken(tok) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), 5000);
   try {

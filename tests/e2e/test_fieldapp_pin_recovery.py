@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
-from webapp.models import Person
+from webapp.models import Device, Person, User
 
 NEW_PIN = "1357"
 
@@ -63,6 +63,7 @@ def test_forgotten_pin_is_recovered_online_only(page: Page, live_server: LiveSer
     _still_locked(page, secrets)
     device = page.evaluate("async () => (await import('/static/pwa/db.js')).getMeta('device')")
     assert device["user"]["username"] == area.username
+    assert _live_devices(live_server, other.username) == []  # the refused login's device was ended
     # Any page of the app asks for the PIN, not shows data.
     fa.go(page, f"#/house/{house}")
     expect(page.locator("#unlock-go")).to_be_visible()
@@ -71,6 +72,10 @@ def test_forgotten_pin_is_recovered_online_only(page: Page, live_server: LiveSer
     fa.go(page, "#/recover")
     _recover(page, area.username, "pw")
     fa.wait(page, "location.hash === '#/cells'")
+    # Logging in again made this phone a new device; the old one's token is ended, not left live.
+    now = page.evaluate("async () => (await import('/static/pwa/db.js')).getMeta('device')")
+    assert now["device_id"] != device["device_id"]
+    assert _live_devices(live_server, area.username) == [now["device_id"]]
     assert len(fa.outbox(page)) == 2  # the queued changes survived, still sealed under the same key
     fa.go(page, f"#/house/{house}/person/{_person_id(page, name)}/edit")
     expect(page.locator("[name=id_number]")).to_have_value(number)  # decrypts: the data key was kept
@@ -89,6 +94,12 @@ def test_forgotten_pin_is_recovered_online_only(page: Page, live_server: LiveSer
     assert fa.last_sync(page)["ok"] and fa.outbox(page) == []
     with Session(live_server.engine) as s:
         assert s.scalar(select(func.count()).select_from(Person).where(Person.id_number == number)) == 1
+
+
+def _live_devices(live_server: LiveServer, username: str) -> list[str]:
+    with Session(live_server.engine) as s:
+        return [str(d) for d in s.scalars(select(Device.id).join(User, User.id == Device.user_id).where(
+            User.username == username, Device.revoked_at.is_(None)))]
 
 
 def _person_id(page: Page, name: str) -> str:

@@ -43,11 +43,17 @@ export async function login({recover = false} = {}) {
     const previous = await getMeta("device");
     if (previous && previous.user?.username !== reg.user.username) {
       // Another coordinator's phone: their records and outbox must never show under this login.
-      if ((await outbox.all()).length) return showErrors(form, err("username", "other_user_pending"), pick);
+      if ((await outbox.all()).length) {
+        await api.revokeToken(reg.token);  // the login just made is not used: no live token left behind
+        return showErrors(form, err("username", "other_user_pending"), pick);
+      }
       vault.lock();
       await wipe();
     }
     await setMeta("device", {device_id: reg.device_id, token: reg.token, user: reg.user});
+    // Logging in again (a forgotten PIN, another coordinator) made this phone a new device: the
+    // old token is not kept anywhere now, so end it rather than leave it live on the server.
+    if (previous?.token && previous.device_id !== reg.device_id) await api.revokeToken(previous.token);
     const kept = await vault.setPin(v.pin, v.password);
     if (!kept) await setMeta("cursor", null);  // a new data key: fetch everything again
     await mark(true);
