@@ -22,9 +22,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from sync.resolve_rules import ResolveError, canonical_id, check_record, from_text, problem, redirect_refs
 from sync.validate import parse_fields
 from sync.wire import RECORD_TYPES, RecordType, to_wire
-from webapp.models import Conflict, Device, User
+from webapp.models import Conflict, Device, Residency, User
 from webapp.models.base import Synced
+from webapp.models.enums import ReviewKind
 from webapp.registry.changes import apply_changes
+from webapp.registry.review import open_review
 from webapp.registry.scope import Scope
 from webapp.timeutil import utcnow
 from webapp.validation import FieldError
@@ -189,6 +191,7 @@ def resolve(session: Session, case: Case, decisions: dict[str, Decision], by_use
     if case.target_deleted and values and not restore:
         raise ResolveError([problem("restore", "resolve.deleted", "该记录已删除：要写入这些值，请同时恢复记录",
                                     "the record is deleted: restore it to write these values")])
+    was_open = getattr(case.target, "end_date", False) is None
     action, record = _write(session, case, values, choices, by_user_id, restore, now)
     try:
         with session.begin_nested():
@@ -198,6 +201,7 @@ def resolve(session: Session, case: Case, decisions: dict[str, Decision], by_use
     except IntegrityError:
         raise ResolveError([problem("record_id", "resolve.clash", "与其他同时写入的数据冲突，请刷新后重试",
                                     "clashed with data written at the same moment; reload and try again")]) from None
+    _review(session, case, action, record, choices, was_open)
     resolution = Resolution(action, case.target_id, record.version if record is not None else None, choices)
     conflict.resolved_at = now
     conflict.resolved_by_id = by_user_id
@@ -206,6 +210,24 @@ def resolve(session: Session, case: Case, decisions: dict[str, Decision], by_use
                                       for n, c in choices.items()}}
     session.flush()
     return resolution
+
+
+def _review(session: Session, case: Case, action: str, record: Synced | None, choices: dict[str, str],
+            was_open: bool) -> None:
+    """The coordinator's registration, or move-out, that the centre took from the phone goes
+    to review as it would have had the push applied it (sync/reviews.py): the centre settled
+    the clash, not whether the entry is right."""
+    if case.rtype.name != "residency" or not isinstance(record, Residency) or case.conflict.user_id is None:
+        return
+    if action == "create":
+        kind = ReviewKind.REGISTRATION
+    elif action == "update" and was_open and record.end_date is not None and choices.get("end_date") == "take":
+        kind = ReviewKind.MOVE_OUT
+    else:
+        return
+    coordinator = session.get(User, case.conflict.user_id)
+    if coordinator is not None:
+        open_review(session, record, kind, coordinator)
 
 
 def _chosen(case: Case, decisions: dict[str, Decision]) -> tuple[dict[str, Any], dict[str, str]]:

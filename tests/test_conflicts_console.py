@@ -326,3 +326,49 @@ def test_an_edit_of_a_deleted_record_needs_a_restore(client, area, db_session, p
     db_session.rollback()
     back = db_session.get(Residency, residency.id)
     assert back is not None and back.deleted_at is None and back.relation == "owner"
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_a_registration_the_centre_takes_goes_to_review(client, area, db_session, phone, required: bool) -> None:  # type: ignore[no-untyped-def]
+    """Out of the coordinator's cells, the registration waits as a conflict; once the centre
+    takes it, the house's committee reviews it as if the push had applied it."""
+    area.committees["B"].review_required = required
+    newcomer = f.person(db_session, name="新来的")
+    db_session.commit()
+    cid = phone.conflict("residency", "create", fields={"person_id": str(newcomer.id), "start_date": "2026-11-20",
+                                                        "house_id": str(area.houses["B1"].id), "relation": "tenant"})
+    login(client, "centre")
+    take = {f"choice__{n}": "take" for n in ("house_id", "person_id", "start_date", "relation")}
+    assert resolve(client, cid, version="", **take).status_code == 302
+    db_session.rollback()
+    rid = _conflict(db_session, cid).record_id
+    reviews = db_session.scalars(select(Review).where(Review.residency_id == rid)).all()
+    if not required:
+        assert reviews == []
+        return
+    assert [(r.kind, r.status, r.submitted_by_id, r.cell_id) for r in reviews] == [
+        ("registration", "pending", area.users["coordinator"].id, area.cells["B1"].id)]
+
+
+def test_a_move_out_the_centre_takes_goes_to_review(client, area, db_session, phone) -> None:  # type: ignore[no-untyped-def]
+    area.committees["B"].review_required = True
+    residency = area.persons["B1"].residencies[0]
+    db_session.commit()
+    cid = phone.conflict("residency", "update", residency.id, base_version=residency.version,
+                         fields={"end_date": "2026-11-25", "end_reason": "搬走"},
+                         base={"end_date": None, "end_reason": None})
+    login(client, "centre")
+    # Keeping the phone's values writes nothing the coordinator entered: no review.
+    assert resolve(client, cid, version=str(residency.version), choice__end_date="keep",
+                   choice__end_reason="take").status_code == 302
+    db_session.rollback()
+    assert db_session.scalars(select(Review).where(Review.residency_id == residency.id)).all() == []
+
+    again = phone.conflict("residency", "update", residency.id, base_version=residency.version,
+                           fields={"end_date": "2026-11-25"}, base={"end_date": None})
+    version = str(db_session.get(Residency, residency.id).version)  # type: ignore[union-attr]
+    assert resolve(client, again, version=version, choice__end_date="take").status_code == 302
+    db_session.rollback()
+    reviews = db_session.scalars(select(Review).where(Review.residency_id == residency.id)).all()
+    assert [(r.kind, r.status, r.submitted_by_id) for r in reviews] == [
+        ("move_out", "pending", area.users["coordinator"].id)]
