@@ -1,4 +1,5 @@
-"""Inserting a push's new rows: COPY on PostgreSQL, executemany elsewhere.
+"""Writing a push's rows: new ones by COPY on PostgreSQL, changed ones by one UPDATE from
+arrays there; executemany elsewhere.
 
 On PostgreSQL, executemany still sends one INSERT per row (pipelined); COPY sends the rows
 as one stream, and a 500-mutation push writes about 1,000 of them (records and receipts):
@@ -12,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Column, Table, insert
+from sqlalchemy import JSON, Column, Integer, Table, bindparam, insert, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import Null
 
 from sync.sequence import STAMPED_TABLES, mark_unstamped
 
@@ -78,3 +81,54 @@ def _converter(column: Column[Any], dialect: Any) -> Convert:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def update_rows(session: Session, table: Table, columns: frozenset[str], rows: list[dict[str, Any]]) -> None:
+    """Set `columns` of each row (`_id`, at version `_expected`) and add 1 to its version,
+    with the columns' `onupdate` for the rest (seq NULL: stamped at commit). On PostgreSQL
+    one `UPDATE ... FROM unnest(arrays)` instead of a statement per row (a push's 200 updates
+    took ~10 ms as executemany)."""
+    if not rows:
+        return
+    dialect = session.connection().dialect
+    arrays = _update_arrays(table, columns, rows) if dialect.name == "postgresql" else None
+    if arrays is None:
+        stmt = (update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_expected"))
+                .values({**{c: bindparam(c) for c in columns}, "version": table.c.version + 1}))
+        session.execute(stmt, rows)
+        return
+    quote = dialect.identifier_preparer.quote
+    name = dialect.identifier_preparer.format_table(table)
+    sets = [f"{quote(c)} = v.{quote(c)}" for c in arrays if not c.startswith("_")]
+    sets += [f"{quote(c.name)} = NULL" for c in table.columns
+             if c.name not in arrays and isinstance(getattr(c.onupdate, "arg", None), Null)]
+    params = [bindparam(f"a{i}", values, type_=ARRAY(kind)) for i, (kind, values) in enumerate(arrays.values())]
+    casts = ", ".join(f"CAST(:a{i} AS {kind.compile(dialect=dialect)}[])"
+                      for i, (kind, _values) in enumerate(arrays.values()))
+    session.execute(text(
+        f"UPDATE {name} SET {', '.join(sets)}, version = {name}.version + 1 "
+        f"FROM unnest({casts}) AS v({', '.join(quote(c) for c in arrays)}) "
+        f"WHERE {name}.id = v._id AND {name}.version = v._expected").bindparams(*params))
+    if table in STAMPED_TABLES:
+        mark_unstamped(session)  # a text statement passes by the ORM's execute hook
+
+
+def _update_arrays(table: Table, columns: frozenset[str], rows: list[dict[str, Any]]) -> dict[str, tuple[Any, list[Any]]] | None:
+    """Column → (type, one value per row), `_id` and `_expected` first; None when a column
+    does not go into an array simply (JSON) or an `onupdate` is neither NULL nor a callable."""
+    out: dict[str, tuple[Any, list[Any]]] = {"_id": (table.c.id.type, [r["_id"] for r in rows]),
+                                             "_expected": (Integer(), [r["_expected"] for r in rows])}
+    for c in sorted(columns):
+        if isinstance(table.c[c].type, JSON):
+            return None
+        out[c] = (table.c[c].type, [r[c] for r in rows])
+    for column in table.columns:
+        onupdate = column.onupdate
+        if column.name in out or onupdate is None or isinstance(getattr(onupdate, "arg", None), Null):
+            continue
+        if not onupdate.is_callable or isinstance(column.type, JSON):
+            return None
+        value = onupdate.arg(None)  # type: ignore[attr-defined]  # once for the whole statement
+        out[column.name] = (column.type, [value] * len(rows))
+    return out
+

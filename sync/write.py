@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync import conflicts
-from sync.bulk import insert_rows
+from sync.bulk import insert_rows, update_rows
 from sync.batch import Mutation, Outcome
 from sync.state import State
 from sync.wire import RECORD_TYPES
@@ -99,11 +99,7 @@ def _flush_groups(session: Session, groups: list[Write]) -> None:
     for kind in PARENTS:
         _insert(session, kind, inserts.pop(kind, []))
     for (kind, columns), rows in updates.items():
-        table = RECORD_TYPES[kind].table
-        stmt = (update(table)
-                .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_expected"))
-                .values({**{c: bindparam(c) for c in columns}, "version": table.c.version + 1}))
-        session.execute(stmt, rows)
+        update_rows(session, RECORD_TYPES[kind].table, columns, rows)
     for kind in CHILDREN:
         _insert(session, kind, inserts.pop(kind, []))
     for table, rows in extras.items():

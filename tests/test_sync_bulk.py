@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync.bulk import insert_rows
+from sync.bulk import insert_rows, update_rows
 from webapp.models import Conflict, Person
 
 AWKWARD = "王\t小明\n\\N \"引号\" 'x' 😀 \\ end"
@@ -76,3 +76,40 @@ def test_a_duplicate_key_is_an_integrity_error_and_the_savepoint_recovers(db_ses
     s.commit()
     ids = set(s.scalars(select(Conflict.id)))
     assert ids == {first["id"], after["id"]}
+
+
+def test_updated_rows_read_back_as_updated_one_by_one(db_session: Session, backend: str) -> None:
+    """The same changes through update_rows (one statement from arrays on PostgreSQL) and
+    through a Core UPDATE per row: the same values, versions and unstamped-then-stamped seq;
+    a row whose version moved meanwhile is left alone (the version is part of the match)."""
+    s = db_session
+    people = [uuid.uuid4() for _ in range(4)]
+    insert_rows(s, Person.__table__, [{"id": p, "name": f"人{i}", "phone": None} for i, p in enumerate(people)])
+    s.commit()
+    seq_before = s.scalar(select(Person.seq).where(Person.id == people[0]))
+    when = datetime(2026, 11, 27, 9, 0, 0, 654321, tzinfo=SHANGHAI)
+    rows = [{"_id": p, "_expected": 1, "phone": f"1390000000{i}", "name": AWKWARD, "changed_at": when,
+             "birth_date": date(1990, 1, i + 1)} for i, p in enumerate(people[:2])]
+    rows.append({**rows[0], "_id": people[2], "_expected": 7})  # a stale version: no match
+    sent: list[str] = []
+    listen = (s.get_bind(), "before_cursor_execute", lambda *a: sent.append(a[2]))
+    event.listen(*listen)
+    try:
+        update_rows(s, Person.__table__, frozenset({"phone", "name", "changed_at", "birth_date"}), rows)
+    finally:
+        event.remove(*listen)
+    if backend == "postgresql":  # one statement for all the rows
+        assert len(sent) == 1 and "unnest" in sent[0]
+    one_by_one = {**rows[1], "_id": people[3]}
+    s.execute(update(Person.__table__).where(Person.id == one_by_one["_id"]).values(
+        phone=one_by_one["phone"], name=one_by_one["name"], changed_at=when, birth_date=one_by_one["birth_date"],
+        version=Person.version + 1))
+    s.commit()
+    got = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_(people)))}
+    for pid, phone in ((people[0], "13900000000"), (people[1], "13900000001")):
+        p = got[pid]
+        assert (p.phone, p.name, p.version, p.changed_at) == (phone, AWKWARD, 2, when.astimezone(timezone.utc))
+        assert p.seq is not None and p.seq > (seq_before or 0)  # set NULL by the update, stamped at commit
+    assert (got[people[2]].version, got[people[2]].phone) == (1, None)
+    same = ("phone", "name", "version", "changed_at", "birth_date")
+    assert [getattr(got[people[1]], c) for c in same] == [getattr(got[people[3]], c) for c in same]
