@@ -49,4 +49,6 @@ def submitted(session: Session, kind: ReviewKind, residency: dict[str, Any], sta
             if row["status"] != ReviewStatus.PENDING:
                 update_row("review", row, rules.reopen_fields(device.user_id), now, work, device, state)
             return
-    work.extras.append((Review.__table__, rules.new_row(kind.value, residency, ctx.cell_id, device.user_id, now)))
+    person = state.get("person", residency["person_id"]) or {}
+    work.extras.append((Review.__table__, rules.new_row(kind.value, residency, person.get("name"), ctx.cell_id,
+                                                        device.user_id, now)))

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from tests import factories as f
-from webapp.models import AuditEntry, Person, Residency, Visit
+from webapp.models import AuditEntry, Person, Residency, Review, Visit
 from webapp.registry.retention import purge
 from webapp.timeutil import local_day_bounds_utc, local_today, local_week_start, utcnow
 
@@ -89,7 +89,12 @@ def test_purge_keeps_id_and_version_only(db_session: Session) -> None:
     house = f.house(db_session, cell)
     gone = f.person(db_session, id_number="11010519491231002X", phone="13812345678")
     kept = f.person(db_session, name="留", id_number="440524188001010014")
-    f.residency(db_session, gone, house)
+    stay = f.residency(db_session, gone, house)
+    db_session.flush()
+    reviews = [Review(house_id=house.id, cell_id=cell.id, residency_id=stay.id, person_id=p.id, person_name=p.name,
+                      kind="move_out", status="pending") for p in (gone, kept)]
+    reviews[1].kind = "registration"  # one review per residency and kind
+    db_session.add_all(reviews)
     db_session.commit()
     gone.tombstone(None)
     db_session.commit()
@@ -103,6 +108,9 @@ def test_purge_keeps_id_and_version_only(db_session: Session) -> None:
     assert row is not None and row.purged_at is not None and row.version == version + 1
     assert (row.name, row.id_number, row.id_rev, row.phone, row.birth_date) == (None, None, None, None, None)
     assert db_session.get(Person, kept.id).name == "留"  # type: ignore[union-attr]
+    # The reviews' copies of the name go with the person's own, and phones learn it (a new version).
+    names = {r.person_id: (r.person_name, r.version) for r in db_session.scalars(select(Review))}
+    assert names == {gone.id: (None, 2), kept.id: ("留", 1)}
     assert db_session.query(Residency).count() == 1
 
 

@@ -103,6 +103,12 @@ def test_a_move_out_makes_a_review_once_per_residency(client, area, db_session) 
     assert _statuses(phone.push()) == ["applied"]
     [review] = _reviews(s)
     assert (review.kind, review.status, review.residency_id) == ("move_out", "pending", residency.id)
+    # The person leaves the phones' records with the move-out; the review keeps the name, so
+    # the lead's phone still says who moved.
+    watcher = _phone(client, "lead")
+    watcher.pull()
+    assert str(area.persons["A1"].id) not in watcher.rows.get("person", {})
+    assert watcher.rows["review"][str(review.id)]["person_name"] == "王A1"
     # Correcting the date of an ended residency is no second move-out.
     phone.pull()
     phone.queue("residency", "update", rid, {"end_date": "2026-11-22"})

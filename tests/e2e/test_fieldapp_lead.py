@@ -116,3 +116,26 @@ def test_lead_screens_are_accessible_at_360px(browser: Browser, live_server: Liv
         assert _check(page) == []
     finally:
         ctx.close()
+
+
+def test_a_move_out_under_review_names_the_person_who_left(context: Any, live_server: LiveServer) -> None:
+    """The person who moved out is no longer in the lead's records on the phone, yet the
+    review says who it is (the name the server kept on the review)."""
+    area = lead_area(live_server)
+    with Session(live_server.engine) as s:
+        cell = s.get(Cell, uuid.UUID(area.cell_id))
+        leaver = f.person(s, name=f"搬走{area.tag[:4]}")
+        stay = f.residency(s, leaver, s.get(House, uuid.UUID(area.houses[1])))
+        stay.end_date = utcnow().date()
+        review = open_review(s, stay, ReviewKind.MOVE_OUT, s.get(User, area.user_id))
+        assert review is not None and cell is not None
+        s.commit()
+        review_id, leaver_id = str(review.id), str(leaver.id)
+    page = context.new_page()
+    fa.app_login(page, area.lead)
+    stored = page.evaluate("async (id) => (await (await import('/static/pwa/db.js')).db()).get('person', id)", leaver_id)
+    assert stored is None  # not on the phone: no open residency in the lead's cells
+    fa.go(page, f"#/lead/cell/{area.cell_id}")
+    item = page.locator(f"#reviews-pending li[data-review-id='{review_id}']")
+    expect(item).to_contain_text(f"搬走{area.tag[:4]}")
+    expect(item).to_contain_text("迁出")

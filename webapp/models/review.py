@@ -39,6 +39,10 @@ class Review(Synced, Base):
     cell_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cell.id"), default=None)
     residency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("residency.id"))
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
+    # The person's name when the review was made, for the phones: after a move-out the person
+    # leaves the phone's records, yet the lead must see who moved. Erased with the person's
+    # other personal data (webapp/registry/retention.py).
+    person_name: Mapped[str | None] = mapped_column(String(64), default=None)
     kind: Mapped[str] = mapped_column(String(12))  # enums.ReviewKind
     status: Mapped[str] = mapped_column(String(10), default="pending")  # enums.ReviewStatus
     # Why it was returned (required then); kept after a resubmission unless the coordinator clears it.

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import House, Person, Residency, Tip, Unit, Visit
+from webapp.models import House, Person, Residency, Review, Tip, Unit, Visit
 from webapp.timeutil import utcnow
 
 # Per table, the columns that may identify a person, and what they become.
@@ -41,4 +41,10 @@ def purge(session: Session, before: datetime) -> dict[str, int]:
             .execution_options(synchronize_session=False)
         )
         counts[model.__tablename__] = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    # A review keeps a copy of its person's name (for the phones): erased with the person's.
+    purged = select(Person.id).where(Person.purged_at.is_not(None))
+    counts["review"] = session.execute(  # type: ignore[attr-defined]
+        update(Review).where(Review.person_name.is_not(None), Review.person_id.in_(purged))
+        .values(person_name=None, version=Review.version + 1, changed_at=now)
+        .execution_options(synchronize_session=False)).rowcount
     return counts

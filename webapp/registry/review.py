@@ -59,12 +59,12 @@ def cell_requires(session: Session, cell_id: uuid.UUID | None) -> bool:
                                .where(Cell.id == cell_id)))
 
 
-def new_row(kind: str, residency: Mapping[str, Any], cell_id: uuid.UUID | None, user_id: int | None,
-            now: datetime) -> dict[str, Any]:
+def new_row(kind: str, residency: Mapping[str, Any], person_name: str | None, cell_id: uuid.UUID | None,
+            user_id: int | None, now: datetime) -> dict[str, Any]:
     """A pending review as a table row (sync writes rows, not ORM objects)."""
     return {"id": uuid.uuid4(), "version": 1, "changed_at": now, "changed_by_id": user_id,
             "house_id": residency["house_id"], "cell_id": cell_id, "residency_id": residency["id"],
-            "person_id": residency["person_id"], "kind": kind, "status": ReviewStatus.PENDING.value,
+            "person_id": residency["person_id"], "person_name": person_name, "kind": kind, "status": ReviewStatus.PENDING.value,
             "reason": None, "submitted_by_id": user_id, "decided_by_id": None, "decided_at": None,
             "created_at": now}
 
@@ -167,7 +167,7 @@ def open_review(session: Session, residency: Residency, kind: ReviewKind, user: 
             found.changed_by_id = user.id
         return found
     review = Review(house_id=house.id, cell_id=house.cell_id, residency_id=residency.id,
-                    person_id=residency.person_id, kind=kind.value, status=ReviewStatus.PENDING.value,
+                    person_id=residency.person_id, person_name=residency.person.name, kind=kind.value, status=ReviewStatus.PENDING.value,
                     submitted_by_id=user.id, changed_by_id=user.id, created_at=utcnow())
     session.add(review)
     return review

@@ -34,6 +34,10 @@ export async function withStatus(status, cellId = null) {
   return out.sort((a, b) => String(a.review.created_at).localeCompare(String(b.review.created_at)));
 }
 
+/** Who the review is about: the phone's record, else the name the server kept on the review
+ * (after a move-out the person is no longer on the phone). */
+const nameOf = ({review, person}) => person?.name || review.person_name || t("review_person_gone");
+
 /** The tag shown at an occupant: 待审核, or 已退回 with the reason (approved shows nothing). */
 export function tag(review) {
   if (!review || review.status === "approved") return null;
@@ -64,7 +68,7 @@ export function check(values) {
 }
 
 const who = ({review, person, house}) => [
-  h("strong", {}, person?.name || t("review_person_gone")), " ",
+  h("strong", {}, nameOf({review, person})), " ",
   h("span", {class: "tag"}, label("review_kind", review.kind)),
   house ? h("span", {class: "muted"}, ` ${address(house)}`) : null];
 
@@ -99,7 +103,7 @@ export function pendingItem(item, onDone = again) {
     toast(t("saved"));
     onDone?.();
   });
-  const form = h("form", {class: "return", novalidate: true, "aria-label": `${t("review_return")} ${item.person?.name || ""}`},
+  const form = h("form", {class: "return", novalidate: true, "aria-label": `${t("review_return")} ${nameOf(item)}`},
     field(t("review_reason"), "reason", {kind: "textarea", maxlength: REASON_MAX}),
     h("button", {type: "submit", class: "small ghost danger"}, t("review_return")));
   form.addEventListener("submit", async (ev) => {
@@ -139,7 +143,7 @@ export async function housePart(houseId, onDone = again) {
     tag: (residencyId) => tag(registration.get(residencyId)),
     action: (residencyId) => resubmitButton(registration.get(residencyId)),
     moveOuts: moves.length ? [h("h2", {}, t("review_move_outs")), h("ul", {class: "list", id: "reviews-move-out"}, moves.map((m) =>
-      h("li", {class: "review", "data-review-id": m.review.id}, h("strong", {}, m.person?.name || t("review_person_gone")), " ",
+      h("li", {class: "review", "data-review-id": m.review.id}, h("strong", {}, nameOf(m)), " ",
         tag(m.review), " ", resubmitButton(m.review))))] : null,
   };
 }
