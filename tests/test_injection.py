@@ -393,6 +393,7 @@ NOT_FREE_TEXT = {
     ("Device", "token_hash"): "SHA-256 of the token, never shown",
     ("Device", "app_version"): "a phone's version string, cut to 32 characters and shown nowhere in the console",
     ("ResidenceCheck", "result"): "a closed list (radio field)",
+    ("Review", "person_name"): "the server's copy of Person.name (covered) when the review is made; no route writes it",
 }
 # Not yet covered: each needs a case (listed in RELIABILITY.md "Not yet covered").
 NOT_YET = {
