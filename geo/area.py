@@ -110,4 +110,4 @@ def houses_in_area(session: Session, *, cell_ids: Collection[uuid.UUID] = (),
     lat = np.fromiter((r[3] for r in rows), dtype=float, count=len(rows))
     shapely.prepare(shape)
     inside = shapely.intersects_xy(shape, lon, lat)
-    return [(rows[i][0], rows[i][1]) for i in np.flatnonzero(inside)]
+    return [(rows[i][0], rows[i][1]) for i in np.flatnonzero(inside).tolist()]

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import numpy as np
 import shapely
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from geo.shapes import polygon
@@ -144,7 +144,7 @@ def _houses(session: Session, house_ids: Iterable[uuid.UUID] | None) -> list[Any
     if house_ids is None:
         return list(session.execute(cols.order_by(House.id)).all())
     ids = list(dict.fromkeys(house_ids))
-    rows = []
+    rows: list[Any] = []
     for i in range(0, len(ids), _CHUNK):
         rows += session.execute(cols.where(House.id.in_(ids[i:i + _CHUNK]))).all()
     return sorted(rows, key=lambda r: r.id)
@@ -169,7 +169,8 @@ def _write(session: Session, moves: list[tuple[Any, uuid.UUID]], code_of: dict[A
                 changed_by_id=by_user_id)
     )
     params = [{"b_id": h.id, "b_version": h.version, "b_cell": target} for h, target in moves]
-    result = session.execute(stmt, params)
+    # An UPDATE's result is a CursorResult (the one with a rowcount); Session.execute says Result.
+    result = cast(CursorResult[Any], session.execute(stmt, params))
     if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
         # The optimistic version check failed for some house: someone edited it meanwhile.
         raise StaleHouseError(f"{len(params) - result.rowcount} house(s) changed meanwhile: roll back, run again")

@@ -10,7 +10,7 @@ afterwards is `geo.assign.assign_houses`.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,7 +131,7 @@ def _point(f: CellFeature) -> tuple[float, float] | None:
 
 
 def _users(session: Session, features: Iterable[CellFeature]) -> dict[str, User]:
-    names = set()
+    names: set[str] = set()
     for f in features:
         names.update(f.coordinators or ())
         if f.grid_lead:
@@ -164,7 +164,8 @@ def _check_topology(session: Session, features: list[CellFeature], settings: Geo
     """Overlaps and gaps among the cells as they will be: the file's, plus stored cells it omits."""
     placed = [topology.Placed(f.code, f.committee_code, f.geom, f.index) for f in features if f.geom is not None]
     in_file = {f.code for f in features}
-    stored = session.execute(
+    # With the JSON boundary (a dict[str, Any]) in it, select() types its rows as Any, which unpack as object.
+    stored: Sequence[tuple[str, str, dict[str, Any] | None]] = session.execute(
         select(Cell.code, Committee.code, Cell.boundary).join(Committee, Cell.committee_id == Committee.id)
         .where(Cell.deleted_at.is_(None), Cell.boundary.is_not(None))
     ).all()

@@ -211,7 +211,8 @@ def _live(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None,
 
 
 def _per_cell(lo: Any, hi: Any, start: date, end: date, live_house: Any, live_res: Any, is_open: Any,
-              ids: list[uuid.UUID] | None, verdicts: Subquery | None) -> Select[Any]:
+              ids: list[uuid.UUID] | None, verdicts: Subquery | None
+              ) -> Select[uuid.UUID | None, int, int, int, int, int, int, int, int]:
     """houses, visited, visited_scanned, unverified, occupied, persons, new and departed per
     cell, in one statement: visits and residencies are first summed per house, then houses per
     cell (at 200,000 houses within 1.5x of the benchmark's raw GROUP BY on both backends:
@@ -239,9 +240,9 @@ def _per_cell(lo: Any, hi: Any, start: date, end: date, live_house: Any, live_re
             .where(live_house).group_by(House.cell_id))
 
 
-def _put(cells: dict[uuid.UUID, CellCoverage], cell_id: uuid.UUID, **figures: int) -> None:
-    row = cells.get(cell_id)
-    if row is not None:  # a row of a deleted cell is not shown
+def _put(cells: dict[uuid.UUID, CellCoverage], cell_id: uuid.UUID | None, **figures: int) -> None:
+    row = cells.get(cell_id) if cell_id is not None else None
+    if row is not None:  # a row of a deleted cell, or of houses without one, is not shown
         for k, v in figures.items():
             setattr(row, k, int(v or 0))
 

@@ -17,9 +17,11 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import Float, Integer, Select, Subquery, and_, case, cast, extract, func, literal, null, select, union_all
+from sqlalchemy import (
+    ColumnElement, Float, Integer, Select, Subquery, and_, case, cast, extract, func, literal, null, select, union_all,
+)
 from sqlalchemy.orm import Session
 
 from geo import plausibility
@@ -35,6 +37,12 @@ VISITED, UNVERIFIED, UNVISITED = "visited", "unverified", "unvisited"
 # How far before the cycle to look for a coordinator's previous visit: after a day apart,
 # walking covers 144 km, more than any subdistrict.
 LOOKBACK = timedelta(days=1)
+
+
+class _Window(TypedDict):
+    """`.over(...)`'s keywords: each coordinator's visits in time order."""
+    partition_by: ColumnElement[Any]
+    order_by: tuple[ColumnElement[Any], ...]
 
 
 @dataclass(frozen=True)
@@ -87,15 +95,16 @@ def judge_visits(session: Session, lo: datetime, hi: datetime, cell_ids: Collect
     if ids is not None and not ids:
         return {}
     j = _judged(session, lo, hi, ids, settings)
-    out = {}
-    for vid, typed, far, fast in session.execute(select(j.c.id, j.c.typed, j.c.gps_far, j.c.too_fast)):
+    verdicts: Select[uuid.UUID, int, int, int] = select(j.c.id, j.c.typed, j.c.gps_far, j.c.too_fast)
+    out: dict[uuid.UUID, tuple[str, ...]] = {}
+    for vid, typed, far, fast in session.execute(verdicts):
         out[vid] = tuple(r for r, on in ((plausibility.TYPED, typed), (plausibility.GPS_FAR, far),
                                          (plausibility.TOO_FAST, fast)) if on)
     return out
 
 
 def _per_house(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] | None,
-               settings: GeoSettings) -> Select[Any]:
+               settings: GeoSettings) -> Select[uuid.UUID, uuid.UUID, int, int]:
     """(house_id, cell_id, verified 0/1, scanned 0/1) of every judged live house visited in [lo, hi)."""
     j = _judged(session, lo, hi, ids, settings)
     ok = case((and_(j.c.typed == 0, j.c.gps_far == 0, j.c.too_fast == 0), 1), else_=0)
@@ -150,7 +159,7 @@ def _judged(session: Session, lo: datetime, hi: datetime, ids: list[uuid.UUID] |
         case((has_spot, c.h_lat), (has_fix, c.lat), else_=null()).label("y"),
     ).subquery("p")
     c = p.c
-    order = {"partition_by": c.user_id, "order_by": (c.visited_at, c.id)}
+    order: _Window = {"partition_by": c.user_id, "order_by": (c.visited_at, c.id)}
     w = select(
         c.id, c.house_id, c.cell_id, c.visited_at, c.h_deleted_at, c.user_id, c.typed, c.gps_far, c.x, c.y,
         func.lag(c.x).over(**order).label("px"), func.lag(c.y).over(**order).label("py"),

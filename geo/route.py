@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -179,4 +179,7 @@ def cell_route(session: Session, cycle: Cycle, cell_id: uuid.UUID, *,
     """The walking order of a cell's houses not yet visited in the cycle."""
     from geo.coverage import unvisited_houses
 
-    return walking_order(unvisited_houses(session, cycle, cell_id), start=start)
+    # A House fits HouseLike, but mypy matches a protocol against the mapped columns' Mapped[...]
+    # declarations, not the values they give on an instance.
+    houses = cast(list[HouseLike], unvisited_houses(session, cycle, cell_id))
+    return walking_order(houses, start=start)

@@ -25,9 +25,10 @@ from webapp.registry.changes import apply_changes
 from webapp.timeutil import utcnow
 
 # Filled in on the survivor where it has nothing; identity (ID number, sex, birth date) never.
-PERSON_FILL = ("phone", "hukou_region", "hukou_road", "hukou_number", "hukou_building", "hukou_room",
-               "hukou_address", "permit_number", "permit_expiry", "employer_unit_id", "note")
-HOUSE_FILL = ("floor", "lon", "lat", "floor_area", "living_area", "note")
+PERSON_FILL: tuple[str, ...] = ("phone", "hukou_region", "hukou_road", "hukou_number", "hukou_building",
+                                "hukou_room", "hukou_address", "permit_number", "permit_expiry", "employer_unit_id",
+                                "note")
+HOUSE_FILL: tuple[str, ...] = ("floor", "lon", "lat", "floor_area", "living_area", "note")
 
 
 @dataclass

@@ -4,14 +4,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table
 
 from sync.batch import Mutation
 from sync.wire import to_wire
 from webapp.models import Conflict, Device
 from webapp.registry.rules.tasks import conflict_kinds
 
-TABLE = Conflict.__table__
+TABLE = cast(Table, Conflict.__table__)
 
 # Kinds sync raises, with what the centre is asked to decide.
 SYNC_KINDS = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true, union
+from sqlalchemy import ColumnElement, CompoundSelect, and_, false, or_, select, true, union
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import Cell, Device, User, cell_coordinator
@@ -22,7 +22,7 @@ def device_clause(scope: Scope) -> ColumnElement[bool]:
     if not scope.cell_ids:
         return false()
     cells = scope.cell_ids
-    workers = union(
+    workers: CompoundSelect[int | None] = union(
         select(cell_coordinator.c.user_id).where(cell_coordinator.c.cell_id.in_(cells)),
         select(Cell.grid_lead_id).where(Cell.id.in_(cells), Cell.grid_lead_id.is_not(None)),
         select(User.id).where(User.committee_id.in_(select(Cell.committee_id).where(Cell.id.in_(cells)))),

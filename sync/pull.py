@@ -358,6 +358,7 @@ def _persons_moving_in(session: Session, cells: frozenset[uuid.UUID] | None, cur
 def _houses_in_full(session: Session, house_ids: set[uuid.UUID], cells: frozenset[uuid.UUID],
                     cursor: Cursor, page: PullPage) -> None:
     """Houses that moved into the device's cells arrive with everything that hangs off them."""
+    where: ColumnElement[bool]
     for table in TABLES:
         if table.name == "house":
             where = table.c.id.in_(house_ids)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.orm import Session
 
 from sync.apply import process
@@ -62,7 +62,8 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
         # than "wrong"; and the column is a 32-bit INTEGER (PostgreSQL would fail the batch).
         offset = None
     if writes:
-        insert_rows(session, SyncMutation.__table__, [_receipt(m, o, device, now, offset) for m, o, _ in writes])
+        receipts = [_receipt(m, o, device, now, offset) for m, o, _ in writes]
+        insert_rows(session, cast(Table, SyncMutation.__table__), receipts)
     top = max([device.last_seq, *(m.seq for m in batch.mutations)])
     device.last_seq = top
     device.last_push_at = device.last_seen_at = now

@@ -10,9 +10,10 @@ brings the registry's value back to it (and to every other device) on the next p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.exc import IntegrityError
@@ -61,7 +62,7 @@ def conflict_clause(scope: Scope) -> ColumnElement[bool]:
     return Conflict.cell_id.in_(scope.cell_ids)
 
 
-def queue(scope: Scope, filters: Filters, now: datetime | None = None) -> Select[tuple[Conflict]]:
+def queue(scope: Scope, filters: Filters, now: datetime | None = None) -> Select[Conflict]:
     """Open (or resolved) conflicts the scope sees, oldest first: the oldest wait longest."""
     query = select(Conflict).where(conflict_clause(scope))
     if filters.resolved:
@@ -292,7 +293,9 @@ def _create(session: Session, case: Case, values: dict[str, Any], by_user_id: in
     extra: dict[str, Any] = {}
     if case.rtype.name == "visit":
         extra["user_id"] = case.conflict.user_id  # the coordinator at the door, not the centre
-    record = case.rtype.model(id=case.target_id, changed_by_id=by_user_id, **extra)
+    # Synced is a mixin: the keyword constructor comes with Base, which every synced model also subclasses.
+    new = cast(Callable[..., Synced], case.rtype.model)
+    record = new(id=case.target_id, changed_by_id=by_user_id, **extra)
     apply_changes(record, values, by_user_id)
     session.add(record)
     return record

@@ -16,7 +16,7 @@ RELIABILITY.md). SQLite serialises its writers anyway, from BEGIN IMMEDIATE on.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, event, insert, select, text, update
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -24,8 +24,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from webapp.models import SYNCED_MODELS, ChangeCounter, ScopeChange, Synced
 
 STAMPED_TABLES: tuple[Table, ...] = tuple(
-    m.__table__ for m in SYNCED_MODELS  # type: ignore[attr-defined]
-) + (ScopeChange.__table__,)  # type: ignore[attr-defined]
+    cast(Table, m.__table__) for m in (*SYNCED_MODELS, ScopeChange))
 _PENDING = "gridwalk_unstamped"
 
 
@@ -50,7 +49,7 @@ def _stamp_statement() -> str:
     # Data-modifying CTEs run on one snapshot, which holds this transaction's own unstamped
     # rows; each UPDATE finds them through its table's partial index (seq IS NULL). Writing
     # seq alone leaves changed_at as it was: stamping is bookkeeping, not a change.
-    counter = ChangeCounter.__table__.name  # type: ignore[attr-defined]
+    counter = cast(Table, ChangeCounter.__table__).name
     parts = [f"n AS (UPDATE {counter} SET value = value + 1 WHERE id = 1 RETURNING value)"]
     parts += [f"s{i} AS (UPDATE {t.name} SET seq = (SELECT value FROM n) WHERE seq IS NULL)"
               for i, t in enumerate(STAMPED_TABLES)]

@@ -36,7 +36,8 @@ class RecordType:
 
     @property
     def table(self) -> Table:
-        return self.model.__table__  # type: ignore[attr-defined, no-any-return]
+        # Synced is a mixin: __table__ comes with Base, which every synced model also subclasses.
+        return self.model.__table__  # type: ignore[attr-defined]
 
 
 RECORD_TYPES: dict[str, RecordType] = {t.name: t for t in (
