@@ -14,6 +14,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, false, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session
 
 from webapp.models import House, Person, Residency
@@ -116,11 +118,30 @@ def rule(code: str, zh: str, en: str, *, reads: tuple[str, ...] = (), kinds: dic
 
 # --- shared SQL pieces ------------------------------------------------------------------
 
+class _Unindexed(FunctionElement[Any]):
+    name = "unindexed"
+    inherit_cache = True
+
+
+@compiles(_Unindexed)
+def _as_itself(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Unindexed, "sqlite")
+def _as_coalesce(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"coalesce({column}, {column})"
+
+
 def unindexed(col: Any) -> ColumnElement[Any]:
-    """The column in a form no index answers (a no-op elsewhere). SQLite otherwise walks a
+    """The column in a form no index answers, on SQLite only. SQLite otherwise walks a
     partial index over the open residencies or live persons and fetches each row at random;
-    when most rows qualify, reading the table in order is several times faster."""
-    return func.coalesce(col, col)
+    when most rows qualify, reading the table in order is several times faster. PostgreSQL
+    gets the column as it is: there the disguise hid the column's statistics, so it expected
+    a few hundred open residencies of 660,000 and probed person and house once per row
+    instead of hashing them (人户分离 over the district: 4.6 s)."""
+    return _Unindexed(col)
 
 
 def open_residency(res: Any = Residency, *, scan: bool = False) -> ColumnElement[bool]:
