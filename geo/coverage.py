@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, case, distinct, func, literal, or_, select, true
+from sqlalchemy import Select, Subquery, and_, case, distinct, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from geo.cycles import current_cycle, utc_bounds
@@ -278,9 +278,12 @@ def close_cycle(session: Session, cycle: Cycle, by_user_id: int | None, *,
 def unvisited_houses(session: Session, cycle: Cycle, cell_id: uuid.UUID) -> list[House]:
     """Live houses of the cell without a live visit in the cycle, in address order."""
     lo, hi = utc_bounds(cycle)
-    visited = select(Visit.house_id).where(Visit.deleted_at.is_(None), Visit.visited_at >= lo, Visit.visited_at < hi)
+    # A probe of each house's visits (index house_id, visited_at), not `NOT IN` the whole
+    # district's visits of the cycle (rescanned per house on PostgreSQL past work_mem).
+    visited = exists().where(Visit.house_id == House.id, Visit.deleted_at.is_(None), Visit.visited_at >= lo,
+                             Visit.visited_at < hi)
     houses = session.scalars(
-        select(House).where(House.cell_id == cell_id, House.deleted_at.is_(None), House.id.not_in(visited))
+        select(House).where(House.cell_id == cell_id, House.deleted_at.is_(None), ~visited)
     ).all()
     from geo.route import building_key, natural_key  # the one natural address order
 

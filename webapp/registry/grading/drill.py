@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from geo.coverage import PLANNED_VISITS
@@ -137,14 +137,16 @@ def _visited(scanned_missing: bool) -> Drill:
     def drill(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] | None,
               cfg: RuleSettings) -> list[Flag]:
         lo, hi = utc_bounds(cycle)
-        in_cycle = and_(Visit.deleted_at.is_(None), Visit.visited_at >= lo, Visit.visited_at < hi)
-        visited = select(Visit.house_id).where(in_cycle)
+        # Per house, through its visits' index (house_id, visited_at): `NOT IN (the cycle's
+        # visits)` is rescanned per house on PostgreSQL once that list outgrows work_mem.
+        in_cycle = and_(Visit.house_id == House.id, Visit.deleted_at.is_(None), Visit.visited_at >= lo,
+                        Visit.visited_at < hi)
+        visited = exists().where(in_cycle)
         if scanned_missing:
-            scanned = select(Visit.house_id).where(in_cycle, Visit.plate_scanned.is_(True))
-            where = [House.id.in_(visited), House.id.not_in(scanned)]
+            where = [visited, ~exists().where(in_cycle, Visit.plate_scanned.is_(True))]
             zh, en, metric = "本周期走访均未扫门牌码", "Visited this cycle, plate never scanned", "unscanned"
         else:
-            where = [House.id.not_in(visited)]
+            where = [~visited]
             zh, en, metric = f"{cycle.name} 周期内未走访", f"Not visited in cycle {cycle.name}", "unvisited"
         return [_f(metric, metric, "house", hid, cid, hid, zh, en)
                 for hid, cid in s.execute(select(House.id, House.cell_id).where(*where, *_houses(cell_ids))
