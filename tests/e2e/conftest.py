@@ -69,7 +69,11 @@ class LiveServer:
 
 
 class _RequestLog:
-    """WSGI middleware: records every request before the app sees it."""
+    """WSGI middleware: records every request before the app sees it, and reads each answer
+    whole before werkzeug sends it. A browser context closed mid-response (a service worker
+    still precaching) otherwise left werkzeug's thread an open static file: an unraisable
+    ResourceWarning, an error under filterwarnings=error in whichever test ran next (CI,
+    test_flags_and_units_offline at setup). The test server's answers are small."""
 
     def __init__(self, app: Any, log: list[LoggedRequest]) -> None:
         self.app, self.log = app, log
@@ -79,7 +83,13 @@ class _RequestLog:
             environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
             environ.get("REMOTE_ADDR", ""), environ.get("HTTP_HOST", ""),
         ))
-        return self.app(environ, start_response)
+        answer = self.app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
 
 
 @pytest.fixture(scope="session")
