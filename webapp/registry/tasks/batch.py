@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Tip
@@ -15,6 +15,11 @@ from webapp.models.enums import TipKind, TipStatus
 from webapp.models.tip import TIP_TEXT_MAX
 
 _CHUNK = 5000
+
+
+def used_keys(session: Session, prefix: str) -> set[str]:
+    """Generated tasks' keys with this prefix, open or closed: a key is never used twice."""
+    return set(session.scalars(select(Tip.origin_key).where(Tip.origin_key.startswith(prefix, autoescape=True))))
 
 
 class TaskBatch:

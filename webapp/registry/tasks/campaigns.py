@@ -25,7 +25,7 @@ from geo.area import houses_in_area
 from webapp.models import Campaign, Cell, Committee, Tip, Visit
 from webapp.models.enums import TaskResult, TipSource, TipStatus
 from webapp.models.tip import TIP_TEXT_MAX
-from webapp.registry.tasks.batch import TaskBatch
+from webapp.registry.tasks.batch import TaskBatch, used_keys
 from webapp.registry.tasks.defaults import sole_coordinators
 from webapp.timeutil import local_day_bounds_utc, utcnow
 
@@ -123,7 +123,7 @@ def generate_tasks(session: Session, campaign: Campaign) -> Opened:
         raise CampaignError("活动已结束，不能再生成任务", "The campaign is closed: no more tasks are generated")
     houses = area_houses(session, campaign)
     prefix = campaign.key_prefix
-    used = set(session.scalars(select(Tip.origin_key).where(Tip.origin_key.startswith(prefix, autoescape=True))))
+    used = used_keys(session, prefix)
     placed = [(h, c) for h, c in houses if c is not None]
     batch = TaskBatch(session, sole_coordinators(session, {c for _h, c in placed}))
     text = task_text(campaign)

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from geo.cycles import current_cycle, utc_bounds
 from geo.settings import GeoSettings
-from webapp.models import House, Person, Tip, Visit
+from webapp.models import House, Person, Visit
 from webapp.models.enums import TipSource
 from webapp.registry.rules import RuleSettings, evaluate
-from webapp.registry.tasks.batch import TaskBatch
+from webapp.registry.tasks.batch import TaskBatch, used_keys
 from webapp.registry.tasks.defaults import fill_defaults, sole_coordinators
 from webapp.registry.tasks.settings import TaskSettings
 
@@ -40,10 +40,6 @@ def generate(session: Session, settings: TaskSettings, today: date, *, rules: Ru
     return out
 
 
-def _used_keys(session: Session, prefix: str) -> set[str]:
-    return set(session.scalars(select(Tip.origin_key).where(Tip.origin_key.startswith(prefix, autoescape=True))))
-
-
 def permits_due(session: Session, settings: TaskSettings, today: date, *, rules: RuleSettings | None = None) -> int:
     """A task per residence permit to endorse, renew or replace, as the permits rule finds them
     (its settings: PERMIT_EXPIRY_WARN_DAYS, PERMIT_ENDORSE_WINDOW_DAYS); due by the permit's
@@ -52,7 +48,7 @@ def permits_due(session: Session, settings: TaskSettings, today: date, *, rules:
              if f.kind in PERMIT_KINDS and f.house_id is not None]
     if not flags:
         return 0
-    used = _used_keys(session, "permit:")
+    used = used_keys(session, "permit:")
     names = dict(session.execute(select(Person.id, Person.name).where(
         Person.id.in_({f.record_id for f in flags}))).all())
     batch = TaskBatch(session, sole_coordinators(session, {f.cell_id for f in flags if f.cell_id}))
@@ -83,7 +79,7 @@ def unvisited_late(session: Session, settings: TaskSettings, today: date, *, geo
     houses = session.execute(select(House.id, House.cell_id).where(
         and_(House.deleted_at.is_(None), House.cell_id.is_not(None), ~visited))).all()
     suffix = f":{cycle.name}"
-    used = {k for k in _used_keys(session, "unvisited:") if k.endswith(suffix)}
+    used = {k for k in used_keys(session, "unvisited:") if k.endswith(suffix)}
     batch = TaskBatch(session, sole_coordinators(session, {cell for _h, cell in houses if cell}))
     due = min(cycle.ends_on, today + timedelta(days=settings.days_for(TipSource.UNVISITED)))
     for house_id, cell_id in houses:
