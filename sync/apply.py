@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from sync import conflicts, reviews
 from sync.batch import DELETABLE, Mutation, Outcome
 from sync.merge import three_way
-from sync.moves import live_person, merge_twin, move_house, same_address
+from sync.moves import hold_for_centre, live_person, merge_twin, move_house, same_address, within
+from sync.reach import Reach, outside
 from sync.state import CellCommittees, State, fetch
 from sync.validate import linked_problems, parse_fields
 from sync.wire import RECORD_TYPES, to_wire
@@ -36,33 +37,36 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: Ce
     if blocker is not None:
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "blocked", m.type, m.record_id, blocked_by=blocker)
+    reach = Reach(state, scope)
     errors_wire = [e.as_dict() for e in errors]
-    op_problem = _op_problem(m, rtype, rid, state)
+    op_problem = _op_problem(m, rtype, rid, state, reach)
     if op_problem:
         errors_wire.append(op_problem)
     if errors_wire:
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=errors_wire)
     _redirect_refs(values, rtype, state)
-    missing = _missing_refs(values, rtype, state) or linked_problems(m.type, rid, values, state)
-    if missing:
-        state.failed[m.record_id] = m.id
-        return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=missing)
     house = _house_of(m.type, rid, values, state)
     cell_id = house.get("cell_id") if house else values.get("cell_id")
     ctx = conflicts.Context(device=device, mutation=m, house_id=house["id"] if house else None,
                             cell_id=cell_id, committee_id=cells.get(cell_id) if cell_id else None)
+    if outside(m, rid, values, rtype.refs, reach):
+        # Before any check that reads the registry: what lies outside (or nowhere) answers
+        # alike, and what was typed waits for the centre rather than being lost.
+        return conflict_outcome(m, work, ctx, "out_of_scope", {}, state.get(m.type, rid) or {}, now)
+    missing = _missing_refs(values, rtype, state) or linked_problems(m.type, rid, values, state)
+    if missing:
+        state.failed[m.record_id] = m.id
+        return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=missing)
     if m.type == "review":
-        # Deciding a review is not typed data to keep for the centre: outside one's cells or
-        # role it is refused (review.transition), like any other illegal move.
+        # Deciding a review is not typed data to keep for the centre: outside one's role
+        # it is refused (review.transition), like any other illegal move.
         refused = reviews.problems(scope, cell_id, state.get(m.type, rid), values)
         if refused:
             state.failed[m.record_id] = m.id
             return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=refused)
-    elif not _in_scope(m, scope, cell_id, rid, state):
-        return conflict_outcome(m, work, ctx, "out_of_scope", {}, state.get(m.type, rid) or {}, now)
     if creating:
-        return create(session, m, rid, values, state, ctx, now, work, device)
+        return create(session, m, rid, values, state, ctx, now, work, device, reach)
     return change(session, m, rid, values, state, ctx, now, work, device)
 
 
@@ -76,8 +80,9 @@ def _blocked_by(m: Mutation, values: dict[str, Any], state: State) -> uuid.UUID 
     return None
 
 
-def _op_problem(m: Mutation, rtype: Any, rid: uuid.UUID, state: State) -> dict[str, Any] | None:
-    exists = state.get(m.type, rid) is not None
+def _op_problem(m: Mutation, rtype: Any, rid: uuid.UUID, state: State, reach: Reach) -> dict[str, Any] | None:
+    # A scoped device is not told that a record does not exist (sync/reach.py answers it).
+    exists = state.get(m.type, rid) is not None or not reach.everywhere
     if m.op == "create" and not rtype.creatable:
         return problem("op.not_allowed", "此类记录不能在手机上新建", "this record type cannot be created from the app")
     if m.op == "update" and not rtype.editable:
@@ -120,28 +125,27 @@ def _house_of(kind: str, rid: uuid.UUID, values: dict[str, Any], state: State) -
     return state.get("house", values.get("house_id") or row.get("house_id"))
 
 
-def _in_scope(m: Mutation, scope: Scope, cell_id: uuid.UUID | None, rid: uuid.UUID, state: State) -> bool:
-    if scope.cell_ids is None:
-        return True
-    if m.type == "person" and cell_id is None:
-        # A person is reached through a residency: new persons come with one in the batch.
-        return m.op == "create" or rid in state.new["person"]
-    return scope.covers_cell(cell_id)
-
-
 def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State,
-            ctx: conflicts.Context, now: datetime, work: Write, device: Device) -> Outcome:
+            ctx: conflicts.Context, now: datetime, work: Write, device: Device, reach: Reach) -> Outcome:
     if state.get(m.type, rid) is not None:
         # The record exists: an earlier push made it (a retry under a new mutation id).
         return Outcome(m.id, m.seq, "merged", m.type, m.record_id, canonical_id=rid)
+    held: dict[str, Any] = {}
     if m.type == "person":
         twin = live_person(session, state, values.get("id_number"))
-        if twin is not None:
+        if twin is not None and within(session, state, reach, twin["id"]):
             return merge_twin(session, m, rid, twin, values, state, ctx, now, work, device)
+        if twin is not None:
+            held = {"claims_id_of": twin["id"]}
+            hold_for_centre(m, work, ctx, "identity_elsewhere", twin["id"], now)
     if m.type == "house":
         twin_house = same_address(session, values)
         if twin_house is not None:
             fetch(session, state, "house", {twin_house})
+        if twin_house is not None and not reach.house(twin_house):
+            hold_for_centre(m, work, ctx, "address_elsewhere", twin_house, now)
+            twin_house = None
+        if twin_house is not None:
             state.alias[rid] = twin_house
             work.extras.append((RecordAlias.__table__, {"alias_id": rid, "canonical_id": twin_house,
                                                         "record_type": "house", "created_at": now,
@@ -152,7 +156,7 @@ def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
         moved = move_house(m, values, state, ctx, now, work, device)
         if moved is not None:
             return moved
-    row = {**values, "id": rid, "version": 1, "changed_at": now, "changed_by_id": device.user_id}
+    row = {**values, **held, "id": rid, "version": 1, "changed_at": now, "changed_by_id": device.user_id}
     if m.type == "person":
         stamp_person(row)
     if m.type == "visit":

@@ -22,7 +22,14 @@ SYNC_KINDS = {
     "duplicate_house": ("同一地址被重复新建", "The same new house created twice"),
     "overlapping_residency": ("同一人同时居住在两处", "One person living in two houses at once"),
     "edit_deleted": ("修改了已删除或已合并的记录", "An edit to a deleted or merged record"),
-    "out_of_scope": ("修改了不在本人网格内的记录", "An edit to a record outside the device's cells"),
+    "out_of_scope": ("涉及本机网格以外或不存在的记录", "A change touching a record outside the device's cells, or unknown"),
+    # Held for the centre without telling the phone (sync/moves.py hold_for_centre).
+    "identity_elsewhere": ("身份证号已登记在本机网格以外：确认迁入（合并）或更正号码",
+                           "ID number already registered outside the device's cells: confirm the move-in (merge) "
+                           "or correct the number"),
+    "address_elsewhere": ("新建房屋的地址已登记在本机网格以外：合并或更正地址",
+                          "A new house at an address already registered outside the device's cells: merge or "
+                          "correct the address"),
     "constraint": ("与其他同时提交的数据冲突", "Clashed with data written at the same moment"),
 }
 # Every kind in the conflict queue: sync's and the rules' duplicate findings (`rule_*`,

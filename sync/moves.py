@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from sync import conflicts
 from sync.batch import Mutation, Outcome
+from sync.reach import Reach
 from sync.state import State, fetch, live_persons, open_residencies
 from sync.wire import to_wire
 from sync.write import Write, conflict_outcome, update_row
@@ -35,6 +36,23 @@ def live_person(session: Session, state: State, number: str | None) -> dict[str,
     if number not in state.numbers_loaded:  # load() fetched the numbers of the batch's new persons
         live_persons(session, state, {number})
     return state.live_person(number)
+
+
+def within(session: Session, state: State, reach: Reach, person_id: uuid.UUID) -> bool:
+    """Whether the device may see this registered person (loading where they live first)."""
+    if reach.everywhere:
+        return True
+    fetch(session, state, "house", open_residencies(session, state, {person_id}))
+    return reach.person(person_id)
+
+
+def hold_for_centre(m: Mutation, work: Write, ctx: conflicts.Context, kind: str, other: uuid.UUID,
+                    now: datetime) -> None:
+    """A case for the centre that the device is not told of: its record stands as typed (so
+    the answer is the one it would get if `other`, outside its cells, did not exist)."""
+    quiet = conflicts.Context(device=ctx.device, mutation=m, house_id=None, cell_id=None, committee_id=None)
+    work.extras.append((conflicts.TABLE, conflicts.row(quiet, kind, base={}, registry={}, device=m.fields,
+                                                       detail={"other": str(other)}, now=now)))
 
 
 def merge_twin(session: Session, m: Mutation, rid: uuid.UUID, twin: dict[str, Any], values: dict[str, Any], state: State,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sync.apply import process
 from sync.bulk import insert_rows
 from sync.batch import Batch, Mutation, Outcome
-from sync.state import among, cell_committees, load
+from sync.state import among, cell_committees, load, own_failures
 from sync.write import Write, write
 from webapp.models import Device, SyncMutation
 from webapp.registry.scope import scope_for
@@ -48,6 +48,7 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
             seen.add(m.id)
             fresh.append(m)
     state = load(session, fresh)
+    own_failures(session, state, device.id, fresh)
     cells = cell_committees(session, state)
     writes: list[tuple[Mutation, Outcome, Write]] = []
     for m in fresh:

@@ -123,7 +123,8 @@ def check_record(session: Session, kind: str, record_id: uuid.UUID, state: dict[
 def _person(session: Session, record_id: uuid.UUID, state: dict[str, Any]) -> None:
     number = state.get("id_number")
     if number and session.scalar(select(Person.id).where(
-            Person.id_number == number, Person.id != record_id, Person.deleted_at.is_(None))):
+            Person.id_number == number, Person.id != record_id, Person.deleted_at.is_(None),
+            Person.claims_id_of.is_(None))):
         raise ResolveError([problem("id_number", "id.taken", "另一人已使用此证件号码（如为同一人，请合并）",
                                     "another person already has this ID number (merge them if it is one person)")])
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from sync.batch import Mutation
 from sync.wire import RECORD_TYPES
-from webapp.models import Cell, House, Person, RecordAlias, Residency
+from webapp.models import Cell, Person, RecordAlias, Residency, Room, SyncMutation
 
 
 class State:
@@ -35,6 +35,8 @@ class State:
         self.index: dict[str, dict[Any, list[uuid.UUID]]] = {k: defaultdict(list) for k in self.INDEXED}
         self.numbers_loaded: set[str] = set()  # ID numbers whose live persons are all in rows
         self.review_required: dict[uuid.UUID, bool] = {}  # committee → its review setting
+        # Person → the houses of their open residencies as loaded (before this batch changed them).
+        self.homes: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
 
     def get(self, kind: str, rid: uuid.UUID | None) -> dict[str, Any] | None:
         if rid is None:
@@ -65,13 +67,16 @@ class State:
                 and r.get("deleted_at") is None]
 
     def live_person(self, number: str) -> dict[str, Any] | None:
-        """A live person with this ID number among the batch's rows."""
+        """A live person with this ID number among the batch's rows: one this batch made
+        first (the same person typed twice on one phone), else the registry's own. A record
+        held for the centre (`claims_id_of`) is never someone else's twin."""
         rows = self.rows["person"]
-        for i in self.index["person"].get(number, ()):
-            row = rows[i]
-            if row.get("id_number") == number and row.get("deleted_at") is None:
+        found = [rows[i] for i in self.index["person"].get(number, ())]
+        found = [r for r in found if r.get("id_number") == number and r.get("deleted_at") is None]
+        for row in found:
+            if row["id"] in self.new["person"]:
                 return row
-        return None
+        return next((r for r in found if r.get("claims_id_of") is None), None)
 
 
 def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
@@ -103,6 +108,8 @@ def load(session: Session, mutations: list[Mutation]) -> State:
     for kind in ("residency", "visit", "house_flag", "unit", "house_code", "tip", "review"):
         fetch(session, state, kind, wanted[kind])
         wanted["house"] |= {r["house_id"] for r in state.rows[kind].values() if r.get("house_id")}
+    fetch(session, state, "room", wanted["room"])
+    wanted["house"] |= {r["house_id"] for r in state.rows["room"].values()}
     persons = wanted["person"] | {r["person_id"] for r in state.rows["residency"].values()}
     fetch(session, state, "person", persons)
     # Open residencies of every person touched: moving house ends the old one.
@@ -111,6 +118,32 @@ def load(session: Session, mutations: list[Mutation]) -> State:
     live_persons(session, state, {str(m.fields["id_number"]) for m in mutations
                                   if m.type == "person" and m.op == "create" and m.fields.get("id_number")})
     return state
+
+
+def own_failures(session: Session, state: State, device_id: uuid.UUID, mutations: list[Mutation]) -> None:
+    """Records this device tried to create and was refused (in an earlier push) stay blocked
+    for what names them: its own history, so saying so reveals nothing of the registry,
+    and the dependant waits on the phone for the fix rather than going to the centre."""
+    named: set[uuid.UUID] = set()
+    for m in mutations:
+        if m.op != "create":
+            named.add(m.record_id)
+        named |= {_uuid_or_none(m.fields.get(name)) for name, _kind in RECORD_TYPES[m.type].refs} - {None}  # type: ignore[arg-type]
+    named = {i for i in named if not any(state.get(kind, i) for kind in RECORD_TYPES)}
+    if not named:
+        return
+    for record_id, mutation_id in session.execute(select(SyncMutation.record_id, SyncMutation.id).where(
+            SyncMutation.device_id == device_id, among(session, SyncMutation.record_id, named),
+            SyncMutation.op == "create", SyncMutation.outcome.in_(("rejected", "blocked")))
+            .order_by(SyncMutation.received_at)):
+        state.failed.setdefault(record_id, mutation_id)
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def live_persons(session: Session, state: State, numbers: set[str]) -> None:
@@ -133,6 +166,7 @@ def open_residencies(session: Session, state: State, persons: set[uuid.UUID]) ->
     for row in _dicts(session, select(Residency.__table__).where(
             among(session, Residency.person_id, persons), Residency.end_date.is_(None), Residency.deleted_at.is_(None))):
         state.add("residency", row, replace=False)
+        state.homes[row["person_id"]].add(row["house_id"])
         houses.add(row["house_id"])
     return houses
 
@@ -161,7 +195,7 @@ def fetch(session: Session, state: State, kind: str, ids: set[uuid.UUID]) -> Non
     ids = {i for i in ids if i not in state.rows[kind]}
     if not ids:
         return
-    table = RECORD_TYPES[kind].table if kind in RECORD_TYPES else House.__table__
+    table = RECORD_TYPES[kind].table if kind in RECORD_TYPES else _READ_ONLY[kind]
     query = select(table).where(among(session, table.c.id, ids)).order_by(table.c.id)
     if session.get_bind().dialect.name == "postgresql":
         # Lock what we merge against: a concurrent push waits rather than writing in between.
@@ -169,6 +203,10 @@ def fetch(session: Session, state: State, kind: str, ids: set[uuid.UUID]) -> Non
         query = query.with_for_update()
     for row in _dicts(session, query):
         state.add(kind, row)
+
+
+# Records a push may name but never writes.
+_READ_ONLY: dict[str, Any] = {"room": Room.__table__}
 
 
 class CellCommittees:

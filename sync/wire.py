@@ -19,7 +19,7 @@ from webapp.models import (
 from webapp.models.base import Synced
 
 # Never sent to phones: search helpers and server bookkeeping.
-PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash", "origin_key"})
+PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash", "origin_key", "claims_id_of"})
 
 
 @dataclass(frozen=True)

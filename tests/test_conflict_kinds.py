@@ -13,7 +13,7 @@ from webapp.registry.rules.tasks import CONFLICT_KINDS, conflict_kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 # The functions that make a conflict, and where their `kind` argument sits.
-MAKERS = {"conflict_outcome": 3, "row": 1}
+MAKERS = {"conflict_outcome": 3, "row": 1, "hold_for_centre": 3}
 
 
 def _call_name(node: ast.Call) -> str | None:
@@ -40,8 +40,8 @@ def _kinds_in_code() -> set[str]:
                 continue
             if name in MAKERS and len(node.args) > MAKERS[name]:
                 arg = node.args[MAKERS[name]]
-                if path.name == "write.py" and name == "row" and ast.unparse(arg) == "kind":
-                    continue  # conflict_outcome's own body, passing its argument on
+                if path.name in ("write.py", "moves.py") and name == "row" and ast.unparse(arg) == "kind":
+                    continue  # conflict_outcome's and hold_for_centre's own bodies, passing it on
                 assert isinstance(arg, ast.Constant), f"{path}:{node.lineno} makes a conflict of a computed kind"
                 kinds.add(arg.value)
     return kinds | set(CONFLICT_KINDS.values())

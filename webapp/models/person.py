@@ -11,6 +11,8 @@ from webapp.models.base import Base, Synced
 from webapp.models.house import House, Room
 
 _LIVE = "deleted_at IS NULL"
+# A record held for the centre (`claims_id_of`) may share its number with the live person it claims.
+_LIVE_UNHELD = "deleted_at IS NULL AND claims_id_of IS NULL"
 _OPEN = "end_date IS NULL AND deleted_at IS NULL"
 
 
@@ -23,8 +25,8 @@ class Person(Synced, Base):
             "uq_person_id_number_live",
             "id_number",
             unique=True,
-            sqlite_where=text(_LIVE),
-            postgresql_where=text(_LIVE),
+            sqlite_where=text(_LIVE_UNHELD),
+            postgresql_where=text(_LIVE_UNHELD),
         ),
         # Prefix searches (a name's first characters, an ID's or phone's last digits, via the
         # reversed copies) use these indexes; PostgreSQL needs pattern ops outside the C locale.
@@ -57,6 +59,10 @@ class Person(Synced, Base):
         ForeignKey("unit.id", use_alter=True), default=None
     )
     note: Mapped[str | None] = mapped_column(String(200), default=None)
+    # A phone registered this person with the ID number of someone living outside its cells:
+    # the record stands as typed (the phone learns nothing) and waits for the centre, who
+    # combines the two (a move-in) or corrects the number. Server-side only, never pulled.
+    claims_id_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"), default=None)
 
     residencies: Mapped[list[Residency]] = relationship(
         back_populates="person", order_by="Residency.start_date.desc()"

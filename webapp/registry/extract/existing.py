@@ -36,7 +36,9 @@ class _Existing:
         wanted = set(shapes)
         self._load_houses()
         if wanted & {"persons", "residencies"}:
-            stmt = select(Person).where(Person.deleted_at.is_(None), Person.id_number.is_not(None))
+            # Records held for the centre (claims_id_of) are not the registry's holder of a number.
+            stmt = select(Person).where(Person.deleted_at.is_(None), Person.id_number.is_not(None),
+                                        Person.claims_id_of.is_(None))
             self.persons = {_stored_id_key(p.id_number or ""): p for p in self.session.scalars(stmt)}
         if "residencies" in wanted:
             for r in self.session.scalars(select(Residency).where(Residency.deleted_at.is_(None))):
