@@ -121,7 +121,7 @@ def import_extract_cmd(houses: str | None, persons: str | None, residencies: str
 @click.command("export-extract")
 @click.argument("shape", type=click.Choice(["houses", "persons", "residencies"]))
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-@click.option("--mask-ids", is_flag=True, help="Mask ID numbers (for sharing outside the centre).")
+@click.option("--mask-ids", is_flag=True, help="Mask personal fields as the police's console does (for sharing outside the centre).")
 @with_appcontext
 def export_extract_cmd(shape: str, path: str, mask_ids: bool) -> None:
     """Export one shape of the registry in the extract's columns (CSV or XLSX by extension)."""
@@ -131,7 +131,7 @@ def export_extract_cmd(shape: str, path: str, mask_ids: bool) -> None:
     fmt = "xlsx" if path.lower().endswith(".xlsx") else "csv"
     note = f"Gridwalk 导出 export · CLI · {to_local(utcnow()):%Y-%m-%d %H:%M} Asia/Shanghai · {shape}"
     with open(path, "wb") as out:
-        rows = export_extract(db.session, shape, fmt, out, header_note=note, mask_ids=mask_ids)  # type: ignore[arg-type]
+        rows = export_extract(db.session, shape, fmt, out, header_note=note, role=Role.POLICE if mask_ids else None)  # type: ignore[arg-type]
     from webapp import audit
 
     audit.record("export_extract", "extract", None, shape=shape, fmt=fmt, rows=rows,

@@ -50,11 +50,35 @@ def bilingual(error: Any) -> str:
     return error.zh if lang() == "zh" else error.en
 
 
+def shown(record: str, field: str, value: Any) -> str:
+    """A personal field as the current user's role may see it (webapp/registry/privacy.py):
+    in clear, masked, or empty."""
+    from flask_login import current_user
+
+    from webapp.registry import privacy
+
+    role = current_user.role if current_user.is_authenticated else ""
+    seen = privacy.seen(role, record, field, value)
+    if seen is None:
+        return ""
+    return seen.isoformat() if isinstance(seen, (date, datetime)) else str(seen)
+
+
+def in_clear(record: str, field: str) -> bool:
+    """Whether the current user's role sees this personal field whole."""
+    from flask_login import current_user
+
+    from webapp.registry import privacy
+
+    return current_user.is_authenticated and privacy.clear(current_user.role, record, field)
+
+
 def register(app: Flask) -> None:
     from webapp.validation import mask_id, mask_phone
 
     app.jinja_env.filters.update(label=label, local_dt=local_dt, local_date=local_date, bilingual=bilingual)
-    app.jinja_env.globals.update(lang=lang, ENUMS=ENUMS, mask_id=mask_id, mask_phone=mask_phone)
+    app.jinja_env.globals.update(lang=lang, ENUMS=ENUMS, mask_id=mask_id, mask_phone=mask_phone, shown=shown,
+                                 in_clear=in_clear)
 
     @app.context_processor
     def _scope() -> dict[str, Any]:

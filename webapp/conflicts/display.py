@@ -13,7 +13,7 @@ from sync.conflicts import KINDS
 from sync.resolve import DELETE_FIELD, Case
 from sync.validate import ENUM_FIELDS
 from webapp.templating import lang, local_dt
-from webapp.validation import mask_id, mask_phone
+from webapp.registry import privacy
 
 FIELD_LABELS = {
     "cell_id": _l("Cell"), "road": _l("Road"), "number": _l("Number"), "building": _l("Building"),
@@ -54,8 +54,9 @@ def kind_choices() -> list[tuple[str, str]]:
     return [(k, kind_label(k)) for k in KINDS]
 
 
-def shown(record_type: str, name: str, value: Any, full_ids: bool) -> str:
-    """A wire value for people: labels for vocabularies, masked numbers unless allowed."""
+def shown(record_type: str, name: str, value: Any, role: str) -> str:
+    """A wire value for people: labels for vocabularies, personal fields as the role may see
+    them (webapp/registry/privacy.py)."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -68,10 +69,9 @@ def shown(record_type: str, name: str, value: Any, full_ids: bool) -> str:
             return vocabulary(value).label(lang())
         except ValueError:
             return str(value)
-    if not full_ids and name == "id_number":
-        return mask_id(str(value))
-    if not full_ids and name in ("phone", "contact_phone"):
-        return mask_phone(str(value))
+    if (record_type, name) in privacy.POLICY:
+        seen = privacy.seen(role, record_type, name, value)
+        return "—" if seen is None else str(seen)
     return str(value)
 
 

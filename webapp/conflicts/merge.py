@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from sync import combine
 from sync.resolve import find_visible
@@ -34,7 +34,7 @@ def lookup(scope: Scope, record_type: str, text: str | None) -> Synced | None:
     except ValueError:
         by = ("key", text.upper())
     if record_type == "person":
-        match = Person.id == by[1] if by[0] == "id" else Person.id_number == by[1]
+        match = Person.id == by[1] if by[0] == "id" else and_(Person.id_number == by[1], Person.claims_id_of.is_(None))
         return db.session.scalar(select(Person).where(match, Person.deleted_at.is_(None), scope.person_clause()))
     match = House.id == by[1] if by[0] == "id" else House.id.in_(
         select(HouseCode.house_id).where(HouseCode.code == by[1], HouseCode.deleted_at.is_(None)))
@@ -57,7 +57,7 @@ def _page(form: MergeForm, status: int = 200) -> Any:
     pair = {name: lookup(scope, kind, getattr(form, name).data) for name in ("survivor", "loser")}
     weights = {name: _weight(kind, r) for name, r in pair.items() if r is not None}
     return render_template("conflicts/merge.html", form=form, pair=pair, weights=weights, kind=kind,
-                           full_ids=scope.may("see_full_id")), status
+                           ), status
 
 
 @bp.route("/conflicts/merge", methods=["GET", "POST"])

@@ -76,7 +76,7 @@ def _render(case: service.Case, form: ResolveForm, status: int = 200, general: l
     g.no_store = True  # device values may carry ID numbers
     scope = current_scope()
     return render_template("conflicts/show.html", case=case, conflict=case.conflict, form=form,
-                           general=general or [], display=display, full_ids=scope.may("see_full_id"),
+                           general=general or [], display=display, role=scope.role,
                            links=display.record_links(case),
                            may_resolve=scope.may("resolve") and case.conflict.resolved_at is None), status
 

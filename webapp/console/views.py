@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from webapp import audit, validation
+from webapp import audit
 from webapp.access import current_scope, require_cell, requires
 from webapp.console import bp
 from webapp.console.forms import HouseForm, PersonForm
@@ -19,8 +19,10 @@ from webapp.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, House, Person, Residency, Tip, Visit
 from webapp.models.enums import TipStatus
+from webapp.registry import privacy
 from webapp.registry.changes import apply_changes
 from webapp.registry.review import reviews_of
+from webapp.registry.search import masked_query
 from webapp.registry.search import search as run_search
 from webapp.registry.tips import visible_tips
 
@@ -79,9 +81,16 @@ def home() -> Any:
 
 @bp.route("/search")
 @login_required
+@writes_on_get
 def search() -> Any:
     q = request.args.get("q", "")
     result = run_search(db.session, current_scope(), q, current_app.config["SEARCH_PAGE_SIZE"])
+    if result.query:
+        # Who looked for whom, and whom they were shown (PIPL art. 56); numbers typed are masked.
+        audit.record("search", "person", None, q=masked_query(result.query), read_as=result.read_as,
+                     persons=[str(p.id) for p in result.persons], houses=len(result.houses))
+        db.session.commit()
+    g.no_store = True
     return render_template("console/search.html", result=result)
 
 
@@ -105,6 +114,7 @@ def cell(cell_id: uuid.UUID) -> Any:
 
 @bp.route("/houses/<uuid:house_id>")
 @login_required
+@writes_on_get
 def house(house_id: uuid.UUID) -> Any:
     house_ = _visible_house(house_id)
     residencies = db.session.scalars(
@@ -112,6 +122,14 @@ def house(house_id: uuid.UUID) -> Any:
         .options(selectinload(Residency.person), selectinload(Residency.room))
         .order_by(Residency.end_date.is_not(None), Residency.start_date.desc())
     ).all()
+    # Former residents are the house's history: name and dates, a link only to whom the
+    # role may still open (someone who moved within its cells).
+    openable = set(db.session.scalars(select(Person.id).where(
+        Person.id.in_({r.person_id for r in residencies}), current_scope().person_clause())))
+    audit.record("view_house", "house", house_.id,
+                 persons=[str(r.person_id) for r in residencies if r.end_date is None])
+    db.session.commit()
+    g.no_store = True
     visits = db.session.scalars(
         select(Visit).where(Visit.house_id == house_id, Visit.deleted_at.is_(None))
         .order_by(Visit.visited_at.desc()).limit(20).options(selectinload(Visit.user))
@@ -125,7 +143,7 @@ def house(house_id: uuid.UUID) -> Any:
     closed_tips = db.session.scalars(closed.limit(CLOSED_TIPS_SHOWN)).all()
     from webapp.reports.residence import residence_context  # the rules' verdict on this house
 
-    return render_template("console/house.html", house=house_, residencies=residencies, visits=visits,
+    return render_template("console/house.html", house=house_, residencies=residencies, visits=visits, openable=openable,
                            reviews=reviews_of(db.session, [r.id for r in residencies]), open_tips=open_tips, closed_tips=closed_tips, closed_count=closed_count,
                            **residence_context(house_))
 
@@ -157,46 +175,61 @@ def edit_house(house_id: uuid.UUID) -> Any:
 @writes_on_get
 def person(person_id: uuid.UUID) -> Any:
     person_ = _visible_person(person_id)
-    # Every view of a person's full record is audited (PIPL art. 56).
-    audit.record("view_person", "person", person_.id, full_id=current_scope().may("see_full_id"))
+    # Every view of a person's record is audited (PIPL art. 56), with what the role saw in clear.
+    audit.record("view_person", "person", person_.id, clear=_clear_fields())
     db.session.commit()
     g.no_store = True
     return render_template("console/person.html", person=person_,
                            reviews=reviews_of(db.session, [r.id for r in person_.residencies]))
 
 
+# The form's fields the privacy policy governs: a role that may not read one in clear gets it
+# empty (its mask as a hint) and keeps the stored value by leaving it empty.
+GUARDED = ("id_number", "phone", "hukou_address", "permit_number", "note")
+
+
+def _clear_fields() -> list[str]:
+    return sorted(privacy.RECORD_FIELDS["person"] - set(_guarded()))
+
+
+def _guarded() -> list[str]:
+    role = current_user.role
+    return [n for n in privacy.RECORD_FIELDS["person"] if not privacy.clear(role, "person", n)]
+
+
 @bp.route("/persons/<uuid:person_id>/edit", methods=["GET", "POST"])
 @requires("edit")
+@writes_on_get
 def edit_person(person_id: uuid.UUID) -> Any:
     person_ = _visible_person(person_id)
     g.no_store = True
     form = PersonForm(obj=person_)
+    guarded = [n for n in GUARDED if n in _guarded()]
     if request.method == "GET":
         form.version.data = str(person_.version)
-        if not current_scope().may("see_full_id"):
-            # Non-centre roles correct a number by retyping it in full; never show it.
-            form.id_number.data = ""
-            form.id_number.render_kw = {"placeholder": validation.mask_id(person_.id_number or "")}
-    keep_id = request.method == "POST" and not form.id_number.data and not current_scope().may("see_full_id")
-    if keep_id:
-        form.id_number.data = person_.id_number
-    if form.validate_on_submit():
+        # Opening the form is a look at the person's record, like the person page.
+        audit.record("open_person_edit", "person", person_.id, clear=_clear_fields())
+        db.session.commit()
+    kept = [n for n in guarded if request.method == "GET" or not (getattr(form, n).data or "").strip()]
+    for name in kept:
+        getattr(form, name).data = getattr(person_, name)  # validated as stored; never rendered
+    valid = form.validate_on_submit()
+    changes = _person_changes(form, person_) if valid else {}
+    for name in guarded:
+        field = getattr(form, name)
+        if name in kept:
+            field.data = ""
+        hint = privacy.seen(current_user.role, "person", name, getattr(person_, name))
+        field.render_kw = {**(field.render_kw or {}), "placeholder": hint or _("(not shown: leave empty to keep)")}
+    if valid:
         if _stale(form.version.data, person_):
             flash(_("Someone else changed this person meanwhile; review their version and try again."), "error")
-            return render_template("console/person_edit.html", form=form, person=person_), 409
-        parsed = form.parsed_id
-        assert parsed is not None
-        changes = {
-            "name": form.name.data.strip(), "id_type": form.id_type.data, "id_number": parsed.number,
-            "sex": parsed.sex or person_.sex, "birth_date": parsed.birth_date or person_.birth_date,
-            "phone": form.parsed_phone, "category": form.category.data,
-            "hukou_address": _blank_to_none(form.hukou_address.data),
-            "permit_number": _blank_to_none(form.permit_number.data),
-            "permit_expiry": form.permit_expiry.data, "note": _blank_to_none(form.note.data),
-        }
-        if _id_taken(parsed.number, person_.id):
+            return render_template("console/person_edit.html", form=form, person=person_, guarded=guarded), 409
+        if _id_taken(changes["id_number"], person_.id):
             form.id_number.errors = [_("Another person already has this ID number.")]
-            return render_template("console/person_edit.html", form=form, person=person_), 409
+            return render_template("console/person_edit.html", form=form, person=person_, guarded=guarded), 409
+        if changes["id_number"] != person_.id_number:
+            changes["claims_id_of"] = None  # the centre corrected a held record's number
         diff = apply_changes(person_, changes, current_user.id)
         if diff:
             audit.record("edit_person", "person", person_.id, fields=sorted(diff))
@@ -204,11 +237,26 @@ def edit_person(person_id: uuid.UUID) -> Any:
             flash(_("Saved."), "ok")
         return redirect(url_for("console.person", person_id=person_.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("console/person_edit.html", form=form, person=person_), status
+    return render_template("console/person_edit.html", form=form, person=person_, guarded=guarded), status
+
+
+def _person_changes(form: PersonForm, person_: Person) -> dict[str, Any]:
+    parsed = form.parsed_id
+    assert parsed is not None
+    return {
+        "name": form.name.data.strip(), "id_type": form.id_type.data, "id_number": parsed.number,
+        "sex": parsed.sex or person_.sex, "birth_date": parsed.birth_date or person_.birth_date,
+        "phone": form.parsed_phone, "category": form.category.data,
+        "hukou_address": _blank_to_none(form.hukou_address.data),
+        "permit_number": _blank_to_none(form.permit_number.data),
+        "permit_expiry": form.permit_expiry.data, "note": _blank_to_none(form.note.data),
+    }
 
 
 def _id_taken(number: str, own_id: uuid.UUID) -> bool:
+    # Records held for the centre share the number they claim: they are not "another person".
     return db.session.scalar(
         select(func.count()).select_from(Person)
-        .where(Person.id_number == number, Person.id != own_id, Person.deleted_at.is_(None))
+        .where(Person.id_number == number, Person.id != own_id, Person.deleted_at.is_(None),
+               Person.claims_id_of.is_(None))
     ) > 0

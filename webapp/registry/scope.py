@@ -1,4 +1,5 @@
-"""Data scope: who may see and change which cells. The one place this is decided.
+"""Data scope: who may see and change which cells. The one place this is decided (how much
+of each record a role sees is the privacy policy's: webapp/registry/privacy.py).
 
 Pure SQLAlchemy, so the console, search, exports and sync all ask the same question.
 """
@@ -21,7 +22,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "edit": frozenset({Role.COORDINATOR, Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
     "export": frozenset({Role.COMMITTEE, Role.CENTRE, Role.POLICE}),
     "import": frozenset({Role.CENTRE}),
-    "see_full_id": frozenset({Role.CENTRE}),
     "admin": frozenset({Role.CENTRE}),
     # Sync conflicts: decided within one's cells by those answerable for the data there.
     "resolve": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
@@ -84,9 +84,11 @@ class Scope:
         return Cell.id.in_(self.cell_ids)
 
     def person_clause(self) -> ColumnElement[bool]:
-        """A person is visible through a residency (current or past) in a visible house.
+        """A person is visible while they live (an open residency) in a visible house.
 
-        A person with no residency at all is visible only to the all-cells roles: such
+        Former residents are their old house's history (name and dates on its page), not a
+        record to open or edit: someone who moved to another committee's cell is theirs now.
+        A person with no open residency at all is visible only to the all-cells roles: such
         records are the centre's to place (possible omissions).
         """
         if self.cell_ids is None:
@@ -94,7 +96,8 @@ class Scope:
         in_scope = (
             select(Residency.id)
             .join(House, House.id == Residency.house_id)
-            .where(Residency.person_id == Person.id, Residency.deleted_at.is_(None), self.house_clause())
+            .where(Residency.person_id == Person.id, Residency.end_date.is_(None),
+                   Residency.deleted_at.is_(None), self.house_clause())
         )
         return exists(in_scope)
 

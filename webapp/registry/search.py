@@ -12,8 +12,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import House, HouseCode, Person, Residency
+from webapp.registry import privacy
 from webapp.registry.scope import Scope
+from webapp.validation import mask_id
 
+# Masked ID numbers and phones show their last 4 characters (webapp/validation mask_id, mask_phone).
+MASK_TAIL = 4
 DIGITS = re.compile(r"^\d{3,17}[0-9X]$")  # 4–18 characters; only the last may be X
 CODE_LIKE = re.compile(r"^[0-9A-Za-z-]{6,40}$")
 
@@ -65,15 +69,15 @@ def search(session: Session, scope: Scope, raw: str, limit: int = 50) -> SearchR
             result.read_as.append("id_number")
             result.persons = _persons(session, scope, Person.id_number == compact, limit)
         else:
-            # The last digits of an ID or phone number: a prefix of the reversed copies.
-            result.read_as.append("id_or_phone_tail")
+            # The last digits of an ID or phone number: a prefix of the reversed copies. Past
+            # the digits a role's mask shows, a match would tell the hidden ones one by one.
             tail = compact[::-1]
-            result.persons = _persons(
-                session, scope,
-                or_(Person.id_rev.startswith(tail, autoescape=True),
-                    Person.phone_rev.startswith(tail, autoescape=True)),
-                limit,
-            )
+            columns = [rev for field, rev in (("id_number", Person.id_rev), ("phone", Person.phone_rev))
+                       if len(tail) <= MASK_TAIL or privacy.clear(scope.role, "person", field)]
+            result.read_as.append("id_or_phone_tail" if columns else "tail_too_long")
+            if columns:
+                result.persons = _persons(
+                    session, scope, or_(*(rev.startswith(tail, autoescape=True) for rev in columns)), limit)
 
     if CODE_LIKE.match(compact):
         result.read_as.append("house_code")
@@ -99,3 +103,8 @@ def _address_clause(q: str) -> object:
         clauses.append(or_(House.number == token, House.number == word, House.building == token,
                            House.unit == token, House.room == token))
     return and_(*clauses)
+
+
+def masked_query(q: str) -> str:
+    """A query as the audit log keeps it: runs of 6 or more digits masked like an ID number."""
+    return re.sub(r"[0-9Xx]{6,}", lambda m: mask_id(m.group(0)), q)

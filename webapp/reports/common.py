@@ -13,11 +13,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from geo.settings import GeoSettings
-from webapp import audit, validation
+from webapp import audit
 from webapp.access import current_scope
 from webapp.extensions import db
 from webapp.models import Cell, Committee
 from webapp.models.enums import PersonCategory
+from webapp.registry import privacy
 from webapp.registry.reports import describe
 from webapp.registry.rules import RULES, Flag, RuleSettings
 from webapp.registry.scope import Scope
@@ -117,7 +118,7 @@ class Row:
 def rows(flags: list[Flag]) -> list[Row]:
     """Findings with the names and addresses to show; ID numbers whole only for the centre."""
     info = describe(db.session, flags)
-    full = current_scope().may("see_full_id")
+    role = current_scope().role
     language = lang()
     out = []
     for f in flags:
@@ -126,7 +127,7 @@ def rows(flags: list[Flag]) -> list[Row]:
         number = d.id_number or ""
         category = PersonCategory(d.category).label(language) if d.category in PersonCategory._value2member_map_ else ""
         out.append(Row(f, rule.title(language) if rule else f.rule, rule.kind_label(f.kind, language) if rule else f.kind,
-                       f.text(language), d.name, number if full else validation.mask_id(number), category,
+                       f.text(language), d.name, privacy.seen(role, "person", "id_number", number) or "", category,
                        d.address, d.cell, d.committee))
     return out
 
@@ -143,7 +144,7 @@ def send_export(fmt: str, what: str, filename: str, sheets: list[tuple[str, Tabl
     if fmt not in MIMETYPES:
         abort(404)
     now = to_local(utcnow())
-    full = current_scope().may("see_full_id")
+    full = privacy.clear(current_scope().role, "person", "id_number")
     ids = _("ID numbers in full") if full else _("ID numbers masked")
     count = sum(len(table[1]) for _t, table in sheets)
     note = _("Gridwalk · %(what)s · exported by %(user)s (%(role)s) · %(when)s Asia/Shanghai · %(rows)d rows · %(ids)s",

@@ -24,7 +24,7 @@ from webapp.registry.extract.spec import (
     Column,
     Shape,
 )
-from webapp.validation import mask_id
+from webapp.registry import privacy
 
 HouseFilter = Iterable[uuid.UUID | str] | Select[Any] | None
 
@@ -37,18 +37,20 @@ def export_extract(
     *,
     header_note: str,
     house_ids: HouseFilter = None,
-    mask_ids: bool = False,
+    role: str | None = None,
 ) -> int:
     """Write one shape in the import's columns; return the number of data rows.
 
     `house_ids` limits the export to visible houses (a list or a select of house ids);
     persons and residencies follow through residencies in those houses. The note goes on a
     leading "#" line (and, in XLSX, into the document properties and a "说明" sheet).
+    Personal fields are written as `role` may see them (webapp/registry/privacy.py); no
+    role (the centre's command line) writes them whole.
     """
     if shape not in SHAPES:
         raise ValueError(f"unknown extract shape: {shape!r}")
     spec = SHAPES[shape]
-    rows = _EXPORTERS[spec.key](session, _house_filter(house_ids), mask_ids)
+    rows = _EXPORTERS[spec.key](session, _house_filter(house_ids), role)
     if fmt == "csv":
         return _write_csv(spec, rows, out, header_note)
     if fmt == "xlsx":
@@ -70,7 +72,7 @@ def _external_codes(session: Session) -> dict[uuid.UUID, str]:
     return {house_id: code for house_id, code in session.execute(stmt)}
 
 
-def _export_houses(session: Session, only: Any, mask_ids: bool) -> Iterator[dict[str, Any]]:
+def _export_houses(session: Session, only: Any, role: str | None) -> Iterator[dict[str, Any]]:
     codes = _external_codes(session)
     stmt = select(House).where(House.deleted_at.is_(None)).order_by(
         House.road, House.number, House.building, House.unit, House.floor, House.room, House.id)
@@ -80,19 +82,19 @@ def _export_houses(session: Session, only: Any, mask_ids: bool) -> Iterator[dict
         yield {"external_code": codes.get(h.id), **{c.key: getattr(h, c.key) for c in HOUSES.columns[1:]}}
 
 
-def _export_persons(session: Session, only: Any, mask_ids: bool) -> Iterator[dict[str, Any]]:
+def _export_persons(session: Session, only: Any, role: str | None) -> Iterator[dict[str, Any]]:
     stmt = (select(Person).where(Person.deleted_at.is_(None), Person.id_number.is_not(None))
             .order_by(Person.id_number))
     if only is not None:
+        # Those who live there now: former residents are the houses' history (the residencies).
         stmt = stmt.where(Person.id.in_(select(Residency.person_id).where(
-            Residency.house_id.in_(only), Residency.deleted_at.is_(None))))
+            Residency.house_id.in_(only), Residency.end_date.is_(None), Residency.deleted_at.is_(None))))
     for p in session.scalars(stmt.execution_options(yield_per=1000)):
         row = {c.key: getattr(p, c.key) for c in PERSONS.columns}
-        row["id_number"] = mask_id(p.id_number or "") if mask_ids else p.id_number
-        yield row
+        yield row if role is None else privacy.values(role, "person", row)
 
 
-def _export_residencies(session: Session, only: Any, mask_ids: bool) -> Iterator[dict[str, Any]]:
+def _export_residencies(session: Session, only: Any, role: str | None) -> Iterator[dict[str, Any]]:
     codes = _external_codes(session)
     stmt = (select(Residency, Person.id_number).join(Person, Person.id == Residency.person_id)
             .where(Residency.deleted_at.is_(None), Person.deleted_at.is_(None), Person.id_number.is_not(None))
@@ -100,12 +102,12 @@ def _export_residencies(session: Session, only: Any, mask_ids: bool) -> Iterator
     if only is not None:
         stmt = stmt.where(Residency.house_id.in_(only))
     for r, id_number in session.execute(stmt.execution_options(yield_per=1000)):
-        yield {"id_number": mask_id(id_number) if mask_ids else id_number,
+        yield {"id_number": id_number if role is None else privacy.seen(role, "person", "id_number", id_number),
                "house_external_code": codes.get(r.house_id), "relation": r.relation,
                "start_date": r.start_date, "end_date": r.end_date}
 
 
-_EXPORTERS: dict[str, Callable[[Session, Any, bool], Iterator[dict[str, Any]]]] = {
+_EXPORTERS: dict[str, Callable[[Session, Any, str | None], Iterator[dict[str, Any]]]] = {
     "houses": _export_houses, "persons": _export_persons, "residencies": _export_residencies,
 }
 
