@@ -2,7 +2,7 @@
 import {getMeta} from "./db.js";
 
 export const PROTOCOL = 1;
-export const APP_VERSION = "0.4.0";
+export const APP_VERSION = "0.5.0";  // 0.5: personal fields sealed at rest (issue 15)
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -21,9 +21,11 @@ async function call(method, path, body, token, signal) {
   return data;
 }
 
-export function register(username, password) {
+/** A new token; `replaces` is this phone's current one (same user), which the server ends with it. */
+export function register(username, password, replaces = null) {
   const label = (navigator.userAgentData?.platform || navigator.platform || "phone") + " / " + navigator.userAgent.slice(0, 60);
-  return call("POST", "/api/devices", {username, password, label: label.slice(0, 100), app_version: APP_VERSION});
+  return call("POST", "/api/devices", {username, password, label: label.slice(0, 100), app_version: APP_VERSION,
+    ...(replaces ? {replaces} : {})});
 }
 
 async function token() { return (await getMeta("device"))?.token; }

@@ -85,6 +85,7 @@ async function render(asked) {
   if (!device || hash === "#/login") return session.login();
   if (hash === "#/recover") return session.login({recover: true});
   if (device.revoked) return session.revoked();
+  if (device.expired) return session.login({expired: true});
   if (!vault.unlocked()) return session.unlock();
   if (!scheduled) { scheduled = true; schedule(); }
   for (const [pattern, view] of ROUTES) {
@@ -116,7 +117,7 @@ async function start() {
   window.addEventListener("online", chrome);
   window.addEventListener("offline", chrome);
   window.addEventListener("hashchange", route);
-  window.addEventListener("gw:unlocked", () => { route(); sync("unlock"); });
+  window.addEventListener("gw:unlocked", () => { route(); sync("unlock"); searchIndex().catch(() => {}); });
   window.addEventListener("gw:outbox", tasksBadge);
   window.addEventListener("gw:synced", (ev) => {
     tasksBadge();
