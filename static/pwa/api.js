@@ -1,5 +1,6 @@
 // HTTP calls to the sync API (docs/sync.md), with the device token.
 import {getMeta} from "./db.js";
+import {open, unlocked} from "./vault.js";
 
 export const PROTOCOL = 1;
 export const APP_VERSION = "0.5.0";  // 0.5: personal fields sealed at rest (issue 15)
@@ -28,7 +29,14 @@ export function register(username, password, replaces = null) {
     ...(replaces ? {replaces} : {})});
 }
 
-async function token() { return (await getMeta("device"))?.token; }
+/** This phone's token. It is kept sealed under the data key — a copy of the phone's storage must
+ * not be a live login to the server — so only an unlocked phone calls the API with it. A string
+ * was stored before issue 15 (reseal.js seals it at the first unlock). */
+export async function token(device = null) {
+  const tok = (device || (await getMeta("device")))?.token;
+  if (!tok || typeof tok === "string") return tok || null;
+  return unlocked() ? open(tok).catch(() => null) : null;
+}
 
 export async function push(mutations, pending) {
   return call("POST", "/api/sync/push", {protocol: PROTOCOL, app_version: APP_VERSION, clock: new Date().toISOString(),

@@ -82,7 +82,8 @@ async function render(asked) {
   (await import("./views/scan.js")).stop();
   const device = await getMeta("device");
   const hash = asked || "#/cells";
-  if (!device || hash === "#/login") return session.login();
+  // No token: never logged in, or a login cut short before its token was sealed.
+  if (!device?.token || hash === "#/login") return session.login();
   if (hash === "#/recover") return session.login({recover: true});
   if (device.revoked) return session.revoked();
   if (device.expired) return session.login({expired: true});

@@ -10,6 +10,17 @@ import {open, seal} from "./vault.js";
 
 export const CLEAR = new Set(["id", "version", "changed_at", "deleted_at", "purged_at", "seq", "changed_by_id",
   "name", "sex", "category", "id_type", "permit_expiry"]);
+// Personal data of others that rows bring but no screen of the app reads (a tip's reporter phone,
+// a unit's contact persons): not kept at all (PIPL art. 6, the minimum).
+const UNUSED = {tip: ["contact_phone"], unit: ["contacts"]};
+/** A pulled row of another table without what the phone never reads. */
+export function minimal(table, row) {
+  if (!UNUSED[table]) return row;
+  const out = {...row};
+  for (const k of UNUSED[table]) delete out[k];
+  return out;
+}
+
 /** Whether a value of this record type is personal (sealed at rest, in records and the outbox). */
 export const isPersonal = (type, key) => type === "person" && !CLEAR.has(key);
 

@@ -1,15 +1,16 @@
 // Phones that ran the app before issue 15 kept a person's phone, birth date, hukou fields, notes
 // and the last six ID digits in clear beside the encrypted ID number (enough to rebuild most ID
-// numbers). db.js marks such a database when it upgrades it (meta "reseal"); after the first
-// unlock — sealing needs the data key — every person and every queued person change is sealed
-// the new way, the clear copies are deleted and the search journal gets its first snapshot, all
-// in one transaction and under the sync lock, so a sync cannot write between the read and it.
+// numbers), and the device token in clear. db.js marks such a database when it upgrades it (meta
+// "reseal"); after the first unlock — sealing needs the data key — every person, every queued
+// person change and the token are sealed the new way, tips' reporter phones and units' contacts
+// (never shown) are dropped, the clear copies deleted, and the search journal gets its first
+// snapshot: all in one transaction and under the sync lock, so no sync writes in between.
 import {db, DIGITS, getMeta} from "./db.js";
 import * as digits from "./digits.js";
 import {sealValues} from "./outbox.js";
-import {CLEAR, local, stored} from "./personal.js";
+import {CLEAR, local, minimal, stored} from "./personal.js";
 import {exclusive} from "./sync.js";
-import {open} from "./vault.js";
+import {open, seal} from "./vault.js";
 
 // Keys of the old format: the ID number sealed alone, its masked form and its last six digits.
 const OLD = ["id_enc", "id_masked", "id_tail"];
@@ -48,7 +49,15 @@ export async function resealOld() {
     const known = await digits.rebuildFor(rows.filter((p) => !numbers.has(p.id)));
     for (const [id, pair] of known) numbers.set(id, pair);
     const snapshot = await digits.sealSnapshot(numbers);
-    const tx = d.transaction(["person", "outbox", "meta", DIGITS], "readwrite");
+    // The device token too: in clear, a copy of the storage was a live login to the server.
+    const device = await getMeta("device");
+    const token = typeof device?.token === "string" ? await seal(device.token) : device?.token;
+    const tx = d.transaction(["person", "outbox", "meta", DIGITS, "tip", "unit"], "readwrite");
+    if (device) tx.objectStore("meta").put({...device, token}, "device");
+    for (const table of ["tip", "unit"]) {
+      const store = tx.objectStore(table);
+      for (const row of await store.getAll()) store.put(minimal(table, row));
+    }
     for (const row of rows) tx.objectStore("person").put(row);
     for (const e of queued) tx.objectStore("outbox").put(e);
     const journal = tx.objectStore(DIGITS);

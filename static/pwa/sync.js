@@ -3,7 +3,7 @@ import * as api from "./api.js";
 import {db, DIGITS, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
 import * as digits from "./digits.js";
 import {applyLocal, wire} from "./outbox.js";
-import {stored} from "./personal.js";
+import {minimal, stored} from "./personal.js";
 import {open, unlocked} from "./vault.js";
 
 const BATCH = 500;
@@ -19,7 +19,7 @@ export function sync(reason = "manual") {
   if (running) return running;
   const work = async () => {
     const device = await getMeta("device");
-    if (!device || device.revoked || device.expired) return {skipped: "no_device"};
+    if (!device?.token || device.revoked || device.expired) return {skipped: "no_device"};
     emit("gw:sync-start", {reason});
     const result = {at: new Date().toISOString(), reason, ok: true};
     try {
@@ -152,7 +152,8 @@ async function applyPage(page) {
   const rows = page.changes.person || [];
   const persons = await Promise.all(rows.map((p) => (p.deleted_at ? p : stored(p))));
   const found = await digits.change(await pageNumbers(rows));
-  const changes = {...page.changes, person: persons};
+  const changes = Object.fromEntries(Object.entries(page.changes).map(([t, list]) => [t, list.map((r) => minimal(t, r))]));
+  changes.person = persons;
   const d = await db();
   const tx = d.transaction([...TABLES, "outbox", "meta", DIGITS], "readwrite");
   for (const table of TABLES) {

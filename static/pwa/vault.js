@@ -117,7 +117,17 @@ export async function seal(text) {
   return {iv: b64(iv), ct: b64(ct)};
 }
 
-export async function open(box) {
-  const pt = await crypto.subtle.decrypt({name: "AES-GCM", iv: unb64(box.iv)}, dataKey, unb64(box.ct));
+export async function open(box, key = dataKey) {
+  const pt = await crypto.subtle.decrypt({name: "AES-GCM", iv: unb64(box.iv)}, key, unb64(box.ct));
   return new TextDecoder().decode(pt);
+}
+
+/** Open a box with the password-wrapped copy of the key, the phone staying locked (logging in
+ * again after a forgotten or destroyed PIN needs the old device token). Null when it does not open. */
+export async function openWithPassword(box, password) {
+  try {
+    return await open(box, await unwrap((await getMeta("vault")).byPassword, password));
+  } catch {
+    return null;
+  }
 }

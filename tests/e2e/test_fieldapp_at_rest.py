@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
-from webapp.models import House, Person
+from webapp.models import House, Person, Tip, Unit
 
 # Keys of the old format whose values, side by side, rebuilt ID numbers.
 OLD_KEYS = ("id_tail", "id_enc", "birth_date", "hukou_region", "phone", "hukou_address", "note", "permit_number")
@@ -39,6 +39,19 @@ def full_residents(server: LiveServer, house_id: str, tag: str, n: int = 3) -> l
                         "birth_date": p.birth_date.isoformat(), "permit_number": p.permit_number})
         s.commit()
     return out
+
+
+def others_phones(server: LiveServer, house_id: str) -> list[str]:
+    """A resident's tip with a phone to call back, and a unit's contact person: personal data
+    of others that the phone never shows, so never keeps."""
+    phones = [f"158{random.randrange(10**7, 10**8)}", f"159{random.randrange(10**7, 10**8)}"]
+    with Session(server.engine) as s:
+        s.add(Tip(house_id=uuid.UUID(house_id), kind="moved_in", text="楼上新搬来一户", contact_phone=phones[0],
+                  status="open", source="public"))
+        s.add(Unit(name="某某便利店", house_id=uuid.UUID(house_id), kind="shop",
+                   contacts=[{"name": "店主", "phone": phones[1]}]))
+        s.commit()
+    return phones
 
 
 def forbidden(server: LiveServer) -> list[str]:
@@ -70,9 +83,15 @@ def assert_nothing_in_clear(page: Page, extra: list[str], server: LiveServer) ->
 def test_nothing_personal_in_clear_after_sync_add_and_edit(page: Page, live_server: LiveServer) -> None:
     area = fa.coordinator_area(live_server)
     residents = full_residents(live_server, area.houses[0], area.tag)
+    others = others_phones(live_server, area.houses[0])
+    tokens: list[str] = []
+    page.on("response", lambda r: tokens.append(r.json()["token"]) if r.url.endswith("/api/devices") and r.ok else None)
     fa.app_login(page, area.username)
-    assert len(person_rows(page)) == 4
-    assert_nothing_in_clear(page, [], live_server)
+    assert len(person_rows(page)) == 4 and len(tokens) == 1
+    assert fa.idb_contents(page)["gridwalk/tip"] == 1 and fa.idb_contents(page)["gridwalk/unit"] == 1
+    # The device token too: in clear, a copy of the storage would be a live login to the server.
+    tokens += others
+    assert_nothing_in_clear(page, tokens, live_server)
 
     # Sealed, not lost: the edit form and the house page open them.
     first = residents[0]
@@ -91,7 +110,7 @@ def test_nothing_personal_in_clear_after_sync_add_and_edit(page: Page, live_serv
     fa.add_occupant(page, area.houses[1], name, number, phone=phone)
     born = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
     assert len(fa.outbox(page)) == 2
-    assert_nothing_in_clear(page, [number, phone, born, number[6:14]], live_server)
+    assert_nothing_in_clear(page, [number, phone, born, number[6:14], *tokens], live_server)
 
     # An edit: a new phone and permit number for a resident the server sent.
     second = residents[1]
@@ -102,7 +121,7 @@ def test_nothing_personal_in_clear_after_sync_add_and_edit(page: Page, live_serv
     page.click("button[type=submit]")
     fa.wait(page, "location.hash === arg", f"#/house/{area.houses[0]}")
     assert len(fa.outbox(page)) == 3
-    assert_nothing_in_clear(page, [number, phone, born, new_phone, new_permit], live_server)
+    assert_nothing_in_clear(page, [number, phone, born, new_phone, new_permit, *tokens], live_server)
     # The phone shows the edit at once (its queued patch over the server's sealed row).
     fa.go(page, f"#/house/{area.houses[0]}/person/{second['id']}/edit")
     expect(page.locator("[name=phone]")).to_have_value(new_phone)
@@ -118,4 +137,4 @@ def test_nothing_personal_in_clear_after_sync_add_and_edit(page: Page, live_serv
         assert (added.id_number, added.phone) == (number, phone)
         edited = s.get(Person, uuid.UUID(second["id"]))
         assert (edited.phone, edited.permit_number, edited.id_number) == (new_phone, new_permit, second["id_number"])
-    assert_nothing_in_clear(page, [], live_server)
+    assert_nothing_in_clear(page, tokens, live_server)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_fieldapp_at_rest import assert_nothing_in_clear, full_residents
+from tests.e2e.test_fieldapp_at_rest import assert_nothing_in_clear, full_residents, others_phones
 from tests.e2e.test_fieldapp_sealed_search import found
 from webapp.models import Person
 
@@ -96,6 +96,7 @@ OLD_PHONE = """async ([idbUrl, username, password, pin, queued]) => {
 def test_an_old_phone_is_resealed_at_its_first_unlock(page: Page, live_server: LiveServer) -> None:
     area = fa.coordinator_area(live_server)
     residents = full_residents(live_server, area.houses[0], area.tag)
+    others = others_phones(live_server, area.houses[0])
     number = fa.fresh_id()
     queued = {"name": f"旧队列{area.tag}", "id_number": number, "phone": f"135{random.randrange(10**7, 10**8)}",
               "birth_date": f"{number[6:10]}-{number[10:12]}-{number[12:14]}", "person_id": str(uuid.uuid4()),
@@ -106,6 +107,7 @@ def test_an_old_phone_is_resealed_at_its_first_unlock(page: Page, live_server: L
     # The old phone as the finding saw it: last six digits, birth date and region side by side.
     full = next(p for p in old if p["name"] == residents[0]["name"])
     assert full["id_tail"] == residents[0]["id_number"][-6:] and full["birth_date"] and full["hukou_region"]
+    assert [x for x in others if x in fa.idb_dump(page)] == others  # a tip's phone, a unit's contact
 
     page.goto("/app/")
     fa.wait_ready(page)
@@ -127,8 +129,11 @@ def test_an_old_phone_is_resealed_at_its_first_unlock(page: Page, live_server: L
     fa.wait(page, "!document.querySelector('#pin-go')")
 
     assert fa.meta(page, "reseal") is None
+    token = page.evaluate("async () => (await import('/static/pwa/api.js')).token()")
+    assert isinstance(token, str) and not isinstance(fa.meta(page, "device")["token"], str)  # type: ignore[index]
     assert fa.meta(page, "vault")["byPin"]["iterations"] == 600000  # type: ignore[index]
-    assert_nothing_in_clear(page, [queued["id_number"], queued["phone"], queued["birth_date"], number[6:14]], live_server)
+    assert_nothing_in_clear(page, [queued["id_number"], queued["phone"], queued["birth_date"], number[6:14], token, *others],
+                            live_server)
 
     # Nothing was lost: shown, searched, sent.
     first = residents[0]

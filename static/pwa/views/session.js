@@ -46,13 +46,14 @@ export async function login({recover = false, destroyed = false, expired = false
     if (!vault.pinOk(v.pin)) return showErrors(form, err("pin", "pin_format"), pick);
     if (v.pin !== v.pin2) return showErrors(form, err("pin2", "pin_mismatch"), pick);
     const previous = await getMeta("device");
+    const same = previous?.user?.username === v.username;
+    const oldToken = await previousToken(previous, v.password, same);
     // The same user logging in again on this phone: the server ends the old token as it issues
     // the new one, so the new login does not count against the cap of live phones. Never another
     // user's token (their queued work may still need it).
-    const replaces = previous?.token && previous.user?.username === v.username ? previous.token : null;
     let reg;
     try {
-      reg = await api.register(v.username, v.password, replaces);
+      reg = await api.register(v.username, v.password, same ? oldToken : null);
     } catch (e) {
       return showErrors(form, err("password", refusal(e)), pick);
     }
@@ -65,12 +66,15 @@ export async function login({recover = false, destroyed = false, expired = false
       vault.lock();
       await wipe();
     }
-    await setMeta("device", {device_id: reg.device_id, token: reg.token, user: reg.user});
+    // The token is stored sealed, so it waits for the data key (setPin); meanwhile the device
+    // has none, and a login cut short here asks for a login again (app.js).
+    await setMeta("device", {device_id: reg.device_id, user: reg.user});
     // Logging in again (a forgotten PIN, another coordinator) made this phone a new device: the
     // old token is not kept anywhere now, so end it rather than leave it live on the server
     // (idempotent: `replaces` normally ended it already; this covers a server that did not).
-    if (previous?.token && previous.device_id !== reg.device_id) await api.revokeToken(previous.token);
+    if (oldToken && previous.device_id !== reg.device_id) await api.revokeToken(oldToken);
     const kept = await vault.setPin(v.pin, v.password);
+    await setMeta("device", {device_id: reg.device_id, user: reg.user, token: await vault.seal(reg.token)});
     if (!kept) {
       // A new data key: what was sealed under the old one cannot be opened; fetch everything again.
       await setMeta("cursor", null);
@@ -84,6 +88,15 @@ export async function login({recover = false, destroyed = false, expired = false
   });
   const title = recover ? t("pin_forgot") : expired ? t("login_expired_title") : t("login");
   show(h("h1", {}, title), form);
+}
+
+/** The token this phone held, to be ended: opened with the data key, or on a locked phone with
+ * the password-wrapped copy when the same user logs in again; another user's stays sealed. */
+async function previousToken(previous, password, same) {
+  const tok = previous?.token;
+  if (!tok || typeof tok === "string") return tok || null;
+  if (vault.unlocked()) return vault.open(tok).catch(() => null);
+  return same ? vault.openWithPassword(tok, password) : null;
 }
 
 /** Unlocked: an upgraded phone's clear records are sealed first (reseal.js), then the app opens. */
