@@ -123,10 +123,10 @@ def test_pins_shorter_than_six_digits_are_refused(page: Page, live_server: LiveS
     fa.wait(page, "location.hash === '#/cells'")
 
 
-def _answer(status: int, code: str) -> object:
+def _answer(status: int, code: str, **extra: object) -> object:
     def handle(route: Route) -> None:
         route.fulfill(status=status, content_type="application/problem+json",
-                      body=json.dumps({"status": status, "code": code, "detail": code}))
+                      body=json.dumps({"status": status, "code": code, "detail": code, **extra}))
     return handle
 
 
@@ -137,9 +137,10 @@ def test_refused_logins_say_why(page: Page, live_server: LiveServer) -> None:
     for status, code, zh in [
         (409, "too_many_devices", "此账号已有两台手机在用：请在旧手机上退出，或请居委会/中心在控制台停用旧手机"),
         (403, "role_no_device", "派出所和社区报告员账号不能登记采集手机：派出所请在电脑上使用控制台，报告员请在网页上报告"),
-        (429, "too_many_attempts", "登录失败次数过多，请稍后再试"),
+        (403, "password_change_required", "此账号使用的是临时密码：请先在控制台修改密码，再用新密码登录"),
+        (429, "too_many_attempts", "登录失败次数过多，请30秒后再试"),
     ]:
-        page.route("**/api/devices", _answer(status, code))
+        page.route("**/api/devices", _answer(status, code, retry_after=30))
         _login_form(page, area.username, "pw", fa.PIN)
         expect(page.locator('[data-error-for="password"]')).to_have_text(zh)
         page.unroute("**/api/devices")

@@ -16,6 +16,11 @@ const pick = (e) => e.zh;
 const REFUSED = {login_failed: "login_failed", too_many_devices: "login_too_many_devices", role_no_device: "login_role_no_device",
   password_change_required: "login_password_change", too_many_attempts: "login_throttled"};
 const refusal = (e) => REFUSED[e.code] || (e.status === 401 ? "login_failed" : "login_online");
+/** The refusal's words, with how long to wait when the server says (429 `retry_after`). */
+function refused(e) {
+  const wait = Number(e.body?.retry_after);
+  return wait > 0 && e.code === "too_many_attempts" ? err("password", "login_throttled_wait", wait) : err("password", refusal(e));
+}
 
 async function mark(on) {
   // Tells the service worker this phone is registered, so plate links open in the app.
@@ -55,7 +60,7 @@ export async function login({recover = false, destroyed = false, expired = false
     try {
       reg = await api.register(v.username, v.password, same ? oldToken : null);
     } catch (e) {
-      return showErrors(form, err("password", refusal(e)), pick);
+      return showErrors(form, refused(e), pick);
     }
     if (previous && previous.user?.username !== reg.user.username) {
       // Another coordinator's phone: their records and outbox must never show under this login.
@@ -101,7 +106,11 @@ async function previousToken(previous, password, same) {
 
 /** Unlocked: an upgraded phone's clear records are sealed first (reseal.js), then the app opens. */
 async function opened() {
-  await resealOld();
+  try {
+    await resealOld();
+  } catch {
+    // Locked again half-way (nothing was written: one transaction); the next unlock tries again.
+  }
   window.dispatchEvent(new CustomEvent("gw:unlocked"));
 }
 
