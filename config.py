@@ -51,6 +51,10 @@ class Config:
     # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024
+    # An extract file (web or CLI) is refused beyond this many rows, and an XLSX beyond this
+    # size expanded: a small upload can unzip to gigabytes (webapp/registry/extract/limits.py).
+    EXTRACT_MAX_ROWS = _env_int("EXTRACT_MAX_ROWS", 500_000)
+    EXTRACT_MAX_EXPANDED_MB = _env_int("EXTRACT_MAX_EXPANDED_MB", 200)
 
     # Base URL printed in plate QR codes (…/h/<house code>).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

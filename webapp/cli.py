@@ -152,6 +152,7 @@ def import_extract_cmd(houses: str | None, persons: str | None, residencies: str
                        dry_run: bool, lang: str) -> None:
     """Import the police registry's extract (CSV or XLSX); nothing is written if a row is bad."""
     from webapp.registry.extract import import_extract
+    from webapp.registry.extract.limits import Capped, ExtractLimits
 
     files = {k: v for k, v in {"houses": houses, "persons": persons, "residencies": residencies}.items() if v}
     if not files:
@@ -160,7 +161,9 @@ def import_extract_cmd(houses: str | None, persons: str | None, residencies: str
     def progress(stage: str, done: int, total: int | None) -> None:
         click.echo(f"\r{stage:<20} {done:>9,}" + (f" / {total:,}" if total else ""), nl=False, err=True)
 
-    report = import_extract(db.session, files, by_user_id=None, dry_run=dry_run, progress=progress)
+    limits = ExtractLimits.from_config(current_app.config)
+    report = import_extract(db.session, {k: Capped(v, limits) for k, v in files.items()}, by_user_id=None,
+                            dry_run=dry_run, progress=progress)
     click.echo("", err=True)
     if report.written:
         db.session.commit()
