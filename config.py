@@ -44,18 +44,29 @@ class Config:
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # A console session ends this long after login whatever happens (checked on every request,
+    # webapp/auth/sessions.py), and after SESSION_IDLE_S without a request.
     PERMANENT_SESSION_LIFETIME = _env_int("SESSION_LIFETIME_S", 12 * 3600)
+    SESSION_IDLE_S = _env_int("SESSION_IDLE_S", 30 * 60)
     # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024
+    # An extract file (web or CLI) is refused beyond this many rows, and an XLSX beyond this
+    # size expanded: a small upload can unzip to gigabytes (webapp/registry/extract/limits.py).
+    EXTRACT_MAX_ROWS = _env_int("EXTRACT_MAX_ROWS", 500_000)
+    EXTRACT_MAX_EXPANDED_MB = _env_int("EXTRACT_MAX_EXPANDED_MB", 200)
 
     # Base URL printed in plate QR codes (…/h/<house code>).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     # PIPL art. 47: a tombstone keeps only id and version after this many days.
     TOMBSTONE_RETENTION_DAYS = _env_int("TOMBSTONE_RETENTION_DAYS", 180)
-    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
-    LOGIN_LOCKOUT_S = _env_int("LOGIN_LOCKOUT_S", 15 * 60)
+    # Failed logins on one account from one client network (IPv6 /64) before that network must
+    # wait before its next try on that account: 1 s, then twice as long after each further
+    # failure, at most LOGIN_ACCOUNT_MAX_DELAY_S (webapp/auth/delays.py). Not a lock of the
+    # account: the same account from another network (the centre's office) is not delayed.
+    LOGIN_ACCOUNT_FREE_FAILURES = _env_int("LOGIN_ACCOUNT_FREE_FAILURES", 5)
+    LOGIN_ACCOUNT_MAX_DELAY_S = _env_int("LOGIN_ACCOUNT_MAX_DELAY_S", 15 * 60)
     # Failed logins from one client address (any account) per fixed window, counted in the
     # database for every worker (webapp/auth/throttle.py); the window is at most two days.
     LOGIN_FAILURES_PER_IP = _env_int("LOGIN_FAILURES_PER_IP", 20)
@@ -94,6 +105,10 @@ class Config:
     TIP_LIMIT_WINDOW_S = _env_int("TIP_LIMIT_WINDOW_S", 3600)
     # The device list flags phones holding unsynced work that have not pushed for this long.
     STALE_DEVICE_DAYS = _env_int("STALE_DEVICE_DAYS", 3)
+    # A phone's token expires after this many days without a sync (sync/devices.py); a user
+    # holds at most DEVICES_PER_USER live (neither revoked nor expired) tokens.
+    DEVICE_IDLE_DAYS = _env_int("DEVICE_IDLE_DAYS", 30)
+    DEVICES_PER_USER = _env_int("DEVICES_PER_USER", 2)
 
     # Registry rules (webapp/registry/rules). Shanghai's rental rules (2014, check): at most
     # 2 persons per let room unless one household, at least 5 m² living area per person;
@@ -138,7 +153,10 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = None
-    LOGIN_MAX_FAILURES = 3
+    LOGIN_ACCOUNT_FREE_FAILURES = 3
+    # Tests register many phones per user (the browser tests share one database): the cap is
+    # tested at its default in tests/test_device_tokens.py.
+    DEVICES_PER_USER = 1000
 
 
 class ProductionConfig(Config):
@@ -162,10 +180,20 @@ class ProductionConfig(Config):
 
 CONFIGS = {"development": Config, "test": TestConfig, "production": ProductionConfig}
 
+# Settings that were renamed: still set in an environment, they would be silently ignored
+# (a security setting that does nothing), so start-up refuses them and names the new one.
+RENAMED = {
+    "LOGIN_MAX_FAILURES": "LOGIN_ACCOUNT_FREE_FAILURES (failures per account and network before delays)",
+    "LOGIN_LOCKOUT_S": "LOGIN_ACCOUNT_MAX_DELAY_S (the longest delay; accounts are no longer locked)",
+}
+
 
 def load_config(name: str | None = None) -> Config:
     """The config named by GRIDWALK_ENV (development, test, production)."""
     name = name or os.environ.get("GRIDWALK_ENV", "development")
+    for old, new in RENAMED.items():
+        if os.environ.get(old):
+            raise RuntimeError(f"{old} was replaced by {new}: set that instead (该设置已改名)")
     try:
         return CONFIGS[name]()
     except KeyError:

@@ -1,10 +1,16 @@
-"""Devices: registered once at login, then every sync call names the device by its token."""
+"""Devices: registered once at login, then every sync call names the device by its token.
+
+A token ends when it is revoked (by the committee or centre, by the phone at logout, or with
+its user's deactivation) or after `idle_days` without a sync; a user holds at most `cap`
+live tokens. The settings come from the caller (webapp/api/views.py): no Flask here.
+"""
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -14,7 +20,7 @@ from webapp.timeutil import utcnow
 
 
 class DeviceRefused(Exception):
-    """The token is unknown, or the device was revoked (the app must hand over and wipe)."""
+    """The token is unknown, revoked or expired, or a registration is over the cap."""
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
@@ -26,20 +32,55 @@ class DeviceRefused(Exception):
 class Registration:
     device: Device
     token: str  # shown once; only its hash is stored
+    replaced: Device | None = None  # the phone's previous token, revoked in the same transaction
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def register(session: Session, user: User, label: str | None, app_version: str | None) -> Registration:
+def last_sync(device: Device) -> datetime:
+    """When the phone last synced (or registered): what its expiry counts from."""
+    return max(t for t in (device.created_at, device.last_seen_at, device.last_push_at, device.last_pull_at) if t)
+
+
+def is_expired(device: Device, idle_days: int | None, now: datetime | None = None) -> bool:
+    return idle_days is not None and last_sync(device) < (now or utcnow()) - timedelta(days=idle_days)
+
+
+def is_live(device: Device, idle_days: int | None, now: datetime | None = None) -> bool:
+    return device.revoked_at is None and not is_expired(device, idle_days, now)
+
+
+def live_devices(session: Session, user: User, idle_days: int | None, now: datetime | None = None) -> list[Device]:
+    unrevoked = session.scalars(select(Device).where(Device.user_id == user.id, Device.revoked_at.is_(None)))
+    return [d for d in unrevoked if not is_expired(d, idle_days, now)]
+
+
+def register(session: Session, user: User, label: str | None, app_version: str | None, *,
+             cap: int | None = None, idle_days: int | None = None, replaces: str | None = None) -> Registration:
+    """A new token for `user`'s phone. `replaces` is the phone's current token (a new login on
+    the same phone): if it is the same user's and not yet revoked, it is revoked here, before
+    the cap of `cap` live tokens is counted, so logging in again never needs a free place."""
+    now = utcnow()
+    replaced = by_token(session, replaces) if replaces else None
+    if replaced is not None and replaced.user_id == user.id and replaced.revoked_at is None:
+        revoke(session, replaced, user.id)
+    else:
+        replaced = None  # another user's, unknown or already ended: nothing to do, nothing to say
+    if cap is not None and len(live_devices(session, user, idle_days, now)) >= cap:
+        raise DeviceRefused(
+            "too_many_devices",
+            f"this login already has {cap} phones registered: log out of the app on a phone you no longer use, "
+            f"or ask the residents' committee or the centre to end one in the console's device list / "
+            f"此账号已登记 {cap} 部手机：请在不再使用的手机上退出登录，或请居委会、中心在控制台的设备列表中停用一部")
     token = secrets.token_urlsafe(32)
     device = Device(id=uuid.uuid4(), user_id=user.id, label=(label or "")[:100] or None,
                     token_hash=_hash(token), app_version=(app_version or "")[:32] or None,
-                    last_seen_at=utcnow())
+                    last_seen_at=now)
     session.add(device)
     session.flush()
-    return Registration(device, token)
+    return Registration(device, token, replaced)
 
 
 def by_token(session: Session, token: str) -> Device | None:
@@ -47,7 +88,7 @@ def by_token(session: Session, token: str) -> Device | None:
     return session.scalar(select(Device).where(Device.token_hash == _hash(token))) if token else None
 
 
-def authenticate(session: Session, token: str | None) -> Device:
+def authenticate(session: Session, token: str | None, idle_days: int | None = None) -> Device:
     if not token:
         raise DeviceRefused("device_unknown", "missing device token / 缺少设备令牌")
     # With its user in the same round trip: every sync call checks that the user is active.
@@ -61,13 +102,28 @@ def authenticate(session: Session, token: str | None) -> Device:
             "this device was revoked: hand over unsynced work (export the outbox), then wipe local "
             "data / 此设备已停用：请先导出未同步的数据交给中心，再清除本机数据",
         )
+    if is_expired(device, idle_days):
+        # Not a revocation: the outbox stays on the phone, and the new login's token pushes it.
+        raise DeviceRefused(
+            "device_expired",
+            f"this phone has not synced for over {idle_days} days, so its login has expired: log in again "
+            f"online (unsynced work stays on the phone and is sent after the login) / "
+            f"本机已超过 {idle_days} 天未同步，登录已过期：请联网重新登录（未同步的数据保留在本机，登录后继续上传）")
     user = device.user
     if not user.active:
         raise DeviceRefused("user_inactive", "the user of this device is disabled / 此设备的用户已停用")
     return device
 
 
-def revoke(session: Session, device: Device, by_user_id: int) -> None:
+def revoke(session: Session, device: Device, by_user_id: int | None) -> None:
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         device.revoked_by_id = by_user_id
+
+
+def revoke_all(session: Session, user: User, by_user_id: int | None) -> int:
+    """Revoke every token of the user not yet revoked (deactivation); return how many."""
+    devices = list(session.scalars(select(Device).where(Device.user_id == user.id, Device.revoked_at.is_(None))))
+    for device in devices:
+        revoke(session, device, by_user_id)
+    return len(devices)

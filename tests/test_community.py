@@ -114,15 +114,13 @@ def test_the_contribution_page_counts_reports_that_led_to_a_change(client, area,
     assert "赵楼组长" in page and "钱志愿者" in page and other.display_name in page
 
 
-def test_a_reporters_phone_pulls_no_registry_data(client, area, reporter) -> None:  # type: ignore[no-untyped-def]
-    """Reporters use the web page; should one register the field app, nothing of the register
-    reaches it (their scope has no cells)."""
+def test_a_reporter_registers_no_phone(client, area, reporter) -> None:  # type: ignore[no-untyped-def]
+    """Reporters use the web page: the field app refuses their login (a phone holding their
+    committee's addresses would be one more copy to lose), and says where to go instead."""
     registered = client.post("/api/devices", json={"username": "rep", "password": "pw"})
-    assert registered.status_code == 201
-    headers = {"Authorization": f"Bearer {registered.get_json()['token']}"}
-    page = client.get("/api/sync/pull?protocol=1", headers=headers).get_json()
-    for table in ("house", "person", "residency", "visit", "tip", "unit", "house_code"):
-        assert page["changes"].get(table, []) == [], table
+    assert registered.status_code == 403
+    body = registered.get_json()
+    assert body["code"] == "role_no_device" and "token" not in body and "/community" in body["detail"]
 
 
 def test_the_centre_adds_a_reporter_from_the_command_line(area, runner, client, db_session) -> None:  # type: ignore[no-untyped-def]

@@ -231,18 +231,18 @@ def test_user_display_name_and_device_label(runner, client, area, db_session, pa
 
     name = payload[:64]
     result = runner.invoke(args=["create-user", "evil", "--role", "coordinator", "--name", name,
-                                 "--password", "pw"])
+                                 "--password", "evil-but-long-enough"])
     assert result.exit_code == 0, result.output
     db_session.rollback()
     user = db_session.scalar(select(User).where(User.username == "evil"))
     assert user.display_name == name
     area.cells["A1"].coordinators.append(user)
     db_session.commit()
-    r = client.post("/api/devices", json={"username": "evil", "password": "pw", "label": payload})
+    r = client.post("/api/devices", json={"username": "evil", "password": "evil-but-long-enough", "label": payload})
     assert r.status_code == 201
     db_session.rollback()
     assert db_session.scalar(select(Device.label).where(Device.user_id == user.id)) == payload
-    login(client, "evil")
+    login(client, "evil", "evil-but-long-enough")
     assert_inert(_get(client, "/"), name)  # the page header names the user
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, "centre")

@@ -59,12 +59,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
 
-    from webapp.models import User
+    from webapp.auth.sessions import load_user
 
-    @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    # Also ends sessions after logout, a password change, deactivation or idleness.
+    login_manager.user_loader(load_user)
 
 
 def _migrations_dir() -> str:
@@ -74,6 +72,8 @@ def _migrations_dir() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from webapp.account import bp as account_bp
+    from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.campaigns import bp as campaigns_bp
@@ -91,6 +91,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.tips import bp as tips_bp
     from webapp.vendor import bp as vendor_bp
 
+    app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(campaigns_bp)

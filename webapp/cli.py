@@ -18,6 +18,8 @@ from webapp.plates.cli import plates_cli
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(reset_password)
+    app.cli.add_command(deactivate_user)
     app.cli.add_command(purge_tombstones)
     geo_cli.register(app)  # flask cells …, flask cycle …
     app.cli.add_command(demo_logins)
@@ -38,8 +40,14 @@ def seed_demo(scale: float, if_empty: bool) -> None:
         click.echo("Registry already holds data: demo seed skipped.")
         return
     from webapp.auth.passwords import hash_password
+    from webapp.auth.policy import describe, weaknesses
     from webapp.registry.demo import generate
 
+    # The demo password must meet the policy like any other (it is exempt only from being
+    # refused as published: it is the demo's own, and production refuses demo data).
+    weak = weaknesses(current_app.config["DEMO_PASSWORD"], "")
+    if weak:
+        raise click.ClickException(f"DEMO_PASSWORD: {describe(weak, 'en')} / {describe(weak, 'zh')}")
     with click.progressbar(length=100, label="Generating demo subdistrict") as bar:
         last = {"pct": 0}
 
@@ -64,14 +72,58 @@ def seed_demo(scale: float, if_empty: bool) -> None:
 @click.password_option()
 def create_user(username: str, role: str, display_name: str | None, password: str) -> None:
     """Create a login (the centre creates the others in production)."""
-    from webapp.auth.passwords import hash_password
+    from webapp.auth.passwords import hash_password, new_password_weaknesses
+    from webapp.auth.policy import describe
 
     if db.session.scalar(select(User).where(User.username == username)):
         raise click.ClickException(f"user {username!r} exists")
+    weak = new_password_weaknesses(password, username)
+    if weak:
+        raise click.ClickException(f"{describe(weak, 'en')} / {describe(weak, 'zh')}")
     db.session.add(User(username=username, display_name=display_name or username,
                         password_hash=hash_password(password), role=role))
     db.session.commit()
     click.echo(f"created {username} ({role})")
+
+
+def _login(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r} / 没有该用户")
+    return user
+
+
+@click.command("reset-password")
+@with_appcontext
+@click.argument("username")
+def reset_password(username: str) -> None:
+    """Give a login a temporary password (printed once), to be changed at its next login;
+    ends its console sessions."""
+    from webapp import audit
+    from webapp.auth.passwords import hash_password
+    from webapp.registry.accounts import set_password, temporary_password
+
+    user = _login(username)
+    password = temporary_password()
+    set_password(db.session, user, hash_password(password), temporary=True)
+    audit.record("password_reset", "user", user.id, username=user.username, via="cli")
+    db.session.commit()
+    click.echo(f"temporary password for {username} (shown once; changed at the next login) / 临时密码：{password}")
+
+
+@click.command("deactivate-user")
+@with_appcontext
+@click.argument("username")
+def deactivate_user(username: str) -> None:
+    """Disable a login: ends its console sessions and revokes every phone's token."""
+    from webapp import audit
+    from webapp.registry.accounts import deactivate
+
+    user = _login(username)
+    revoked = deactivate(db.session, user, by_user_id=None)
+    audit.record("deactivate_user", "user", user.id, username=user.username, devices_revoked=revoked, via="cli")
+    db.session.commit()
+    click.echo(f"deactivated {username}; {revoked} phone token(s) revoked / 已停用，{revoked} 部手机的令牌已吊销")
 
 
 @click.command("purge-tombstones")
@@ -100,6 +152,7 @@ def import_extract_cmd(houses: str | None, persons: str | None, residencies: str
                        dry_run: bool, lang: str) -> None:
     """Import the police registry's extract (CSV or XLSX); nothing is written if a row is bad."""
     from webapp.registry.extract import import_extract
+    from webapp.registry.extract.limits import Capped, ExtractLimits
 
     files = {k: v for k, v in {"houses": houses, "persons": persons, "residencies": residencies}.items() if v}
     if not files:
@@ -108,7 +161,9 @@ def import_extract_cmd(houses: str | None, persons: str | None, residencies: str
     def progress(stage: str, done: int, total: int | None) -> None:
         click.echo(f"\r{stage:<20} {done:>9,}" + (f" / {total:,}" if total else ""), nl=False, err=True)
 
-    report = import_extract(db.session, files, by_user_id=None, dry_run=dry_run, progress=progress)
+    limits = ExtractLimits.from_config(current_app.config)
+    report = import_extract(db.session, {k: Capped(v, limits) for k, v in files.items()}, by_user_id=None,
+                            dry_run=dry_run, progress=progress)
     click.echo("", err=True)
     if report.written:
         db.session.commit()

@@ -1,8 +1,9 @@
 // HTTP calls to the sync API (docs/sync.md), with the device token.
 import {getMeta} from "./db.js";
+import {open, unlocked} from "./vault.js";
 
 export const PROTOCOL = 1;
-export const APP_VERSION = "0.4.0";
+export const APP_VERSION = "0.5.0";  // 0.5: personal fields sealed at rest (issue 15)
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -21,12 +22,21 @@ async function call(method, path, body, token, signal) {
   return data;
 }
 
-export function register(username, password) {
+/** A new token; `replaces` is this phone's current one (same user), which the server ends with it. */
+export function register(username, password, replaces = null) {
   const label = (navigator.userAgentData?.platform || navigator.platform || "phone") + " / " + navigator.userAgent.slice(0, 60);
-  return call("POST", "/api/devices", {username, password, label: label.slice(0, 100), app_version: APP_VERSION});
+  return call("POST", "/api/devices", {username, password, label: label.slice(0, 100), app_version: APP_VERSION,
+    ...(replaces ? {replaces} : {})});
 }
 
-async function token() { return (await getMeta("device"))?.token; }
+/** This phone's token. It is kept sealed under the data key — a copy of the phone's storage must
+ * not be a live login to the server — so only an unlocked phone calls the API with it. A string
+ * was stored before issue 15 (reseal.js seals it at the first unlock). */
+export async function token(device = null) {
+  const tok = (device || (await getMeta("device")))?.token;
+  if (!tok || typeof tok === "string") return tok || null;
+  return unlocked() ? open(tok).catch(() => null) : null;
+}
 
 export async function push(mutations, pending) {
   return call("POST", "/api/sync/push", {protocol: PROTOCOL, app_version: APP_VERSION, clock: new Date().toISOString(),

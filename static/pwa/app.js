@@ -82,9 +82,11 @@ async function render(asked) {
   (await import("./views/scan.js")).stop();
   const device = await getMeta("device");
   const hash = asked || "#/cells";
-  if (!device || hash === "#/login") return session.login();
+  // No token: never logged in, or a login cut short before its token was sealed.
+  if (!device?.token || hash === "#/login") return session.login();
   if (hash === "#/recover") return session.login({recover: true});
   if (device.revoked) return session.revoked();
+  if (device.expired) return session.login({expired: true});
   if (!vault.unlocked()) return session.unlock();
   if (!scheduled) { scheduled = true; schedule(); }
   for (const [pattern, view] of ROUTES) {
@@ -116,7 +118,7 @@ async function start() {
   window.addEventListener("online", chrome);
   window.addEventListener("offline", chrome);
   window.addEventListener("hashchange", route);
-  window.addEventListener("gw:unlocked", () => { route(); sync("unlock"); });
+  window.addEventListener("gw:unlocked", () => { route(); sync("unlock"); searchIndex().catch(() => {}); });
   window.addEventListener("gw:outbox", tasksBadge);
   window.addEventListener("gw:synced", (ev) => {
     tasksBadge();

@@ -1,4 +1,5 @@
-// The one IndexedDB connection: a store per synced table, the outbox, and meta (key/value).
+// The one IndexedDB connection: a store per synced table, the outbox, meta (key/value), and the
+// sealed journal of ID and phone numbers that offline search reads (digits.js).
 export const TABLES = ["committee", "cell", "house", "house_code", "room", "house_flag", "house_event",
   "unit", "person", "residency", "visit", "tip", "review"];
 const INDEXES = {house: ["cell_id"], house_code: ["code", "house_id"], room: ["house_id"], house_flag: ["house_id"],
@@ -8,7 +9,11 @@ export const HOUSE_CHILDREN = ["house_code", "room", "house_flag", "house_event"
 const NAME = "gridwalk";
 // 2: the `review` store (审核). Rows of a new store may already have passed this phone's cursor
 // (an older app ignored them), so an upgrade pulls everything again.
-const VERSION = 2;
+// 3: persons' personal fields sealed (personal.js) and the `digits` journal. Sealing needs the data
+// key, which only the PIN opens: the upgrade marks the database (meta "reseal") and reseal.js does
+// the work after the first unlock.
+const VERSION = 3;
+export const DIGITS = "digits";
 let opening = null;
 let closed = false;  // a newer version of the app took the database over: this tab must reload
 
@@ -23,6 +28,8 @@ function upgrade(d, oldVersion, _newVersion, tx) {
   }
   if (!d.objectStoreNames.contains("outbox")) d.createObjectStore("outbox", {keyPath: "seq"});
   if (!d.objectStoreNames.contains("meta")) d.createObjectStore("meta");
+  if (!d.objectStoreNames.contains(DIGITS)) d.createObjectStore(DIGITS, {autoIncrement: true});
+  if (oldVersion >= 1 && oldVersion < 3) tx.objectStore("meta").put(true, "reseal");
 }
 
 export function db() {
@@ -59,7 +66,8 @@ export async function setMeta(key, value) {
 
 export async function wipe() {
   const d = await db();
-  const tx = d.transaction([...TABLES, "outbox", "meta"], "readwrite");
-  await Promise.all([...TABLES, "outbox", "meta"].map((s) => tx.objectStore(s).clear()));
+  const stores = [...TABLES, "outbox", "meta", DIGITS];
+  const tx = d.transaction(stores, "readwrite");
+  await Promise.all(stores.map((s) => tx.objectStore(s).clear()));
   await tx.done;
 }

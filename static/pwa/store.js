@@ -1,7 +1,7 @@
 // Reading the local records: cells, houses, occupants, codes, search.
 import {db, getMeta} from "./db.js";
+import * as digits from "./digits.js";
 import {shanghaiToday} from "./validation.js";
-import {open} from "./vault.js";
 
 export const address = (h) => [h.road, h.number, h.building && `${h.building}号楼`, h.unit && `${h.unit}单元`,
   h.room && `${h.room}室`].filter(Boolean).join(" ");
@@ -57,12 +57,10 @@ export async function houseByCode(code) {
   return row ? d.get("house", row.house_id) : null;
 }
 
-/** Full ID number of a person (needs the vault unlocked). */
-export const fullId = (p) => (p.id_enc ? open(p.id_enc) : Promise.resolve(""));
-
-// The search index: built from IndexedDB once per load and again after the data changes (a
+// The search index: built from IndexedDB once per unlock and again after the data changes (a
 // sync, or a save on this phone), in the background, so a search only scans precomputed
 // strings. Reading 50,000 persons takes seconds on a slow phone; a query takes milliseconds.
+// ID and phone numbers come from digits.js (opened at unlock); a locked phone has no index.
 let index = null;
 let rebuild = null;
 const norm = (text) => String(text ?? "").normalize("NFKC").replace(/\s+/g, "").toUpperCase();
@@ -77,9 +75,12 @@ if (typeof window !== "undefined") {
   // A sync that moved nothing (most of the periodic ones) keeps the index.
   window.addEventListener("gw:synced", (ev) => { if (!ev.detail?.ok || ev.detail.pulled || ev.detail.pushed) staleIndex(); });
   window.addEventListener("gw:outbox", staleIndex);
+  window.addEventListener("gw:locked", () => { clearTimeout(rebuild); index = null; });
 }
 
 async function buildIndex() {
+  const numbers = await digits.ready();
+  if (!numbers) return null;
   const d = await db();
   const [persons, houses, codes, residencies] = await Promise.all(
     ["person", "house", "house_code", "residency"].map((s) => d.getAll(s)));
@@ -91,7 +92,11 @@ async function buildIndex() {
   const homes = new Map();
   for (const r of residencies) if (!r.end_date) homes.set(r.person_id, r.house_id);
   return {
-    people: persons.map((p) => ({p, name: norm(p.name), phone: p.phone || "", tail: p.id_tail || ""})),
+    // A role that sees numbers masked searches the digits the mask shows ("138****5678").
+    people: persons.map((p) => {
+      const [number, phone] = numbers.get(p.id) || [];
+      return {p, name: norm(p.name), phone: phone || p.phone_masked || "", number: number || p.id_masked || ""};
+    }),
     houses: houses.map((h) => ({h, text: `${norm(address(h))} ${norm(`${h.road}${h.number}`)} ${norm(h.room)}`,
       codes: codesOf.get(h.id) || ""})),
     homes,
@@ -104,25 +109,26 @@ export async function searchIndex() {
     clearTimeout(rebuild);
     const building = buildIndex();
     index = building;
-    building.catch(() => { if (index === building) index = null; });
+    // Locked meanwhile, or failed: the next search builds again.
+    building.then((built) => { if (!built && index === building) index = null; }, () => { if (index === building) index = null; });
   }
   return index;
 }
 
+/** Persons and houses matching `query`; nothing while the phone is locked (`locked: true`). */
 export async function search(query) {
   const q = norm(query);
   if (!q) return {people: [], houses: [], homes: {}};
-  const {people: rows, houses: places, homes: homeOf} = await searchIndex();
-  const digits = /^[0-9]{3,17}[0-9X]?$/.test(q);
-  const tailOnly = digits && q.length >= 4 && q.length <= 6;
+  const built = await searchIndex();
+  if (!built) return {people: [], houses: [], homes: {}, locked: true};
+  const {people: rows, houses: places, homes: homeOf} = built;
+  const numeric = /^[0-9]{3,17}[0-9X]?$/.test(q);
+  const tailOnly = numeric && q.length >= 4 && q.length <= 6;
   const people = [];
-  const fullCheck = [];
   for (const r of rows) {
-    if (r.name.includes(q) || (digits && r.phone.includes(q)) || (tailOnly && r.tail.endsWith(q))) people.push(r.p);
-    else if (digits && q.length > 6 && r.tail && q.endsWith(r.tail)) fullCheck.push(r.p);
+    if (r.name.includes(q) || (numeric && r.phone.includes(q)) || (tailOnly && r.number.endsWith(q)) ||
+      (numeric && q.length > 6 && r.number === q)) people.push(r.p);
   }
-  // A full number: decrypt only the few whose stored tail matches.
-  for (const p of fullCheck) if ((await fullId(p)) === q) people.push(p);
   const houses = places.filter((x) => x.text.includes(q) || x.codes.includes(q)).map((x) => x.h);
   const homes = {};
   for (const p of people) homes[p.id] = homeOf.get(p.id);

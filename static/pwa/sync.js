@@ -1,8 +1,10 @@
 // Push the outbox, then pull, as docs/sync.md says. One tab at a time (Web Locks).
 import * as api from "./api.js";
-import {db, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
+import {db, DIGITS, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
+import * as digits from "./digits.js";
 import {applyLocal, wire} from "./outbox.js";
-import {protectId, unlocked} from "./vault.js";
+import {minimal, stored} from "./personal.js";
+import {open, unlocked} from "./vault.js";
 
 const BATCH = 500;
 const DONE = new Set(["applied", "merged", "conflict"]);
@@ -10,13 +12,14 @@ let running = null;
 
 const emit = (name, detail) => window.dispatchEvent(new CustomEvent(name, {detail}));
 
-/** Sync unless another tab (or this one) is already at it; resolves to the result. */
+/** Sync unless another tab (or this one) is already at it; resolves to the result. A locked
+ * phone waits: pushing opens the queued personal values, pulling seals the new ones. */
 export function sync(reason = "manual") {
   if (!unlocked()) return Promise.resolve({skipped: "locked"});
   if (running) return running;
   const work = async () => {
     const device = await getMeta("device");
-    if (!device || device.revoked) return {skipped: "no_device"};
+    if (!device?.token || device.revoked || device.expired) return {skipped: "no_device"};
     emit("gw:sync-start", {reason});
     const result = {at: new Date().toISOString(), reason, ok: true};
     try {
@@ -27,6 +30,11 @@ export function sync(reason = "manual") {
       if (error.code === "device_revoked" || error.code === "user_inactive") {
         await setMeta("device", {...device, revoked: true});
         // Route again at once: the revoked screen (export, then wipe) replaces whatever is shown.
+        window.dispatchEvent(new HashChangeEvent("hashchange"));
+      } else if (error.code === "device_expired") {
+        // 30 days without a sync ended the token: log in again online. Not a revocation: the
+        // outbox stays and the new login's token pushes it.
+        await setMeta("device", {...device, expired: true});
         window.dispatchEvent(new HashChangeEvent("hashchange"));
       }
     }
@@ -62,7 +70,7 @@ async function push() {
 
 async function outcomes(list) {
   const d = await db();
-  const tx = d.transaction(["outbox", "meta", ...TABLES], "readwrite");
+  const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
   const box = tx.objectStore("outbox");
   const notices = (await tx.objectStore("meta").get("conflicts")) || [];
   for (const o of list) {
@@ -91,6 +99,7 @@ async function redirect(tx, type, from, to) {
   const store = tx.objectStore(type);
   const row = await store.get(from);
   if (row) { await store.delete(from); await store.put({...row, id: to}); }
+  if (type === "person") digits.alias(tx, from, to);
   const box = tx.objectStore("outbox");
   for (const e of await box.getAll()) {
     const swap = (obj) => Object.fromEntries(Object.entries(obj || {}).map(([k, v]) => [k, v === from ? to : v]));
@@ -121,16 +130,32 @@ async function pull() {
   }
 }
 
-async function applyPage(page) {
-  // Encrypt ID numbers before the transaction: it must only wait on IndexedDB.
-  const persons = [];
-  for (const p of page.changes.person || []) {
-    const {id_number: number, ...rest} = p;
-    persons.push({...rest, ...(await protectId(number))});
+/** Numbers of persons this page brings ([{id, n, p}] for digits.js), then those of queued edits,
+ * which the outbox puts back over the page's rows. */
+async function pageNumbers(rows) {
+  const out = rows.filter((r) => !r.deleted_at).map((r) => ({id: r.id, n: r.id_number || null, p: r.phone || null}));
+  if (!out.length) return out;
+  const ids = new Set(out.map((r) => r.id));
+  for (const e of await (await db()).getAll("outbox")) {
+    if (e.type !== "person" || !ids.has(e.record_id)) continue;
+    const row = {id: e.record_id};
+    for (const [k, key] of [["id_number", "n"], ["phone", "p"]]) {
+      if (k in (e.fields || {})) row[key] = e.fields[k]?.$enc ? await open(e.fields[k].$enc) : e.fields[k];
+    }
+    out.push(row);
   }
-  const changes = {...page.changes, person: persons};
+  return out;
+}
+
+async function applyPage(page) {
+  // Seal personal fields before the transaction: it must only wait on IndexedDB.
+  const rows = page.changes.person || [];
+  const persons = await Promise.all(rows.map((p) => (p.deleted_at ? p : stored(p))));
+  const found = await digits.change(await pageNumbers(rows));
+  const changes = Object.fromEntries(Object.entries(page.changes).map(([t, list]) => [t, list.map((r) => minimal(t, r))]));
+  changes.person = persons;
   const d = await db();
-  const tx = d.transaction([...TABLES, "outbox", "meta"], "readwrite");
+  const tx = d.transaction([...TABLES, "outbox", "meta", DIGITS], "readwrite");
   for (const table of TABLES) {
     const store = tx.objectStore(table);
     for (const row of changes[table] || []) {
@@ -155,6 +180,7 @@ async function applyPage(page) {
   const box = tx.objectStore("outbox");
   for (const e of await box.getAll()) await applyLocal(tx.objectStore(e.type), e);
   await dropStrangers(tx);
+  digits.write(tx, found);
   tx.objectStore("meta").put(page.cursor, "cursor");
   await tx.done;
 }

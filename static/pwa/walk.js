@@ -1,5 +1,6 @@
 // The walking order of the phone's cells (GET /api/walk), fetched after a good sync and kept in
 // IndexedDB meta, so the cell view can list unvisited houses "按路线" with no network.
+import {token} from "./api.js";
 import {getMeta, setMeta} from "./db.js";
 
 let fetching = null;
@@ -10,8 +11,9 @@ export function refresh(synced = {}) {
   fetching = (async () => {
     if (!synced.pulled && !synced.pushed && (await getMeta("walk"))) return null;
     const device = await getMeta("device");
-    if (!device?.token || device.revoked) return null;
-    const response = await fetch("/api/walk", {headers: {Accept: "application/json", Authorization: `Bearer ${device.token}`},
+    const tok = device && !device.revoked ? await token(device) : null;
+    if (!tok) return null;
+    const response = await fetch("/api/walk", {headers: {Accept: "application/json", Authorization: `Bearer ${tok}`},
       cache: "no-store"});
     if (!response.ok) return null;
     const body = await response.json();

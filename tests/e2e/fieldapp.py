@@ -14,7 +14,7 @@ from tests.conftest import valid_id
 from tests.e2e.conftest import LiveServer
 from webapp.validation import make_house_code
 
-PIN = "2468"
+PIN = "246813"  # the app asks for 6 to 12 digits (issue 15)
 
 
 def fresh_id() -> str:
@@ -192,3 +192,36 @@ def wait_meta(page: Page, key: str, timeout_s: float = 10.0) -> object:
             raise AssertionError(f"the app stored no {key!r} in IndexedDB meta")
         page.wait_for_timeout(100)
     return value
+
+
+def idb_dump(page: Page) -> str:
+    """Every record (and out-of-line key) of every object store of every IndexedDB database of
+    the origin, as one JSON text: what someone copying the phone's storage would read."""
+    return str(page.evaluate("""async () => {
+      const out = {};
+      for (const info of await indexedDB.databases()) {
+        const d = await new Promise((ok, ko) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+        for (const name of d.objectStoreNames) {
+          const store = () => d.transaction(name).objectStore(name);
+          const ask = (r) => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+          out[`${info.name}/${name}`] = {keys: await ask(store().getAllKeys()), values: await ask(store().getAll())};
+        }
+        d.close();
+      }
+      return JSON.stringify(out);
+    }"""))
+
+
+def in_clear(dump: str, secrets: list[str]) -> list[str]:
+    """The secrets found in a dump. Short digit strings (a region code, a birth date as
+    YYYYMMDD) count only as a value of their own, not inside a UUID or a ciphertext's base64."""
+    import re
+
+    found = []
+    for s in {x for x in secrets if x}:
+        if s.isdigit() and len(s) <= 8:
+            if re.search(rf"(?<![0-9A-Za-z+/]){re.escape(s)}(?![0-9A-Za-z+/])", dump):
+                found.append(s)
+        elif s in dump:
+            found.append(s)
+    return sorted(found)

@@ -12,9 +12,9 @@ from tests.e2e.conftest import LiveServer
 
 RELOAD_ZH = "应用已在其他页面升级：请重新加载本页（待同步数据已保存）"
 
-# What a newer release's db.js does: open the next version (the app's is 2), add a store. It waits while an old
+# What a newer release's db.js does: open the next version (the app's is 3), add a store. It waits while an old
 # connection stays open, so give up after a few seconds and say "blocked".
-NEWER = 3
+NEWER = 4
 UPGRADE = """async (url) => {
   const {openDB} = await import(url);
   let blocked = false;
@@ -103,5 +103,5 @@ def test_upgrade_to_the_review_store_keeps_the_outbox_and_pulls_everything_again
     page.goto("/app/")
     fa.wait_ready(page)
     now = page.evaluate(NOW, idb_url)
-    assert now["version"] == 2 and "review" in now["stores"], now
+    assert now["version"] == 3 and "review" in now["stores"], now
     assert now["cursor"] is None and now["outbox"] == ["e1"], now

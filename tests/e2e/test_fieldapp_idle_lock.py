@@ -37,6 +37,6 @@ def test_idle_app_locks_behind_the_pin(page: Page, live_server: LiveServer) -> N
 
     page.fill("[name=pin]", "0000")
     page.click("#unlock-go")
-    expect(page.locator('[data-error-for="pin"]')).to_have_text("PIN码错误")
+    expect(page.locator('[data-error-for="pin"]')).to_have_text("PIN码错误，还可尝试4次")
     fa.unlock(page)
     expect(page.locator("[name=id_number]")).to_have_value(area.person_id_number)

@@ -13,7 +13,7 @@ from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
 from webapp.models import Device, Person, User
 
-NEW_PIN = "1357"
+NEW_PIN = "135792"
 
 
 def _recover(page: Page, username: str, password: str, pin: str = NEW_PIN) -> None:
@@ -42,7 +42,7 @@ def test_forgotten_pin_is_recovered_online_only(page: Page, live_server: LiveSer
     page.evaluate("() => window.gridwalk.lock()")
     page.fill("[name=pin]", "9999")
     page.click("#unlock-go")
-    expect(page.locator('[data-error-for="pin"]')).to_have_text("PIN码错误")
+    expect(page.locator('[data-error-for="pin"]')).to_have_text("PIN码错误，还可尝试4次")
 
     page.click("#forgot")
     fa.wait(page, "location.hash === '#/recover'")
@@ -84,7 +84,7 @@ def test_forgotten_pin_is_recovered_online_only(page: Page, live_server: LiveSer
     page.evaluate("() => window.gridwalk.lock()")
     page.fill("[name=pin]", fa.PIN)
     page.click("#unlock-go")
-    expect(page.locator('[data-error-for="pin"]')).to_have_text("PIN码错误")
+    expect(page.locator('[data-error-for="pin"]')).to_have_text("PIN码错误，还可尝试4次")
     page.fill("[name=pin]", NEW_PIN)
     page.click("#unlock-go")
     fa.wait(page, "!document.querySelector('#unlock-go')")

@@ -61,7 +61,7 @@ def test_revoked_phone_hands_over_before_it_wipes(page: Page, live_server: LiveS
     expect(page.locator("h1")).to_have_text(REVOKED_ZH)
     page.fill("[name=pin]", "0000")
     page.click("#export")
-    expect(page.locator('[data-error-for="pin"]')).to_have_text("PIN码错误")
+    expect(page.locator('[data-error-for="pin"]')).to_have_text("PIN码错误，还可尝试4次")
     page.fill("[name=pin]", fa.PIN)
     with page.expect_download() as download:
         page.click("#export")

@@ -20,7 +20,10 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Gridwalk sync API", "version": str(PROTOCOL),
-                 "description": "Register a device, push mutations, pull changes. See docs/sync.md."},
+                 "description": "Register a device, push mutations, pull changes. See docs/sync.md. Every call "
+                                "with a device token may answer 401 device_unknown, 401 device_expired (no sync "
+                                "for DEVICE_IDLE_DAYS: log in again online, the outbox is kept and pushed with "
+                                "the new token), 401 user_inactive or 403 device_revoked."},
         "components": {
             "securitySchemes": {"device": {"type": "http", "scheme": "bearer"}},
             "schemas": {
@@ -45,11 +48,20 @@ def document() -> dict[str, Any]:
         "paths": {
             "/api/devices": {"post": {
                 "summary": "Register this phone (log in once, online)",
+                "description": "401 login_failed: wrong username or password (the same answer for an unknown "
+                               "or disabled login). 429 too_many_attempts with Retry-After: too many failures "
+                               "from this address, or on this username from this network. 403 role_no_device "
+                               "(police, community reporters) or password_change_required (a temporary "
+                               "password). 409 too_many_devices: the login already holds DEVICES_PER_USER live "
+                               "tokens; send `replaces` when logging in again on the same phone.",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["username", "password"], "properties": {
                         "username": {"type": "string"}, "password": {"type": "string"},
-                        "label": {"type": "string"}, "app_version": {"type": "string"}}}}}},
-                "responses": {"201": {"description": "device id and token (shown once)"}, **_errors(400, 401, 415, 422)}}},
+                        "label": {"type": "string"}, "app_version": {"type": "string"},
+                        "replaces": {"type": "string", "description": "this phone's current token, if it has "
+                                     "one: revoked with this registration, before the cap is counted"}}}}}},
+                "responses": {"201": {"description": "device id and token (shown once)"},
+                              **_errors(400, 401, 403, 409, 415, 422, 429)}}},
             "/api/devices/self/revoke": {"post": {
                 "summary": "End this device's token (the phone logs out); again after that answers 200 too",
                 "security": bearer,

@@ -17,12 +17,14 @@ from webapp.api import bp
 from webapp.api.body import BodyRefused
 from webapp.api.body import parse as parse_body
 from webapp.api.openapi import document
-from webapp.auth import throttle
-from webapp.auth.passwords import check_login, is_locked
+from webapp.auth import delays, throttle
+from webapp.auth.passwords import check_login
 from webapp.dbsetup import sqlite_begin
 from webapp.errors import problem
 from webapp.extensions import csrf, db
 from webapp.models import Device, User
+from webapp.models.enums import Role
+from webapp.registry.scope import allowed
 
 # Bearer tokens, not cookies: cross-site requests cannot carry them, so no CSRF token.
 csrf.exempt(bp)
@@ -57,42 +59,104 @@ def _device() -> Device:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else None
     try:
-        return devices.authenticate(db.session, token)
+        return devices.authenticate(db.session, token, idle_days=current_app.config["DEVICE_IDLE_DAYS"])
     except devices.DeviceRefused as refused:
         status = 403 if refused.code == "device_revoked" else 401
         raise Refused(problem(status, refused.detail, refused.code,
                               wipe_after_handover=refused.code == "device_revoked")) from None
 
 
+# One answer for an unknown user, a wrong password and a disabled account, so that a login
+# cannot tell which usernames exist (the console says the same: webapp/auth/views.py).
+WRONG_LOGIN = "wrong username or password / 用户名或密码错误"
+
+
+def _delayed(wait: int, detail: str) -> Any:
+    response = problem(429, detail, "too_many_attempts", retry_after=wait)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @bp.route("/devices", methods=["POST"])
 def register_device() -> Any:
     body = _json_object()
     username, password = str(body.get("username") or ""), str(body.get("password") or "")
+    username = username.strip()
     wait = throttle.retry_after(db.session)
     if wait:
         audit.record("login_throttled", "user", None, username=username[:64], via="api")
         db.session.commit()
-        response = problem(429, "too many failed logins from this address; try again later / "
-                           "此地址登录失败次数过多，请稍后再试", "too_many_attempts", retry_after=wait)
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return _delayed(wait, "too many failed logins from this address; try again later / "
+                              "此地址登录失败次数过多，请稍后再试")
+    wait = delays.retry_after(db.session, username)
+    if wait:
+        # The same for every username, existing or not: only this network's failures count.
+        return _delayed(wait, f"{WRONG_LOGIN}; wait {wait} s before trying again / 请 {wait} 秒后再试")
     # A username with control characters cannot exist (and PostgreSQL refuses NUL in a query).
-    user = db.session.scalar(select(User).where(User.username == username.strip())) if username.isprintable() else None
+    user = db.session.scalar(select(User).where(User.username == username)) if username.isprintable() else None
     if not check_login(user, password) or user is None:
-        locked = user is not None and is_locked(user)
         throttle.count_failure(db.session)
+        delays.count_failure(db.session, username)
         audit.record("device_login_failed", "user", user.id if user else None, username=username[:64])
         db.session.commit()
-        return problem(401, "wrong username or password / 用户名或密码错误" if not locked else
-                       "account locked after repeated failures / 多次失败，账号已暂时锁定", "login_failed")
+        return problem(401, WRONG_LOGIN, "login_failed")
+    # The password was right: only now may an answer depend on who the user is.
+    delays.clear(db.session, username)
+    refusal = _refusal(user)
+    if refusal is not None:
+        audit.record("device_refused", "user", user.id, as_user_id=user.id, code=refusal.get_json()["code"])
+        db.session.commit()
+        return refusal
     if not (storable_text(body.get("label")) and storable_text(body.get("app_version"))):
+        db.session.commit()
         return problem(422, "label and app_version must be text / label 和 app_version 必须是文本", "invalid_device")
-    registration = devices.register(db.session, user, body.get("label"), body.get("app_version"))
+    replaces = body.get("replaces")
+    if replaces is not None and not (isinstance(replaces, str) and storable_text(replaces)):
+        db.session.commit()
+        return problem(422, "replaces must be the phone's current token / replaces 必须是本机当前的令牌",
+                       "invalid_device")
+    cfg = current_app.config
+    try:
+        registration = devices.register(db.session, user, body.get("label"), body.get("app_version"),
+                                        cap=cfg["DEVICES_PER_USER"], idle_days=cfg["DEVICE_IDLE_DAYS"],
+                                        replaces=replaces or None)
+    except devices.DeviceRefused as refused:
+        db.session.rollback()  # the replaced token too: a refused login changes nothing
+        delays.clear(db.session, username)
+        audit.record("device_refused", "user", user.id, as_user_id=user.id, code=refused.code)
+        db.session.commit()
+        return problem(409, refused.detail, refused.code, devices_per_user=cfg["DEVICES_PER_USER"])
+    if registration.replaced is not None:
+        audit.record("device_replaced", "device", registration.replaced.id, as_user_id=user.id,
+                     by_device=str(registration.device.id))
     audit.record("device_registered", "device", registration.device.id, as_user_id=user.id)
     db.session.commit()
     return jsonify({"device_id": str(registration.device.id), "token": registration.token,
                     "protocol": PROTOCOL, "user": {"username": user.username, "display_name": user.display_name,
                                                    "role": user.role, "id": user.id}}), 201
+
+
+# Roles that change nothing in the registry hold no phone (PERMISSIONS["device"]): the phone
+# would only be a copy of personal data to lose.
+NO_DEVICE = {
+    Role.POLICE: "police logins are read-only and cannot register a phone: use the console on a computer / "
+                 "派出所账号只读，不能登记手机；请在电脑上使用控制台",
+    Role.REPORTER: "community reporters' logins cannot register the field app: report from the web page "
+                   "(/community) / 社区报告员账号不能登记采集手机；请在网页（/community）上报告",
+}
+
+
+def _refusal(user: User) -> Any | None:
+    """Why this user may not register a phone, asked only once their password was right."""
+    if not allowed(user.role, "device"):
+        detail = NO_DEVICE.get(user.role, "this login's role cannot register a phone / 此账号的角色不能登记手机")
+        return problem(403, detail, "role_no_device")
+    if user.must_change_password:
+        return problem(403, "this login has a temporary password: change it in the console first (/account), "
+                            "then log in here with the new one / 此账号使用的是临时密码：请先在控制台（/account）"
+                            "修改密码，再用新密码登录",
+                       "password_change_required")
+    return None
 
 
 @bp.route("/sync/push", methods=["POST"])

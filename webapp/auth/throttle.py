@@ -1,7 +1,7 @@
 """Login throttling per client address, shared by every worker (counted in the database).
 
-The per-account lock-out (webapp.auth.passwords) stops guessing one account's password;
-this stops one address trying many accounts (credential stuffing). Only failures count, so
+The delays per account and network (webapp.auth.delays) slow guessing one account's
+password; this stops one address trying many accounts (credential stuffing). Only failures count, so
 a centre registering dozens of phones from one office address is never refused; while an
 address is over the limit, its attempts are refused before any password is checked.
 """

@@ -10,11 +10,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from webapp import audit
-from webapp.auth import bp, throttle
+from webapp.auth import bp, delays, sessions, throttle
 from webapp.auth.forms import EmptyForm, LoginForm
-from webapp.auth.passwords import check_login, is_locked
+from webapp.auth.passwords import check_login
 from webapp.extensions import db
 from webapp.models import User
+from webapp.registry.accounts import end_sessions
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,41 +30,56 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("console.home"))
     form = LoginForm()
-    if form.validate_on_submit():
-        wait = throttle.retry_after(db.session)
-        if wait:
-            audit.record("login_throttled", "user", None, username=form.username.data[:64])
-            db.session.commit()
-            minutes = max(1, -(-wait // 60))  # rounded up: never sooner than the refusal ends
-            flash(ngettext("Too many failed logins from this address. Try again in %(num)d minute.",
-                           "Too many failed logins from this address. Try again in %(num)d minutes.",
-                           minutes), "error")
-            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        ok = check_login(user, form.password.data)
-        if ok and user is not None:
-            session.clear()
-            login_user(user)
-            audit.record("login", "user", user.id)
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
-        locked = user is not None and is_locked(user)
-        throttle.count_failure(db.session)
-        audit.record("login_failed", "user", user.id if user else None,
-                     username=form.username.data[:64], locked=locked)
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+    username = form.username.data.strip()
+    wait = throttle.retry_after(db.session)
+    if wait:
+        audit.record("login_throttled", "user", None, username=username[:64])
         db.session.commit()
-        if locked:
-            flash(_("Too many failed attempts: this account is locked for a while."), "error")
-        else:
-            flash(_("Wrong username or password."), "error")
-        return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+        flash(ngettext("Too many failed logins from this address. Try again in %(num)d minute.",
+                       "Too many failed logins from this address. Try again in %(num)d minutes.",
+                       _minutes(wait)), "error")
+        return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
+    wait = delays.retry_after(db.session, username)
+    if wait:
+        # The same for every username, existing or not: only this network's failures count.
+        flash(_("Wrong username or password."), "error")
+        flash(ngettext("Wait %(num)d second before trying again.", "Wait %(num)d seconds before trying again.",
+                       wait), "error")
+        return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
+    user = db.session.scalar(select(User).where(User.username == username))
+    if check_login(user, form.password.data) and user is not None:
+        delays.clear(db.session, username)
+        session.clear()
+        login_user(user)
+        sessions.stamp(user)
+        audit.record("login", "user", user.id)
+        db.session.commit()
+        if user.must_change_password:
+            return redirect(url_for("account.index"))
+        return redirect(_safe_next(request.args.get("next")))
+    throttle.count_failure(db.session)
+    delays.count_failure(db.session, username)
+    # Whether the account exists, is disabled or had the wrong password stays in the audit
+    # log, never in the answer.
+    audit.record("login_failed", "user", user.id if user else None, username=username[:64],
+                 inactive=user is not None and not user.active)
+    db.session.commit()
+    flash(_("Wrong username or password."), "error")
+    return render_template("auth/login.html", form=form), 401
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))  # rounded up: never sooner than the refusal ends
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Any:
     if EmptyForm().validate_on_submit():
+        # Every session of the user ends, not only this cookie: a copy saved before is dead too.
+        end_sessions(db.session, current_user._get_current_object())
         audit.record("logout", "user", current_user.id)
         db.session.commit()
         logout_user()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import abort, render_template, send_file
+from flask import abort, current_app, render_template, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from webapp.extract import bp
 from webapp.extract.forms import ImportForm
 from webapp.models import House
 from webapp.registry.extract import SHAPES, export_extract, import_extract
+from webapp.registry.extract.limits import Capped, ExtractLimits, too_large
 from webapp.templating import lang
 from webapp.timeutil import to_local, utcnow
 
@@ -40,11 +41,14 @@ def upload() -> Any:
     if not files:
         form.houses.errors = [_("Choose at least one file.")]
         return render_template("extract/index.html", form=form, report=None, shapes=SHAPES), 422
-    report = import_extract(db.session, files, by_user_id=current_user.id, dry_run=form.dry_run.data)
+    limits = ExtractLimits.from_config(current_app.config)
+    report = import_extract(db.session, {k: Capped(f, limits) for k, f in files.items()},
+                            by_user_id=current_user.id, dry_run=form.dry_run.data)
     audit.record("import_extract", "extract", None, dry_run=form.dry_run.data, ok=report.ok,
                  files={k: f.filename for k, f in files.items()}, counts=report.counts())
     db.session.commit()
-    status = 200 if report.ok else 422
+    # A file over a size cap is 413 (split it, or CSV), one with bad content 422 (fix it).
+    status = 200 if report.ok else 413 if too_large(report) else 422
     return render_template("extract/index.html", form=form, report=report, shapes=SHAPES,
                            lines=report.summary_lines(lang())), status
 

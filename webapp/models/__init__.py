@@ -9,7 +9,7 @@ from webapp.models.cycle import Cycle
 from webapp.models.grading import GradeSnapshot
 from webapp.models.house import House, HouseCode, HouseEvent, HouseFlag, Room
 from webapp.models.person import Person, Residency
-from webapp.models.ratelimit import RateCounter
+from webapp.models.ratelimit import LoginFailure, RateCounter
 from webapp.models.residence import ResidenceCheck
 from webapp.models.review import Review
 from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation
@@ -23,7 +23,7 @@ SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent,
 
 __all__ = [
     "AuditEntry", "Base", "Campaign", "ChangeCounter", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
-    "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
+    "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
     "Visit", "campaign_cell", "cell_coordinator",
 ]
 

@@ -19,3 +19,21 @@ class RateCounter(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LoginFailure(Base):
+    """Failed logins on one account name from one client network (webapp/auth/delays.py).
+
+    `key` is a keyed hash of both, so the table names neither the account nor the address;
+    unknown account names get rows too, exactly like real ones, or the delays would tell
+    which names exist.
+    """
+
+    __tablename__ = "login_failure"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Pruning deletes by age.
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    # Tries from that network on that account are refused until then (growing delays).
+    blocked_until: Mapped[datetime | None] = mapped_column(default=None)

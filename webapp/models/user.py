@@ -27,9 +27,15 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(10), default=None)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Console sessions carry the generation they were opened under; bumping it (logout,
+    # password change or reset, deactivation) ends every session of the user at once, on
+    # every worker, although the sessions themselves are signed cookies (webapp/auth/sessions.py).
+    session_generation: Mapped[int] = mapped_column(default=0)
+    # Set by the centre's password reset: until the user chooses their own password, every
+    # console page sends them to /account, and no phone can be registered with the temporary one.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     # Flask-Login's protocol, written out so that this module does not import Flask.
     @property

@@ -27,6 +27,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "resolve": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
     # Phones: the centre, and a committee for the people working its cells.
     "devices": frozenset({Role.COMMITTEE, Role.CENTRE}),
+    # Holding a phone (the field app): only roles that change the registry; a read-only phone
+    # would only be a copy of personal data to lose (issue 15).
+    "device": frozenset({Role.COORDINATOR, Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
     # Re-plating, splitting and demolishing a house: the committee and the centre.
     "house_history": frozenset({Role.COMMITTEE, Role.CENTRE}),
     # A phone's exported outbox is imported as that phone: the centre only.

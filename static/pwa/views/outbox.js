@@ -5,11 +5,12 @@ import * as outbox from "../outbox.js";
 import {sync} from "../sync.js";
 import {field, formValues, h, show, showErrors, toast} from "../ui.js";
 import {parseMobile, parsePersonId, ValidationError} from "../validation.js";
-import {open, protectId} from "../vault.js";
+import {open} from "../vault.js";
 import {logout} from "./session.js";
 
 /** The same checks as the form that made the entry: a fix the server would refuse is refused
- * here, with the same message. Returns the wire fixes and what they change in the local record. */
+ * here, with the same message. Returns the wire fixes and what they change in the local record
+ * (plain values: outbox.resend seals a person's). */
 async function checkFix(entry, values) {
   const errors = [], fixes = {}, local = {};
   const record = await (await db()).get(entry.type, entry.record_id);
@@ -19,7 +20,7 @@ async function checkFix(entry, values) {
         const sent = typeof entry.fields.id_type === "string" ? entry.fields.id_type : null;
         const id = parsePersonId(raw, values.id_type || sent || record?.id_type || "resident");
         fixes.id_number = id.number;
-        Object.assign(local, await protectId(id.number), id.sex ? {sex: id.sex} : {}, id.birth_date ? {birth_date: id.birth_date} : {});
+        Object.assign(local, {id_number: id.number}, id.sex ? {sex: id.sex} : {}, id.birth_date ? {birth_date: id.birth_date} : {});
       } else if (name === "phone" && raw) {
         fixes.phone = local.phone = parseMobile(raw);
       } else if (name === "name" && !raw) {

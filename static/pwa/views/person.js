@@ -1,25 +1,29 @@
 // Add an occupant (person + residency) or edit a person; the ID number is checked here first.
 import {save} from "../outbox.js";
 import {choices, label, msg, t} from "../i18n.js";
-import {fullId, permitDue, rooms as roomsOf} from "../store.js";
+import {local as localOf, opened} from "../personal.js";
+import {permitDue, rooms as roomsOf} from "../store.js";
 import {permitTag} from "./places.js";
 import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
 import {parseMobile, parsePersonId, shanghaiToday, ValidationError} from "../validation.js";
-import {protectId} from "../vault.js";
 import {db} from "../db.js";
 
-function check(values) {
+/** The form's checks; `editable` says which fields the form has (a masked ID is not checked). */
+function check(values, editable = () => true) {
   const errors = [];
   let id = null;
   let phone = values.phone || null;
   if (!values.name) errors.push({field: "name", code: "field.required", zh: "姓名必填", en: "Name is required"});
-  try { id = parsePersonId(values.id_number, values.id_type); } catch (e) { if (e instanceof ValidationError) errors.push(...e.errors); else throw e; }
-  if (phone) { try { phone = parseMobile(phone); } catch (e) { errors.push(...e.errors); } }
+  if (editable("id_number")) {
+    try { id = parsePersonId(values.id_number, values.id_type); } catch (e) { if (e instanceof ValidationError) errors.push(...e.errors); else throw e; }
+  }
+  if (phone && editable("phone")) { try { phone = parseMobile(phone); } catch (e) { errors.push(...e.errors); } }
   return {errors, id, phone};
 }
 
 function idHint(form) {
   const out = h("p", {class: "hint", "aria-live": "polite"});
+  if (!form.querySelector('[name="id_number"]')) return out;  // the ID is shown masked: nothing to check
   const update = () => {
     const v = formValues(form);
     try {
@@ -88,10 +92,9 @@ export async function addPerson(houseId) {
     const grouped = joined && !joined.household_id ? joined.residencies.map((r) => ({type: "residency", op: "update",
       record_id: r.id, base_version: r.version ?? null, fields: {household_id: household}, base: {household_id: null},
       local: {household_id: household}})) : [];
-    const {id_number: _n, ...shown} = person;
     await save([
       {type: "person", op: "create", record_id: personId, base_version: null, fields: person,
-        local: {...shown, sex: id.sex, birth_date: id.birth_date, ...(await protectId(id.number))}},
+        local: await localOf({...person, sex: id.sex, birth_date: id.birth_date})},
       {type: "residency", op: "create", record_id: residencyId, base_version: null, fields: residency, local: residency},
       ...grouped,
     ]);
@@ -101,41 +104,64 @@ export async function addPerson(houseId) {
   show(h("h1", {}, t("add_occupant")), form);
 }
 
+// The fields this form edits, and what an empty one is sent as.
+const EDITED = ["name", "id_type", "id_number", "phone", "category", "permit_number", "permit_expiry"];
+const COUPLED = {id_type: "id_number"};  // the type goes with the number: masked number, fixed type
+
 export async function editPerson(houseId, personId) {
-  const p = await (await db()).get("person", personId);
-  const number = await fullId(p);
-  const before = {name: p.name || "", id_type: p.id_type || "resident", id_number: number, phone: p.phone || "", category: p.category || "migrant",
-    permit_number: p.permit_number || "", permit_expiry: p.permit_expiry || ""};
+  const row = await (await db()).get("person", personId);
+  if (!row) return show(h("h1", {}, t("edit")), h("p", {role: "alert"}, t("none")));
+  const p = await opened(row);
+  // A role that sees a field masked got `<field>_masked` only (docs/sync.md), one that may not see
+  // it got nothing: such a field is shown as it came and never edited, so neither a masked value
+  // nor a `base` for a value this phone never had is sent. A record made on this phone (version
+  // 0: never pulled) had every field typed here.
+  const masked = (k) => !(k in p) && `${COUPLED[k] || k}_masked` in p;
+  const had = (k) => !masked(k) && !masked(COUPLED[k] || k) && (!row.version || k in p || CLEAR_FIELDS.has(k));
+  const keys = EDITED.filter(had);
+  const defaults = {id_type: "resident", category: "migrant"};
+  const before = Object.fromEntries(keys.map((k) => [k, p[k] || defaults[k] || ""]));
+  const input = (k, kind, extra = {}) => (keys.includes(k) ? field(t(k), k, {value: before[k], autocomplete: "off", ...extra, ...kind})
+    : masked(k) || masked(COUPLED[k]) ? readOnly(k, p) : null);
   const form = h("form", {class: "card", novalidate: true, "aria-label": t("edit")},
-    field(t("name"), "name", {required: true, value: before.name, autocomplete: "off"}),
-    field(t("id_type"), "id_type", {kind: "select", options: choices("id_type"), value: before.id_type}),
-    field(t("id_number"), "id_number", {required: true, value: before.id_number, autocomplete: "off"}),
-    field(t("phone"), "phone", {kind: "tel", value: before.phone, autocomplete: "off"}),
-    field(t("category"), "category", {kind: "select", options: choices("category"), value: before.category}),
+    input("name", {}, {required: true}),
+    input("id_type", {kind: "select", options: choices("id_type")}),
+    input("id_number", {}, {required: true}),
+    input("phone", {kind: "tel"}),
+    input("category", {kind: "select", options: choices("category")}),
     // A renewed residence permit is recorded here (the badge above says when it is due).
-    field(t("permit_number"), "permit_number", {value: before.permit_number, maxlength: 32, autocomplete: "off"}),
-    field(t("permit_expiry"), "permit_expiry", {kind: "date", value: before.permit_expiry}));
+    input("permit_number", {}, {maxlength: 32}),
+    input("permit_expiry", {kind: "date"}));
   form.append(idHint(form), h("div", {class: "actions"}, h("button", {type: "submit"}, t("save")),
     h("a", {class: "button ghost", href: `#/house/${houseId}`}, t("cancel"))));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const v = formValues(form);
-    const {errors, id, phone} = check(v);
+    const {errors, id, phone} = check(v, (k) => keys.includes(k));
     if (errors.length) return showErrors(form, errors, msg);
-    const after = {name: v.name, id_type: v.id_type, id_number: id.number, phone: phone || "", category: v.category,
-      permit_number: v.permit_number, permit_expiry: v.permit_expiry};
-    const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
+    const typed = {...v, phone: phone || "", ...(id ? {id_number: id.number} : {})};
+    const changed = keys.filter((k) => (typed[k] ?? "") !== before[k]);
     if (changed.length) {
       const pick = (o) => Object.fromEntries(changed.map((k) => [k, o[k] === "" ? null : o[k]]));
-      const local = pick(after);
-      delete local.id_number;
-      if (changed.includes("id_number")) Object.assign(local, await protectId(id.number), {sex: id.sex, birth_date: id.birth_date});
+      const values = pick(typed);
+      if (changed.includes("id_number")) Object.assign(values, {sex: id.sex, birth_date: id.birth_date});
       await save([{type: "person", op: "update", record_id: personId, base_version: p.version ?? null,
-        fields: pick(after), base: pick(before), local}]);
+        fields: pick(typed), base: pick(before), local: await localOf(values)}]);
     }
     toast(t("saved"));
     location.hash = `#/house/${houseId}`;
   });
   const due = permitDue(p);
   show(h("h1", {}, `${t("edit")}：${p.name || ""}`), due ? h("p", {}, permitTag(due)) : null, form);
+}
+
+// Fields every row carries in clear (personal.js): present even when a role's row omits others.
+const CLEAR_FIELDS = new Set(["name", "id_type", "category", "permit_expiry"]);
+
+/** A masked field: its label and the masked text, read-only. */
+function readOnly(k, p) {
+  const shown = k === "id_type" ? label("id_type", p.id_type) : k === "id_number" ? p.id_masked || p.id_number_masked
+    : k === "phone" ? p.phone_masked : p[`${k}_masked`];
+  return h("div", {class: "field masked", "data-masked": k}, h("span", {class: "label"}, t(k)),
+    h("p", {class: "mono"}, shown || ""));
 }

@@ -1,8 +1,8 @@
 // Cells → houses → the house page.
 import {label, t} from "../i18n.js";
+import {opened} from "../personal.js";
 import * as store from "../store.js";
 import {h, show} from "../ui.js";
-import {maskPhone} from "../validation.js";
 
 export async function cellList() {
   const cells = await store.cells();
@@ -59,7 +59,9 @@ export const permitTag = (due) => [
 export async function housePage(houseId, {scanned = false} = {}) {
   const data = await store.house(houseId);
   if (!data) return show(h("h1", {}, t("house")), h("p", {role: "alert"}, t("plate_unknown")));
-  const {house, occupants, codes, flags, units, visits, tips} = data;
+  const {house, codes, flags, units, visits, tips} = data;
+  // The birth date is sealed with the rest (personal.js): open this house's few occupants.
+  const occupants = await Promise.all(data.occupants.map(async (o) => ({...o, person: await opened(o.person)})));
   const rooms = new Map((await store.rooms(houseId)).map((r) => [r.id, r.name]));
   const tasks = await (await import("./tasks.js")).houseSection(houseId, tips);
   const review = await (await import("./review.js")).housePart(houseId);
@@ -80,10 +82,11 @@ export async function housePage(houseId, {scanned = false} = {}) {
     occupants.length ? h("ul", {class: "list", id: "occupants"}, occupants.map(({residency, person}) =>
       h("li", {class: "occupant", "data-person": person.id},
         h("div", {}, h("strong", {class: "name"}, person.name || "?"), " ", review.tag(residency.id), " ",
-          h("span", {class: "muted"}, [label("sex", person.sex), person.birth_date, label("category", person.category)].filter(Boolean).join(" · ")),
+          h("span", {class: "muted"}, [label("sex", person.sex), person.birth_date || person.birth_date_masked,
+            label("category", person.category)].filter(Boolean).join(" · ")),
           rooms.get(residency.room_id) ? h("span", {class: "tag"}, `${t("room")} ${rooms.get(residency.room_id)}`) : null,
           store.permitDue(person) ? [" ", permitTag(store.permitDue(person))] : null),
-        h("div", {class: "muted mono"}, person.id_masked || "", person.phone ? ` · ${maskPhone(person.phone)}` : ""),
+        h("div", {class: "muted mono"}, person.id_masked || "", person.phone_masked ? ` · ${person.phone_masked}` : ""),
         h("div", {class: "actions"},
           h("a", {class: "button small ghost", href: `${base}/person/${person.id}/edit`}, t("edit")),
           h("a", {class: "button small ghost", href: `${base}/residency/${residency.id}/move-out`}, t("move_out")),

@@ -1,15 +1,26 @@
 // Log in (registers the device), choose or recover the PIN, unlock, log out / wipe.
 import * as api from "../api.js";
 import {getMeta, setMeta, wipe} from "../db.js";
+import * as digits from "../digits.js";
 import {t} from "../i18n.js";
 import * as outbox from "../outbox.js";
+import {resealOld} from "../reseal.js";
 import {exclusive, sync} from "../sync.js";
 import {field, formValues, h, show, showErrors, toast} from "../ui.js";
 import * as vault from "../vault.js";
 
 const MARKER = "/app/__registered";
-const err = (f, key) => [{field: f, zh: t(key), en: t(key)}];
+const err = (f, key, n) => [{field: f, zh: t(key).replace("{n}", n), en: t(key).replace("{n}", n)}];
 const pick = (e) => e.zh;
+// What a refused login says: the server's codes for the phone's login (docs/sync.md §1).
+const REFUSED = {login_failed: "login_failed", too_many_devices: "login_too_many_devices", role_no_device: "login_role_no_device",
+  password_change_required: "login_password_change", too_many_attempts: "login_throttled"};
+const refusal = (e) => REFUSED[e.code] || (e.status === 401 ? "login_failed" : "login_online");
+/** The refusal's words, with how long to wait when the server says (429 `retry_after`). */
+function refused(e) {
+  const wait = Number(e.body?.retry_after);
+  return wait > 0 && e.code === "too_many_attempts" ? err("password", "login_throttled_wait", wait) : err("password", refusal(e));
+}
 
 async function mark(on) {
   // Tells the service worker this phone is registered, so plate links open in the app.
@@ -23,8 +34,13 @@ function pinFields() {
     field(t("pin_again"), "pin2", {kind: "password", inputmode: "numeric", autocomplete: "new-password", required: true})];
 }
 
-export async function login({recover = false} = {}) {
+/** The login form: first login, a forgotten PIN (`recover`), a PIN destroyed after too many
+ * wrong tries (`destroyed`), a token expired after 30 days without a sync (`expired`). The last
+ * three keep the phone's data and outbox: the password opens the same data key. */
+export async function login({recover = false, destroyed = false, expired = false} = {}) {
+  const why = destroyed ? "pin_destroyed" : expired ? "device_expired" : null;
   const form = h("form", {class: "card", novalidate: true, "aria-label": t("login")},
+    why ? h("p", {role: "alert", id: "login-why", class: "error"}, t(why)) : null,
     h("p", {class: "muted"}, t("login_online")),
     field(t("username"), "username", {autocomplete: "username", required: true}),
     field(t("password"), "password", {kind: "password", autocomplete: "current-password", required: true}),
@@ -32,15 +48,20 @@ export async function login({recover = false} = {}) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const v = formValues(form);
-    if (!/^[0-9]{4,8}$/.test(v.pin)) return showErrors(form, err("pin", "pin_format"), pick);
+    if (!vault.pinOk(v.pin)) return showErrors(form, err("pin", "pin_format"), pick);
     if (v.pin !== v.pin2) return showErrors(form, err("pin2", "pin_mismatch"), pick);
+    const previous = await getMeta("device");
+    const same = previous?.user?.username === v.username;
+    const oldToken = await previousToken(previous, v.password, same);
+    // The same user logging in again on this phone: the server ends the old token as it issues
+    // the new one, so the new login does not count against the cap of live phones. Never another
+    // user's token (their queued work may still need it).
     let reg;
     try {
-      reg = await api.register(v.username, v.password);
+      reg = await api.register(v.username, v.password, same ? oldToken : null);
     } catch (e) {
-      return showErrors(form, err("password", e.status === 401 ? "login_failed" : "login_online"), pick);
+      return showErrors(form, refused(e), pick);
     }
-    const previous = await getMeta("device");
     if (previous && previous.user?.username !== reg.user.username) {
       // Another coordinator's phone: their records and outbox must never show under this login.
       if ((await outbox.all()).length) {
@@ -50,31 +71,78 @@ export async function login({recover = false} = {}) {
       vault.lock();
       await wipe();
     }
-    await setMeta("device", {device_id: reg.device_id, token: reg.token, user: reg.user});
+    // The token is stored sealed, so it waits for the data key (setPin); meanwhile the device
+    // has none, and a login cut short here asks for a login again (app.js).
+    await setMeta("device", {device_id: reg.device_id, user: reg.user});
     // Logging in again (a forgotten PIN, another coordinator) made this phone a new device: the
-    // old token is not kept anywhere now, so end it rather than leave it live on the server.
-    if (previous?.token && previous.device_id !== reg.device_id) await api.revokeToken(previous.token);
+    // old token is not kept anywhere now, so end it rather than leave it live on the server
+    // (idempotent: `replaces` normally ended it already; this covers a server that did not).
+    if (oldToken && previous.device_id !== reg.device_id) await api.revokeToken(oldToken);
     const kept = await vault.setPin(v.pin, v.password);
-    if (!kept) await setMeta("cursor", null);  // a new data key: fetch everything again
+    await setMeta("device", {device_id: reg.device_id, user: reg.user, token: await vault.seal(reg.token)});
+    if (!kept) {
+      // A new data key: what was sealed under the old one cannot be opened; fetch everything again.
+      await setMeta("cursor", null);
+      await digits.reset();
+    }
+    await resealOld();
     await mark(true);
     navigator.storage?.persist?.();
     location.hash = "#/cells";
     sync("login").then(() => window.dispatchEvent(new HashChangeEvent("hashchange")));
   });
-  show(h("h1", {}, recover ? t("pin_forgot") : t("login")), form);
+  const title = recover ? t("pin_forgot") : expired ? t("login_expired_title") : t("login");
+  show(h("h1", {}, title), form);
 }
 
-export function unlock() {
+/** The token this phone held, to be ended: opened with the data key, or on a locked phone with
+ * the password-wrapped copy when the same user logs in again; another user's stays sealed. */
+async function previousToken(previous, password, same) {
+  const tok = previous?.token;
+  if (!tok || typeof tok === "string") return tok || null;
+  if (vault.unlocked()) return vault.open(tok).catch(() => null);
+  return same ? vault.openWithPassword(tok, password) : null;
+}
+
+/** Unlocked: an upgraded phone's clear records are sealed first (reseal.js), then the app opens. */
+async function opened() {
+  try {
+    await resealOld();
+  } catch {
+    // Locked again half-way (nothing was written: one transaction); the next unlock tries again.
+  }
+  window.dispatchEvent(new CustomEvent("gw:unlocked"));
+}
+
+export async function unlock() {
+  if (await vault.pinDestroyed()) return login({destroyed: true});
   const form = h("form", {class: "card", novalidate: true, "aria-label": t("unlock")},
     field(t("pin"), "pin", {kind: "password", inputmode: "numeric", autocomplete: "current-password", required: true}),
     h("button", {type: "submit", id: "unlock-go"}, t("unlock")),
     h("p", {}, h("a", {href: "#/recover", id: "forgot"}, t("pin_forgot"))));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    if (!(await vault.unlock(formValues(form).pin))) return showErrors(form, err("pin", "pin_wrong"), pick);
-    window.dispatchEvent(new CustomEvent("gw:unlocked"));
+    const tried = await vault.unlock(formValues(form).pin);
+    if (tried.ok) return tried.weak ? newPin() : opened();
+    if (!tried.left) return login({destroyed: true});
+    return showErrors(form, err("pin", "pin_wrong_left", tried.left), pick);
   });
-  show(h("h1", {}, t("locked_title")), form);
+  return show(h("h1", {}, t("locked_title")), form);
+}
+
+/** The right PIN, but shorter than the rule now asks (an upgraded phone): choose a new one. */
+function newPin() {
+  const form = h("form", {class: "card", novalidate: true, "aria-label": t("pin_weak_title")},
+    h("p", {id: "pin-weak"}, t("pin_weak")), ...pinFields(), h("button", {type: "submit", id: "pin-go"}, t("pin_go")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = formValues(form);
+    if (!vault.pinOk(v.pin)) return showErrors(form, err("pin", "pin_format"), pick);
+    if (v.pin !== v.pin2) return showErrors(form, err("pin2", "pin_mismatch"), pick);
+    await vault.setPin(v.pin);
+    return opened();
+  });
+  show(h("h1", {}, t("pin_weak_title")), form);
 }
 
 /** Wipe only when nothing is left unsynced, or all of it is in an exported file. */
@@ -114,7 +182,11 @@ export async function revoked() {
       h("button", {type: "button", class: "danger", id: "wipe", onclick: () => logout()}, t("wipe"))));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    if (!vault.unlocked() && !(await vault.unlock(formValues(form).pin))) return showErrors(form, err("pin", "pin_wrong"), pick);
+    if (!vault.unlocked()) {
+      // Any PIN that opens the key will do for this last export, even one shorter than the rule.
+      const tried = await vault.unlock(formValues(form).pin, {weakOk: true});
+      if (!tried.ok) return showErrors(form, tried.left ? err("pin", "pin_wrong_left", tried.left) : err("pin", "pin_destroyed"), pick);
+    }
     await outbox.exportFile();
     return toast(t("exported"));
   });

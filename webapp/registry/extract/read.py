@@ -1,4 +1,8 @@
-"""Reading a shape's file: CSV (UTF-8 or GB18030, comma or tab) or an XLSX sheet, as rows of cells."""
+"""Reading a shape's file: CSV (UTF-8 or GB18030, comma or tab) or an XLSX sheet, as rows of cells.
+
+Every file is read under caps (`limits`): rows for both, and for an XLSX what it expands to
+(`xlsx_guard`). A file over a cap, or in neither encoding, is a problem of the whole file.
+"""
 from __future__ import annotations
 
 import codecs
@@ -11,11 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from webapp.registry.extract.limits import Capped, ExtractLimits, Refusal, default_limits, too_many_rows
 from webapp.registry.extract.report import _ferr
 from webapp.registry.extract.spec import COMMENT, NOTE_SHEET, Shape
 from webapp.validation import FieldError
 
-# A path, an open file, or an upload (werkzeug FileStorage: read via .stream, named by .filename).
+# A path, an open file, or an upload (werkzeug FileStorage: read via .stream, named by .filename),
+# bare or `Capped` with the caller's limits.
 ExtractSource = Path | str | IO[bytes] | IO[str] | Any
 _XLSX_MAGIC = b"PK\x03\x04"
 
@@ -63,18 +69,31 @@ def _format(stream: IO[bytes] | IO[str], name: str, fmt: str | None) -> str:
     return "xlsx" if head == _XLSX_MAGIC else "csv"
 
 
+_ENCODINGS = ("utf-8-sig", "gb18030")  # the police system's UTF-8, or Excel's on a Chinese Windows
+_UNDECODABLE = _ferr("file", "file.encoding",
+                     "无法识别文件的字符编码：已尝试UTF-8和GB18030；请将文件另存为UTF-8或GB18030编码的CSV",
+                     "Cannot decode the file: tried UTF-8 and GB18030. Save it as CSV in UTF-8 or GB18030")
+
+
 def _detect_encoding(stream: IO[bytes]) -> str:
-    """UTF-8 (with or without BOM) if the whole file decodes as such, else GB18030."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    """The first of UTF-8 (with or without BOM) and GB18030 that decodes the whole file."""
+    for encoding in _ENCODINGS:
+        decodes = _decodes(stream, encoding)
+        stream.seek(0)
+        if decodes:
+            return encoding
+    raise _FileProblem(0, _UNDECODABLE)
+
+
+def _decodes(stream: IO[bytes], encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
         while chunk := stream.read(1 << 20):
             decoder.decode(chunk)
         decoder.decode(b"", final=True)
-        return "utf-8-sig"
+        return True
     except UnicodeDecodeError:
-        return "gb18030"
-    finally:
-        stream.seek(0)
+        return False
 
 
 def _csv_rows(stream: IO[bytes] | IO[str]) -> Iterator[tuple[int, list[Any]]]:
@@ -95,6 +114,8 @@ def _csv_rows(stream: IO[bytes] | IO[str]) -> Iterator[tuple[int, list[Any]]]:
             yield line_no, cells
     except csv.Error as exc:
         raise _FileProblem(0, _ferr("file", "file.csv", f"CSV格式错误：{exc}", f"Malformed CSV: {exc}")) from None
+    except UnicodeDecodeError:  # detection read it all; only a file changing under us gets here
+        raise _FileProblem(0, _UNDECODABLE) from None
     finally:
         if text is not stream:
             text.detach()  # leave the caller's stream open
@@ -111,22 +132,33 @@ def _skip_comments(lines: Iterator[str]) -> tuple[int, str | None]:
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield first
-    yield from rest
+    for line in rest:  # not `yield from`: closing this early would close `rest`, the caller's file
+        yield line
 
 
-def _xlsx_rows(stream: IO[bytes], shape: Shape) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
+def _xlsx_rows(stream: IO[bytes], shape: Shape, limits: ExtractLimits) -> Iterator[tuple[int, list[Any]]]:
+    from webapp.registry.extract.xlsx_guard import open_workbook
 
     try:
-        wb = load_workbook(stream, read_only=True, data_only=True)
+        wb = open_workbook(stream, limits)
+    except Refusal as exc:
+        raise _FileProblem(0, exc.error) from None
     except Exception as exc:  # openpyxl raises many types for a broken or foreign file
-        raise _FileProblem(0, _ferr("file", "file.xlsx", f"无法读取Excel文件：{exc}",
-                                    f"Cannot read the Excel file: {exc}")) from None
+        raise _FileProblem(0, _unreadable(exc)) from None
     try:
         ws = wb[_pick_sheet(wb.sheetnames, shape)]
         ws.reset_dimensions()  # some writers store a wrong size; read what is there
         started = False
-        for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        rows = enumerate(ws.iter_rows(values_only=True), start=1)
+        while True:
+            try:
+                n, row = next(rows)
+            except StopIteration:
+                return
+            except Refusal as exc:
+                raise _FileProblem(0, exc.error) from None
+            except Exception as exc:  # a damaged part (bad CRC, bad XML) shows only when read
+                raise _FileProblem(0, _unreadable(exc)) from None
             cells = list(row)
             if not started and _is_preamble(cells):
                 continue
@@ -134,6 +166,10 @@ def _xlsx_rows(stream: IO[bytes], shape: Shape) -> Iterator[tuple[int, list[Any]
             yield n, cells
     finally:
         wb.close()
+
+
+def _unreadable(exc: Exception) -> FieldError:
+    return _ferr("file", "file.xlsx", f"无法读取Excel文件：{exc}", f"Cannot read the Excel file: {exc}")
 
 
 def _is_preamble(cells: list[Any]) -> bool:
@@ -155,12 +191,26 @@ def _pick_sheet(names: list[str], shape: Shape) -> str:
 
 
 def _read_table(shape: Shape, source: ExtractSource, fmt: str | None) -> Iterator[tuple[int, list[Any]]]:
+    limits = source.limits if isinstance(source, Capped) else default_limits()
+    if isinstance(source, Capped):
+        source = source.source
     with _binary(source) as (stream, name):
         kind = _format(stream, name, fmt)
         if kind != "xlsx":
-            yield from _csv_rows(stream)
+            yield from _capped(_csv_rows(stream), limits)
         elif isinstance(stream, io.TextIOBase):
             raise _FileProblem(0, _ferr("file", "file.xlsx", "Excel文件须以二进制方式打开",
                                         "An Excel file must be opened in binary mode"))
         else:
-            yield from _xlsx_rows(stream, shape)  # type: ignore[arg-type]
+            yield from _capped(_xlsx_rows(stream, shape, limits), limits)  # type: ignore[arg-type]
+
+
+def _capped(rows: Iterator[tuple[int, list[Any]]], limits: ExtractLimits) -> Iterator[tuple[int, list[Any]]]:
+    """Rows up to the cap, counted by their line (blank and note lines count: they are read too)."""
+    try:
+        for line, cells in rows:
+            if line > limits.extract_max_rows:
+                raise _FileProblem(0, too_many_rows(limits))
+            yield line, cells
+    finally:
+        rows.close()  # type: ignore[attr-defined]  # now, not when collected: it holds the file
