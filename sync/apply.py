@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sync import conflicts, reviews
 from sync.batch import DELETABLE, Mutation, Outcome
 from sync.merge import three_way
-from sync.moves import hold_for_centre, live_person, merge_twin, move_house, same_address, within
+from sync.moves import hold_for_centre, merge_twin, move_house, same_address, twins, visible_twin
 from sync.reach import Reach, outside
 from sync.state import CellCommittees, State, fetch
 from sync.validate import linked_problems, parse_fields
@@ -67,7 +67,7 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: Ce
             return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=refused)
     if creating:
         return create(session, m, rid, values, state, ctx, now, work, device, reach)
-    return change(session, m, rid, values, state, ctx, now, work, device)
+    return change(session, m, rid, values, state, ctx, now, work, device, reach)
 
 
 def _blocked_by(m: Mutation, values: dict[str, Any], state: State) -> uuid.UUID | None:
@@ -132,19 +132,18 @@ def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
         return Outcome(m.id, m.seq, "merged", m.type, m.record_id, canonical_id=rid)
     held: dict[str, Any] = {}
     if m.type == "person":
-        twin = live_person(session, state, values.get("id_number"))
-        if twin is not None and within(session, state, reach, twin["id"]):
-            return merge_twin(session, m, rid, twin, values, state, ctx, now, work, device)
+        twin, claimed = visible_twin(session, state, reach, twins(session, state, values.get("id_number")))
         if twin is not None:
-            held = {"claims_id_of": twin["id"]}
-            hold_for_centre(m, work, ctx, "identity_elsewhere", twin["id"], now)
+            return merge_twin(session, m, rid, twin, values, state, ctx, now, work, device)
+        if claimed is not None:
+            held = {"claims_id_of": claimed}
+            hold_for_centre(m, work, ctx, "identity_elsewhere", claimed, now)
     if m.type == "house":
-        twin_house = same_address(session, values)
-        if twin_house is not None:
-            fetch(session, state, "house", {twin_house})
-        if twin_house is not None and not reach.house(twin_house):
-            hold_for_centre(m, work, ctx, "address_elsewhere", twin_house, now)
-            twin_house = None
+        found = same_address(session, values)
+        fetch(session, state, "house", set(found))
+        twin_house = next((h for h in found if reach.house(h)), None)
+        if twin_house is None and found:
+            hold_for_centre(m, work, ctx, "address_elsewhere", found[0], now)
         if twin_house is not None:
             state.alias[rid] = twin_house
             work.extras.append((RecordAlias.__table__, {"alias_id": rid, "canonical_id": twin_house,
@@ -172,7 +171,7 @@ def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
 
 
 def change(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State,
-           ctx: conflicts.Context, now: datetime, work: Write, device: Device) -> Outcome:
+           ctx: conflicts.Context, now: datetime, work: Write, device: Device, reach: Reach) -> Outcome:
     current = state.get(m.type, rid)
     assert current is not None
     if current.get("deleted_at") is not None:
@@ -186,6 +185,8 @@ def change(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
         and merged.take.get("end_date") is not None
     if m.type == "review":
         reviews.server_fields(merged.take, device, now)
+    if m.type == "person" and merged.take.get("id_number") not in (None, current.get("id_number")):
+        _renumbered(session, m, rid, merged.take, current, state, reach, ctx, now, work)
     if m.type == "tip" and merged.take.get("status") in ("done", "rejected"):
         merged.take["closed_by_id"] = device.user_id  # who closed it: the phone's user, as in the console
     if merged.take:
@@ -198,6 +199,18 @@ def change(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
                          detail={"fields": sorted(merged.conflicts), "taken": sorted(merged.take)})
     status = "applied" if same else "merged"
     return Outcome(m.id, m.seq, status, m.type, m.record_id, version=current["version"])
+
+
+def _renumbered(session: Session, m: Mutation, rid: uuid.UUID, take: dict[str, Any], current: dict[str, Any],
+                state: State, reach: Reach, ctx: conflicts.Context, now: datetime, work: Write) -> None:
+    """A person's ID number corrected on the phone to one someone outside its cells holds:
+    held for the centre, as a registration would be (sync/moves.py visible_twin)."""
+    twin, claimed = visible_twin(session, state, reach, twins(session, state, take["id_number"], but=rid))
+    if twin is None and claimed is not None:
+        take["claims_id_of"] = claimed
+        hold_for_centre(m, work, ctx, "identity_elsewhere", claimed, now)
+    elif twin is None and current.get("claims_id_of") is not None:
+        take["claims_id_of"] = None  # corrected to a number nobody else holds
 
 
 def _base_values(m: Mutation) -> dict[str, Any]:

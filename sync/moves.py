@@ -21,21 +21,22 @@ from webapp.models import Device, House, RecordAlias, ScopeChange, Tip
 ADDRESS = ("road", "number", "building", "unit", "room")
 
 
-def same_address(session: Session, values: dict[str, Any]) -> uuid.UUID | None:
-    """A live house at exactly this address (two coordinators found the same new flat)."""
+def same_address(session: Session, values: dict[str, Any]) -> list[uuid.UUID]:
+    """The live houses at exactly this address (two coordinators found the same new flat)."""
     clauses = [House.deleted_at.is_(None)]
     for part in ADDRESS:
         column = getattr(House, part)
         clauses.append(column.is_(None) if values.get(part) is None else column == values[part])
-    return session.scalar(select(House.id).where(*clauses).limit(1))
+    return list(session.scalars(select(House.id).where(*clauses).order_by(House.id)))
 
 
-def live_person(session: Session, state: State, number: str | None) -> dict[str, Any] | None:
+def twins(session: Session, state: State, number: str | None, but: uuid.UUID | None = None) -> list[dict[str, Any]]:
+    """The live persons holding this ID number (other than `but`), best candidates first."""
     if not number:
-        return None
-    if number not in state.numbers_loaded:  # load() fetched the numbers of the batch's new persons
+        return []
+    if number not in state.numbers_loaded:  # load() fetched the numbers of the batch's persons
         live_persons(session, state, {number})
-    return state.live_person(number)
+    return [t for t in state.live_persons_with(number) if t["id"] != but]
 
 
 def within(session: Session, state: State, reach: Reach, person_id: uuid.UUID) -> bool:
@@ -44,6 +45,19 @@ def within(session: Session, state: State, reach: Reach, person_id: uuid.UUID) -
         return True
     fetch(session, state, "house", open_residencies(session, state, {person_id}))
     return reach.person(person_id)
+
+
+def visible_twin(session: Session, state: State, reach: Reach,
+                 found: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, uuid.UUID | None]:
+    """Of the records sharing a number, the first the device may see (to merge with), else
+    the one to claim in a case for the centre (the registry's holder of the number). Which
+    of them exist outside the device's cells must make no difference to what it is told."""
+    for twin in found:
+        if within(session, state, reach, twin["id"]):
+            return twin, None
+    if not found:
+        return None, None
+    return None, found[0].get("claims_id_of") or found[0]["id"]
 
 
 def hold_for_centre(m: Mutation, work: Write, ctx: conflicts.Context, kind: str, other: uuid.UUID,

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sync.sequence import committed_seq
 from sync.wire import PULLED_MODELS, public_columns, row_to_wire, to_wire
 from webapp.models import Cell, Device, House, Residency, ScopeChange
+from webapp.registry import privacy
 from webapp.registry.scope import scope_for
 from webapp.timeutil import utcnow
 
@@ -140,7 +141,15 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         page.round_complete = True
         page.round_cells = sorted(str(c) for c in cells) if cells is not None else None
     page.cursor = cursor.encode()
+    _mask_for(device.user.role, page)
     return page
+
+
+def _mask_for(role: str, page: PullPage) -> None:
+    """What the role may not read in clear leaves masked or not at all (webapp/registry/privacy.py):
+    a phone never holds more than its user's console shows."""
+    for name, rows in page.changes.items():
+        page.changes[name] = privacy.phone_rows(role, name, rows)
 
 
 def needs_record(device: Device, page: PullPage) -> bool:

@@ -66,17 +66,14 @@ class State:
         return [r for r in found if r["person_id"] == person_id and r.get("end_date") is None
                 and r.get("deleted_at") is None]
 
-    def live_person(self, number: str) -> dict[str, Any] | None:
-        """A live person with this ID number among the batch's rows: one this batch made
-        first (the same person typed twice on one phone), else the registry's own. A record
-        held for the centre (`claims_id_of`) is never someone else's twin."""
+    def live_persons_with(self, number: str) -> list[dict[str, Any]]:
+        """The live persons with this ID number among the batch's rows: those this batch made
+        first (the same person typed twice on one phone), then the registry's holder of the
+        number, then records held for the centre that claim it (`claims_id_of`)."""
         rows = self.rows["person"]
         found = [rows[i] for i in self.index["person"].get(number, ())]
         found = [r for r in found if r.get("id_number") == number and r.get("deleted_at") is None]
-        for row in found:
-            if row["id"] in self.new["person"]:
-                return row
-        return next((r for r in found if r.get("claims_id_of") is None), None)
+        return sorted(found, key=lambda r: (r["id"] not in self.new["person"], r.get("claims_id_of") is not None))
 
 
 def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:

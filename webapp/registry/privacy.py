@@ -119,10 +119,24 @@ def wire(role: str, record: str, row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Minimum data on phones (PIPL art. 6): what no screen of the field app shows stays on the
+# server whatever the role (a reporter's call-back number, a unit's contact persons).
+NOT_ON_PHONES: dict[str, frozenset[str]] = {"tip": frozenset({"contact_phone"}), "unit": frozenset({"contacts"})}
+
+
 def wire_rows(role: str, record: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if sees_all(role, record):
         return rows  # the common case (coordinators, the centre): no copy per row
     return [wire(role, record, r) for r in rows]
+
+
+def phone_rows(role: str, record: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for a phone's pull: as the role may see them, less what phones never keep."""
+    rows = wire_rows(role, record, rows)
+    dropped = NOT_ON_PHONES.get(record)
+    if not dropped:
+        return rows
+    return [{k: v for k, v in r.items() if k not in dropped} for r in rows]
 
 
 def values(role: str, record: str, row: Mapping[str, Any]) -> dict[str, Any]:
