@@ -129,9 +129,29 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self)")
-        if getattr(g, "no_store", False):
+        if getattr(g, "no_store", False) or _may_show_personal_data():
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+# Answers that carry no personal data and must stay cacheable: static files, /vendor/
+# (versioned, a year immutable) and the field app's shell, which its service worker precaches
+# (these revalidate: "no-cache", set by the views).
+_CACHEABLE = frozenset({"static", "vendor.asset", "fieldapp.shell", "fieldapp.manifest",
+                        "fieldapp.known_area_codes", "fieldapp.service_worker"})
+
+
+def _may_show_personal_data() -> bool:
+    """Whether no browser or proxy may keep this answer (a shared office PC, the back button
+    after logout): every answer to a signed-in user, and every /api/ answer (a device's token
+    is no cookie). A rule by answer, not by page: a page added later is covered, errors too.
+    Anonymous pages show no personal data; the public plate page sets no-store itself."""
+    if request.endpoint in _CACHEABLE:
+        return False
+    # The session's user id, not current_user: loading the user would query the database in
+    # every answer, errors included. A page that shows personal data has checked the login,
+    # which puts the id in the session (a remember-me cookie's too).
+    return request.path.startswith("/api/") or "_user_id" in session
 
 
 def register_transaction_mode(app: Flask) -> None:

@@ -12,6 +12,13 @@ let shape = null;
 let map = null;
 let cellBounds = null;
 
+// Leaflet takes a string as HTML: names are data, so they go in as an element's text.
+function textNode(text) {
+  const span = document.createElement("span");
+  span.textContent = text;
+  return span;
+}
+
 function round(v) {
   return Math.round(v * 1e7) / 1e7;
 }
@@ -96,10 +103,12 @@ async function main() {
     const data = await response.json();
     cellBounds = L.latLngBounds([]);
     for (const cell of data.cells) {
+      // Interactive so that hovering shows the cell's tooltip; its clicks still reach the map
+      // (Leaflet bubbles them), so a corner can be put inside a cell.
       const outline = L.polygon(L.GeoJSON.coordsToLatLngs(cell.boundary.coordinates, 1), {
-        color: "#6b7280", weight: 1, fillOpacity: 0.05, interactive: false, className: "draw-cell",
+        color: "#6b7280", weight: 1, fillOpacity: 0.05, className: "draw-cell",
       }).addTo(map);
-      outline.bindTooltip(`${cell.code} ${cell.name}`);
+      outline.bindTooltip(textNode(`${cell.code} ${cell.name}`));
       outline.getElement().setAttribute("data-cell-code", cell.code); // where to draw, for people and tests
       cellBounds.extend(outline.getBounds());
     }
