@@ -87,7 +87,18 @@ def record_links(case: Case) -> list[tuple[str, str]]:
     person_id = target.id if kind == "person" and target is not None else getattr(target, "person_id", None)
     if person_id is not None:
         links.append((_("Person"), url_for("console.person", person_id=person_id)))
+    other = case.conflict.detail.get("other")
+    if case.conflict.kind in HELD_KINDS and other and target is not None:
+        # The phone's record stands as typed; the registered one is the survivor of a merge
+        # (the move-in), or the record's number or address is corrected instead.
+        links.append((_("Registered record"), url_for(f"console.{kind}", **{f"{kind}_id": other})))
+        links.append((_("Same one: merge into the registered record"), url_for(
+            "conflicts.merge", record_type=kind, survivor=other, loser=str(target.id), conflict_id=str(case.conflict.id))))
     return links
+
+
+# Cases a push opened without telling the phone (sync/moves.py hold_for_centre).
+HELD_KINDS = frozenset({"identity_elsewhere", "address_elsewhere"})
 
 
 def device_time(detail: dict[str, Any]) -> str:

@@ -74,6 +74,8 @@ class Conflict(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # When the personal values it copied were erased with its person's (retention.purge).
+    purged_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class SyncMutation(Base):

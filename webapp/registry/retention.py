@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import House, Person, Residency, Review, Tip, Unit, Visit
+from webapp.models import Conflict, House, Person, RecordAlias, Residency, Review, Tip, Unit, Visit
 from webapp.timeutil import utcnow
 
 # Per table, the columns that may identify a person, and what they become.
@@ -47,4 +47,33 @@ def purge(session: Session, before: datetime) -> dict[str, int]:
         update(Review).where(Review.person_name.is_not(None), Review.person_id.in_(purged))
         .values(person_name=None, version=Review.version + 1, changed_at=now)
         .execution_options(synchronize_session=False)).rowcount
+    counts["conflict"] = _purge_conflicts(session, purged, now)
+    # A resident leaves a phone on a report to be called back: once the task is long closed,
+    # the number has served its purpose.
+    counts["tip_contact"] = session.execute(  # type: ignore[attr-defined]
+        update(Tip).where(Tip.closed_at.is_not(None), Tip.closed_at < before,
+                          or_(Tip.contact_phone.is_not(None), Tip.client_ip_hash.is_not(None)))
+        .values(contact_phone=None, client_ip_hash=None, version=Tip.version + 1, changed_at=now)
+        .execution_options(synchronize_session=False)).rowcount
     return counts
+
+
+def _purge_conflicts(session: Session, purged: Any, now: datetime) -> int:
+    """Conflicts copy what a phone sent and what the registry held (ID numbers, phones...):
+    those copies go with the person's own, under the person's id or any alias of it."""
+    aliases = select(RecordAlias.alias_id).where(RecordAlias.canonical_id.in_(purged))
+    personal = set(PERSONAL_COLUMNS[Person])
+    rows = session.scalars(select(Conflict).where(
+        Conflict.purged_at.is_(None), Conflict.record_type == "person",
+        or_(Conflict.record_id.in_(purged), Conflict.record_id.in_(aliases)))).all()
+    for conflict in rows:
+        for name in ("base_values", "registry_values", "device_values"):
+            setattr(conflict, name, {k: v for k, v in (getattr(conflict, name) or {}).items() if k not in personal})
+        # A database's own words for a clash may quote the number ("Key (id_number)=(...)").
+        conflict.detail = {k: v for k, v in (conflict.detail or {}).items() if k != "error"}
+        if conflict.resolution and conflict.resolution.get("fields"):
+            fields = conflict.resolution["fields"]  # the decision stays, a typed value goes
+            conflict.resolution = {**conflict.resolution, "fields": {
+                n: ({"choice": d.get("choice")} if n in personal else d) for n, d in fields.items()}}
+        conflict.purged_at = now
+    return len(rows)
