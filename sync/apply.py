@@ -29,6 +29,9 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: Ce
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=[problem(
             "role.read_only", "此角色只能查看，不能修改登记", "this role may look but not change the registry")])
+    if m.problems:
+        state.failed[m.record_id] = m.id
+        return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=list(m.problems))
     rtype = RECORD_TYPES[m.type]
     rid = state.alias.get(m.record_id, m.record_id)
     creating = m.op == "create"
@@ -127,9 +130,15 @@ def _house_of(kind: str, rid: uuid.UUID, values: dict[str, Any], state: State) -
 
 def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State,
             ctx: conflicts.Context, now: datetime, work: Write, device: Device, reach: Reach) -> Outcome:
-    if state.get(m.type, rid) is not None:
-        # The record exists: an earlier push made it (a retry under a new mutation id).
-        return Outcome(m.id, m.seq, "merged", m.type, m.record_id, canonical_id=rid)
+    existing = state.get(m.type, rid)
+    if existing is not None:
+        differ = sorted(k for k, v in values.items() if to_wire(existing.get(k)) != to_wire(v))
+        if not differ:
+            # An earlier push made it with these values (a retry under a new mutation id).
+            return Outcome(m.id, m.seq, "merged", m.type, m.record_id, canonical_id=rid)
+        # Another record under an id that is taken: what was typed waits for the centre.
+        return conflict_outcome(m, work, ctx, "id_reused", {}, {k: existing.get(k) for k in differ}, now,
+                                detail={"fields": differ})
     held: dict[str, Any] = {}
     if m.type == "person":
         twin, claimed = visible_twin(session, state, reach, twins(session, state, values.get("id_number")))

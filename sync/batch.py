@@ -13,8 +13,10 @@ from sync.wire import RECORD_TYPES
 PROTOCOL = 1
 ACCEPTED_PROTOCOLS = frozenset({1})
 MAX_MUTATIONS = 5_000
-# seq, versions and the pending count live in 32-bit INTEGER columns.
+# Versions and the pending count live in 32-bit INTEGER columns; a phone's seq in a 64-bit
+# one, up to the largest integer JavaScript holds exactly (a client may number by Date.now()).
 MAX_INT32 = 2**31 - 1
+MAX_SEQ = 2**53 - 1
 
 OPS = frozenset({"create", "update", "delete"})
 DELETABLE = frozenset({"residency", "house_flag", "unit"})
@@ -39,6 +41,8 @@ class Mutation:
     fields: dict[str, Any]
     base: dict[str, Any]
     at: datetime | None
+    # Found while parsing, but the mutation's alone: it is rejected, the batch goes on.
+    problems: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -103,6 +107,20 @@ def _time(value: Any) -> datetime | None:
     return moment
 
 
+def check_protocol(protocol: Any) -> int:
+    """An old app is told to update (426); an app newer than the server to wait for it."""
+    if not isinstance(protocol, int) or isinstance(protocol, bool):
+        raise BatchInvalid("invalid_protocol", f"protocol must be an integer, not {protocol!r} / protocol 必须是整数")
+    if protocol > PROTOCOL:
+        raise BatchInvalid("protocol_unsupported", f"protocol {protocol} is newer than this server's ({PROTOCOL}): "
+                                                   f"the server is updated soon / 应用比服务器新，请等待服务器更新")
+    if protocol not in ACCEPTED_PROTOCOLS:
+        raise BatchInvalid("protocol_outdated",
+                           f"protocol {protocol} is no longer accepted; update the app (server speaks {PROTOCOL}) / "
+                           f"请更新应用")
+    return protocol
+
+
 def storable_text(value: Any) -> bool:
     """Absent, or text PostgreSQL can hold: no NUL, no lone surrogate (a 500 deep in a query)."""
     return value is None or (isinstance(value, str) and not any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value))
@@ -111,11 +129,7 @@ def storable_text(value: Any) -> bool:
 def parse_batch(body: Any) -> Batch:
     if not isinstance(body, dict):
         raise BatchInvalid("invalid_batch", "the body must be a JSON object")
-    protocol = body.get("protocol")
-    # Only hashable scalars can be looked up in a set: a list or object is simply not accepted.
-    if not isinstance(protocol, int) or isinstance(protocol, bool) or protocol not in ACCEPTED_PROTOCOLS:
-        raise BatchInvalid("protocol_outdated",
-                           f"protocol {protocol!r} is not accepted; update the app (server speaks {PROTOCOL})")
+    protocol = check_protocol(body.get("protocol"))
     raw = body.get("mutations")
     if not isinstance(raw, list):
         raise BatchInvalid("invalid_batch", "mutations must be a list")
@@ -152,8 +166,8 @@ def _mutation(raw: Any, index: int) -> Mutation:
     if not isinstance(raw, dict):
         raise BatchInvalid("invalid_mutation", f"{where}: must be an object")
     seq = raw.get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_INT32:
-        raise BatchInvalid("invalid_mutation", f"{where}.seq: a positive integer is required")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+        raise BatchInvalid("invalid_mutation", f"{where}.seq: a positive integer up to 2^53 - 1 is required")
     kind, op = raw.get("type"), raw.get("op")
     if not isinstance(kind, str) or kind not in RECORD_TYPES:
         raise BatchInvalid("invalid_mutation", f"{where}.type: unknown record type {kind!r}")
@@ -163,9 +177,13 @@ def _mutation(raw: Any, index: int) -> Mutation:
     if not isinstance(fields, dict) or not isinstance(base, dict):
         raise BatchInvalid("invalid_mutation", f"{where}: fields and base must be objects")
     base_version = raw.get("base_version")
+    problems = []
     if base_version is not None and (not isinstance(base_version, int) or isinstance(base_version, bool)
                                      or abs(base_version) > MAX_INT32):
-        raise BatchInvalid("invalid_mutation", f"{where}.base_version: an integer is required")
+        # No record has such a version: this mutation is refused, the rest of the batch goes on.
+        problems.append({"field": "base_version", "code": "base_version.range",
+                         "zh": "基准版本号不是有效的版本号", "en": "base_version is not a version any record has"})
+        base_version = None
     return Mutation(id=_uuid(raw.get("id"), f"{where}.id"), seq=seq, type=kind, op=op,
                     record_id=_uuid(raw.get("record_id"), f"{where}.record_id"),
-                    base_version=base_version, fields=fields, base=base, at=_time(raw.get("at")))
+                    base_version=base_version, fields=fields, base=base, at=_time(raw.get("at")), problems=problems)

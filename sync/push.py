@@ -33,6 +33,10 @@ class PushResult:
 
 def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
     now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        # One push per device at a time: the same batch sent twice at once (a retry racing the
+        # original) then finds the first one's receipts (already_applied), not a duplicate key.
+        session.execute(select(Device.id).where(Device.id == device.id).with_for_update())
     user = device.user
     scope = scope_for(session, user)
     known, taken = _receipts(session, device, batch)

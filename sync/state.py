@@ -6,11 +6,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, bindparam, select
+from sqlalchemy import ColumnElement, Select, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from sync.batch import Mutation
+from webapp import validation
 from sync.wire import RECORD_TYPES
 from webapp.models import Cell, Person, RecordAlias, Residency, Room, SyncMutation
 
@@ -112,8 +113,8 @@ def load(session: Session, mutations: list[Mutation]) -> State:
     # Open residencies of every person touched: moving house ends the old one.
     wanted["house"] |= open_residencies(session, state, persons | _ids(mutations, "residency", "person_id"))
     fetch(session, state, "house", wanted["house"])
-    live_persons(session, state, {str(m.fields["id_number"]) for m in mutations
-                                  if m.type == "person" and m.op == "create" and m.fields.get("id_number")})
+    # Every number the batch may look up (creates, and corrections of a number) in one go.
+    live_persons(session, state, {n for m in mutations if m.type == "person" and (n := _number(m.fields))})
     return state
 
 
@@ -136,6 +137,17 @@ def own_failures(session: Session, state: State, device_id: uuid.UUID, mutations
         state.failed.setdefault(record_id, mutation_id)
 
 
+def _number(fields: dict[str, Any]) -> str | None:
+    """An ID number as validation will store it (a legacy 15-digit one becomes 18), or None."""
+    raw, kind = fields.get("id_number"), fields.get("id_type") or "resident"
+    if not isinstance(raw, str) or not raw.strip() or not isinstance(kind, str):
+        return None
+    try:
+        return validation.parse_person_id(raw, kind).number
+    except validation.ValidationError:
+        return None
+
+
 def _uuid_or_none(value: Any) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value)) if value else None
@@ -149,6 +161,13 @@ def live_persons(session: Session, state: State, numbers: set[str]) -> None:
     numbers -= state.numbers_loaded
     if not numbers:
         return
+    if session.get_bind().dialect.name == "postgresql":
+        # Two phones registering the same person at once: the second waits for the first to
+        # commit and then finds it (merged, as on SQLite, where writers queue anyway), rather
+        # than both inserting and one losing to the unique index. In one order: no deadlock.
+        session.execute(text("SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext(n) AS k "
+                             "FROM unnest(CAST(:numbers AS text[])) AS n ORDER BY 1) AS keys"),
+                        {"numbers": sorted(numbers)})
     for row in _dicts(session, select(Person.__table__).where(
             among(session, Person.id_number, numbers), Person.deleted_at.is_(None)).order_by(Person.id)):
         state.add("person", row, replace=False)

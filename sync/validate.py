@@ -17,7 +17,7 @@ from sync.wire import RecordType
 from webapp import validation
 from webapp.models import enums
 from webapp.models.base import UTCDateTime
-from webapp.validation import FieldError
+from webapp.validation import FieldError, ranges
 
 # PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded at all: a phone
 # never types either, so such a value is rejected as a field error rather than a 500.
@@ -139,6 +139,11 @@ def parse_fields(rtype: RecordType, fields: dict[str, Any], *, creating: bool) -
 
 def _domain_rules(kind: str, values: dict[str, Any]) -> list[FieldError]:
     errors: list[FieldError] = []
+    for (rtype, field), (low, high) in ranges.RANGES.items():
+        value = values.get(field) if rtype == kind else None
+        if value is not None and not low <= value <= high:
+            errors.append(_err(field, "field.range", f"{field} 应在 {low:g} 到 {high:g} 之间",
+                               f"{field} must be from {low:g} to {high:g}"))
     for (rtype, field), vocabulary in ENUM_FIELDS.items():
         if rtype == kind and values.get(field) is not None:
             try:

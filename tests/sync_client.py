@@ -123,9 +123,10 @@ class Phone:
                 del self.rows["person"][pid]
 
 
-def registered_phone(client: Any, username: str) -> Phone:
+def registered_phone(client: Any, username: str, log: list[Any] | None = None) -> Phone:
     """A phone registered through the API by a Flask test client (password "pw"), first pull
-    done; `user_id` is the registration's user, as the app keeps it (its tasks are "mine")."""
+    done; `user_id` is the registration's user, as the app keeps it (its tasks are "mine").
+    Every answer the server gives it is appended to `log`, if given."""
     registered = client.post("/api/devices", json={"username": username, "password": "pw", "label": "测试手机"})
     assert registered.status_code == 201, registered.get_data(as_text=True)
     headers = {"Authorization": f"Bearer {registered.get_json()['token']}"}
@@ -137,6 +138,8 @@ def registered_phone(client: Any, username: str) -> Phone:
             query = {"protocol": "1", **({"cursor": cursor} if cursor else {})}
             response = client.get("/api/sync/pull", query_string=query, headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)
+        if log is not None:
+            log.append(response.get_json())
         return response.get_json()  # type: ignore[no-any-return]
 
     phone = Phone(send)

@@ -356,7 +356,7 @@ def test_export_masks_ids_and_filters_by_house(db_session: Session, uid: int, tm
     out = {}
     for shape in ("houses", "persons", "residencies"):
         buf = io.BytesIO()
-        export_extract(db_session, shape, "csv", buf, header_note="", house_ids=[e003], mask_ids=True)
+        export_extract(db_session, shape, "csv", buf, header_note="", house_ids=[e003], role="police")
         out[shape] = list(csv.reader(io.StringIO(buf.getvalue().decode("utf-8-sig"))))
     assert out["houses"][0] == HOUSE_HEAD and [r[0] for r in out["houses"][1:]] == ["E003"]
     assert [r[1] for r in out["persons"][1:]] == [mask_id(P4)]

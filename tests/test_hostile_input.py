@@ -284,11 +284,13 @@ def test_nul_in_pages_and_forms_is_400(client, area) -> None:  # type: ignore[no
 
 
 def test_integers_past_the_columns_are_refused(client, phone, area) -> None:  # type: ignore[no-untyped-def]
-    """seq, versions and INTEGER fields are 32-bit in the database: larger is a 422 or a
-    field rejection, never a 500 (found by the fuzzer on PostgreSQL)."""
-    m = {**_mutation(2**40, "visit", "create"), "fields": {}}
+    """Versions and INTEGER fields are 32-bit in the database, seq 64-bit up to 2^53 - 1: larger
+    is a 422 or a field rejection, never a 500 (found by the fuzzer on PostgreSQL)."""
+    m = {**_mutation(2**53, "visit", "create"), "fields": {}}
     r = client.post("/api/sync/push", headers=phone, json={"protocol": 1, "mutations": [m]})
     assert (r.status_code, r.get_json()["code"]) == (422, "invalid_mutation")
+    m = {**_mutation(2**40, "visit", "create"), "fields": {}}  # a Date.now() numbering: taken
+    assert _push(client, phone, m)[0]["errors"][0]["code"] == "field.required"
     m = {**_mutation(1, "house", "update", area.houses["A1"].id, floor=2**40), "base_version": 1}
     outcome = _push(client, phone, m)[0]
     assert outcome["status"] == "rejected" and outcome["errors"][0]["code"] == "field.type"

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tests import factories as f
 from tests.conftest import valid_id
-from tests.sync_client import Phone
+from tests.sync_client import Phone, registered_phone
 from webapp.models import (
     Base, Conflict, HouseCode, HouseFlag, Person, RecordAlias, Residency, Review, Room, Tip, Unit, Visit,
 )
@@ -235,23 +235,7 @@ def _outside_rows(s, role_user) -> dict[tuple[str, str], dict[str, Any]]:  # typ
 
 
 def _phone(client, username: str, log: list[Any]) -> Phone:  # type: ignore[no-untyped-def]
-    registered = client.post("/api/devices", json={"username": username, "password": "pw", "label": "t"})
-    assert registered.status_code == 201, registered.get_data(as_text=True)
-    headers = {"Authorization": f"Bearer {registered.get_json()['token']}"}
-
-    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
-        if kind == "push":
-            response = client.post("/api/sync/push", json=body, headers=headers)
-        else:
-            response = client.get("/api/sync/pull", query_string={"protocol": "1", **({"cursor": cursor} if cursor else {})},
-                                  headers=headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        log.append(response.get_json())
-        return response.get_json()  # type: ignore[no-any-return]
-
-    phone = Phone(send)
-    phone.pull()
-    return phone
+    return registered_phone(client, username, log)
 
 
 def _push(phone: Phone, mutations: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -76,8 +76,10 @@ def test_push_then_retry_then_pull(client, phone, area) -> None:  # type: ignore
 
 
 def test_pull_refuses_old_protocol_and_bad_cursor(client, phone) -> None:  # type: ignore[no-untyped-def]
-    r = client.get("/api/sync/pull", headers=phone)
+    r = client.get("/api/sync/pull?protocol=0", headers=phone)
     assert (r.status_code, r.get_json()["code"]) == (426, "protocol_outdated")
+    r = client.get("/api/sync/pull", headers=phone)  # no protocol at all: not "update the app"
+    assert (r.status_code, r.get_json()["code"]) == (422, "invalid_protocol")
     r = client.get("/api/sync/pull?protocol=1&cursor=garbage", headers=phone)
     assert (r.status_code, r.get_json()["code"]) == (422, "cursor_invalid")
 

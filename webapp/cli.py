@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from webapp import geo_cli
 from webapp.extensions import db
+from webapp.dbsetup import refresh_statistics
 from webapp.models import House, User
 from webapp.models.enums import Role
 from webapp.plates.cli import plates_cli
@@ -60,7 +61,7 @@ def seed_demo(scale: float, if_empty: bool) -> None:
         summary = generate(db.session, scale=scale,
                            password_hash=hash_password(current_app.config["DEMO_PASSWORD"]),
                            progress=progress)
-    db.session.commit()
+    refresh_statistics(db.session)
     click.echo(", ".join(f"{table} {n}" for table, n in summary.counts.items()))
 
 
@@ -166,7 +167,7 @@ def import_extract_cmd(houses: str | None, persons: str | None, residencies: str
                             dry_run=dry_run, progress=progress)
     click.echo("", err=True)
     if report.written:
-        db.session.commit()
+        refresh_statistics(db.session)
     for line in report.summary_lines(lang):
         click.echo(line)
     if not report.ok:

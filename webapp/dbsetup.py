@@ -65,3 +65,16 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(f"BEGIN {sqlite_begin.get()}")
+
+
+def refresh_statistics(session: Any) -> None:
+    """After a bulk load (the demo seed, an extract import, a restore), tell PostgreSQL's
+    planner what the tables now hold: with the statistics of empty tables a first pull planned
+    nested loops over everything and ran past the worker timeout until autovacuum's ANALYZE,
+    about a minute later. Commits first (ANALYZE should see the rows). SQLite: nothing to do."""
+    from sqlalchemy import text
+
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE"))
+        session.commit()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.batch import ACCEPTED_PROTOCOLS, PROTOCOL
+from sync.batch import ACCEPTED_PROTOCOLS, MAX_SEQ, PROTOCOL
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -30,7 +30,7 @@ def document() -> dict[str, Any]:
                 "Problem": {"type": "object", "required": ["status", "code", "detail"], "properties": {
                     "status": {"type": "integer"}, "code": {"type": "string"}, "detail": {"type": "string"}}},
                 "Mutation": {"type": "object", "required": ["id", "seq", "type", "op", "record_id"], "properties": {
-                    "id": {"type": "string", "format": "uuid"}, "seq": {"type": "integer", "minimum": 1},
+                    "id": {"type": "string", "format": "uuid"}, "seq": {"type": "integer", "minimum": 1, "maximum": MAX_SEQ},
                     "type": {"enum": ["house", "house_code", "house_flag", "unit", "person", "residency", "visit", "tip", "review"]},
                     "op": {"enum": ["create", "update", "delete"]},
                     "record_id": {"type": "string", "format": "uuid"},
@@ -76,7 +76,7 @@ def document() -> dict[str, Any]:
                         "clock": {"type": "string", "format": "date-time"}, "pending": {"type": "integer"},
                         "mutations": {"type": "array", "items": {"$ref": "#/components/schemas/Mutation"}}}}}}},
                 "responses": {"200": {"description": "outcomes, in sequence order"},
-                              **_errors(400, 401, 403, 413, 415, 422, 426)}}},
+                              **_errors(400, 401, 403, 413, 415, 422, 426)}}},  # 400 protocol_unsupported
             "/api/sync/pull": {"get": {
                 "summary": "Changes since a cursor, in commit order, for this device's cells", "security": bearer,
                 "parameters": [
@@ -84,7 +84,7 @@ def document() -> dict[str, Any]:
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
                 "responses": {"200": {"description": "a page of changes and evictions"},
-                              **_errors(401, 403, 422, 426)}}},
+                              **_errors(400, 401, 403, 422, 426)}}},
             "/api/openapi.json": {"get": {
                 "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
             "/api/walk": {"get": {

@@ -9,7 +9,7 @@ from flask import current_app, jsonify, make_response, request
 from sqlalchemy import select
 
 from sync import devices
-from sync.batch import ACCEPTED_PROTOCOLS, PROTOCOL, BatchInvalid, parse_batch, storable_text
+from sync.batch import PROTOCOL, BatchInvalid, check_protocol, parse_batch, storable_text
 from sync.pull import CursorInvalid, needs_record, pull, record
 from sync.push import apply_batch
 from webapp import audit
@@ -159,6 +159,11 @@ def _refusal(user: User) -> Any | None:
     return None
 
 
+# A batch's refusal as HTTP: an old app must update, a newer one wait for the server.
+BATCH_STATUS = {"protocol_outdated": 426, "protocol_unsupported": 400, "batch_too_large": 413}
+PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX = 2000, 10_000
+
+
 @bp.route("/sync/push", methods=["POST"])
 def push() -> Any:
     device = _device()
@@ -166,8 +171,7 @@ def push() -> Any:
     try:
         batch = parse_batch(body)
     except BatchInvalid as invalid:
-        status = 426 if invalid.code == "protocol_outdated" else 413 if invalid.code == "batch_too_large" else 422
-        return problem(status, invalid.detail, invalid.code, protocol=PROTOCOL)
+        return problem(BATCH_STATUS.get(invalid.code, 422), invalid.detail, invalid.code, protocol=PROTOCOL)
     result = apply_batch(db.session, device, batch)
     db.session.commit()
     return jsonify({"protocol": PROTOCOL, "last_seq": result.last_seq,
@@ -177,11 +181,16 @@ def push() -> Any:
 @bp.route("/sync/pull", methods=["GET"])
 def pull_changes() -> Any:
     device = _device()
-    protocol = request.args.get("protocol", type=int)
-    if protocol not in ACCEPTED_PROTOCOLS:
-        return problem(426, f"protocol {protocol!r} is not accepted; update the app", "protocol_outdated",
-                       protocol=PROTOCOL)
-    limit = min(max(request.args.get("limit", 2000, type=int), 1), 10_000)
+    raw = request.args.get("protocol", "")
+    try:
+        check_protocol(int(raw) if raw.lstrip("-").isdigit() else raw or None)
+    except BatchInvalid as invalid:
+        return problem(BATCH_STATUS.get(invalid.code, 422), invalid.detail, invalid.code, protocol=PROTOCOL)
+    limit_text = request.args.get("limit", str(PULL_LIMIT_DEFAULT))
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= PULL_LIMIT_MAX:
+        return problem(422, f"limit must be a whole number from 1 to {PULL_LIMIT_MAX} / "
+                            f"limit 必须是 1 到 {PULL_LIMIT_MAX} 的整数", "invalid_limit")
+    limit = int(limit_text)
     try:
         page = pull(db.session, device, request.args.get("cursor") or None, limit=limit)
     except CursorInvalid:

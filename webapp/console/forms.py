@@ -9,6 +9,7 @@ from wtforms import DateField, FloatField, HiddenField, IntegerField, SelectFiel
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp import validation
+from webapp.validation import ranges
 from webapp.models import enums
 from webapp.templating import bilingual, lang
 
@@ -27,13 +28,13 @@ class HouseForm(VersionedForm):
     number = StringField(_l("Number"), validators=[DataRequired(), Length(max=16)])
     building = StringField(_l("Building"), validators=[Optional(), Length(max=16)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
-    floor = IntegerField(_l("Floor"), validators=[Optional(), NumberRange(-5, 150)])
+    floor = IntegerField(_l("Floor"), validators=[Optional(), NumberRange(*ranges.FLOOR)])
     room = StringField(_l("Room"), validators=[Optional(), Length(max=16)])
     use = SelectField(_l("Use"))
-    floor_area = FloatField(_l("Floor area (m²)"), validators=[Optional(), NumberRange(0, 100000)])
-    living_area = FloatField(_l("Living area (m²)"), validators=[Optional(), NumberRange(0, 100000)])
-    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(73, 136)])
-    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(3, 54)])
+    floor_area = FloatField(_l("Floor area (m²)"), validators=[Optional(), NumberRange(*ranges.AREA_M2)])
+    living_area = FloatField(_l("Living area (m²)"), validators=[Optional(), NumberRange(*ranges.AREA_M2)])
+    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(*ranges.LON)])
+    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(*ranges.LAT)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from webapp import audit
 from webapp.registry import privacy
 from webapp.access import current_scope, requires
+from webapp.dbsetup import refresh_statistics
 from webapp.extensions import db
 from webapp.extract import bp
 from webapp.extract.forms import ImportForm
@@ -46,6 +47,8 @@ def upload() -> Any:
                             by_user_id=current_user.id, dry_run=form.dry_run.data)
     audit.record("import_extract", "extract", None, dry_run=form.dry_run.data, ok=report.ok,
                  files={k: f.filename for k, f in files.items()}, counts=report.counts())
+    if report.written:
+        refresh_statistics(db.session)
     db.session.commit()
     # A file over a size cap is 413 (split it, or CSV), one with bad content 422 (fix it).
     status = 200 if report.ok else 413 if too_large(report) else 422

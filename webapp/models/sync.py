@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Base
@@ -28,7 +28,7 @@ class Device(Base):
     last_push_at: Mapped[datetime | None] = mapped_column(default=None)
     last_pull_at: Mapped[datetime | None] = mapped_column(default=None)
     # Highest per-device mutation sequence applied: committed with the mutations themselves.
-    last_seq: Mapped[int] = mapped_column(default=0)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # up to 2^53 - 1 (sync/batch.py)
     # Unsynced mutations the app reports holding (so the centre sees stranded work).
     pending: Mapped[int] = mapped_column(default=0)
     app_version: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -87,7 +87,7 @@ class SyncMutation(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # client-generated
     device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
-    device_seq: Mapped[int] = mapped_column()
+    device_seq: Mapped[int] = mapped_column(BigInteger)
     record_type: Mapped[str] = mapped_column(String(20))
     record_id: Mapped[uuid.UUID] = mapped_column(index=True)
     op: Mapped[str] = mapped_column(String(8))

@@ -81,6 +81,9 @@ def restore(url: str, source: str | Path) -> None:
     elif url.startswith("postgresql"):
         subprocess.run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
                         "--dbname", _libpq(url), str(source)], check=True, capture_output=True)
+        # A restore leaves the planner no statistics (dbsetup.refresh_statistics says why it matters).
+        subprocess.run([_pg_tool("vacuumdb"), "--analyze-only", "--dbname", _libpq(url)], check=True,
+                       capture_output=True)
     else:
         raise ValueError(f"unsupported database: {url}")
 
