@@ -232,7 +232,6 @@ def test_a_late_decision_is_refused_against_the_registrys_status(client, area, d
     # A lead of another cell, and another committee, may not decide.
     ("pending", "lead_b", {"status": "approved"}, "out_of_scope"),  # outside: as an unknown review (sync/reach.py)
     ("pending", "comm_b", {"status": "returned", "reason": "不是本居委"}, "out_of_scope"),
-    ("pending", "police", {"status": "approved"}, "role.read_only"),  # police change nothing by sync (tests/test_sync_roles.py)
 ])
 def test_illegal_moves_are_refused(client, area, db_session, start: str, who: str, fields: dict[str, Any],  # type: ignore[no-untyped-def]
                                    code: str) -> None:
