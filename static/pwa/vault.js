@@ -72,6 +72,12 @@ export async function setPin(pin, password) {
   if (!key && vault?.byPassword && password) {
     try { key = await unwrap(vault.byPassword, password); } catch { key = null; }
   }
+  if (!key && vault?.byPin && password) {
+    // The password changed since this phone last logged in (the centre's reset, /account), so
+    // its copy no longer opens: the PIN typed now may be the old one, and then nothing queued
+    // is lost. One try per online login (the server checked the password), not counted.
+    try { key = await unwrap(vault.byPin, pin); } catch { key = null; }
+  }
   const kept = Boolean(key) || !vault;
   if (!key) key = await crypto.subtle.generateKey({name: "AES-GCM", length: 256}, true, ["encrypt", "decrypt"]);
   await setMeta("vault", {byPin: await wrap(key, pin),
