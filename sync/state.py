@@ -127,6 +127,8 @@ def own_failures(session: Session, state: State, device_id: uuid.UUID, mutations
         if m.op != "create":
             named.add(m.record_id)
         named |= {_uuid_or_none(m.fields.get(name)) for name, _kind in RECORD_TYPES[m.type].refs} - {None}  # type: ignore[arg-type]
+    # A record created again in this batch (the fixed resend of the refused create) is not.
+    named -= {m.record_id for m in mutations if m.op == "create"}
     named = {i for i in named if not any(state.get(kind, i) for kind in RECORD_TYPES)}
     if not named:
         return

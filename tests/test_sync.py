@@ -95,6 +95,10 @@ def test_rejected_creation_blocks_its_dependants_but_not_the_queue(field: Simple
     retry = mutation(field, "residency", "create", fields={
         "person_id": bad["record_id"], "house_id": str(field.a1.id), "start_date": "2026-11-01"})
     assert [(o["status"], o.get("blocked_by")) for o in push(field, retry)] == [("blocked", bad["id"])]
+    # Fixed and resent together (new mutation ids, the same record ids): both go through.
+    fixed = mutation(field, "person", "create", bad["record_id"], fields={"name": "坏", "id_number": "11010519491231002X"})
+    again = mutation(field, "residency", "create", retry["record_id"], fields=retry["fields"])
+    assert [o["status"] for o in push(field, fixed, again)] == ["applied", "applied"]
 
 
 @pytest.mark.parametrize(

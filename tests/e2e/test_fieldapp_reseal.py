@@ -24,7 +24,7 @@ NEW_PIN = "135792"
 # What the app before issue 15 left on a phone after its login and first sync, written the way
 # its vault.js, sync.js and outbox.js wrote it (IndexedDB version 2), plus one occupant added
 # offline and still queued.
-OLD_PHONE = """async ([idbUrl, username, password, pin, queued]) => {
+OLD_PHONE = """async ([idbUrl, username, password, pin, queued, oldServer]) => {
   const {openDB} = await import(idbUrl);
   const enc = new TextEncoder();
   const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)));
@@ -64,6 +64,9 @@ OLD_PHONE = """async ([idbUrl, username, password, pin, queued]) => {
     if (cursor) q.set('cursor', cursor);
     const page = await call('GET', `/api/sync/pull?${q}`, null, reg.token);
     for (const t of tables) for (const row of page.changes[t] || []) {
+      // The server of that time also sent a tip's call-back phone and a unit's contacts.
+      if (t === 'tip' && !('contact_phone' in row)) row.contact_phone = oldServer.tip;
+      if (t === 'unit' && !('contacts' in row)) row.contacts = [{name: '店主', phone: oldServer.unit}];
       if (t !== 'person') { await d.put(t, row); continue; }
       const {id_number, ...rest} = row;
       await d.put(t, {...rest, ...(await protectId(id_number))});
@@ -103,7 +106,7 @@ def test_an_old_phone_is_resealed_at_its_first_unlock(page: Page, live_server: L
               "house_id": area.houses[1]}
     page.goto("/login")
     idb_url = page.evaluate("() => fetch('/app/').then((r) => r.text()).then((t) => t.match(/gw-idb\\\" content=\\\"([^\\\"]+)/)[1])")
-    old = page.evaluate(OLD_PHONE, [idb_url, area.username, "pw", OLD_PIN, queued])
+    old = page.evaluate(OLD_PHONE, [idb_url, area.username, "pw", OLD_PIN, queued, {"tip": others[0], "unit": others[1]}])
     # The old phone as the finding saw it: last six digits, birth date and region side by side.
     full = next(p for p in old if p["name"] == residents[0]["name"])
     assert full["id_tail"] == residents[0]["id_number"][-6:] and full["birth_date"] and full["hukou_region"]
