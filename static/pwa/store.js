@@ -1,10 +1,14 @@
 // Reading the local records: cells, houses, occupants, codes, search.
+import {formatAddress, matches, naturalCompare, tokens} from "./address.js";
+import {dateOf, midnight} from "./clock.js";
 import {db, getMeta} from "./db.js";
 import * as digits from "./digits.js";
 import {shanghaiToday} from "./validation.js";
 
-export const address = (h) => [h.road, h.number, h.building && `${h.building}号楼`, h.unit && `${h.unit}单元`,
-  h.room && `${h.room}室`].filter(Boolean).join(" ");
+/** A house's address as the console writes it (address.js: one rule for both). */
+export const address = (h) => formatAddress(h || {});
+/** Houses in natural address order (101室 before 1001室). */
+export const byAddress = (a, b) => naturalCompare(address(a), address(b));
 
 export async function cells() {
   const d = await db();
@@ -13,16 +17,14 @@ export async function cells() {
     .sort((a, b) => String(a.code).localeCompare(String(b.code)));
 }
 
-const SHANGHAI_MS = 8 * 3600 * 1000;  // Asia/Shanghai: UTC+8, no summer time
-
 /** The first moment of the current collection cycle as the server counts it (geo/cycles.py):
- * a month or a quarter (COLLECTION_CYCLE, carried by the shell), from midnight in Shanghai
- * whatever the phone's own time zone. */
+ * a month or a quarter (COLLECTION_CYCLE, carried by the shell), from midnight in the registry's
+ * zone (clock.js) whatever the phone's own. */
 export function cycleStart(now = new Date()) {
-  const local = new Date(now.getTime() + SHANGHAI_MS);
-  let month = local.getUTCMonth();
-  if (document.querySelector('meta[name="gw-cycle"]')?.content === "quarter") month -= month % 3;
-  return new Date(Date.UTC(local.getUTCFullYear(), month, 1) - SHANGHAI_MS).toISOString();
+  const [year, month] = dateOf(now).split("-").map(Number);
+  let index = month - 1;
+  if (document.querySelector('meta[name="gw-cycle"]')?.content === "quarter") index -= index % 3;
+  return midnight(year, index, 1).toISOString();
 }
 
 export async function housesOf(cellId) {
@@ -33,9 +35,10 @@ export async function housesOf(cellId) {
     const visits = await d.getAllFromIndex("visit", "house_id", h.id);
     const occupants = (await d.getAllFromIndex("residency", "house_id", h.id)).filter((r) => !r.end_date).length;
     const tips = (await d.getAllFromIndex("tip", "house_id", h.id)).filter((t) => t.status === "open").length;
-    out.push({...h, visited: visits.some((v) => v.visited_at >= since), occupants, tips});
+    const flags = (await d.getAllFromIndex("house_flag", "house_id", h.id)).filter((f) => !f.cleared_at && !f.deleted_at).length;
+    out.push({...h, visited: visits.some((v) => v.visited_at >= since), occupants, tips, flags});
   }
-  return out.sort((a, b) => address(a).localeCompare(address(b), "zh"));
+  return out.sort(byAddress);
 }
 
 export async function house(id) {
@@ -97,8 +100,7 @@ async function buildIndex() {
       const [number, phone] = numbers.get(p.id) || [];
       return {p, name: norm(p.name), phone: phone || p.phone_masked || "", number: number || p.id_masked || ""};
     }),
-    houses: houses.map((h) => ({h, text: `${norm(address(h))} ${norm(`${h.road}${h.number}`)} ${norm(h.room)}`,
-      codes: codesOf.get(h.id) || ""})),
+    houses: houses.map((h) => ({h, words: tokens(address(h)), codes: codesOf.get(h.id) || ""})),
     homes,
   };
 }
@@ -129,7 +131,8 @@ export async function search(query) {
     if (r.name.includes(q) || (numeric && r.phone.includes(q)) || (tailOnly && r.number.endsWith(q)) ||
       (numeric && q.length > 6 && r.number === q)) people.push(r.p);
   }
-  const houses = places.filter((x) => x.text.includes(q) || x.codes.includes(q)).map((x) => x.h);
+  const words = tokens(query);
+  const houses = places.filter((x) => x.codes.includes(q) || matches(words, x.words)).map((x) => x.h).sort(byAddress);
   const homes = {};
   for (const p of people) homes[p.id] = homeOf.get(p.id);
   return {people, houses, homes};

@@ -4,6 +4,7 @@ import {db, DIGITS, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
 import * as digits from "./digits.js";
 import {applyLocal, wire} from "./outbox.js";
 import {ageVisits, endOfRound, outside, queuedIds} from "./keep.js";
+import * as notices from "./notices.js";
 import {minimal, stored} from "./personal.js";
 import {open, unlocked} from "./vault.js";
 
@@ -22,10 +23,10 @@ export function sync(reason = "manual") {
     const device = await getMeta("device");
     if (!device?.token || device.revoked || device.expired) return {skipped: "no_device"};
     emit("gw:sync-start", {reason});
-    const result = {at: new Date().toISOString(), reason, ok: true};
+    const result = {at: new Date().toISOString(), reason, ok: true, conflicts: 0, rejected: 0, decided: 0};
     try {
-      result.pushed = await push();
-      result.pulled = await pull();
+      result.pushed = await push(result);
+      result.pulled = await pull(result);
     } catch (error) {
       Object.assign(result, {ok: false, error: error.code || "network", status: error.status || 0});
       if (error.code === "device_revoked" || error.code === "user_inactive") {
@@ -55,7 +56,7 @@ export function exclusive(fn) {
   return navigator.locks ? navigator.locks.request("gridwalk-sync", () => fn()) : fn();
 }
 
-async function push() {
+async function push(told) {
   let sent = 0;
   for (;;) {
     const d = await db();
@@ -64,16 +65,17 @@ async function push() {
     const batch = [];
     for (const e of waiting.slice(0, BATCH)) batch.push(await wire(e));
     const answer = await api.push(batch, waiting.length);
-    await outcomes(answer.outcomes);
+    await outcomes(answer.outcomes, told);
     sent += batch.length;
   }
 }
 
-async function outcomes(list) {
+/** Apply a push's outcomes; `told` counts what the coordinator is told after the sync. */
+async function outcomes(list, told = {}) {
+  const conflicts = await notices.prepare(list);
   const d = await db();
   const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
   const box = tx.objectStore("outbox");
-  const notices = (await tx.objectStore("meta").get("conflicts")) || [];
   for (const o of list) {
     const e = await box.get(o.seq);
     if (!e || e.id !== o.id) continue;
@@ -82,19 +84,16 @@ async function outcomes(list) {
     const status = o.status === "already_applied" ? (o.first_status || "applied") : o.status;
     if (DONE.has(status)) {
       await box.delete(o.seq);
-      if (status === "conflict") {
-        notices.push({conflict_id: o.conflict_id, type: o.type, record_id: o.record_id, at: new Date().toISOString(),
-          fields: Object.keys(e.fields)});
-        // The registry does not have what this phone created: the centre has its values, and
-        // the local copy goes (docs/sync.md §3), so the store stays what a snapshot would hold.
-        if (e.op === "create") await tx.objectStore(e.type).delete(e.record_id);
-      }
+      // The registry does not have what this phone created: the centre has its values, and
+      // the local copy goes (docs/sync.md §3), so the store stays what a snapshot would hold.
+      if (status === "conflict" && e.op === "create") await tx.objectStore(e.type).delete(e.record_id);
       if (o.canonical_id && o.canonical_id !== o.record_id) await redirect(tx, o.type, o.record_id, o.canonical_id);
     } else {
+      if (status === "rejected" && e.state !== "rejected") told.rejected = (told.rejected || 0) + 1;
       await box.put({...e, state: status, errors: o.errors || [], blocked_by: o.blocked_by || null});
     }
   }
-  await tx.objectStore("meta").put(notices, "conflicts");
+  told.conflicts = (told.conflicts || 0) + await notices.record(tx, conflicts);
   await tx.done;
 }
 
@@ -120,7 +119,7 @@ async function redirect(tx, type, from, to) {
 // snapshot, at most once a day so a registry that sends such a row cannot make every sync a first one.
 const REPAIR_EVERY_MS = 86400000;
 
-async function pull() {
+async function pull(told = {}) {
   let cursor = await getMeta("cursor");
   let count = 0;
   for (;;) {
@@ -132,7 +131,7 @@ async function pull() {
       cursor = null;
       continue;
     }
-    const orphans = await applyPage(page, {fresh: !cursor});
+    const orphans = await applyPage(page, {fresh: !cursor, told});
     cursor = page.cursor;
     count += page.count;
     if (page.more) continue;
@@ -168,8 +167,9 @@ async function pageNumbers(rows) {
  * `fresh`: the first page of a snapshot asked for without a cursor (a first sync, or the server
  * refused the cursor): the store starts again from it, the outbox's own changes put back on top,
  * so nothing the snapshot no longer holds (a record deleted meanwhile) stays behind. */
-async function applyPage(page, {fresh = false} = {}) {
+async function applyPage(page, {fresh = false, told = {}} = {}) {
   // Seal personal fields before the transaction: it must only wait on IndexedDB.
+  const news = await notices.prepareNews(page.conflicts);
   const rows = page.changes.person || [];
   const persons = await Promise.all(rows.map((p) => (p.deleted_at ? p : stored(p))));
   const found = await digits.change(await pageNumbers(rows));
@@ -211,6 +211,7 @@ async function applyPage(page, {fresh = false} = {}) {
     orphans = await endOfRound(tx, queued);
     await ageVisits(tx, queued, now);
   }
+  told.decided = (told.decided || 0) + await notices.reconcile(tx, news);
   digits.write(tx, found);
   tx.objectStore("meta").put(page.cursor, "cursor");
   await tx.done;

@@ -41,18 +41,24 @@ def _cycle() -> str:
     return GeoSettings.from_config(current_app.config).collection_cycle
 
 
+def _timezone() -> str:
+    # TIMEZONE: the phone shows every date and time in the registry's zone, not its own.
+    return str(current_app.config.get("TIMEZONE") or "Asia/Shanghai")
+
+
 def _version() -> str:
     # FIELDAPP_RELEASE forces a new app version without a file change (README, field app).
     # The settings the shell carries count too: a changed setting reaches phones as an update.
     return assets.version(f"{current_app.config.get('FIELDAPP_RELEASE', '')}|permit_days={_permit_days()}"
-                          f"|permit_endorse={_permit_endorse()}|cycle={_cycle()}")
+                          f"|permit_endorse={_permit_endorse()}|cycle={_cycle()}|tz={_timezone()}")
 
 
 @bp.route("/app/")
 def shell() -> Any:
     return _no_cache(make_response(render_template(
         "fieldapp/shell.html", idb_url=assets.vendor_url("idb"), jsqr_url=assets.vendor_url("jsqr"),
-        app_name=APP_NAME, permit_days=_permit_days(), permit_endorse=_permit_endorse(), cycle=_cycle())))
+        app_name=APP_NAME, permit_days=_permit_days(), permit_endorse=_permit_endorse(), cycle=_cycle(),
+        timezone=_timezone())))
 
 
 @bp.route("/app/manifest.webmanifest")
