@@ -83,6 +83,8 @@ class Config:
     MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
     MAP_TILE_CRS = os.environ.get("MAP_TILE_CRS", "wgs84")
     MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+    # Tiles of a phone's cells (zoom 15–18) kept for offline use, at most this many MB per phone.
+    MAP_TILE_CACHE_MB = _env_int("MAP_TILE_CACHE_MB", 30)
     COLLECTION_CYCLE = os.environ.get("COLLECTION_CYCLE", "month")  # month or quarter
     # A visit's GPS may be this far beyond its reported accuracy (indoor GPS is often 50 m off).
     VISIT_GPS_MARGIN_M = float(os.environ.get("VISIT_GPS_MARGIN_M") or 50)

@@ -404,6 +404,13 @@ def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] |
     if dropped:
         gone = session.scalars(select(House.id).where(House.cell_id.in_(dropped))).all()
         page.evict.setdefault("house", []).extend(str(h) for h in gone)
+        # The cells themselves, and a committee none of the device's cells belongs to any more:
+        # a snapshot would not hold them either (the phone's cell list, its map and map tiles).
+        page.evict.setdefault("cell", []).extend(sorted(str(c) for c in dropped))
+        kept = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(cells)))) if cells else set()
+        left = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(dropped)))) - kept
+        if left:
+            page.evict.setdefault("committee", []).extend(sorted(str(c) for c in left))
     events = session.execute(select(ScopeChange.record_type, ScopeChange.record_id, ScopeChange.kind).where(
         ScopeChange.cell_id.in_(cells), ScopeChange.seq > cursor.base, ScopeChange.seq <= cursor.high)).all()
     entering = {i for t, i, k in events if k == "enter" and t == "house"}

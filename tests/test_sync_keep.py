@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync import devices
-from sync.pull import pull
+from sync.pull import needs_record, pull, record
 from tests import factories as f
 from tests.conftest import valid_id
 from tests.sync_client import Phone
@@ -122,3 +122,32 @@ def test_a_client_following_the_doc_equals_a_fresh_snapshot(db_session: Session,
     assert s.scalar(select(Residency.id).where(Residency.house_id.in_(houses), Residency.end_date.is_not(None)))
     assert s.scalar(select(Visit.id).where(Visit.house_id.in_(houses), Visit.visited_at < utcnow() - timedelta(days=90)))
     assert pruned == 15 and s.get(House, world.away.id) is not None
+
+
+def test_a_cell_taken_away_leaves_nothing_behind(db_session: Session) -> None:
+    """The cell, its houses and what hangs off them, and a committee none of the device's cells
+    is in any more: all evicted, so the replica again equals a fresh snapshot."""
+    s = db_session
+    world = World(s, random.Random(9))
+    other_committee = f.committee(s)
+    far = f.cell(s, other_committee)
+    f.residency(s, world.newcomer(), f.house(s, far))
+    user = world.device.user
+    far.coordinators.append(user)
+    s.commit()
+
+    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
+        page = pull(s, world.device, cursor, limit=3)
+        if needs_record(world.device, page):  # as /api/sync/pull does: the cells of the round
+            record(world.device, page)
+        s.commit()
+        return json.loads(json.dumps(page.to_wire()))
+
+    phone = Phone(send)
+    phone.pull()
+    assert str(far.id) in phone.rows["cell"] and str(other_committee.id) in phone.rows["committee"]
+    far.coordinators.remove(user)
+    s.commit()
+    phone.pull()
+    assert str(far.id) not in phone.rows["cell"] and str(other_committee.id) not in phone.rows["committee"]
+    assert _replica(phone) == _snapshot(s, world.device)

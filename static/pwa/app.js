@@ -146,9 +146,12 @@ async function start() {
     outboxBadge();
     if (ev.detail) tell(ev.detail);
     if (!ev.detail?.ok) return;
-    // Screens without a form only (a lead's cell page has return reasons being typed).
-    if (/^#\/(cells|tasks)?$|^#\/cell\/|^$/.test(location.hash)) route();
+    // Screens without a form only (a lead's cell page has return reasons being typed); the map
+    // recolours itself in place, where the coordinator moved it.
+    if (/^#\/(cells|tasks)?$|^#\/cell\/[^/]+(\/walk|\/permits)?$|^$/.test(location.hash)) route();
     walk.refresh(ev.detail);  // the walking order follows the houses the sync brought
+    // Background tiles of the phone's cells, kept for offline use (only with MAP_TILE_URL).
+    if (document.querySelector('meta[name="gw-tile-url"]')?.content) import("./tiles.js").then((m) => m.refresh()).catch(() => {});
   });
   window.addEventListener("gw:walk", () => { if (/^#\/cell\/[^/]+\/walk$/.test(location.hash)) route(); });
   window.addEventListener("gw:db-blocked", () => toast(t("db_blocked")));

@@ -67,6 +67,8 @@ def test_a_conflict_reads_as_words_and_clears_once_decided(page: Page, live_serv
     expect(field.locator(".sent")).to_have_text("本机： 13911112222")
     expect(field.locator(".registry")).to_contain_text("登记库： 13700001111")
     expect(notice.locator(".outcome")).to_have_text("已转中心，由中心裁决；在此之前以登记库为准")
+    # Kept sealed at rest like the rest of a person's data (SECURITY.md, "What a phone holds").
+    assert fa.in_clear(fa.idb_dump(page), ["13911112222", "13700001111"]) == []
     # The phone shows the registry's value meanwhile, not its own as if it had been saved.
     fa.go(page, f"#/house/{area.houses[0]}")
     expect(page.locator(f"#occupants li[data-person='{area.person_id}']")).to_contain_text("137****1111")
@@ -80,6 +82,7 @@ def test_a_conflict_reads_as_words_and_clears_once_decided(page: Page, live_serv
     expect(decided).to_have_count(1)
     expect(decided.locator("[data-field=phone] .decision")).to_have_text(" · 中心已采用本机的值 13911112222")
     expect(decided.locator(".outcome")).to_have_text("中心已采用本机的修改")
+    assert fa.in_clear(fa.idb_dump(page), ["13911112222", "13700001111"]) == []
     fa.go(page, f"#/house/{area.houses[0]}")
     expect(page.locator(f"#occupants li[data-person='{area.person_id}']")).to_contain_text("139****2222")
     # Shown once: after the next sync it is gone.

@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app, make_response, render_template, url_for
 
 from geo.settings import GeoSettings
+from webapp.coverage.drawing import tile_source
 from webapp.fieldapp import assets, bp
 from webapp.registry.rules.settings import RuleSettings
 from webapp.validation import area_codes
@@ -46,19 +47,38 @@ def _timezone() -> str:
     return str(current_app.config.get("TIMEZONE") or "Asia/Shanghai")
 
 
+def _tiles() -> dict[str, str]:
+    # The background map (MAP_TILE_*) and how much of it a phone keeps offline (views/map.js, tiles.js).
+    cfg = current_app.config
+    return {"url": str(cfg.get("MAP_TILE_URL") or ""), "crs": str(cfg.get("MAP_TILE_CRS") or "wgs84").lower(),
+            "attribution": str(cfg.get("MAP_TILE_ATTRIBUTION") or ""), "mb": str(int(cfg.get("MAP_TILE_CACHE_MB") or 30))}
+
+
 def _version() -> str:
     # FIELDAPP_RELEASE forces a new app version without a file change (README, field app).
     # The settings the shell carries count too: a changed setting reaches phones as an update.
+    tiles = "|".join(_tiles().values())
     return assets.version(f"{current_app.config.get('FIELDAPP_RELEASE', '')}|permit_days={_permit_days()}"
-                          f"|permit_endorse={_permit_endorse()}|cycle={_cycle()}|tz={_timezone()}")
+                          f"|permit_endorse={_permit_endorse()}|cycle={_cycle()}|tz={_timezone()}|tiles={tiles}")
 
 
 @bp.route("/app/")
 def shell() -> Any:
-    return _no_cache(make_response(render_template(
+    tiles = _tiles()
+    response = _no_cache(make_response(render_template(
         "fieldapp/shell.html", idb_url=assets.vendor_url("idb"), jsqr_url=assets.vendor_url("jsqr"),
+        leaflet_url=assets.vendor_url("leaflet", "leaflet.js"), leaflet_css=assets.vendor_url("leaflet", "leaflet.css"),
         app_name=APP_NAME, permit_days=_permit_days(), permit_endorse=_permit_endorse(), cycle=_cycle(),
-        timezone=_timezone())))
+        timezone=_timezone(), tiles=tiles)))
+    source = tile_source(tiles["url"]) if tiles["url"] else None
+    if source:
+        # Only with configured tiles does the app load anything from elsewhere: the tiles, as
+        # images and (to keep them offline) as fetches.
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; img-src 'self' data: blob: {source}; connect-src 'self' {source}; "
+            "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+            "form-action 'self'")
+    return response
 
 
 @bp.route("/app/manifest.webmanifest")
