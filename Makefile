@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 3
+# The app reads them too: with PUBLIC_BASE_URL unset, plates link to where it serves (config.py).
+export HOST PORT
 export FLASK_APP := webapp:create_app
 
 .PHONY: run test deps dev-deps system-deps translations migrate seed clean
@@ -46,6 +48,7 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "  Gridwalk: http://$(HOST):$(PORT)/"
+	@echo "  Plates and the app link: $${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"
 	@$(VENV)/bin/flask demo-logins
 	@echo ""
 	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - "webapp:create_app()"

@@ -1,4 +1,5 @@
-"""GET /app/ (the shell), /app/manifest.webmanifest, /app/area-codes.json and /sw.js.
+"""GET /app/ (the shell), /app/manifest.webmanifest, /app/area-codes.json, /sw.js, the QR of
+the app's address (/app/qr.svg, shown on the console's home) and the site's icon (/favicon.ico).
 
 None of these touch the database or the login session: the app authenticates its API calls
 with a device token and must load with no network at all.
@@ -9,11 +10,12 @@ import json
 from functools import cache
 from typing import Any
 
-from flask import current_app, make_response, render_template, url_for
+from flask import current_app, make_response, render_template, send_file, url_for
 
 from geo.settings import GeoSettings
 from webapp.coverage.drawing import tile_source
 from webapp.fieldapp import assets, bp
+from webapp.registry.plates import qr_svg
 from webapp.registry.rules.settings import RuleSettings
 from webapp.validation import area_codes
 
@@ -118,3 +120,28 @@ def service_worker() -> Any:
     response.mimetype = "text/javascript"
     response.headers["Service-Worker-Allowed"] = "/"
     return _no_cache(response)
+
+
+def app_url() -> str:
+    """Where phones open the field app: PUBLIC_BASE_URL, the address printed plates lead to."""
+    return f"{str(current_app.config['PUBLIC_BASE_URL']).rstrip('/')}/app/"
+
+
+@bp.app_template_global("fieldapp_url")
+def _fieldapp_url() -> str:
+    return app_url()
+
+
+@bp.route("/app/qr.svg")
+def app_qr() -> Any:
+    """The app's address as a QR code, for a phone's camera (the console's home shows it)."""
+    response = make_response(qr_svg(app_url()))
+    response.mimetype = "image/svg+xml"
+    return _no_cache(response)
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Any:
+    # Browsers ask for it on every site; the app's own icon, small.
+    response = send_file(assets.PWA_DIR / "icons" / "icon-32.png", mimetype="image/png", max_age=86400)
+    return response
