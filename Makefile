@@ -63,12 +63,14 @@ clean:
 # Benchmarks (issue 7): every figure against its limit on SQLite and PostgreSQL → BENCHMARKS.md.
 # Not part of `make test` (tests/test_bench_smoke.py runs a tiny version there). About 7 min with the
 # districts kept in instance/bench/, 10 min for a first run that generates them. See BENCHMARKS.md.
-# Then figure 8 (issue 15, ~1.5 min): the field app's unlock and search with sealed records, its own
-# section of the BENCHMARKS.md just written.
+# Then figure 8 (issue 15, ~1.5 min): the field app's unlock and search with sealed records, and
+# figure 9 (issue 16, under a minute with the demo kept): the offline map; each its own section of
+# the BENCHMARKS.md just written.
 .PHONY: bench
 bench: dev-deps system-deps
 	$(PY) -m bench.run
 	$(PY) -m bench.fieldapp_search
+	$(PY) -m bench.fieldapp_map
 
 # Reliability (issue 8): the long runs; their latest figures are in RELIABILITY.md.
 # `make test` runs short versions (tests/test_fuzz_api.py ~200 cases, tests/test_faults.py 10 kills).

@@ -4,7 +4,6 @@ import {db, DIGITS, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
 import * as digits from "./digits.js";
 import {applyLocal, wire} from "./outbox.js";
 import {ageVisits, endOfRound, outside, queuedIds} from "./keep.js";
-import * as notices from "./notices.js";
 import {minimal, stored} from "./personal.js";
 import {open, unlocked} from "./vault.js";
 
@@ -72,7 +71,9 @@ async function push(told) {
 
 /** Apply a push's outcomes; `told` counts what the coordinator is told after the sync. */
 async function outcomes(list, told = {}) {
-  const conflicts = await notices.prepare(list);
+  // Conflicts are rare: their notices' code (and the words it needs) loads only for one.
+  const notices = list.some((o) => (o.first_status || o.status) === "conflict") ? await import("./notices.js") : null;
+  const conflicts = notices ? await notices.prepare(list) : new Map();
   const d = await db();
   const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
   const box = tx.objectStore("outbox");
@@ -93,7 +94,7 @@ async function outcomes(list, told = {}) {
       await box.put({...e, state: status, errors: o.errors || [], blocked_by: o.blocked_by || null});
     }
   }
-  told.conflicts = (told.conflicts || 0) + await notices.record(tx, conflicts);
+  if (notices) told.conflicts = (told.conflicts || 0) + await notices.record(tx, conflicts);
   await tx.done;
 }
 
@@ -169,7 +170,10 @@ async function pageNumbers(rows) {
  * so nothing the snapshot no longer holds (a record deleted meanwhile) stays behind. */
 async function applyPage(page, {fresh = false, told = {}} = {}) {
   // Seal personal fields before the transaction: it must only wait on IndexedDB.
-  const news = await notices.prepareNews(page.conflicts);
+  // The user's conflicts (first page of a round): read only when there is something to match.
+  const notices = page.conflicts && (page.conflicts.length || (await getMeta("conflicts"))?.length)
+    ? await import("./notices.js") : null;
+  const news = notices ? await notices.prepareNews(page.conflicts) : null;
   const rows = page.changes.person || [];
   const persons = await Promise.all(rows.map((p) => (p.deleted_at ? p : stored(p))));
   const found = await digits.change(await pageNumbers(rows));
@@ -211,7 +215,7 @@ async function applyPage(page, {fresh = false, told = {}} = {}) {
     orphans = await endOfRound(tx, queued);
     await ageVisits(tx, queued, now);
   }
-  told.decided = (told.decided || 0) + await notices.reconcile(tx, news);
+  if (notices) told.decided = (told.decided || 0) + await notices.reconcile(tx, news);
   digits.write(tx, found);
   tx.objectStore("meta").put(page.cursor, "cursor");
   await tx.done;

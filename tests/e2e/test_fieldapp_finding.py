@@ -103,4 +103,8 @@ def test_the_console_finds_an_address_as_printed(page: Page, live_server: LiveSe
         page.goto(f"/search?q={query}")
         assert page.locator("ul.houses li a").all_inner_texts() == [printed], query
     page.goto(f"/search?q={area.road}21弄")
-    assert page.locator("ul.houses li a").all_inner_texts() == [f"{area.road}21弄1号楼{r}室" for r in ("101", "102", "201", "1001")]
+    in_order = [f"{area.road}21弄1号楼{r}室" for r in ("101", "102", "201", "1001")]
+    assert page.locator("ul.houses li a").all_inner_texts() == in_order
+    page.goto(f"/cells/{area.cell_id}")  # the cell's houses in the same order
+    listed = [t for t in page.locator("main a").all_inner_texts() if t.startswith(area.road)]
+    assert listed == [*in_order, f"{area.road}23号宿舍楼"]

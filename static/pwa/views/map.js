@@ -64,11 +64,11 @@ function chooser(houses) {
 
 export async function mapPage(cellId) {
   stop();
-  const L = await leaflet();
+  // Leaflet loads (and parses) while the houses are read.
   const d = await db();
-  const cells = await d.getAll("cell");
+  const [L, cells, houses, walk, kept] = await Promise.all([leaflet(), d.getAll("cell"), store.housesOf(cellId),
+    getMeta("walk"), getMeta("tiles")]);
   const cell = cells.find((c) => c.id === cellId);
-  const houses = await store.housesOf(cellId);
   const s = tiles.settings();
   const shift = forTiles(s.crs);
   const at = (lon, lat) => { const [x, y] = shift(lon, lat); return [y, x]; };
@@ -90,8 +90,8 @@ export async function mapPage(cellId) {
   current = {cellId, map, markers: new Map(), watch: null};
   if (s.url) {
     tiles.layer(L, s).addTo(map);
-    const kept = Object.values((await getMeta("tiles")) || {});
-    status.textContent = t("map_tiles").replace("{n}", kept.length).replace("{size}", `${(kept.reduce((a, b) => a + b, 0) / 1048576).toFixed(1)} MB`);
+    const sizes = Object.values(kept || {});
+    status.textContent = t("map_tiles").replace("{n}", sizes.length).replace("{size}", `${(sizes.reduce((a, b) => a + b, 0) / 1048576).toFixed(1)} MB`);
   } else {
     status.textContent = t("map_no_tiles");
   }
@@ -110,7 +110,7 @@ export async function mapPage(cellId) {
       : {color: "#767676", weight: 1, dashArray: "4 4", fill: false, interactive: false, className: "cell-outline"}).addTo(map);
   }
   // The walking route through what is left to visit, in the order fetched with the houses.
-  const order = (await getMeta("walk"))?.cells?.[cellId];
+  const order = walk?.cells?.[cellId];
   if (order) {
     const byId = new Map(placed.map((x) => [x.id, x]));
     const path = order.map((id) => byId.get(id)).filter((x) => x && !x.visited).map((x) => at(x.lon, x.lat));
