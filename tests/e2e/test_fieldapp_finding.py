@@ -67,6 +67,7 @@ def test_the_phone_finds_an_address_as_printed(page: Page, live_server: LiveServ
 def test_the_cell_page_names_counts_and_filters(page: Page, live_server: LiveServer) -> None:
     area = lane_area(live_server)
     fa.app_login(page, area.username)
+    fa.wait_meta(page, "walk")
     page.context.set_offline(True)
     fa.go(page, f"#/cell/{area.cell_id}")
     expect(page.locator("main h1")).to_have_text(area.cell_name)
@@ -85,6 +86,12 @@ def test_the_cell_page_names_counts_and_filters(page: Page, live_server: LiveSer
     assert shown("flagged") == [area.rooms["201"]]
     assert shown("with_tasks") == [area.rooms["102"]]
     assert shown("all") == [area.rooms[r] for r in ("101", "102", "201", "1001")] + [area.dorm]
+    walk = fa.meta(page, "walk")["cells"][area.cell_id]  # type: ignore[index]
+    unvisited = [area.rooms["102"], area.rooms["201"], area.rooms["1001"], area.dorm]  # in address order
+    # The route's order, visited houses left out; houses the route does not know (no position) after.
+    expected = [h for h in walk if h in unvisited] + [h for h in unvisited if h not in walk]
+    assert shown("walking") == expected
+    expect(page.locator("#cell-houses ol#walk")).to_have_count(1)
     # A phone holding little more than the cell reads the stores whole, one holding much more asks
     # per house: the same rows either way.
     same = page.evaluate("""async (cell) => {
