@@ -80,6 +80,7 @@ def test_the_cell_page_names_counts_and_filters(page: Page, live_server: LiveSer
     def shown(filter_: str) -> list[str]:
         page.click(f"button[data-filter={filter_}]")
         expect(page.locator(f"button[data-filter={filter_}]")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator(f"#cell-houses[data-filter={filter_}]")).to_have_count(1)  # drawn
         return page.locator("#cell-houses li").evaluate_all("(els) => els.map((e) => e.dataset.house)")
 
     assert shown("unvisited") == [area.rooms["102"], area.rooms["201"], area.rooms["1001"], area.dorm]

@@ -28,15 +28,17 @@ export async function cellPage(cellId) {
     "aria-pressed": String(key === chosen.filter), onclick: () => { chosen.filter = key; draw(); }}, t(`filter_${key}`)));
   const draw = async () => {
     for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.filter === chosen.filter));
+    delete list.dataset.filter;  // set again once the list shows this filter's houses
     const keep = FILTERS.find(([key]) => key === chosen.filter)[1];
     let shown = houses.filter(keep);
     if (chosen.filter === "walking") {
       const walk = await store.walkOf(cellId);
-      if (!walk) return list.replaceChildren(h("p", {role: "status"}, t("walk_missing")));
+      if (!walk) { list.replaceChildren(h("p", {role: "status"}, t("walk_missing"))); list.dataset.filter = chosen.filter; return; }
       shown = walk;
     }
     list.replaceChildren(h("p", {class: "muted", id: "shown-count"}, t("houses_shown").replace("{n}", shown.length)),
       shown.length ? houseList(shown, chosen.filter === "walking") : h("p", {}, t("none")));
+    list.dataset.filter = chosen.filter;
   };
   show(h("h1", {}, cell?.name || cell?.code || t("houses")),
     h("dl", {class: "stats", id: "cell-figures"},
