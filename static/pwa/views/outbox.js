@@ -127,7 +127,7 @@ function errorWords(code) {
 
 function status(entries, last) {
   const count = (state) => entries.filter((e) => e.state === state).length;
-  const result = last ? `${dateTime(last.at)} · ${last.ok ? t("sync_ok") : `${t("sync_failed")}（${errorWords(last.error)}）`}` : t("never");
+  const result = last ? `${dateTime(last.at)} · ${last.ok ? t("sync_ok") : t("sync_failed_why").replace("{why}", errorWords(last.error))}` : t("never");
   return h("dl", {class: "stats", id: "outbox-status"},
     h("dt", {}, t("pending")), h("dd", {id: "pending-count"}, String(count("pending"))),
     h("dt", {}, t("rejected")), h("dd", {id: "rejected-count"}, String(count("rejected"))),
