@@ -4,7 +4,6 @@
 import {dateTime} from "./clock.js";
 import {db} from "./db.js";
 import {label, t} from "./i18n.js";
-import {opened} from "./personal.js";
 import {address} from "./store.js";
 import {open} from "./vault.js";
 
@@ -83,10 +82,4 @@ export async function subject(type, recordId, fields = {}) {
   const house = houseId ? await d.get("house", houseId) : null;
   const place = house ? address(house) : type === "house" ? address(all) : "";
   return {who, houseId: house ? houseId : null, address: place};
-}
-
-/** The person record as shown (its sealed fields opened), for the registry's side of a change. */
-export async function current(type, recordId) {
-  const row = await (await db()).get(type, recordId);
-  return type === "person" && row ? opened(row) : row;
 }
