@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 3
+# The app reads them too: with PUBLIC_BASE_URL unset, plates link to where it serves (config.py).
+export HOST PORT
 export FLASK_APP := webapp:create_app
 
 .PHONY: run test deps dev-deps system-deps translations migrate seed clean
@@ -46,6 +48,7 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "  Gridwalk: http://$(HOST):$(PORT)/"
+	@echo "  Plates and the app link: $${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"
 	@$(VENV)/bin/flask demo-logins
 	@echo ""
 	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - "webapp:create_app()"
@@ -60,12 +63,14 @@ clean:
 # Benchmarks (issue 7): every figure against its limit on SQLite and PostgreSQL → BENCHMARKS.md.
 # Not part of `make test` (tests/test_bench_smoke.py runs a tiny version there). About 7 min with the
 # districts kept in instance/bench/, 10 min for a first run that generates them. See BENCHMARKS.md.
-# Then figure 8 (issue 15, ~1.5 min): the field app's unlock and search with sealed records, its own
-# section of the BENCHMARKS.md just written.
+# Then figure 8 (issue 15, ~1.5 min): the field app's unlock and search with sealed records, and
+# figure 9 (issue 16, under a minute with the demo kept): the offline map; each its own section of
+# the BENCHMARKS.md just written.
 .PHONY: bench
 bench: dev-deps system-deps
 	$(PY) -m bench.run
 	$(PY) -m bench.fieldapp_search
+	$(PY) -m bench.fieldapp_map
 
 # Reliability (issue 8): the long runs; their latest figures are in RELIABILITY.md.
 # `make test` runs short versions (tests/test_fuzz_api.py ~200 cases, tests/test_faults.py 10 kills).

@@ -56,8 +56,10 @@ class Config:
     EXTRACT_MAX_ROWS = _env_int("EXTRACT_MAX_ROWS", 500_000)
     EXTRACT_MAX_EXPANDED_MB = _env_int("EXTRACT_MAX_EXPANDED_MB", 200)
 
-    # Base URL printed in plate QR codes (…/h/<house code>).
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Base URL printed in plate QR codes (…/h/<house code>). Unset, it is where `make run`
+    # serves (HOST, PORT): a plate must not lead to a port nothing listens on.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or \
+        f"http://{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '5000'}"
 
     # PIPL art. 47: a tombstone keeps only id and version after this many days.
     TOMBSTONE_RETENTION_DAYS = _env_int("TOMBSTONE_RETENTION_DAYS", 180)
@@ -83,6 +85,8 @@ class Config:
     MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
     MAP_TILE_CRS = os.environ.get("MAP_TILE_CRS", "wgs84")
     MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+    # Tiles of a phone's cells (zoom 15–18) kept for offline use, at most this many MB per phone.
+    MAP_TILE_CACHE_MB = _env_int("MAP_TILE_CACHE_MB", 30)
     COLLECTION_CYCLE = os.environ.get("COLLECTION_CYCLE", "month")  # month or quarter
     # A visit's GPS may be this far beyond its reported accuracy (indoor GPS is often 50 m off).
     VISIT_GPS_MARGIN_M = float(os.environ.get("VISIT_GPS_MARGIN_M") or 50)

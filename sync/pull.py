@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from sync.conflict_news import conflicts_for
 from sync.sequence import committed_seq
 from sync.wire import PULLED_MODELS, public_columns, row_to_wire, to_wire
 from webapp.models import Cell, Device, House, Residency, ScopeChange
@@ -88,12 +89,17 @@ class PullPage:
     # The device's cells as of a completed round (None: the round goes on, or all cells).
     round_cells: list[str] | None = None
     round_complete: bool = False
+    # The user's conflicts, open or lately decided (sync/conflict_news.py): first page of a round only.
+    conflicts: list[dict[str, Any]] | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return {"cursor": self.cursor, "more": self.more, "snapshot": self.snapshot,
-                "high_water": self.high_water, "changes": self.changes, "evict": self.evict,
-                "last_applied_seq": self.last_applied_seq,
-                "count": sum(len(rows) for rows in self.changes.values())}
+        out = {"cursor": self.cursor, "more": self.more, "snapshot": self.snapshot,
+               "high_water": self.high_water, "changes": self.changes, "evict": self.evict,
+               "last_applied_seq": self.last_applied_seq,
+               "count": sum(len(rows) for rows in self.changes.values())}
+        if self.conflicts is not None:
+            out["conflicts"] = self.conflicts
+        return out
 
 
 def pull(session: Session, device: Device, cursor_text: str | None, limit: int = 2000) -> PullPage:
@@ -120,6 +126,8 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
                     last_applied_seq=device.last_seq)
     if cursor.round_start and cursor.base > 0:
         _scope_moves(session, device, cells, cursor, page)
+    if cursor.round_start:
+        page.conflicts = conflicts_for(session, device, utcnow())
     remaining = limit
     changed = None if page.snapshot else _tables_changed(session, cursor)
     while cursor.table < len(TABLES) and remaining > 0:
@@ -396,6 +404,13 @@ def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] |
     if dropped:
         gone = session.scalars(select(House.id).where(House.cell_id.in_(dropped))).all()
         page.evict.setdefault("house", []).extend(str(h) for h in gone)
+        # The cells themselves, and a committee none of the device's cells belongs to any more:
+        # a snapshot would not hold them either (the phone's cell list, its map and map tiles).
+        page.evict.setdefault("cell", []).extend(sorted(str(c) for c in dropped))
+        kept = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(cells)))) if cells else set()
+        left = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(dropped)))) - kept
+        if left:
+            page.evict.setdefault("committee", []).extend(sorted(str(c) for c in left))
     events = session.execute(select(ScopeChange.record_type, ScopeChange.record_id, ScopeChange.kind).where(
         ScopeChange.cell_id.in_(cells), ScopeChange.seq > cursor.base, ScopeChange.seq <= cursor.high)).all()
     entering = {i for t, i, k in events if k == "enter" and t == "house"}

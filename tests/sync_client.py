@@ -2,23 +2,45 @@
 
 It keeps a local replica and an outbox exactly as the field app must: a mutation is queued
 before anything else, leaves the outbox only on an acknowledged outcome, and pulled pages
-are applied then evictions, then persons without an open residency are dropped.
+are applied then evictions; rows a snapshot would not hold are pruned as they arrive, and at
+the end of a round persons without an open residency are dropped (docs/sync.md §4, "What the
+phone keeps").
 """
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 Send = Callable[[str, dict[str, Any] | None, str | None], dict[str, Any]]
 ACKNOWLEDGED = {"applied", "merged", "already_applied", "conflict"}
 HOUSE_CHILDREN = ("house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency", "review")
+RECENT_VISITS = timedelta(days=90)
+
+
+def outside(table: str, row: dict[str, Any], now: datetime) -> bool:
+    """A pulled row a snapshot would not hold (docs/sync.md §4): the phone deletes it."""
+    if row.get("deleted_at"):
+        return True
+    if table == "residency":
+        return row.get("end_date") is not None
+    if table == "tip":
+        return row.get("status") != "open"
+    if table == "review":
+        return row.get("status") == "approved"
+    if table == "visit":
+        return datetime.fromisoformat(row["visited_at"].replace("Z", "+00:00")) < now - RECENT_VISITS
+    return False
 
 
 class Phone:
-    def __init__(self, send: Send) -> None:
-        # send(kind, body, cursor) → response JSON; kind is "push" or "pull".
+    def __init__(self, send: Send, prune: bool = True) -> None:
+        # send(kind, body, cursor) → response JSON; kind is "push" or "pull". `prune=False`
+        # keeps the rows a snapshot would not hold (ended residencies, approved reviews, closed
+        # tasks): for tests of how the server answers edits of such rows.
         self.send = send
+        self.prune = prune
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}
         self.outbox: list[dict[str, Any]] = []
         self.failed: list[dict[str, Any]] = []  # rejected or blocked: to fix by hand
@@ -72,10 +94,16 @@ class Phone:
 
     def pull(self) -> None:
         while True:
+            fresh = self.cursor is None
             page = self.send("pull", None, self.cursor)
+            if fresh and page["snapshot"]:
+                # A snapshot carries no tombstones: start the replica again from it.
+                self.rows = {t: {k: v for k, v in rows.items() if k in self._queued()} for t, rows in self.rows.items()}
+            now = datetime.now(timezone.utc)
+            queued = self._queued()
             for table, rows in page["changes"].items():
                 for row in rows:
-                    if row.get("deleted_at"):
+                    if (row.get("deleted_at") or self.prune and outside(table, row, now)) and row["id"] not in queued:
                         self.rows.get(table, {}).pop(row["id"], None)
                     else:
                         self.rows.setdefault(table, {})[row["id"]] = row
@@ -88,6 +116,8 @@ class Phone:
             if not page["more"]:
                 # Only once the round is complete: a person's residency may be on a later page.
                 self._drop_unhoused()
+                if self.prune:
+                    self._age_visits(now)
                 return
 
     def sync(self, drop_response: bool = False) -> None:
@@ -114,6 +144,15 @@ class Phone:
                     if row.get("house_id") == rid:
                         del self.rows[child][key]
 
+    def _queued(self) -> set[str]:
+        return {m["record_id"] for m in self.outbox}
+
+    def _age_visits(self, now: datetime) -> None:
+        queued = self._queued()
+        for key, row in list(self.rows.get("visit", {}).items()):
+            if key not in queued and outside("visit", row, now):
+                del self.rows["visit"][key]
+
     def _drop_unhoused(self) -> None:
         housed = {r["person_id"] for r in self.rows.get("residency", {}).values()
                   if r.get("end_date") is None}
@@ -123,7 +162,7 @@ class Phone:
                 del self.rows["person"][pid]
 
 
-def registered_phone(client: Any, username: str, log: list[Any] | None = None) -> Phone:
+def registered_phone(client: Any, username: str, log: list[Any] | None = None, prune: bool = True) -> Phone:
     """A phone registered through the API by a Flask test client (password "pw"), first pull
     done; `user_id` is the registration's user, as the app keeps it (its tasks are "mine").
     Every answer the server gives it is appended to `log`, if given."""
@@ -142,7 +181,7 @@ def registered_phone(client: Any, username: str, log: list[Any] | None = None) -
             log.append(response.get_json())
         return response.get_json()  # type: ignore[no-any-return]
 
-    phone = Phone(send)
+    phone = Phone(send, prune)
     phone.user_id = registered.get_json()["user"]["id"]  # type: ignore[attr-defined]
     phone.pull()
     return phone

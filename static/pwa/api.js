@@ -3,7 +3,9 @@ import {getMeta} from "./db.js";
 import {open, unlocked} from "./vault.js";
 
 export const PROTOCOL = 1;
-export const APP_VERSION = "0.5.0";  // 0.5: personal fields sealed at rest (issue 15)
+// 0.5: personal fields sealed at rest (issue 15); 0.6: keeps a snapshot's rows whatever the
+// pages, reads the round's conflicts (issue 16).
+export const APP_VERSION = "0.6.0";
 
 export class ApiError extends Error {
   constructor(status, body) {

@@ -1,6 +1,7 @@
 // Start-up and routing. Everything works from IndexedDB; the network is only for sync.
 import {db, getMeta} from "./db.js";
 import {lang, setLang, t} from "./i18n.js";
+import * as outbox from "./outbox.js";
 import * as bridge from "./sw-bridge.js";
 import {schedule, sync} from "./sync.js";
 import {h, show, toast} from "./ui.js";
@@ -17,8 +18,9 @@ let idleTimer;
 
 function chrome() {
   setLang(lang());
-  for (const key of ["cells", "search", "scan", "outbox"]) document.getElementById(`tab-${key}`).textContent = t(key);
+  for (const key of ["cells", "search", "scan"]) document.getElementById(`tab-${key}`).textContent = t(key);
   tasksBadge();
+  outboxBadge();
   const button = document.getElementById("lang");
   button.textContent = lang() === "en" ? "中文" : "EN";
   button.lang = lang() === "en" ? "zh-CN" : "en";
@@ -33,6 +35,23 @@ function tasksBadge() {
   getMeta("device").then((d) => d && import("./views/tasks.js")).then((m) => m?.badge()).catch(() => {});
 }
 
+/** The 待同步 tab says how many changes wait (refused ones included: they wait for a fix). */
+async function outboxBadge() {
+  const tab = document.getElementById("tab-outbox");
+  const n = (await getMeta("device")) ? (await outbox.all().catch(() => [])).length : 0;
+  tab.replaceChildren(t("outbox"), n ? h("span", {class: "badge", id: "outbox-badge"}, String(n)) : "");
+  tab.setAttribute("aria-label", n ? `${t("outbox")} ${n}` : t("outbox"));
+}
+
+/** After a sync that changed something the coordinator typed: say so. */
+function tell(result) {
+  const said = [];
+  if (result.conflicts) said.push(t("toast_conflicts").replace("{n}", result.conflicts));
+  if (result.decided) said.push(t("toast_decided").replace("{n}", result.decided));
+  if (result.rejected) said.push(t("toast_rejected").replace("{n}", result.rejected));
+  if (said.length) toast(said.join("；"));
+}
+
 function idle() {
   clearTimeout(idleTimer);
   idleTimer = setTimeout(() => { vault.lock(); route(); }, IDLE_MINUTES * 60 * 1000);
@@ -41,6 +60,7 @@ function idle() {
 const ROUTES = [
   [/^#\/cell\/([^/]+)\/add-house$/, async (id) => (await import("./views/actions.js")).newHouse(id)],
   [/^#\/cell\/([^/]+)\/walk$/, (id) => places.walkPage(id)],
+  [/^#\/cell\/([^/]+)\/map$/, async (id) => (await import("./views/map.js")).mapPage(id)],
   [/^#\/cell\/([^/]+)\/permits$/, (id) => places.permitsPage(id)],
   [/^#\/cell\/([^/]+)$/, (id) => places.cellPage(id)],
   [/^#\/house\/([^/]+)\/add-person$/, async (id) => (await import("./views/person.js")).addPerson(id)],
@@ -120,12 +140,18 @@ async function start() {
   window.addEventListener("hashchange", route);
   window.addEventListener("gw:unlocked", () => { route(); sync("unlock"); searchIndex().catch(() => {}); });
   window.addEventListener("gw:outbox", tasksBadge);
+  window.addEventListener("gw:outbox", outboxBadge);
   window.addEventListener("gw:synced", (ev) => {
     tasksBadge();
+    outboxBadge();
+    if (ev.detail) tell(ev.detail);
     if (!ev.detail?.ok) return;
-    // Screens without a form only (a lead's cell page has return reasons being typed).
-    if (/^#\/(cells|tasks)?$|^#\/cell\/|^$/.test(location.hash)) route();
+    // Screens without a form only (a lead's cell page has return reasons being typed); the map
+    // recolours itself in place, where the coordinator moved it.
+    if (/^#\/(cells|tasks)?$|^#\/cell\/[^/]+(\/walk|\/permits)?$|^$/.test(location.hash)) route();
     walk.refresh(ev.detail);  // the walking order follows the houses the sync brought
+    // Background tiles of the phone's cells, kept for offline use (only with MAP_TILE_URL).
+    if (document.querySelector('meta[name="gw-tile-url"]')?.content) import("./tiles.js").then((m) => m.refresh()).catch(() => {});
   });
   window.addEventListener("gw:walk", () => { if (/^#\/cell\/[^/]+\/walk$/.test(location.hash)) route(); });
   window.addEventListener("gw:db-blocked", () => toast(t("db_blocked")));

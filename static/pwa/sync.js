@@ -3,6 +3,7 @@ import * as api from "./api.js";
 import {db, DIGITS, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
 import * as digits from "./digits.js";
 import {applyLocal, wire} from "./outbox.js";
+import {ageVisits, endOfRound, outside, queuedIds} from "./keep.js";
 import {minimal, stored} from "./personal.js";
 import {open, unlocked} from "./vault.js";
 
@@ -21,10 +22,10 @@ export function sync(reason = "manual") {
     const device = await getMeta("device");
     if (!device?.token || device.revoked || device.expired) return {skipped: "no_device"};
     emit("gw:sync-start", {reason});
-    const result = {at: new Date().toISOString(), reason, ok: true};
+    const result = {at: new Date().toISOString(), reason, ok: true, conflicts: 0, rejected: 0, decided: 0};
     try {
-      result.pushed = await push();
-      result.pulled = await pull();
+      result.pushed = await push(result);
+      result.pulled = await pull(result);
     } catch (error) {
       Object.assign(result, {ok: false, error: error.code || "network", status: error.status || 0});
       if (error.code === "device_revoked" || error.code === "user_inactive") {
@@ -54,7 +55,7 @@ export function exclusive(fn) {
   return navigator.locks ? navigator.locks.request("gridwalk-sync", () => fn()) : fn();
 }
 
-async function push() {
+async function push(told) {
   let sent = 0;
   for (;;) {
     const d = await db();
@@ -63,16 +64,19 @@ async function push() {
     const batch = [];
     for (const e of waiting.slice(0, BATCH)) batch.push(await wire(e));
     const answer = await api.push(batch, waiting.length);
-    await outcomes(answer.outcomes);
+    await outcomes(answer.outcomes, told);
     sent += batch.length;
   }
 }
 
-async function outcomes(list) {
+/** Apply a push's outcomes; `told` counts what the coordinator is told after the sync. */
+async function outcomes(list, told = {}) {
+  // Conflicts are rare: their notices' code (and the words it needs) loads only for one.
+  const notices = list.some((o) => (o.first_status || o.status) === "conflict") ? await import("./notices.js") : null;
+  const conflicts = notices ? await notices.prepare(list) : new Map();
   const d = await db();
   const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
   const box = tx.objectStore("outbox");
-  const notices = (await tx.objectStore("meta").get("conflicts")) || [];
   for (const o of list) {
     const e = await box.get(o.seq);
     if (!e || e.id !== o.id) continue;
@@ -81,16 +85,16 @@ async function outcomes(list) {
     const status = o.status === "already_applied" ? (o.first_status || "applied") : o.status;
     if (DONE.has(status)) {
       await box.delete(o.seq);
-      if (status === "conflict") {
-        notices.push({conflict_id: o.conflict_id, type: o.type, record_id: o.record_id, at: new Date().toISOString(),
-          fields: Object.keys(e.fields)});
-      }
+      // The registry does not have what this phone created: the centre has its values, and
+      // the local copy goes (docs/sync.md §3), so the store stays what a snapshot would hold.
+      if (status === "conflict" && e.op === "create") await tx.objectStore(e.type).delete(e.record_id);
       if (o.canonical_id && o.canonical_id !== o.record_id) await redirect(tx, o.type, o.record_id, o.canonical_id);
     } else {
+      if (status === "rejected" && e.state !== "rejected") told.rejected = (told.rejected || 0) + 1;
       await box.put({...e, state: status, errors: o.errors || [], blocked_by: o.blocked_by || null});
     }
   }
-  await tx.objectStore("meta").put(notices, "conflicts");
+  if (notices) told.conflicts = (told.conflicts || 0) + await notices.record(tx, conflicts);
   await tx.done;
 }
 
@@ -111,7 +115,12 @@ async function redirect(tx, type, from, to) {
   }
 }
 
-async function pull() {
+// A store whose open residencies name persons it lacks (an app before issue 16 dropped persons
+// after each page, so a first sync over several pages lost most of them) is pulled again from a
+// snapshot, at most once a day so a registry that sends such a row cannot make every sync a first one.
+const REPAIR_EVERY_MS = 86400000;
+
+async function pull(told = {}) {
   let cursor = await getMeta("cursor");
   let count = 0;
   for (;;) {
@@ -123,11 +132,19 @@ async function pull() {
       cursor = null;
       continue;
     }
-    await applyPage(page);
+    const orphans = await applyPage(page, {fresh: !cursor, told});
     cursor = page.cursor;
     count += page.count;
-    if (!page.more) return count;
+    if (page.more) continue;
+    if (!orphans || !(await repairDue())) return count;
+    await setMeta("repaired_at", new Date().toISOString());
+    cursor = null;
   }
+}
+
+async function repairDue() {
+  const last = await getMeta("repaired_at");
+  return !last || Date.now() - Date.parse(last) > REPAIR_EVERY_MS;
 }
 
 /** Numbers of persons this page brings ([{id, n, p}] for digits.js), then those of queued edits,
@@ -147,8 +164,16 @@ async function pageNumbers(rows) {
   return out;
 }
 
-async function applyPage(page) {
+/** Store one page; answers, at the end of a round, how many open residencies lack their person.
+ * `fresh`: the first page of a snapshot asked for without a cursor (a first sync, or the server
+ * refused the cursor): the store starts again from it, the outbox's own changes put back on top,
+ * so nothing the snapshot no longer holds (a record deleted meanwhile) stays behind. */
+async function applyPage(page, {fresh = false, told = {}} = {}) {
   // Seal personal fields before the transaction: it must only wait on IndexedDB.
+  // The user's conflicts (first page of a round): read only when there is something to match.
+  const notices = page.conflicts && (page.conflicts.length || (await getMeta("conflicts"))?.length)
+    ? await import("./notices.js") : null;
+  const news = notices ? await notices.prepareNews(page.conflicts) : null;
   const rows = page.changes.person || [];
   const persons = await Promise.all(rows.map((p) => (p.deleted_at ? p : stored(p))));
   const found = await digits.change(await pageNumbers(rows));
@@ -156,10 +181,15 @@ async function applyPage(page) {
   changes.person = persons;
   const d = await db();
   const tx = d.transaction([...TABLES, "outbox", "meta", DIGITS], "readwrite");
+  const queued = await queuedIds(tx);
+  if (fresh && page.snapshot) for (const table of TABLES) await tx.objectStore(table).clear();
+  const now = new Date();
   for (const table of TABLES) {
     const store = tx.objectStore(table);
     for (const row of changes[table] || []) {
-      if (row.deleted_at) await store.delete(row.id);
+      // A row a snapshot would not hold (keep.js) goes as a tombstone does, unless this phone
+      // still has a change of it queued.
+      if (row.deleted_at || (outside(table, row, now) && !queued.has(row.id))) await store.delete(row.id);
       else await store.put(row);
     }
   }
@@ -179,17 +209,17 @@ async function applyPage(page) {
   // (dropping it here would hide a rejection or a conflict, docs/sync.md §4).
   const box = tx.objectStore("outbox");
   for (const e of await box.getAll()) await applyLocal(tx.objectStore(e.type), e);
-  await dropStrangers(tx);
+  let orphans = 0;
+  if (!page.more) {
+    // Only once the round is complete: a person's residency may come on a later page.
+    orphans = await endOfRound(tx, queued);
+    await ageVisits(tx, queued, now);
+  }
+  if (notices) told.decided = (told.decided || 0) + await notices.reconcile(tx, news);
   digits.write(tx, found);
   tx.objectStore("meta").put(page.cursor, "cursor");
   await tx.done;
-}
-
-/** A person stays on the phone while living in one of its houses. */
-async function dropStrangers(tx) {
-  const open = new Set((await tx.objectStore("residency").getAll()).filter((r) => !r.end_date).map((r) => r.person_id));
-  const people = tx.objectStore("person");
-  for (const id of await people.getAllKeys()) if (!open.has(id)) await people.delete(id);
+  return orphans;
 }
 
 /** When to sync: now, on coming online, on returning to the app, every few minutes, by Background Sync. */

@@ -1,6 +1,7 @@
 // The registry's validation rules on the phone: a mirror of webapp/validation, tested against
 // the same vectors (tests/vectors/validation.json). Parsers return the normalised value or throw
 // ValidationError, whose `errors` are {field, code, zh, en} like the server's FieldError.
+import {today} from "./clock.js";
 
 export const ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 export const MIN_BIRTH_YEAR = 1890;
@@ -34,10 +35,8 @@ const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (_, k) => vars[k]);
 export function setKnownAreaCodes(codes) { knownAreas = new Set(codes); }
 const isKnownArea = (code) => (knownAreas ? knownAreas.has(code) : true);
 
-export function shanghaiToday() {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat("en-CA", {timeZone: "Asia/Shanghai"}).format(new Date());
-}
+/** Today in the registry's zone (TIMEZONE, Asia/Shanghai by default: clock.js). */
+export const shanghaiToday = () => today();
 
 export function checkCharGb11643(first17) {
   if (!/^[0-9]{17}$/.test(first17)) throw new RangeError(`need 17 digits, got ${first17}`);

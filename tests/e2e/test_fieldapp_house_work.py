@@ -233,7 +233,7 @@ def test_search_finds_what_was_just_saved_offline(context: Any, live_server: Liv
     fa.wait(page, "location.hash === arg", f"#/house/{area.houses[1]}")
     # Houses by plate code (typed in lower case, with a space) and by address.
     expect(found(f" {area.codes[1].lower()} ")).to_have_count(1)
-    expect(found("谷阳北路101").filter(has_text="谷阳北路 101")).to_have_count(1)
+    expect(found("谷阳北路101").filter(has_text="谷阳北路101号")).to_have_count(1)
 
 
 def test_new_screens_are_accessible_at_360px(browser: Browser, live_server: LiveServer) -> None:

@@ -65,7 +65,7 @@ def test_rejected_entry_is_fixed_and_resent(page: Page, live_server: LiveServer)
     error = form.locator('[data-error-for="id_number"]')
     expect(error).to_have_text(refused.zh)
     expect(form.locator("[name=id_number]")).to_have_value(bad)  # what was sent, to correct
-    expect(form).to_contain_text("residency #")  # what it blocks is resent with it
+    expect(form.locator(".blocked-group")).to_contain_text(f"登记入住 · {name}")  # what it blocks is resent with it
     page.click("#lang")
     expect(page.locator("form.rejected [data-error-for=id_number]")).to_have_text(refused.en)
     page.click("#lang")

@@ -86,6 +86,6 @@ def test_plate_link_opens_the_app_offline(page: Page, live_server: LiveServer) -
         assert response is not None and response.from_service_worker
         fa.unlock(page)
         fa.wait(page, "location.pathname === '/app/' && location.hash === arg", f"#/house/{area.houses[1]}?scanned=1")
-        expect(page.locator("h1")).to_contain_text("谷阳北路 101")
+        expect(page.locator("h1")).to_contain_text("谷阳北路101号")
     finally:
         page.context.set_offline(False)

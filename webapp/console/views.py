@@ -22,6 +22,7 @@ from webapp.models.enums import TipStatus
 from webapp.registry import privacy
 from webapp.registry.changes import apply_changes
 from webapp.registry.review import reviews_of
+from webapp.registry.address import natural_key
 from webapp.registry.search import masked_query
 from webapp.registry.search import search as run_search
 from webapp.registry.tips import visible_tips
@@ -99,11 +100,11 @@ def search() -> Any:
 def cell(cell_id: uuid.UUID) -> Any:
     require_cell(cell_id)
     cell_ = db.get_or_404(Cell, cell_id)
-    houses = db.session.scalars(
+    # In natural address order, as the phone lists them (101室 before 1001室).
+    houses = sorted(db.session.scalars(
         select(House).where(House.cell_id == cell_id, House.deleted_at.is_(None))
-        .order_by(House.road, House.number, House.building, House.unit, House.room)
         .options(selectinload(House.codes))
-    ).all()
+    ).all(), key=lambda h: natural_key(h.address))
     occupants = dict(db.session.execute(
         select(Residency.house_id, func.count()).join(House, House.id == Residency.house_id)
         .where(House.cell_id == cell_id, Residency.end_date.is_(None), Residency.deleted_at.is_(None))

@@ -3,8 +3,21 @@ are offset (Amap/Tencent). Nothing converted here is ever stored."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from geo.coords import for_tiles
+
+
+def tile_source(url: str) -> str | None:
+    """The CSP source for a tile URL template (`https://t{s}.example/...` → `https://*.example`)."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    labels = parts.netloc.split(".")
+    if "{" in labels[0]:
+        labels[0] = "*"
+    host = ".".join(labels)
+    return None if "{" in host else f"{parts.scheme}://{host}"
 
 
 def is_shifted(tile_crs: str | None) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (abort, current_app, g, jsonify, make_response, render_template, request, send_file,
                    url_for)
@@ -106,18 +105,6 @@ def _tiles() -> dict[str, str]:
             "crs": cfg.get("MAP_TILE_CRS") or "wgs84"}
 
 
-def _tile_source(url: str) -> str | None:
-    """The CSP source for a tile URL template (`https://t{s}.example/...` → `https://*.example`)."""
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return None
-    labels = parts.netloc.split(".")
-    if "{" in labels[0]:
-        labels[0] = "*"
-    host = ".".join(labels)
-    return None if "{" in host else f"{parts.scheme}://{host}"
-
-
 @bp.route("")
 @login_required
 def page() -> Any:
@@ -153,7 +140,7 @@ def _campaign_page(campaign: Any) -> Any:
 
 
 def _with_tiles_csp(response: Any, tiles: dict[str, str]) -> Any:
-    source = _tile_source(tiles["url"]) if tiles["url"] else None
+    source = drawing.tile_source(tiles["url"]) if tiles["url"] else None
     if source:
         # Only with configured tiles does the page load images from elsewhere.
         response.headers["Content-Security-Policy"] = (

@@ -16,8 +16,9 @@ PWA_DIR = BASE_DIR / "static" / "pwa"
 SHELL_TEMPLATE = BASE_DIR / "webapp" / "templates" / "fieldapp" / "shell.html"
 WORKER = Path(__file__).with_name("worker.js")
 SUFFIXES = frozenset({".js", ".css", ".png", ".json"})
-# npm files the app loads (idb at start, jsQR lazily when the camera opens; both precached).
-VENDOR = (("idb", "index.js"), ("jsqr", "jsQR.js"))
+# npm files the app loads (idb at start; jsQR when the camera opens and Leaflet when a map
+# opens, lazily: all precached, so they work offline and cost the start nothing).
+VENDOR = (("idb", "index.js"), ("jsqr", "jsQR.js"), ("leaflet", "leaflet.js"), ("leaflet", "leaflet.css"))
 # Routes whose answers belong to the shell (rendered by Flask, hashed through their sources).
 SHELL_ROUTES = ("/app/", "/app/manifest.webmanifest", "/app/area-codes.json")
 
@@ -36,8 +37,10 @@ def vendor_urls() -> list[tuple[str, Path]]:
     return out
 
 
-def vendor_url(package: str) -> str:
-    return dict((p, u) for (p, _n), (u, _f) in zip(VENDOR, vendor_urls(), strict=True))[package]
+def vendor_url(package: str, name: str | None = None) -> str:
+    """The versioned URL of a vendored file (the package's only one when `name` is None)."""
+    urls = [(p, n, u) for (p, n), (u, _f) in zip(VENDOR, vendor_urls(), strict=True) if p == package]
+    return next(u for p, n, u in urls if name is None or n == name)
 
 
 def precache() -> list[tuple[str, Path | None]]:

@@ -1,4 +1,5 @@
-"""GET /app/ (the shell), /app/manifest.webmanifest, /app/area-codes.json and /sw.js.
+"""GET /app/ (the shell), /app/manifest.webmanifest, /app/area-codes.json, /sw.js, the QR of
+the app's address (/app/qr.svg, shown on the console's home) and the site's icon (/favicon.ico).
 
 None of these touch the database or the login session: the app authenticates its API calls
 with a device token and must load with no network at all.
@@ -9,10 +10,12 @@ import json
 from functools import cache
 from typing import Any
 
-from flask import current_app, make_response, render_template, url_for
+from flask import current_app, make_response, render_template, send_file, url_for
 
 from geo.settings import GeoSettings
+from webapp.coverage.drawing import tile_source
 from webapp.fieldapp import assets, bp
+from webapp.registry.plates import qr_svg
 from webapp.registry.rules.settings import RuleSettings
 from webapp.validation import area_codes
 
@@ -41,18 +44,43 @@ def _cycle() -> str:
     return GeoSettings.from_config(current_app.config).collection_cycle
 
 
+def _timezone() -> str:
+    # TIMEZONE: the phone shows every date and time in the registry's zone, not its own.
+    return str(current_app.config.get("TIMEZONE") or "Asia/Shanghai")
+
+
+def _tiles() -> dict[str, str]:
+    # The background map (MAP_TILE_*) and how much of it a phone keeps offline (views/map.js, tiles.js).
+    cfg = current_app.config
+    return {"url": str(cfg.get("MAP_TILE_URL") or ""), "crs": str(cfg.get("MAP_TILE_CRS") or "wgs84").lower(),
+            "attribution": str(cfg.get("MAP_TILE_ATTRIBUTION") or ""), "mb": str(int(cfg.get("MAP_TILE_CACHE_MB") or 30))}
+
+
 def _version() -> str:
     # FIELDAPP_RELEASE forces a new app version without a file change (README, field app).
     # The settings the shell carries count too: a changed setting reaches phones as an update.
+    tiles = "|".join(_tiles().values())
     return assets.version(f"{current_app.config.get('FIELDAPP_RELEASE', '')}|permit_days={_permit_days()}"
-                          f"|permit_endorse={_permit_endorse()}|cycle={_cycle()}")
+                          f"|permit_endorse={_permit_endorse()}|cycle={_cycle()}|tz={_timezone()}|tiles={tiles}")
 
 
 @bp.route("/app/")
 def shell() -> Any:
-    return _no_cache(make_response(render_template(
+    tiles = _tiles()
+    response = _no_cache(make_response(render_template(
         "fieldapp/shell.html", idb_url=assets.vendor_url("idb"), jsqr_url=assets.vendor_url("jsqr"),
-        app_name=APP_NAME, permit_days=_permit_days(), permit_endorse=_permit_endorse(), cycle=_cycle())))
+        leaflet_url=assets.vendor_url("leaflet", "leaflet.js"), leaflet_css=assets.vendor_url("leaflet", "leaflet.css"),
+        app_name=APP_NAME, permit_days=_permit_days(), permit_endorse=_permit_endorse(), cycle=_cycle(),
+        timezone=_timezone(), tiles=tiles)))
+    source = tile_source(tiles["url"]) if tiles["url"] else None
+    if source:
+        # Only with configured tiles does the app load anything from elsewhere: the tiles, as
+        # images and (to keep them offline) as fetches.
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; img-src 'self' data: blob: {source}; connect-src 'self' {source}; "
+            "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+            "form-action 'self'")
+    return response
 
 
 @bp.route("/app/manifest.webmanifest")
@@ -92,3 +120,28 @@ def service_worker() -> Any:
     response.mimetype = "text/javascript"
     response.headers["Service-Worker-Allowed"] = "/"
     return _no_cache(response)
+
+
+def app_url() -> str:
+    """Where phones open the field app: PUBLIC_BASE_URL, the address printed plates lead to."""
+    return f"{str(current_app.config['PUBLIC_BASE_URL']).rstrip('/')}/app/"
+
+
+@bp.app_template_global("fieldapp_url")
+def _fieldapp_url() -> str:
+    return app_url()
+
+
+@bp.route("/app/qr.svg")
+def app_qr() -> Any:
+    """The app's address as a QR code, for a phone's camera (the console's home shows it)."""
+    response = make_response(qr_svg(app_url()))
+    response.mimetype = "image/svg+xml"
+    return _no_cache(response)
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Any:
+    # Browsers ask for it on every site; the app's own icon, small.
+    response = send_file(assets.PWA_DIR / "icons" / "icon-32.png", mimetype="image/png", max_age=86400)
+    return response

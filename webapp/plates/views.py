@@ -18,7 +18,7 @@ from webapp.auth.forms import EmptyForm
 from webapp.extensions import db
 from webapp.models import Cell, House
 from webapp.plates import bp
-from webapp.registry.plates import assign_plates, current_plate, plate_url, qr_svg, spaced
+from webapp.registry.plates import assign_plates, current_plate, local_only, plate_url, qr_svg, spaced
 
 _ADDRESS_ORDER = (House.road, House.number, House.building, House.unit, House.floor, House.room)
 
@@ -65,6 +65,13 @@ def building_label(key: tuple[str, str, str | None]) -> str:
 
 
 bp.add_app_template_global(current_plate, "current_plate")
+
+
+@bp.app_template_global()
+def local_base_url() -> str | None:
+    """PUBLIC_BASE_URL when it names this machine only (pages that print a QR warn of it)."""
+    base = str(current_app.config["PUBLIC_BASE_URL"])
+    return base if local_only(base) else None
 
 
 @bp.app_template_global()

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import ipaddress
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.constants
@@ -30,6 +32,19 @@ ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_Q
 QUIET_ZONE = 4
 _SALT = b"gridwalk-plate\x00"
 _CHUNK = 500
+
+
+def local_only(base_url: str) -> bool:
+    """Whether the base URL names this machine only (loopback, or the any-address a server
+    binds to): a phone's camera opening a plate's QR would find nothing there."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host in ("", "localhost") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def plate_url(base_url: str, code: str) -> str:

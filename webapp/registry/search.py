@@ -12,7 +12,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import House, HouseCode, Person, Residency
-from webapp.registry import privacy
+from webapp.registry import address, privacy
 from webapp.registry.scope import Scope
 from webapp.validation import mask_id
 
@@ -20,6 +20,9 @@ from webapp.validation import mask_id
 MASK_TAIL = 4
 DIGITS = re.compile(r"^\d{3,17}[0-9X]$")  # 4–18 characters; only the last may be X
 CODE_LIKE = re.compile(r"^[0-9A-Za-z-]{6,40}$")
+# Houses whose parts hold every word of an address query, read to test against the rule: a
+# query as loose as one road of the district stops there (the first ones in address order).
+ADDRESS_CANDIDATES = 2000
 
 
 @dataclass
@@ -87,22 +90,36 @@ def search(session: Session, scope: Scope, raw: str, limit: int = 50) -> SearchR
     if not result.persons and not result.houses and not DIGITS.match(compact):
         result.read_as.append("name_or_address")
         result.persons = _persons(session, scope, Person.name.startswith(q, autoescape=True), limit)
-        result.houses = _houses(session, scope, _address_clause(q), limit)
+        result.houses = houses_by_address(session, scope.house_clause(), q, limit)
     return result
 
 
-def _address_clause(q: str) -> object:
-    """Road by substring; further words must match number, building or room exactly.
+def houses_by_address(session: Session, where: object, q: str, limit: int) -> list[House]:
+    """Houses (among `where`) whose address matches the query by the shared rule
+    (webapp/registry/address.py: "谷阳北路21弄1号楼1001室", "1001室", "谷阳北路 88 3 301"), in
+    natural order (101室 before 1001室)."""
+    words = address.tokens(q)
+    prefilter = address_prefilter(words)
+    if prefilter is None:
+        return []
+    candidates = session.scalars(
+        select(House).where(prefilter, where, House.deleted_at.is_(None))  # type: ignore[arg-type]
+        .options(selectinload(House.codes))
+        .order_by(House.road, House.number, House.building, House.unit, House.room, House.id)
+        .limit(ADDRESS_CANDIDATES))
+    found = [h for h in candidates if address.matches(words, address.tokens(h.address))]
+    return sorted(found, key=lambda h: address.natural_key(h.address))[:limit]
 
-    "谷阳北路 88 3 301" finds room 301 in building 3 of 88 谷阳北路.
-    """
-    words = q.split()
-    clauses = [House.road.contains(words[0], autoescape=True)]
-    for word in words[1:]:
-        token = word.rstrip("号弄楼幢室单元")
-        clauses.append(or_(House.number == token, House.number == word, House.building == token,
-                           House.unit == token, House.room == token))
-    return and_(*clauses)
+
+_PARTS = (House.road, House.number, House.building, House.unit, House.room)
+
+
+def address_prefilter(words: list[address.Token]) -> object | None:
+    """What the database can test first: every word of the query is inside some part of the
+    house (a necessary condition: the rule decides). None for a query with no words."""
+    if not words:
+        return None
+    return and_(*(or_(*(part.contains(w[1], autoescape=True) for part in _PARTS)) for w in words))
 
 
 def masked_query(q: str) -> str:

@@ -1,12 +1,21 @@
-// What waits to sync, the last sync, rejected entries to fix, conflicts sent to the centre.
+// 待同步: what waits to sync and why — refused changes to fix first (with the reason), changes
+// waiting behind them, what the centre decided (shown once), what waits for the centre, then
+// the queue itself (what, whose house or person, when). It follows every sync and every save.
+import {dateTime} from "../clock.js";
 import {db, getMeta} from "../db.js";
+import {fieldName, shown, subject, what} from "../describe.js";
 import {msg, t} from "../i18n.js";
+import * as notices from "../notices.js";
 import * as outbox from "../outbox.js";
 import {sync} from "../sync.js";
 import {field, formValues, h, show, showErrors, toast} from "../ui.js";
 import {parseMobile, parsePersonId, ValidationError} from "../validation.js";
 import {open} from "../vault.js";
 import {logout} from "./session.js";
+
+const HASH = "#/outbox";
+let dirty = false;  // a fix form is being typed into: a sync must not redraw it away
+let syncing = false;
 
 /** The same checks as the form that made the entry: a fix the server would refuse is refused
  * here, with the same message. Returns the wire fixes and what they change in the local record
@@ -35,26 +44,39 @@ async function checkFix(entry, values) {
   return {errors, fixes, local};
 }
 
-async function shown(value) {
-  // The refused value, as the coordinator typed it (an ID number is kept encrypted).
+async function typed(value) {
+  // The refused value, as the coordinator typed it (a personal value is kept encrypted).
   if (typeof value === "string") return value;
   if (value?.$enc) return open(value.$enc).catch(() => "");
   return "";
 }
 
+/** "新增人员 · 张三 · 谷阳北路21弄1号楼1001室" and when it was saved. */
+async function heading(type, op, recordId, fields, at) {
+  const about = await subject(type, recordId, fields);
+  return [h("strong", {class: "what"}, what(type, op, fields)),
+    about.who ? h("span", {class: "who"}, ` · ${about.who}`) : null,
+    about.address ? h("span", {class: "where muted"}, ` · ${about.address}`) : null,
+    at ? h("span", {class: "when muted"}, ` · ${dateTime(at)}`) : null];
+}
+
 async function fixForm(entry, group) {
   const inputs = [];
-  for (const e of entry.errors || []) inputs.push(field(t(e.field), e.field, {value: await shown(entry.fields[e.field]), autocomplete: "off"}));
+  for (const e of entry.errors || []) inputs.push(field(fieldName(entry.type, e.field), e.field, {value: await typed(entry.fields[e.field]), autocomplete: "off"}));
+  const waiting = [];
+  for (const g of group) waiting.push(h("li", {}, ...(await heading(g.type, g.op, g.record_id, g.fields, g.at))));
   const form = h("form", {class: "card rejected", "data-seq": entry.seq, novalidate: true, "aria-label": `${t("rejected")} #${entry.seq}`},
-    h("p", {}, h("strong", {}, `${entry.type} · ${entry.op}`), ` #${entry.seq}`),
+    h("p", {}, ...(await heading(entry.type, entry.op, entry.record_id, entry.fields, entry.at))),
     ...inputs,
-    group.length ? h("p", {class: "muted"}, `${t("blocked")}: ${group.map((g) => `${g.type} #${g.seq}`).join(", ")}`) : null,
+    group.length ? [h("p", {class: "muted"}, t("blocked")), h("ul", {class: "list blocked-group"}, waiting)] : null,
     h("button", {type: "submit"}, t("resend")));
   queueMicrotask(() => showErrors(form, entry.errors || [], msg));
+  form.addEventListener("input", () => { dirty = true; });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const {errors, fixes, local} = await checkFix(entry, formValues(form));
     if (errors.length) return showErrors(form, errors, msg);
+    dirty = false;
     await outbox.resend([entry.seq, ...group.map((g) => g.seq)], fixes, local);
     toast(t("saved"));
     return render();
@@ -62,28 +84,102 @@ async function fixForm(entry, group) {
   return form;
 }
 
+/** One field of a notice: what this phone sent, what the registry holds, and the decision. */
+async function noticeField(n, key) {
+  const sent = await shown(n.type, key, n.fields?.[key]);
+  const parts = [h("span", {class: "field-name"}, `${fieldName(n.type, key)}：`),
+    h("span", {class: "sent"}, `${t("phone_sent")} ${sent}`)];
+  if (n.registry && key in n.registry) parts.push(h("span", {class: "registry"}, ` · ${t("registry_holds")} ${await shown(n.type, key, n.registry[key])}`));
+  const d = n.decision?.fields?.[key];
+  if (d) {
+    const value = d.choice === "keep" && n.registry && key in n.registry ? n.registry[key] : d.choice === "take" ? n.fields?.[key] : d.value;
+    const words = {keep: "decided_keep", take: "decided_take", edit: "decided_edit"}[d.choice] || "decided_other";
+    parts.push(h("span", {class: "decision"}, ` · ${t(words)}${value !== undefined ? ` ${await shown(n.type, key, value)}` : ""}`));
+  }
+  return h("li", {"data-field": key}, parts);
+}
+
+async function notice(n) {
+  const keys = Object.keys(n.fields || {}).filter((k) => !["person_id", "house_id"].includes(k) || n.op === "create");
+  const decided = Boolean(n.decision);
+  const lines = [];
+  for (const key of keys) lines.push(await noticeField(n, key));
+  return h("li", {class: decided ? "conflict decided" : "conflict", "data-conflict": n.conflict_id},
+    h("p", {}, h("strong", {}, what(n.type, n.op, n.fields || {})), n.who ? ` · ${n.who}` : "",
+      n.address ? h("span", {class: "muted"}, ` · ${n.address}`) : null, h("span", {class: "muted"}, ` · ${dateTime(n.at)}`)),
+    h("ul", {class: "fields"}, lines),
+    h("p", {class: decided ? "outcome ok" : "outcome"}, decided ? decisionLine(n) : t("centre_will_decide")));
+}
+
+function decisionLine(n) {
+  if (n.decision.action === "discard") return t("decided_discard");
+  const choices = Object.values(n.decision.fields || {}).map((d) => d.choice);
+  if (choices.length && choices.every((c) => c === "take")) return t("decided_all_take");
+  if (choices.length && choices.every((c) => c === "keep")) return t("decided_all_keep");
+  return t("decided_mixed");
+}
+
+/** A sync error code in words where the app has them ("network" → 无网络). */
+function errorWords(code) {
+  const key = `sync_error_${code}`;
+  return t(key) === key ? code : t(key);
+}
+
+function status(entries, last) {
+  const count = (state) => entries.filter((e) => e.state === state).length;
+  const result = last ? `${dateTime(last.at)} · ${last.ok ? t("sync_ok") : t("sync_failed_why").replace("{why}", errorWords(last.error))}` : t("never");
+  return h("dl", {class: "stats", id: "outbox-status"},
+    h("dt", {}, t("pending")), h("dd", {id: "pending-count"}, String(count("pending"))),
+    h("dt", {}, t("rejected")), h("dd", {id: "rejected-count"}, String(count("rejected"))),
+    h("dt", {}, t("blocked")), h("dd", {id: "blocked-count"}, String(count("blocked"))),
+    h("dt", {}, t("last_sync")), h("dd", {id: "last-sync"}, syncing ? t("syncing") : result));
+}
+
 export async function render() {
-  const entries = await outbox.all();
+  const entries = (await outbox.all()).sort((a, b) => a.seq - b.seq);
   const last = await getMeta("last_sync");
-  const conflicts = (await getMeta("conflicts")) || [];
-  const pending = entries.filter((e) => e.state === "pending");
+  const all = await notices.all();
   const rejected = entries.filter((e) => e.state === "rejected");
   const byId = Object.fromEntries(entries.map((e) => [e.id, e]));
   const groupOf = (r) => entries.filter((e) => e.state === "blocked" && byId[e.blocked_by] === r);
   const orphans = entries.filter((e) => e.state === "blocked" && !byId[e.blocked_by]);
+  const pending = entries.filter((e) => e.state === "pending");
   const fixes = await Promise.all(rejected.map((r) => fixForm(r, groupOf(r))));
+  const decided = all.filter((n) => n.decision);
+  const open = all.filter((n) => !n.decision);
+  const items = async (list) => Promise.all(list.map(async (e) => h("li", {class: "waiting", "data-seq": e.seq},
+    ...(await heading(e.type, e.op, e.record_id, e.fields, e.at)))));
+  dirty = false;
   show(
     h("h1", {}, t("outbox")),
-    h("dl", {class: "stats"},
-      h("dt", {}, t("pending")), h("dd", {id: "pending-count"}, String(pending.length)),
-      h("dt", {}, t("rejected")), h("dd", {id: "rejected-count"}, String(rejected.length)),
-      h("dt", {}, t("last_sync")), h("dd", {id: "last-sync"}, last ? `${new Date(last.at).toLocaleString()} · ${last.ok ? t("sync_ok") : `${t("sync_failed")} (${last.error})`}` : t("never"))),
+    status(entries, last),
     h("div", {class: "actions wrap"},
-      h("button", {type: "button", id: "sync-now", onclick: async () => { await sync("manual"); render(); }}, t("sync_now")),
+      h("button", {type: "button", id: "sync-now", onclick: () => sync("manual")}, t("sync_now")),
       h("button", {type: "button", class: "ghost", id: "export", onclick: () => outbox.exportFile()}, t("export")),
       h("button", {type: "button", class: "ghost danger", id: "logout", onclick: () => logout()}, t("logout"))),
-    rejected.length ? [h("h2", {}, t("rejected")), ...fixes] : null,
-    orphans.length ? [h("h2", {}, t("blocked")), h("ul", {class: "list"}, orphans.map((e) => h("li", {}, `${e.type} #${e.seq}`)))] : null,
-    conflicts.length ? [h("h2", {}, t("conflicts")), h("ul", {class: "list", id: "conflicts"}, conflicts.map((c) =>
-      h("li", {class: "conflict"}, `${c.type} · ${c.fields.join(", ")} · ${c.conflict_id?.slice(0, 8)}`)))] : null);
+    rejected.length ? [h("h2", {}, `${t("rejected")} (${rejected.length})`), ...fixes] : null,
+    orphans.length ? [h("h2", {}, t("blocked")), h("ul", {class: "list", id: "blocked"}, await items(orphans))] : null,
+    decided.length ? [h("h2", {}, `${t("decided")} (${decided.length})`),
+      h("ul", {class: "list", id: "decided"}, await Promise.all(decided.map(notice)))] : null,
+    open.length ? [h("h2", {}, `${t("conflicts")} (${open.length})`),
+      h("ul", {class: "list", id: "conflicts"}, await Promise.all(open.map(notice)))] : null,
+    h("h2", {}, `${t("waiting")} (${pending.length})`),
+    pending.length ? h("ul", {class: "list", id: "waiting"}, await items(pending)) : h("p", {class: "muted", id: "waiting"}, t("none")));
+  // Shown once: the next sync lets the decided notices go.
+  await notices.markShown(decided.map((n) => n.conflict_id));
+}
+
+/** After a sync or a save: the whole screen again, or only its figures while a fix is typed. */
+async function refresh() {
+  if (location.hash !== HASH || document.body.dataset.view !== HASH) return;
+  if (!dirty) return render();
+  const block = document.getElementById("outbox-status");
+  if (block) block.replaceWith(status(await outbox.all(), await getMeta("last_sync")));
+  return null;
+}
+
+if (typeof window !== "undefined") {
+  window.addEventListener("gw:sync-start", () => { syncing = true; refresh().catch(() => {}); });
+  window.addEventListener("gw:synced", () => { syncing = false; refresh().catch(() => {}); });
+  window.addEventListener("gw:outbox", () => { refresh().catch(() => {}); });
 }

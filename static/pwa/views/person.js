@@ -2,7 +2,8 @@
 import {save} from "../outbox.js";
 import {choices, label, msg, t} from "../i18n.js";
 import {local as localOf, opened} from "../personal.js";
-import {permitDue, rooms as roomsOf} from "../store.js";
+import {byIdNumber, byPhoneInHouse} from "../known.js";
+import {address, permitDue, rooms as roomsOf} from "../store.js";
 import {permitTag} from "./places.js";
 import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
 import {parseMobile, parsePersonId, shanghaiToday, ValidationError} from "../validation.js";
@@ -74,15 +75,8 @@ export async function addPerson(houseId) {
       options: [["", t("household_none")], ["new", t("household_new")],
         ...homes.map((g) => [g.key, t("household_with").replace("{names}", g.names.join("、"))])]}),
     field(t("start_date"), "start_date", {kind: "date", value: shanghaiToday()}));
-  form.append(idHint(form), h("div", {class: "actions"}, h("button", {type: "submit"}, t("save")),
-    h("a", {class: "button ghost", href: `#/house/${houseId}`}, t("cancel"))));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const v = formValues(form);
-    const {errors, id, phone} = check(v);
-    if (errors.length) return showErrors(form, errors, msg);
-    const personId = uuid(), residencyId = uuid();
-    const person = {name: v.name, id_type: v.id_type, id_number: id.number, phone, category: v.category};
+  /** The stay at this house the form describes (and the household updates it implies). */
+  const stayOf = (v, personId) => {
     const residency = {person_id: personId, house_id: houseId, start_date: v.start_date || shanghaiToday(), relation: v.relation};
     if (v.room_id) residency.room_id = v.room_id;
     // Joining occupants not yet in a household gives them one: the same new id on each.
@@ -92,16 +86,65 @@ export async function addPerson(houseId) {
     const grouped = joined && !joined.household_id ? joined.residencies.map((r) => ({type: "residency", op: "update",
       record_id: r.id, base_version: r.version ?? null, fields: {household_id: household}, base: {household_id: null},
       local: {household_id: household}})) : [];
+    return [{type: "residency", op: "create", record_id: uuid(), base_version: null, fields: residency, local: residency}, ...grouped];
+  };
+  // A person this phone already holds elsewhere moves here: a new stay, and the server ends the
+  // old one the day before (docs/sync.md §3 "Moving house is normal"); no second person.
+  const move = async (known) => {
+    await save(stayOf(formValues(form), known.person.id));
+    toast(t("move_saved"));
+    location.hash = `#/house/${houseId}`;
+  };
+  form.append(idHint(form), doorCheck(form, houseId, move), h("div", {class: "actions"}, h("button", {type: "submit"}, t("save")),
+    h("a", {class: "button ghost", href: `#/house/${houseId}`}, t("cancel"))));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = formValues(form);
+    const {errors, id, phone} = check(v);
+    if (errors.length) return showErrors(form, errors, msg);
+    const personId = uuid();
+    const person = {name: v.name, id_type: v.id_type, id_number: id.number, phone, category: v.category};
     await save([
       {type: "person", op: "create", record_id: personId, base_version: null, fields: person,
         local: await localOf({...person, sex: id.sex, birth_date: id.birth_date})},
-      {type: "residency", op: "create", record_id: residencyId, base_version: null, fields: residency, local: residency},
-      ...grouped,
+      ...stayOf(v, personId),
     ]);
     toast(t("saved"));
     location.hash = `#/house/${houseId}`;
   });
   show(h("h1", {}, t("add_occupant")), form);
+}
+
+/** At the door: an ID number the phone already holds (elsewhere: offer to record a move; here:
+ * say so), a mobile already on an occupant of this house. From the numbers in memory (known.js). */
+function doorCheck(form, houseId, move) {
+  const box = h("div", {class: "door-check", id: "door-check", role: "alert", hidden: true});
+  const say = (...nodes) => { box.replaceChildren(...nodes.filter(Boolean)); box.hidden = !nodes.some(Boolean); };
+  let asked = 0;
+  const check = async () => {
+    const mine = ++asked;
+    const v = formValues(form);
+    let id = null, phone = null;
+    try { id = parsePersonId(v.id_number, v.id_type).number; } catch { id = null; }
+    try { phone = v.phone ? parseMobile(v.phone) : null; } catch { phone = null; }
+    const [known, sharing] = await Promise.all([id ? byIdNumber(id) : null, phone ? byPhoneInHouse(houseId, phone) : []]);
+    if (mine !== asked) return;  // typed on meanwhile
+    const idLine = !known ? null : known.house?.id === houseId
+      ? h("p", {class: "warn", id: "id-known"}, t("id_known_here").replace("{name}", known.person.name || "?"), " ",
+        h("a", {href: `#/house/${houseId}/person/${known.person.id}/edit`}, t("open_person")))
+      : h("div", {id: "id-known"}, h("p", {class: "warn"}, t("id_known").replace("{name}", known.person.name || "?")
+        .replace("{address}", known.house ? address(known.house) : "")),
+      h("div", {class: "actions wrap"},
+        h("button", {type: "button", id: "record-move", onclick: () => move(known)}, t("record_move")),
+        known.house ? h("a", {class: "button ghost", href: `#/house/${known.house.id}`}, t("open_person")) : null));
+    const phoneLine = sharing.length ? h("p", {class: "warn", id: "phone-known"},
+      t("phone_known").replace("{name}", sharing.map((s) => s.person.name || "?").join("、")), " ",
+      h("a", {href: `#/house/${houseId}/person/${sharing[0].person.id}/edit`}, t("open_person"))) : null;
+    say(idLine, phoneLine);
+  };
+  form.addEventListener("input", (ev) => { if (["id_number", "phone", "id_type"].includes(ev.target?.name)) check(); });
+  form.addEventListener("change", check);
+  return box;
 }
 
 // The fields this form edits, and what an empty one is sent as.

@@ -1,4 +1,6 @@
 // Cells → houses → the house page.
+import {dateTime} from "../clock.js";
+import {db} from "../db.js";
 import {label, t} from "../i18n.js";
 import {opened} from "../personal.js";
 import * as store from "../store.js";
@@ -11,13 +13,45 @@ export async function cellList() {
       h("span", {class: "muted"}, ` ${c.code} · ${t("houses")} ${c.houses}`))))) : h("p", {}, t("none")));
 }
 
+// The cell page's filters: which houses a coordinator walking the cell wants to see.
+const FILTERS = [["all", () => true], ["unvisited", (x) => !x.visited], ["flagged", (x) => x.flags > 0],
+  ["with_tasks", (x) => x.tips > 0], ["walking", (x) => !x.visited]];
+let chosen = {cell: null, filter: "all"};  // kept while the coordinator goes to a house and back
+
 export async function cellPage(cellId) {
+  const cell = await (await db()).get("cell", cellId);
   const houses = await store.housesOf(cellId);
-  show(h("h1", {}, t("houses")),
+  if (chosen.cell !== cellId) chosen = {cell: cellId, filter: "all"};
+  const visited = houses.filter((x) => x.visited).length;
+  const list = h("div", {id: "cell-houses", "aria-live": "polite"});
+  const buttons = FILTERS.map(([key]) => h("button", {type: "button", class: "small ghost filter", "data-filter": key,
+    "aria-pressed": String(key === chosen.filter), onclick: () => { chosen.filter = key; draw(); }}, t(`filter_${key}`)));
+  const draw = async () => {
+    for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.filter === chosen.filter));
+    delete list.dataset.filter;  // set again once the list shows this filter's houses
+    const keep = FILTERS.find(([key]) => key === chosen.filter)[1];
+    let shown = houses.filter(keep);
+    if (chosen.filter === "walking") {
+      const walk = await store.walkOf(cellId);
+      if (!walk) { list.replaceChildren(h("p", {role: "status"}, t("walk_missing"))); list.dataset.filter = chosen.filter; return; }
+      shown = walk;
+    }
+    list.replaceChildren(h("p", {class: "muted", id: "shown-count"}, t("houses_shown").replace("{n}", shown.length)),
+      shown.length ? houseList(shown, chosen.filter === "walking") : h("p", {}, t("none")));
+    list.dataset.filter = chosen.filter;
+  };
+  show(h("h1", {}, cell?.name || cell?.code || t("houses")),
+    h("dl", {class: "stats", id: "cell-figures"},
+      h("dt", {}, t("houses")), h("dd", {id: "cell-total"}, String(houses.length)),
+      h("dt", {}, t("visited")), h("dd", {id: "cell-visited"}, String(visited)),
+      h("dt", {}, t("not_visited")), h("dd", {id: "cell-unvisited"}, String(houses.length - visited))),
     h("p", {class: "actions wrap"}, h("a", {class: "button", href: `#/cell/${cellId}/add-house`}, t("add_house")),
+      h("a", {class: "button ghost", href: `#/cell/${cellId}/map`, id: "act-map"}, t("map")),
       h("a", {class: "button ghost", href: `#/cell/${cellId}/walk`, id: "act-walk"}, t("walk_order")),
       h("a", {class: "button ghost", href: `#/cell/${cellId}/permits`, id: "act-permits"}, t("permits_due"))),
-    houseList(houses));
+    h("div", {class: "filters", role: "group", "aria-label": t("filter")}, buttons),
+    list);
+  await draw();
 }
 
 const houseList = (houses, ordered = false) => h(ordered ? "ol" : "ul", {class: "list", id: ordered ? "walk" : "houses"}, houses.map((x) =>
@@ -25,6 +59,7 @@ const houseList = (houses, ordered = false) => h(ordered ? "ol" : "ul", {class: 
     h("strong", {}, store.address(x)),
     h("span", {class: x.visited ? "tag ok" : "tag"}, x.visited ? t("visited") : t("not_visited")),
     h("span", {class: "muted"}, ` ${t("occupants")} ${x.occupants}`),
+    x.flags ? h("span", {class: "tag warn"}, `${t("flags")} ${x.flags}`) : null,
     x.tips ? h("span", {class: "tag warn"}, `${t("open_tips")} ${x.tips}`) : null))));
 
 /** 按路线: the cell's unvisited houses in the walking order kept on the phone. */
@@ -97,5 +132,5 @@ export async function housePage(houseId, {scanned = false} = {}) {
       h("strong", {}, u.name || "?"), h("span", {class: "muted"}, [label("unit_kind", u.kind), u.uscc].filter(Boolean).map((x) => ` ${x}`)),
       " ", h("a", {class: "button small ghost", href: `${base}/unit/${u.id}`}, t("edit")))))] : null,
     h("h2", {}, t("record_visit")),
-    h("ul", {class: "list"}, visits.slice(0, 5).map((v) => h("li", {}, `${v.visited_at.slice(0, 16).replace("T", " ")} ${label("outcome", v.outcome)}`))));
+    h("ul", {class: "list"}, visits.slice(0, 5).map((v) => h("li", {}, `${dateTime(v.visited_at)} ${label("outcome", v.outcome)}`))));
 }

@@ -156,6 +156,7 @@ export async function logout({force = false} = {}) {
     if (left.length && !force && !left.every(inFile)) return false;
     await api.revokeSelf();  // nothing left to send with this token: end it on the server too
     await wipe();
+    await (await import("../tiles.js")).wipe();  // the cells' map tiles go with the cells
     return true;
   });
   if (!wiped) {

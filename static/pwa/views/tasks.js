@@ -1,6 +1,7 @@
 // Tasks (待办) on the phone: the open tasks of a house, the list of the coordinator's cells'
 // tasks (mine first, then the cell's unassigned, then colleagues'), and closing one with the
 // visit that found it — all from IndexedDB, so it works offline.
+import {dateOf, timeOf} from "../clock.js";
 import {db, getMeta} from "../db.js";
 import {choices, label, msg, t} from "../i18n.js";
 import {save} from "../outbox.js";
@@ -9,8 +10,6 @@ import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
 import {shanghaiToday} from "../validation.js";
 
 const OUTCOME_MAX = 500;
-const shanghaiDate = (iso) => new Intl.DateTimeFormat("en-CA", {timeZone: "Asia/Shanghai"}).format(new Date(iso));
-const shanghaiTime = (iso) => new Intl.DateTimeFormat("en-GB", {timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit"}).format(new Date(iso));
 
 /** The registered user's id (the device registration answers it). */
 export const me = async () => (await getMeta("device"))?.user?.id ?? null;
@@ -100,7 +99,7 @@ export async function listPage() {
 async function visitsToday(houseId, user) {
   const today = shanghaiToday();
   return (await (await db()).getAllFromIndex("visit", "house_id", houseId))
-    .filter((v) => shanghaiDate(v.visited_at) === today && ((v.user_id ?? v.changed_by_id) == null || (v.user_id ?? v.changed_by_id) === user))
+    .filter((v) => dateOf(v.visited_at) === today && ((v.user_id ?? v.changed_by_id) == null || (v.user_id ?? v.changed_by_id) === user))
     .sort((a, b) => b.visited_at.localeCompare(a.visited_at));
 }
 
@@ -141,7 +140,7 @@ export async function closeTask(houseId, tipId) {
   const user = await me();
   const visits = await visitsToday(houseId, user);
   const visitChoice = visits.length ? field(t("task_visit"), "visit", {kind: "select", value: visits[0].id,
-    options: [...visits.map((v) => [v.id, `${shanghaiTime(v.visited_at)} ${label("outcome", v.outcome)}`]), ["new", t("task_visit_new")]]}) : null;
+    options: [...visits.map((v) => [v.id, `${timeOf(v.visited_at)} ${label("outcome", v.outcome)}`]), ["new", t("task_visit_new")]]}) : null;
   const visitFields = h("fieldset", {class: "card", id: "task-new-visit"}, h("legend", {}, t("record_visit")),
     field(t("outcome"), "visit_outcome", {kind: "select", options: choices("outcome"), value: "verified"}),
     field(t("gps"), "gps", {kind: "checkbox", value: true}),

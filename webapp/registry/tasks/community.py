@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from webapp.models import House, Tip, User
 from webapp.models.enums import Role, TaskResult, TipSource, TipStatus
 from webapp.registry.code_lookup import Outcome, look_up
-from webapp.registry.search import _address_clause as address_clause
+from webapp.registry.search import houses_by_address
 from webapp.registry.tasks.settings import TaskSettings
 
 # Who a reporter reports as (the task's source): a person may be 楼组长 and volunteer both.
@@ -39,9 +39,7 @@ def find_houses(session: Session, cells: frozenset[uuid.UUID], raw: str) -> list
     if found.outcome == Outcome.LIVE and found.house is not None:
         house = found.house
         return [HouseChoice(house.id, house.address)] if house.cell_id in cells else []
-    houses = session.scalars(
-        select(House).where(address_clause(q), House.deleted_at.is_(None), House.cell_id.in_(cells))  # type: ignore[arg-type]
-        .order_by(House.road, House.number, House.building, House.unit, House.room).limit(FIND_LIMIT))
+    houses = houses_by_address(session, House.cell_id.in_(cells), q, FIND_LIMIT)
     return [HouseChoice(h.id, h.address) for h in houses]
 
 

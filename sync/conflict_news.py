@@ -1,0 +1,95 @@
+"""What a phone is told of the conflicts its user's pushes raised: still open, or decided.
+
+A conflict leaves the registry's value in place, so the phone that sent the edit must learn
+that value (to show it beside its own and to stop showing its own as saved), and later the
+centre's decision, once. The first page of every pull round carries the user's conflicts
+that are open and those decided in the last `DECIDED_DAYS` days; the phone matches them with
+the notices it keeps and forgets a notice the list no longer names. Stateless on the server:
+a phone that missed a round hears the same again.
+
+What a phone may learn stays what its pushes could tell it: cases held for the centre
+without a word to the phone (`identity_elsewhere`, `address_elsewhere`: sync/moves.py) are
+left out, and a conflict whose record lies outside the device's cells now (`out_of_scope`, or
+a house that moved away) carries no values, only that it is open or decided. Values go
+through the privacy policy for the user's role (webapp/registry/privacy.py), as the pull's
+rows do: a masked field travels masked, with `masked: true`.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from sync.wire import to_wire
+from webapp.models import Conflict, Device, Person
+from webapp.registry import privacy
+from webapp.registry.scope import Scope, scope_for
+
+DECIDED_DAYS = 30
+MOST = 200  # a phone with more waiting has bigger problems than a long list
+QUIET_KINDS = frozenset({"identity_elsewhere", "address_elsewhere"})
+NO_VALUES_KINDS = frozenset({"out_of_scope"})
+
+
+def conflicts_for(session: Session, device: Device, now: datetime) -> list[dict[str, Any]]:
+    """The user's conflicts the phone should show: open ones, and those decided lately."""
+    user = device.user
+    scope = scope_for(session, user)
+    since = now - timedelta(days=DECIDED_DAYS)
+    rows = list(session.scalars(
+        select(Conflict).where(Conflict.user_id == user.id, Conflict.kind.not_in(QUIET_KINDS),
+                               or_(Conflict.resolved_at.is_(None), Conflict.resolved_at >= since))
+        .order_by(Conflict.created_at.desc(), Conflict.id).limit(MOST)))
+    persons = _visible_persons(session, scope, rows)
+    return [_news(c, user.role, _visible(c, scope, persons)) for c in rows]
+
+
+def _target(c: Conflict) -> uuid.UUID | None:
+    merged = (c.detail or {}).get("merged_into")
+    return uuid.UUID(merged) if merged else c.record_id
+
+
+def _visible_persons(session: Session, scope: Scope, rows: list[Conflict]) -> set[uuid.UUID]:
+    """Persons (conflicts without a house: a duplicate merged, an edit of a person) the scope sees now."""
+    wanted = {t for c in rows if c.cell_id is None and c.record_type == "person" and (t := _target(c)) is not None}
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Person.id).where(Person.id.in_(wanted), scope.person_clause())))
+
+
+def _visible(c: Conflict, scope: Scope, persons: set[uuid.UUID]) -> bool:
+    if c.kind in NO_VALUES_KINDS:
+        return False
+    if c.cell_id is not None:
+        return scope.covers_cell(c.cell_id)
+    return c.record_type == "person" and _target(c) in persons
+
+
+def _news(c: Conflict, role: str, visible: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": str(c.id), "kind": c.kind, "record_type": c.record_type,
+                           "record_id": str(c.record_id) if c.record_id else None,
+                           "mutation_id": str(c.mutation_id) if c.mutation_id else None,
+                           "created_at": to_wire(c.created_at), "resolved_at": to_wire(c.resolved_at),
+                           "fields": {}, "decision": None}
+    if visible:
+        names = sorted(set(c.registry_values) if c.kind == "field" else set(c.device_values))
+        out["fields"] = {n: {"registry": _seen(role, c.record_type, n, c.registry_values.get(n)),
+                             "device": _seen(role, c.record_type, n, c.device_values.get(n)),
+                             **({"masked": True} if not privacy.clear(role, c.record_type, n) else {})}
+                         for n in names}
+    if c.resolved_at is not None and c.resolution is not None:
+        fields = c.resolution.get("fields") or {}
+        out["decision"] = {"action": c.resolution.get("action"), "fields": {
+            n: {"choice": d.get("choice"),
+                **({"value": _seen(role, c.record_type, n, d.get("value"))} if visible and "value" in d else {})}
+            for n, d in sorted(fields.items())}}
+    return out
+
+
+def _seen(role: str, record_type: str, name: str, value: Any) -> Any:
+    if (record_type, name) not in privacy.POLICY:
+        return value
+    return privacy.seen(role, record_type, name, value)

@@ -1,0 +1,153 @@
+"""A client written from docs/sync.md (tests/sync_client.py, which prunes by "What the phone
+keeps") holds exactly what a fresh snapshot would, after pulls of any page size with the
+registry changing between pages: residencies ending, tasks closing, reviews approved, visits
+older than the window, persons moving away. Both backends."""
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync import devices
+from sync.pull import needs_record, pull, record
+from tests import factories as f
+from tests.conftest import valid_id
+from tests.sync_client import Phone
+from webapp.models import Device, House, Person, Residency, Review, Tip, Visit
+from webapp.registry.tips import create_tip
+from webapp.timeutil import utcnow
+
+
+def _snapshot(s: Session, device: Device) -> dict[str, dict[str, int]]:
+    page = pull(s, device, None, limit=10**6)
+    s.commit()
+    return {t: {r["id"]: r["version"] for r in rows} for t, rows in page.changes.items() if rows}
+
+
+def _replica(phone: Phone) -> dict[str, dict[str, int]]:
+    return {t: {k: r["version"] for k, r in rows.items()} for t, rows in phone.rows.items() if rows}
+
+
+class World:
+    def __init__(self, s: Session, rng: random.Random) -> None:
+        self.s, self.rng = s, rng
+        committee = f.committee(s)
+        self.cell, self.elsewhere = f.cell(s, committee), f.cell(s, committee)
+        self.houses = [f.house(s, self.cell) for _ in range(5)]
+        self.away = f.house(s, self.elsewhere)
+        for house in self.houses:
+            f.residency(s, self.newcomer(), house)
+        user = f.user(s, f"keep{uuid.uuid4().hex[:6]}", "coordinator")
+        self.cell.coordinators.append(user)
+        s.flush()
+        self.device = devices.register(s, user, None, None).device
+        s.commit()
+
+    def newcomer(self) -> Person:
+        born = date(1960, 1, 1) + timedelta(days=self.rng.randrange(15000))
+        return f.person(self.s, name="新人", id_number=valid_id(f"310117{born:%Y%m%d}{self.rng.randrange(1000):03d}"))
+
+    def _open(self) -> list[Residency]:
+        return list(self.s.scalars(select(Residency).where(
+            Residency.house_id.in_([h.id for h in self.houses]), Residency.end_date.is_(None)).order_by(Residency.id)))
+
+    def write(self) -> None:
+        s, rng = self.s, self.rng
+        kind = rng.choice(["arrive", "leave", "move_away", "visit", "old_visit", "task", "close", "review", "approve"])
+        stays = self._open()
+        if kind == "arrive" or not stays:
+            f.residency(s, self.newcomer(), rng.choice(self.houses), start_date=date.today())
+        elif kind == "leave":
+            rng.choice(stays).end_date = date.today()
+        elif kind == "move_away":
+            stay = rng.choice(stays)
+            stay.end_date = date.today() - timedelta(days=1)
+            f.residency(s, s.get(Person, stay.person_id), self.away, start_date=date.today())
+        elif kind in ("visit", "old_visit"):
+            s.add(Visit(house_id=rng.choice(self.houses).id, outcome="verified",
+                        visited_at=utcnow() - timedelta(days=100 if kind == "old_visit" else 0)))
+        elif kind == "task":
+            create_tip(s, rng.choice(self.houses), "problem", "楼道堆物")
+        elif kind == "close":
+            tips = list(s.scalars(select(Tip).where(Tip.cell_id == self.cell.id, Tip.status == "open").order_by(Tip.id)))
+            if tips:
+                rng.choice(tips).status = "done"
+        elif kind == "review":
+            stay = rng.choice(stays)
+            if s.scalar(select(Review).where(Review.residency_id == stay.id)) is None:
+                s.add(Review(house_id=stay.house_id, cell_id=self.cell.id, residency_id=stay.id, person_id=stay.person_id,
+                             kind="registration", status="pending"))
+        elif kind == "approve":
+            waiting = list(s.scalars(select(Review).where(Review.cell_id == self.cell.id, Review.status == "pending")
+                                     .order_by(Review.id)))
+            if waiting:
+                rng.choice(waiting).status = "approved"
+        s.commit()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_client_following_the_doc_equals_a_fresh_snapshot(db_session: Session, seed: int) -> None:
+    s, rng = db_session, random.Random(seed)
+    world = World(s, rng)
+    writing = {"on": False}
+
+    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
+        assert kind == "pull"
+        if writing["on"] and rng.random() < 0.5:
+            world.write()  # committed between two pages of one round
+        answer = pull(s, world.device, cursor, limit=rng.randint(1, 25)).to_wire()
+        s.commit()
+        return json.loads(json.dumps(answer))
+
+    phone = Phone(send)
+    phone.pull()
+    pruned = 0
+    for _ in range(15):
+        for _ in range(rng.randint(0, 5)):
+            world.write()
+        writing["on"] = True
+        phone.pull()
+        writing["on"] = False
+        phone.pull()
+        assert _replica(phone) == _snapshot(s, world.device)
+        pruned += 1
+    # The registry holds what the phone pruned: ended residencies, closed tasks, old visits.
+    houses = [h.id for h in world.houses]
+    assert s.scalar(select(Residency.id).where(Residency.house_id.in_(houses), Residency.end_date.is_not(None)))
+    assert s.scalar(select(Visit.id).where(Visit.house_id.in_(houses), Visit.visited_at < utcnow() - timedelta(days=90)))
+    assert pruned == 15 and s.get(House, world.away.id) is not None
+
+
+def test_a_cell_taken_away_leaves_nothing_behind(db_session: Session) -> None:
+    """The cell, its houses and what hangs off them, and a committee none of the device's cells
+    is in any more: all evicted, so the replica again equals a fresh snapshot."""
+    s = db_session
+    world = World(s, random.Random(9))
+    other_committee = f.committee(s)
+    far = f.cell(s, other_committee)
+    f.residency(s, world.newcomer(), f.house(s, far))
+    user = world.device.user
+    far.coordinators.append(user)
+    s.commit()
+
+    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
+        page = pull(s, world.device, cursor, limit=3)
+        if needs_record(world.device, page):  # as /api/sync/pull does: the cells of the round
+            record(world.device, page)
+        s.commit()
+        return json.loads(json.dumps(page.to_wire()))
+
+    phone = Phone(send)
+    phone.pull()
+    assert str(far.id) in phone.rows["cell"] and str(other_committee.id) in phone.rows["committee"]
+    far.coordinators.remove(user)
+    s.commit()
+    phone.pull()
+    assert str(far.id) not in phone.rows["cell"] and str(other_committee.id) not in phone.rows["committee"]
+    assert _replica(phone) == _snapshot(s, world.device)
