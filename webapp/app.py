@@ -45,6 +45,10 @@ def register_extensions(app: Flask) -> None:
     import os
 
     import sync.sequence  # noqa: F401  (installs the commit hook that numbers every change)
+    from webapp.doors import current_door
+    from webapp.registry import changelog
+
+    changelog.install(current_door)  # every version of persons, houses and units, and its door
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
