@@ -136,6 +136,9 @@ def purge_tombstones(days: int | None) -> None:
 
     keep = days if days is not None else current_app.config["TOMBSTONE_RETENTION_DAYS"]
     counts = purge(db.session, before=utcnow() - timedelta(days=keep))
+    from webapp.oversight import jobs
+
+    jobs.record_run(db.session, "purge-tombstones", **counts)  # the home warns when this stops
     db.session.commit()
     for table, n in counts.items():
         click.echo(f"{table}: {n} purged")
