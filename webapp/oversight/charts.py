@@ -8,8 +8,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-WIDTH = 640
-BAR_H, GAP, LABEL_W, VALUE_W = 22, 8, 170, 70
+# User units; the SVG scales to its box. Narrow enough that a phone shrinks it little.
+WIDTH = 440
+BAR_H, GAP, LABEL_W, VALUE_W = 24, 8, 130, 56
 TOP = 8
 
 
@@ -44,6 +45,7 @@ class BarChart:
     plot_x: int
     plot_w: int
     total: int
+    bar_h: int = BAR_H
 
 
 def bars(key: str, rows: Sequence[tuple[str, str, int]], width: int = WIDTH, label_w: int = LABEL_W) -> BarChart:
@@ -74,9 +76,10 @@ class PyramidChart:
     centre: float  # x of the middle axis
     half: float  # width of one side
     label_w: int
+    bar_h: int = BAR_H
 
 
-def pyramid(bands: Sequence[str], male: Sequence[int], female: Sequence[int], width: int = WIDTH) -> PyramidChart:
+def pyramid(bands: Sequence[str], male: Sequence[int], female: Sequence[int], width: int = 560) -> PyramidChart:
     """Oldest band at the top, men to the left, women to the right, one scale for both."""
     label_w = 60
     half = (width - label_w) / 2 - 50
@@ -109,7 +112,7 @@ class LineChart:
     bottom: float
 
 
-def lines(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[int]]], width: int = WIDTH,
+def lines(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[int]]], width: int = 560,
           height: int = 260) -> LineChart:
     left, right, top, bottom = 56, 16, 12, height - 40
     upper = nice_max(max((v for _k, _l, vs in series for v in vs), default=0))

@@ -39,8 +39,9 @@ def _statistics() -> tuple[Statistics, Any, Cycle]:
 
 
 def _bar_charts(stats: Statistics) -> dict[str, charts.BarChart]:
-    # The findings' labels are sentences: a wider label column.
-    return {key: charts.bars(key, labelled(fig), label_w=330 if key == "findings" else charts.LABEL_W)
+    # Provinces have long names and the findings' labels are sentences: wider label columns.
+    wide = {"findings": (560, 300), "province": (480, 170)}
+    return {key: charts.bars(key, labelled(fig), *wide.get(key, (charts.WIDTH, charts.LABEL_W)))
             for key, fig in stats.figures.items()}
 
 
