@@ -230,3 +230,11 @@ def test_cli_creates_a_committee_login(runner, people, db_session) -> None:  # t
     refused = runner.invoke(args=["create-user", "jwbad", "--role", "committee"],
                             input="a-Long-enough-passphrase\na-Long-enough-passphrase\n")
     assert refused.exit_code != 0 and "committee" in refused.output
+
+
+def test_the_coverage_maps_cell_panel_leads_admins_to_the_cells_people(client, people) -> None:  # type: ignore[no-untyped-def]
+    login(client, "comm")
+    assert 'data-href-template="/admin/cells/00000000-0000-0000-0000-000000000000"' in client.get("/coverage").get_data(as_text=True)
+    coordinator = client.application.test_client()
+    login(coordinator, "coord")
+    assert "/admin/cells/" not in coordinator.get("/coverage").get_data(as_text=True)

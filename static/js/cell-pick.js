@@ -50,13 +50,23 @@ async function main() {
     status.textContent = root.dataset.msgError;
     return;
   }
+  // Outlines first: the map needs its view before a polygon has an element to label.
   const bounds = L.latLngBounds([]);
-  const drawn = new Map();
+  const shapes = [];
   for (const cell of data.cells) {
     if (!cell.boundary || cell.boundary.type !== "Polygon" || !box(cell.id)) continue;
-    const polygon = L.polygon(L.GeoJSON.coordsToLatLngs(cell.boundary.coordinates, 1), { className: "pick-cell" }).addTo(map);
-    polygon.bindTooltip(textNode(`${cell.code} ${cell.name}`));
+    const polygon = L.polygon(L.GeoJSON.coordsToLatLngs(cell.boundary.coordinates, 1), { className: "pick-cell" });
     bounds.extend(polygon.getBounds());
+    shapes.push([cell, polygon]);
+  }
+  if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+  else {
+    map.setView([31.03, 121.23], 13);
+    status.textContent = root.dataset.msgNoOutline;
+  }
+  for (const [cell, polygon] of shapes) {
+    polygon.addTo(map);
+    polygon.bindTooltip(textNode(`${cell.code} ${cell.name}`));
     const path = polygon.getElement();
     path.setAttribute("data-cell-code", cell.code);
     path.setAttribute("data-cell-id", cell.id);
@@ -81,12 +91,6 @@ async function main() {
       updateCount();
     });
     paint(cell, polygon);
-    drawn.set(cell.id, polygon);
-  }
-  if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
-  else {
-    map.setView([31.03, 121.23], 13);
-    status.textContent = root.dataset.msgNoOutline;
   }
   root.dataset.ready = "true"; // for tests and for people: the cells are drawn
 }
