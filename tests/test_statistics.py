@@ -17,7 +17,6 @@ from tests import factories as f
 from tests.conftest import login, valid_id
 from webapp.models import AuditEntry, Cycle, HouseFlag, Person, Unit
 from webapp.oversight.statistics import AGE_BANDS, PYRAMID_BANDS, compute, drill
-from webapp.registry.rules.settings import default_settings
 from webapp.timeutil import local_today, utcnow
 
 TODAY = local_today()
@@ -114,8 +113,7 @@ def _as_date(value: object) -> date:
 @pytest.mark.parametrize("days_ago", [0, 45])
 def test_every_figure_matches_plain_sql(db_session: Session, town, scope: str, days_ago: int) -> None:  # type: ignore[no-untyped-def]
     as_of = TODAY - timedelta(days=days_ago)
-    stats = compute(db_session, as_of, _cells(town, scope), today=TODAY, settings=default_settings(),
-                    permit_warn_days=WARN)
+    stats = compute(db_session, as_of, _cells(town, scope), today=TODAY, permit_warn_days=WARN)
     figures = {k: {key: v for key, v in fig.rows if v} for k, fig in stats.figures.items()}
     rows = _sql(db_session, town, scope, RESIDENTS.format(cols="p.category, p.sex, p.birth_date, p.hukou_region, "
                                                                 "p.permit_expiry"), d=as_of)
@@ -151,7 +149,7 @@ def test_every_figure_matches_plain_sql(db_session: Session, town, scope: str, d
 
 def test_the_trend_counts_each_cycle_at_its_end(db_session: Session, town) -> None:  # type: ignore[no-untyped-def]
     cycles = list(db_session.scalars(select(Cycle)))
-    stats = compute(db_session, TODAY, None, today=TODAY, settings=default_settings(), permit_warn_days=WARN,
+    stats = compute(db_session, TODAY, None, today=TODAY, permit_warn_days=WARN,
                     cycles=cycles)
     assert stats.trend is not None and stats.trend.cycles == ["past"]
     ends = TODAY - timedelta(days=31)
@@ -172,8 +170,7 @@ def _chart_marks(html: str, chart: str) -> dict[str, int]:
 def test_the_page_shows_each_chart_with_the_same_numbers_as_its_table(client, db_session, town) -> None:  # type: ignore[no-untyped-def]
     login(client, "comm")
     html = client.get("/statistics").get_data(as_text=True)
-    stats = compute(db_session, TODAY, _cells(town, "committee A"), today=TODAY, settings=default_settings(),
-                    permit_warn_days=WARN)
+    stats = compute(db_session, TODAY, _cells(town, "committee A"), today=TODAY, permit_warn_days=WARN)
     for chart in ("category", "sex", "age", "province", "permits", "use", "unit_kind", "findings"):
         assert _page_table(html, chart) == dict(stats.figures[chart].rows), chart
         assert _chart_marks(html, chart) == dict(stats.figures[chart].rows), chart
@@ -185,8 +182,7 @@ def test_a_chart_exports_its_table_and_is_audited(client, db_session, town) -> N
     response = client.get("/statistics/export/category.xlsx")
     assert response.status_code == 200
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
-    stats = compute(db_session, TODAY, _cells(town, "committee A"), today=TODAY, settings=default_settings(),
-                    permit_warn_days=WARN)
+    stats = compute(db_session, TODAY, _cells(town, "committee A"), today=TODAY, permit_warn_days=WARN)
     assert [r[1] for r in rows[2:]] == [v for _k, v in stats.figures["category"].rows]
     db_session.rollback()
     [entry] = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "export_statistics")).all()
@@ -195,7 +191,7 @@ def test_a_chart_exports_its_table_and_is_audited(client, db_session, town) -> N
 
 @pytest.mark.parametrize(("username", "clear"), [("centre", True), ("police", False)])
 def test_the_residents_behind_a_bar_masked_and_audited(client, db_session, town, username: str, clear: bool) -> None:  # type: ignore[no-untyped-def]
-    stats = compute(db_session, TODAY, None, today=TODAY, settings=default_settings(), permit_warn_days=WARN)
+    stats = compute(db_session, TODAY, None, today=TODAY, permit_warn_days=WARN)
     count = dict(stats.figures["category"].rows)["migrant"]
     login(client, username)
     html = client.get("/statistics/persons?chart=category&key=migrant").get_data(as_text=True)
@@ -218,7 +214,7 @@ def test_unknown_bars_are_not_found(client, town, query: str) -> None:  # type: 
 
 def test_every_drill_adds_up_to_its_chart(db_session: Session, town) -> None:  # type: ignore[no-untyped-def]
     cells = _cells(town, "committee A")
-    stats = compute(db_session, TODAY, cells, today=TODAY, settings=default_settings(), permit_warn_days=WARN)
+    stats = compute(db_session, TODAY, cells, today=TODAY, permit_warn_days=WARN)
     for chart in ("category", "sex", "age", "province", "permits"):
         for key, value in stats.figures[chart].rows:
             found = drill(db_session, chart, key, TODAY, cells, permit_warn_days=WARN)

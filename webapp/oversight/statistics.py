@@ -6,7 +6,7 @@ and the residents by category over the last cycles.
 Residents as at a day: a live open residency that day (started on or before it, not ended
 by it) in a live house of the cells, of a live person. The persons' attributes are today's
 (the change log keeps the past ones, but statistics count the register as it stands). The
-houses, units and rule findings are today's too: they say what needs doing now.
+houses, units, flags and permits due are today's too: they say what needs doing now.
 
 Counted by GROUP BY in the database, never person by person; tests check every figure
 against a plain SQL count. Plain SQLAlchemy: no Flask.
@@ -24,8 +24,6 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Cycle, House, HouseFlag, Person, Residency, Unit
 from webapp.models.enums import HouseUse, PersonCategory, UnitKind
-from webapp.registry.rules import evaluate
-from webapp.registry.rules.settings import RuleSettings
 
 UNKNOWN = "unknown"
 AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 6), (7, 17), (18, 34), (35, 59), (60, 79), (80, None))
@@ -144,7 +142,7 @@ def permit_bucket(as_of: date, warn_days: int) -> Any:
 
 
 def compute(session: Session, as_of: date, cell_ids: frozenset[uuid.UUID] | None, *, today: date,
-            settings: RuleSettings, permit_warn_days: int, cycles: Sequence[Cycle] = ()) -> Statistics:
+            permit_warn_days: int, cycles: Sequence[Cycle] = ()) -> Statistics:
     residents = residents_clause(as_of, cell_ids)
     out = Statistics(as_of, int(session.scalar(select(func.count()).select_from(Person).where(*residents)) or 0))
     f = out.figures
@@ -172,28 +170,23 @@ def compute(session: Session, as_of: date, cell_ids: frozenset[uuid.UUID] | None
     else:
         unit_where.append(or_(Unit.house_id.is_(None), Unit.house_id.in_(select(House.id).where(*houses))))
     f["unit_kind"] = Figure("unit_kind", _ordered(_grouped(session, Unit.kind, *unit_where), [k.value for k in UnitKind]))
-    f["findings"] = Figure("findings", findings(session, cell_ids, today=today, settings=settings))
+    f["findings"] = Figure("findings", findings(session, cell_ids, today=today))
     if cycles:
         out.trend = trend(session, cycles, cell_ids, today=today)
     return out
 
 
-def findings(session: Session, cell_ids: frozenset[uuid.UUID] | None, *, today: date,
-             settings: RuleSettings) -> list[tuple[str, int]]:
-    """群租 and 人户分离 today: houses flagged as group renting by a person, houses the rule
-    suspects, persons recorded as 人户分离, and those the rule finds away from their hukou."""
+def findings(session: Session, cell_ids: frozenset[uuid.UUID] | None, *, today: date) -> list[tuple[str, int]]:
+    """群租 and 人户分离 today: houses flagged as group renting (by a person or a rule's task),
+    and residents recorded as 人户分离. What the rules suspect, with their reasons, is the
+    reports' lists (running every rule here made the page several times slower)."""
     flagged = session.scalar(
         select(func.count()).select_from(HouseFlag).join(House, House.id == HouseFlag.house_id)
         .where(HouseFlag.kind == "group_rent", HouseFlag.cleared_at.is_(None), HouseFlag.deleted_at.is_(None),
                *_houses(cell_ids))) or 0
-    found = evaluate(session, today=today, settings=settings, cell_ids=cell_ids,
-                     codes=("group_rent", "hukou_separation"))
-    suspected = len({fl.record_id for fl in found if fl.rule == "group_rent"})
-    away = len({fl.record_id for fl in found if fl.rule == "hukou_separation" and fl.kind == "separated"})
     recorded = session.scalar(select(func.count()).select_from(Person).where(
         *residents_clause(today, cell_ids), Person.category == PersonCategory.SEPARATED)) or 0
-    return [("group_rent_flagged", int(flagged)), ("group_rent_suspected", suspected),
-            ("separated_recorded", int(recorded)), ("separated_found", away)]
+    return [("group_rent_flagged", int(flagged)), ("separated_recorded", int(recorded))]
 
 
 def trend(session: Session, cycles: Sequence[Cycle], cell_ids: frozenset[uuid.UUID] | None, *,

@@ -21,9 +21,7 @@ VOCABULARY = {"category": "category", "sex": "sex", "use": "use", "unit_kind": "
 WORDS = {
     "expired": _l("expired"), "due": _l("expiring soon"), "later": _l("valid"),
     "group_rent_flagged": _l("houses flagged as group renting"),
-    "group_rent_suspected": _l("houses the group-renting rule suspects"),
     "separated_recorded": _l("residents recorded as 人户分离"),
-    "separated_found": _l("residents living away from their hukou address (rule)"),
 }
 
 

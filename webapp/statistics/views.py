@@ -17,7 +17,7 @@ from webapp.models import Cycle
 from webapp.oversight import charts
 from webapp.oversight.statistics import PERSON_CHARTS, Statistics, compute, drill
 from webapp.registry import privacy
-from webapp.reports.common import filters, rule_settings, send_export
+from webapp.reports.common import filters, send_export
 from webapp.reports.grading_views import _choices, _cycle
 from webapp.statistics import bp
 from webapp.statistics.labels import CHART_TITLES, key_label, labelled
@@ -33,14 +33,14 @@ def _statistics() -> tuple[Statistics, Any, Cycle]:
     today = local_today()
     recent = list(db.session.scalars(select(Cycle).where(Cycle.starts_on <= today)
                                      .order_by(Cycle.starts_on.desc()).limit(TREND_CYCLES)))
-    stats = compute(db.session, min(cycle.ends_on, today), f.cell_ids, today=today, settings=rule_settings(),
+    stats = compute(db.session, min(cycle.ends_on, today), f.cell_ids, today=today,
                     permit_warn_days=current_app.config["PERMIT_EXPIRY_WARN_DAYS"], cycles=recent)
     return stats, f, cycle
 
 
 def _bar_charts(stats: Statistics) -> dict[str, charts.BarChart]:
     # Provinces have long names and the findings' labels are sentences: wider label columns.
-    wide = {"findings": (560, 300), "province": (480, 170)}
+    wide = {"findings": (560, 260), "province": (480, 170)}
     return {key: charts.bars(key, labelled(fig), *wide.get(key, (charts.WIDTH, charts.LABEL_W)))
             for key, fig in stats.figures.items()}
 
