@@ -2,7 +2,8 @@
 
 Each repeat sends fresh mutations (new occupants, move-outs, visits, phone edits) from every
 device, so no reset is needed between repeats. The limit then takes exactly the rows that
-push wrote (new and changed records, scope-change rows, outcome/conflict/alias rows), deletes
+push wrote (new and changed records, scope-change rows, outcome/conflict/alias rows, the change
+log's versions), deletes
 the new ones (untimed) and writes them all again with one executemany per table and shape
 on a plain Core connection (timed, commit included).
 """
@@ -15,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, delete, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bench.server import call, register
 from bench.stats import Clock, Sample, alternate
 from sync.sequence import STAMPED_TABLES, committed_seq
-from webapp.models import Base, Conflict, House, Person, RecordAlias, Residency, SyncMutation, User
+from webapp.models import Base, Conflict, House, Person, RecordAlias, RecordVersion, Residency, SyncMutation, User
 from webapp.models import cell_coordinator
 from webapp.validation import check_char_gb11643
 
@@ -121,9 +122,13 @@ def _chunks(ids: list[Any], n: int = 2000) -> list[list[Any]]:
     return [ids[i:i + n] for i in range(0, len(ids), n)]
 
 
-def capture(engine: Engine, seq_before: int, mutation_ids: list[uuid.UUID]) -> Written:
+def capture(engine: Engine, seq_before: int, mutation_ids: list[uuid.UUID], version_before: int = 0) -> Written:
     out = Written()
     with engine.connect() as conn:
+        # The change log's versions of what the push wrote are rows it wrote too (issue 19).
+        versions = RecordVersion.__table__  # type: ignore[attr-defined]
+        out.new[versions] += [dict(r) for r in conn.execute(select(versions).where(versions.c.id > version_before))
+                              .mappings()]
         for table in STAMPED_TABLES:
             for row in conn.execute(select(table).where(table.c.seq > seq_before)).mappings():
                 is_new = "version" not in table.c or row["version"] == 1
@@ -175,9 +180,10 @@ def measure(engine: Engine, base: str, devices: int = 20, per_device: int = 500,
         batches = [(p, mutations(engine, p, per_device)) for p in fleet]
         with Session(engine) as s:
             before = committed_seq(s)
+            versions_before = s.scalar(select(func.max(RecordVersion.id))) or 0
         seconds = push_all(base, batches)
         ids = [uuid.UUID(m["id"]) for _, b in batches for m in b]
-        last["written"] = capture(engine, before, ids)
+        last["written"] = capture(engine, before, ids, versions_before)
         with engine.connect() as conn:
             for chunk in _chunks(ids):
                 for (status,) in conn.execute(select(SyncMutation.outcome).where(SyncMutation.id.in_(chunk))):

@@ -82,6 +82,11 @@ def mark_unstamped(session: Session) -> None:
     session.info[_PENDING] = True
 
 
+def has_unstamped(session: Session) -> bool:
+    """Whether this transaction wrote synced rows still to be numbered (after a flush)."""
+    return bool(session.info.get(_PENDING))
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _ctx: Any) -> None:
     if any(isinstance(o, Synced) for o in (*session.new, *session.dirty, *session.deleted)):

@@ -19,6 +19,7 @@ from tests.test_scope_matrix import (  # noqa: F401  (its autouse fixtures: the 
     _plates_and_tips,
     _reporter,
     _reviews,
+    _units_and_staff,
     _url,
     expected,
 )

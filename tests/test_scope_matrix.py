@@ -36,9 +36,17 @@ VIEWERS = {"coordinator", "grid_lead", "committee", "centre", "police"}
 # Review (审核): who decides (grid lead, committee, centre) and who switches it on for a committee.
 REVIEWERS = {"grid_lead", "committee", "centre"}
 REVIEW_SETTERS = {"committee", "centre"}
+# Issue 19: logins (the centre all; a committee its own coordinators and grid leads), the
+# audit log (the centre), statistics (police too) and the coordinators' work.
+ADMINS = {"committee", "centre"}
+STATISTICS = {"grid_lead", "committee", "centre", "police"}
+WORK_READERS = {"grid_lead", "committee", "centre"}
 # Answers that differ from the two rules on purpose: a reporter's console home would be
-# empty, so it sends them to the community page.
-EXCEPTIONS = {("home", "reporter"): 302}
+# empty, so it sends them to the community page; a committee does not manage the police's
+# login, so it does not learn that it exists; a new login's and a reset's temporary password
+# is shown on the answer itself, once (no redirect to a page that could show it again).
+EXCEPTIONS = {("home", "reporter"): 302, ("user_police", "committee"): 404,
+              **{(name, role): 200 for name in ("user_create", "user_reset") for role in ("committee", "centre")}}
 USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
              "police": "police", "reporter": "rep"}
 
@@ -86,7 +94,11 @@ ENDPOINTS = [
     ("devices", "GET", "/devices", None, DEVICE_KEEPERS),
     *[(f"revoke_device_{k}", "POST", "/devices/{device_%s}/revoke" % k, k, DEVICE_KEEPERS) for k in ("A1", "B1")],
     ("rescue", "GET", "/devices/rescue", None, CENTRE_ONLY),
-    *[(f"house_history_{k}", "GET", "/houses/{house_%s}/history" % k, k, HISTORY_KEEPERS) for k in ("A1", "B1")],
+    # Every record's history: whoever sees the record (the house's also re-plates for HISTORY_KEEPERS).
+    *[(f"house_history_{k}", "GET", "/houses/{house_%s}/history" % k, k, False) for k in ("A1", "B1", "none")],
+    *[(f"person_history_{k}", "GET", "/persons/{person_%s}/history" % k, k, False) for k in ("A1", "B1", "none")],
+    *[(f"unit_{k}", "GET", "/units/{unit_%s}" % k, k, False) for k in ("A1", "B1", "none")],
+    *[(f"unit_history_{k}", "GET", "/units/{unit_%s}/history" % k, k, False) for k in ("A1", "B1")],
     *[(f"replate_{k}", "POST", "/houses/{house_%s}/replate" % k, k, HISTORY_KEEPERS) for k in ("A2", "B1")],
     # Reports: every role sees the lists of its cells; filters outside them answer 404.
     ("reports", "GET", "/reports", None, False),
@@ -136,6 +148,36 @@ ENDPOINTS = [
     *[(f"review_resubmit_{k}", "POST", "/reviews/{review_%s}/resubmit" % k, k, True) for k in ("A1", "B1", "none")],
     *[(f"review_setting_{k}", "POST", "/reviews/committees/{committee_%s}/setting" % k[0], k, REVIEW_SETTERS)
       for k in ("A1", "B1")],
+    # Logins: the coordinator of A1 belongs to committee A; the police's login to no committee.
+    ("users", "GET", "/admin/users?status=all&role=coordinator", None, ADMINS),
+    ("user_new", "GET", "/admin/users/new", None, ADMINS),
+    ("user_create", "POST", "/admin/users/new", None, ADMINS),
+    ("user_edit", "GET", "/admin/users/{user_coordinator}", None, ADMINS),
+    ("user_police", "GET", "/admin/users/{user_police}", None, ADMINS),
+    ("user_save", "POST", "/admin/users/{user_coordinator}", None, ADMINS),
+    ("user_cells", "GET", "/admin/users/{user_coordinator}/cells", None, ADMINS),
+    ("user_cells_data", "GET", "/admin/users/{user_coordinator}/cells.json", None, ADMINS),
+    ("user_cells_save", "POST", "/admin/users/{user_coordinator}/cells", None, ADMINS),
+    ("user_deactivate", "POST", "/admin/users/{user_coordinator}/deactivate", None, ADMINS),
+    ("user_reset", "POST", "/admin/users/{user_coordinator}/reset-password", None, ADMINS),
+    *[(f"cell_people_{k}", "GET", "/admin/cells/{cell_%s}" % k, k, ADMINS) for k in ("A1", "B1")],
+    *[(f"cell_people_save_{k}", "POST", "/admin/cells/{cell_%s}" % k, k, ADMINS) for k in ("A1", "B1")],
+    # The audit log and a person's access report: the centre.
+    ("audit", "GET", "/audit?action=view_person", None, CENTRE_ONLY),
+    *[(f"audit_export_{x}", "GET", f"/audit/export.{x}", None, CENTRE_ONLY) for x in ("csv", "xlsx")],
+    *[(f"audit_person_{k}", "GET", "/audit/persons/{person_%s}" % k, k, CENTRE_ONLY) for k in ("A1", "B1")],
+    # Statistics of one's cells; a committee or cell outside them answers 404.
+    ("statistics", "GET", "/statistics", None, STATISTICS),
+    *[(f"statistics_cell_{k}", "GET", "/statistics?cell={cell_%s}" % k, k, STATISTICS) for k in ("A2", "B1")],
+    ("statistics_export", "GET", "/statistics/export/pyramid.xlsx", None, STATISTICS),
+    ("statistics_persons", "GET", "/statistics/persons?chart=category&key=migrant", None, STATISTICS),
+    *[(f"statistics_persons_{k}", "GET", "/statistics/persons?chart=sex&key=M&committee={committee_%s}" % k[0], k,
+       STATISTICS) for k in ("A1", "B1")],
+    # The coordinators' work and the year's roll-up.
+    ("coordinators", "GET", "/reports/coordinators", None, WORK_READERS),
+    ("coordinators_export", "GET", "/reports/coordinators.csv", None, WORK_READERS),
+    ("year", "GET", "/reports/year/2026", None, WORK_READERS),
+    ("year_export", "GET", "/reports/year/2026.xlsx", None, WORK_READERS),
 ]
 
 
@@ -192,6 +234,19 @@ def _campaigns(area, db_session):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _units_and_staff(area, db_session):  # type: ignore[no-untyped-def]
+    """A unit at the houses A1, B1 and the cell-less one; the coordinator belongs to committee A."""
+    from webapp.models import Unit
+
+    area.units = {}
+    for key in ("A1", "B1", "none"):
+        area.units[key] = Unit(name=f"单位{key}", house_id=area.houses[key].id, contacts=[{"name": "联系人", "phone": "13800000000"}])
+        db_session.add(area.units[key])
+    area.users["coordinator"].committee_id = area.committees["A"].id
+    db_session.commit()
+
+
+@pytest.fixture(autouse=True)
 def _reviews(area, db_session):  # type: ignore[no-untyped-def]
     """A pending review of the registration in A1, B1 and the cell-less house."""
     from webapp.models import Review
@@ -225,10 +280,22 @@ def _url(template: str, area) -> str:  # type: ignore[no-untyped-def]
     values |= {f"committee_{k}": v.id for k, v in area.committees.items()}
     values |= {f"campaign_{k}": v.id for k, v in area.campaigns.items()}
     values |= {f"review_{k}": v.id for k, v in area.reviews.items()}
+    values |= {f"unit_{k}": v.id for k, v in area.units.items()}
+    values |= {f"user_{k}": v.id for k, v in area.users.items()}
     return template.format(**values)
 
 
 def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    if name in ("user_create", "user_save"):
+        return {"username": "newcoord", "display_name": "新协管员", "role": "coordinator",
+                "committee": str(area.committees["A"].id), "phone": ""}
+    if name == "user_cells_save":
+        return {"cells": str(area.cells["A1"].id)}
+    if name in ("user_deactivate", "user_reset"):
+        return {}
+    if name.startswith("cell_people_save"):
+        # Committee A's coordinator for its cell A1; for B1 none (A's would be refused there).
+        return {"lead": "", **({"coordinators": str(area.users["coordinator"].id)} if obj == "A1" else {})}
     if name.startswith("close_tip"):
         return {"version": str(area.tips[obj].version), "status": "done", "outcome": "已核实"}
     if name.startswith("plate_assign"):

@@ -45,6 +45,10 @@ def register_extensions(app: Flask) -> None:
     import os
 
     import sync.sequence  # noqa: F401  (installs the commit hook that numbers every change)
+    from webapp.doors import current_door
+    from webapp.registry import changelog
+
+    changelog.install(current_door)  # every version of persons, houses and units, and its door
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -75,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.account import bp as account_bp
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
+    from webapp.auditlog import bp as auditlog_bp
     from webapp.auth import bp as auth_bp
     from webapp.campaigns import bp as campaigns_bp
     from webapp.conflicts import bp as conflicts_bp
@@ -88,12 +93,14 @@ def register_blueprints(app: Flask) -> None:
     from webapp.public import bp as public_bp
     from webapp.reports import bp as reports_bp
     from webapp.reviews import bp as reviews_bp
+    from webapp.statistics import bp as statistics_bp
     from webapp.tips import bp as tips_bp
     from webapp.vendor import bp as vendor_bp
 
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(auditlog_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(conflicts_bp)
@@ -107,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(statistics_bp)
     app.register_blueprint(tips_bp)
     app.register_blueprint(vendor_bp)
 

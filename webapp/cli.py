@@ -70,19 +70,36 @@ def seed_demo(scale: float, if_empty: bool) -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", "display_name", default=None)
+@click.option("--committee", "committee_code", default=None,
+              help="Committee code: required for committee and reporter logins; for a coordinator or grid lead, "
+                   "the committee that manages it (/admin/users).")
 @click.password_option()
-def create_user(username: str, role: str, display_name: str | None, password: str) -> None:
-    """Create a login (the centre creates the others in production)."""
+def create_user(username: str, role: str, display_name: str | None, committee_code: str | None, password: str) -> None:
+    """Create a login (the first centre login; the centre creates the others at /admin/users)."""
     from webapp.auth.passwords import hash_password, new_password_weaknesses
     from webapp.auth.policy import describe
+    from webapp.models import Committee
 
     if db.session.scalar(select(User).where(User.username == username)):
         raise click.ClickException(f"user {username!r} exists")
+    committee_id = None
+    if committee_code is not None:
+        committee_id = db.session.scalar(select(Committee.id).where(Committee.code == committee_code))
+        if committee_id is None:
+            raise click.ClickException(f"no committee with code {committee_code!r} / 没有该居委会")
+    elif role in (Role.COMMITTEE, Role.REPORTER):
+        raise click.ClickException("this role needs --committee / 该角色需要指定居委会")
     weak = new_password_weaknesses(password, username)
     if weak:
         raise click.ClickException(f"{describe(weak, 'en')} / {describe(weak, 'zh')}")
-    db.session.add(User(username=username, display_name=display_name or username,
-                        password_hash=hash_password(password), role=role))
+    user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
+                role=role, committee_id=committee_id)
+    db.session.add(user)
+    db.session.flush()
+    from webapp import audit
+
+    audit.record("create_user", "user", user.id, username=username, role=role, via="cli",
+                 committee=str(committee_id) if committee_id else None)  # never the password
     db.session.commit()
     click.echo(f"created {username} ({role})")
 
@@ -137,6 +154,9 @@ def purge_tombstones(days: int | None) -> None:
 
     keep = days if days is not None else current_app.config["TOMBSTONE_RETENTION_DAYS"]
     counts = purge(db.session, before=utcnow() - timedelta(days=keep))
+    from webapp.oversight import jobs
+
+    jobs.record_run(db.session, "purge-tombstones", **counts)  # the home warns when this stops
     db.session.commit()
     for table, n in counts.items():
         click.echo(f"{table}: {n} purged")

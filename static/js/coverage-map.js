@@ -150,6 +150,8 @@ function fillPanel(data) {
   const cell = data.cell;
   panel.querySelector("#cell-panel-title").textContent = `${cell.code} ${cell.name}`;
   panel.querySelector(".panel-committee").textContent = cell.committee;
+  const assign = panel.querySelector(".panel-assign");
+  if (assign) assign.href = assign.dataset.hrefTemplate.replace("00000000-0000-0000-0000-000000000000", encodeURIComponent(cell.id));
   for (const dd of panel.querySelectorAll("[data-field]")) {
     const key = dd.dataset.field;
     dd.textContent = key === "unvisited-count" ? String(data.unvisited.length) : String(cell[key]);

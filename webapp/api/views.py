@@ -24,6 +24,7 @@ from webapp.errors import problem
 from webapp.extensions import csrf, db
 from webapp.models import Device, User
 from webapp.models.enums import Role
+from webapp.registry import changelog
 from webapp.registry.scope import allowed
 
 # Bearer tokens, not cookies: cross-site requests cannot carry them, so no CSRF token.
@@ -167,6 +168,7 @@ PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX = 2000, 10_000
 @bp.route("/sync/push", methods=["POST"])
 def push() -> Any:
     device = _device()
+    changelog.set_door(db.session, "phone", device.id)  # the history names the phone
     body = _json_object()
     try:
         batch = parse_batch(body)

@@ -16,6 +16,7 @@ from webapp.auth.passwords import check_login
 from webapp.extensions import db
 from webapp.models import User
 from webapp.registry.accounts import end_sessions
+from webapp.timeutil import utcnow
 
 
 def _safe_next(target: str | None) -> str:
@@ -54,6 +55,7 @@ def login() -> Any:
         session.clear()
         login_user(user)
         sessions.stamp(user)
+        user.last_login_at = utcnow()  # the user list's "last login"
         audit.record("login", "user", user.id)
         db.session.commit()
         if user.must_change_password:

@@ -1,13 +1,14 @@
-"""House page actions that change a house's life: re-plate, split, demolish."""
+"""A house's history page: every version (webapp/console/versions.py), what happened to it,
+and the actions that change its life (re-plate, split, demolish) for those who may."""
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -15,7 +16,9 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from webapp import audit
 from webapp.access import requires
 from webapp.console import bp
+from webapp.console.versions import history_context
 from webapp.console.views import _visible_house
+from webapp.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.registry.house_history import HistoryError, SplitPart, demolish, replate, split
 from webapp.templating import lang
@@ -49,15 +52,23 @@ class SplitForm(FlaskForm):
 
 
 def _page(house_id: uuid.UUID, status: int = 200, **forms: Any) -> Any:
+    if status != 200:
+        db.session.rollback()  # a refused action writes nothing; the page's audit row commits alone
     house = _visible_house(house_id)
     forms = {"replate_form": ReplateForm(prefix="r"), "demolish_form": DemolishForm(prefix="d"),
              "split_form": SplitForm(prefix="s"), **forms}
-    return render_template("console/house_history.html", house=house, **forms), status
+    context = history_context("house", house.id)
+    audit.record("view_house_history", "house", house.id, versions=len(context["history"]))
+    db.session.commit()
+    g.no_store = True
+    return render_template("console/house_history.html", house=house, **forms, **context), status
 
 
 @bp.route("/houses/<uuid:house_id>/history")
-@requires("house_history")
+@login_required
+@writes_on_get
 def house_history(house_id: uuid.UUID) -> Any:
+    """Every version of the house for whoever sees it; the actions for committees and the centre."""
     return _page(house_id)
 
 

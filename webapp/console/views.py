@@ -17,7 +17,7 @@ from webapp.console import bp
 from webapp.console.forms import HouseForm, PersonForm
 from webapp.dbsetup import writes_on_get
 from webapp.extensions import db
-from webapp.models import Cell, House, Person, Residency, Tip, Visit
+from webapp.models import Cell, House, Person, Residency, Tip, Unit, Visit
 from webapp.models.enums import TipStatus
 from webapp.registry import privacy
 from webapp.registry.changes import apply_changes
@@ -77,7 +77,18 @@ def home() -> Any:
         .group_by(House.cell_id)
     ).all())
     return render_template("console/home.html", cells=cells, house_counts=house_counts,
-                           residents=residents)
+                           residents=residents, **_todo_context(scope))
+
+
+def _todo_context(scope: Any) -> dict[str, Any]:
+    """The home's to-do panel (console/_todo.html): open work, and late daily jobs for the centre."""
+    from webapp.oversight import jobs
+    from webapp.oversight.todo import todo
+    from webapp.timeutil import local_today, utcnow
+
+    now = utcnow()
+    late = jobs.late(db.session, now) if scope.may("admin") else []
+    return {"todo": todo(db.session, current_user, scope, local_today(), now), "late_jobs": late}
 
 
 @bp.route("/search")
@@ -144,7 +155,9 @@ def house(house_id: uuid.UUID) -> Any:
     closed_tips = db.session.scalars(closed.limit(CLOSED_TIPS_SHOWN)).all()
     from webapp.reports.residence import residence_context  # the rules' verdict on this house
 
-    return render_template("console/house.html", house=house_, residencies=residencies, visits=visits, openable=openable,
+    units = db.session.scalars(select(Unit).where(Unit.house_id == house_id, Unit.deleted_at.is_(None))
+                               .order_by(Unit.name)).all()
+    return render_template("console/house.html", house=house_, residencies=residencies, visits=visits, openable=openable, units=units,
                            reviews=reviews_of(db.session, [r.id for r in residencies]), open_tips=open_tips, closed_tips=closed_tips, closed_count=closed_count,
                            **residence_context(house_))
 

@@ -17,6 +17,7 @@ from webapp.conflicts.display import record_label
 from webapp.devices import bp
 from webapp.devices.forms import RescueForm, RevokeForm
 from webapp.extensions import db
+from webapp.registry import changelog
 from webapp.templating import lang
 from webapp.timeutil import utcnow
 
@@ -63,6 +64,7 @@ def rescue() -> Any:
         db.session.rollback()
         form.file.errors = [invalid.zh if lang() == "zh" else invalid.en]
         return render_template("devices/rescue.html", form=form, result=None), 422
+    changelog.set_door(db.session, "rescue", result.device.id)  # the history names the phone
     audit.record("rescue_import", "device", result.device.id, file=form.file.data.filename,
                  mutations=len(result.outcomes), outcomes=result.counts(), revoked=result.device.revoked_at is not None)
     db.session.commit()

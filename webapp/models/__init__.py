@@ -6,7 +6,8 @@ from webapp.models.campaign import Campaign, campaign_cell
 from webapp.models.changes import ChangeCounter, ScopeChange
 from webapp.models.coverage import CoverageSnapshot as CoverageSnapshot
 from webapp.models.cycle import Cycle
-from webapp.models.grading import GradeSnapshot
+from webapp.models.grading import CoordinatorSnapshot, GradeSnapshot
+from webapp.models.history import RecordVersion
 from webapp.models.house import House, HouseCode, HouseEvent, HouseFlag, Room
 from webapp.models.person import Person, Residency
 from webapp.models.ratelimit import LoginFailure, RateCounter
@@ -22,7 +23,7 @@ from webapp.models.visit import Visit
 SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip, Review)
 
 __all__ = [
-    "AuditEntry", "Base", "Campaign", "ChangeCounter", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
+    "AuditEntry", "Base", "Campaign", "ChangeCounter", "CoordinatorSnapshot", "RecordVersion", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
     "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
     "Visit", "campaign_cell", "cell_coordinator",
 ]

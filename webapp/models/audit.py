@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base
@@ -15,6 +15,8 @@ class AuditEntry(Base):
     """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
 
     __tablename__ = "audit_log"
+    # The /audit page's filter by action, newest first; the daily jobs' last runs.
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(
         # SQLite only auto-increments an INTEGER PRIMARY KEY.

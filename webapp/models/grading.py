@@ -34,3 +34,19 @@ class GradeSnapshot(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class CoordinatorSnapshot(Base):
+    """A coordinator's figures of a closed collection cycle (houses visited, scans, records
+    changed, tasks on time...), written once when the cycle closes, like the grades: the
+    coordinators' assessment (协管队伍考核) of a past month never changes afterwards."""
+
+    __tablename__ = "coordinator_snapshot"
+    __table_args__ = (UniqueConstraint("cycle_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    cycle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cycle.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The counts, the user's name then, and the cells they worked (ids) for scoping.
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

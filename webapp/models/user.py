@@ -19,8 +19,10 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(20))  # enums.Role
-    # Set for the committee role: the committee whose cells the user sees; and for a
-    # community reporter (enums.Role.REPORTER): the committee whose houses they report on.
+    # Set for the committee role: the committee whose cells the user sees; for a community
+    # reporter (enums.Role.REPORTER): the committee whose houses they report on; for a
+    # coordinator or grid lead: the committee that manages the login (/admin/users) and
+    # whose cells it may be given. Scope never reads it for those two (their cells do).
     committee_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("committee.id", use_alter=True), default=None
     )
@@ -36,6 +38,7 @@ class User(Base):
     # console page sends them to /account, and no phone can be registered with the temporary one.
     must_change_password: Mapped[bool] = mapped_column(default=False)
     password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
 
     # Flask-Login's protocol, written out so that this module does not import Flask.
     @property

@@ -88,6 +88,25 @@ def restore(url: str, source: str | Path) -> None:
         raise ValueError(f"unsupported database: {url}")
 
 
+def record_run(url: str, dest: str) -> None:
+    """Note the backup in the audit log, so the console warns when backups stop (a failure to
+    note it is reported, not fatal: the backup itself is made)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from webapp.oversight import jobs
+
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            jobs.record_run(session, "backup", file=Path(dest).name)
+            session.commit()
+    except Exception as error:  # noqa: BLE001  (the backup is made; say why it is not noted)
+        print(f"warning: the backup is not noted in the audit log: {error}", file=sys.stderr)
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Back up or restore the Gridwalk database (DATABASE_URL).")
     parser.add_argument("action", choices=["backup", "restore"])
@@ -99,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url or os.environ.get("DATABASE_URL") or Config.SQLALCHEMY_DATABASE_URI
     if args.action == "backup":
         print(f"backed up to {backup(url, args.file)}")
+        record_run(url, args.file)
     else:
         restore(url, args.file)
         print(f"restored from {args.file}")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import Conflict, House, Person, RecordAlias, Residency, Review, Tip, Unit, Visit
+from webapp.models import Conflict, House, Person, RecordAlias, RecordVersion, Residency, Review, Tip, Unit, Visit
 from webapp.timeutil import utcnow
 
 # Per table, the columns that may identify a person, and what they become.
@@ -28,6 +28,8 @@ PERSONAL_COLUMNS: dict[type, dict[str, Any]] = {
     Tip: {"text": "", "contact_phone": None, "outcome": None, "client_ip_hash": None},
 }
 
+VERSIONED: dict[str, type] = {"person": Person, "house": House, "unit": Unit}
+
 
 def purge(session: Session, before: datetime) -> dict[str, int]:
     """Erase personal columns of tombstones deleted before `before`; return counts per table."""
@@ -37,7 +39,8 @@ def purge(session: Session, before: datetime) -> dict[str, int]:
         stmt = (
             update(model)
             .where(model.deleted_at.is_not(None), model.deleted_at < before, model.purged_at.is_(None))
-            .values(**values, purged_at=now, version=model.version + 1, changed_at=now)
+            # The purge is nobody's edit: its version in the change log names no user.
+            .values(**values, purged_at=now, version=model.version + 1, changed_at=now, changed_by_id=None)
             .execution_options(synchronize_session=False)
         )
         counts[model.__tablename__] = session.execute(stmt).rowcount  # type: ignore[attr-defined]
@@ -55,6 +58,15 @@ def purge(session: Session, before: datetime) -> dict[str, int]:
                           or_(Tip.contact_phone.is_not(None), Tip.client_ip_hash.is_not(None)))
         .values(contact_phone=None, client_ip_hash=None, version=Tip.version + 1, changed_at=now)
         .execution_options(synchronize_session=False)).rowcount
+    # The change log's past values of every purged person, house and unit (its versions keep
+    # who, when and which door; the purge's own version, written at commit, holds no value
+    # of a personal column).
+    counts["record_version"] = 0
+    for record_type, model in VERSIONED.items():
+        counts["record_version"] += session.execute(  # type: ignore[attr-defined]
+            update(RecordVersion).where(RecordVersion.record_type == record_type, RecordVersion.snapshot.is_not(None),
+                                        RecordVersion.record_id.in_(select(model.id).where(model.purged_at.is_not(None))))
+            .values(snapshot=None, erased_at=now).execution_options(synchronize_session=False)).rowcount
     return counts
 
 

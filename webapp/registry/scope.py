@@ -49,6 +49,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Key-area campaigns: open, generate their tasks, close; run the collection cycle.
     # Everyone who may view sees their progress within their cells.
     "campaigns": frozenset({Role.CENTRE}),
+    # Logins (/admin/users): the centre all of them; a committee its own coordinators and grid
+    # leads (webapp/registry/staff.py says which users and cells each may manage).
+    "admin_users": frozenset({Role.COMMITTEE, Role.CENTRE}),
+    # The audit log (/audit) and a person's access report (PIPL art. 45): the centre.
+    "see_audit": frozenset({Role.CENTRE}),
+    # Statistics of the register (/statistics): counts of one's cells; the police read them
+    # (lists behind a figure masked, as everywhere).
+    "see_statistics": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE, Role.POLICE}),
+    # The coordinators' work (/reports/coordinators, the year's roll-up): of one's cells.
+    "see_coordinators": frozenset({Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
 }
 
 ALL_CELLS_ROLES = frozenset({Role.CENTRE, Role.POLICE})

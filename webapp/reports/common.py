@@ -139,8 +139,9 @@ def row_table(items: list[Row]) -> Table:
                   for r in items]
 
 
-def send_export(fmt: str, what: str, filename: str, sheets: list[tuple[str, Table]], **detail: Any) -> Any:
-    """Audit the export in its transaction, note who/when/what in the file, send it."""
+def send_export(fmt: str, what: str, filename: str, sheets: list[tuple[str, Table]], *,
+                action: str = "export_report", **detail: Any) -> Any:
+    """Audit the export in its transaction (as `action`), note who/when/what in the file, send it."""
     if fmt not in MIMETYPES:
         abort(404)
     now = to_local(utcnow())
@@ -153,7 +154,7 @@ def send_export(fmt: str, what: str, filename: str, sheets: list[tuple[str, Tabl
     if detail.get("filters"):
         note += " · " + _("filters: %(filters)s", filters=detail["filters"])
     body = render(fmt, note, sheets)
-    audit.record("export_report", "report", filename, fmt=fmt, rows=count, full_ids=full, note=note, **detail)
+    audit.record(action, "report", filename, fmt=fmt, rows=count, full_ids=full, note=note, **detail)
     db.session.commit()
     g.no_store = True
     return send_file(io.BytesIO(body), mimetype=MIMETYPES[fmt], as_attachment=True,

@@ -47,7 +47,8 @@ def _title(name: str) -> str:
 def index() -> Any:
     f = filters()
     return render_template("reports/index.html", lists=[(n, _title(n)) for n in LISTS], filters=f,
-                           rules=RULES.values(), week_start=local_week_start(), raisable=RAISABLE)
+                           rules=RULES.values(), week_start=local_week_start(), raisable=RAISABLE,
+                           today_year=local_today().year)
 
 
 @bp.route("/lists/<name>")

@@ -7,6 +7,7 @@ from flask import current_app
 from geo.settings import GeoSettings
 from webapp import audit
 from webapp.extensions import db
+from webapp.oversight import jobs
 from webapp.registry.rules import RuleSettings
 from webapp.registry.tasks import TaskSettings, escalate, fill_defaults, generate
 from webapp.timeutil import local_today
@@ -32,5 +33,6 @@ def escalate_command() -> None:
     for tip in tips:
         audit.record("escalate_tip", "tip", tip.id, due_on=tip.due_on.isoformat() if tip.due_on else None,
                      cell_id=str(tip.cell_id) if tip.cell_id else None)
+    jobs.record_run(db.session, "tasks-escalate", escalated=len(tips))  # the home warns when this stops
     db.session.commit()
     click.echo(f"escalated: {len(tips)}")

@@ -27,7 +27,7 @@ class _Staff(_State):
             staff.append(self.user(f"jw{k + 1:02d}", Role.COMMITTEE, f"{self.chinese_name('F', 1975)}（{comm}）",
                                    f"{comm}：{per} 个网格", committee_id=cid))
             leads.append(self.user(f"wg{k + 1:02d}", Role.GRID_LEAD, self.chinese_name("M", 1970),
-                                   f"{comm}的 {per} 个网格（网格长）"))
+                                   f"{comm}的 {per} 个网格（网格长）", committee_id=cid))
         self.session.add_all(staff + leads)
         self.session.flush()
         self.user_count += len(staff) + len(leads)
@@ -47,8 +47,10 @@ class _Staff(_State):
         pairs = [self.cells[i:i + 2] for i in range(0, len(self.cells), 2)]
         for n, pair in enumerate(pairs):
             codes = "、".join(c.code for c in pair)
+            # Managed by the committee of its cells (/admin/users), like the leads.
             staff.append(self.user(f"xg{n + 1:02d}", Role.COORDINATOR,
-                                   self.chinese_name(self.rng.choice("MF"), 1985), f"网格 {codes}"))
+                                   self.chinese_name(self.rng.choice("MF"), 1985), f"网格 {codes}",
+                                   committee_id=self.committees[pair[0].committee][0]))
         self.session.add_all(staff)
         self.session.flush()
         self.user_count += len(staff)
