@@ -19,7 +19,8 @@ from webapp.models import (
 from webapp.models.base import Synced
 
 # Never sent to phones: search helpers and server bookkeeping.
-PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash", "origin_key", "claims_id_of"})
+PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash", "origin_key", "claims_id_of",
+                             "hukou_key", "hukou_room_key", "address_key", "room_key"})
 
 
 @dataclass(frozen=True)

@@ -251,27 +251,41 @@ def test_legal_residence_not_lived_in_and_committee_refusal(db_session: Session,
 def test_permits_expiring_expired_and_endorsements_due(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
     s = db_session
     h = f.house(s, cell)
-    expiry = {
-        "warn_edge": TODAY + timedelta(days=30), "after_warn": TODAY + timedelta(days=31),
-        "expired": TODAY - timedelta(days=1), "today": TODAY,
-        "endorse_edge": date(2027, 12, 26),  # anniversary 2026-12-26: 30 days ahead
-        "endorse_after": date(2027, 12, 27),  # anniversary 31 days ahead
-        "endorse_year2": date(2028, 11, 26),  # second anniversary today
-        "far": date(2029, 6, 1),
+    endorsed = date(2026, 1, 1)  # the last anniversary's endorsement, where one passed
+    cards = {
+        "warn_edge": {"permit_expiry": TODAY + timedelta(days=30)},
+        "after_warn": {"permit_expiry": TODAY + timedelta(days=31), "permit_endorsed_on": endorsed},
+        "expired": {"permit_expiry": TODAY - timedelta(days=1)}, "today": {"permit_expiry": TODAY},
+        # Issued 2024-12-26 (expiry − 3 years): the second anniversary is 30 days ahead.
+        "endorse_edge": {"permit_expiry": date(2027, 12, 26), "permit_endorsed_on": endorsed},
+        "endorse_after": {"permit_expiry": date(2027, 12, 27), "permit_endorsed_on": endorsed},  # 31 days ahead
+        "endorse_year1": {"permit_expiry": date(2028, 11, 26)},  # first anniversary today
+        "endorsed_early": {"permit_expiry": date(2028, 11, 26), "permit_endorsed_on": date(2026, 11, 1)},
+        # An issue date recorded: its anniversaries, not expiry − k years.
+        "issued": {"permit_issued": date(2025, 12, 10), "permit_expiry": date(2028, 12, 1)},
+        "overdue": {"permit_issued": date(2025, 11, 20), "permit_expiry": date(2028, 11, 20)},
+        "endorsed_late": {"permit_issued": date(2025, 11, 20), "permit_expiry": date(2028, 11, 20),
+                          "permit_endorsed_on": date(2026, 11, 24)},
+        "far": {"permit_expiry": date(2029, 6, 1)},
     }
-    who = {k: live_in(s, h, 1, permit_number="SH1", permit_expiry=v)[0] for k, v in expiry.items()}
+    who = {k: live_in(s, h, 1, permit_number="SH1", **v)[0] for k, v in cards.items()}
     found = {(fl.record_id, fl.kind): fl for fl in run(s, "permits")}
     names = {(next(k for k, p in who.items() if p.id == rid), kind) for rid, kind in found}
     assert names == {("warn_edge", "expiring"), ("today", "expiring"), ("expired", "expired"),
-                     ("endorse_edge", "endorsement"), ("endorse_year2", "endorsement")}
+                     ("endorse_edge", "endorsement"), ("endorse_year1", "endorsement"),
+                     ("issued", "endorsement"), ("overdue", "endorsement_overdue")}
     assert found[(who["warn_edge"].id, "expiring")].en == (
         "Residence permit expires on 2026-12-26 (in 30 days; warned 30 days ahead)")
     assert found[(who["endorse_edge"].id, "endorsement")].en == (
-        "Yearly endorsement due by 2026-12-26 (year 1 of the card; 30 days left)")
-    assert found[(who["endorse_year2"].id, "endorsement")].numbers["year"] == 2
+        "Year 2 endorsement due by 2026-12-26 (30 days left): once done, record it (Record endorsement) on the "
+        "person's page or the phone")
+    assert found[(who["endorse_year1"].id, "endorsement")].numbers["year"] == 1
+    assert found[(who["issued"].id, "endorsement")].numbers == {"due": "2026-12-10", "days": 14, "year": 1}
+    assert found[(who["overdue"].id, "endorsement_overdue")].numbers == {"due": "2026-11-20", "days": -6, "year": 1}
     # With one-year cards there is no endorsement between issue and expiry.
     one_year = RuleSettings(permit_validity_years=1)
-    assert {fl.kind for fl in run(s, "permits", one_year)} == {"expiring", "expired"}
+    assert {fl.kind for fl in run(s, "permits", one_year) if fl.record_id not in
+            {who["issued"].id, who["overdue"].id}} == {"expiring", "expired"}
 
 
 # --- 人户分离 --------------------------------------------------------------------------
@@ -279,22 +293,62 @@ def test_permits_expiring_expired_and_endorsements_due(db_session: Session, cell
 def test_hukou_separation_compares_structured_addresses(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
     s = db_session
     h = f.house(s, cell, road="谷阳北路", number="88弄", building="3", room="301")
-    home = {"hukou_road": "谷阳北路", "hukou_number": "88弄", "hukou_building": "3号楼"}
+    home = {"hukou_region": "310117", "hukou_road": "谷阳北路", "hukou_number": "88弄", "hukou_building": "3号楼"}
+    at_home = live_in(s, h, 1, category="huji", **{**home, "hukou_building": "三栋"}, hukou_room="３０１室")[0]
     same_bldg = live_in(s, h, 1, category="huji", **home, hukou_room="502")[0]
     elsewhere = live_in(s, h, 1, category="huji", **{**home, "hukou_building": "4"})[0]
+    other_district = live_in(s, h, 1, category="huji", **{**home, "hukou_region": "310104"}, hukou_room="301")[0]
     wrong_sep = live_in(s, h, 1, category="separated", **home, hukou_room="301")[0]
     real_sep = live_in(s, h, 1, category="separated", **{**home, "hukou_road": "人民路"})[0]
     no_addr = live_in(s, h, 1, category="huji", hukou_address="上海市松江区谷阳北路88弄")[0]
+    no_region = live_in(s, h, 1, category="separated", **{**home, "hukou_region": None})[0]
+    jiangsu = live_in(s, h, 1, category="huji", **{**home, "hukou_region": "320682"})[0]
     live_in(s, h, 1, category="migrant")  # not local hukou: not this rule's business
     flags = {fl.record_id: fl.kind for fl in run(s, "hukou_separation")}
-    assert flags == {elsewhere.id: "should_be_separated", wrong_sep.id: "not_separated",
-                     real_sep.id: "separated", no_addr.id: "no_hukou_address"}
-    # At house level the other room is another house.
-    house_level = {fl.record_id: fl.kind for fl in run(s, "hukou_separation", RuleSettings(hukou_match_level="house"))}
-    assert house_level[same_bldg.id] == "should_be_separated" and house_level[wrong_sep.id] == "not_separated"
+    # The default ("address") compares the flat: another flat of the building is elsewhere, and
+    # so is the same address in another district.
+    assert flags == {same_bldg.id: "should_be_separated", elsewhere.id: "should_be_separated",
+                     other_district.id: "should_be_separated", wrong_sep.id: "not_separated",
+                     real_sep.id: "separated", no_addr.id: "no_hukou_address", no_region.id: "no_hukou_region",
+                     jiangsu.id: "not_shanghai_hukou"}
+    assert at_home.id not in flags  # 三栋 = 3号楼, ３０１室 = 301: one normaliser
+    # At building level the other flat is the same place; the district still counts.
+    building = {fl.record_id: fl.kind for fl in run(s, "hukou_separation", RuleSettings(hukou_match_level="building"))}
+    assert same_bldg.id not in building and building[other_district.id] == "should_be_separated"
     # Grading reads only the errors: the separated resident is a fact, not a fault.
     errors = evaluate(s, today=TODAY, settings=S, codes=("hukou_separation",), errors_only=True)
-    assert {fl.record_id for fl in errors} == {elsewhere.id, wrong_sep.id, no_addr.id}
+    assert {fl.record_id for fl in errors} == set(flags) - {real_sep.id}
+
+
+def test_hukou_findings_say_what_to_enter_and_where(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: "缺少结构化户籍地址" named nothing anyone could fix; now the finding says which
+    field to fill and on which page, and filling it there clears it."""
+    s = db_session
+    h = f.house(s, cell, road="谷阳北路", number="88弄", building="3", room="301")
+    p = live_in(s, h, 1, category="separated")[0]
+    [flag] = run(s, "hukou_separation")
+    assert "户籍地址（区县、路、门牌号、楼号、室号）" in flag.zh and "修改此人" in flag.zh and "手机" in flag.zh
+    p.hukou_road, p.hukou_number, p.hukou_building = "人民北路", "105号", None
+    [flag] = run(s, "hukou_separation")
+    assert flag.kind == "no_hukou_region" and "户籍区县" in flag.zh
+    p.hukou_region = "310117"
+    assert [fl.kind for fl in run(s, "hukou_separation")] == ["separated"]
+
+
+def test_address_keys_are_kept_whatever_writes_the_row(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """The keys follow the parts at every commit, for ORM and Core writes alike."""
+    from sqlalchemy import update
+
+    s = db_session
+    h = f.house(s, cell, road="谷阳北路", number="88弄", building="3", room="301")
+    p = live_in(s, h, 1, category="huji", hukou_region="310117", hukou_road="谷阳北路", hukou_number="88弄",
+                hukou_building="3栋", hukou_room="301室")[0]
+    s.commit()
+    assert (p.hukou_key, p.hukou_room_key, h.address_key, h.room_key) == ("谷阳北路|88弄|3", "301", "谷阳北路|88弄|3", "301")
+    s.execute(update(Person).where(Person.id == p.id).values(hukou_room="一零零一"))
+    s.commit()
+    s.refresh(p)
+    assert p.hukou_room_key == "1001"
 
 
 # --- 疑似漏登 --------------------------------------------------------------------------

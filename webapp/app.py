@@ -46,9 +46,10 @@ def register_extensions(app: Flask) -> None:
 
     import sync.sequence  # noqa: F401  (installs the commit hook that numbers every change)
     from webapp.doors import current_door
-    from webapp.registry import changelog
+    from webapp.registry import address_keys, changelog
 
     changelog.install(current_door)  # every version of persons, houses and units, and its door
+    address_keys.install()  # the hukou and house address keys 人户分离 compares, before the copy
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)

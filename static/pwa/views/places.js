@@ -88,8 +88,8 @@ export async function permitsPage(cellId) {
 export const permitTag = (due) => [
   due.expiring ? h("span", {class: due.expired ? "tag bad permit" : "tag warn permit"},
     due.expired ? `${t("permit_expired")} ${due.expiry}` : `${t("permit_expires")} ${due.expiry}`) : null,
-  due.endorsement ? h("span", {class: "tag warn permit endorse"},
-    t("permit_endorse").replace("{due}", due.endorsement.due)) : null];
+  due.endorsement ? h("span", {class: due.endorsement.overdue ? "tag bad permit endorse" : "tag warn permit endorse"},
+    t(due.endorsement.overdue ? "permit_endorse_overdue" : "permit_endorse").replace("{due}", due.endorsement.due)) : null];
 
 export async function housePage(houseId, {scanned = false} = {}) {
   const data = await store.house(houseId);

@@ -17,12 +17,14 @@ GRADE_DIMENSIONS = ("completeness", "accuracy", "timeliness", "coverage", "backl
 class RuleSettings:
     room_max_persons: int = 2
     min_living_area_per_person_m2: float = 5.0
+    group_rent_area_basis: str = "house"
     landlord_register_min_rooms: int = 10
     landlord_register_min_occupants: int = 15
     permit_expiry_warn_days: int = 30
     permit_endorse_window_days: int = 30
     permit_validity_years: int = 3
-    hukou_match_level: str = "building"
+    hukou_match_level: str = "address"
+    home_region: str = "310117"
     phone_required_from_age: int = 16
     timely_record_days: int = 7
     visit_max_age_days: int = 90
@@ -33,8 +35,12 @@ class RuleSettings:
 
     def __post_init__(self) -> None:
         # Refuse a bad value at start-up rather than grade every committee wrongly.
-        if self.hukou_match_level not in ("building", "house"):
-            raise ValueError(f"HUKOU_MATCH_LEVEL must be 'building' or 'house', not {self.hukou_match_level!r}")
+        if self.hukou_match_level not in ("address", "building"):
+            raise ValueError(f"HUKOU_MATCH_LEVEL must be 'address' or 'building', not {self.hukou_match_level!r}")
+        if self.group_rent_area_basis not in ("house", "room"):
+            raise ValueError(f"GROUP_RENT_AREA_BASIS must be 'house' or 'room', not {self.group_rent_area_basis!r}")
+        if not (len(self.home_region) == 6 and self.home_region.isdigit()):
+            raise ValueError(f"HOME_REGION must be a 6-digit GB/T 2260 code, not {self.home_region!r}")
         self.weights()
         self.thresholds()
 
