@@ -60,8 +60,8 @@ def live_in(s: Session, house: House, n: int = 1, room: Room | None = None, hous
     return out
 
 
-def room(s: Session, house: House, name: str, area: float | None) -> Room:
-    r = Room(house_id=house.id, name=name, living_area=area)
+def room(s: Session, house: House, name: str, area: float | None, kind: str = "bedroom") -> Room:
+    r = Room(house_id=house.id, name=name, living_area=area, kind=kind)
     s.add(r)
     s.flush()
     return r
@@ -113,9 +113,12 @@ def test_group_rent_counts_persons_not_of_one_household_per_room(db_session: Ses
     (fl,) = flags[over.id]
     assert fl.en == "3 persons not of one household in room 301 (limit 2)"
     assert fl.zh == "房间“301”住 3 人，非同一户（上限 2 人）"
-    assert fl.numbers["basis"] == "room" and not fl.error
+    assert fl.numbers["basis"] == "house" and not fl.error  # the area basis (GROUP_RENT_AREA_BASIS)
     # A looser setting lets the three strangers be.
     assert run(s, "group_rent", RuleSettings(room_max_persons=3)) == []
+
+
+PER_ROOM = RuleSettings(group_rent_area_basis="room")
 
 
 def test_group_rent_area_per_person_per_room(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
@@ -124,18 +127,46 @@ def test_group_rent_area_per_person_per_room(db_session: Session, cell) -> None:
     fam = uuid.uuid4()
     live_in(s, exact, 2, room(s, exact, "主卧", 10.0), household=fam)  # 5.0 m² each: allowed
     live_in(s, small, 2, room(s, small, "次卧", 9.9), household=uuid.uuid4())  # 4.95 m² each
-    (fl,) = run(s, "group_rent")
+    (fl,) = run(s, "group_rent", PER_ROOM)
     assert fl.record_id == small.id
     assert fl.en == "4.9 m² living area per person in room 次卧 (minimum 5 m², computed per room)"
 
 
-def test_group_rent_both_reasons_in_one_flag(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+def test_group_rent_area_is_per_dwelling_by_default(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: per room, a family of two in a 9.9 m² bedroom of any let flat was 群租嫌疑;
+    Shanghai's 5 m² is commonly read over the dwelling, the default basis now."""
     s = db_session
-    h = f.house(s, cell, use="rented")
-    live_in(s, h, 3, room(s, h, "301", 12.6))
+    flat = f.house(s, cell, use="rented", living_area=60.0)
+    live_in(s, flat, 2, room(s, flat, "次卧", 9.9), household=uuid.uuid4())
+    live_in(s, flat, 2, room(s, flat, "主卧", 14.0), household=uuid.uuid4())
+    assert run(s, "group_rent") == []
+    # Crowded: fourteen persons in the same 60 m² (5 a head would need 70), counted over the flat.
+    for name in ("301A", "301B", "301C", "301D", "301E"):
+        live_in(s, flat, 2, room(s, flat, name, 6.0), household=uuid.uuid4())
     (fl,) = run(s, "group_rent")
-    assert fl.en == ("3 persons not of one household in room 301 (limit 2); "
-                     "4.2 m² living area per person in room 301 (minimum 5 m², computed per room)")
+    assert fl.en == "4.2 m² living area per person for 14 persons (minimum 5 m², computed per house)"
+    assert fl.numbers["basis"] == "house"
+    # A flat without its own living area recorded is measured by its rooms, when all have one.
+    rooms_only = f.house(s, cell, use="rented")
+    live_in(s, rooms_only, 3, room(s, rooms_only, "A", 7.0), household=uuid.uuid4())  # a family: not crowded
+    found = {x.record_id: x for x in run(s, "group_rent")}
+    assert found[rooms_only.id].en.endswith("computed per house, the rooms' areas added up)")
+    room(s, rooms_only, "B", None)
+    assert rooms_only.id not in {x.record_id for x in run(s, "group_rent")}
+
+
+def test_rooms_that_may_not_be_let_are_findings_of_their_own(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    s = db_session
+    h = f.house(s, cell, use="rented", living_area=80.0)
+    live_in(s, h, 1, room(s, h, "北阳台", 4.0, kind="balcony"))
+    live_in(s, h, 1, room(s, h, "隔断2", 8.0, kind="partitioned"))
+    live_in(s, h, 1, room(s, h, "主卧", 15.0))
+    own = f.house(s, cell, use="owner_occupied")
+    live_in(s, own, 1, room(s, own, "地下室", 20.0, kind="basement"), relation="family")  # not let
+    (fl,) = run(s, "group_rent")
+    assert (fl.record_id, fl.kind) == (h.id, "unfit_room")
+    assert fl.zh == "阳台“北阳台”有 1 人居住（厨房、卫生间、阳台、储藏室不得出租居住）；隔断间“隔断2”出租居住 1 人"
+    assert [r["room"] for r in fl.numbers["rooms"]] == ["北阳台", "隔断2"]
 
 
 def test_group_rent_per_house_when_no_rooms_are_recorded(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
@@ -144,14 +175,14 @@ def test_group_rent_per_house_when_no_rooms_are_recorded(db_session: Session, ce
     live_in(s, exact, 3)  # 5.0 m² each
     live_in(s, small, 4)  # 3.75 m² each
     live_in(s, own, 4, relation="family")  # not let out: the rental rules do not apply
-    (fl,) = run(s, "group_rent")
+    (fl,) = run(s, "group_rent", PER_ROOM)
     assert fl.record_id == small.id
     assert fl.en == ("3.7 m² living area per person for 4 persons (minimum 5 m², computed per house: "
                      "no rooms recorded)")
     assert fl.numbers["basis"] == "house"
     # An owner-occupied flat with a tenant in it is let out too.
     live_in(s, own, 1, relation="tenant")
-    assert {x.record_id for x in run(s, "group_rent")} == {small.id, own.id}
+    assert {x.record_id for x in run(s, "group_rent", PER_ROOM)} == {small.id, own.id}
 
 
 # --- 出租人登记义务 --------------------------------------------------------------------
@@ -244,6 +275,19 @@ def test_legal_residence_not_lived_in_and_committee_refusal(db_session: Session,
     s.add_all([ResidenceCheck(house_id=refused.id, result="stable", checked_at=datetime(2026, 11, 1, tzinfo=timezone.utc)),
                Visit(house_id=vacant.id, visited_at=datetime(2026, 11, 20, 2, tzinfo=timezone.utc), outcome="verified")])
     assert set(by_record(run(s, "legal_residence"))) == {shop.id}
+
+
+def test_computed_group_renting_weighs_in_the_legal_residence_verdict(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: a 群租嫌疑 the rules computed did not affect the verdict; now it refuses it."""
+    s = db_session
+    h = f.house(s, cell, use="rented", living_area=60.0)
+    live_in(s, h, 3, room(s, h, "301", 20.0), category="migrant")  # three strangers in one room
+    verdict = residence_verdict(Context(s, S, TODAY), h.id)
+    assert not verdict.ok and verdict.registrants == 3
+    assert verdict.reasons == [("群租嫌疑（按登记计算）：房间“301”住 3 人，非同一户（上限 2 人）",
+                                "Suspected group renting (from the records): 3 persons not of one household in room 301 "
+                                "(limit 2)")]
+    assert [fl.kind for fl in run(s, "legal_residence")] == ["group_rent_found"]
 
 
 # --- 居住证 ----------------------------------------------------------------------------
@@ -450,7 +494,7 @@ def test_accuracy_ids_and_birth_dates(db_session: Session, cell) -> None:  # typ
     flags = {(fl.record_id, fl.kind): fl for fl in run(s, "accuracy") if fl.record_type == "person"}
     assert set(flags) == {(bad_check.id, "invalid_id"), (legacy.id, "legacy_id"), (mismatch.id, "birth_mismatch"),
                           (newborn.id, "birth_date")}
-    assert flags[(bad_check.id, "invalid_id")].en.startswith("Invalid ID number: ID number check character is wrong")
+    assert flags[(bad_check.id, "invalid_id")].en == "Invalid ID number: ID number failed its check: compare every character with the card"
     assert flags[(newborn.id, "birth_date")].en == "Birth date 2025-06-01 is after moving in on 2025-05-01"
     assert not {good.id, hmt.id, passport.id} & {rid for rid, _k in flags}
 
@@ -461,8 +505,22 @@ def test_accuracy_phones_at_the_age_threshold(db_session: Session, cell) -> None
     sixteen = live_in(s, h, 1, born=date(2010, 11, 26), phone=None)[0]  # 16 today
     almost = live_in(s, h, 1, born=date(2010, 11, 27), phone=None)[0]  # 16 tomorrow
     (fl,) = [x for x in run(s, "accuracy") if x.record_type == "person"]
-    assert (fl.record_id, fl.kind, fl.en) == (sixteen.id, "no_phone", "Aged 16 or over, no phone recorded")
+    assert (fl.record_id, fl.kind) == (sixteen.id, "no_phone")
+    assert fl.en.startswith("Aged 16 or over, no phone recorded: enter a mobile or a fixed line")
+    assert "无电话" in fl.zh and "修改此人" in fl.zh  # what to enter, and where
     assert almost.id != fl.record_id
+
+
+def test_a_landline_or_a_recorded_answer_is_a_phone(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: elderly residents with only a fixed line, or none at all, were accuracy errors."""
+    s = db_session
+    h = f.house(s, cell)
+    landline = live_in(s, h, 1, born=date(1940, 1, 1), phone=None, landline="021-57812345")[0]
+    none = live_in(s, h, 1, born=date(1940, 1, 1), phone=None, phone_status="none")[0]
+    refused = live_in(s, h, 1, born=date(1980, 1, 1), phone=None, phone_status="refused")[0]
+    silent = live_in(s, h, 1, born=date(1980, 1, 1), phone=None)[0]
+    found = {x.record_id for x in run(s, "accuracy") if x.kind == "no_phone"}
+    assert found == {silent.id} and not {landline.id, none.id, refused.id} & found
 
 
 def test_accuracy_houses_and_units(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
