@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sync.batch import Mutation
 from webapp import validation
 from sync.wire import RECORD_TYPES
-from webapp.models import Cell, Person, RecordAlias, Residency, Room, SyncMutation
+from webapp.models import Cell, Person, RecordAlias, Residency, SyncMutation
 
 
 class State:

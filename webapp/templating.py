@@ -17,6 +17,8 @@ ENUMS = {
     "source": enums.Source, "outcome": enums.VisitOutcome, "unit_kind": enums.UnitKind,
     "tip_kind": enums.TipKind, "tip_status": enums.TipStatus, "tip_source": enums.TipSource,
     "review_kind": enums.ReviewKind, "review_status": enums.ReviewStatus,
+    "room_kind": enums.RoomKind, "phone_status": enums.PhoneStatus, "basis": enums.ResidenceBasis,
+    "residence_result": enums.ResidenceCheckResult,
 }
 
 
@@ -31,6 +33,13 @@ def label(value: str | None, vocabulary: str) -> str:
         return ENUMS[vocabulary](value).label(lang())
     except ValueError:
         return value
+
+
+def region(code: str | None) -> str:
+    """A GB/T 2260 code as its full name ("上海市松江区"), the code itself if unknown."""
+    from webapp.validation import area_full_name
+
+    return "" if not code else area_full_name(code) or code
 
 
 def local_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -76,7 +85,8 @@ def in_clear(record: str, field: str) -> bool:
 def register(app: Flask) -> None:
     from webapp.validation import mask_id, mask_phone
 
-    app.jinja_env.filters.update(label=label, local_dt=local_dt, local_date=local_date, bilingual=bilingual)
+    app.jinja_env.filters.update(label=label, local_dt=local_dt, local_date=local_date, bilingual=bilingual,
+                                 region=region)
     app.jinja_env.globals.update(lang=lang, ENUMS=ENUMS, mask_id=mask_id, mask_phone=mask_phone, shown=shown,
                                  in_clear=in_clear)
 

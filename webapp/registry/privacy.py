@@ -51,8 +51,7 @@ POLICY: dict[tuple[str, str], dict[str, Show]] = {
     ("person", "hukou_region"): _row(C, C, M, M, M),
     ("person", "permit_number"): _row(C, C, M, M, M),
     **{("person", f): _row(C, C, H, H, H)
-       for f in ("hukou_address", "hukou_road", "hukou_number", "hukou_building", "hukou_room",
-                 "hukou_key", "hukou_room_key")},
+       for f in ("hukou_address", "hukou_road", "hukou_number", "hukou_building", "hukou_room")},
     # Notes are typed at the door about a person; the police keep their own records.
     ("person", "note"): _row(C, C, C, C, H),
     # Residents leave a phone on a report to be called back by whoever handles it.
