@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.plates import bp as plates_bp
     from webapp.public import bp as public_bp
     from webapp.reports import bp as reports_bp
+    from webapp.residence import bp as residence_bp
     from webapp.reviews import bp as reviews_bp
     from webapp.statistics import bp as statistics_bp
     from webapp.tips import bp as tips_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(plates_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(residence_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(statistics_bp)
     app.register_blueprint(tips_bp)
