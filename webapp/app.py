@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.reviews import bp as reviews_bp
     from webapp.statistics import bp as statistics_bp
     from webapp.tips import bp as tips_bp
+    from webapp.units import bp as units_bp
     from webapp.vendor import bp as vendor_bp
 
     app.register_blueprint(account_bp)
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_bp)
     app.register_blueprint(statistics_bp)
     app.register_blueprint(tips_bp)
+    app.register_blueprint(units_bp)
     app.register_blueprint(vendor_bp)
 
 

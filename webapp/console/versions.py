@@ -22,7 +22,7 @@ from webapp.console.views import _clear_fields, _visible_person
 from webapp.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, House, Unit
-from webapp.registry import versions
+from webapp.registry import units, versions
 from webapp.registry.versions import Version
 from webapp.templating import label, local_dt
 
@@ -115,10 +115,13 @@ def visible_unit(unit_id: uuid.UUID) -> Unit:
 @writes_on_get
 def unit(unit_id: uuid.UUID) -> Any:
     unit_ = visible_unit(unit_id)
-    audit.record("view_unit", "unit", unit_.id)  # its contact persons are personal data
+    staff = units.employees(db.session, current_scope(), unit_.id)
+    # Its contact persons and the employees shown are personal data.
+    audit.record("view_unit", "unit", unit_.id, persons=[str(p.id) for p in staff.visible])
     db.session.commit()
     g.no_store = True
-    return render_template("console/unit.html", unit=unit_)
+    twins = [(u, current_scope().covers_cell(u.house.cell_id if u.house else None)) for u in units.twins(db.session, unit_)]
+    return render_template("console/unit.html", unit=unit_, employees=staff, twins=twins)
 
 
 @bp.route("/units/<uuid:unit_id>/history")
