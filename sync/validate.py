@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Integer, String, Uuid
 
 from sync.wire import RecordType
-from webapp import validation
+from webapp import plain_settings, validation
 from webapp.models import enums
 from webapp.models.base import UTCDateTime
 from webapp.validation import FieldError, ranges
@@ -201,9 +201,7 @@ def _person_rules(values: dict[str, Any]) -> list[FieldError]:
 
 def _landline_area() -> str:
     """LANDLINE_AREA_CODE (the phones send numbers with their area code already)."""
-    from config import Config  # plain module: the environment at start-up, no Flask
-
-    return str(Config.LANDLINE_AREA_CODE)
+    return str(plain_settings.setting("LANDLINE_AREA_CODE"))
 
 
 def linked_problems(kind: str, rid: uuid.UUID, values: dict[str, Any], state: Any) -> list[dict[str, Any]]:

@@ -30,9 +30,14 @@ FIELD_LABELS = {
     "end_reason": _l("Reason"), "visited_at": _l("Visited at"), "outcome": _l("Outcome"),
     "accuracy_m": _l("GPS accuracy (m)"), "plate_scanned": _l("Plate scanned"), "status": _l("Status"),
     "closed_at": _l("Closed at"), DELETE_FIELD: _l("Delete the record"),
+    "landline": _l("Fixed-line phone"), "phone_status": _l("Without a number"), "hukou_region": _l("Hukou district"),
+    "hukou_road": _l("Hukou road"), "hukou_number": _l("Hukou number (lane, 号)"), "hukou_building": _l("Hukou building"),
+    "hukou_room": _l("Hukou room"), "permit_issued": _l("Residence permit issued on"),
+    "permit_endorsed_on": _l("Endorsed on"), "sex": _l("Sex"), "birth_date": _l("Birth date"),
 }
 RECORD_LABELS = {
     "house": _l("House"), "house_code": _l("House code"), "house_flag": _l("House flag"), "unit": _l("Unit"),
+    "room": _l("Room"),
     "person": _l("Person"), "residency": _l("Residency"), "visit": _l("Visit"), "tip": _l("Tip"),
 }
 
