@@ -1,6 +1,19 @@
 // The app's strings in Chinese (default) and English; the choice is kept on the phone.
 const STRINGS = {
   zh: {
+    // Issue 18: phones, the structured hukou address, the permit, housing and rooms.
+    landline: "固定电话", landline_hint: "未写区号的按{area}处理", phone_status: "无号码原因", phone_given: "（已登记号码）",
+    hukou_province: "户籍省份", hukou_region: "户籍区县", hukou_road: "户籍地址：路", hukou_number: "户籍地址：弄、号",
+    hukou_building: "户籍地址：楼号", hukou_room: "户籍地址：室号", choose: "请选择",
+    hukou_same: "户籍地址就是本房屋：人户一致", hukou_elsewhere: "户籍地址不是本房屋：人户分离（在居住地登记）",
+    hukou_outside: "户籍不在上海：应为来沪人员", hukou_category_check: "请核对“人员类别”。",
+    permit: "居住证", permit_issued: "居住证签发日期", employer: "工作单位", employer_none: "（未登记）",
+    endorse: "记录签注", endorsed_on: "签注日期",
+    housing: "住房情况", rooms: "房间", rooms_n: "{n}个房间", add_room: "添加房间", room_edit: "修改房间", room_name: "房间名称",
+    room_kind: "房间类型", room_kind_hint: "隔断间、地下室及厨房、卫生间、阳台、储藏室住人，是群租检查的重点",
+    room_occupied: "有人居住", room_remove: "删除房间", room_remove_confirm: "确认删除这个房间？",
+    room_occupied_remove: "有人住在这个房间，不能删除", change_room_create: "添加房间", change_room_update: "修改房间",
+    change_room_delete: "删除房间",
     // Issue 16: the cell page's filters, the 待同步 screen in words, conflict notices, at the door, the map.
     filter: "筛选", filter_all: "全部", filter_unvisited: "未走访", filter_flagged: "有标记", filter_with_tasks: "有待办",
     filter_walking: "按路线", houses_shown: "显示{n}户", map: "地图",
@@ -73,6 +86,19 @@ const STRINGS = {
     db_reload: "应用已在其他页面升级：请重新加载本页（待同步数据已保存）", reload: "重新加载",
   },
   en: {
+    // Issue 18: phones, the structured hukou address, the permit, housing and rooms.
+    landline: "Fixed line", landline_hint: "Without an area code: {area}", phone_status: "Why no number", phone_given: "(a number is given)",
+    hukou_province: "Hukou province", hukou_region: "Hukou district", hukou_road: "Hukou road", hukou_number: "Hukou number (lane, 号)",
+    hukou_building: "Hukou building", hukou_room: "Hukou room", choose: "Choose",
+    hukou_same: "The hukou address is this house: lives at the hukou address", hukou_elsewhere: "The hukou address is elsewhere: 人户分离 (registered where they live)",
+    hukou_outside: "Hukou outside Shanghai: a migrant (来沪)", hukou_category_check: "Please check the category.",
+    permit: "Residence permit", permit_issued: "Permit issued on", employer: "Employer", employer_none: "(none recorded)",
+    endorse: "Record endorsement", endorsed_on: "Endorsed on",
+    housing: "Housing", rooms: "Rooms", rooms_n: "{n} rooms", add_room: "Add a room", room_edit: "Edit room", room_name: "Room name",
+    room_kind: "Kind of room", room_kind_hint: "People living in a partitioned room, a basement, a kitchen, bathroom, balcony or storage room are what group-renting checks look for",
+    room_occupied: "lived in", room_remove: "Remove the room", room_remove_confirm: "Remove this room?",
+    room_occupied_remove: "Someone lives in this room: it cannot be removed", change_room_create: "Room added", change_room_update: "Room edited",
+    change_room_delete: "Room removed",
     // Issue 16: the cell page's filters, the outbox in words, conflict notices, at the door, the map.
     filter: "Filter", filter_all: "All", filter_unvisited: "Not visited", filter_flagged: "Flagged", filter_with_tasks: "With tasks",
     filter_walking: "Walking order", houses_shown: "{n} houses shown", map: "Map",
@@ -157,6 +183,12 @@ const LABELS = {
     foreign_permanent: ["外国人永久居留身份证", "Foreign permanent residence ID"], passport: ["护照", "Passport"], other: ["其他证件", "Other document"]},
   unit_kind: {enterprise: ["企业", "Enterprise"], shop: ["个体工商户", "Shop"], public: ["机关事业单位", "Public body"], social: ["社会组织", "Social organisation"], other: ["其他", "Other"]},
   sex: {M: ["男", "Male"], F: ["女", "Female"]},
+  use: {owner_occupied: ["自住", "Owner-occupied"], rented: ["出租", "Rented"], idle: ["闲置", "Idle"], dormitory: ["单位宿舍", "Staff dormitory"],
+    commercial: ["商用", "Commercial"], other: ["其他", "Other"]},
+  room_kind: {bedroom: ["卧室", "Bedroom"], living_room: ["客厅", "Living room"], partitioned: ["隔断间", "Partitioned room"],
+    basement: ["地下室", "Basement"], kitchen: ["厨房", "Kitchen"], bathroom: ["卫生间", "Bathroom"], balcony: ["阳台", "Balcony"],
+    storage: ["储藏室", "Storage room"]},
+  phone_status: {none: ["无电话", "Has no phone"], refused: ["拒绝提供", "Declined to give one"]},
   tip_source: {public: ["群众扫码", "Public (plate scan)"], lead: ["楼组长/网格长", "Building or grid lead"], volunteer: ["志愿者", "Volunteer"],
     sync: ["系统：确认迁出", "System: confirm a move-out"], rules: ["系统：规则检查", "System: rule check"],
     property: ["物业/保安", "Property manager or guard"], permit: ["系统：居住证签注到期", "System: residence permit endorsement due"],
