@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Integer, String, Uuid
@@ -184,7 +185,7 @@ def _person_rules(values: dict[str, Any]) -> list[FieldError]:
                 values["birth_date"] = parsed.birth_date
         except validation.ValidationError as error:
             errors += error.errors
-    parsers = {"phone": validation.parse_mobile, "hukou_region": validation.parse_region,
+    parsers: dict[str, Callable[[str], str]] = {"phone": validation.parse_mobile, "hukou_region": validation.parse_region,
                "landline": lambda v: validation.parse_landline(v, default_area=_landline_area())}
     for name, parse in parsers.items():
         if values.get(name):

@@ -22,6 +22,15 @@ ENUMS = {
 }
 
 
+def _id_types() -> Any:
+    from webapp.validation import IdType
+
+    return IdType
+
+
+ENUMS["id_type"] = _id_types()
+
+
 def lang() -> str:
     return "zh" if str(get_locale() or "zh_CN").startswith("zh") else "en"
 
@@ -82,13 +91,20 @@ def in_clear(record: str, field: str) -> bool:
     return current_user.is_authenticated and privacy.clear(current_user.role, record, field)
 
 
+def weight_words(dimensions: Any, weights: dict[str, float]) -> str:
+    """The grade weights in words ("完整性 25、准确性 25…"), not the setting's raw text."""
+    parts = [f"{label} {weights.get(key, 0):g}" for key, label in dimensions]
+    return "、".join(parts) if lang() == "zh" else ", ".join(parts)
+
+
 def register(app: Flask) -> None:
+    from webapp.devices.labels import device_name
     from webapp.validation import mask_id, mask_phone
 
     app.jinja_env.filters.update(label=label, local_dt=local_dt, local_date=local_date, bilingual=bilingual,
                                  region=region)
     app.jinja_env.globals.update(lang=lang, ENUMS=ENUMS, mask_id=mask_id, mask_phone=mask_phone, shown=shown,
-                                 in_clear=in_clear)
+                                 in_clear=in_clear, weight_words=weight_words, device_name=device_name)
 
     @app.context_processor
     def _scope() -> dict[str, Any]:

@@ -5,7 +5,7 @@ endorsement. One sync later the registry holds all of it and its rules judge it.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 

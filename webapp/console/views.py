@@ -71,13 +71,16 @@ def home() -> Any:
         select(House.cell_id, func.count()).where(scope.house_clause(), House.deleted_at.is_(None))
         .group_by(House.cell_id)
     ).all())
-    residents = dict(db.session.execute(
-        select(House.cell_id, func.count(Residency.id)).join(Residency, Residency.house_id == House.id)
-        .where(scope.house_clause(), Residency.end_date.is_(None), Residency.deleted_at.is_(None))
-        .group_by(House.cell_id)
-    ).all())
+    # Persons living there, and their households (住户: family and lodgers without one count alone).
+    living = (select(House.cell_id, func.count(Residency.id),
+                     func.count(func.distinct(func.coalesce(Residency.household_id, Residency.person_id))))
+              .join(Residency, Residency.house_id == House.id)
+              .where(scope.house_clause(), Residency.end_date.is_(None), Residency.deleted_at.is_(None))
+              .group_by(House.cell_id))
+    counts = {cell_id: (persons, households) for cell_id, persons, households in db.session.execute(living)}
     return render_template("console/home.html", cells=cells, house_counts=house_counts,
-                           residents=residents, **_todo_context(scope))
+                           residents={k: v[0] for k, v in counts.items()},
+                           households={k: v[1] for k, v in counts.items()}, **_todo_context(scope))
 
 
 def _todo_context(scope: Any) -> dict[str, Any]:

@@ -124,10 +124,11 @@ function decisionLine(n) {
   return t("decided_mixed");
 }
 
-/** A sync error code in words where the app has them ("network" → 无网络). */
+/** A sync error code in words ("network" → 无网络); one the app has no words for reads as
+ * the server's refusal, never as the code (a coordinator cannot act on "http_502"). */
 function errorWords(code) {
   const key = `sync_error_${code}`;
-  return t(key) === key ? code : t(key);
+  return t(key) === key ? t("sync_error_other") : t(key);
 }
 
 function status(entries, last) {

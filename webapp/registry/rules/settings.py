@@ -69,5 +69,39 @@ class RuleSettings:
         return parts  # type: ignore[return-value]
 
 
+# What each setting a rule reads means, in words (the reports page shows them with their values;
+# the setting's own name is for the centre, who sets it).
+SETTING_WORDS: dict[str, tuple[str, str]] = {
+    "room_max_persons": ("每间出租房间最多居住人数（同一户除外）", "Most persons in a let room, unless one household"),
+    "min_living_area_per_person_m2": ("人均居住面积下限（平方米）", "Least living area per person (m²)"),
+    "group_rent_area_basis": ("人均面积按整套还是按房间计", "Living area counted per dwelling or per room"),
+    "landlord_register_min_rooms": ("出租房间数达到此数须建立登记簿", "Rooms let from which a register is required"),
+    "landlord_register_min_occupants": ("承租人数达到此数须建立登记簿", "Occupants from which a register is required"),
+    "permit_expiry_warn_days": ("居住证到期前提醒天数", "Days before a permit's expiry it is listed"),
+    "permit_endorse_window_days": ("年度签注提前办理天数", "Days before each anniversary the endorsement is due"),
+    "permit_validity_years": ("居住证有效年限", "Years a residence permit is valid"),
+    "hukou_match_level": ("人户分离比对到哪一级", "How far the hukou address is compared"),
+    "home_region": ("本街道所在区县", "The subdistrict's district"),
+    "phone_required_from_age": ("须登记联系电话的起始年龄", "Age from which a phone is expected"),
+}
+# How a setting's value reads where it is a word, not a number.
+VALUE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "group_rent_area_basis": {"house": ("按整套", "per dwelling"), "room": ("按房间", "per room")},
+    "hukou_match_level": {"address": ("比对到室号", "down to the room"), "building": ("比对到楼栋", "down to the building")},
+}
+
+
+def setting_value(settings: RuleSettings, name: str, lang: str = "zh") -> str:
+    value = getattr(settings, name)
+    words = VALUE_WORDS.get(name, {}).get(str(value))
+    if words:
+        return words[0] if lang.startswith("zh") else words[1]
+    if name == "home_region":
+        from webapp.validation import area_full_name
+
+        return area_full_name(str(value)) or str(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def default_settings() -> RuleSettings:
     return plain_settings.from_defaults(RuleSettings)
