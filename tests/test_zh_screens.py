@@ -185,6 +185,14 @@ def test_the_public_page_and_the_login_are_chinese(client, demo) -> None:  # typ
         assert english(response.get_data(as_text=True), demo["allowed"]) == set(), url
 
 
+def test_the_nav_names_the_task_page_as_the_page_does(client, area) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the nav said 线索 for a page titled 待办任务 (and "Tips" for "Tasks")."""
+    login(client, "centre", password="pw")
+    for language, word in (("zh-CN", "待办任务"), ("en", "Tasks")):
+        html = client.get("/tips", headers={"Accept-Language": language}).get_data(as_text=True)
+        assert f'<a href="/tips">{word}</a>' in html and f"<h1>{word} " in html, language
+
+
 def test_the_move_out_task_reads_in_chinese() -> None:
     """Issue 18: "登记在新住址，请上门确认迁出 / registered at a new address: confirm the move-out
     (<uuid>)" was the task's text; now its name and what to do, in Chinese only."""
