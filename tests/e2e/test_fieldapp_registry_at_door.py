@@ -116,3 +116,39 @@ def test_an_occupant_a_room_and_an_endorsement_recorded_offline(context: Any, li
                                                               cell_ids=frozenset({h.cell_id}))}
         assert flags == {(person.id, "separated")}
         assert s.scalar(select(Residency).where(Residency.person_id == person.id)).house_id == h.id
+
+
+def test_no_phone_answer_and_employer_recorded_offline(context: Any, live_server: LiveServer) -> None:
+    """An elderly occupant with no phone at all ("无电话", an answer: not a gap the accuracy rule
+    counts) working for a unit of the house, added offline; one sync later the registry has both
+    and the rule finds nothing about the phone."""
+    from webapp.models import Unit
+
+    area = fa.coordinator_area(live_server)
+    house = area.houses[0]
+    with Session(live_server.engine) as s:
+        unit = Unit(name="谷阳便利店", kind="enterprise", house_id=uuid.UUID(house))
+        s.add(unit)
+        s.commit()
+        unit_id = unit.id
+    page = context.new_page()
+    fa.app_login(page, area.username)
+    context.set_offline(True)
+    fa.go(page, f"#/house/{house}/add-person")
+    page.fill("[name=name]", "无电话者")
+    page.fill("[name=id_number]", fa.fresh_id())  # born 1950–2005: a phone is expected
+    page.select_option("[name=phone_status]", label="无电话")
+    page.select_option("[name=employer_unit_id]", label="谷阳便利店")
+    page.click("button[type=submit]")
+    fa.wait(page, "location.hash === arg", f"#/house/{house}")
+
+    context.set_offline(False)
+    result = fa.sync(page)
+    assert result["ok"] and fa.outbox(page) == [], result
+    with Session(live_server.engine) as s:
+        person = s.scalars(select(Person).where(Person.name == "无电话者")).one()
+        assert (person.phone, person.landline, person.phone_status, person.employer_unit_id) == (
+            None, None, "none", unit_id)
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        flags = evaluate(s, today=today, codes=("accuracy",), cell_ids=frozenset({s.get(House, uuid.UUID(house)).cell_id}))
+        assert [f for f in flags if f.record_id == person.id and f.kind == "no_phone"] == []
