@@ -16,6 +16,7 @@ from tests.test_scope_matrix import (  # noqa: F401  (its autouse fixtures: the 
     USERNAMES,
     _campaigns,
     _conflicts_and_devices,
+    _permits_and_certificates,
     _plates_and_tips,
     _reporter,
     _reviews,

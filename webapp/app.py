@@ -151,7 +151,8 @@ def register_security_headers(app: Flask) -> None:
 # (versioned, a year immutable) and the field app's shell, which its service worker precaches
 # (these revalidate: "no-cache", set by the views).
 _CACHEABLE = frozenset({"static", "vendor.asset", "fieldapp.shell", "fieldapp.manifest",
-                        "fieldapp.known_area_codes", "fieldapp.service_worker", "fieldapp.app_qr", "fieldapp.favicon"})
+                        "fieldapp.known_area_codes", "fieldapp.regions", "fieldapp.service_worker", "fieldapp.app_qr",
+                        "fieldapp.favicon"})
 
 
 def _may_show_personal_data() -> bool:
