@@ -119,6 +119,9 @@ class Config:
     # a landlord letting ≥ 10 rooms or to ≥ 15 occupants keeps an occupant register.
     ROOM_MAX_PERSONS = _env_int("ROOM_MAX_PERSONS", 2)
     MIN_LIVING_AREA_PER_PERSON_M2 = float(os.environ.get("MIN_LIVING_AREA_PER_PERSON_M2") or 5)
+    # Over which the 5 m² is counted: the whole dwelling's living area ("house", as the rule is
+    # commonly read) or each let room's ("room").
+    GROUP_RENT_AREA_BASIS = os.environ.get("GROUP_RENT_AREA_BASIS", "house")
     LANDLORD_REGISTER_MIN_ROOMS = _env_int("LANDLORD_REGISTER_MIN_ROOMS", 10)
     LANDLORD_REGISTER_MIN_OCCUPANTS = _env_int("LANDLORD_REGISTER_MIN_OCCUPANTS", 15)
     # Residence permits (居住证): warn this many days before expiry; endorsed yearly in the
@@ -126,8 +129,12 @@ class Config:
     PERMIT_EXPIRY_WARN_DAYS = _env_int("PERMIT_EXPIRY_WARN_DAYS", 30)
     PERMIT_ENDORSE_WINDOW_DAYS = _env_int("PERMIT_ENDORSE_WINDOW_DAYS", 30)
     PERMIT_VALIDITY_YEARS = _env_int("PERMIT_VALIDITY_YEARS", 3)
-    # 人户分离: compare the hukou address with the home at "building" or "house" (room) level.
-    HUKOU_MATCH_LEVEL = os.environ.get("HUKOU_MATCH_LEVEL", "building")
+    # 人户分离: compare the hukou address with the home at "address" level (down to the room) or
+    # "building" level (road, number, building), the region too: the subdistrict's district.
+    HUKOU_MATCH_LEVEL = os.environ.get("HUKOU_MATCH_LEVEL", "address")
+    HOME_REGION = os.environ.get("HOME_REGION", "310117")
+    # A fixed-line number typed without its area code is in this one (Shanghai).
+    LANDLINE_AREA_CODE = os.environ.get("LANDLINE_AREA_CODE", "021")
     PHONE_REQUIRED_FROM_AGE = _env_int("PHONE_REQUIRED_FROM_AGE", 16)
     # Quality grading (达标): a change is on time when recorded within this many days of the
     # visit that found it; a house's last visit should be no older than VISIT_MAX_AGE_DAYS.

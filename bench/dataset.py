@@ -21,10 +21,11 @@ from bench.cache import CACHE, Cached, cached_district, working_copy
 from config import Config
 from webapp.dbsetup import configure_engine
 from webapp.models import Cell, House, User, cell_coordinator
-from webapp.registry import changelog
+from webapp.registry import address_keys, changelog
 from webapp.registry.demo import generate
 
 changelog.install()  # the change log, as in the app
+address_keys.install()  # the address keys 人户分离 compares, as in the app
 
 PASSWORD = "bench-pw"
 # The demo's users get this hash; one cheap round, as the tests do, since logins are not measured.

@@ -167,6 +167,8 @@ def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
     row = {**values, **held, "id": rid, "version": 1, "changed_at": now, "changed_by_id": device.user_id}
     if m.type == "person":
         stamp_person(row)
+        if row.get("permit_endorsed_on"):
+            row["permit_endorsed_by_id"] = device.user_id
     if m.type == "visit":
         row.setdefault("plate_scanned", False)
         # The visitor is whoever holds the phone: the walking-speed check follows them.
@@ -196,6 +198,9 @@ def change(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
         reviews.server_fields(merged.take, device, now)
     if m.type == "person" and merged.take.get("id_number") not in (None, current.get("id_number")):
         _renumbered(session, m, rid, merged.take, current, state, reach, ctx, now, work)
+    if m.type == "person" and "permit_endorsed_on" in merged.take:
+        # Who recorded the endorsement: the phone's user, as in the console.
+        merged.take["permit_endorsed_by_id"] = device.user_id if merged.take["permit_endorsed_on"] else None
     if m.type == "tip" and merged.take.get("status") in ("done", "rejected"):
         merged.take["closed_by_id"] = device.user_id  # who closed it: the phone's user, as in the console
     if merged.take:

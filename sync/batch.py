@@ -19,7 +19,7 @@ MAX_INT32 = 2**31 - 1
 MAX_SEQ = 2**53 - 1
 
 OPS = frozenset({"create", "update", "delete"})
-DELETABLE = frozenset({"residency", "house_flag", "unit"})
+DELETABLE = frozenset({"residency", "house_flag", "unit", "room"})
 
 
 class BatchInvalid(Exception):

@@ -25,8 +25,9 @@ from webapp.registry.changes import apply_changes
 from webapp.timeutil import utcnow
 
 # Filled in on the survivor where it has nothing; identity (ID number, sex, birth date) never.
-PERSON_FILL: tuple[str, ...] = ("phone", "hukou_region", "hukou_road", "hukou_number", "hukou_building",
-                                "hukou_room", "hukou_address", "permit_number", "permit_expiry", "employer_unit_id",
+PERSON_FILL: tuple[str, ...] = ("phone", "landline", "phone_status", "hukou_region", "hukou_road", "hukou_number",
+                                "hukou_building", "hukou_room", "hukou_address", "permit_number", "permit_issued",
+                                "permit_expiry", "permit_endorsed_on", "permit_endorsed_by_id", "employer_unit_id",
                                 "note")
 HOUSE_FILL: tuple[str, ...] = ("floor", "lon", "lat", "floor_area", "living_area", "note")
 

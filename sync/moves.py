@@ -113,15 +113,18 @@ def move_house(m: Mutation, values: dict[str, Any], state: State, ctx: conflicts
         old_house = state.get("house", old["house_id"]) or {}
         if old_house.get("cell_id") is not None:
             # The old cell's coordinator confirms the move-out at the door.
-            work.extras.append((Tip.__table__, _move_out_tip(old_house, person_id, now)))
+            person = state.get("person", person_id) or {}
+            work.extras.append((Tip.__table__, _move_out_tip(old_house, person.get("name"), now)))
             work.extras.append((ScopeChange.__table__, _scope_row(old_house["cell_id"], "person", person_id, "leave")))
     return None
 
 
-def _move_out_tip(house: dict[str, Any], person_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+def _move_out_tip(house: dict[str, Any], name: str | None, now: datetime) -> dict[str, Any]:
     return {"id": uuid.uuid4(), "version": 1, "changed_at": now, "house_id": house["id"],
             "cell_id": house["cell_id"], "kind": "moved_out", "status": "open", "source": "sync",
-            "text": f"登记在新住址，请上门确认迁出 / registered at a new address: confirm the move-out ({person_id})",
+            # In the words the task list shows (Chinese): who, not their id; not where they went
+            # (the new address may lie outside this cell's committee).
+            "text": f"{name or '一位住户'}已在别处登记入住，请上门确认是否已从本户迁出",
             "created_at": now}
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sync.batch import Mutation
 from webapp import validation
 from sync.wire import RECORD_TYPES
-from webapp.models import Cell, Person, RecordAlias, Residency, Room, SyncMutation
+from webapp.models import Cell, Person, RecordAlias, Residency, SyncMutation
 
 
 class State:
@@ -107,7 +107,7 @@ def load(session: Session, mutations: list[Mutation]) -> State:
         fetch(session, state, kind, wanted[kind])
         wanted["house"] |= {r["house_id"] for r in state.rows[kind].values() if r.get("house_id")}
     fetch(session, state, "room", wanted["room"])
-    wanted["house"] |= {r["house_id"] for r in state.rows["room"].values()}
+    wanted["house"] |= {r["house_id"] for r in state.rows["room"].values() if r.get("house_id")}
     persons = wanted["person"] | {r["person_id"] for r in state.rows["residency"].values()}
     fetch(session, state, "person", persons)
     # Open residencies of every person touched: moving house ends the old one.
@@ -223,8 +223,8 @@ def fetch(session: Session, state: State, kind: str, ids: set[uuid.UUID]) -> Non
         state.add(kind, row)
 
 
-# Records a push may name but never writes.
-_READ_ONLY: dict[str, Any] = {"room": Room.__table__}
+# Records a push may name but never writes (none since rooms are written at the door).
+_READ_ONLY: dict[str, Any] = {}
 
 
 class CellCommittees:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Integer, String, Uuid
 
 from sync.wire import RecordType
-from webapp import validation
+from webapp import plain_settings, validation
 from webapp.models import enums
 from webapp.models.base import UTCDateTime
 from webapp.validation import FieldError, ranges
@@ -31,6 +32,8 @@ ENUM_FIELDS: dict[tuple[str, str], type[enums.Labelled]] = {
     ("residency", "relation"): enums.Relation,
     ("visit", "outcome"): enums.VisitOutcome,
     ("unit", "kind"): enums.UnitKind,
+    ("person", "phone_status"): enums.PhoneStatus,
+    ("room", "kind"): enums.RoomKind,
     ("tip", "status"): enums.TipStatus,
     ("tip", "result"): enums.TaskResult,
     ("review", "status"): enums.ReviewStatus,
@@ -40,6 +43,7 @@ REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
     "house_code": ("code", "house_id"),
     "house_flag": ("house_id", "kind"),
     "unit": ("name",),
+    "room": ("house_id", "name"),
     "person": ("name", "id_number"),
     "residency": ("person_id", "house_id", "start_date"),
     "visit": ("house_id", "visited_at", "outcome"),
@@ -181,12 +185,24 @@ def _person_rules(values: dict[str, Any]) -> list[FieldError]:
                 values["birth_date"] = parsed.birth_date
         except validation.ValidationError as error:
             errors += error.errors
-    if values.get("phone"):
-        try:
-            values["phone"] = validation.parse_mobile(values["phone"])
-        except validation.ValidationError as error:
-            errors += error.errors
+    parsers: dict[str, Callable[[str], str]] = {"phone": validation.parse_mobile, "hukou_region": validation.parse_region,
+               "landline": lambda v: validation.parse_landline(v, default_area=_landline_area())}
+    for name, parse in parsers.items():
+        if values.get(name):
+            try:
+                values[name] = parse(values[name])
+            except validation.ValidationError as error:
+                errors += error.errors
+    issued, expiry = values.get("permit_issued"), values.get("permit_expiry")
+    if issued and expiry and issued >= expiry:
+        errors.append(_err("permit_expiry", "permit.dates", "居住证有效期应晚于签发日期",
+                           "the permit's expiry must be after its issue date"))
     return errors
+
+
+def _landline_area() -> str:
+    """LANDLINE_AREA_CODE (the phones send numbers with their area code already)."""
+    return str(plain_settings.setting("LANDLINE_AREA_CODE"))
 
 
 def linked_problems(kind: str, rid: uuid.UUID, values: dict[str, Any], state: Any) -> list[dict[str, Any]]:

@@ -19,7 +19,8 @@ from webapp.models import (
 from webapp.models.base import Synced
 
 # Never sent to phones: search helpers and server bookkeeping.
-PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash", "origin_key", "claims_id_of"})
+PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash", "origin_key", "claims_id_of",
+                             "hukou_key", "hukou_room_key", "address_key", "room_key"})
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,15 @@ RECORD_TYPES: dict[str, RecordType] = {t.name: t for t in (
                refs=(("house_id", "house"),)),
     RecordType("unit", Unit, frozenset({"name", "uscc", "house_id", "kind", "contacts"}),
                refs=(("house_id", "house"),)),
+    # The structured hukou address (region from the GB/T 2260 list), a fixed line or why there
+    # is no number, the permit's dates and its last endorsement (the server records who).
     RecordType("person", Person, frozenset({
-        "name", "id_type", "id_number", "phone", "category", "hukou_address", "permit_number",
-        "permit_expiry", "note", "employer_unit_id"}), refs=(("employer_unit_id", "unit"),)),
+        "name", "id_type", "id_number", "phone", "landline", "phone_status", "category", "hukou_region",
+        "hukou_road", "hukou_number", "hukou_building", "hukou_room", "hukou_address", "permit_number",
+        "permit_issued", "permit_expiry", "permit_endorsed_on", "note", "employer_unit_id"}),
+        refs=(("employer_unit_id", "unit"),)),
+    # Rooms recorded at the door (their kind and living area feed the 群租 rule).
+    RecordType("room", Room, frozenset({"house_id", "name", "kind", "living_area"}), refs=(("house_id", "house"),)),
     RecordType("residency", Residency, frozenset({
         "person_id", "house_id", "room_id", "relation", "household_id", "start_date", "end_date",
         "end_reason"}), refs=(("person_id", "person"), ("house_id", "house"), ("room_id", "room"))),

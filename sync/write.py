@@ -22,7 +22,7 @@ from webapp.models import Device
 
 # Tables written before updates (parents), and after (children that may need an old
 # residency ended first: one open residency per person).
-PARENTS = ("house", "house_code", "house_flag", "unit", "person")
+PARENTS = ("house", "room", "house_code", "house_flag", "unit", "person")
 CHILDREN = ("residency", "visit")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from webapp.registry.address import format_address, matches, natural_key, tokens
+from webapp.registry.address import format_address, hukou_place, matches, natural_key, part_key, tokens
 
 VECTORS: dict[str, Any] = json.loads((Path(__file__).parent / "vectors" / "address.json").read_text(encoding="utf-8"))
 
@@ -33,3 +33,13 @@ def test_natural_order() -> None:
     shuffled = list(VECTORS["order"])
     random.Random(7).shuffle(shuffled)
     assert sorted(shuffled, key=natural_key) == VECTORS["order"]
+
+
+@pytest.mark.parametrize("case", VECTORS["keys"], ids=[c["id"] for c in VECTORS["keys"]])
+def test_part_keys(case: dict[str, Any]) -> None:
+    assert part_key(case["input"], case["part"]) == case["key"]
+
+
+@pytest.mark.parametrize("case", VECTORS["hukou"], ids=[c["id"] for c in VECTORS["hukou"]])
+def test_hukou_place(case: dict[str, Any]) -> None:
+    assert hukou_place(case["hukou"], case["house"], home_region=case["home_region"], level=case["level"]) == case["place"]

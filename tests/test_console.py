@@ -70,7 +70,8 @@ def test_viewing_a_person_is_audited(client, area, db_session) -> None:  # type:
     row = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "view_person"))
     assert row is not None and row.object_id == str(person.id) and row.user_id == area.users["coordinator"].id
     assert row.detail == {"clear": ["birth_date", "hukou_address", "hukou_building", "hukou_number", "hukou_region",
-                                    "hukou_road", "hukou_room", "id_number", "note", "permit_number", "phone"]}
+                                    "hukou_road", "hukou_room", "id_number", "landline", "note", "permit_number",
+                                    "phone"]}
 
 
 def _person_form(person, **changes: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -87,7 +88,8 @@ def test_bad_id_is_shown_at_the_field_in_chinese(client, area) -> None:  # type:
     response = client.post(f"/persons/{person.id}/edit", data=data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert 'id="id_number-error"' in page and "校验位" in page and 'aria-invalid="true"' in page
+    assert 'id="id_number-error"' in page and "校验不通过" in page and 'aria-invalid="true"' in page
+    assert "应为" not in page  # never the expected character (issue 18)
 
 
 def test_correction_is_a_new_version_and_audited(client, area, db_session) -> None:  # type: ignore[no-untyped-def]

@@ -246,3 +246,28 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:
             e.dispose()
     assert first == again
     assert other != first
+
+
+def test_the_registry_of_issue_18_is_in_the_demo(db_session: Session) -> None:
+    """Issue 18: fixed lines (some elderly have only one), answers for no phone, structured
+    hukou addresses that the rule can judge, permits with issue dates and endorsements, rooms
+    of several kinds. "无联系电话" findings fall to those with no number and no answer (1,096 of
+    the demo's findings were this one at scale 1)."""
+    from webapp.registry.rules import evaluate
+
+    _run(db_session)
+    s = db_session
+    assert _count(s, Person, Person.landline.is_not(None), Person.phone.is_(None)) > 0
+    assert {st for (st,) in s.execute(select(Person.phone_status).where(Person.phone_status.is_not(None)))} == {
+        "none", "refused"}
+    assert _count(s, Person, Person.permit_issued.is_not(None)) > 0
+    assert _count(s, Person, Person.permit_endorsed_on.is_not(None)) > 0
+    assert {"bedroom", "partitioned"} <= {k for (k,) in s.execute(select(Room.kind))}
+    flags = evaluate(s, today=REFERENCE_DATE, codes=("accuracy", "hukou_separation"))
+    no_phone = {f.record_id for f in flags if f.kind == "no_phone"}
+    silent = set(s.scalars(select(Person.id).where(Person.phone.is_(None), Person.landline.is_(None),
+                                                   Person.phone_status.is_(None))))
+    assert no_phone and no_phone <= silent
+    assert _count(s, Person) > 10 * len(no_phone)  # a few, not one in ten
+    assert not [f for f in flags if f.kind in ("no_hukou_address", "no_hukou_region")]
+    assert any(f.kind == "separated" for f in flags)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from webapp.models import House, HouseCode, Person, Residency
-from webapp.registry.extract import ImportReport, export_extract, import_extract
+from webapp.registry.extract import SHAPES, ImportReport, export_extract, import_extract
 from webapp.validation import check_char_gb11643, mask_id
 
 
@@ -333,8 +333,10 @@ def test_export_csv_has_bom_note_and_chinese(db_session: Session, uid: int, tmp_
     assert n == 4 and raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0] == "# 导出人 centre 2026-11-26"
-    assert lines[1].split(",") == PERSON_HEAD
-    assert lines[2].split(",")[:5] == ["居民身份证", P1, "张一", "13800000001", "来沪"]
+    header = lines[1].split(",")
+    assert header == [c.zh for c in SHAPES["persons"].columns] and set(PERSON_HEAD) < set(header)
+    row = dict(zip(header, lines[2].split(","), strict=True))
+    assert [row[k] for k in ("证件类型", "证件号码", "姓名", "手机", "人员类别")] == ["居民身份证", P1, "张一", "13800000001", "来沪"]
 
 
 def test_export_xlsx_note_in_first_row_properties_and_sheet(db_session: Session, uid: int,

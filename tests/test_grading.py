@@ -41,7 +41,7 @@ def world(db_session: Session) -> SimpleNamespace:
     h3 = f.house(s, ca, use="idle", floor_area=70.0, living_area=None, **where)  # living area missing
     h4 = f.house(s, ca, use="commercial", floor_area=30.0, **where)  # a shop: no living area needed
     f.house(s, cb, use="owner_occupied", floor_area=90.0, living_area=60.0, **where)  # committee B's one house
-    home = {"hukou_road": h1.road, "hukou_number": h1.number, "hukou_building": h1.building}
+    home = {"hukou_road": h1.road, "hukou_number": h1.number, "hukou_building": h1.building, "hukou_room": h1.room}
     p1 = f.person(s, "户一", valid_id("31011719700101123"), phone="13800000001", category="huji",
                   hukou_region="310117", **home)
     p2 = f.person(s, "户二", valid_id("31011719720202124"), phone="13800000002", category="huji",

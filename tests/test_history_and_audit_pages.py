@@ -125,7 +125,7 @@ def logged(client, area, db_session):  # type: ignore[no-untyped-def]
 def _listed(client, query: str) -> list[str]:  # type: ignore[no-untyped-def]
     response = client.get(f"/audit?{query}")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    return re.findall(r'<td class="mono small">([a-z_.]+)</td>', response.get_data(as_text=True))
+    return re.findall(r'<td class="small" data-action="([a-z_.]+)">', response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize(("query", "want"), [
@@ -153,9 +153,9 @@ def test_audit_pages_newest_first(client, area, db_session) -> None:  # type: ig
     db_session.commit()
     login(client, "centre")
     first = client.get("/audit?action=view_person").get_data(as_text=True)
-    assert first.count('<td class="mono small">view_person</td>') == 100 and "page=2" in first
+    assert first.count('data-action="view_person">查看人员</td>') == 100 and "page=2" in first
     second = client.get("/audit?action=view_person&page=2").get_data(as_text=True)
-    assert second.count('<td class="mono small">view_person</td>') == 5
+    assert second.count('data-action="view_person">查看人员</td>') == 5
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -178,7 +178,9 @@ def test_the_person_report_lists_views_and_changes_printable(client, logged, db_
     response = client.get(f"/audit/persons/{person.id}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "data-print" in html and "print.js" in html
-    assert "view_person" in html and "view_house" in html and "edit_person" in html
+    # Each look by what it was, in words (issue 18: the codes were shown); the code stays for machines.
+    assert 'data-action="view_person">查看人员<' in html and 'data-action="view_house">查看房屋<' in html
+    assert 'data-action="edit_person">修改人员<' in html
     assert "coord" in html and "lead" in html  # who looked
     assert html.count("<td>控制台</td>") == 1  # one change, through the console
     [entry] = _audits(db_session, "access_report")

@@ -167,7 +167,7 @@ def test_injection_in_console_forms(client, area, db_session) -> None:  # type: 
 
 
 def test_injection_through_sync(client, phone, area, db_session) -> None:  # type: ignore[no-untyped-def]
-    from webapp.models import House, Person, Unit, Visit
+    from webapp.models import House, Person, Room, Unit, Visit
 
     login(client, "centre")
     house = area.houses["A1"]
@@ -179,20 +179,27 @@ def test_injection_through_sync(client, phone, area, db_session) -> None:  # typ
         fields = {name: payload[:16] for name in ("number", "building", "unit", "room")} | {"note": payload,
                                                                                             "road": payload}
         m = {**_mutation(seq, "house", "update", house.id, **fields), "base_version": version}
-        person_id, unit_id, visit_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        person_id, unit_id, visit_id, room_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        hukou = {"hukou_road": payload[:64], "hukou_number": payload[:16], "hukou_building": payload[:16],
+                 "hukou_room": payload[:16]}
         outcomes = _push(
             client, phone, m,
             _mutation(seq + 1, "person", "create", person_id, name=payload[:64], hukou_address=payload, note=payload,
-                      id_type="resident", id_number=valid_id(f"31011719900101{seq:03d}"), category="migrant"),
+                      id_type="resident", id_number=valid_id(f"31011719900101{seq:03d}"), category="huji",
+                      hukou_region="310117", **hukou),
             _mutation(seq + 2, "unit", "create", unit_id, name=payload, house_id=str(house.id), kind="enterprise"),
             _mutation(seq + 3, "visit", "create", visit_id, house_id=str(house.id), note=payload,
                       visited_at="2026-11-26T08:00:00Z", outcome="verified"),
+            _mutation(seq + 4, "room", "create", room_id, name=payload[:32], house_id=str(house.id)),
         )
-        seq += 3
-        assert [o["status"] for o in outcomes] in (["applied"] * 4, ["merged", "applied", "applied", "applied"]), outcomes
+        seq += 4
+        assert [o["status"] for o in outcomes] in (["applied"] * 5, ["merged"] + ["applied"] * 4), outcomes
         db_session.rollback()
         assert db_session.get(House, house.id).note == payload
         assert db_session.get(Person, person_id).note == payload
+        assert {k: getattr(db_session.get(Person, person_id), k) for k in hukou} == {
+            k: v.strip() or None for k, v in hukou.items()}
+        assert db_session.get(Room, room_id).name == payload[:32].strip()
         assert db_session.get(Unit, unit_id).name == payload
         assert db_session.get(Visit, visit_id).note == payload
         for page, shown in ((f"/houses/{house.id}", True), (f"/persons/{person_id}", True),

@@ -347,6 +347,9 @@ COVERED: dict[tuple[str, str], str] = {
     **{("Person", c): "test_hostile_input.py::test_injection_in_console_forms"
        for c in ("name", "hukou_address", "permit_number", "note")},
     ("Visit", "note"): "test_hostile_input.py::test_injection_through_sync",
+    ("Room", "name"): "test_hostile_input.py::test_injection_through_sync",
+    **{("Person", c): "test_hostile_input.py::test_injection_through_sync"
+       for c in ("hukou_road", "hukou_number", "hukou_building", "hukou_room")},
     ("Tip", "text"): "test_public_tip_text test_community_report_text",
     ("Tip", "outcome"): "test_tip_outcome_from_a_phone_and_the_console",
     ("HouseFlag", "note"): "test_house_flag_note_unit_name_and_contacts",
@@ -369,6 +372,7 @@ ENUMERATED = {
     ("House", "use"), ("HouseFlag", "kind"), ("HouseCode", "kind"), ("Person", "category"), ("Person", "id_type"),
     ("Residency", "relation"), ("Visit", "outcome"), ("Unit", "kind"), ("Tip", "status"), ("Tip", "result"),
     ("Tip", "kind"), ("Review", "status"), ("Review", "kind"), ("HouseEvent", "kind"),
+    ("Person", "phone_status"), ("Room", "kind"), ("ResidenceCheck", "basis"),
 }
 # Text that is not free text, with why no injection case is needed.
 NOT_FREE_TEXT = {
@@ -377,8 +381,13 @@ NOT_FREE_TEXT = {
     ("Person", "phone"): "parsed as a phone number; anything else is refused",
     ("Person", "phone_rev"): "the server's reversed copy of phone, for suffix search",
     ("Person", "sex"): "derived by the server from the ID number",
-    **{("Person", c): "split by the server out of hukou_address (covered), shown as part of it"
-       for c in ("hukou_region", "hukou_road", "hukou_number", "hukou_building", "hukou_room")},
+    ("Person", "hukou_region"): "a current GB/T 2260 county code (parse_region); anything else is refused",
+    ("Person", "landline"): "parsed as a fixed-line number (parse_landline); anything else is refused",
+    **{(m, c): "a key the server computes from the address parts (address_keys.py), never shown"
+       for m, c in (("Person", "hukou_key"), ("Person", "hukou_room_key"), ("House", "address_key"),
+                    ("House", "room_key"))},
+    ("ResidenceCheck", "certificate_no"): "made by the server (residence_decisions.py), digits and a prefix",
+    ("ResidenceCheck", "check_code"): "made by the server from the certificate (residence_decisions.py)",
     ("HouseCode", "code"): "parsed as a plate code (webapp.validation.parse_house_code); anything else is refused",
     ("Unit", "uscc"): "a unified social credit code, checked with its check character",
     ("Tip", "contact_phone"): "parsed as a mainland mobile number by the tip form; anything else is refused",
@@ -397,8 +406,8 @@ NOT_FREE_TEXT = {
     ("Review", "person_name"): "the server's copy of Person.name (covered) when the review is made; no route writes it",
 }
 # Not yet covered: each needs a case (listed in RELIABILITY.md "Not yet covered").
-NOT_YET = {
-    ("Room", "name"): "no route writes rooms yet (test data only); shown by the housing report",
+NOT_YET: dict[tuple[str, str], str] = {
+    ("Unit", "external_code"): "written by the extract import only; shown on the unit page",
 }
 # Non-synced models with free text people type, checked like the synced ones.
 ALSO = ("User", "Device", "ResidenceCheck", "Campaign")

@@ -16,6 +16,7 @@ from tests.test_scope_matrix import (  # noqa: F401  (its autouse fixtures: the 
     USERNAMES,
     _campaigns,
     _conflicts_and_devices,
+    _permits_and_certificates,
     _plates_and_tips,
     _reporter,
     _reviews,
@@ -43,7 +44,7 @@ DEVICE_API = [("/api/sync/pull?protocol=1", 200), ("/api/walk", 200), ("/api/not
 CACHEABLE = ["/static/css/console.css", "/static/js/area-draw.js", "/static/pwa/app.js", "/favicon.ico",
              f"/vendor/leaflet/{installed_version('leaflet')}/leaflet.js"]
 # The field app's shell: the service worker precaches it; it revalidates (no-cache), never no-store.
-SHELL = ["/app/", "/app/manifest.webmanifest", "/app/area-codes.json", "/sw.js", "/app/qr.svg"]
+SHELL = ["/app/", "/app/manifest.webmanifest", "/app/area-codes.json", "/app/regions.json", "/sw.js", "/app/qr.svg"]
 
 
 @pytest.mark.parametrize("endpoint", PAGES, ids=[p[0] for p in PAGES])

@@ -23,14 +23,15 @@ def settings_of(case: dict[str, Any]) -> RuleSettings:
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_permits_rule_matches_the_vectors(db_session, area, case: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
     person = area.persons["A1"]
-    person.permit_expiry = date.fromisoformat(case["expiry"]) if case["expiry"] else None
+    day = lambda key: date.fromisoformat(case[key]) if case.get(key) else None  # noqa: E731
+    person.permit_expiry, person.permit_issued, person.permit_endorsed_on = day("expiry"), day("issued"), day("endorsed")
     db_session.commit()
     flags = [f for f in evaluate(db_session, today=date.fromisoformat(case["today"]), settings=settings_of(case),
                                  cell_ids=frozenset({area.cells["A1"].id}), codes=("permits",))
              if f.record_id == person.id]
     assert sorted(f.kind for f in flags) == sorted(case["kinds"])
     for f in flags:
-        if f.kind == "endorsement":
+        if f.kind in ("endorsement", "endorsement_overdue"):
             assert f.numbers == {"due": case["due"], "days": case["due_days"], "year": case["year"]}
         else:
             assert f.numbers["days"] == case["days"]

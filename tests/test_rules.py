@@ -60,8 +60,8 @@ def live_in(s: Session, house: House, n: int = 1, room: Room | None = None, hous
     return out
 
 
-def room(s: Session, house: House, name: str, area: float | None) -> Room:
-    r = Room(house_id=house.id, name=name, living_area=area)
+def room(s: Session, house: House, name: str, area: float | None, kind: str = "bedroom") -> Room:
+    r = Room(house_id=house.id, name=name, living_area=area, kind=kind)
     s.add(r)
     s.flush()
     return r
@@ -113,9 +113,12 @@ def test_group_rent_counts_persons_not_of_one_household_per_room(db_session: Ses
     (fl,) = flags[over.id]
     assert fl.en == "3 persons not of one household in room 301 (limit 2)"
     assert fl.zh == "房间“301”住 3 人，非同一户（上限 2 人）"
-    assert fl.numbers["basis"] == "room" and not fl.error
+    assert fl.numbers["basis"] == "house" and not fl.error  # the area basis (GROUP_RENT_AREA_BASIS)
     # A looser setting lets the three strangers be.
     assert run(s, "group_rent", RuleSettings(room_max_persons=3)) == []
+
+
+PER_ROOM = RuleSettings(group_rent_area_basis="room")
 
 
 def test_group_rent_area_per_person_per_room(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
@@ -124,18 +127,46 @@ def test_group_rent_area_per_person_per_room(db_session: Session, cell) -> None:
     fam = uuid.uuid4()
     live_in(s, exact, 2, room(s, exact, "主卧", 10.0), household=fam)  # 5.0 m² each: allowed
     live_in(s, small, 2, room(s, small, "次卧", 9.9), household=uuid.uuid4())  # 4.95 m² each
-    (fl,) = run(s, "group_rent")
+    (fl,) = run(s, "group_rent", PER_ROOM)
     assert fl.record_id == small.id
     assert fl.en == "4.9 m² living area per person in room 次卧 (minimum 5 m², computed per room)"
 
 
-def test_group_rent_both_reasons_in_one_flag(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+def test_group_rent_area_is_per_dwelling_by_default(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: per room, a family of two in a 9.9 m² bedroom of any let flat was 群租嫌疑;
+    Shanghai's 5 m² is commonly read over the dwelling, the default basis now."""
     s = db_session
-    h = f.house(s, cell, use="rented")
-    live_in(s, h, 3, room(s, h, "301", 12.6))
+    flat = f.house(s, cell, use="rented", living_area=60.0)
+    live_in(s, flat, 2, room(s, flat, "次卧", 9.9), household=uuid.uuid4())
+    live_in(s, flat, 2, room(s, flat, "主卧", 14.0), household=uuid.uuid4())
+    assert run(s, "group_rent") == []
+    # Crowded: fourteen persons in the same 60 m² (5 a head would need 70), counted over the flat.
+    for name in ("301A", "301B", "301C", "301D", "301E"):
+        live_in(s, flat, 2, room(s, flat, name, 6.0), household=uuid.uuid4())
     (fl,) = run(s, "group_rent")
-    assert fl.en == ("3 persons not of one household in room 301 (limit 2); "
-                     "4.2 m² living area per person in room 301 (minimum 5 m², computed per room)")
+    assert fl.en == "4.2 m² living area per person for 14 persons (minimum 5 m², computed per house)"
+    assert fl.numbers["basis"] == "house"
+    # A flat without its own living area recorded is measured by its rooms, when all have one.
+    rooms_only = f.house(s, cell, use="rented")
+    live_in(s, rooms_only, 3, room(s, rooms_only, "A", 7.0), household=uuid.uuid4())  # a family: not crowded
+    found = {x.record_id: x for x in run(s, "group_rent")}
+    assert found[rooms_only.id].en.endswith("computed per house, the rooms' areas added up)")
+    room(s, rooms_only, "B", None)
+    assert rooms_only.id not in {x.record_id for x in run(s, "group_rent")}
+
+
+def test_rooms_that_may_not_be_let_are_findings_of_their_own(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    s = db_session
+    h = f.house(s, cell, use="rented", living_area=80.0)
+    live_in(s, h, 1, room(s, h, "北阳台", 4.0, kind="balcony"))
+    live_in(s, h, 1, room(s, h, "隔断2", 8.0, kind="partitioned"))
+    live_in(s, h, 1, room(s, h, "主卧", 15.0))
+    own = f.house(s, cell, use="owner_occupied")
+    live_in(s, own, 1, room(s, own, "地下室", 20.0, kind="basement"), relation="family")  # not let
+    (fl,) = run(s, "group_rent")
+    assert (fl.record_id, fl.kind) == (h.id, "unfit_room")
+    assert fl.zh == "阳台“北阳台”有 1 人居住（厨房、卫生间、阳台、储藏室不得出租居住）；隔断间“隔断2”出租居住 1 人"
+    assert [r["room"] for r in fl.numbers["rooms"]] == ["北阳台", "隔断2"]
 
 
 def test_group_rent_per_house_when_no_rooms_are_recorded(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
@@ -144,14 +175,14 @@ def test_group_rent_per_house_when_no_rooms_are_recorded(db_session: Session, ce
     live_in(s, exact, 3)  # 5.0 m² each
     live_in(s, small, 4)  # 3.75 m² each
     live_in(s, own, 4, relation="family")  # not let out: the rental rules do not apply
-    (fl,) = run(s, "group_rent")
+    (fl,) = run(s, "group_rent", PER_ROOM)
     assert fl.record_id == small.id
     assert fl.en == ("3.7 m² living area per person for 4 persons (minimum 5 m², computed per house: "
                      "no rooms recorded)")
     assert fl.numbers["basis"] == "house"
     # An owner-occupied flat with a tenant in it is let out too.
     live_in(s, own, 1, relation="tenant")
-    assert {x.record_id for x in run(s, "group_rent")} == {small.id, own.id}
+    assert {x.record_id for x in run(s, "group_rent", PER_ROOM)} == {small.id, own.id}
 
 
 # --- 出租人登记义务 --------------------------------------------------------------------
@@ -246,32 +277,59 @@ def test_legal_residence_not_lived_in_and_committee_refusal(db_session: Session,
     assert set(by_record(run(s, "legal_residence"))) == {shop.id}
 
 
+def test_computed_group_renting_weighs_in_the_legal_residence_verdict(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: a 群租嫌疑 the rules computed did not affect the verdict; now it refuses it."""
+    s = db_session
+    h = f.house(s, cell, use="rented", living_area=60.0)
+    live_in(s, h, 3, room(s, h, "301", 20.0), category="migrant")  # three strangers in one room
+    verdict = residence_verdict(Context(s, S, TODAY), h.id)
+    assert not verdict.ok and verdict.registrants == 3
+    assert verdict.reasons == [("群租嫌疑（按登记计算）：房间“301”住 3 人，非同一户（上限 2 人）",
+                                "Suspected group renting (from the records): 3 persons not of one household in room 301 "
+                                "(limit 2)")]
+    assert [fl.kind for fl in run(s, "legal_residence")] == ["group_rent_found"]
+
+
 # --- 居住证 ----------------------------------------------------------------------------
 
 def test_permits_expiring_expired_and_endorsements_due(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
     s = db_session
     h = f.house(s, cell)
-    expiry = {
-        "warn_edge": TODAY + timedelta(days=30), "after_warn": TODAY + timedelta(days=31),
-        "expired": TODAY - timedelta(days=1), "today": TODAY,
-        "endorse_edge": date(2027, 12, 26),  # anniversary 2026-12-26: 30 days ahead
-        "endorse_after": date(2027, 12, 27),  # anniversary 31 days ahead
-        "endorse_year2": date(2028, 11, 26),  # second anniversary today
-        "far": date(2029, 6, 1),
+    endorsed = date(2026, 1, 1)  # the last anniversary's endorsement, where one passed
+    cards = {
+        "warn_edge": {"permit_expiry": TODAY + timedelta(days=30)},
+        "after_warn": {"permit_expiry": TODAY + timedelta(days=31), "permit_endorsed_on": endorsed},
+        "expired": {"permit_expiry": TODAY - timedelta(days=1)}, "today": {"permit_expiry": TODAY},
+        # Issued 2024-12-26 (expiry − 3 years): the second anniversary is 30 days ahead.
+        "endorse_edge": {"permit_expiry": date(2027, 12, 26), "permit_endorsed_on": endorsed},
+        "endorse_after": {"permit_expiry": date(2027, 12, 27), "permit_endorsed_on": endorsed},  # 31 days ahead
+        "endorse_year1": {"permit_expiry": date(2028, 11, 26)},  # first anniversary today
+        "endorsed_early": {"permit_expiry": date(2028, 11, 26), "permit_endorsed_on": date(2026, 11, 1)},
+        # An issue date recorded: its anniversaries, not expiry − k years.
+        "issued": {"permit_issued": date(2025, 12, 10), "permit_expiry": date(2028, 12, 1)},
+        "overdue": {"permit_issued": date(2025, 11, 20), "permit_expiry": date(2028, 11, 20)},
+        "endorsed_late": {"permit_issued": date(2025, 11, 20), "permit_expiry": date(2028, 11, 20),
+                          "permit_endorsed_on": date(2026, 11, 24)},
+        "far": {"permit_expiry": date(2029, 6, 1)},
     }
-    who = {k: live_in(s, h, 1, permit_number="SH1", permit_expiry=v)[0] for k, v in expiry.items()}
+    who = {k: live_in(s, h, 1, permit_number="SH1", **v)[0] for k, v in cards.items()}
     found = {(fl.record_id, fl.kind): fl for fl in run(s, "permits")}
     names = {(next(k for k, p in who.items() if p.id == rid), kind) for rid, kind in found}
     assert names == {("warn_edge", "expiring"), ("today", "expiring"), ("expired", "expired"),
-                     ("endorse_edge", "endorsement"), ("endorse_year2", "endorsement")}
+                     ("endorse_edge", "endorsement"), ("endorse_year1", "endorsement"),
+                     ("issued", "endorsement"), ("overdue", "endorsement_overdue")}
     assert found[(who["warn_edge"].id, "expiring")].en == (
         "Residence permit expires on 2026-12-26 (in 30 days; warned 30 days ahead)")
     assert found[(who["endorse_edge"].id, "endorsement")].en == (
-        "Yearly endorsement due by 2026-12-26 (year 1 of the card; 30 days left)")
-    assert found[(who["endorse_year2"].id, "endorsement")].numbers["year"] == 2
+        "Year 2 endorsement due by 2026-12-26 (30 days left): once done, record it (Record endorsement) on the "
+        "person's page or the phone")
+    assert found[(who["endorse_year1"].id, "endorsement")].numbers["year"] == 1
+    assert found[(who["issued"].id, "endorsement")].numbers == {"due": "2026-12-10", "days": 14, "year": 1}
+    assert found[(who["overdue"].id, "endorsement_overdue")].numbers == {"due": "2026-11-20", "days": -6, "year": 1}
     # With one-year cards there is no endorsement between issue and expiry.
     one_year = RuleSettings(permit_validity_years=1)
-    assert {fl.kind for fl in run(s, "permits", one_year)} == {"expiring", "expired"}
+    assert {fl.kind for fl in run(s, "permits", one_year) if fl.record_id not in
+            {who["issued"].id, who["overdue"].id}} == {"expiring", "expired"}
 
 
 # --- 人户分离 --------------------------------------------------------------------------
@@ -279,22 +337,62 @@ def test_permits_expiring_expired_and_endorsements_due(db_session: Session, cell
 def test_hukou_separation_compares_structured_addresses(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
     s = db_session
     h = f.house(s, cell, road="谷阳北路", number="88弄", building="3", room="301")
-    home = {"hukou_road": "谷阳北路", "hukou_number": "88弄", "hukou_building": "3号楼"}
+    home = {"hukou_region": "310117", "hukou_road": "谷阳北路", "hukou_number": "88弄", "hukou_building": "3号楼"}
+    at_home = live_in(s, h, 1, category="huji", **{**home, "hukou_building": "三栋"}, hukou_room="３０１室")[0]
     same_bldg = live_in(s, h, 1, category="huji", **home, hukou_room="502")[0]
     elsewhere = live_in(s, h, 1, category="huji", **{**home, "hukou_building": "4"})[0]
+    other_district = live_in(s, h, 1, category="huji", **{**home, "hukou_region": "310104"}, hukou_room="301")[0]
     wrong_sep = live_in(s, h, 1, category="separated", **home, hukou_room="301")[0]
     real_sep = live_in(s, h, 1, category="separated", **{**home, "hukou_road": "人民路"})[0]
     no_addr = live_in(s, h, 1, category="huji", hukou_address="上海市松江区谷阳北路88弄")[0]
+    no_region = live_in(s, h, 1, category="separated", **{**home, "hukou_region": None})[0]
+    jiangsu = live_in(s, h, 1, category="huji", **{**home, "hukou_region": "320682"})[0]
     live_in(s, h, 1, category="migrant")  # not local hukou: not this rule's business
     flags = {fl.record_id: fl.kind for fl in run(s, "hukou_separation")}
-    assert flags == {elsewhere.id: "should_be_separated", wrong_sep.id: "not_separated",
-                     real_sep.id: "separated", no_addr.id: "no_hukou_address"}
-    # At house level the other room is another house.
-    house_level = {fl.record_id: fl.kind for fl in run(s, "hukou_separation", RuleSettings(hukou_match_level="house"))}
-    assert house_level[same_bldg.id] == "should_be_separated" and house_level[wrong_sep.id] == "not_separated"
+    # The default ("address") compares the flat: another flat of the building is elsewhere, and
+    # so is the same address in another district.
+    assert flags == {same_bldg.id: "should_be_separated", elsewhere.id: "should_be_separated",
+                     other_district.id: "should_be_separated", wrong_sep.id: "not_separated",
+                     real_sep.id: "separated", no_addr.id: "no_hukou_address", no_region.id: "no_hukou_region",
+                     jiangsu.id: "not_shanghai_hukou"}
+    assert at_home.id not in flags  # 三栋 = 3号楼, ３０１室 = 301: one normaliser
+    # At building level the other flat is the same place; the district still counts.
+    building = {fl.record_id: fl.kind for fl in run(s, "hukou_separation", RuleSettings(hukou_match_level="building"))}
+    assert same_bldg.id not in building and building[other_district.id] == "should_be_separated"
     # Grading reads only the errors: the separated resident is a fact, not a fault.
     errors = evaluate(s, today=TODAY, settings=S, codes=("hukou_separation",), errors_only=True)
-    assert {fl.record_id for fl in errors} == {elsewhere.id, wrong_sep.id, no_addr.id}
+    assert {fl.record_id for fl in errors} == set(flags) - {real_sep.id}
+
+
+def test_hukou_findings_say_what_to_enter_and_where(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: "缺少结构化户籍地址" named nothing anyone could fix; now the finding says which
+    field to fill and on which page, and filling it there clears it."""
+    s = db_session
+    h = f.house(s, cell, road="谷阳北路", number="88弄", building="3", room="301")
+    p = live_in(s, h, 1, category="separated")[0]
+    [flag] = run(s, "hukou_separation")
+    assert "户籍地址（区县、路、门牌号、楼号、室号）" in flag.zh and "修改此人" in flag.zh and "手机" in flag.zh
+    p.hukou_road, p.hukou_number, p.hukou_building = "人民北路", "105号", None
+    [flag] = run(s, "hukou_separation")
+    assert flag.kind == "no_hukou_region" and "户籍区县" in flag.zh
+    p.hukou_region = "310117"
+    assert [fl.kind for fl in run(s, "hukou_separation")] == ["separated"]
+
+
+def test_address_keys_are_kept_whatever_writes_the_row(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """The keys follow the parts at every commit, for ORM and Core writes alike."""
+    from sqlalchemy import update
+
+    s = db_session
+    h = f.house(s, cell, road="谷阳北路", number="88弄", building="3", room="301")
+    p = live_in(s, h, 1, category="huji", hukou_region="310117", hukou_road="谷阳北路", hukou_number="88弄",
+                hukou_building="3栋", hukou_room="301室")[0]
+    s.commit()
+    assert (p.hukou_key, p.hukou_room_key, h.address_key, h.room_key) == ("谷阳北路|88弄|3", "301", "谷阳北路|88弄|3", "301")
+    s.execute(update(Person).where(Person.id == p.id).values(hukou_room="一零零一"))
+    s.commit()
+    s.refresh(p)
+    assert p.hukou_room_key == "1001"
 
 
 # --- 疑似漏登 --------------------------------------------------------------------------
@@ -396,7 +494,7 @@ def test_accuracy_ids_and_birth_dates(db_session: Session, cell) -> None:  # typ
     flags = {(fl.record_id, fl.kind): fl for fl in run(s, "accuracy") if fl.record_type == "person"}
     assert set(flags) == {(bad_check.id, "invalid_id"), (legacy.id, "legacy_id"), (mismatch.id, "birth_mismatch"),
                           (newborn.id, "birth_date")}
-    assert flags[(bad_check.id, "invalid_id")].en.startswith("Invalid ID number: ID number check character is wrong")
+    assert flags[(bad_check.id, "invalid_id")].en == "Invalid ID number: ID number failed its check: compare every character with the card"
     assert flags[(newborn.id, "birth_date")].en == "Birth date 2025-06-01 is after moving in on 2025-05-01"
     assert not {good.id, hmt.id, passport.id} & {rid for rid, _k in flags}
 
@@ -407,8 +505,22 @@ def test_accuracy_phones_at_the_age_threshold(db_session: Session, cell) -> None
     sixteen = live_in(s, h, 1, born=date(2010, 11, 26), phone=None)[0]  # 16 today
     almost = live_in(s, h, 1, born=date(2010, 11, 27), phone=None)[0]  # 16 tomorrow
     (fl,) = [x for x in run(s, "accuracy") if x.record_type == "person"]
-    assert (fl.record_id, fl.kind, fl.en) == (sixteen.id, "no_phone", "Aged 16 or over, no phone recorded")
+    assert (fl.record_id, fl.kind) == (sixteen.id, "no_phone")
+    assert fl.en.startswith("Aged 16 or over, no phone recorded: enter a mobile or a fixed line")
+    assert "无电话" in fl.zh and "修改此人" in fl.zh  # what to enter, and where
     assert almost.id != fl.record_id
+
+
+def test_a_landline_or_a_recorded_answer_is_a_phone(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: elderly residents with only a fixed line, or none at all, were accuracy errors."""
+    s = db_session
+    h = f.house(s, cell)
+    landline = live_in(s, h, 1, born=date(1940, 1, 1), phone=None, landline="021-57812345")[0]
+    none = live_in(s, h, 1, born=date(1940, 1, 1), phone=None, phone_status="none")[0]
+    refused = live_in(s, h, 1, born=date(1980, 1, 1), phone=None, phone_status="refused")[0]
+    silent = live_in(s, h, 1, born=date(1980, 1, 1), phone=None)[0]
+    found = {x.record_id for x in run(s, "accuracy") if x.kind == "no_phone"}
+    assert found == {silent.id} and not {landline.id, none.id, refused.id} & found
 
 
 def test_accuracy_houses_and_units(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]

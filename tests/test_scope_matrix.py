@@ -40,6 +40,8 @@ REVIEW_SETTERS = {"committee", "centre"}
 # audit log (the centre), statistics (police too) and the coordinators' work.
 ADMINS = {"committee", "centre"}
 STATISTICS = {"grid_lead", "committee", "centre", "police"}
+# Issue 18: the committee (and the centre) decides 合法稳定住所 for an applicant.
+RESIDENCE_DECIDERS = {"committee", "centre"}
 WORK_READERS = {"grid_lead", "committee", "centre"}
 # Answers that differ from the two rules on purpose: a reporter's console home would be
 # empty, so it sends them to the community page; a committee does not manage the police's
@@ -178,6 +180,13 @@ ENDPOINTS = [
     ("coordinators_export", "GET", "/reports/coordinators.csv", None, WORK_READERS),
     ("year", "GET", "/reports/year/2026", None, WORK_READERS),
     ("year_export", "GET", "/reports/year/2026.xlsx", None, WORK_READERS),
+    # Issue 18: the units' register, endorsements, 合法稳定住所 decisions and their certificates.
+    ("units", "GET", "/units?q=单位", None, VIEWERS),
+    *[(f"units_cell_{k}", "GET", "/units?cell={cell_%s}" % k, k, VIEWERS) for k in ("A2", "B1")],
+    *[(f"record_endorsement_{k}", "POST", "/persons/{person_%s}/endorsement" % k, k, True) for k in ("A1", "B1", "none")],
+    *[(f"residence_decision_{k}", "POST", "/houses/{house_%s}/residence-decision" % k, k, RESIDENCE_DECIDERS)
+      for k in ("A1", "B1", "none")],
+    *[(f"certificate_{k}", "GET", "/residence-certificates/{certificate_%s}" % k, k, False) for k in ("A1", "B1", "none")],
 ]
 
 
@@ -247,6 +256,23 @@ def _units_and_staff(area, db_session):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _permits_and_certificates(area, db_session):  # type: ignore[no-untyped-def]
+    """Everyone holds a residence permit; a certificate was issued at A1, B1 and the cell-less house."""
+    from datetime import date
+
+    from webapp.models import ResidenceCheck
+
+    area.certificates = {}
+    for key, person in area.persons.items():
+        person.permit_issued, person.permit_expiry = date(2025, 1, 10), date(2028, 1, 10)
+        area.certificates[key] = ResidenceCheck(house_id=area.houses[key].id, person_id=person.id, result="stable",
+                                                basis="owned", certificate_no=f"20260000000{len(area.certificates)}",
+                                                check_code="ABCDEF")
+        db_session.add(area.certificates[key])
+    db_session.commit()
+
+
+@pytest.fixture(autouse=True)
 def _reviews(area, db_session):  # type: ignore[no-untyped-def]
     """A pending review of the registration in A1, B1 and the cell-less house."""
     from webapp.models import Review
@@ -282,6 +308,7 @@ def _url(template: str, area) -> str:  # type: ignore[no-untyped-def]
     values |= {f"review_{k}": v.id for k, v in area.reviews.items()}
     values |= {f"unit_{k}": v.id for k, v in area.units.items()}
     values |= {f"user_{k}": v.id for k, v in area.users.items()}
+    values |= {f"certificate_{k}": v.id for k, v in area.certificates.items()}
     return template.format(**values)
 
 
@@ -314,6 +341,10 @@ def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyp
         return {"r-reason": "丢失"}
     if name.startswith("residence_check"):
         return {"result": "stable", "note": "已核实"}
+    if name.startswith("record_endorsement"):
+        return {"endorsed_on": "2026-01-10"}
+    if name.startswith("residence_decision"):
+        return {"person": str(area.persons[obj].id), "result": "refused", "note": "未实际居住"}
     if name == "raise_tasks":
         return {"rule": "duplicates"}
     if name.startswith(("campaign_generate", "campaign_close")) or name == "cycle_run":

@@ -54,9 +54,16 @@ def town(area, db_session: Session):  # type: ignore[no-untyped-def]
         if n % 23 == 0:
             p.tombstone(None)
     f.residency(s, f.person(s, name="未来住户"), houses[0], start_date=TODAY + timedelta(days=3))
+    units = []
     for kind, house in (("enterprise", houses[0]), ("shop", houses[0]), ("shop", houses[2]), ("public", None)):
-        s.add(Unit(name=f"单位{kind}", house_id=house.id if house else None, kind=kind))
-    s.add(Unit(name="注销单位", house_id=houses[1].id, kind="shop", deleted_at=utcnow()))
+        units.append(Unit(name=f"单位{kind}", house_id=house.id if house else None, kind=kind))
+    units.append(Unit(name="注销单位", house_id=houses[1].id, kind="shop", deleted_at=utcnow()))
+    s.add_all(units)
+    s.flush()
+    # Employees: persons linked to a unit as employer, wherever (and whether) they live.
+    for n, p in enumerate(s.scalars(select(Person).order_by(Person.name)).all()):
+        if n % 3 == 0:
+            p.employer_unit_id = units[n % len(units)].id
     s.add(HouseFlag(house_id=houses[0].id, kind="group_rent"))
     s.add(HouseFlag(house_id=houses[1].id, kind="group_rent", cleared_at=utcnow()))
     last_month = Cycle(name="past", starts_on=TODAY - timedelta(days=60), ends_on=TODAY - timedelta(days=31))
@@ -139,6 +146,9 @@ def test_every_figure_matches_plain_sql(db_session: Session, town, scope: str, d
                 "AND ((h.id IS NOT NULL AND h.deleted_at IS NULL AND {in_cells})" + (" OR u.house_id IS NULL" if scope == "all"
                                                                                      else "") + ") GROUP BY u.kind")
     assert figures["unit_kind"] == dict(_sql(db_session, town, scope, unit_sql))
+    employees_sql = unit_sql.replace("SELECT u.kind, count(*) FROM unit u", "SELECT u.kind, count(*) FROM unit u "
+                                     "JOIN person e ON e.employer_unit_id = u.id AND e.deleted_at IS NULL")
+    assert figures["unit_employees"] == dict(_sql(db_session, town, scope, employees_sql))
     [(flagged,)] = _sql(db_session, town, scope, "SELECT count(*) FROM house_flag fl JOIN house h ON h.id = fl.house_id "
                                                  "WHERE fl.kind = 'group_rent' AND fl.cleared_at IS NULL AND "
                                                  "fl.deleted_at IS NULL AND h.deleted_at IS NULL AND {in_cells}")
@@ -171,7 +181,7 @@ def test_the_page_shows_each_chart_with_the_same_numbers_as_its_table(client, db
     login(client, "comm")
     html = client.get("/statistics").get_data(as_text=True)
     stats = compute(db_session, TODAY, _cells(town, "committee A"), today=TODAY, permit_warn_days=WARN)
-    for chart in ("category", "sex", "age", "province", "permits", "use", "unit_kind", "findings"):
+    for chart in ("category", "sex", "age", "province", "permits", "use", "unit_kind", "unit_employees", "findings"):
         assert _page_table(html, chart) == dict(stats.figures[chart].rows), chart
         assert _chart_marks(html, chart) == dict(stats.figures[chart].rows), chart
     assert "<script" not in html.split("</head>")[1]  # drawn on the server: no script draws it

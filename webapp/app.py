@@ -46,9 +46,10 @@ def register_extensions(app: Flask) -> None:
 
     import sync.sequence  # noqa: F401  (installs the commit hook that numbers every change)
     from webapp.doors import current_door
-    from webapp.registry import changelog
+    from webapp.registry import address_keys, changelog
 
     changelog.install(current_door)  # every version of persons, houses and units, and its door
+    address_keys.install()  # the hukou and house address keys 人户分离 compares, before the copy
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -92,9 +93,11 @@ def register_blueprints(app: Flask) -> None:
     from webapp.plates import bp as plates_bp
     from webapp.public import bp as public_bp
     from webapp.reports import bp as reports_bp
+    from webapp.residence import bp as residence_bp
     from webapp.reviews import bp as reviews_bp
     from webapp.statistics import bp as statistics_bp
     from webapp.tips import bp as tips_bp
+    from webapp.units import bp as units_bp
     from webapp.vendor import bp as vendor_bp
 
     app.register_blueprint(account_bp)
@@ -113,9 +116,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(plates_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(residence_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(statistics_bp)
     app.register_blueprint(tips_bp)
+    app.register_blueprint(units_bp)
     app.register_blueprint(vendor_bp)
 
 
@@ -146,7 +151,8 @@ def register_security_headers(app: Flask) -> None:
 # (versioned, a year immutable) and the field app's shell, which its service worker precaches
 # (these revalidate: "no-cache", set by the views).
 _CACHEABLE = frozenset({"static", "vendor.asset", "fieldapp.shell", "fieldapp.manifest",
-                        "fieldapp.known_area_codes", "fieldapp.service_worker", "fieldapp.app_qr", "fieldapp.favicon"})
+                        "fieldapp.known_area_codes", "fieldapp.regions", "fieldapp.service_worker", "fieldapp.app_qr",
+                        "fieldapp.favicon"})
 
 
 def _may_show_personal_data() -> bool:

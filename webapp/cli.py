@@ -164,20 +164,22 @@ def purge_tombstones(days: int | None) -> None:
 
 @click.command("import-extract")
 @click.option("--houses", type=click.Path(exists=True, dir_okay=False))
+@click.option("--units", type=click.Path(exists=True, dir_okay=False))
 @click.option("--persons", type=click.Path(exists=True, dir_okay=False))
 @click.option("--residencies", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--lang", default="zh", type=click.Choice(["zh", "en"]))
 @with_appcontext
-def import_extract_cmd(houses: str | None, persons: str | None, residencies: str | None,
+def import_extract_cmd(houses: str | None, units: str | None, persons: str | None, residencies: str | None,
                        dry_run: bool, lang: str) -> None:
     """Import the police registry's extract (CSV or XLSX); nothing is written if a row is bad."""
     from webapp.registry.extract import import_extract
     from webapp.registry.extract.limits import Capped, ExtractLimits
 
-    files = {k: v for k, v in {"houses": houses, "persons": persons, "residencies": residencies}.items() if v}
+    files = {k: v for k, v in {"houses": houses, "units": units, "persons": persons,
+                               "residencies": residencies}.items() if v}
     if not files:
-        raise click.UsageError("give at least one of --houses, --persons, --residencies")
+        raise click.UsageError("give at least one of --houses, --units, --persons, --residencies")
 
     def progress(stage: str, done: int, total: int | None) -> None:
         click.echo(f"\r{stage:<20} {done:>9,}" + (f" / {total:,}" if total else ""), nl=False, err=True)
@@ -195,7 +197,7 @@ def import_extract_cmd(houses: str | None, persons: str | None, residencies: str
 
 
 @click.command("export-extract")
-@click.argument("shape", type=click.Choice(["houses", "persons", "residencies"]))
+@click.argument("shape", type=click.Choice(["houses", "units", "persons", "residencies"]))
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @click.option("--mask-ids", is_flag=True, help="Mask personal fields as the police's console does (for sharing outside the centre).")
 @with_appcontext

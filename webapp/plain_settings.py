@@ -31,3 +31,10 @@ def from_defaults(cls: type[T]) -> T:
     from config import Config  # plain module: reads the environment, imports no Flask
 
     return from_config(cls, Config)
+
+
+def setting(name: str) -> Any:
+    """One setting as `config.Config` reads it at start-up (for plain modules without an app)."""
+    from config import Config  # plain module: reads the environment, imports no Flask
+
+    return getattr(Config, name)

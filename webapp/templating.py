@@ -17,7 +17,18 @@ ENUMS = {
     "source": enums.Source, "outcome": enums.VisitOutcome, "unit_kind": enums.UnitKind,
     "tip_kind": enums.TipKind, "tip_status": enums.TipStatus, "tip_source": enums.TipSource,
     "review_kind": enums.ReviewKind, "review_status": enums.ReviewStatus,
+    "room_kind": enums.RoomKind, "phone_status": enums.PhoneStatus, "basis": enums.ResidenceBasis,
+    "residence_result": enums.ResidenceCheckResult,
 }
+
+
+def _id_types() -> Any:
+    from webapp.validation import IdType
+
+    return IdType
+
+
+ENUMS["id_type"] = _id_types()
 
 
 def lang() -> str:
@@ -31,6 +42,13 @@ def label(value: str | None, vocabulary: str) -> str:
         return ENUMS[vocabulary](value).label(lang())
     except ValueError:
         return value
+
+
+def region(code: str | None) -> str:
+    """A GB/T 2260 code as its full name ("上海市松江区"), the code itself if unknown."""
+    from webapp.validation import area_full_name
+
+    return "" if not code else area_full_name(code) or code
 
 
 def local_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -73,12 +91,20 @@ def in_clear(record: str, field: str) -> bool:
     return current_user.is_authenticated and privacy.clear(current_user.role, record, field)
 
 
+def weight_words(dimensions: Any, weights: dict[str, float]) -> str:
+    """The grade weights in words ("完整性 25、准确性 25…"), not the setting's raw text."""
+    parts = [f"{label} {weights.get(key, 0):g}" for key, label in dimensions]
+    return "、".join(parts) if lang() == "zh" else ", ".join(parts)
+
+
 def register(app: Flask) -> None:
+    from webapp.devices.labels import device_name
     from webapp.validation import mask_id, mask_phone
 
-    app.jinja_env.filters.update(label=label, local_dt=local_dt, local_date=local_date, bilingual=bilingual)
+    app.jinja_env.filters.update(label=label, local_dt=local_dt, local_date=local_date, bilingual=bilingual,
+                                 region=region)
     app.jinja_env.globals.update(lang=lang, ENUMS=ENUMS, mask_id=mask_id, mask_phone=mask_phone, shown=shown,
-                                 in_clear=in_clear)
+                                 in_clear=in_clear, weight_words=weight_words, device_name=device_name)
 
     @app.context_processor
     def _scope() -> dict[str, Any]:

@@ -89,3 +89,31 @@ function codePoints(a, b) {
   }
   return x.length - y.length;
 }
+
+// The word each part's number carries by default ("88号" is number 88, "1栋" building 1).
+const OWN_WORDS = {road: [], number: ["号"], building: ["号楼", "号"], room: ["室"]};
+
+/** One part of an address as compared (address.py `part_key`). */
+export function partKey(value, part) {
+  let text = normalise(String(value ?? ""));
+  if (part !== "road" && /^[零〇一二两三四五六七八九十百千]+$/.test(text)) text = cnNumber(text);  // "一零零一" is 1001
+  for (const word of OWN_WORDS[part]) {
+    const stem = text.slice(0, -word.length);
+    if (text.endsWith(word) && stem && /[0-9A-Z]$/.test(stem)) return stem;
+  }
+  return text;
+}
+
+/** [road|number|building, room] of an address's parts; [null, null] without a road. */
+export function placeKeys(parts) {
+  if (!partKey(parts?.road, "road")) return [null, null];
+  return [["road", "number", "building"].map((p) => partKey(parts?.[p], p)).join("|"), partKey(parts?.room, "room")];
+}
+
+/** "same" | "elsewhere" | "unknown": a hukou address against the house lived in (address.py `hukou_place`). */
+export function hukouPlace(hukou, house, {homeRegion, level}) {
+  const [mine, myRoom] = placeKeys(hukou);
+  if (!hukou?.region || mine === null) return "unknown";
+  const [theirs, theirRoom] = placeKeys(house);
+  return hukou.region === homeRegion && mine === theirs && (level === "building" || myRoom === theirRoom) ? "same" : "elsewhere";
+}

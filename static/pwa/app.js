@@ -65,6 +65,9 @@ const ROUTES = [
   [/^#\/cell\/([^/]+)$/, (id) => places.cellPage(id)],
   [/^#\/house\/([^/]+)\/add-person$/, async (id) => (await import("./views/person.js")).addPerson(id)],
   [/^#\/house\/([^/]+)\/person\/([^/]+)\/edit$/, async (id, p) => (await import("./views/person.js")).editPerson(id, p)],
+  [/^#\/house\/([^/]+)\/person\/([^/]+)\/endorse$/, async (id, p) => (await import("./views/person.js")).endorse(id, p)],
+  [/^#\/house\/([^/]+)\/housing$/, async (id) => (await import("./views/housing.js")).housingPage(id)],
+  [/^#\/house\/([^/]+)\/room\/([^/]+)$/, async (id, r) => (await import("./views/housing.js")).roomPage(id, r)],
   [/^#\/house\/([^/]+)\/residency\/([^/]+)\/move-out$/, async (id, r) => (await import("./views/actions.js")).moveOut(id, r)],
   [/^#\/house\/([^/]+)\/visit(\?scanned=1)?$/, async (id, s) => (await import("./views/actions.js")).visit(id, Boolean(s))],
   [/^#\/house\/([^/]+)\/flag$/, async (id) => (await import("./views/actions.js")).flag(id)],
@@ -158,6 +161,7 @@ async function start() {
   for (const ev of ["pointerdown", "keydown"]) document.addEventListener(ev, idle, {passive: true});
   idle();
   fetch("/app/area-codes.json").then((r) => r.json()).then(setKnownAreaCodes).catch(() => {});
+  import("./regions.js").then((m) => m.regions()).catch(() => {});  // the hukou district list, for the forms
   bridge.register().catch(() => {});
   await db();
   await openPlateLink();

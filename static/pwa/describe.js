@@ -15,11 +15,13 @@ const WHAT = {
   "house/create": "change_house_create", "house/update": "change_house_update", "house_code/create": "change_code_create",
   "house_flag/create": "change_flag_create", "house_flag/update": "change_flag_update", "house_flag/delete": "change_flag_delete",
   "unit/create": "change_unit_create", "unit/update": "change_unit_update", "unit/delete": "change_unit_delete",
+  "room/create": "change_room_create", "room/update": "change_room_update", "room/delete": "change_room_delete",
   "tip/update": "change_tip_update", "review/update": "change_review_update",
 };
 
 export function what(type, op, fields = {}) {
   if (type === "residency" && op === "update" && fields.end_date) return t("move_out");
+  if (type === "person" && op === "update" && Object.keys(fields).length === 1 && "permit_endorsed_on" in fields) return t("endorse");
   return t(WHAT[`${type}/${op}`] || "change_other");
 }
 
@@ -32,7 +34,10 @@ const FIELD = {name: "name", id_type: "id_type", id_number: "id_number", phone: 
   cell_id: "cells", road: "road", number: "number", building: "building", unit: "unit_no", floor: "floor",
   use: "house_use", floor_area: "floor_area", living_area: "living_area", kind: "kind", cleared_at: "cleared_at",
   uscc: "uscc", contacts: "contacts", status: "status", reason: "review_reason", result: "task_result",
-  closed_at: "closed_at", closed_visit_id: "task_visit", code: "code", _delete: "delete"};
+  closed_at: "closed_at", closed_visit_id: "task_visit", code: "code", _delete: "delete",
+  landline: "landline", phone_status: "phone_status", hukou_region: "hukou_region", hukou_road: "hukou_road",
+  hukou_number: "hukou_number", hukou_building: "hukou_building", hukou_room: "hukou_room", permit_issued: "permit_issued",
+  permit_endorsed_on: "endorsed_on", birth_date: "birth_date", sex: "sex"};
 
 export function fieldName(type, key) {
   if (type === "unit" && key === "name") return t("unit_name");
@@ -41,7 +46,7 @@ export function fieldName(type, key) {
 }
 
 const LABELLED = {category: "category", relation: "relation", id_type: "id_type", outcome: "outcome", result: "task_result",
-  status: null, sex: "sex"};
+  status: null, sex: "sex", phone_status: "phone_status", use: "use"};
 
 /** A value as a person reads it: labels for codes, local times, names and addresses for references. */
 export async function shown(type, key, value) {
@@ -50,6 +55,7 @@ export async function shown(type, key, value) {
   if (typeof value === "boolean") return value ? t("yes") : t("no");
   if (key === "kind" && type === "house_flag") return label("flag", value);
   if (key === "kind" && type === "unit") return label("unit_kind", value);
+  if (key === "kind" && type === "room") return label("room_kind", value);
   if (key === "status" && type === "review") return label("review_status", value);
   if (LABELLED[key]) return label(LABELLED[key], value);
   if (/_at$/.test(key)) return dateTime(value);
@@ -74,7 +80,7 @@ export async function subject(type, recordId, fields = {}) {
     houseId = stay?.house_id || null;
   } else if (type === "residency" && all.person_id) {
     who = (await d.get("person", all.person_id))?.name || "";
-  } else if (type === "unit") {
+  } else if (type === "unit" || type === "room") {
     who = all.name || "";
   } else if (type === "review") {
     who = all.person_name || (await d.get("person", all.person_id))?.name || "";

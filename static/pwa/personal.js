@@ -1,6 +1,6 @@
 // What of a person the phone keeps in clear, and what it seals (issue 15 §6). In clear only what
 // lists and offline rules read: the name (lists, search), sex and category (the house page),
-// id_type, the permit expiry (the permits-due list works offline), the masked ID and phone, and
+// id_type, the permit's expiry, issue and last endorsement dates (the permits-due list works offline), the masked ID and phone, and
 // the sync metadata. Everything else a row brings — ID number, phone, birth date, hukou address,
 // region and parts, permit number, note, the masked forms the server sends some roles — is one
 // sealed blob per person (`sealed`), opened only while the vault is unlocked. The clear list is
@@ -9,7 +9,7 @@ import {maskId, maskPhone} from "./validation.js";
 import {open, seal} from "./vault.js";
 
 export const CLEAR = new Set(["id", "version", "changed_at", "deleted_at", "purged_at", "seq", "changed_by_id",
-  "name", "sex", "category", "id_type", "permit_expiry"]);
+  "name", "sex", "category", "id_type", "permit_expiry", "permit_issued", "permit_endorsed_on"]);
 // Personal data of others that rows bring but no screen of the app reads (a tip's reporter phone,
 // a unit's contact persons): not kept at all (PIPL art. 6, the minimum).
 const UNUSED = {tip: ["contact_phone"], unit: ["contacts"]};

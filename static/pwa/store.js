@@ -179,23 +179,44 @@ export function addYears(iso, years) {
   return `${String(y + years).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 
+/** The anniversaries [years since issue, ISO date] before the expiry (permit_due.py `anniversaries`). */
+function anniversaries(expiry, issued, validity) {
+  if (!issued) {
+    const out = [];
+    for (let j = validity - 1; j >= 1; j--) out.push([validity - j, addYears(expiry, -j)]);
+    return out;
+  }
+  const out = [];
+  for (let k = 1; k < 100; k++) {
+    const day = addYears(issued, k);
+    if (day >= expiry) break;
+    out.push([k, day]);
+  }
+  return out;
+}
+
 /** What the registry's permits rule finds for this person today, step for step
- * (webapp/registry/rules/persons.py; both tested against tests/vectors/permits.json): null, or
- * {expiry, days, expired, expiring, endorsement: {due, days, year} | null}, where `days` is
- * to the nearer thing to do. A card is endorsed yearly in the window before each anniversary
- * of its issue (its expiry less the validity: only the expiry is recorded). */
+ * (webapp/registry/rules/permit_due.py; both tested against tests/vectors/permits.json): null, or
+ * {expiry, days, expired, expiring, endorsement: {due, days, year, overdue} | null}, where `days`
+ * is to the nearer thing to do. A card is endorsed yearly in the window before each anniversary
+ * of its issue (recorded, or its expiry less the validity); an endorsement recorded once the
+ * window opened clears it; the last anniversary passed without one is overdue. */
 export function permitDue(person, today = shanghaiToday(), s = permitSettings()) {
   const expiry = person?.permit_expiry;
   if (!expiry) return null;
   const days = dayNumber(expiry) - dayNumber(today);
   const expiring = days <= s.warn;
-  const windowEnd = isoDay(dayNumber(today) + s.window);
   let endorsement = null;
-  for (let k = 1; k < s.years; k++) {
-    if (addYears(today, k) <= expiry && expiry <= addYears(windowEnd, k)) {
-      const due = addYears(expiry, -k);
-      endorsement = {due, days: dayNumber(due) - dayNumber(today), year: k};
-    }
+  if (!expiring) {
+    const endorsed = person.permit_endorsed_on;
+    const done = (at) => Boolean(endorsed) && dayNumber(endorsed) >= dayNumber(at) - s.window;
+    const all = anniversaries(expiry, person.permit_issued || null, s.years);
+    const windowEnd = isoDay(dayNumber(today) + s.window);
+    const passed = all.filter(([, at]) => at < today);
+    const coming = all.filter(([, at]) => today <= at && at <= windowEnd);
+    const make = ([k, at], overdue) => ({due: at, days: dayNumber(at) - dayNumber(today), year: k, overdue});
+    if (coming.length && !done(coming[0][1])) endorsement = make(coming[0], false);
+    else if (!coming.length && passed.length && !done(passed[passed.length - 1][1])) endorsement = make(passed[passed.length - 1], true);
   }
   if (!expiring && !endorsement) return null;
   return {expiry, days: expiring ? days : endorsement.days, expired: days < 0, expiring, endorsement};

@@ -10,6 +10,7 @@ const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECKS = "10X98765432";
 const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 const HMT_AREAS = new Set(["810000", "820000", "830000"]);
+const MOBILE = /^1[3-9][0-9]{9}$/;
 const NAMES = {
   resident: ["身份证号码", "ID number"],
   hmt_permit: ["港澳台居民居住证号码", "HK/Macao/Taiwan residence permit number"],
@@ -154,9 +155,10 @@ class Ctx {
 
   gb11643(number, area, legacy) {
     const born = this.birth(number.slice(6, 14));
-    const expected = checkCharGb11643(number.slice(0, 17));
-    if (number[17] !== expected) {
-      throw this.err("id.check", "{n}校验位错误，应为{x}", "{N} check character is wrong (expected {x})", {x: expected});
+    // Never the expected character (the server's rule, webapp/validation/ids.py): the typo is
+    // usually in the middle, and "fixing" the last one records a valid number of someone else.
+    if (number[17] !== checkCharGb11643(number.slice(0, 17))) {
+      throw this.err("id.check", "{n}校验不通过：请对照证件逐位核对", "{N} failed its check: compare every character with the card");
     }
     const result = this.result(number, born, Number(number[16]) % 2 ? "M" : "F", area, legacy);
     const year = Number(born.slice(0, 4));
@@ -217,10 +219,9 @@ export function parseUscc(value, field = "uscc") {
     throw fail(field, "uscc.format", "统一社会信用代码第3至8位（行政区划码）应为数字",
       "Unified social credit code characters 3 to 8 (the area code) must be digits");
   }
-  const expected = usccCheckChar(code.slice(0, 17));
-  if (code[17] !== expected) {
-    throw fail(field, "uscc.check", `统一社会信用代码校验位错误，应为${expected}`,
-      `Unified social credit code check character is wrong (expected ${expected})`);
+  if (code[17] !== usccCheckChar(code.slice(0, 17))) {
+    throw fail(field, "uscc.check", "统一社会信用代码校验不通过：请对照营业执照逐位核对",
+      "Unified social credit code failed its check: compare every character with the licence");
   }
   return code;
 }
@@ -279,10 +280,53 @@ export function parseMobile(value, field = "phone") {
   for (const prefix of ["+86", "0086", "86"]) {
     if (p.startsWith(prefix) && p.length === prefix.length + 11) { p = p.slice(prefix.length); break; }
   }
-  if (!/^1[3-9][0-9]{9}$/.test(p)) {
+  if (!MOBILE.test(p)) {
     throw fail(field, "phone.format", "手机号码应为以13至19开头的11位数字", "Mobile number must be 11 digits starting with 13 to 19");
   }
   return p;
+}
+
+const areaCodeLength = (digits) => (["01", "02"].includes(digits.slice(0, 2)) ? 3 : 4);
+
+/** A mainland fixed line as "021-62345678"; without an area code it is in `defaultArea`
+ * (LANDLINE_AREA_CODE, carried by the shell). The server's rule, webapp/validation/codes.py. */
+export function parseLandline(value, field = "landline", defaultArea = "021") {
+  let p = nfkc(value).replace(/[\s\-().]+/g, "");
+  if (!p) throw fail(field, "landline.required", "固定电话不能为空", "Fixed-line number is required");
+  for (const prefix of ["+86", "0086"]) {
+    if (p.startsWith(prefix)) { p = "0" + p.slice(prefix.length); break; }
+  }
+  if (!/^[0-9]+$/.test(p)) {
+    throw fail(field, "landline.format", "固定电话只能由数字组成（可加区号和“-”）",
+      "A fixed-line number may contain only digits (with its area code and a hyphen)");
+  }
+  if (MOBILE.test(p)) throw fail(field, "landline.mobile", "这是手机号码，请填在“手机号码”中", "This is a mobile number: enter it as the mobile phone");
+  if (!p.startsWith("0")) p = defaultArea + p;
+  const area = p.slice(0, areaCodeLength(p)), local = p.slice(areaCodeLength(p));
+  if (!/^0[1-9][0-9]{1,2}$/.test(area) || !/^[2-9][0-9]{6,7}$/.test(local)) {
+    throw fail(field, "landline.format", "固定电话应为区号加7至8位号码，如021-62345678",
+      "A fixed-line number is an area code and 7 or 8 digits, e.g. 021-62345678");
+  }
+  if (area.length === 3 && local.length !== 8) {
+    throw fail(field, "landline.length", `区号${area}的固定电话号码应为8位，现为${local.length}位`,
+      `Numbers in area ${area} have 8 digits; got ${local.length}`);
+  }
+  return `${area}-${local}`;
+}
+
+let counties = null;  // current county-level GB/T 2260 codes (regions.json), loaded by the app
+export function setCounties(codes) { counties = new Set(codes); }
+
+/** A hukou region: a current county code, as offered by the picker (webapp/validation/area_codes.py). */
+export function parseRegion(value, field = "hukou_region") {
+  const code = String(value ?? "").replace(/\s+/g, "");
+  if (!code) throw fail(field, "region.required", "请选择户籍所在区县", "Choose the hukou district or county");
+  if (!/^[0-9]{6}$/.test(code)) throw fail(field, "region.format", "户籍地区码应为6位数字", "A hukou region code has 6 digits");
+  if (counties && !counties.has(code)) {
+    throw fail(field, "region.unknown", "户籍地区码不是现行的区县代码，请从列表中选择",
+      "Not a current district or county code: choose one from the list");
+  }
+  return code;
 }
 
 export function maskId(number) {

@@ -112,7 +112,10 @@ def outbox(page: Page) -> list[dict]:
 def go(page: Page, hash_: str) -> None:
     """Open a view and wait until it is the one on screen (the hash changes first; the view
     before it may still be showing, with its own form and buttons, until the new one renders)."""
-    page.evaluate("(h) => { location.hash = h; }", hash_)
+    # Forget the view on screen first: going back to a view shown before (a second "add unit"
+    # after the first) would otherwise find its name already there while the previous hash's
+    # render was skipped, and fill a form about to be replaced.
+    page.evaluate("(h) => { if (location.hash !== h) delete document.body.dataset.view; location.hash = h; }", hash_)
     wait(page, "location.hash === arg && document.body.dataset.view === arg", hash_)
 
 

@@ -19,6 +19,8 @@ CHECK = """async (v) => {
     tokens: v.tokens.map((c) => a.tokens(c.input)),
     match: v.match.map((c) => a.matches(a.tokens(c.query), a.tokens(c.address))),
     order: [...v.shuffled].sort(a.naturalCompare),
+    keys: v.keys.map((c) => a.partKey(c.input, c.part)),
+    hukou: v.hukou.map((c) => a.hukouPlace(c.hukou, c.house, {homeRegion: c.home_region, level: c.level})),
   };
 }"""
 
@@ -37,3 +39,5 @@ def test_the_phone_reads_addresses_by_the_shared_rule(page: Page) -> None:
     for case, value in zip(VECTORS["match"], got["match"], strict=True):
         assert value is case["match"], case["id"]
     assert got["order"] == VECTORS["order"]
+    assert got["keys"] == [c["key"] for c in VECTORS["keys"]]
+    assert got["hukou"] == [c["place"] for c in VECTORS["hukou"]]

@@ -139,7 +139,8 @@ def _walk_area(live_server: LiveServer) -> Any:
         soon = f.person(s, name=f"快到期{area.tag}", id_number=fa.fresh_id(), permit_number="310000123",
                         permit_expiry=today + timedelta(days=10))
         late = f.person(s, name=f"已过期{area.tag}", id_number=fa.fresh_id(), permit_expiry=today - timedelta(days=3))
-        far = f.person(s, name=f"还早{area.tag}", id_number=fa.fresh_id(), permit_expiry=today + timedelta(days=200))
+        far = f.person(s, name=f"还早{area.tag}", id_number=fa.fresh_id(), permit_expiry=today + timedelta(days=200),
+                       permit_endorsed_on=today - timedelta(days=10))  # its last anniversary endorsed
         for person in (soon, late, far):
             f.residency(s, person, made[("1", "101")])
         s.commit()

@@ -22,7 +22,7 @@ VECTORS = Path(__file__).parent.parent / "vectors" / "permits.json"
 
 CHECK = """async (cases) => {
   const {permitDue} = await import("/static/pwa/store.js");
-  return cases.map((c) => permitDue({permit_expiry: c.expiry}, c.today,
+  return cases.map((c) => permitDue({permit_expiry: c.expiry, permit_issued: c.issued, permit_endorsed_on: c.endorsed}, c.today,
     {warn: c.warn ?? 30, window: c.window ?? 30, years: c.validity ?? 3}));
 }"""
 
@@ -31,8 +31,9 @@ def _expected(case: dict[str, Any]) -> dict[str, Any] | None:
     kinds = case["kinds"]
     if not kinds:
         return None
-    endorsement = ({"due": case["due"], "days": case["due_days"], "year": case["year"]}
-                   if "endorsement" in kinds else None)
+    endorsement = ({"due": case["due"], "days": case["due_days"], "year": case["year"],
+                    "overdue": "endorsement_overdue" in kinds}
+                   if {"endorsement", "endorsement_overdue"} & set(kinds) else None)
     expiring = "expired" in kinds or "expiring" in kinds
     return {"expiry": case["expiry"], "days": case["days"] if expiring else case["due_days"],
             "expired": "expired" in kinds, "expiring": expiring, "endorsement": endorsement}

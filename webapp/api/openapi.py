@@ -31,7 +31,8 @@ def document() -> dict[str, Any]:
                     "status": {"type": "integer"}, "code": {"type": "string"}, "detail": {"type": "string"}}},
                 "Mutation": {"type": "object", "required": ["id", "seq", "type", "op", "record_id"], "properties": {
                     "id": {"type": "string", "format": "uuid"}, "seq": {"type": "integer", "minimum": 1, "maximum": MAX_SEQ},
-                    "type": {"enum": ["house", "house_code", "house_flag", "unit", "person", "residency", "visit", "tip", "review"]},
+                    "type": {"enum": ["house", "house_code", "house_flag", "room", "unit", "person", "residency", "visit", "tip",
+                                      "review"]},
                     "op": {"enum": ["create", "update", "delete"]},
                     "record_id": {"type": "string", "format": "uuid"},
                     "base_version": {"type": ["integer", "null"]},

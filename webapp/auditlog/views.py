@@ -18,6 +18,7 @@ from webapp.console.versions import door_label
 from webapp.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import HouseCode, Person, User
+from webapp.auditlog.labels import action_label, object_label
 from webapp.oversight.auditlog import AuditFilters, actions, detail_text, entries, page
 from webapp.registry import privacy, versions
 from webapp.reports.common import send_export
@@ -86,7 +87,8 @@ def index() -> Any:
     g.no_store = True
     return render_template("auditlog/index.html", rows=rows, total=total, page=number,
                            pages=max(1, -(-total // PAGE_SIZE)), args=args, actions=actions(db.session),
-                           detail_text=detail_text, export_max=EXPORT_MAX)
+                           detail_text=detail_text, export_max=EXPORT_MAX, action_label=action_label,
+                           object_label=object_label)
 
 
 def _table(rows: list[Any]) -> tuple[list[str], list[list[Any]]]:
@@ -122,6 +124,6 @@ def person_report(person_id: uuid.UUID) -> Any:
     db.session.commit()
     g.no_store = True
     role = current_scope().role
-    return render_template("auditlog/person.html", person=person, looks=looks, changes=changes, users=users,
+    return render_template("auditlog/person.html", action_label=action_label, person=person, looks=looks, changes=changes, users=users,
                            id_number=privacy.seen(role, "person", "id_number", person.id_number),
                            detail_text=detail_text, made_at=utcnow(), door_label=door_label)

@@ -30,9 +30,14 @@ FIELD_LABELS = {
     "end_reason": _l("Reason"), "visited_at": _l("Visited at"), "outcome": _l("Outcome"),
     "accuracy_m": _l("GPS accuracy (m)"), "plate_scanned": _l("Plate scanned"), "status": _l("Status"),
     "closed_at": _l("Closed at"), DELETE_FIELD: _l("Delete the record"),
+    "landline": _l("Fixed-line phone"), "phone_status": _l("Without a number"), "hukou_region": _l("Hukou district"),
+    "hukou_road": _l("Hukou road"), "hukou_number": _l("Hukou number (lane, 号)"), "hukou_building": _l("Hukou building"),
+    "hukou_room": _l("Hukou room"), "permit_issued": _l("Residence permit issued on"),
+    "permit_endorsed_on": _l("Endorsed on"), "sex": _l("Sex"), "birth_date": _l("Birth date"),
 }
 RECORD_LABELS = {
     "house": _l("House"), "house_code": _l("House code"), "house_flag": _l("House flag"), "unit": _l("Unit"),
+    "room": _l("Room"),
     "person": _l("Person"), "residency": _l("Residency"), "visit": _l("Visit"), "tip": _l("Tip"),
 }
 
@@ -72,7 +77,58 @@ def shown(record_type: str, name: str, value: Any, role: str) -> str:
     if (record_type, name) in privacy.POLICY:
         seen = privacy.seen(role, record_type, name, value)
         return "—" if seen is None else str(seen)
+    if name in REFERENCES:
+        return reference_text(REFERENCES[name], value)
     return str(value)
+
+
+# A reference is shown as what it names (an address, a name), never as its id.
+REFERENCES = {"house_id": "house", "cell_id": "cell", "person_id": "person", "room_id": "room",
+              "employer_unit_id": "unit", "closed_visit_id": "visit", "household_id": "household"}
+
+
+def reference_text(kind: str, value: Any) -> str:
+    import uuid as _uuid
+
+    from webapp.extensions import db
+    from webapp.models import Cell, House, Person, Room, Unit, Visit
+
+    try:
+        rid = _uuid.UUID(str(value))
+    except ValueError:
+        return str(value)
+    if kind == "household":
+        return _("a household")
+    model = {"house": House, "cell": Cell, "person": Person, "room": Room, "unit": Unit, "visit": Visit}[kind]
+    row = db.session.get(model, rid)
+    if row is None:
+        return _("(not on record)")
+    if isinstance(row, House):
+        return row.address
+    if isinstance(row, Cell):
+        return f"{row.code} {row.name}"
+    if isinstance(row, Visit):
+        return local_dt(row.visited_at)
+    return str(getattr(row, "name", "") or "—")
+
+
+# What a resolution did to the record, in words.
+RESOLUTIONS = {"update": ("已按决定更新", "updated"), "create": ("已新建记录", "created"),
+               "delete": ("已删除记录", "deleted"), "restore": ("已恢复记录", "restored"),
+               "discard": ("已放弃手机的修改", "phone's change discarded")}
+
+
+def resolution_label(action: str) -> str:
+    zh, en = RESOLUTIONS.get(action, ("已处理", "resolved"))
+    return zh if lang() == "zh" else en
+
+
+def target_text(case: Case) -> str:
+    """The record a conflict is about, as what it names (an address, a name), not its id."""
+    kind = case.rtype.name
+    if kind in ("house", "person", "room", "unit", "visit"):
+        return reference_text(kind, case.target_id) if not case.creating else "—"
+    return ""
 
 
 def record_links(case: Case) -> list[tuple[str, str]]:

@@ -51,19 +51,55 @@ class PersonForm(VersionedForm):
     id_type = SelectField(_l("ID type"))
     id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=32)])
     phone = StringField(_l("Mobile phone"), validators=[Optional(), Length(max=20)])
+    landline = StringField(_l("Fixed-line phone"), validators=[Optional(), Length(max=20)])
+    phone_status = SelectField(_l("Without a number"), validators=[Optional()])
     category = SelectField(_l("Category"))
-    hukou_address = StringField(_l("Hukou address"), validators=[Optional(), Length(max=200)])
+    # The structured hukou address: the region picked from the GB/T 2260 list, never typed.
+    hukou_region = SelectField(_l("Hukou district"), validators=[Optional()])
+    hukou_road = StringField(_l("Hukou road"), validators=[Optional(), Length(max=64)])
+    hukou_number = StringField(_l("Hukou number (lane, 号)"), validators=[Optional(), Length(max=16)])
+    hukou_building = StringField(_l("Hukou building"), validators=[Optional(), Length(max=16)])
+    hukou_room = StringField(_l("Hukou room"), validators=[Optional(), Length(max=16)])
+    hukou_address = StringField(_l("Hukou address as written"), validators=[Optional(), Length(max=200)])
     permit_number = StringField(_l("Residence permit number"), validators=[Optional(), Length(max=32)])
+    permit_issued = DateField(_l("Residence permit issued on"), validators=[Optional()])
     permit_expiry = DateField(_l("Residence permit expiry"), validators=[Optional()])
+    employer_unit_id = SelectField(_l("Employer"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
     parsed_id: validation.IdResult | None = None
     parsed_phone: str | None = None
+    parsed_landline: str | None = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, landline_area: str = validation.DEFAULT_AREA_CODE,
+                 employers: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.landline_area = landline_area
         self.id_type.choices = ID_TYPE_CHOICES[lang()]
         self.category.choices = enums.PersonCategory.choices(lang())
+        self.phone_status.choices = [("", str(_l("(a number is given)")))] + enums.PhoneStatus.choices(lang())
+        self.hukou_region.choices = region_choices()
+        self.employer_unit_id.choices = [("", str(_l("(none recorded)")))] + (employers or [])
+        if self.employer_unit_id.data is not None:
+            self.employer_unit_id.data = str(self.employer_unit_id.data)
+
+    def validate_landline(self, field: StringField) -> None:
+        if field.data:
+            try:
+                self.parsed_landline = validation.parse_landline(field.data, default_area=self.landline_area)
+            except validation.ValidationError as error:
+                _raise_first(error)
+
+    def validate_hukou_region(self, field: SelectField) -> None:
+        if field.data:
+            try:
+                validation.parse_region(field.data)
+            except validation.ValidationError as error:
+                _raise_first(error)
+
+    def validate_permit_expiry(self, field: DateField) -> None:
+        if field.data and self.permit_issued.data and self.permit_issued.data >= field.data:
+            raise ValidationError(str(_l("The expiry must be after the issue date.")))
 
     def validate_id_number(self, field: StringField) -> None:
         try:
@@ -79,6 +115,11 @@ class PersonForm(VersionedForm):
                 _raise_first(error)
 
 
+def region_choices() -> dict[str, list[tuple[str, str]]]:
+    """Counties grouped by province (a select's optgroups), after an empty choice."""
+    return {"": [("", str(_l("(choose the district or county)")))], **dict(validation.county_choices())}
+
+
 ID_TYPE_CHOICES = {
     "zh": [("resident", "居民身份证"), ("hmt_permit", "港澳台居民居住证"),
            ("foreign_permanent", "外国人永久居留身份证"), ("passport", "护照"), ("other", "其他证件")],
@@ -86,3 +127,15 @@ ID_TYPE_CHOICES = {
            ("foreign_permanent", "Foreign permanent residence ID"), ("passport", "Passport"),
            ("other", "Other document")],
 }
+
+
+class EndorsementForm(FlaskForm):
+    """A yearly endorsement (签注) done at the office or seen on the card: its date."""
+
+    endorsed_on = DateField(_l("Endorsed on"), validators=[DataRequired()])
+
+    def validate_endorsed_on(self, field: DateField) -> None:
+        from webapp.timeutil import local_today
+
+        if field.data and field.data > local_today():
+            raise ValidationError(str(_l("An endorsement cannot be dated in the future.")))

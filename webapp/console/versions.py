@@ -21,8 +21,8 @@ from webapp.console import bp
 from webapp.console.views import _clear_fields, _visible_person
 from webapp.dbsetup import writes_on_get
 from webapp.extensions import db
-from webapp.models import Cell, House, Unit
-from webapp.registry import versions
+from webapp.models import Cell, House, Person, Unit, User
+from webapp.registry import units, versions
 from webapp.registry.versions import Version
 from webapp.templating import label, local_dt
 
@@ -37,10 +37,13 @@ MORE_LABELS = {
     "hukou_road": _l("Hukou road"), "hukou_number": _l("Hukou number"), "hukou_building": _l("Hukou building"),
     "hukou_room": _l("Hukou room"), "deleted_at": _l("Deleted"), "purged_at": _l("Personal data erased"),
     "cell_manual": _l("Cell set by hand"), "claims_id_of": _l("Held for the centre (claims the number of)"),
+    "permit_endorsed_by_id": _l("Endorsement recorded by"), "external_code": _l("Extract code"),
 }
 # Fields drawn from a vocabulary: shown by their label.
 VOCABULARIES = {("person", "category"): "category", ("person", "sex"): "sex", ("house", "use"): "use",
-                ("unit", "kind"): "unit_kind"}
+                ("unit", "kind"): "unit_kind", ("person", "id_type"): "id_type", ("person", "phone_status"): "phone_status"}
+# Fields naming another record: shown by its name or address, never its id.
+REFERENCES = ("cell_id", "house_id", "employer_unit_id", "claims_id_of", "permit_endorsed_by_id")
 
 
 def door_label(door: str) -> str:
@@ -63,21 +66,31 @@ def value_text(record_type: str, name: str, value: Any, cells: dict[uuid.UUID, s
         return value.isoformat()
     if (record_type, name) in VOCABULARIES:
         return label(str(value), VOCABULARIES[(record_type, name)])
-    if name == "cell_id" and isinstance(value, uuid.UUID):
-        return cells.get(value, str(value)[:8])
+    if name in REFERENCES:
+        return cells.get(value, _("(not shown)"))
     if isinstance(value, list):
         return "; ".join(" ".join(str(v) for v in item.values() if v) if isinstance(item, dict) else str(item)
                          for item in value)
     return str(value)
 
 
-def _cells(history: list[Version]) -> dict[uuid.UUID, str]:
+def _cells(history: list[Version]) -> dict[Any, str]:
+    """The records a history's references name, as words: a cell's code and name, a house's
+    address, a unit's or a person's name, a user's display name."""
     ids = {v for h in history for c in h.changes for v in (c.old, c.new)
-           if c.field == "cell_id" and isinstance(v, uuid.UUID)}
-    if not ids:
-        return {}
-    return {i: f"{code} {name}" for i, code, name in db.session.execute(select(Cell.id, Cell.code, Cell.name)
-                                                                      .where(Cell.id.in_(ids)))}
+           if c.field in REFERENCES and v is not None}
+    uuids = [i for i in ids if isinstance(i, uuid.UUID)]
+    out: dict[Any, str] = {}
+    if uuids:
+        out |= {i: f"{code} {name}" for i, code, name in db.session.execute(
+            select(Cell.id, Cell.code, Cell.name).where(Cell.id.in_(uuids)))}
+        out |= {h.id: h.address for h in db.session.scalars(select(House).where(House.id.in_(uuids)))}
+        out |= dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(uuids))).all())
+        out |= {i: n or "" for i, n in db.session.execute(select(Person.id, Person.name).where(Person.id.in_(uuids)))}
+    numbers = [i for i in ids if isinstance(i, int)]
+    if numbers:
+        out |= dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(numbers))).all())
+    return out
 
 
 def history_context(record_type: str, record_id: uuid.UUID) -> dict[str, Any]:
@@ -115,10 +128,13 @@ def visible_unit(unit_id: uuid.UUID) -> Unit:
 @writes_on_get
 def unit(unit_id: uuid.UUID) -> Any:
     unit_ = visible_unit(unit_id)
-    audit.record("view_unit", "unit", unit_.id)  # its contact persons are personal data
+    staff = units.employees(db.session, current_scope(), unit_.id)
+    # Its contact persons and the employees shown are personal data.
+    audit.record("view_unit", "unit", unit_.id, persons=[str(p.id) for p in staff.visible])
     db.session.commit()
     g.no_store = True
-    return render_template("console/unit.html", unit=unit_)
+    twins = [(u, current_scope().covers_cell(u.house.cell_id if u.house else None)) for u in units.twins(db.session, unit_)]
+    return render_template("console/unit.html", unit=unit_, employees=staff, twins=twins)
 
 
 @bp.route("/units/<uuid:unit_id>/history")

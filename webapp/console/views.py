@@ -14,12 +14,12 @@ from sqlalchemy.orm import selectinload
 from webapp import audit
 from webapp.access import current_scope, require_cell, requires
 from webapp.console import bp
-from webapp.console.forms import HouseForm, PersonForm
+from webapp.console.forms import EndorsementForm, HouseForm, PersonForm
 from webapp.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, House, Person, Residency, Tip, Unit, Visit
 from webapp.models.enums import TipStatus
-from webapp.registry import privacy
+from webapp.registry import endorsements, privacy
 from webapp.registry.changes import apply_changes
 from webapp.registry.review import reviews_of
 from webapp.registry.address import natural_key
@@ -71,13 +71,16 @@ def home() -> Any:
         select(House.cell_id, func.count()).where(scope.house_clause(), House.deleted_at.is_(None))
         .group_by(House.cell_id)
     ).all())
-    residents = dict(db.session.execute(
-        select(House.cell_id, func.count(Residency.id)).join(Residency, Residency.house_id == House.id)
-        .where(scope.house_clause(), Residency.end_date.is_(None), Residency.deleted_at.is_(None))
-        .group_by(House.cell_id)
-    ).all())
+    # Persons living there, and their households (住户: family and lodgers without one count alone).
+    living = (select(House.cell_id, func.count(Residency.id),
+                     func.count(func.distinct(func.coalesce(Residency.household_id, Residency.person_id))))
+              .join(Residency, Residency.house_id == House.id)
+              .where(scope.house_clause(), Residency.end_date.is_(None), Residency.deleted_at.is_(None))
+              .group_by(House.cell_id))
+    counts = {cell_id: (persons, households) for cell_id, persons, households in db.session.execute(living)}
     return render_template("console/home.html", cells=cells, house_counts=house_counts,
-                           residents=residents, **_todo_context(scope))
+                           residents={k: v[0] for k, v in counts.items()},
+                           households={k: v[1] for k, v in counts.items()}, **_todo_context(scope))
 
 
 def _todo_context(scope: Any) -> dict[str, Any]:
@@ -193,13 +196,47 @@ def person(person_id: uuid.UUID) -> Any:
     audit.record("view_person", "person", person_.id, clear=_clear_fields())
     db.session.commit()
     g.no_store = True
-    return render_template("console/person.html", person=person_,
-                           reviews=reviews_of(db.session, [r.id for r in person_.residencies]))
+    return _person_view(person_)
+
+
+def _person_view(person_: Person, form: EndorsementForm | None = None, status: int = 200) -> Any:
+    from webapp.registry.rules.permit_due import permit_due
+    from webapp.reports.common import rule_settings
+    from webapp.timeutil import local_today
+
+    cfg = rule_settings()
+    due = permit_due(today=local_today(), expiry=person_.permit_expiry, issued=person_.permit_issued,
+                     endorsed_on=person_.permit_endorsed_on, warn=cfg.permit_expiry_warn_days,
+                     window=cfg.permit_endorse_window_days, validity=cfg.permit_validity_years)
+    employer = db.session.get(Unit, person_.employer_unit_id) if person_.employer_unit_id else None
+    return render_template("console/person.html", person=person_, permit_due=due, employer=employer,
+                           endorsements=endorsements.archive(db.session, person_.id),
+                           endorsement_form=form or EndorsementForm(formdata=None, endorsed_on=local_today()),
+                           reviews=reviews_of(db.session, [r.id for r in person_.residencies])), status
+
+
+@bp.route("/persons/<uuid:person_id>/endorsement", methods=["POST"])
+@requires("edit")
+def record_endorsement(person_id: uuid.UUID) -> Any:
+    """The yearly endorsement (签注) of the person's residence permit, done: it leaves the due list."""
+    person_ = _visible_person(person_id)
+    form = EndorsementForm()
+    if not form.validate_on_submit() or person_.permit_expiry is None:
+        if person_.permit_expiry is None:
+            form.endorsed_on.errors = [*form.endorsed_on.errors, _("Record the residence permit first.")]
+        g.no_store = True
+        return _person_view(person_, form, 422)
+    if endorsements.record(person_, form.endorsed_on.data, current_user.id):
+        audit.record("record_endorsement", "person", person_.id, on=form.endorsed_on.data.isoformat())
+        db.session.commit()
+    flash(_("Endorsement recorded."), "ok")
+    return redirect(url_for("console.person", person_id=person_.id, _anchor="permit"))
 
 
 # The form's fields the privacy policy governs: a role that may not read one in clear gets it
 # empty (its mask as a hint) and keeps the stored value by leaving it empty.
-GUARDED = ("id_number", "phone", "hukou_address", "permit_number", "note")
+GUARDED = ("id_number", "phone", "landline", "hukou_region", "hukou_road", "hukou_number", "hukou_building",
+           "hukou_room", "hukou_address", "permit_number", "note")
 
 
 def _clear_fields() -> list[str]:
@@ -217,31 +254,38 @@ def _guarded() -> list[str]:
 def edit_person(person_id: uuid.UUID) -> Any:
     person_ = _visible_person(person_id)
     g.no_store = True
-    form = PersonForm(obj=person_)
+    form = PersonForm(obj=person_, landline_area=current_app.config["LANDLINE_AREA_CODE"],
+                      employers=_employers(person_))
     guarded = [n for n in GUARDED if n in _guarded()]
     if request.method == "GET":
         form.version.data = str(person_.version)
         # Opening the form is a look at the person's record, like the person page.
         audit.record("open_person_edit", "person", person_.id, clear=_clear_fields())
         db.session.commit()
-    kept = [n for n in guarded if request.method == "GET" or not (getattr(form, n).data or "").strip()]
+    # What was typed, not the field's data: a field missing from the post keeps the record's value.
+    kept = [n for n in guarded if request.method == "GET" or not (request.form.get(n) or "").strip()]
     for name in kept:
-        getattr(form, name).data = getattr(person_, name)  # validated as stored; never rendered
+        # Validated as stored, never rendered. raw_data too: `Optional()` reads it, and with the
+        # empty input it would stop the field's checks, leaving no parsed phone (a masked role's
+        # save used to erase the person's mobile).
+        stored = getattr(person_, name)
+        getattr(form, name).data = stored
+        getattr(form, name).raw_data = [str(stored)] if stored not in (None, "") else []
     valid = form.validate_on_submit()
     changes = _person_changes(form, person_) if valid else {}
     for name in guarded:
         field = getattr(form, name)
         if name in kept:
-            field.data = ""
+            field.data, field.raw_data = "", []
         hint = privacy.seen(current_user.role, "person", name, getattr(person_, name))
         field.render_kw = {**(field.render_kw or {}), "placeholder": hint or _("(not shown: leave empty to keep)")}
     if valid:
         if _stale(form.version.data, person_):
             flash(_("Someone else changed this person meanwhile; review their version and try again."), "error")
-            return render_template("console/person_edit.html", form=form, person=person_, guarded=guarded), 409
+            return _person_page(form, person_, guarded, 409)
         if _id_taken(changes["id_number"], person_.id):
             form.id_number.errors = [_("Another person already has this ID number.")]
-            return render_template("console/person_edit.html", form=form, person=person_, guarded=guarded), 409
+            return _person_page(form, person_, guarded, 409)
         if changes["id_number"] != person_.id_number:
             changes["claims_id_of"] = None  # the centre corrected a held record's number
         diff = apply_changes(person_, changes, current_user.id)
@@ -250,21 +294,48 @@ def edit_person(person_id: uuid.UUID) -> Any:
             db.session.commit()
             flash(_("Saved."), "ok")
         return redirect(url_for("console.person", person_id=person_.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("console/person_edit.html", form=form, person=person_, guarded=guarded), status
+    return _person_page(form, person_, guarded, 422 if request.method == "POST" else 200)
+
+
+def _person_page(form: PersonForm, person_: Person, guarded: list[str], status: int) -> Any:
+    return render_template("console/person_edit.html", form=form, person=person_, guarded=guarded,
+                           landline_area=current_app.config["LANDLINE_AREA_CODE"]), status
 
 
 def _person_changes(form: PersonForm, person_: Person) -> dict[str, Any]:
     parsed = form.parsed_id
     assert parsed is not None
+    employer = form.employer_unit_id.data
     return {
         "name": form.name.data.strip(), "id_type": form.id_type.data, "id_number": parsed.number,
         "sex": parsed.sex or person_.sex, "birth_date": parsed.birth_date or person_.birth_date,
-        "phone": form.parsed_phone, "category": form.category.data,
+        "phone": form.parsed_phone, "landline": form.parsed_landline,
+        "phone_status": form.phone_status.data or None, "category": form.category.data,
+        **{name: _blank_to_none(getattr(form, name).data) for name in HUKOU_PARTS},
         "hukou_address": _blank_to_none(form.hukou_address.data),
         "permit_number": _blank_to_none(form.permit_number.data),
-        "permit_expiry": form.permit_expiry.data, "note": _blank_to_none(form.note.data),
+        "permit_issued": form.permit_issued.data, "permit_expiry": form.permit_expiry.data,
+        "employer_unit_id": uuid.UUID(employer) if employer else None,
+        "note": _blank_to_none(form.note.data),
     }
+
+
+HUKOU_PARTS = ("hukou_region", "hukou_road", "hukou_number", "hukou_building", "hukou_room")
+
+
+def _employers(person_: Person) -> list[tuple[str, str]]:
+    """The units a person may be linked to as employer: those of the user's cells (and the
+    current employer, wherever it is)."""
+    units = db.session.execute(
+        select(Unit.id, Unit.name, House).join(House, House.id == Unit.house_id)
+        .where(Unit.deleted_at.is_(None), current_scope().house_clause())
+        .order_by(Unit.name)).all()
+    out = [(str(uid), f"{name}（{house.address}）") for uid, name, house in units]
+    current = person_.employer_unit_id
+    if current is not None and str(current) not in {v for v, _ in out}:
+        unit = db.session.get(Unit, current)
+        out.insert(0, (str(current), unit.name if unit and unit.name else str(current)))
+    return out
 
 
 def _id_taken(number: str, own_id: uuid.UUID) -> bool:

@@ -8,6 +8,7 @@ _TYPES = FileAllowed(["csv", "xlsx"], _l("CSV or XLSX files only."))
 
 class ImportForm(FlaskForm):
     houses = FileField(_l("Houses"), validators=[_TYPES])
+    units = FileField(_l("Units"), validators=[_TYPES])
     persons = FileField(_l("Persons"), validators=[_TYPES])
     residencies = FileField(_l("Residencies"), validators=[_TYPES])
     dry_run = BooleanField(_l("Check only, write nothing"), default=True)

@@ -53,7 +53,15 @@ def upload() -> Any:
     # A file over a size cap is 413 (split it, or CSV), one with bad content 422 (fix it).
     status = 200 if report.ok else 413 if too_large(report) else 422
     return render_template("extract/index.html", form=form, report=report, shapes=SHAPES,
-                           lines=report.summary_lines(lang())), status
+                           lines=report.summary_lines(lang()), field_name=_field_name), status
+
+
+def _field_name(shape: str, key: str) -> str:
+    """A changed field as the user reads it: the column's header, else the field's name."""
+    from webapp.conflicts.display import field_label
+
+    column = next((c for c in SHAPES[shape].columns if c.key == key), None)
+    return column.zh if column is not None and lang() == "zh" else field_label(key)
 
 
 @bp.route("/export/<shape>.<fmt>")
@@ -65,7 +73,7 @@ def download(shape: str, fmt: str) -> Any:
     full_ids = privacy.clear(scope.role, "person", "id_number")
     now = to_local(utcnow())
     note = (f"Gridwalk 导出 export · {current_user.username} ({current_user.role}) · "
-            f"{now:%Y-%m-%d %H:%M} Asia/Shanghai · {shape} · "
+            f"{now:%Y-%m-%d %H:%M} Asia/Shanghai · {SHAPES[shape].zh} {shape} · "
             f"{'身份证号完整 full ID numbers' if full_ids else '身份证号已脱敏 ID numbers masked'}")
     visible = None if scope.cell_ids is None else select(House.id).where(scope.house_clause())
     out = io.BytesIO()

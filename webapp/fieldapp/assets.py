@@ -20,7 +20,7 @@ SUFFIXES = frozenset({".js", ".css", ".png", ".json"})
 # opens, lazily: all precached, so they work offline and cost the start nothing).
 VENDOR = (("idb", "index.js"), ("jsqr", "jsQR.js"), ("leaflet", "leaflet.js"), ("leaflet", "leaflet.css"))
 # Routes whose answers belong to the shell (rendered by Flask, hashed through their sources).
-SHELL_ROUTES = ("/app/", "/app/manifest.webmanifest", "/app/area-codes.json")
+SHELL_ROUTES = ("/app/", "/app/manifest.webmanifest", "/app/area-codes.json", "/app/regions.json")
 
 
 def static_files() -> list[Path]:

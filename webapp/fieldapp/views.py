@@ -39,6 +39,15 @@ def _permit_endorse() -> str:
     return f"{rules.permit_endorse_window_days}/{rules.permit_validity_years}"
 
 
+def _registry() -> dict[str, str]:
+    # Issue 18: a fixed line without its area code (LANDLINE_AREA_CODE); where 人户分离 is judged
+    # (HOME_REGION, HUKOU_MATCH_LEVEL): the occupant's form says at once whether the hukou
+    # address is this house, by the rule the server's 人户分离 finding uses.
+    rules = RuleSettings.from_config(current_app.config)
+    return {"landline_area": str(current_app.config.get("LANDLINE_AREA_CODE") or "021"),
+            "home_region": rules.home_region, "hukou_level": rules.hukou_match_level}
+
+
 def _cycle() -> str:
     # COLLECTION_CYCLE (month or quarter): the phone counts "visited this cycle" offline by it.
     return GeoSettings.from_config(current_app.config).collection_cycle
@@ -60,8 +69,10 @@ def _version() -> str:
     # FIELDAPP_RELEASE forces a new app version without a file change (README, field app).
     # The settings the shell carries count too: a changed setting reaches phones as an update.
     tiles = "|".join(_tiles().values())
+    registry = "|".join(_registry().values())
     return assets.version(f"{current_app.config.get('FIELDAPP_RELEASE', '')}|permit_days={_permit_days()}"
-                          f"|permit_endorse={_permit_endorse()}|cycle={_cycle()}|tz={_timezone()}|tiles={tiles}")
+                          f"|permit_endorse={_permit_endorse()}|cycle={_cycle()}|tz={_timezone()}|tiles={tiles}"
+                          f"|registry={registry}")
 
 
 @bp.route("/app/")
@@ -71,7 +82,7 @@ def shell() -> Any:
         "fieldapp/shell.html", idb_url=assets.vendor_url("idb"), jsqr_url=assets.vendor_url("jsqr"),
         leaflet_url=assets.vendor_url("leaflet", "leaflet.js"), leaflet_css=assets.vendor_url("leaflet", "leaflet.css"),
         app_name=APP_NAME, permit_days=_permit_days(), permit_endorse=_permit_endorse(), cycle=_cycle(),
-        timezone=_timezone(), tiles=tiles)))
+        timezone=_timezone(), tiles=tiles, registry=_registry())))
     source = tile_source(tiles["url"]) if tiles["url"] else None
     if source:
         # Only with configured tiles does the app load anything from elsewhere: the tiles, as
@@ -101,6 +112,20 @@ def manifest() -> Any:
 @cache
 def _known_codes() -> str:
     return json.dumps(sorted(area_codes._table()), separators=(",", ":"))
+
+
+@cache
+def _regions() -> str:
+    return json.dumps(area_codes.county_choices(), ensure_ascii=False, separators=(",", ":"))
+
+
+@bp.route("/app/regions.json")
+def regions() -> Any:
+    """Current counties by province ([[province, [[code, full name], …]], …]): the hukou district
+    picker on the occupant's form, offline (part of the shell)."""
+    response = make_response(_regions())
+    response.mimetype = "application/json"
+    return _no_cache(response)
 
 
 @bp.route("/app/area-codes.json")

@@ -302,6 +302,70 @@ ResidenceCheckResult._labels = {  # type: ignore[attr-defined]
 }
 
 
+class ResidenceBasis(Labelled):
+    """Why a house is the applicant's lawful stable residence (合法稳定住所的依据)."""
+
+    OWNED = "owned"
+    FAMILY_OWNED = "family_owned"
+    REGISTERED_LEASE = "registered_lease"
+    EMPLOYER_DORMITORY = "employer_dorm"
+    PUBLIC_RENTAL = "public_rental"
+    OTHER = "other"
+
+
+ResidenceBasis._labels = {  # type: ignore[attr-defined]
+    "owned": ("自有产权住房", "Own property"),
+    "family_owned": ("直系亲属自有住房", "A close relative's own property"),
+    "registered_lease": ("登记备案的租赁住房", "Registered lease"),
+    "employer_dorm": ("单位集体宿舍", "Employer's dormitory"),
+    "public_rental": ("公共租赁住房", "Public rental housing"),
+    "other": ("其他合法住所", "Other lawful residence"),
+}
+
+
+class PhoneStatus(Labelled):
+    """Why a person has no number recorded: an answer, not a gap in the record."""
+
+    NONE = "none"
+    REFUSED = "refused"
+
+
+PhoneStatus._labels = {  # type: ignore[attr-defined]
+    "none": ("无电话", "Has no phone"),
+    "refused": ("拒绝提供", "Declined to give one"),
+}
+
+
+class RoomKind(Labelled):
+    """What a room is: the 群租 rule finds partitioned rooms, basements and non-living rooms let."""
+
+    BEDROOM = "bedroom"
+    LIVING_ROOM = "living_room"
+    PARTITIONED = "partitioned"
+    BASEMENT = "basement"
+    KITCHEN = "kitchen"
+    BATHROOM = "bathroom"
+    BALCONY = "balcony"
+    STORAGE = "storage"
+
+
+RoomKind._labels = {  # type: ignore[attr-defined]
+    "bedroom": ("卧室", "Bedroom"),
+    "living_room": ("客厅", "Living room"),
+    "partitioned": ("隔断间", "Partitioned room"),
+    "basement": ("地下室", "Basement"),
+    "kitchen": ("厨房", "Kitchen"),
+    "bathroom": ("卫生间", "Bathroom"),
+    "balcony": ("阳台", "Balcony"),
+    "storage": ("储藏室", "Storage room"),
+}
+# Rooms that may not be let to live in (Shanghai rental rules, check): a person living in one is
+# a finding of its own, whatever the count or the area.
+NOT_TO_LET = frozenset({RoomKind.KITCHEN, RoomKind.BATHROOM, RoomKind.BALCONY, RoomKind.STORAGE})
+# Rooms that are themselves what a 群租 inspection looks for when let.
+SUSPECT_ROOMS = frozenset({RoomKind.PARTITIONED, RoomKind.BASEMENT})
+
+
 class ReviewKind(Labelled):
     """What a grid lead reviews (审核): a coordinator's new registration or move-out."""
 

@@ -12,7 +12,6 @@ from webapp.models.area import Cell
 from webapp.models.base import Base, Synced
 
 
-
 class House(Synced, Base):
     """A dwelling, identified by its UUID; every code on it is an alias (HouseCode)."""
 
@@ -36,6 +35,9 @@ class House(Synced, Base):
     floor_area: Mapped[float | None] = mapped_column(Float, default=None)  # 建筑面积 m²
     living_area: Mapped[float | None] = mapped_column(Float, default=None)  # 居住面积 m²
     note: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The address as compared with hukou addresses (webapp/registry/address_keys.py keeps them).
+    address_key: Mapped[str | None] = mapped_column(String(120), default=None)
+    room_key: Mapped[str | None] = mapped_column(String(32), default=None)
 
     cell: Mapped[Cell | None] = relationship()
     codes: Mapped[list[HouseCode]] = relationship(back_populates="house", order_by="HouseCode.kind")
@@ -87,6 +89,9 @@ class Room(Synced, Base):
 
     house_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("house.id"), index=True)
     name: Mapped[str] = mapped_column(String(32))
+    # enums.RoomKind: partitioned rooms, basements and kitchens, bathrooms, balconies or storage
+    # rooms let as rooms are what 群租 inspections look for (the group_rent rule).
+    kind: Mapped[str] = mapped_column(String(20), default="bedroom", server_default="bedroom")
     living_area: Mapped[float | None] = mapped_column(Float, default=None)
 
     house: Mapped[House] = relationship(back_populates="rooms")

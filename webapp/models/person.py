@@ -43,8 +43,13 @@ class Person(Synced, Base):
     id_rev: Mapped[str | None] = mapped_column(String(32), default=None)
     sex: Mapped[str | None] = mapped_column(String(1), default=None)
     birth_date: Mapped[date | None] = mapped_column(default=None)
-    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)  # mainland mobile
     phone_rev: Mapped[str | None] = mapped_column(String(20), default=None)
+    # A fixed line as "021-62345678" (elderly residents often have only one).
+    landline: Mapped[str | None] = mapped_column(String(20), default=None)
+    # Why there is no number: enums.PhoneStatus ("none" 无电话, "refused" 拒绝提供). Either is an
+    # answer the coordinator got at the door, so the record counts as complete.
+    phone_status: Mapped[str | None] = mapped_column(String(12), default=None)
     category: Mapped[str] = mapped_column(String(12), default="migrant")
     hukou_region: Mapped[str | None] = mapped_column(String(6), default=None)  # GB/T 2260 code
     # Registered (hukou) address, structured so 人户分离 compares at house or building level.
@@ -53,8 +58,17 @@ class Person(Synced, Base):
     hukou_building: Mapped[str | None] = mapped_column(String(16), default=None)
     hukou_room: Mapped[str | None] = mapped_column(String(16), default=None)
     hukou_address: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The structured hukou address as compared (webapp/registry/address.py `place_keys`): kept
+    # by webapp/registry/address_keys.py at every commit, whatever wrote the row. Never shown.
+    hukou_key: Mapped[str | None] = mapped_column(String(120), default=None)
+    hukou_room_key: Mapped[str | None] = mapped_column(String(32), default=None)
     permit_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The residence permit's issue date and expiry (its validity); the yearly endorsement
+    # (签注) last recorded and who recorded it. Past endorsements are the change log's versions.
+    permit_issued: Mapped[date | None] = mapped_column(default=None)
     permit_expiry: Mapped[date | None] = mapped_column(default=None)
+    permit_endorsed_on: Mapped[date | None] = mapped_column(default=None)
+    permit_endorsed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     employer_unit_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("unit.id", use_alter=True), default=None
     )

@@ -1,7 +1,9 @@
-"""The committee's check of a house as a legal stable residence (合法稳定住所核实).
+"""The committee's check of a house as a legal stable residence (合法稳定住所核实), and its
+decision for one applicant (认定): a certificate (证明) with a number and a check code that the
+public plate page verifies, or a recorded refusal with its reason (不予出具).
 
-Kept as an append-only history: who checked, when, what they found and what the rules
-said at that moment, so a later refusal or acceptance can be explained.
+Kept as an append-only history: who checked, when, on what basis, what they found and what
+the rules said at that moment, so a later refusal or acceptance can be explained.
 """
 from __future__ import annotations
 
@@ -23,6 +25,12 @@ class ResidenceCheck(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     house_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("house.id"))
     result: Mapped[str] = mapped_column(String(12))  # enums.ResidenceCheckResult
+    # A decision for an applicant living there (None: a check of the house alone).
+    person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"), default=None, index=True)
+    basis: Mapped[str | None] = mapped_column(String(20), default=None)  # enums.ResidenceBasis
+    # A certificate's number (unique) and check code, printed on it and verified at /h/<code>.
+    certificate_no: Mapped[str | None] = mapped_column(String(20), default=None, unique=True)
+    check_code: Mapped[str | None] = mapped_column(String(8), default=None)
     # The reasons the rules gave when the check was recorded, as "zh / en" lines.
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -19,6 +19,9 @@ class Unit(Synced, Base):
     uscc: Mapped[str | None] = mapped_column(String(18), default=None, index=True)
     house_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("house.id"), index=True, default=None)
     kind: Mapped[str] = mapped_column(String(12), default="enterprise")
+    # The unit's key in the extract (the police's or the market regulator's list), like a
+    # house's external code: an export re-imports onto the same units.
+    external_code: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
     # Contact persons: [{"name": ..., "phone": ..., "role": ...}].
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 

@@ -1,6 +1,7 @@
 """Statistics of the register for a set of cells and a collection cycle: the residents as at
 the cycle's last day (or today, while it runs) by category, sex, age band and province of
-origin, a population pyramid, houses by use, units by kind, 群租 and 人户分离, permits due,
+origin, a population pyramid, houses by use, units by kind and their employees, 群租 and 人户分离,
+permits due,
 and the residents by category over the last cycles.
 
 Residents as at a day: a live open residency that day (started on or before it, not ended
@@ -170,6 +171,11 @@ def compute(session: Session, as_of: date, cell_ids: frozenset[uuid.UUID] | None
     else:
         unit_where.append(or_(Unit.house_id.is_(None), Unit.house_id.in_(select(House.id).where(*houses))))
     f["unit_kind"] = Figure("unit_kind", _ordered(_grouped(session, Unit.kind, *unit_where), [k.value for k in UnitKind]))
+    # The units' employees (persons linked to them as employer, wherever they live), by kind.
+    employed = select(Unit.kind, func.count(Person.id)).join(Person, Person.employer_unit_id == Unit.id).where(
+        *unit_where, Person.deleted_at.is_(None)).group_by(Unit.kind)
+    f["unit_employees"] = Figure("unit_employees", _ordered(
+        {str(k): int(n) for k, n in session.execute(employed)}, [k.value for k in UnitKind]))
     f["findings"] = Figure("findings", findings(session, cell_ids, today=today))
     if cycles:
         out.trend = trend(session, cycles, cell_ids, today=today)

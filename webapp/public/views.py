@@ -1,7 +1,8 @@
 """/h/<code>: what anyone who scans a plate sees. No login; never any personal data.
 
 The page shows the address (it is on the door anyway) and public information: the
-residents' committee and the service contacts from the settings. Occupants, their number,
+residents' committee and the service contacts from the settings; and whether a 合法稳定住所
+certificate (number and check code) was issued for this house, with its date and basis. Occupants, their number,
 the house's use or flags are never loaded into this page's template context at all.
 """
 from __future__ import annotations
@@ -16,9 +17,15 @@ from webapp.extensions import db
 from webapp.models import House
 from webapp.public import bp, messages
 from webapp.public.forms import TipForm
+from webapp.registry import residence_decisions
 from webapp.registry.code_lookup import Lookup, Outcome, look_up
 from webapp.registry.ratelimit import hit
 from webapp.registry.tips import client_key, create_tip
+
+
+# Enough for a resident or a school checking a few certificates; too few to guess a check code
+# (31^6 of them) by trying.
+CERTIFICATE_CHECKS_PER_HOUR = 20
 
 
 @bp.after_request
@@ -57,12 +64,35 @@ def house(code: str) -> Any:
             return redirect(url_for("public.house", code=found.code), code=303)
         status = 422
     cell = found.house.cell
+    verified, asked = None, request.method == "GET" and "certificate" in request.args
+    if asked:
+        refused = _over_verify_limit()
+        if refused is not None:
+            return refused
+        check = residence_decisions.verify(db.session, found.house, request.args.get("certificate", ""),
+                                           request.args.get("check", ""))
+        # Only what the certificate itself says about the house: never whose it is.
+        verified = None if check is None else {"number": check.certificate_no, "on": check.checked_at,
+                                               "basis": check.basis}
     return render_template(
         "public/house.html", address=found.house.address, code=found.code, form=form,
         committee=cell.committee.name if cell is not None else None,
         service_phone=current_app.config["PUBLIC_SERVICE_PHONE"],
-        notice=current_app.config["PUBLIC_NOTICE"],
+        notice=current_app.config["PUBLIC_NOTICE"], verified=verified, asked=asked,
     ), status
+
+
+def _over_verify_limit() -> Any | None:
+    """Certificate checks per client address: a check code must not be guessed by trying."""
+    cfg = current_app.config
+    sender = client_key(request.remote_addr, cfg["SECRET_KEY"])
+    decision = hit(db.session, f"cert:ip:{sender}", CERTIFICATE_CHECKS_PER_HOUR, 3600)
+    db.session.commit()
+    if decision.allowed:
+        return None
+    response = _message(messages.too_many(decision.retry_after), 429)
+    response.headers["Retry-After"] = str(decision.retry_after)
+    return response
 
 
 def _over_limit(house_: House) -> Any | None:

@@ -12,6 +12,14 @@ held to the same cases (tests/vectors/address.json).
   same order: text inside text ("谷阳" in "谷阳北路"), a number as the same number with the same
   word, or either without one ("1001" finds 1001室, "21号" does not find 21弄).
 - `natural_key`: digits compare as numbers (101室 before 1001室), everything else by code point.
+- `part_key`: one part of an address (road, number, building, room) as compared: `normalise`d,
+  and without the word that part means anyway (a number part in numerals alone is that number) ("88号" is number 88; "1号楼", "1号", "1栋",
+  "一号楼" are building 1; "1001室" is room 1001). Other words stay ("21弄" is not 21号).
+- `hukou_place`: where a hukou address is against the house a person lives in: "same" (the
+  region is the subdistrict's and road, number and building agree, and the room too at the
+  `address` level), "elsewhere", or "unknown" (no region or no road to compare). The stored
+  keys (`hukou_keys`, `house_keys`: webapp/registry/address_keys.py keeps them) let the 人户分离
+  rule compare in SQL by the same rule.
 """
 from __future__ import annotations
 
@@ -25,6 +33,7 @@ Token = tuple[str, ...]  # ("text", value) or ("num", value, word) with word "" 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _WORDS = "号楼|单元|弄|号|室|层"
+_CN_ONLY = re.compile(r"[零〇一二两三四五六七八九十百千]+")
 _CN_NUMBER = re.compile(rf"([零〇一二两三四五六七八九十百千]+)(?=(?:{_WORDS}|栋|幢|座|楼))")
 _BUILDING = re.compile(r"([0-9A-Z]+)(?:栋|幢|座)")
 _SPACED_WORD = re.compile(rf"([0-9A-Z])\s+(?=(?:{_WORDS}|栋|幢|座))")  # "1 号楼" is one word
@@ -94,3 +103,38 @@ def matches(query: list[Token], address: list[Token]) -> bool:
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(run)) if run[0] in "0123456789" else (1, run) for run in re.findall(r"[0-9]+|[^0-9]+", text or ""))
+
+
+# The word each part's number carries by default; the same number with it or without it is one place.
+_OWN_WORDS: dict[str, tuple[str, ...]] = {"road": (), "number": ("号",), "building": ("号楼", "号"), "room": ("室",)}
+PARTS = ("road", "number", "building", "room")
+
+
+def part_key(value: Any, part: str) -> str:
+    text = normalise(str(value or ""))
+    if part != "road" and _CN_ONLY.fullmatch(text):
+        text = _cn_number(text)  # a number part written in numerals alone: "一零零一" is 1001
+    for word in _OWN_WORDS[part]:
+        stem = text[:-len(word)]
+        if text.endswith(word) and stem and (stem[-1].isascii() and stem[-1].isalnum()):
+            return stem
+    return text
+
+
+def place_keys(parts: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(road|number|building, room) of an address's parts; (None, None) without a road."""
+    if not part_key(parts.get("road"), "road"):
+        return None, None
+    building = "|".join(part_key(parts.get(p), p) for p in ("road", "number", "building"))
+    return building, part_key(parts.get("room"), "room")
+
+
+def hukou_place(hukou: Mapping[str, Any], house: Mapping[str, Any], *, home_region: str, level: str) -> str:
+    """"same", "elsewhere" or "unknown": the hukou address (region, road, number, building,
+    room) against the house lived in (in `home_region`), at the "address" or "building" level."""
+    mine, my_room = place_keys(hukou)
+    if not hukou.get("region") or mine is None:
+        return "unknown"
+    theirs, their_room = place_keys(house)
+    same = hukou["region"] == home_region and mine == theirs and (level == "building" or my_room == their_room)
+    return "same" if same else "elsewhere"

@@ -33,8 +33,9 @@ from webapp.timeutil import utcnow
 
 TRACKED: dict[str, Any] = {"person": Person, "house": House, "unit": Unit}
 # Columns that are the version row's own (id, version, who, when) or bookkeeping: the sync
-# sequence number and the reversed copies behind "last digits" search.
-BOOKKEEPING = frozenset({"id", "version", "changed_at", "changed_by_id", "seq", "id_rev", "phone_rev"})
+# sequence number, the reversed copies behind "last digits" search and the address keys.
+BOOKKEEPING = frozenset({"id", "version", "changed_at", "changed_by_id", "seq", "id_rev", "phone_rev",
+                         "hukou_key", "hukou_room_key", "address_key", "room_key"})
 # The doors a change comes through: a console page, a phone's push, a phone's exported outbox
 # imported by the centre, the police extract's import, a merge of two records, a conflict's
 # resolution, a command, anything else (tests, scripts), and the state when the log began.

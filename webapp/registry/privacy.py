@@ -45,6 +45,8 @@ def _row(centre: Show, coordinator: Show, grid_lead: Show, committee: Show, poli
 POLICY: dict[tuple[str, str], dict[str, Show]] = {
     ("person", "id_number"): _row(C, C, M, M, M),
     ("person", "phone"): _row(C, C, M, M, M),
+    # A fixed line is a phone like any other: area code and last four digits for masked roles.
+    ("person", "landline"): _row(C, C, M, M, M),
     ("person", "birth_date"): _row(C, C, M, M, M),
     ("person", "hukou_region"): _row(C, C, M, M, M),
     ("person", "permit_number"): _row(C, C, M, M, M),
@@ -69,6 +71,7 @@ MASKS: dict[str, Callable[[Any], str]] = {
     "id_number": lambda v: mask_id(str(v or "")),
     "permit_number": lambda v: mask_id(str(v or "")),
     "phone": lambda v: mask_phone(str(v or "")),
+    "landline": lambda v: mask_phone(str(v or "")),
     "contact_phone": lambda v: mask_phone(str(v or "")),
     "birth_date": _year,
     "hukou_region": lambda v: str(v or "")[:2],

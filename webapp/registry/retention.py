@@ -20,6 +20,8 @@ PERSONAL_COLUMNS: dict[type, dict[str, Any]] = {
         "birth_date": None, "sex": None, "hukou_region": None, "hukou_road": None,
         "hukou_number": None, "hukou_building": None, "hukou_room": None, "hukou_address": None,
         "permit_number": None, "permit_expiry": None, "employer_unit_id": None, "note": None,
+        "landline": None, "phone_status": None, "hukou_key": None, "hukou_room_key": None,
+        "permit_issued": None, "permit_endorsed_on": None, "permit_endorsed_by_id": None,
     },
     Residency: {"end_reason": None},
     Visit: {"lat": None, "lon": None, "accuracy_m": None, "note": None},

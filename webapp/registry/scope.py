@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Holding a phone (the field app): only roles that change the registry; a read-only phone
     # would only be a copy of personal data to lose (issue 15).
     "device": frozenset({Role.COORDINATOR, Role.GRID_LEAD, Role.COMMITTEE, Role.CENTRE}),
+    # The 合法稳定住所 decision for an applicant, and its certificate (seed art. 5(2): the committee).
+    "residence_decision": frozenset({Role.COMMITTEE, Role.CENTRE}),
     # Re-plating, splitting and demolishing a house: the committee and the centre.
     "house_history": frozenset({Role.COMMITTEE, Role.CENTRE}),
     # A phone's exported outbox is imported as that phone: the centre only.

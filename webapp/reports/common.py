@@ -17,7 +17,7 @@ from webapp import audit
 from webapp.access import current_scope
 from webapp.extensions import db
 from webapp.models import Cell, Committee
-from webapp.models.enums import PersonCategory
+from webapp.models.enums import PersonCategory, Relation
 from webapp.registry import privacy
 from webapp.registry.reports import describe
 from webapp.registry.rules import RULES, Flag, RuleSettings
@@ -123,13 +123,26 @@ def rows(flags: list[Flag]) -> list[Row]:
     out = []
     for f in flags:
         d = info[(f.record_type, f.record_id)]
-        rule = RULES.get(f.rule)
         number = d.id_number or ""
         category = PersonCategory(d.category).label(language) if d.category in PersonCategory._value2member_map_ else ""
-        out.append(Row(f, rule.title(language) if rule else f.rule, rule.kind_label(f.kind, language) if rule else f.kind,
+        title, finding = _words(f, language)
+        out.append(Row(f, title, finding,
                        f.text(language), d.name, privacy.seen(role, "person", "id_number", number) or "", category,
                        d.address, d.cell, d.committee))
     return out
+
+
+def _words(f: Flag, language: str) -> tuple[str, str]:
+    """A finding's rule and kind in words: a rule's own, or a list's (arrivals and departures
+    are findings of a list, their kind the relation to the house), never the codes."""
+    rule = RULES.get(f.rule)
+    if rule is not None:
+        return rule.title(language), rule.kind_label(f.kind, language)
+    from webapp.registry.reports import LISTS
+
+    zh, en, _lister = LISTS.get(f.rule, (f.rule, f.rule, None))
+    kind = Relation(f.kind).label(language) if f.kind in Relation._value2member_map_ else f.kind
+    return (zh if language == "zh" else en), kind
 
 
 def row_table(items: list[Row]) -> Table:

@@ -8,11 +8,14 @@ from sqlalchemy.orm import selectinload
 
 from webapp.access import current_scope
 from webapp.extensions import db
-from webapp.models import House, ResidenceCheck
+from webapp.models import House, Person, ResidenceCheck
+from webapp.registry import residence_decisions
 from webapp.models.enums import ResidenceCheckResult
 from webapp.registry.rules import Context, residence_verdict
 from webapp.reports.common import rule_settings
 from webapp.reports.forms import ResidenceCheckForm
+from webapp.residence.forms import DecisionForm
+from webapp.residence.views import applicant_choices
 from webapp.templating import lang
 from webapp.timeutil import local_today
 
@@ -29,6 +32,13 @@ def residence_context(house: House) -> dict[str, Any]:
         except ValueError:
             return value
 
+    decided = residence_decisions.decisions(db.session, house.id)
+    names = dict(db.session.execute(select(Person.id, Person.name)
+                                    .where(Person.id.in_({d.person_id for d in decided}))).all())
+    open_house = house.deleted_at is None
     return {"residence": residence_verdict(Context(db.session, rule_settings(), local_today()), house.id),
-            "residence_checks": checks, "residence_label": label,
-            "residence_form": ResidenceCheckForm() if current_scope().may("edit") and house.deleted_at is None else None}
+            "residence_checks": [c for c in checks if c.person_id is None], "residence_label": label,
+            "residence_decisions": decided, "residence_names": names,
+            "decision_form": DecisionForm(applicants=applicant_choices(house))
+            if current_scope().may("residence_decision") and open_house else None,
+            "residence_form": ResidenceCheckForm() if current_scope().may("edit") and open_house else None}

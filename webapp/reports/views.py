@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.models import House, ResidenceCheck
 from webapp.registry.reports import LISTS, Ask, run_list
 from webapp.registry.rules import RULES, Context, raise_tasks, residence_verdict
+from webapp.registry.rules.settings import SETTING_WORDS, setting_value
 from webapp.registry.rules.tasks import CONFLICT_KINDS, TIP_RULES
 from webapp.reports import bp
 from webapp.reports.common import filters, page_of, row_table, rows, rule_settings, send_export
@@ -46,9 +47,16 @@ def _title(name: str) -> str:
 @login_required
 def index() -> Any:
     f = filters()
+    settings = rule_settings()
+
+    def read(name: str) -> tuple[str, str]:
+        """A setting a rule reads: what it means, with its value (its name is for the centre)."""
+        zh, en = SETTING_WORDS.get(name, (name, name))
+        return (zh if lang() == "zh" else en), setting_value(settings, name, lang())
+
     return render_template("reports/index.html", lists=[(n, _title(n)) for n in LISTS], filters=f,
                            rules=RULES.values(), week_start=local_week_start(), raisable=RAISABLE,
-                           today_year=local_today().year)
+                           today_year=local_today().year, read=read)
 
 
 @bp.route("/lists/<name>")

@@ -15,9 +15,11 @@ CHART_TITLES: dict[str, Callable[[], str]] = {
     "age": lambda: _("Residents by age"), "pyramid": lambda: _("Population pyramid"),
     "province": lambda: _("Migrants (来沪) by province of origin"), "permits": lambda: _("Residence permits"),
     "use": lambda: _("Houses by use"), "unit_kind": lambda: _("Units by kind"),
+    "unit_employees": lambda: _("Units' employees by kind of unit"),
     "findings": lambda: _("Group renting (群租) and 人户分离"), "trend": lambda: _("Residents over the cycles"),
 }
-VOCABULARY = {"category": "category", "sex": "sex", "use": "use", "unit_kind": "unit_kind"}
+VOCABULARY = {"category": "category", "sex": "sex", "use": "use", "unit_kind": "unit_kind",
+              "unit_employees": "unit_kind"}
 WORDS = {
     "expired": _l("expired"), "due": _l("expiring soon"), "later": _l("valid"),
     "group_rent_flagged": _l("houses flagged as group renting"),

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from webapp.validation.errors import fail
+
 # Names GB/T 2260 uses for grouping rows rather than real places; skipped in full names
 # and never offered as a county.
 _PLACEHOLDERS = frozenset(
@@ -128,3 +130,31 @@ def county_codes(province_prefix: str | None = None) -> list[str]:
         and not code.endswith("00")
         and any(s.end is None and s.name not in _PLACEHOLDERS for s in spans)
     )
+
+
+def parse_region(value: str | None, field: str = "hukou_region") -> str:
+    """A hukou region: a current county-level GB/T 2260 code (picked from the list, never a
+    province, a retired county or a made-up number); raise ValidationError."""
+    code = "".join((value or "").split())
+    if not code:
+        raise fail(field, "region.required", "请选择户籍所在区县", "Choose the hukou district or county")
+    if len(code) != 6 or not code.isascii() or not code.isdigit():
+        raise fail(field, "region.format", "户籍地区码应为6位数字", "A hukou region code has 6 digits")
+    if code not in _counties():
+        raise fail(field, "region.unknown", "户籍地区码不是现行的区县代码，请从列表中选择",
+                   "Not a current district or county code: choose one from the list")
+    return code
+
+
+@cache
+def _counties() -> frozenset[str]:
+    return frozenset(county_codes())
+
+
+def county_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Current counties grouped by province, for a picker: [(province name, [(code, name)])]."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code in county_codes():
+        province = area_name(code[:2] + "0000") or code[:2]
+        groups.setdefault(province, []).append((code, area_full_name(code) or code))
+    return list(groups.items())

@@ -1,4 +1,5 @@
-"""Codes for units, houses and phones: USCC (GB 32100-2015), our house code, mainland mobiles.
+"""Codes for units, houses and phones: USCC (GB 32100-2015), our house code, mainland mobiles
+and fixed lines (area code + local number).
 
 House code (the code on our QR door plate), designed here:
 
@@ -42,6 +43,10 @@ TEMP_PREFIX = "T"
 TEMP_CODE_LEN = HOUSE_CODE_LEN + 1
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1"})
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_AREA_CODE = re.compile(r"0[1-9][0-9]{1,2}")
+# The local number of a fixed line never starts with 0 (a trunk prefix) or 1 (service numbers).
+_LOCAL = re.compile(r"[2-9][0-9]{6,7}")
+DEFAULT_AREA_CODE = "021"
 _PHONE_JUNK = re.compile(r"[\s\-().]+")
 
 
@@ -96,12 +101,12 @@ def parse_uscc(value: str, field: str = "uscc") -> str:
             "统一社会信用代码第3至8位（行政区划码）应为数字",
             "Unified social credit code characters 3 to 8 (the area code) must be digits",
         )
-    expected = uscc_check_char(code[:17])
-    if code[17] != expected:
+    if code[17] != uscc_check_char(code[:17]):
+        # Never the expected character (see parse_house_code): the typo is usually elsewhere.
         raise fail(
             field, "uscc.check",
-            f"统一社会信用代码校验位错误，应为{expected}",
-            f"Unified social credit code check character is wrong (expected {expected})",
+            "统一社会信用代码校验不通过：请对照营业执照逐位核对",
+            "Unified social credit code failed its check: compare every character with the licence",
         )
     return code
 
@@ -199,3 +204,44 @@ def parse_mobile(value: str, field: str = "phone") -> str:
             "Mobile number must be 11 digits starting with 13 to 19",
         )
     return p
+
+
+# --- Fixed line ----------------------------------------------------------------------
+
+
+def area_code_length(digits: str) -> int:
+    """Length of the area code a fixed-line number starts with: 010 and 020–029 have three
+    digits (with eight-digit local numbers), every other area code four."""
+    return 3 if digits[:2] in ("01", "02") else 4
+
+
+def parse_landline(value: str, field: str = "landline", default_area: str = DEFAULT_AREA_CODE) -> str:
+    """Validate a mainland fixed-line number; return it as "021-62345678".
+
+    A number typed without its area code is in `default_area` (LANDLINE_AREA_CODE, Shanghai's
+    021): elderly residents give their home number as they dial it. A mobile typed here is
+    refused with a word saying where it goes.
+    """
+    p = _PHONE_JUNK.sub("", unicodedata.normalize("NFKC", value or ""))
+    if not p:
+        raise fail(field, "landline.required", "固定电话不能为空", "Fixed-line number is required")
+    for prefix in ("+86", "0086"):
+        if p.startswith(prefix):
+            p = "0" + p[len(prefix):]
+            break
+    if not p.isascii() or not p.isdigit():
+        raise fail(field, "landline.format", "固定电话只能由数字组成（可加区号和“-”）",
+                   "A fixed-line number may contain only digits (with its area code and a hyphen)")
+    if _MOBILE.fullmatch(p):
+        raise fail(field, "landline.mobile", "这是手机号码，请填在“手机号码”中",
+                   "This is a mobile number: enter it as the mobile phone")
+    if not p.startswith("0"):
+        p = default_area + p
+    area, local = p[:area_code_length(p)], p[area_code_length(p):]
+    if not _AREA_CODE.fullmatch(area) or not _LOCAL.fullmatch(local):
+        raise fail(field, "landline.format", "固定电话应为区号加7至8位号码，如021-62345678",
+                   "A fixed-line number is an area code and 7 or 8 digits, e.g. 021-62345678")
+    if len(area) == 3 and len(local) != 8:
+        raise fail(field, "landline.length", f"区号{area}的固定电话号码应为8位，现为{len(local)}位",
+                   f"Numbers in area {area} have 8 digits; got {len(local)}")
+    return f"{area}-{local}"

@@ -3,8 +3,10 @@
 Checks run in a fixed order so that the first message is the most helpful one (and the
 field app, tested on the same vectors, reports the same code): empty, length, characters,
 wrong document type, birth date (real, not future, not too early), check character. Date
-errors come before the check character because a mistyped date digit also breaks the check,
-and "expected X" would then invite the user to "fix" the wrong character.
+errors come before the check character because a mistyped date digit also breaks the check.
+No message ever names the expected check character (nor does the field app, the import or
+the API): the typo is usually elsewhere, and "fixing" the last character to what a message
+said records a valid number of someone else.
 """
 from __future__ import annotations
 
@@ -293,13 +295,13 @@ class _Ctx:
     def gb11643(self, number: str, *, area_code: str, legacy: bool) -> IdResult:
         """Birth date, then check character, of an 18-character GB 11643-style number."""
         born = self.birth(number[6:14])
-        expected = check_char_gb11643(number[:17])
-        if number[17] != expected:
+        if number[17] != check_char_gb11643(number[:17]):
+            # Never the expected character: the typo is usually in the middle, and "fixing" the
+            # last character to what we said records a valid number of someone else.
             raise self.err(
                 "id.check",
-                "{n}校验位错误，应为{x}",
-                "{N} check character is wrong (expected {x})",
-                x=expected,
+                "{n}校验不通过：请对照证件逐位核对",
+                "{N} failed its check: compare every character with the card",
             )
         sex = "M" if int(number[16]) % 2 else "F"
         result = IdResult(self.kind, number, born, sex, area_code, legacy)

@@ -9,7 +9,7 @@ AREA_M2 = (0.0, 100_000.0)
 FLOOR = (-5, 150)
 
 RANGES: dict[tuple[str, str], tuple[float, float]] = {
-    ("house", "floor_area"): AREA_M2, ("house", "living_area"): AREA_M2,
+    ("house", "floor_area"): AREA_M2, ("house", "living_area"): AREA_M2, ("room", "living_area"): AREA_M2,
     ("house", "lon"): LON, ("house", "lat"): LAT, ("house", "floor"): FLOOR,
     ("visit", "lon"): LON, ("visit", "lat"): LAT, ("visit", "accuracy_m"): (0.0, 100_000.0),
 }

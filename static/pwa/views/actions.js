@@ -139,12 +139,15 @@ export function newHouse(cellId) {
   page(t("add_house"), null, [
     field(t("road"), "road", {required: true, maxlength: 64}), field(t("number"), "number", {required: true, maxlength: 16}),
     field(t("building"), "building", {maxlength: 16}), field(t("unit_no"), "unit", {maxlength: 16}),
-    field(t("floor"), "floor", {kind: "number", inputmode: "numeric"}), field(t("room"), "room", {maxlength: 16})], async (v) => {
+    field(t("floor"), "floor", {kind: "number", inputmode: "numeric"}), field(t("room"), "room", {maxlength: 16}),
+    field(t("house_use"), "use", {kind: "select", options: choices("use"), value: "owner_occupied"}),
+    field(`${t("living_area")}（m²）`, "living_area", {kind: "number", inputmode: "decimal", step: "0.1"})], async (v) => {
     const errors = ["road", "number"].filter((k) => !v[k]).map((k) => ({field: k, zh: `${t(k)}必填`, en: `${k} is required`}));
+    const living = (await import("./housing.js")).area(v.living_area, "living_area", errors);
     if (errors.length) return errors;
     const houseId = uuid();
     const fields = {cell_id: cellId, road: v.road, number: v.number, building: v.building || null, unit: v.unit || null,
-      floor: v.floor ? Number(v.floor) : null, room: v.room || null};
+      floor: v.floor ? Number(v.floor) : null, room: v.room || null, use: v.use, living_area: living};
     const code = {code: await makeTempHouseCode(houseId), kind: "temporary", house_id: houseId};
     await save([
       {type: "house", op: "create", record_id: houseId, base_version: null, fields, local: fields},

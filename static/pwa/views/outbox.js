@@ -9,7 +9,8 @@ import * as notices from "../notices.js";
 import * as outbox from "../outbox.js";
 import {sync} from "../sync.js";
 import {field, formValues, h, show, showErrors, toast} from "../ui.js";
-import {parseMobile, parsePersonId, ValidationError} from "../validation.js";
+import {parseLandline, parseMobile, parsePersonId, parseRegion, ValidationError} from "../validation.js";
+import {landlineArea} from "./person.js";
 import {open} from "../vault.js";
 import {logout} from "./session.js";
 
@@ -32,6 +33,10 @@ async function checkFix(entry, values) {
         Object.assign(local, {id_number: id.number}, id.sex ? {sex: id.sex} : {}, id.birth_date ? {birth_date: id.birth_date} : {});
       } else if (name === "phone" && raw) {
         fixes.phone = local.phone = parseMobile(raw);
+      } else if (name === "landline" && raw) {
+        fixes.landline = local.landline = parseLandline(raw, "landline", landlineArea());
+      } else if (name === "hukou_region" && raw) {
+        fixes.hukou_region = local.hukou_region = parseRegion(raw);
       } else if (name === "name" && !raw) {
         errors.push({field: "name", code: "field.required", zh: "姓名必填", en: "Name is required"});
       } else {
@@ -119,10 +124,11 @@ function decisionLine(n) {
   return t("decided_mixed");
 }
 
-/** A sync error code in words where the app has them ("network" → 无网络). */
+/** A sync error code in words ("network" → 无网络); one the app has no words for reads as
+ * the server's refusal, never as the code (a coordinator cannot act on "http_502"). */
 function errorWords(code) {
   const key = `sync_error_${code}`;
-  return t(key) === key ? code : t(key);
+  return t(key) === key ? t("sync_error_other") : t(key);
 }
 
 function status(entries, last) {

@@ -6,20 +6,99 @@ import {byIdNumber, byPhoneInHouse} from "../known.js";
 import {address, permitDue, rooms as roomsOf} from "../store.js";
 import {permitTag} from "./places.js";
 import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
-import {parseMobile, parsePersonId, shanghaiToday, ValidationError} from "../validation.js";
+import {parseLandline, parseMobile, parsePersonId, parseRegion, shanghaiToday, ValidationError} from "../validation.js";
 import {db} from "../db.js";
+import {hukouPlace} from "../address.js";
+import {regionName, regionPicker} from "../regions.js";
 
-/** The form's checks; `editable` says which fields the form has (a masked ID is not checked). */
+const meta = (name, fallback) => document.querySelector(`meta[name="${name}"]`)?.content || fallback;
+/** LANDLINE_AREA_CODE, HOME_REGION and HUKOU_MATCH_LEVEL, as the shell carries them. */
+export const landlineArea = () => meta("gw-landline-area", "021");
+const HUKOU = ["hukou_region", "hukou_road", "hukou_number", "hukou_building", "hukou_room"];
+const PERMIT = ["permit_number", "permit_issued", "permit_expiry"];
+
+/** The form's checks, the server's rules (validation.js); `editable` says which fields the form
+ * has (a masked ID is not checked). Returns the errors and the values as they are sent. */
 function check(values, editable = () => true) {
   const errors = [];
   let id = null;
-  let phone = values.phone || null;
+  const parsed = {};
+  const attempt = (name, parse) => {
+    if (!values[name] || !editable(name)) return;
+    try { parsed[name] = parse(values[name]); } catch (e) { if (e instanceof ValidationError) errors.push(...e.errors); else throw e; }
+  };
   if (!values.name) errors.push({field: "name", code: "field.required", zh: "姓名必填", en: "Name is required"});
   if (editable("id_number")) {
     try { id = parsePersonId(values.id_number, values.id_type); } catch (e) { if (e instanceof ValidationError) errors.push(...e.errors); else throw e; }
   }
-  if (phone && editable("phone")) { try { phone = parseMobile(phone); } catch (e) { errors.push(...e.errors); } }
-  return {errors, id, phone};
+  attempt("phone", (v) => parseMobile(v));
+  attempt("landline", (v) => parseLandline(v, "landline", landlineArea()));
+  attempt("hukou_region", (v) => parseRegion(v));
+  if (values.permit_issued && values.permit_expiry && values.permit_issued >= values.permit_expiry) {
+    errors.push({field: "permit_expiry", code: "permit.dates", zh: "居住证有效期应晚于签发日期", en: "the permit's expiry must be after its issue date"});
+  }
+  return {errors, id, phone: parsed.phone || values.phone || null, landline: parsed.landline || values.landline || null};
+}
+
+/** The units the person may work for: those on this phone, this house's first. */
+async function employers(houseId) {
+  const units = (await (await db()).getAll("unit")).filter((u) => !u.deleted_at);
+  units.sort((a, b) => Number(b.house_id === houseId) - Number(a.house_id === houseId) || String(a.name).localeCompare(String(b.name), "zh"));
+  return [["", t("employer_none")], ...units.map((u) => [u.id, u.name || "?"])];
+}
+
+/** Phones, the hukou address (district picked from the list), the permit and the employer:
+ * the fields the add and edit forms share. `have(k)` says which the role may edit; `shown(k)`
+ * renders one it sees masked. */
+async function registryFields(p, houseId, have = () => true, shown = () => null) {
+  const input = (k, extra = {}) => (have(k) ? field(t(k), k, {value: p[k] || "", autocomplete: "off", ...extra}) : shown(k));
+  const region = have("hukou_region")
+    ? await regionPicker({province: t("hukou_province"), county: t("hukou_region"), choose: t("choose")}, p.hukou_region || "")
+    : shown("hukou_region");
+  return [
+    input("landline", {kind: "tel", inputmode: "tel"}),
+    h("p", {class: "hint"}, t("landline_hint").replace("{area}", landlineArea())),
+    input("phone_status", {kind: "select", options: [["", t("phone_given")], ...choices("phone_status")]}),
+    h("fieldset", {class: "group", id: "hukou"}, h("legend", {}, t("hukou_address")), region,
+      input("hukou_road", {maxlength: 64}), input("hukou_number", {maxlength: 16}),
+      input("hukou_building", {maxlength: 16}), input("hukou_room", {maxlength: 16}),
+      h("p", {class: "hint", id: "hukou-place", "aria-live": "polite"})),
+    h("fieldset", {class: "group", id: "permit"}, h("legend", {}, t("permit")),
+      input("permit_number", {maxlength: 32}), input("permit_issued", {kind: "date"}), input("permit_expiry", {kind: "date"})),
+    have("employer_unit_id") ? field(t("employer"), "employer_unit_id", {kind: "select", value: p.employer_unit_id || "",
+      options: await employers(houseId)}) : null,
+  ];
+}
+
+/** Says, as the address is typed, whether it is this house (人户一致) and whether the chosen
+ * category agrees: the 人户分离 rule's comparison (address.js), before anything is saved. */
+function hukouHint(form, house) {
+  const out = form.querySelector("#hukou-place");
+  if (!out || !house) return;
+  const update = () => {
+    const v = formValues(form);
+    if (!form.querySelector('[name="hukou_road"]')) return;
+    const place = hukouPlace({region: v.hukou_region, road: v.hukou_road, number: v.hukou_number,
+      building: v.hukou_building, room: v.hukou_room}, house, {homeRegion: meta("gw-home-region", "310117"),
+      level: meta("gw-hukou-level", "address")});
+    const local = /^31/.test(v.hukou_region || "");
+    let text = place === "same" ? t("hukou_same") : place === "elsewhere" ? (local ? t("hukou_elsewhere") : t("hukou_outside")) : "";
+    const wrong = (place === "same" && v.category === "separated") || (place === "elsewhere" && local && v.category === "huji")
+      || (place === "elsewhere" && !local && ["huji", "separated"].includes(v.category));
+    if (wrong) text += ` ${t("hukou_category_check")}`;
+    out.textContent = text;
+    out.className = wrong ? "hint warn" : "hint";
+  };
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  queueMicrotask(update);
+}
+
+/** The new values of the registry fields, as sent (empty ones left out of a create). */
+function registryValues(v, checked) {
+  const out = {landline: checked.landline, phone_status: v.phone_status || null, employer_unit_id: v.employer_unit_id || null};
+  for (const k of [...HUKOU, ...PERMIT]) out[k] = v[k] || null;
+  return out;
 }
 
 function idHint(form) {
@@ -60,13 +139,14 @@ async function households(houseId) {
 }
 
 export async function addPerson(houseId) {
-  const [rooms, homes] = await Promise.all([roomsOf(houseId), households(houseId)]);
+  const [rooms, homes, house] = await Promise.all([roomsOf(houseId), households(houseId), (await db()).get("house", houseId)]);
   const form = h("form", {class: "card", novalidate: true, "aria-label": t("add_occupant")},
     field(t("name"), "name", {required: true, autocomplete: "off"}),
     field(t("id_type"), "id_type", {kind: "select", options: choices("id_type"), value: "resident"}),
     field(t("id_number"), "id_number", {required: true, autocomplete: "off", inputmode: "text"}),
     field(t("phone"), "phone", {kind: "tel", autocomplete: "off"}),
     field(t("category"), "category", {kind: "select", options: choices("category"), value: "migrant"}),
+    ...await registryFields({}, houseId),
     field(t("relation"), "relation", {kind: "select", options: choices("relation"), value: "tenant"}),
     // The group-renting rule counts persons per room, and family as one household.
     rooms.length ? field(t("room"), "room_id", {kind: "select", value: "",
@@ -97,13 +177,16 @@ export async function addPerson(houseId) {
   };
   form.append(idHint(form), doorCheck(form, houseId, move), h("div", {class: "actions"}, h("button", {type: "submit"}, t("save")),
     h("a", {class: "button ghost", href: `#/house/${houseId}`}, t("cancel"))));
+  hukouHint(form, house);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const v = formValues(form);
-    const {errors, id, phone} = check(v);
+    const checked = check(v);
+    const {errors, id, phone} = checked;
     if (errors.length) return showErrors(form, errors, msg);
     const personId = uuid();
-    const person = {name: v.name, id_type: v.id_type, id_number: id.number, phone, category: v.category};
+    const extra = Object.fromEntries(Object.entries(registryValues(v, checked)).filter(([, x]) => x !== null));
+    const person = {name: v.name, id_type: v.id_type, id_number: id.number, phone, category: v.category, ...extra};
     await save([
       {type: "person", op: "create", record_id: personId, base_version: null, fields: person,
         local: await localOf({...person, sex: id.sex, birth_date: id.birth_date})},
@@ -148,7 +231,8 @@ function doorCheck(form, houseId, move) {
 }
 
 // The fields this form edits, and what an empty one is sent as.
-const EDITED = ["name", "id_type", "id_number", "phone", "category", "permit_number", "permit_expiry"];
+const EDITED = ["name", "id_type", "id_number", "phone", "landline", "phone_status", "category", ...HUKOU, ...PERMIT,
+  "employer_unit_id"];
 const COUPLED = {id_type: "id_number"};  // the type goes with the number: masked number, fixed type
 
 export async function editPerson(houseId, personId) {
@@ -166,6 +250,7 @@ export async function editPerson(houseId, personId) {
   const before = Object.fromEntries(keys.map((k) => [k, p[k] || defaults[k] || ""]));
   const input = (k, kind, extra = {}) => (keys.includes(k) ? field(t(k), k, {value: before[k], autocomplete: "off", ...extra, ...kind})
     : masked(k) || masked(COUPLED[k]) ? readOnly(k, p) : null);
+  const house = await (await db()).get("house", houseId);
   const form = h("form", {class: "card", novalidate: true, "aria-label": t("edit")},
     input("name", {}, {required: true}),
     input("id_type", {kind: "select", options: choices("id_type")}),
@@ -173,16 +258,21 @@ export async function editPerson(houseId, personId) {
     input("phone", {kind: "tel"}),
     input("category", {kind: "select", options: choices("category")}),
     // A renewed residence permit is recorded here (the badge above says when it is due).
-    input("permit_number", {}, {maxlength: 32}),
-    input("permit_expiry", {kind: "date"}));
+    ...await registryFields(before, houseId, (k) => keys.includes(k), (k) => (masked(k) ? readOnly(k, p) : null)));
   form.append(idHint(form), h("div", {class: "actions"}, h("button", {type: "submit"}, t("save")),
     h("a", {class: "button ghost", href: `#/house/${houseId}`}, t("cancel"))));
+  hukouHint(form, house);
+  if (masked("hukou_region")) regionName(p.hukou_region_masked).then((name) => {
+    const shown = form.querySelector('[data-masked="hukou_region"] p');
+    if (shown) shown.textContent = name;
+  }).catch(() => {});
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const v = formValues(form);
-    const {errors, id, phone} = check(v, (k) => keys.includes(k));
+    const checked = check(v, (k) => keys.includes(k));
+    const {errors, id, phone} = checked;
     if (errors.length) return showErrors(form, errors, msg);
-    const typed = {...v, phone: phone || "", ...(id ? {id_number: id.number} : {})};
+    const typed = {...v, phone: phone || "", landline: checked.landline || "", ...(id ? {id_number: id.number} : {})};
     const changed = keys.filter((k) => (typed[k] ?? "") !== before[k]);
     if (changed.length) {
       const pick = (o) => Object.fromEntries(changed.map((k) => [k, o[k] === "" ? null : o[k]]));
@@ -195,16 +285,42 @@ export async function editPerson(houseId, personId) {
     location.hash = `#/house/${houseId}`;
   });
   const due = permitDue(p);
-  show(h("h1", {}, `${t("edit")}：${p.name || ""}`), due ? h("p", {}, permitTag(due)) : null, form);
+  show(h("h1", {}, `${t("edit")}：${p.name || ""}`), due ? h("p", {}, permitTag(due), " ",
+    h("a", {class: "button small", href: `#/house/${houseId}/person/${personId}/endorse`}, t("endorse"))) : null, form);
+}
+
+/** The yearly endorsement (签注) done: its date, offline; the server records who. It clears the
+ * permits-due list here at once (store.permitDue reads permit_endorsed_on). */
+export async function endorse(houseId, personId) {
+  const row = await (await db()).get("person", personId);
+  if (!row?.permit_expiry) { location.hash = `#/house/${houseId}`; return; }
+  const form = h("form", {class: "card", novalidate: true, "aria-label": t("endorse")},
+    field(t("endorsed_on"), "permit_endorsed_on", {kind: "date", value: shanghaiToday(), required: true}),
+    h("div", {class: "actions"}, h("button", {type: "submit"}, t("save")),
+      h("a", {class: "button ghost", href: `#/house/${houseId}`}, t("cancel"))));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const on = formValues(form).permit_endorsed_on;
+    if (!on || on > shanghaiToday()) {
+      return showErrors(form, [{field: "permit_endorsed_on", zh: "签注日期不能为空，也不能晚于今天", en: "The date is required and cannot be in the future"}], msg);
+    }
+    const fields = {permit_endorsed_on: on};
+    await save([{type: "person", op: "update", record_id: personId, base_version: row.version ?? null, fields,
+      base: {permit_endorsed_on: row.permit_endorsed_on ?? null}, local: await localOf(fields)}]);
+    toast(t("saved"));
+    location.hash = `#/house/${houseId}`;
+  });
+  const due = permitDue(row);
+  show(h("h1", {}, `${t("endorse")}：${row.name || ""}`), due ? h("p", {}, permitTag(due)) : null, form);
 }
 
 // Fields every row carries in clear (personal.js): present even when a role's row omits others.
-const CLEAR_FIELDS = new Set(["name", "id_type", "category", "permit_expiry"]);
+const CLEAR_FIELDS = new Set(["name", "id_type", "category", "permit_expiry", "permit_issued", "permit_endorsed_on"]);
 
 /** A masked field: its label and the masked text, read-only. */
 function readOnly(k, p) {
   const shown = k === "id_type" ? label("id_type", p.id_type) : k === "id_number" ? p.id_masked || p.id_number_masked
-    : k === "phone" ? p.phone_masked : p[`${k}_masked`];
+    : k === "phone" ? p.phone_masked : k === "hukou_region" ? p.hukou_region_masked : p[`${k}_masked`];
   return h("div", {class: "field masked", "data-masked": k}, h("span", {class: "label"}, t(k)),
     h("p", {class: "mono"}, shown || ""));
 }

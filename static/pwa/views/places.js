@@ -88,8 +88,8 @@ export async function permitsPage(cellId) {
 export const permitTag = (due) => [
   due.expiring ? h("span", {class: due.expired ? "tag bad permit" : "tag warn permit"},
     due.expired ? `${t("permit_expired")} ${due.expiry}` : `${t("permit_expires")} ${due.expiry}`) : null,
-  due.endorsement ? h("span", {class: "tag warn permit endorse"},
-    t("permit_endorse").replace("{due}", due.endorsement.due)) : null];
+  due.endorsement ? h("span", {class: due.endorsement.overdue ? "tag bad permit endorse" : "tag warn permit endorse"},
+    t(due.endorsement.overdue ? "permit_endorse_overdue" : "permit_endorse").replace("{due}", due.endorsement.due)) : null];
 
 export async function housePage(houseId, {scanned = false} = {}) {
   const data = await store.house(houseId);
@@ -104,6 +104,9 @@ export async function housePage(houseId, {scanned = false} = {}) {
   show(
     h("h1", {}, store.address(house)),
     h("p", {class: "muted"}, codes.map((c) => `${c.kind === "temporary" ? t("temp_code") : t("code")} ${c.code}`).join(" · ")),
+    h("p", {class: "muted", id: "housing-line"}, [label("use", house.use),
+      house.living_area != null ? `${t("living_area")} ${house.living_area} m²` : null,
+      rooms.size ? t("rooms_n").replace("{n}", rooms.size) : null].filter(Boolean).join(" · ")),
     flags.length ? h("ul", {class: "list", id: "flags"}, flags.map((f) => h("li", {class: "flag", "data-kind": f.kind},
       h("span", {class: "tag warn"}, label("flag", f.kind)), f.note ? h("span", {class: "muted"}, ` ${f.note}`) : null, " ",
       h("a", {class: "button small ghost", href: `${base}/flag/${f.id}/clear`}, t("flag_clear"))))) : null,
@@ -111,6 +114,7 @@ export async function housePage(houseId, {scanned = false} = {}) {
       h("a", {class: "button", href: `${base}/visit${scanned ? "?scanned=1" : ""}`, id: "act-visit"}, t("record_visit")),
       h("a", {class: "button", href: `${base}/add-person`, id: "act-add"}, t("add_occupant")),
       h("a", {class: "button ghost", href: `${base}/flag`}, t("flag")),
+      h("a", {class: "button ghost", href: `${base}/housing`, id: "act-housing"}, t("housing")),
       h("a", {class: "button ghost", href: `${base}/unit`}, t("add_unit"))),
     tasks,
     h("h2", {}, `${t("occupants")} (${occupants.length})`),
@@ -125,6 +129,7 @@ export async function housePage(houseId, {scanned = false} = {}) {
         h("div", {class: "actions"},
           h("a", {class: "button small ghost", href: `${base}/person/${person.id}/edit`}, t("edit")),
           h("a", {class: "button small ghost", href: `${base}/residency/${residency.id}/move-out`}, t("move_out")),
+          person.permit_expiry ? h("a", {class: "button small ghost", href: `${base}/person/${person.id}/endorse`}, t("endorse")) : null,
           review.action(residency.id)))))
       : h("p", {}, t("none")),
     review.moveOuts,

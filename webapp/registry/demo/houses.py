@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from webapp.models import House, HouseCode, HouseEvent, HouseFlag, Room
-from webapp.models.enums import HouseCodeKind, HouseEventKind, HouseFlagKind, HouseUse
+from webapp.models.enums import HouseCodeKind, HouseEventKind, HouseFlagKind, HouseUse, RoomKind
+from webapp.registry.address import place_keys
 from webapp.registry.demo.records import _Addr, _Cell, _House, _Site
 from webapp.registry.demo.reference import HOUSES_AT_SCALE_1, REFERENCE_TIME
 from webapp.registry.demo.state import _State
@@ -94,11 +95,14 @@ class _Houses(_State):
         use, floor_area, living = self.house_use(site.kind)
         rec = _House(self.new_id(), cell.index, lon, lat, use, addr, site.kind, [])
         self.houses.append(rec)
+        # The address keys too (address_keys.py would set them at commit): 660,000 rows at the
+        # district scale need not be read back and written twice.
+        key, room_key = place_keys({"road": addr.road, "number": addr.number, "building": addr.building, "room": room})
         self.out.add(House, _synced(
             rec.id, cell_id=cell.id, cell_manual=False, road=addr.road, number=addr.number,
             building=addr.building, unit=addr.unit, floor=floor, room=room, lon=lon, lat=lat,
             use=use, floor_area=floor_area, living_area=living,
-            note="单位宿舍" if site.kind == "dorm" else None,
+            note="单位宿舍" if site.kind == "dorm" else None, address_key=key, room_key=room_key,
         ))
         self.code(rec.id, self.plate_code(), HouseCodeKind.PLATE)
         if rng.random() < 0.3:  # the police address code, where the house has one
@@ -142,7 +146,7 @@ class _Houses(_State):
             area = round(rng.uniform(4, 7) if small else max(6.0, living / len(names) * rng.uniform(0.8, 1.2)), 1)
             rid = self.new_id()
             rec.rooms.append(rid)
-            self.out.add(Room, _synced(rid, house_id=rec.id, name=name, living_area=area))
+            self.out.add(Room, _synced(rid, house_id=rec.id, name=name, kind=room_kind(name), living_area=area))
 
     def house_extras(self) -> None:
         """Flags on a few percent of houses, and a handful of split / re-plated histories."""
@@ -214,3 +218,13 @@ class _Houses(_State):
         self.out.add(HouseEvent, _synced(
             self.new_id(), house_id=house_id, kind=str(kind), at=at, related_house_ids=related, detail=detail,
         ))
+
+
+def room_kind(name: str) -> str:
+    """A demo room's kind from its name: the partitions of a group-rented flat (a balcony among
+    them) are what the 群租 rule's room kinds find."""
+    if "阳台" in name:
+        return RoomKind.BALCONY.value
+    if "隔间" in name:
+        return RoomKind.PARTITIONED.value
+    return RoomKind.BEDROOM.value

@@ -15,7 +15,11 @@ from webapp.registry.demo.vocabulary import (
     _SH_OLD_CODES,
     _SH_ROADS,
 )
+from webapp.registry.address import place_keys
+from webapp.registry.rules.permit_due import add_years, anniversaries
 from webapp.validation import IdType, area_full_name, check_char_gb11643, county_codes
+
+PERMIT_YEARS = 3  # the card's validity (PERMIT_VALIDITY_YEARS' default)
 
 
 class _Identities(_State):
@@ -26,7 +30,7 @@ class _Identities(_State):
         cat, born, sex = spec["category"], spec["birth"], spec["sex"]
         row: dict[str, Any] = dict.fromkeys(
             ("hukou_region", "hukou_road", "hukou_number", "hukou_building", "hukou_room",
-             "hukou_address", "permit_number", "permit_expiry"))
+             "hukou_address", "permit_number", "permit_issued", "permit_expiry", "permit_endorsed_on"))
         if cat == PersonCategory.OVERSEAS:
             row.update(self.overseas(born, sex))
         else:
@@ -48,6 +52,10 @@ class _Identities(_State):
                     home["hukou"] = self.hukou_address(region, None)
                 row.update(home["hukou"])
         row["id_rev"] = row["id_number"][::-1]
+        # The keys the 人户分离 rule compares (address_keys.py keeps them; set here for speed).
+        row["hukou_key"], row["hukou_room_key"] = place_keys({
+            "road": row["hukou_road"], "number": row["hukou_number"], "building": row["hukou_building"],
+            "room": row["hukou_room"]})
         return row
 
     def family_name(self, spec: dict[str, Any], local: bool) -> str:
@@ -91,8 +99,16 @@ class _Identities(_State):
                 return number
 
     def hukou_address(self, region: str, rec: _House | None) -> dict[str, Any]:
-        """户籍: registered at the house they live in; 人户分离: registered elsewhere in Shanghai."""
+        """户籍: registered at the house they live in; 人户分离: registered elsewhere in Shanghai,
+        half of those in the subdistrict (another flat of its 小区, written as people write it:
+        "3栋", "1001室")."""
         rng = self.rng
+        if rec is None and region == SONGJIANG and getattr(self, "residential", None) and rng.random() < 0.5:
+            other = rng.choice(self.residential).addr
+            return {"hukou_road": other.road, "hukou_number": other.number,
+                    "hukou_building": f"{other.building}栋" if other.building else None,
+                    "hukou_room": f"{other.room}室" if other.room else None,
+                    "hukou_address": f"{area_full_name(region)}{_address(other)}"}
         if rec is not None:
             addr = rec.addr
         else:
@@ -116,7 +132,12 @@ class _Identities(_State):
             expiry = REFERENCE_DATE + timedelta(days=rng.randint(0, 30))
         else:
             expiry = REFERENCE_DATE + timedelta(days=rng.randint(31, 1095))
-        return {"permit_number": f"SH{expiry.year - 1}{rng.randrange(10**8):08d}", "permit_expiry": expiry}
+        issued = add_years(expiry, -PERMIT_YEARS)
+        # The last anniversary's endorsement, recorded for most cards (the rest are overdue).
+        passed = [at for _k, at in anniversaries(expiry, issued, PERMIT_YEARS) if at <= REFERENCE_DATE]
+        endorsed = passed[-1] - timedelta(days=rng.randint(0, 25)) if passed and rng.random() < 0.85 else None
+        return {"permit_number": f"SH{issued.year}{rng.randrange(10**8):08d}", "permit_issued": issued,
+                "permit_expiry": expiry, "permit_endorsed_on": endorsed}
 
     def overseas(self, born: date, sex: str) -> dict[str, Any]:
         rng = self.rng

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from webapp.models import Person, Residency
-from webapp.models.enums import HouseUse, PersonCategory, Relation, Source
+from webapp.models.enums import HouseUse, PersonCategory, PhoneStatus, Relation, Source
 from webapp.registry.demo.identities import _Identities
 from webapp.registry.demo.records import _House, _Member
 from webapp.registry.demo.reference import REFERENCE_DATE
@@ -105,15 +105,33 @@ class _People(_Identities):
         row = self.identity(spec, rec)
         age = (REFERENCE_DATE - spec["birth"]).days // 365
         phone = self.phone() if age >= 16 and self.rng.random() < (0.6 if age > 80 else 0.95) else None
+        landline, status = self.no_mobile(age) if age >= 16 and phone is None else (None, None)
+        if phone is not None and age >= 65 and self.rng.random() < 0.3:
+            landline = self.landline()  # many elderly 户籍 residents keep the flat's line too
         employer = spec["employer"]
         if employer is None and 18 <= age <= 60 and self.units and self.rng.random() < 0.3:
             employer = self.rng.choice(self.units)
         self.out.add(Person, _synced(
             pid, **row, sex=spec["sex"], birth_date=spec["birth"], phone=phone,
-            phone_rev=phone[::-1] if phone else None, category=str(spec["category"]),
+            phone_rev=phone[::-1] if phone else None, landline=landline, phone_status=status,
+            category=str(spec["category"]),
             employer_unit_id=employer, note=None,
         ))
         self.residencies(pid, spec["birth"], rec, relation, room, hid)
+
+    def no_mobile(self, age: int) -> tuple[str | None, str | None]:
+        """Someone without a mobile: the elderly mostly have a fixed line; others said they have
+        no phone or would not give one; a few were not asked (an accuracy finding)."""
+        r = self.rng.random()
+        if age >= 60 and r < 0.75:
+            return self.landline(), None
+        if r < 0.85:
+            return None, PhoneStatus.NONE.value if r < 0.6 else PhoneStatus.REFUSED.value
+        return None, None
+
+    def landline(self) -> str:
+        """A Songjiang fixed line: 021 and eight digits starting 57."""
+        return f"021-57{self.rng.randrange(10**6):06d}"
 
     # -- residencies --
 

@@ -1,9 +1,9 @@
 """The police registry's monthly extract: repeatable import, and export in the same shapes.
 
-Three shapes (houses, persons, residencies), each a CSV file or an XLSX sheet. Importing is
+Four shapes (houses, units, persons, residencies), each a CSV file or an XLSX sheet. Importing is
 all-or-nothing: every row is parsed and checked first, and if any row is bad nothing is
 written. A good extract is applied inside a savepoint, matching what exists (houses by their
-external code, persons by their normalised ID number), so that importing the same extract
+external code, units by theirs, persons by their normalised ID number), so that importing the same extract
 twice changes nothing and every real change is an ordinary new version.
 
 An export writes the same columns, preceded by a "#" note line that the importer skips, so
@@ -28,13 +28,14 @@ from webapp.registry.extract.spec import (
     PERSONS,
     RESIDENCIES,
     SHAPES,
+    UNITS,
     Column,
     Shape,
     ShapeName,
 )
 
 __all__ = [
-    "COMMENT", "HOUSES", "NOTE_SHEET", "ORDER", "PERSONS", "PROGRESS_EVERY", "RESIDENCIES", "SHAPES",
+    "COMMENT", "HOUSES", "NOTE_SHEET", "ORDER", "PERSONS", "PROGRESS_EVERY", "RESIDENCIES", "SHAPES", "UNITS",
     "Column", "ExtractSource", "HouseFilter", "ImportReport", "Item", "ProgressFn", "RowIssue", "Shape",
     "ShapeName", "ShapeReport", "export_extract", "import_extract",
 ]

@@ -9,12 +9,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from webapp.registry.extract.spec import _FORMULA_START, Column, Shape
-from webapp.validation import FieldError, ValidationError, parse_mobile, parse_person_id
+from webapp import plain_settings
+from webapp.validation import (FieldError, ValidationError, parse_landline, parse_mobile, parse_person_id, parse_region,
+                               parse_uscc)
 
 # 2025-01-31, 2025/1/31, 2025.1.31, 2025年1月31日, optionally followed by a time of day.
 _DATE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
 
 def _text(raw: Any, nfkc: bool = False) -> str | None:
@@ -64,13 +65,32 @@ class _Cells:
         return parse(col, raw, text)
 
     def _phone(self, col: Column, raw: Any, text: str) -> str | None:
+        """A mobile; a fixed line in this column (police records carry them) comes back as
+        "021-62345678", which the persons' shape moves to the landline column."""
         try:
             return parse_mobile(text, field=col.key)
         except ValidationError as exc:
-            if _LANDLINE.fullmatch(text):  # police records carry landlines too
-                return text.replace("-", "")
+            try:
+                return parse_landline(text, field=col.key, default_area=_landline_area())
+            except ValidationError:
+                self.errors.extend(exc.errors)
+                return None
+
+    def _parsed(self, parse: Callable[[str], str], text: str) -> str | None:
+        try:
+            return parse(text)
+        except ValidationError as exc:
             self.errors.extend(exc.errors)
             return None
+
+    def _landline(self, col: Column, raw: Any, text: str) -> str | None:
+        return self._parsed(lambda t: parse_landline(t, field=col.key, default_area=_landline_area()), text)
+
+    def _region(self, col: Column, raw: Any, text: str) -> str | None:
+        return self._parsed(lambda t: parse_region(t, field=col.key), text)
+
+    def _uscc(self, col: Column, raw: Any, text: str) -> str | None:
+        return self._parsed(lambda t: parse_uscc(t, field=col.key), text)
 
     def _int(self, col: Column, raw: Any, text: str) -> int | None:
         try:
@@ -116,6 +136,10 @@ class _Cells:
             en = ", ".join(value for value, _ in col.choices("en"))
             self.fail(col, "extract.choice", f"不是可选值（{zh}）：{text}", f"unknown value (allowed: {en}): {text}")
         return code
+
+
+def _landline_area() -> str:
+    return str(plain_settings.setting("LANDLINE_AREA_CODE"))
 
 
 def _to_date(raw: Any, text: str) -> date | None:

@@ -9,7 +9,7 @@ from webapp.registry.extract.existing import _Existing
 from webapp.registry.extract.read import ExtractSource, _FileProblem, _read_table
 from webapp.registry.extract.report import RowIssue, ShapeReport, _ferr
 from webapp.registry.extract.rows import _header, _Parsed, _Row
-from webapp.registry.extract.spec import HOUSES, PERSONS, RESIDENCIES, Column, Shape
+from webapp.registry.extract.spec import HOUSES, PERSONS, RESIDENCIES, UNITS, Column, Shape
 from webapp.validation import FieldError, IdType, ValidationError, parse_person_id
 
 
@@ -79,9 +79,27 @@ class _Checks(_Existing):
                                       "Longitude and latitude go together: give both or neither"))
         self._keep("houses", parsed, line, code, values, cells.errors)
 
+    def _parse_units(self, parsed: _Parsed, line: int, raw: dict[str, Any]) -> None:
+        cells = _Cells(UNITS, parsed.present, raw)
+        values = cells.values
+        code = values.get("external_code")
+        if code:
+            code = values["external_code"] = _normal_code(code)
+            if code in parsed.rows:
+                cells.errors.append(self._duplicate(UNITS.column("external_code"), parsed.rows[code].line))
+        if values.get("house_external_code"):
+            values["house_external_code"] = self._known_house(values["house_external_code"], cells.errors)
+        self._keep("units", parsed, line, code, values, cells.errors)
+
     def _parse_persons(self, parsed: _Parsed, line: int, raw: dict[str, Any]) -> None:
         cells = _Cells(PERSONS, parsed.present, raw)
         values = cells.values
+        if values.get("phone") and "-" in values["phone"]:
+            # A fixed line in the mobile column (police records): it is the person's landline.
+            values["landline"], values["phone"] = values.get("landline") or values["phone"], None
+            parsed.present.add("landline")
+        if values.get("employer_unit_code"):
+            values["employer_unit_code"] = self._known_unit(values["employer_unit_code"], cells.errors)
         key = None
         if values.get("id_number") and not any(e.field == "id_type" for e in cells.errors):
             try:
@@ -132,6 +150,14 @@ class _Checks(_Existing):
         errors.append(self.dead_codes.get(code) or _ferr(
             "house_external_code", "extract.unknown_house", f"房屋外部编码{code}在房屋表和系统中都不存在",
             f"No house with external code {code} in the houses sheet or the registry"))
+        return code
+
+    def _known_unit(self, text: str, errors: list[FieldError]) -> str:
+        code = _normal_code(text)
+        units = self.parsed.get("units")
+        if code not in self.units and not (units and units.knows(code)):
+            errors.append(_ferr("employer_unit_code", "extract.unknown_unit", f"单位编码{code}在单位表和系统中都不存在",
+                                f"No unit with code {code} in the units sheet or the registry"))
         return code
 
     def _residency_clashes(self, parsed: _Parsed, key: tuple[Any, ...], is_open: bool) -> list[FieldError]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import House, HouseCode, Person, Residency
+from webapp.models import House, HouseCode, Person, Residency, Unit
 from webapp.models.enums import Source
 from webapp.registry.extract.cells import _stored_id_key
 from webapp.registry.extract.progress import _Progress
@@ -29,12 +29,16 @@ class _Existing:
         self.persons: dict[str, Person] = {}  # normalised ID number → live person
         self.residencies: dict[uuid.UUID, list[Residency]] = defaultdict(list)  # by person id
         self.imported_person_ids: set[uuid.UUID] = set()
+        self.units: dict[str, Unit] = {}  # live unit by its external code
 
     # -- what exists: one query per table, never one per row --
 
     def load(self, shapes: Iterable[str]) -> None:
         wanted = set(shapes)
         self._load_houses()
+        if wanted & {"units", "persons"}:
+            self.units = {u.external_code: u for u in self.session.scalars(
+                select(Unit).where(Unit.deleted_at.is_(None), Unit.external_code.is_not(None)))}
         if wanted & {"persons", "residencies"}:
             # Records held for the centre (claims_id_of) are not the registry's holder of a number.
             stmt = select(Person).where(Person.deleted_at.is_(None), Person.id_number.is_not(None),

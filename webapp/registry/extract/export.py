@@ -12,7 +12,7 @@ from typing import IO, Any, Literal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from webapp.models import House, HouseCode, Person, Residency
+from webapp.models import House, HouseCode, Person, Residency, Unit
 from webapp.registry.extract.cells import _zh_labels
 from webapp.registry.extract.spec import (
     _FORMULA_START,
@@ -89,9 +89,27 @@ def _export_persons(session: Session, only: Any, role: str | None) -> Iterator[d
         # Those who live there now: former residents are the houses' history (the residencies).
         stmt = stmt.where(Person.id.in_(select(Residency.person_id).where(
             Residency.house_id.in_(only), Residency.end_date.is_(None), Residency.deleted_at.is_(None))))
+    employers = _unit_codes(session)
     for p in session.scalars(stmt.execution_options(yield_per=1000)):
-        row = {c.key: getattr(p, c.key) for c in PERSONS.columns}
+        row = {c.key: getattr(p, c.key) for c in PERSONS.columns if c.key != "employer_unit_code"}
+        row["employer_unit_code"] = employers.get(p.employer_unit_id) if p.employer_unit_id else None
         yield row if role is None else privacy.values(role, "person", row)
+
+
+def _unit_codes(session: Session) -> dict[uuid.UUID, str]:
+    return dict(session.execute(select(Unit.id, Unit.external_code).where(Unit.external_code.is_not(None))).all())
+
+
+def _export_units(session: Session, only: Any, role: str | None) -> Iterator[dict[str, Any]]:
+    """Units with an extract code or none (the phones' finds: exported without one, so they
+    re-import as new units only when the centre gives them a code)."""
+    codes = _external_codes(session)
+    stmt = select(Unit).where(Unit.deleted_at.is_(None)).order_by(Unit.external_code, Unit.name, Unit.id)
+    if only is not None:
+        stmt = stmt.where(Unit.house_id.in_(only))
+    for u in session.scalars(stmt.execution_options(yield_per=1000)):
+        yield {"external_code": u.external_code, "name": u.name, "uscc": u.uscc, "kind": u.kind,
+               "house_external_code": codes.get(u.house_id) if u.house_id else None}
 
 
 def _export_residencies(session: Session, only: Any, role: str | None) -> Iterator[dict[str, Any]]:
@@ -108,7 +126,7 @@ def _export_residencies(session: Session, only: Any, role: str | None) -> Iterat
 
 
 _EXPORTERS: dict[str, Callable[[Session, Any, str | None], Iterator[dict[str, Any]]]] = {
-    "houses": _export_houses, "persons": _export_persons, "residencies": _export_residencies,
+    "houses": _export_houses, "units": _export_units, "persons": _export_persons, "residencies": _export_residencies,
 }
 
 

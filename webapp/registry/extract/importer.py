@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.models import House, HouseCode, Person
+from webapp.models import House, HouseCode, Person, Unit
 from webapp.registry.changes import apply_changes
 from webapp.registry.extract.check import _Checks
 from webapp.registry.extract.progress import ProgressFn, _Progress
@@ -15,7 +15,7 @@ from webapp.registry.extract.read import ExtractSource
 from webapp.registry.extract.report import ImportReport, Item, ShapeReport
 from webapp.registry.extract.residencies import _Residencies
 from webapp.registry.extract.rows import _Parsed
-from webapp.registry.extract.spec import _NOT_NULL, HOUSES, ORDER, PERSONS, SHAPES
+from webapp.registry.extract.spec import _NOT_NULL, HOUSES, ORDER, PERSONS, SHAPES, UNITS
 from webapp.validation import IdResult
 
 
@@ -28,7 +28,7 @@ def import_extract(
     dry_run: bool = False,
     progress: ProgressFn | None = None,
 ) -> ImportReport:
-    """Import an extract: any subset of "houses", "persons", "residencies" → file.
+    """Import an extract: any subset of "houses", "units", "persons", "residencies" → file.
 
     Nothing is written unless every row is good. A good import is flushed into the
     session's transaction (the caller commits, together with its audit record); a dry run
@@ -69,6 +69,11 @@ class _Importer(_Checks):
     def apply(self) -> None:
         if "houses" in self.parsed:
             self._apply_houses(self.parsed["houses"], self.report.shapes["houses"])
+        if "units" in self.parsed:
+            self._apply_units(self.parsed["units"], self.report.shapes["units"])
+            # Written now: persons name them as employer, and that key (use_alter) gives the
+            # flush no order between the two tables.
+            self.session.flush()
         if "persons" in self.parsed:
             self._apply_persons(self.parsed["persons"], self.report.shapes["persons"])
         if "residencies" in self.parsed:
@@ -103,11 +108,39 @@ class _Importer(_Checks):
         self.houses[code] = house
         return house
 
+    def _apply_units(self, parsed: _Parsed, out: ShapeReport) -> None:
+        fields = [c.key for c in UNITS.columns if c.key in parsed.present and c.key not in ("external_code",
+                                                                                            "house_external_code")]
+        before = dict(self.units)
+        for n, (code, row) in enumerate(parsed.rows.items(), start=1):
+            changes = _changes(row.values, fields)
+            if "house_external_code" in parsed.present:
+                house = self.houses.get(row.values.get("house_external_code") or "")
+                changes["house_id"] = house.id if house else None
+            unit = self.units.get(code)
+            if unit is None:
+                unit = Unit(id=uuid.uuid4(), external_code=code, changed_by_id=self.by, contacts=[])
+                apply_changes(unit, changes, self.by)
+                self.session.add(unit)
+                self.units[code] = unit
+                out.new.append(Item(code, unit.name or "", row.line, record_id=unit.id))
+            elif diff := apply_changes(unit, changes, self.by):
+                out.changed.append(Item(code, unit.name or "", row.line, diff, record_id=unit.id))
+            else:
+                out.unchanged += 1
+            self.progress.tick("apply:units", n, len(parsed.rows))
+        out.gone = [Item(code, u.name or "", record_id=u.id) for code, u in before.items() if code not in parsed.rows]
+        self.progress.end("apply:units", len(parsed.rows))
+
     def _apply_persons(self, parsed: _Parsed, out: ShapeReport) -> None:
-        fields = [c.key for c in PERSONS.columns if c.key in parsed.present and c.key != "id_number"]
+        fields = [c.key for c in PERSONS.columns
+                  if c.key in parsed.present and c.key not in ("id_number", "employer_unit_code")]
         before = dict(self.persons)
         for n, (key, row) in enumerate(parsed.rows.items(), start=1):
             changes = _changes(row.values, fields) | _from_id(parsed.id_results[key])
+            if "employer_unit_code" in parsed.present:
+                employer = self.units.get(row.values.get("employer_unit_code") or "")
+                changes["employer_unit_id"] = employer.id if employer else None
             person = self.persons.get(key)
             if person is None:
                 person = Person(id=uuid.uuid4())

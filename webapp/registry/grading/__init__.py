@@ -22,6 +22,7 @@ from webapp.models import Cell, Committee, Cycle, GradeSnapshot
 from webapp.models.grading import SUBDISTRICT_KEY
 from webapp.registry.grading.figures import CellCounts, Change, completeness, reviews, timeliness
 from webapp.registry.grading.score import COUNTS, Scored, add, score
+from webapp.registry import address_keys
 from webapp.registry.rules import RULES, Context, evaluate
 from webapp.registry.rules.settings import RuleSettings, default_settings
 
@@ -74,6 +75,7 @@ def _live(session: Session, cycle: Cycle, today: date, settings: RuleSettings, g
           cell_ids: frozenset[uuid.UUID] | None) -> GradeReport:
     as_of = min(today, cycle.ends_on)
     counts: CellCounts = {}
+    address_keys.stamp(session)  # the 人户分离 terms compare keys: those of rows written here too
     # The rules' resident terms are counted in the persons' pass; the rules find the rest.
     ctx = Context(session, settings, today, cell_ids, errors_only=True, terms_counted=True)
     terms = [t for r in RULES.values() if r.finds_errors and r.resident_terms for t in r.resident_terms(ctx).values()]

@@ -173,6 +173,8 @@ def conflicts(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UU
     where = [Conflict.resolved_at.is_(None)]
     if cell_ids is not None:
         where.append(Conflict.cell_id.in_(list(cell_ids)) if cell_ids else false())
+    from sync.conflicts import KINDS  # the conflict queue's own words for its kinds
+
     out = []
     for cid, kind, rtype, rid, house_id, cell_id, at, detail in s.execute(
             select(Conflict.id, Conflict.kind, Conflict.record_type, Conflict.record_id, Conflict.house_id,
@@ -181,9 +183,10 @@ def conflicts(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UU
         record_id = rid if record_type == rtype else house_id
         if record_id is None:
             continue
+        zh, en = KINDS.get(kind, (kind, kind))
         out.append(_f("conflicts", kind, record_type, record_id, cell_id, house_id,
-                      f"{at:%Y-%m-%d} 冲突：{(detail or {}).get('zh') or kind}",
-                      f"Conflict of {at:%Y-%m-%d}: {(detail or {}).get('en') or kind}", conflict_id=str(cid)))
+                      f"{at:%Y-%m-%d} 冲突：{(detail or {}).get('zh') or zh}",
+                      f"Conflict of {at:%Y-%m-%d}: {(detail or {}).get('en') or en}", conflict_id=str(cid)))
     return out
 
 

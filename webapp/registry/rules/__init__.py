@@ -19,6 +19,7 @@ from webapp.registry.rules import residence  # noqa: F401
 from webapp.registry.rules import persons  # noqa: F401
 from webapp.registry.rules import duplicates  # noqa: F401
 from webapp.registry.rules import accuracy  # noqa: F401
+from webapp.registry import address_keys
 from webapp.registry.rules.base import RULES, Context, Flag, Rule
 from webapp.registry.rules.residence import ResidenceVerdict, residence_verdict
 from webapp.registry.rules.settings import RuleSettings, default_settings
@@ -35,6 +36,7 @@ def evaluate(session: Session, *, today: date, settings: RuleSettings | None = N
              codes: Iterable[str] | None = None, errors_only: bool = False, terms_counted: bool = False) -> list[Flag]:
     """The flags of the chosen rules (default: all), in rule order; `terms_counted`: leave out
     the rules' resident terms, which the caller counts itself (see `Rule.resident_terms`)."""
+    address_keys.stamp(session)  # rows this transaction wrote are compared by their keys too
     ctx = Context(session, settings or default_settings(), today, cell_ids, house_ids, errors_only, terms_counted)
     chosen = list(RULES) if codes is None else list(codes)
     out: list[Flag] = []

@@ -14,7 +14,7 @@ from sqlalchemy import Integer, and_, case, cast, false, func, literal, or_, sel
 from webapp.models import House, Person, Residency, Unit
 from webapp.registry.rules.base import (Context, Flag, date_digits, matches_alnum, matches_digits17x, rule,
                                         term_flags)
-from webapp.registry.rules.persons import add_years, few_residents
+from webapp.registry.rules.persons import WHERE_PERSON, add_years, few_residents
 from webapp.validation import MIN_BIRTH_YEAR, ValidationError, parse_person_id, parse_uscc
 from webapp.validation.ids import CHECK_CHARS_GB11643, WEIGHTS_GB11643
 
@@ -47,7 +47,9 @@ def resident_terms(ctx: Context) -> dict[str, Any]:
     """Findings one resident row shows by itself (grading counts them in its single pass)."""
     age = ctx.settings.phone_required_from_age
     return {
+        # A fixed line is a phone; "无电话" and "拒绝提供" are answers: only silence is a gap.
         "no_phone": and_(or_(Person.phone.is_(None), Person.phone == ""),
+                         or_(Person.landline.is_(None), Person.landline == ""), Person.phone_status.is_(None),
                          Person.birth_date <= add_years(ctx.today, -age)),
         "birth_date": or_(Person.birth_date > ctx.today, Person.birth_date < date(MIN_BIRTH_YEAR, 1, 1),
                           Person.birth_date > Residency.start_date),
@@ -63,8 +65,11 @@ def _resident_flags(ctx: Context) -> list[Flag]:
     for pid, house_id, cell_id, born, start, no_phone, bad_birth in ctx.session.execute(
             term_flags(ctx, terms, Person.birth_date, Residency.start_date)):
         if no_phone:
-            out.append(Flag("accuracy", "no_phone", "person", pid, cell_id, house_id, f"{age} 岁以上，未登记联系电话",
-                            f"Aged {age} or over, no phone recorded", {"from_age": age}))
+            out.append(Flag("accuracy", "no_phone", "person", pid, cell_id, house_id,
+                            f"{age} 岁以上，未登记联系电话：请{WHERE_PERSON[0]}填写手机或固定电话，"
+                            "或选择“无电话”“拒绝提供”",
+                            f"Aged {age} or over, no phone recorded: enter a mobile or a fixed line, or choose "
+                            f"“has no phone” or “declined” {WHERE_PERSON[1]}", {"from_age": age}))
         if bad_birth:
             if born > ctx.today:
                 zh, en = f"出生日期 {born} 晚于今天", f"Birth date {born} is in the future"

@@ -194,14 +194,6 @@ def matches_alnum(col: Any, dialect: str) -> ColumnElement[bool]:
     return ~col.op("GLOB", is_comparison=True)("*[^A-Z0-9]*")
 
 
-def address_part(col: Any) -> ColumnElement[str]:
-    """An address part as compared: no blanks, no 号/号楼/幢/室 suffixes ("1号楼" = "1")."""
-    text = func.replace(func.trim(func.coalesce(col, "")), " ", "")
-    for suffix in ("号楼", "幢", "号", "室"):
-        text = func.replace(text, suffix, "")
-    return text
-
-
 def floor1(value: float) -> float:
     """Round down to one decimal, so 4.99 m² never shows as "5.0 (minimum 5)"."""
     return int(value * 10 + 1e-9) / 10

@@ -1,23 +1,17 @@
 """Person rules: residence permits (居住证) to renew or endorse, 人户分离, possible omissions."""
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from webapp.models import House, Person, Residency
 from webapp.models.enums import PersonCategory
-from webapp.registry.rules.base import Context, Flag, address_part, live_person, open_residency, rule, term_flags
+from webapp.registry.rules.base import Context, Flag, live_person, open_residency, rule, term_flags
+from webapp.registry.rules.permit_due import add_years, permit_due
 
-
-def add_years(day: date, years: int) -> date:
-    """The same day `years` later; 29 February becomes 28 February in a common year."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
+__all__ = ["add_years", "few_residents", "permit_due"]
 
 
 def few_residents(ctx: Context, wanted: Any, *columns: Any) -> Any:
@@ -29,98 +23,121 @@ def few_residents(ctx: Context, wanted: Any, *columns: Any) -> Any:
             .where(open_residency(), Residency.person_id.in_(chosen), *ctx.where_house()))
 
 
+# Where a finding's fix is entered: the person's page in the console, the occupant's form on the phone.
+WHERE_PERSON = ("在控制台人员页“修改此人”或手机上该住户的“修改”页", "on the person's page in the console (Correct this person) or the occupant's form on the phone")
+
+
 @rule("permits", "居住证到期与签注", "Residence permits to renew or endorse",
       reads=("permit_expiry_warn_days", "permit_endorse_window_days", "permit_validity_years"),
       kinds={"expired": ("居住证已过期", "Permit expired"), "expiring": ("居住证即将到期", "Permit expiring"),
-             "endorsement": ("年度签注到期", "Yearly endorsement due")}, finds_errors=False)
+             "endorsement": ("年度签注到期", "Yearly endorsement due"),
+             "endorsement_overdue": ("年度签注逾期", "Yearly endorsement overdue")}, finds_errors=False)
 def permits(ctx: Context) -> list[Flag]:
-    """Expired permits, permits expiring within the warning days, and yearly endorsements
-    due: the card is endorsed in the window before each anniversary of its issue, and the
-    issue date is its expiry less the validity (only the expiry is recorded)."""
+    """Expired permits, permits expiring within the warning days, and yearly endorsements due
+    or overdue (webapp/registry/rules/permit_due.py, the phone's rule too). Cleared by a
+    recorded endorsement or a renewed card."""
     if ctx.errors_only:
         return []
     cfg, today = ctx.settings, ctx.today
-    warn_until = today + timedelta(days=cfg.permit_expiry_warn_days)
-    window_end = today + timedelta(days=cfg.permit_endorse_window_days)
-    # Anniversary A = expiry − k years lies in [today, window end] ⇔ expiry lies in these ranges.
-    anniversaries = [(k, add_years(today, k), add_years(window_end, k)) for k in range(1, cfg.permit_validity_years)]
-    wanted = or_(Person.permit_expiry <= warn_until,
-                 *[Person.permit_expiry.between(lo, hi) for _k, lo, hi in anniversaries])
-    rows = ctx.session.execute(few_residents(ctx, and_(Person.permit_expiry.is_not(None), wanted),
-                                             Person.permit_expiry))
+    rows = ctx.session.execute(few_residents(ctx, Person.permit_expiry.is_not(None), Person.permit_expiry,
+                                             Person.permit_issued, Person.permit_endorsed_on))
     out = []
-    for person_id, house_id, cell_id, expiry in rows:
-        days = (expiry - today).days
-        if expiry < today:
+    for person_id, house_id, cell_id, expiry, issued, endorsed in rows:
+        due = permit_due(today=today, expiry=expiry, issued=issued, endorsed_on=endorsed,
+                         warn=cfg.permit_expiry_warn_days, window=cfg.permit_endorse_window_days,
+                         validity=cfg.permit_validity_years)
+        if due is None:
+            continue
+        days = due.days
+        if due.expired:
             out.append(Flag("permits", "expired", "person", person_id, cell_id, house_id,
-                            f"居住证已于 {expiry} 到期（已过 {-days} 天，功能中止）",
-                            f"Residence permit expired on {expiry} ({-days} days ago; its functions are suspended)",
+                            f"居住证已于 {expiry} 到期（已过 {-days} 天，功能中止）：换领后在人员页填写新的有效期",
+                            f"Residence permit expired on {expiry} ({-days} days ago; its functions are suspended): "
+                            "record the new card's dates on the person's page",
                             {"expiry": expiry.isoformat(), "days": days}, error=False))
-        elif expiry <= warn_until:
+        elif due.expiring:
             out.append(Flag("permits", "expiring", "person", person_id, cell_id, house_id,
                             f"居住证将于 {expiry} 到期（{days} 天后；提前 {cfg.permit_expiry_warn_days} 天提醒）",
                             f"Residence permit expires on {expiry} (in {days} days; warned "
                             f"{cfg.permit_expiry_warn_days} days ahead)",
                             {"expiry": expiry.isoformat(), "days": days}, error=False))
-        for k, lo, hi in anniversaries:
-            if lo <= expiry <= hi:
-                due = add_years(expiry, -k)
-                left = (due - today).days
-                out.append(Flag("permits", "endorsement", "person", person_id, cell_id, house_id,
-                                f"居住证须在 {due} 前办理年度签注（满 {k} 年，还有 {left} 天）",
-                                f"Yearly endorsement due by {due} (year {k} of the card; {left} days left)",
-                                {"due": due.isoformat(), "days": left, "year": k}, error=False))
+        e = due.endorsement
+        if e is not None and not e.overdue:
+            out.append(Flag("permits", "endorsement", "person", person_id, cell_id, house_id,
+                            f"居住证须在 {e.due} 前办理第 {e.year} 年签注（还有 {e.days} 天）：办理后在人员页或手机上“记录签注”",
+                            f"Year {e.year} endorsement due by {e.due} ({e.days} days left): once done, record it "
+                            "(Record endorsement) on the person's page or the phone",
+                            {"due": e.due.isoformat(), "days": e.days, "year": e.year}, error=False))
+        elif e is not None:
+            out.append(Flag("permits", "endorsement_overdue", "person", person_id, cell_id, house_id,
+                            f"居住证第 {e.year} 年签注逾期（应于 {e.due} 前办理，已过 {-e.days} 天，功能中止）：办理后“记录签注”",
+                            f"Year {e.year} endorsement overdue (due {e.due}, {-e.days} days ago; the card's functions "
+                            "are suspended): once done, record it (Record endorsement)",
+                            {"due": e.due.isoformat(), "days": e.days, "year": e.year}, error=False))
     return out
 
 
-def _same_address(ctx: Context) -> Any:
-    pairs = [(Person.hukou_road, House.road), (Person.hukou_number, House.number),
-             (Person.hukou_building, House.building)]
-    if ctx.settings.hukou_match_level == "house":
-        pairs.append((Person.hukou_room, House.room))
-    return and_(*(_same_part(mine, theirs) for mine, theirs in pairs))
-
-
-def hukou_terms(ctx: Context) -> dict[str, Any]:
-    """The data errors one resident row shows (grading counts them in its single pass)."""
-    same, known = _same_address(ctx), Person.hukou_road.is_not(None)
-    return {
-        "no_hukou_address": and_(Person.category.in_(LOCAL), Person.hukou_road.is_(None)),
-        "should_be_separated": and_(Person.category == PersonCategory.HUJI, known, ~same),
-        "not_separated": and_(Person.category == PersonCategory.SEPARATED, known, same),
-    }
+def _same_place(ctx: Context) -> Any:
+    """At home: the hukou region is the subdistrict's and the address keys agree (the room's
+    too at the "address" level): `webapp.registry.address.hukou_place`, over the stored keys."""
+    same = and_(Person.hukou_region == ctx.settings.home_region, Person.hukou_key == House.address_key)
+    if ctx.settings.hukou_match_level == "address":
+        same = and_(same, func.coalesce(Person.hukou_room_key, "") == func.coalesce(House.room_key, ""))
+    return same
 
 
 LOCAL = (PersonCategory.HUJI, PersonCategory.SEPARATED)
 
 
+def hukou_terms(ctx: Context) -> dict[str, Any]:
+    """The data errors one resident row shows (grading counts them in its single pass)."""
+    local, known = Person.category.in_(LOCAL), and_(Person.hukou_key.is_not(None), Person.hukou_region.is_not(None))
+    shanghai, same = Person.hukou_region.like("31%"), _same_place(ctx)
+    return {
+        "no_hukou_address": and_(local, Person.hukou_key.is_(None)),
+        "no_hukou_region": and_(local, Person.hukou_key.is_not(None), Person.hukou_region.is_(None)),
+        "not_shanghai_hukou": and_(local, known, ~shanghai),
+        "should_be_separated": and_(Person.category == PersonCategory.HUJI, known, shanghai, ~same),
+        "not_separated": and_(Person.category == PersonCategory.SEPARATED, known, same),
+    }
+
+
 @rule("hukou_separation", "人户分离", "Living away from the hukou address",
-      reads=("hukou_match_level",), resident_terms=hukou_terms,
+      reads=("hukou_match_level", "home_region"), resident_terms=hukou_terms,
       kinds={"separated": ("人户分离", "Lives away from the hukou address"),
              "should_be_separated": ("应登记为人户分离", "Recorded as local hukou, but lives elsewhere"),
              "not_separated": ("登记为人户分离但人户一致", "Recorded as separated, but lives at the hukou address"),
-             "no_hukou_address": ("缺少结构化户籍地址", "No structured hukou address")})
+             "not_shanghai_hukou": ("户籍不在本市", "Hukou outside Shanghai"),
+             "no_hukou_address": ("缺少户籍地址", "No structured hukou address"),
+             "no_hukou_region": ("缺少户籍区县", "No hukou district")})
 def hukou_separation(ctx: Context) -> list[Flag]:
-    """Local-hukou persons compared by structured address (road, number, building; and room
-    at "house" level), not by the free-text hukou address."""
+    """Local-hukou persons compared by their structured hukou address (region, road, number,
+    building; the room at the "address" level) with the house they live in, by the one rule
+    the phone uses too (webapp/registry/address.py), not by the free-text hukou address."""
     terms = {} if ctx.terms_counted else hukou_terms(ctx)
     if not ctx.errors_only:
         # Not an error: the list of 人户分离 residents, recorded where they live.
-        terms["separated"] = and_(Person.category == PersonCategory.SEPARATED, Person.hukou_road.is_not(None),
-                                  ~_same_address(ctx))
+        terms["separated"] = and_(Person.category == PersonCategory.SEPARATED, Person.hukou_key.is_not(None),
+                                  Person.hukou_region.like("31%"), ~_same_place(ctx))
     if not terms:
         return []
     level = ctx.settings.hukou_match_level
-    where, where_en = ("楼栋", "building") if level == "building" else ("房屋", "house")
+    where, where_en = ("楼栋", "building") if level == "building" else ("房屋（室）", "flat")
+    at_zh, at_en = WHERE_PERSON
     texts = {
-        "no_hukou_address": ("本市户籍人员缺少结构化户籍地址（路、门牌、楼栋），无法判断是否人户分离",
-                             "Local hukou holder without a structured hukou address (road, number, building): "
-                             "人户分离 cannot be judged"),
-        "should_be_separated": (f"登记为户籍人口，但户籍地址与居住地不在同一{where}：应登记为人户分离",
+        "no_hukou_address": (f"本市户籍人员缺少户籍地址，无法判断是否人户分离：请{at_zh}填写户籍地址（区县、路、门牌号、楼号、室号）",
+                             "Local hukou holder without a structured hukou address, so 人户分离 cannot be judged: "
+                             f"enter the hukou address (district, road, number, building, room) {at_en}"),
+        "no_hukou_region": (f"本市户籍人员缺少户籍所在区县：请{at_zh}的“户籍区县”中选择",
+                            f"Local hukou holder without a hukou district: choose it (Hukou district) {at_en}"),
+        "not_shanghai_hukou": (f"户籍区县不在上海，却登记为本市户籍：请核对户籍区县，或{at_zh}将人员类别改为来沪",
+                               "Recorded as a Shanghai hukou, but the hukou district is outside Shanghai: check the "
+                               f"district, or change the category to 来沪 {at_en}"),
+        "should_be_separated": (f"登记为户籍人口，但户籍地址与居住地不在同一{where}：请{at_zh}将人员类别改为人户分离",
                                 f"Recorded as local hukou, but the hukou address is not the {where_en} lived in: "
-                                "should be recorded as 人户分离"),
-        "not_separated": (f"登记为人户分离，但户籍地址与居住地为同一{where}",
-                          f"Recorded as 人户分离, but lives in the hukou {where_en}"),
+                                f"change the category to 人户分离 {at_en}"),
+        "not_separated": (f"登记为人户分离，但户籍地址与居住地为同一{where}：请{at_zh}将人员类别改为户籍",
+                          f"Recorded as 人户分离, but lives in the hukou {where_en}: change the category to 户籍 {at_en}"),
         "separated": (f"人户分离：户籍地址与居住地不在同一{where}，在居住地登记",
                       f"Lives away from the hukou address (another {where_en}): recorded where they live"),
     }
@@ -132,11 +149,6 @@ def hukou_separation(ctx: Context) -> list[Flag]:
                 out.append(Flag("hukou_separation", kind, "person", person_id, cell_id, house_id, zh, en,
                                 {"level": level}, error=kind != "separated"))
     return out
-
-
-def _same_part(mine: Any, theirs: Any) -> Any:
-    """Equal as written (cheap, and true for most), else equal once normalised."""
-    return or_(and_(mine.is_not(None), theirs.is_not(None), mine == theirs), address_part(mine) == address_part(theirs))
 
 
 @rule("omission", "疑似漏登", "Possible omission",

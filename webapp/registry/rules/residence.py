@@ -1,6 +1,7 @@
 """Whether a house can back a residence registration (合法稳定住所, seed art. 5(2)): not if it
-is an illegal building, used against its purpose (居改非, 非改居), group-rented, or not
-actually lived in; nor once the committee's check refused it."""
+is an illegal building, used against its purpose (居改非, 非改居), group-rented (a raised flag,
+or what the group_rent rule computes from the rooms and occupants), or not actually lived in;
+nor once the committee's check refused it."""
 from __future__ import annotations
 
 import uuid
@@ -12,6 +13,7 @@ from sqlalchemy import and_, func, select
 from webapp.models import House, HouseFlag, Person, ResidenceCheck, Residency, Visit
 from webapp.models.enums import HouseFlagKind, HouseUse, PersonCategory, ResidenceCheckResult, VisitOutcome
 from webapp.registry.rules.base import Context, Flag, live_person, open_residency, rule
+from webapp.registry.rules.housing import group_rent
 
 # House flags that refuse a residence registration (seed art. 5(2)); "vacant" means the
 # house is not actually lived in.
@@ -24,6 +26,7 @@ _RESIDENCE_KINDS = {
     **{str(k): HouseFlagKind(k).labels()[k] for k in REFUSING_FLAGS},
     "last_visit_vacant": ("最近一次走访：空置", "Last visit found it vacant"),
     "commercial_use": ("登记用途为商用", "Recorded use is commercial"),
+    "group_rent_found": ("群租嫌疑（按登记计算）", "Suspected group renting (from the records)"),
     "refused": ("居委会核实不予认定", "Refused by the committee's check"),
 }
 
@@ -64,6 +67,12 @@ def residence_reasons(ctx: Context, *, require_registrants: bool = True) -> dict
             .where(Visit.outcome == VisitOutcome.VACANT))):
         add(house_id, cell_id, "last_visit_vacant", f"未实际居住：最近一次走访（{at:%Y-%m-%d}）为空置",
             f"Not actually lived in: the last visit ({at:%Y-%m-%d}) found it vacant")
+
+    # 群租 the rules compute from who lives in which room (the group_rent rule), raised or not.
+    for flag in group_rent(Context(s, ctx.settings, ctx.today, ctx.cell_ids, ctx.house_ids)):
+        assert flag.house_id is not None
+        add(flag.house_id, flag.cell_id, "group_rent_found", f"群租嫌疑（按登记计算）：{flag.zh}",
+            f"Suspected group renting (from the records): {flag.en}")
 
     for house_id, cell_id in s.execute(scoped(select(House.id, House.cell_id).where(House.use == HouseUse.COMMERCIAL))):
         add(house_id, cell_id, "commercial_use", "登记用途为商用，不是居住房屋（疑似非改居）",

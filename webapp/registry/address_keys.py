@@ -1,0 +1,59 @@
+"""The address keys the 人户分离 rule compares in SQL: a person's hukou address and a house's
+address as `webapp.registry.address.place_keys` reads them (the phone's rule too), stored
+beside the parts (`person.hukou_key`, `hukou_room_key`; `house.address_key`, `room_key`).
+
+Why a hook at commit and not at each write path: persons and houses are written by console
+forms, pushes (COPY and bulk UPDATE), imports, merges, conflict resolutions, the demo and the
+purge; like the change log (webapp/registry/changelog.py), every one of them leaves the rows
+it wrote unnumbered (`seq` NULL) until the commit, so just before it the rows this
+transaction wrote are read back and their keys set where they changed. Installed by an
+explicit call (`install`) wherever the change log is.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, event, select, update
+from sqlalchemy.orm import Session
+
+from sync.sequence import has_unstamped
+from webapp.models import House, Person
+from webapp.registry.address import place_keys
+
+# (model, columns read as the address parts road/number/building/room, the two key columns)
+_SOURCES: tuple[tuple[Any, tuple[str, str, str, str], tuple[str, str]], ...] = (
+    (Person, ("hukou_road", "hukou_number", "hukou_building", "hukou_room"), ("hukou_key", "hukou_room_key")),
+    (House, ("road", "number", "building", "room"), ("address_key", "room_key")),
+)
+
+
+def stamp(session: Session) -> None:
+    """Set the keys of the persons and houses this transaction wrote (before they are numbered)."""
+    session.flush()
+    if not has_unstamped(session):
+        return
+    for model, parts, (key, room_key) in _SOURCES:
+        table = model.__table__
+        found = session.execute(select(table.c.id, *(table.c[p] for p in parts), table.c[key], table.c[room_key])
+                                .where(table.c.seq.is_(None))).all()
+        changed = []
+        for row in found:
+            want = place_keys(dict(zip(("road", "number", "building", "room"), row[1:5], strict=True)))
+            if want != (row[5], row[6]):
+                changed.append({"_id": row[0], "_key": want[0], "_room": want[1]})
+        if changed:
+            # changed_at set to itself: a key is bookkeeping, not an edit (no onupdate time).
+            session.connection().execute(
+                update(table).where(table.c.id == bindparam("_id"))
+                .values({key: bindparam("_key"), room_key: bindparam("_room"), "changed_at": table.c.changed_at}),
+                changed)
+
+
+def _before_commit(session: Session) -> None:
+    stamp(session)
+
+
+def install() -> None:
+    """Keep the keys at every commit of every session; runs before the change log's copy."""
+    if not event.contains(Session, "before_commit", _before_commit):
+        event.listen(Session, "before_commit", _before_commit, insert=True)
