@@ -245,7 +245,7 @@ resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
 resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
-from webapp.dbsetup import configure_engine
+from webapp.base.dbsetup import configure_engine
 from webapp.registry.extract import import_extract
 engine = create_engine(sys.argv[1])
 configure_engine(engine)

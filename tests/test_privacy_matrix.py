@@ -207,7 +207,7 @@ def test_committee_and_police_exports_mask_phones_too(client, resident) -> None:
 def test_purge_erases_the_copies_in_conflicts(db_session, resident, runner) -> None:  # type: ignore[no-untyped-def]
     """Issue 15 point 10: the PIPL purge left full ID numbers in conflict rows."""
     from webapp.registry.retention import purge
-    from webapp.timeutil import utcnow
+    from webapp.base.timeutil import utcnow
 
     s = db_session
     resident.deleted_at = utcnow() - timedelta(days=400)

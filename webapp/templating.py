@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import get_locale
 
 from webapp.models import enums
-from webapp.timeutil import to_local
+from webapp.base.timeutil import to_local
 
 ENUMS = {
     "role": enums.Role, "use": enums.HouseUse, "flag": enums.HouseFlagKind,

@@ -15,7 +15,7 @@ from webapp import audit
 from webapp.access import current_scope, require_cell, requires
 from webapp.console import bp
 from webapp.console.forms import HouseForm, PersonForm
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, House, Person, Residency, Tip, Unit, Visit
 from webapp.models.enums import TipStatus
@@ -84,7 +84,7 @@ def _todo_context(scope: Any) -> dict[str, Any]:
     """The home's to-do panel (console/_todo.html): open work, and late daily jobs for the centre."""
     from webapp.oversight import jobs
     from webapp.oversight.todo import todo
-    from webapp.timeutil import local_today, utcnow
+    from webapp.base.timeutil import local_today, utcnow
 
     now = utcnow()
     late = jobs.late(db.session, now) if scope.may("admin") else []

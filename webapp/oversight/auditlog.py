@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, sel
 from sqlalchemy.orm import Session
 
 from webapp.models import AuditEntry, User
-from webapp.timeutil import LOCAL_TZ
+from webapp.base.timeutil import LOCAL_TZ
 
 # Actions whose detail lists the persons (or houses) they showed or touched.
 LISTS_PERSONS = ("search", "view_house", "merge_records")

@@ -26,7 +26,7 @@ from geo.settings import GeoSettings, default_settings
 from webapp.models import (Conflict, CoordinatorSnapshot, Cycle, House, RecordVersion, Review, Tip, User, Visit,
                            cell_coordinator)
 from webapp.models.enums import ReviewStatus, Role, TipStatus
-from webapp.timeutil import to_local
+from webapp.base.timeutil import to_local
 
 COUNTS = ("visits", "houses", "scanned", "gps_verified", "unverified", "created", "changed", "conflicts",
           "returned", "tasks_closed", "tasks_on_time")

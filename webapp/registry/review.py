@@ -26,7 +26,7 @@ from webapp.models import Cell, Committee, House, Residency, Review, User
 from webapp.models.enums import ReviewKind, ReviewStatus, Role
 from webapp.models.review import REVIEW_REASON_MAX
 from webapp.registry.scope import Scope
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 from webapp.validation import FieldError
 
 DECIDED = frozenset({ReviewStatus.APPROVED, ReviewStatus.RETURNED})

@@ -14,7 +14,7 @@ from webapp.registry.rules import Context, residence_verdict
 from webapp.reports.common import rule_settings
 from webapp.reports.forms import ResidenceCheckForm
 from webapp.templating import lang
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 
 def residence_context(house: House) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Tip, cell_coordinator
 from webapp.models.enums import TipStatus
 from webapp.registry.tasks.settings import TaskSettings
-from webapp.timeutil import to_local
+from webapp.base.timeutil import to_local
 
 
 def sole_coordinators(session: Session, cell_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -3,7 +3,7 @@ changing logins, and giving coordinators and grid leads their cells.
 
 The centre manages every login but its own (that is /account). A committee manages the
 coordinators and grid leads it created or was given (`User.committee_id`), only with its own
-cells. Sessions, passwords and deactivation are webapp.registry.accounts'; this module calls
+cells. Sessions, passwords and deactivation are webapp.oversight.accounts'; this module calls
 it. Plain SQLAlchemy (no Flask): the caller hashes passwords, audits and commits.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from sync import devices
 from webapp.models import Cell, Committee, Device, User, cell_coordinator
 from webapp.models.enums import Role
-from webapp.registry import accounts
+from webapp.oversight import accounts
 from webapp.registry.scope import allowed
 
 # The roles a committee may give; the centre gives any.

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from sync import devices
 from webapp.models import User
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 # No 0/O, 1/l/I: a temporary password is read out or copied by hand.
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"

@@ -25,9 +25,9 @@ from geo.area import houses_in_area
 from webapp.models import Campaign, Cell, Committee, Tip, Visit
 from webapp.models.enums import TaskResult, TipSource, TipStatus
 from webapp.models.tip import TIP_TEXT_MAX
-from webapp.registry.tasks.batch import TaskBatch, used_keys
+from webapp.oversight.tasks.batch import TaskBatch, used_keys
 from webapp.registry.tasks.defaults import sole_coordinators
-from webapp.timeutil import local_day_bounds_utc, utcnow
+from webapp.base.timeutil import local_day_bounds_utc, utcnow
 
 _CHUNK = 5000  # ids per IN (…) list
 RESULTS = tuple(r.value for r in TaskResult)

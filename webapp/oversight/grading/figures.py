@@ -19,7 +19,7 @@ from webapp.models.enums import HouseUse, PersonCategory
 from webapp.registry.review import LATE_AFTER_DAYS
 from webapp.registry.rules.base import live_person, open_residency, unindexed
 from webapp.registry.rules.settings import RuleSettings
-from webapp.timeutil import local_day_bounds_utc
+from webapp.base.timeutil import local_day_bounds_utc
 
 CellCounts = dict[uuid.UUID | None, dict[str, int]]
 
