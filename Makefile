@@ -10,7 +10,7 @@ WORKERS ?= 3
 export HOST PORT
 export FLASK_APP := webapp:create_app
 
-.PHONY: run test deps dev-deps system-deps translations migrate seed clean
+.PHONY: run test check deps dev-deps system-deps translations migrate seed clean
 
 $(VENV)/.deps: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ run: seed
 # System packages first: npm (for node_modules) may be among them.
 test: system-deps dev-deps
 	$(PY) -m pytest
+
+# The fast loop while changing code (CONTRIBUTING.md): SQLite only, no browser, nothing slow.
+check: dev-deps
+	GRIDWALK_TEST_BACKENDS=sqlite $(PY) -m pytest -q -x -m "not slow and not e2e"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -62,7 +62,7 @@ class PersonForm(VersionedForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.id_type.choices = ID_TYPE_CHOICES[lang()]
+        self.id_type.choices = validation.IdType.choices(lang())  # the one list: webapp/validation/ids.py
         self.category.choices = enums.PersonCategory.choices(lang())
 
     def validate_id_number(self, field: StringField) -> None:
@@ -79,10 +79,3 @@ class PersonForm(VersionedForm):
                 _raise_first(error)
 
 
-ID_TYPE_CHOICES = {
-    "zh": [("resident", "居民身份证"), ("hmt_permit", "港澳台居民居住证"),
-           ("foreign_permanent", "外国人永久居留身份证"), ("passport", "护照"), ("other", "其他证件")],
-    "en": [("resident", "Resident ID card"), ("hmt_permit", "HK/Macao/Taiwan residence permit"),
-           ("foreign_permanent", "Foreign permanent residence ID"), ("passport", "Passport"),
-           ("other", "Other document")],
-}
