@@ -80,7 +80,9 @@ class Synced:
         return mapped_column(ForeignKey("users.id"), default=None)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:
+    def __mapper_args__(cls: Any) -> dict[str, Any]:
+        # `cls` is the mapped model: its `__table__` comes with `Base`, which this mixin does
+        # not subclass (declaring `__table__` here would retype it for every synced model).
         return {"version_id_col": cls.__table__.c.version}
 
     @property

@@ -19,7 +19,7 @@ def end_sessions(session: Session, user: User) -> None:
     """End every console session of the user, on every worker (webapp/auth/sessions.py).
 
     Bumped in SQL, so two bumps at once both count; the attribute reloads when next read."""
-    user.session_generation = User.session_generation + 1  # type: ignore[assignment]
+    user.session_generation = User.session_generation + 1
     session.flush()
 
 

@@ -69,7 +69,9 @@ def where(filters: AuditFilters) -> list[ColumnElement[bool]]:
     return out
 
 
-def entries(filters: AuditFilters) -> Select[tuple[AuditEntry, User | None]]:
+def entries(filters: AuditFilters) -> Select[AuditEntry, User]:
+    """The rows, each with its user: None for a job's row (the outer join), which
+    SQLAlchemy's row type does not express."""
     return (select(AuditEntry, User).outerjoin(User, User.id == AuditEntry.user_id).where(*where(filters))
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
 

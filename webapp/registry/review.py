@@ -193,7 +193,7 @@ class QueueFilters:
     kind: str | None = None
 
 
-def queue(scope: Scope, filters: QueueFilters) -> Select[tuple[Review]]:
+def queue(scope: Scope, filters: QueueFilters) -> Select[Review]:
     """Reviews of houses in the scope (as the house is now), pending first, then returned,
     then approved; oldest first within each, so what has waited longest is on top."""
     order = case((Review.status == ReviewStatus.PENDING, 0), (Review.status == ReviewStatus.RETURNED, 1), else_=2)
