@@ -22,8 +22,9 @@ $(VENV)/.dev-deps: requirements-dev.txt $(VENV)/.deps
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Front-end libraries (Leaflet; axe-core for the browser tests) from package-lock.json; Flask
-# serves the allow-listed files from node_modules (webapp/vendor). npm ci only in this folder.
+# Front-end libraries (Leaflet; axe-core for the browser tests, TypeScript for the JS type check)
+# from package-lock.json; Flask serves the allow-listed files from node_modules (webapp/vendor).
+# npm ci only in this folder.
 node_modules/.installed: package-lock.json package.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
