@@ -60,7 +60,7 @@ test: system-deps dev-deps
 
 # The fast loop while changing code (CONTRIBUTING.md): SQLite only, no browser, nothing slow.
 check: dev-deps
-	GRIDWALK_TEST_BACKENDS=sqlite $(PY) -m pytest -q -x -m "not slow and not e2e"
+	GRIDWALK_TEST_BACKENDS=sqlite $(PY) -m pytest -q -x -n 2 -m "not slow and not e2e"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

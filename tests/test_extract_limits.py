@@ -25,6 +25,8 @@ from webapp.registry.extract.read import _FileProblem, _read_table
 from webapp.registry.extract.spec import PERSONS
 from webapp.registry.extract.xlsx_guard import _Budget, _Part
 
+pytestmark = pytest.mark.slow  # decompression bombs and size caps: `make test`, not `make check`
+
 ROOT = Path(__file__).resolve().parent.parent
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 MB = 1 << 20

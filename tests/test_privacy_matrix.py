@@ -20,6 +20,8 @@ from webapp.models import AuditEntry, Conflict, Person
 from webapp.registry import privacy
 from webapp.registry.tips import create_tip
 
+pytestmark = pytest.mark.slow  # every field on every door for every role: `make test`, not `make check`
+
 ROLES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre", "police": "police"}
 # The resident of A1 with every personal field filled (clear values, as stored).
 FIELDS = {"id_number": "11010519491231002X", "phone": "13812345678", "birth_date": "1949-12-31",

@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import csrf_token, login
 
+pytestmark = pytest.mark.slow  # every role against every page: about 1,200 requests: `make test`, not `make check`
+
 ROLES = ["anonymous", "coordinator", "grid_lead", "committee", "centre", "police", "reporter"]
 # Which house keys (see the `area` fixture) each role sees. A community reporter sees no
 # registry data at all; they report on their committee's houses (REPORTABLE) by address.

@@ -16,6 +16,8 @@ from tests import factories as f
 from tests.conftest import valid_id
 from webapp.models import Conflict, Person, SyncMutation, Visit
 
+pytestmark = pytest.mark.slow  # races between processes: `make test`, not `make check`
+
 WORKERS = 4
 ROUNDS = 5
 
