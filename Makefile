@@ -10,7 +10,7 @@ WORKERS ?= 3
 export HOST PORT
 export FLASK_APP := webapp:create_app
 
-.PHONY: run test deps dev-deps system-deps translations migrate seed clean
+.PHONY: run test check deps dev-deps system-deps translations migrate seed clean
 
 $(VENV)/.deps: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,9 @@ $(VENV)/.dev-deps: requirements-dev.txt $(VENV)/.deps
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Front-end libraries (Leaflet; axe-core for the browser tests) from package-lock.json; Flask
-# serves the allow-listed files from node_modules (webapp/vendor). npm ci only in this folder.
+# Front-end libraries (Leaflet; axe-core for the browser tests, TypeScript for the JS type check)
+# from package-lock.json; Flask serves the allow-listed files from node_modules (webapp/vendor).
+# npm ci only in this folder.
 node_modules/.installed: package-lock.json package.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
@@ -56,6 +57,10 @@ run: seed
 # System packages first: npm (for node_modules) may be among them.
 test: system-deps dev-deps
 	$(PY) -m pytest
+
+# The fast loop while changing code (CONTRIBUTING.md): SQLite only, no browser, nothing slow.
+check: dev-deps
+	GRIDWALK_TEST_BACKENDS=sqlite $(PY) -m pytest -q -x -n 2 -m "not slow and not e2e"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

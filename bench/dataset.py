@@ -15,17 +15,15 @@ from sqlalchemy import Engine, create_engine, func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-import sync.sequence  # noqa: F401  (numbers every committed change, as in the app)
 from bench import pgcopy
 from bench.cache import CACHE, Cached, cached_district, working_copy
 from config import Config
-from webapp.dbsetup import configure_engine
+from webapp.base.dbsetup import configure_engine
 from webapp.models import Cell, House, User, cell_coordinator
-from webapp.registry import address_keys, changelog
+from webapp.registry import recording
 from webapp.registry.demo import generate
 
-changelog.install()  # the change log, as in the app
-address_keys.install()  # the address keys 人户分离 compares, as in the app
+recording.install()  # numbering and the change log, as in the app
 
 PASSWORD = "bench-pw"
 # The demo's users get this hash; one cheap round, as the tests do, since logins are not measured.

@@ -16,7 +16,7 @@ from bench.stats import Clock, Sample, alternate
 from sync.pull import RECENT_VISITS, TABLES
 from sync.wire import public_columns
 from webapp.models import Cell, House, Person, Residency
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency"})
 

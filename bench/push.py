@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bench.server import call, register
 from bench.stats import Clock, Sample, alternate
-from sync.sequence import STAMPED_TABLES, committed_seq
+from webapp.registry.sequence import STAMPED_TABLES, committed_seq
 from webapp.models import Base, Conflict, House, Person, RecordAlias, RecordVersion, Residency, SyncMutation, User
 from webapp.models import cell_coordinator
 from webapp.validation import check_char_gb11643

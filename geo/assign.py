@@ -26,10 +26,10 @@ from sqlalchemy import CursorResult, Table, and_, bindparam, insert, select, upd
 from sqlalchemy.orm import Session
 
 from geo.shapes import polygon
-from sync.scope_changes import record_house_moves
+from webapp.registry.scope_changes import record_house_moves
 from webapp.models import Cell, House, HouseEvent
 from webapp.models.enums import HouseEventKind
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 _CHUNK = 5000  # ids per IN (…) list
 

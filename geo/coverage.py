@@ -32,13 +32,14 @@ from typing import Any
 from sqlalchemy import Select, Subquery, and_, case, distinct, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
+from geo.address_order import building_key, natural_key
 from geo.cycles import current_cycle, utc_bounds
 from geo.house_status import verdicts_per_house
 from geo.settings import GeoSettings, default_settings
 from webapp.models import Cell, Committee, Conflict, Cycle, House, Person, Residency, Tip, Visit
 from webapp.models.coverage import CoverageSnapshot
 from webapp.models.enums import TipSource
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 PLANNED_VISITS = (TipSource.UNVISITED, TipSource.CAMPAIGN)
 
@@ -285,14 +286,12 @@ def unvisited_houses(session: Session, cycle: Cycle, cell_id: uuid.UUID) -> list
     houses = session.scalars(
         select(House).where(House.cell_id == cell_id, House.deleted_at.is_(None), ~visited)
     ).all()
-    from geo.route import building_key, natural_key  # the one natural address order
-
     return sorted(houses, key=lambda h: (tuple(natural_key(p) for p in building_key(h)), natural_key(h.unit),
                                          h.floor or 0, natural_key(h.room), str(h.id)))
 
 
 def today_cycle(session: Session, today: date | None = None, *, settings: GeoSettings | None = None) -> Cycle:
     """`current_cycle` for the local date now (Asia/Shanghai)."""
-    from webapp.timeutil import local_today
+    from webapp.base.timeutil import local_today
 
     return current_cycle(session, today or local_today(), settings=settings)

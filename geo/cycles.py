@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from geo.settings import GeoSettings, default_settings
 from webapp.models import Cycle
-from webapp.timeutil import local_day_bounds_utc
+from webapp.base.timeutil import local_day_bounds_utc
 
 KINDS = ("month", "quarter")
 

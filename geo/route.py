@@ -10,7 +10,6 @@ enough within a subdistrict). Within a building: unit, floor, room in natural or
 """
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,12 +19,9 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
+from geo.address_order import building_key, natural_key
 from geo.distance import project_xy
 from webapp.models import Cycle
-
-_DIGITS = re.compile(r"(\d+)")
-NaturalKey = tuple[tuple[int, int, str], ...]
-
 
 class HouseLike(Protocol):
     id: uuid.UUID
@@ -37,18 +33,6 @@ class HouseLike(Protocol):
     room: str | None
     lon: float | None
     lat: float | None
-
-
-def natural_key(text: str | None) -> NaturalKey:
-    """Digits compare as numbers, the rest as text: "2" < "10", "301" < "1201", "3A" < "12"."""
-    if not text:
-        return ()
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
-                 for part in _DIGITS.split(text) if part)
-
-
-def building_key(h: Any) -> tuple[str, str, str]:
-    return (h.road, h.number, h.building or "")
 
 
 def _door_key(h: HouseLike) -> tuple[Any, ...]:

@@ -4,4 +4,4 @@
 #   scripts/backup.sh restore backups/gridwalk-2026-11-26.dump   # stop the app servers first
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m webapp.registry.backup "$@"
+exec .venv/bin/python -m webapp.oversight.backup "$@"

@@ -23,9 +23,9 @@ from geo.cycles import current_cycle  # noqa: E402
 from geo.settings import GeoSettings  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db  # noqa: E402
-from webapp.registry.grading import grade_cycle  # noqa: E402
+from webapp.oversight.grading import grade_cycle  # noqa: E402
 from webapp.registry.rules.settings import RuleSettings  # noqa: E402
-from webapp.timeutil import local_today  # noqa: E402
+from webapp.base.timeutil import local_today  # noqa: E402
 
 
 def main(runs: int) -> None:

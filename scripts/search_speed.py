@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.conftest import _config_for, _migrate  # noqa: E402
 from tests.e2e import fieldapp as fa  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, LiveServer  # noqa: E402
-from webapp.dbsetup import configure_engine  # noqa: E402
+from webapp.base.dbsetup import configure_engine  # noqa: E402
 
 SEED = """async ([n]) => {
   const {db} = await import('/static/pwa/db.js');

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import Null
 
-from sync.sequence import STAMPED_TABLES, mark_unstamped
+from webapp.registry.sequence import STAMPED_TABLES, mark_unstamped
 
 Convert = Callable[[Any], Any]
 

@@ -22,7 +22,7 @@ from webapp.models import (
 )
 from webapp.models.base import Synced
 from webapp.registry.changes import apply_changes
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 # Filled in on the survivor where it has nothing; identity (ID number, sex, birth date) never.
 PERSON_FILL: tuple[str, ...] = ("phone", "landline", "phone_status", "hukou_region", "hukou_road", "hukou_number",

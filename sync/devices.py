@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.models import Device, User
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 class DeviceRefused(Exception):

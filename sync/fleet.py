@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import Cell, Device, User, cell_coordinator
 from webapp.registry.scope import Scope
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 def device_clause(scope: Scope) -> ColumnElement[bool]:

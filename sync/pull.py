@@ -26,12 +26,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from sync.conflict_news import conflicts_for
-from sync.sequence import committed_seq
+from webapp.registry.sequence import committed_seq
 from sync.wire import PULLED_MODELS, public_columns, row_to_wire, to_wire
 from webapp.models import Cell, Device, House, Residency, ScopeChange
 from webapp.registry import privacy
 from webapp.registry.scope import scope_for
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 TABLES: tuple[Table, ...] = tuple(m.__table__ for m in PULLED_MODELS)  # type: ignore[attr-defined]
 NAMES = tuple(t.name for t in TABLES)

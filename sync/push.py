@@ -22,7 +22,7 @@ from sync.state import among, cell_committees, load, own_failures
 from sync.write import Write, write
 from webapp.models import Device, SyncMutation
 from webapp.registry.scope import scope_for
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 @dataclass

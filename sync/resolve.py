@@ -29,7 +29,7 @@ from webapp.models.enums import ReviewKind
 from webapp.registry.changes import apply_changes
 from webapp.registry.review import open_review
 from webapp.registry.scope import Scope
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 from webapp.validation import FieldError
 
 __all__ = ["CHOICES", "DELETE_FIELD", "Case", "Decision", "Filters", "FieldRow", "Resolution", "ResolveError", "Stale",

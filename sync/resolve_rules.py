@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sync.wire import RecordType
 from webapp.models import Cell, House, HouseCode, HouseFlag, Person, RecordAlias, Residency, Room, ScopeChange, Unit
 from webapp.models.base import Synced, UTCDateTime
-from webapp.timeutil import LOCAL_TZ
+from webapp.base.timeutil import LOCAL_TZ
 from webapp.validation import FieldError
 
 _ALIAS_HOPS = 10  # a record merged into one that was merged again, and so on

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Integer, String, Uuid
 
 from sync.wire import RecordType
-from webapp import plain_settings, validation
+from webapp import validation
+from webapp.base import plain_settings
 from webapp.models import enums
 from webapp.models.base import UTCDateTime
 from webapp.validation import FieldError, ranges

@@ -15,15 +15,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from config import TestConfig
-import sync.sequence  # noqa: F401  (numbers every committed change, as in the app)
-from webapp.registry import address_keys, changelog
+from webapp.registry import recording
 from tests.pg import pg_cluster
-from webapp import audit_triggers
-from webapp.dbsetup import configure_engine, reads_only
+from webapp.models import audit_triggers
+from webapp.base.dbsetup import configure_engine, reads_only
 from webapp.models import Base
 
-changelog.install()  # the change log, as in the app (which also names each change's door)
-address_keys.install()  # the address keys the 人户分离 rule compares, as in the app
+recording.install()  # as in the app (which also names each change's door)
 
 BACKENDS = [b for b in os.environ.get("GRIDWALK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 

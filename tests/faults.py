@@ -32,7 +32,7 @@ def seed(url: str, houses: int = 40) -> list[str]:
     """Migrate `url` and add one coordinator ("coord", password "pw") with a cell of houses."""
     from tests import factories as f
     from tests.conftest import _migrate
-    from webapp.dbsetup import configure_engine
+    from webapp.base.dbsetup import configure_engine
 
     _migrate(url)
     engine = create_engine(url)

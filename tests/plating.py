@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import House, HouseCode
 from webapp.registry.plates import assign_plates
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 def give_plate(session: Session, house: House) -> str:

@@ -13,7 +13,7 @@ from tests import factories as f
 from tests.conftest import csrf_token, login, logout
 from tests.phones import Phone
 from webapp.models import AuditEntry, Cell, Device, User, cell_coordinator
-from webapp.registry import staff
+from webapp.oversight import staff
 
 PASSWORD_RE = re.compile(r'id="temporary-password"[^>]*>([a-z0-9-]+)<')
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from webapp.registry.backup import backup, restore
+from webapp.oversight.backup import backup, restore
 
 
 def test_backup_then_restore_brings_the_data_back(database_url, engine, db_session, area, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

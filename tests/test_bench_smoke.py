@@ -14,6 +14,8 @@ import pytest
 from bench import cache
 from bench.run import SMOKE, run, wanted
 
+pytestmark = pytest.mark.slow  # every benchmark figure, small: `make test`, not `make check`
+
 BACKENDS = [b for b in os.environ.get("GRIDWALK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
 

@@ -15,7 +15,7 @@ from geo.area import houses_in_area, read_polygon
 from geo.settings import GeoSettings
 from tests import factories as f
 from webapp.models import Campaign, Cycle, Tip, Visit
-from webapp.registry.tasks.campaigns import (CampaignError, close_campaign, generate_tasks, live_progress,
+from webapp.oversight.tasks.campaigns import (CampaignError, close_campaign, generate_tasks, live_progress,
                                              open_campaign, progress, touches)
 from webapp.registry.tips import close_tip
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests import factories as f
 from tests.conftest import csrf_token, login
 from webapp.models import AuditEntry, Campaign, Cycle, Tip, Visit
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 PLAZA = ('{"type": "Polygon", "coordinates": [[[121.300, 31.000], [121.302, 31.000], [121.302, 31.002], '
          '[121.300, 31.002], [121.300, 31.000]]]}')
@@ -85,7 +85,7 @@ def test_a_drawn_area_is_checked_with_errors_in_both_languages(client, area, db_
 
 
 def _campaign(db_session, area, cells=("A1", "A2")):  # type: ignore[no-untyped-def]
-    from webapp.registry.tasks.campaigns import open_campaign
+    from webapp.oversight.tasks.campaigns import open_campaign
 
     campaign, _opened = open_campaign(db_session, name="重点排查", starts_on=date(2026, 1, 1), due_on=date(2030, 1, 1),
                                       by_user_id=area.users["centre"].id,
@@ -132,7 +132,7 @@ def test_leads_and_committees_see_their_cells_progress_and_exports(client, area,
 
 
 def _campaign_named(db_session, area, name, cells):  # type: ignore[no-untyped-def]
-    from webapp.registry.tasks.campaigns import open_campaign
+    from webapp.oversight.tasks.campaigns import open_campaign
 
     campaign, _opened = open_campaign(db_session, name=name, starts_on=date(2026, 1, 1), due_on=date(2030, 1, 1),
                                       by_user_id=None, cell_ids={area.cells[k].id for k in cells})
@@ -166,7 +166,7 @@ def test_closing_freezes_the_page_and_later_visits_change_nothing(client, area, 
 
 
 def test_the_coverage_map_shows_a_campaign(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
-    from webapp.registry.tasks.campaigns import open_campaign
+    from webapp.oversight.tasks.campaigns import open_campaign
 
     for key, lon in (("A1", 121.3005), ("A2", 121.3015)):
         area.houses[key].lon, area.houses[key].lat = lon, 31.0005

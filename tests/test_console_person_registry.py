@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.conftest import csrf_token, login
 from webapp.models import AuditEntry, Person, Unit
 from webapp.registry.rules import evaluate
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 
 def _form(person: Person, **changes: str) -> dict[str, str]:

@@ -15,9 +15,9 @@ from tests import factories as f
 from tests.conftest import login
 from webapp.models import AuditEntry, Conflict, CoordinatorSnapshot, Cycle, Review, Tip, Visit
 from webapp.oversight import coordinators
-from webapp.registry.grading import close_and_freeze
+from webapp.oversight.grading import close_and_freeze
 from webapp.registry.rules import RuleSettings
-from webapp.timeutil import local_today, utcnow
+from webapp.base.timeutil import local_today, utcnow
 
 TODAY = local_today()
 

@@ -16,7 +16,7 @@ from geo.cycles import period
 from tests.conftest import login
 from tests.factories import _square
 from webapp.models import AuditEntry, Cycle, House, Visit
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 VISIBLE_CELLS = {
     "coordinator": {"A1"}, "grid_lead": {"A1", "A2"}, "committee": {"A1", "A2"},

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from config import Config
 from sync import devices
 from webapp.models import AuditEntry, Device, User, Visit
-from webapp.registry.accounts import deactivate
-from webapp.timeutil import utcnow
+from webapp.oversight.accounts import deactivate
+from webapp.base.timeutil import utcnow
 
 
 @pytest.fixture

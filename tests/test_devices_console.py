@@ -12,7 +12,7 @@ from tests import factories as f
 from tests.conftest import csrf_token, login
 from tests.phones import Phone
 from webapp.models import AuditEntry, Device
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 @pytest.fixture

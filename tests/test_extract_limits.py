@@ -25,6 +25,8 @@ from webapp.registry.extract.read import _FileProblem, _read_table
 from webapp.registry.extract.spec import PERSONS
 from webapp.registry.extract.xlsx_guard import _Budget, _Part
 
+pytestmark = pytest.mark.slow  # decompression bombs and size caps: `make test`, not `make check`
+
 ROOT = Path(__file__).resolve().parent.parent
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 MB = 1 << 20
@@ -245,7 +247,7 @@ resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
 resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
-from webapp.dbsetup import configure_engine
+from webapp.base.dbsetup import configure_engine
 from webapp.registry.extract import import_extract
 engine = create_engine(sys.argv[1])
 configure_engine(engine)

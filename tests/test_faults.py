@@ -7,6 +7,7 @@ record it carried once, and no invented conflict. `make test` runs FAULT_TRIALS=
 """
 from __future__ import annotations
 
+import pytest
 import os
 import random
 import threading
@@ -19,6 +20,8 @@ from sqlalchemy import event
 from tests import faults
 from tests.conftest import _config_for
 from tests.sync_client import Phone
+
+pytestmark = pytest.mark.slow  # kill trials: gunicorn and PostgreSQL killed mid-push: `make test`, not `make check`
 
 TRIALS = int(os.environ.get("FAULT_TRIALS", "10"))
 BATCH = 25

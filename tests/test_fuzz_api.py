@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from webapp.api.openapi import document
 
+pytestmark = pytest.mark.slow  # a fuzz campaign over the API: `make test`, not `make check`
+
 schemathesis = pytest.importorskip("schemathesis")  # pinned in requirements-dev.txt
 GenerationMode = schemathesis.GenerationMode
 

@@ -17,7 +17,7 @@ from geo.distance import EARTH_RADIUS_M
 from geo.settings import GeoSettings
 from tests import factories as f
 from webapp.models import Conflict, Cycle, Person, Tip, Visit
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 SH = ZoneInfo("Asia/Shanghai")
 S = GeoSettings(visit_gps_margin_m=50, walking_speed_kmh=6, walking_same_building_m=30, collection_cycle="month")

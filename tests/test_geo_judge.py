@@ -24,7 +24,7 @@ from geo.plausibility import HouseSpot, check_visits
 from geo.settings import GeoSettings
 from tests import factories as f
 from webapp.models import Cycle, Visit
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 S = GeoSettings(visit_gps_margin_m=50, walking_speed_kmh=6, walking_same_building_m=30)
 LO = datetime(2026, 10, 1, 16, 0, tzinfo=timezone.utc)

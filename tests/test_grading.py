@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import valid_id
 from webapp.models import Conflict, Cycle, GradeSnapshot, Person, Unit, Visit
-from webapp.registry.grading import close_and_freeze, freeze, grade_cycle, trend
-from webapp.registry.grading.drill import METRICS, drill
-from webapp.registry.grading.score import score
+from webapp.oversight.grading import close_and_freeze, freeze, grade_cycle, trend
+from webapp.oversight.grading.drill import METRICS, drill
+from webapp.oversight.grading.score import score
 from webapp.registry.rules import RuleSettings
 from webapp.registry.tips import create_tip
 from webapp.validation import uscc_check_char
@@ -201,7 +201,7 @@ def test_violations_counted_in_one_pass_are_the_rules_error_findings(db_session:
 
 
 def test_flask_cycle_close_freezes_the_grades_too(runner, db_session: Session, world: SimpleNamespace) -> None:  # type: ignore[no-untyped-def]
-    from webapp.registry.grading.figures import completeness
+    from webapp.oversight.grading.figures import completeness
 
     s = db_session
     s.commit()  # the command works in its own session

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import csrf_token, login
 from webapp.models import AuditEntry, Unit
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 
 def _audits(db_session: Session, action: str) -> list[AuditEntry]:

@@ -72,7 +72,7 @@ def _wait_over(db_session) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import update
 
     from webapp.models import LoginFailure
-    from webapp.timeutil import utcnow
+    from webapp.base.timeutil import utcnow
 
     db_session.rollback()
     db_session.execute(update(LoginFailure).values(blocked_until=utcnow() - timedelta(seconds=1)))
@@ -150,7 +150,7 @@ def test_failures_are_forgotten_after_a_quiet_day(app, area, db_session) -> None
     from sqlalchemy import update
 
     from webapp.models import LoginFailure
-    from webapp.timeutil import utcnow
+    from webapp.base.timeutil import utcnow
 
     c = app.test_client()
     for _ in range(app.config["LOGIN_ACCOUNT_FREE_FAILURES"]):

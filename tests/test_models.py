@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from webapp.models import AuditEntry, Person, Residency, Review, Visit
 from webapp.registry.retention import purge
-from webapp.timeutil import local_day_bounds_utc, local_today, local_week_start, utcnow
+from webapp.base.timeutil import local_day_bounds_utc, local_today, local_week_start, utcnow
 
 
 def test_one_live_person_per_id_number(db_session: Session) -> None:

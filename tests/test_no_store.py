@@ -26,6 +26,8 @@ from tests.test_scope_matrix import (  # noqa: F401  (its autouse fixtures: the 
 )
 from webapp.vendor.files import installed_version
 
+pytestmark = pytest.mark.slow  # every page's caching headers: `make test`, not `make check`
+
 
 def a_role_that_sees(name: str, obj: str | None, writes: bool | set[str]) -> str | None:
     return next((r for r in ("centre", *ROLES[1:])

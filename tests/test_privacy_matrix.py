@@ -20,6 +20,8 @@ from webapp.models import AuditEntry, Conflict, Person
 from webapp.registry import privacy
 from webapp.registry.tips import create_tip
 
+pytestmark = pytest.mark.slow  # every field on every door for every role: `make test`, not `make check`
+
 ROLES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre", "police": "police"}
 # The resident of A1 with every personal field filled (clear values, as stored).
 FIELDS = {"id_number": "11010519491231002X", "phone": "13812345678", "birth_date": "1949-12-31",
@@ -212,7 +214,7 @@ def test_committee_and_police_exports_mask_phones_too(client, resident) -> None:
 def test_purge_erases_the_copies_in_conflicts(db_session, resident, runner) -> None:  # type: ignore[no-untyped-def]
     """Issue 15 point 10: the PIPL purge left full ID numbers in conflict rows."""
     from webapp.registry.retention import purge
-    from webapp.timeutil import utcnow
+    from webapp.base.timeutil import utcnow
 
     s = db_session
     resident.deleted_at = utcnow() - timedelta(days=400)

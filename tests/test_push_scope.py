@@ -25,6 +25,8 @@ from webapp.models import (
 )
 from webapp.registry.tips import create_tip
 
+pytestmark = pytest.mark.slow  # every attack by every role: `make test`, not `make check`
+
 DEVICE_ROLES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm"}
 NOW = "2026-11-26T08:00:00Z"
 

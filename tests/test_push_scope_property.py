@@ -14,6 +14,7 @@ plate page `/h/<code>` answers for any of them). SECURITY.md says both.
 """
 from __future__ import annotations
 
+import pytest
 import json
 import os
 import random
@@ -34,6 +35,8 @@ from tests.conftest import _empty_tables, valid_id
 from webapp.models import (
     Base, Cell, Committee, Device, House, HouseFlag, Person, RecordAlias, Residency, Unit, User, Visit, cell_coordinator,
 )
+
+pytestmark = pytest.mark.slow  # a property campaign (two worlds): `make test`, not `make check`
 
 U = {name: uuid.UUID(int=i + 1) for i, name in enumerate(
     ["com_a", "com_b", "cell_a1", "cell_a2", "cell_b1", "in_h", "in_h2", "in_p", "in_r", "device",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import csrf_token, login, logout, valid_id
 from webapp.models import AuditEntry, Conflict, Cycle, GradeSnapshot, HouseFlag, ResidenceCheck
-from webapp.timeutil import local_today, local_week_start
+from webapp.base.timeutil import local_today, local_week_start
 
 USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
              "police": "police"}

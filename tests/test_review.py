@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token, login, logout
 from webapp.models import AuditEntry, Committee, Review
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 def _review(s, area, key: str = "A1", kind: str = "registration", status: str = "pending",  # type: ignore[no-untyped-def]
@@ -188,8 +188,8 @@ def test_reviews_waiting_too_long_count_as_open_work_in_grading(client, area, db
     from datetime import date
 
     from webapp.models import Cycle
-    from webapp.registry.grading import grade_cycle
-    from webapp.registry.grading.drill import drill
+    from webapp.oversight.grading import grade_cycle
+    from webapp.oversight.grading.drill import drill
     from webapp.registry.rules import RuleSettings
 
     s = db_session

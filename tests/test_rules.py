@@ -93,7 +93,7 @@ def test_settings_come_from_config_and_refuse_nonsense() -> None:
 
 
 def test_rules_and_grading_do_not_import_flask() -> None:
-    code = ("import sys, webapp.registry.rules, webapp.registry.grading, webapp.registry.grading.drill, "
+    code = ("import sys, webapp.registry.rules, webapp.oversight.grading, webapp.oversight.grading.drill, "
             "webapp.registry.reports\n"
             "print(','.join(sorted(m for m in sys.modules if m == 'flask' or m.startswith(('flask.', 'flask_')))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import csrf_token, login
 
+pytestmark = pytest.mark.slow  # every role against every page: about 1,200 requests: `make test`, not `make check`
+
 ROLES = ["anonymous", "coordinator", "grid_lead", "committee", "centre", "police", "reporter"]
 # Which house keys (see the `area` fixture) each role sees. A community reporter sees no
 # registry data at all; they report on their committee's houses (REPORTABLE) by address.
@@ -235,7 +237,7 @@ def _campaigns(area, db_session):  # type: ignore[no-untyped-def]
     """A key-area campaign over cell A1 and one over cell B1."""
     from datetime import date
 
-    from webapp.registry.tasks.campaigns import open_campaign
+    from webapp.oversight.tasks.campaigns import open_campaign
 
     area.campaigns = {k: open_campaign(db_session, name=f"排查{k}", starts_on=date(2026, 1, 1), due_on=date(2030, 1, 1),
                                        by_user_id=None, cell_ids={area.cells[k].id})[0] for k in ("A1", "B1")}

@@ -201,7 +201,7 @@ def test_audit_rows_outlive_tombstone_purges(runner, db_session, area) -> None: 
     """PIPL art. 56: processing records kept ≥ 3 years. The purge erases personal columns of
     old tombstones and never touches audit_log; the log refuses deletes by trigger."""
     from webapp.models import AuditEntry
-    from webapp.timeutil import utcnow
+    from webapp.base.timeutil import utcnow
 
     old = AuditEntry(action="view_person", object_type="person", object_id="x", ip="10.0.0.1",
                      at=utcnow() - timedelta(days=4 * 366), detail={"full_id": True})

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # gunicorn serving a seeded database: `make test`, not `make check`
+
 BIN = Path(sys.executable).parent
 
 

@@ -17,7 +17,7 @@ from tests import factories as f
 from tests.conftest import login, valid_id
 from webapp.models import AuditEntry, Cycle, HouseFlag, Person, Unit
 from webapp.oversight.statistics import AGE_BANDS, PYRAMID_BANDS, compute, drill
-from webapp.timeutil import local_today, utcnow
+from webapp.base.timeutil import local_today, utcnow
 
 TODAY = local_today()
 WARN = 30

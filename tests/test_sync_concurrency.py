@@ -16,16 +16,20 @@ from tests import factories as f
 from tests.conftest import valid_id
 from webapp.models import Conflict, Person, SyncMutation, Visit
 
+pytestmark = pytest.mark.slow  # races between processes: `make test`, not `make check`
+
 WORKERS = 4
 ROUNDS = 5
 
 
 def _worker(url: str, token: str, batches: list[dict[str, Any]], out: Any) -> None:
-    import sync.sequence  # noqa: F401  (the commit hook, as in the app)
+    from webapp.registry import recording
     from sync import devices
     from sync.batch import parse_batch
     from sync.push import apply_batch
-    from webapp.dbsetup import configure_engine
+    from webapp.base.dbsetup import configure_engine
+
+    recording.install()  # a fresh process: the commit hooks, as in the app
 
     engine = create_engine(url)
     configure_engine(engine)

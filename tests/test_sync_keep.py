@@ -21,7 +21,7 @@ from tests.conftest import valid_id
 from tests.sync_client import Phone
 from webapp.models import Device, House, Person, Residency, Review, Tip, Visit
 from webapp.registry.tips import create_tip
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 def _snapshot(s: Session, device: Device) -> dict[str, dict[str, int]]:

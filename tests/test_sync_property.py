@@ -2,6 +2,7 @@
 end up agreeing with the server, and every mutation is accounted for exactly once."""
 from __future__ import annotations
 
+import pytest
 import itertools
 import os
 import json
@@ -22,6 +23,8 @@ from sync.batch import parse_batch
 from sync.pull import pull
 from sync.push import apply_batch
 from webapp.models import Conflict, SyncMutation, Visit
+
+pytestmark = pytest.mark.slow  # a property campaign: `make test`, not `make check`
 
 PHONES = 3
 _ids = itertools.count(1)

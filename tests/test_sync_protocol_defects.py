@@ -16,7 +16,7 @@ from sync.push import apply_batch
 from tests import factories as f
 from tests.conftest import valid_id
 from tests.sync_client import registered_phone
-from webapp.dbsetup import refresh_statistics
+from webapp.base.dbsetup import refresh_statistics
 from webapp.models import Conflict, Person, SyncMutation
 
 NOW = "2026-11-26T08:00:00Z"

@@ -1,4 +1,4 @@
-"""The change counter (sync/sequence.py) and what a pull leaves on the device row (sync/pull.py).
+"""The change counter (webapp/registry/sequence.py) and what a pull leaves on the device row (sync/pull.py).
 
 One committed transaction gets one number for all its rows, taken at the very end and held
 until commit; a pull reads without writing unless the device row has something new to keep.
@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from sync.sequence import STAMP_IN_ONE, committed_seq
+from webapp.registry.sequence import STAMP_IN_ONE, committed_seq
 from tests import factories as f
 from webapp.models import Cell, ChangeCounter, Committee, Device, House, cell_coordinator
 

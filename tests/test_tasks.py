@@ -12,9 +12,9 @@ from tests import factories as f
 from tests.conftest import csrf_token, login, logout
 from webapp.models import AuditEntry, Cycle, Tip, Visit
 from webapp.registry.rules import RuleSettings
-from webapp.registry.tasks import TaskSettings, escalate, fill_defaults, generate, permits_due, unvisited_late
+from webapp.oversight.tasks import TaskSettings, escalate, fill_defaults, generate, permits_due, unvisited_late
 from webapp.registry.tips import close_tip, create_tip
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 SETTINGS = TaskSettings(task_due_days="public:3,sync:5,permit:10,unvisited:9", task_unvisited_late_days=7)
 # A day late in November 2026 (a month cycle ends on the 30th) and one early in it.

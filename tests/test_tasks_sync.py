@@ -14,7 +14,7 @@ from tests.plating import give_plate
 from tests.sync_client import Phone, registered_phone
 from webapp.models import Conflict, Tip
 from webapp.registry.scope import Scope, scope_for
-from webapp.registry.tasks.community import changes_by_source, reporter_figures
+from webapp.oversight.tasks.community import changes_by_source, reporter_figures
 
 VISITED_AT = "2026-11-26T07:30:00Z"
 

@@ -16,7 +16,7 @@ from webapp.models import AuditEntry, Conflict, Review, Tip
 from webapp.oversight import jobs
 from webapp.oversight.todo import todo
 from webapp.registry.scope import scope_for
-from webapp.timeutil import local_today, utcnow
+from webapp.base.timeutil import local_today, utcnow
 
 TODAY = local_today()
 

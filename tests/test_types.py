@@ -4,9 +4,12 @@ The rest of webapp is not checked yet: mypy follows it silently. mypy is pinned 
 requirements-dev.txt."""
 from __future__ import annotations
 
+import pytest
 import subprocess
 import sys
 from pathlib import Path
+
+pytestmark = pytest.mark.slow  # mypy over the typed layers: `make test`, not `make check`
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from tests.conftest import login, logout
 from webapp.models import Cell, Conflict, Device, House, HouseCode, Person, Residency, Unit, User, cell_coordinator
 from webapp.registry.demo import REFERENCE_DATE, generate
-from webapp.registry.grading.drill import METRICS
+from webapp.oversight.grading.drill import METRICS
 from webapp.registry.reports import LISTS
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 ROLES = {"centre": "centre", "police": "police", "committee": "jw01", "grid_lead": "wg01", "coordinator": "xg01"}
 # Words a Chinese screen may carry as they are: units, file formats the buttons name, and the
@@ -92,7 +92,7 @@ def demo(db_session: Session, app) -> dict[str, Any]:  # type: ignore[no-untyped
 
     from webapp.registry import residence_decisions
     from webapp.registry.rules import RuleSettings
-    from webapp.registry.tasks.campaigns import open_campaign
+    from webapp.oversight.tasks.campaigns import open_campaign
 
     s = db_session
     generate(s, scale=0.1, password_hash=generate_password_hash("pw", method="pbkdf2:sha256:1"))

@@ -7,7 +7,7 @@ from flask import Flask, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_config
-from webapp.dbsetup import configure_engine
+from webapp.base.dbsetup import configure_engine
 from webapp.extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -44,12 +44,10 @@ def _select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     import os
 
-    import sync.sequence  # noqa: F401  (installs the commit hook that numbers every change)
     from webapp.doors import current_door
-    from webapp.registry import address_keys, changelog
+    from webapp.registry import recording
 
-    changelog.install(current_door)  # every version of persons, houses and units, and its door
-    address_keys.install()  # the hukou and house address keys 人户分离 compares, before the copy
+    recording.install(current_door)  # number every change, keep every version and its door
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -169,8 +167,8 @@ def _may_show_personal_data() -> bool:
 
 
 def register_transaction_mode(app: Flask) -> None:
-    """Safe methods only read: let SQLite begin them DEFERRED (see webapp.dbsetup)."""
-    from webapp.dbsetup import sqlite_begin
+    """Safe methods only read: let SQLite begin them DEFERRED (see webapp.base.dbsetup)."""
+    from webapp.base.dbsetup import sqlite_begin
 
     @app.before_request
     def _begin_mode() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from webapp import geo_cli
 from webapp.extensions import db
-from webapp.dbsetup import refresh_statistics
+from webapp.base.dbsetup import refresh_statistics
 from webapp.models import House, User
 from webapp.models.enums import Role
 from webapp.plates.cli import plates_cli
@@ -119,7 +119,7 @@ def reset_password(username: str) -> None:
     ends its console sessions."""
     from webapp import audit
     from webapp.auth.passwords import hash_password
-    from webapp.registry.accounts import set_password, temporary_password
+    from webapp.oversight.accounts import set_password, temporary_password
 
     user = _login(username)
     password = temporary_password()
@@ -135,7 +135,7 @@ def reset_password(username: str) -> None:
 def deactivate_user(username: str) -> None:
     """Disable a login: ends its console sessions and revokes every phone's token."""
     from webapp import audit
-    from webapp.registry.accounts import deactivate
+    from webapp.oversight.accounts import deactivate
 
     user = _login(username)
     revoked = deactivate(db.session, user, by_user_id=None)
@@ -150,7 +150,7 @@ def deactivate_user(username: str) -> None:
 def purge_tombstones(days: int | None) -> None:
     """Erase personal data from tombstones older than the retention period (PIPL art. 47)."""
     from webapp.registry.retention import purge
-    from webapp.timeutil import utcnow
+    from webapp.base.timeutil import utcnow
 
     keep = days if days is not None else current_app.config["TOMBSTONE_RETENTION_DAYS"]
     counts = purge(db.session, before=utcnow() - timedelta(days=keep))
@@ -204,7 +204,7 @@ def import_extract_cmd(houses: str | None, units: str | None, persons: str | Non
 def export_extract_cmd(shape: str, path: str, mask_ids: bool) -> None:
     """Export one shape of the registry in the extract's columns (CSV or XLSX by extension)."""
     from webapp.registry.extract import export_extract
-    from webapp.timeutil import to_local, utcnow
+    from webapp.base.timeutil import to_local, utcnow
 
     fmt = "xlsx" if path.lower().endswith(".xlsx") else "csv"
     note = f"Gridwalk 导出 export · CLI · {to_local(utcnow()):%Y-%m-%d %H:%M} Asia/Shanghai · {shape}"

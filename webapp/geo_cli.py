@@ -112,9 +112,9 @@ def assign_command(dry_run: bool, username: str | None) -> None:
 def close_command(name: str, username: str | None) -> None:
     """Close a cycle and freeze its coverage and grades (关闭周期并冻结覆盖与等级)."""
     from geo.coverage import cycle_coverage
-    from webapp.registry.grading import close_and_freeze
+    from webapp.oversight.grading import close_and_freeze
     from webapp.registry.rules.settings import RuleSettings
-    from webapp.timeutil import local_today
+    from webapp.base.timeutil import local_today
 
     cycle = db.session.scalar(select(Cycle).where(Cycle.name == name))
     if cycle is None:

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import get_locale
 
 from webapp.models import enums
-from webapp.timeutil import to_local
+from webapp.base.timeutil import to_local
 
 ENUMS = {
     "role": enums.Role, "use": enums.HouseUse, "flag": enums.HouseFlagKind,
@@ -98,13 +98,12 @@ def weight_words(dimensions: Any, weights: dict[str, float]) -> str:
 
 
 def register(app: Flask) -> None:
-    from webapp.devices.labels import device_name
     from webapp.validation import mask_id, mask_phone
 
     app.jinja_env.filters.update(label=label, local_dt=local_dt, local_date=local_date, bilingual=bilingual,
                                  region=region)
     app.jinja_env.globals.update(lang=lang, ENUMS=ENUMS, mask_id=mask_id, mask_phone=mask_phone, shown=shown,
-                                 in_clear=in_clear, weight_words=weight_words, device_name=device_name)
+                                 in_clear=in_clear, weight_words=weight_words)
 
     @app.context_processor
     def _scope() -> dict[str, Any]:

@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import webapp.models.base
-from webapp import audit_triggers
+from webapp.models import audit_triggers
 
 
 # revision identifiers, used by Alembic.

@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('value', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_change_counter'))
     )
-    # The one row every committing writer takes its number from (sync/sequence.py).
+    # The one row every committing writer takes its number from (webapp/registry/sequence.py).
     op.bulk_insert(counter, [{'id': 1, 'value': 0}])
     op.create_table('record_alias',
     sa.Column('alias_id', sa.Uuid(), nullable=False),

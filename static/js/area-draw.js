@@ -4,7 +4,7 @@
 
 const L = window.L;
 const root = document.getElementById("area-map");
-const textarea = document.getElementById("boundary");
+const textarea = /** @type {HTMLTextAreaElement} */ (document.getElementById("boundary"));
 const status = document.getElementById("area-status");
 
 let corners = [];
@@ -64,7 +64,7 @@ function fit() {
 }
 
 function toggle() {
-  const kind = document.querySelector("input[name=area_kind]:checked");
+  const kind = /** @type {HTMLInputElement | null} */ (document.querySelector("input[name=area_kind]:checked"));
   const polygon = kind && kind.value === "polygon";
   document.getElementById("area-polygon").hidden = !polygon;
   document.getElementById("area-cells").hidden = polygon;

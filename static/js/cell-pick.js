@@ -13,6 +13,7 @@ const COLOURS = {
   other: { color: "#92400e", fillColor: "#f59e0b", fillOpacity: 0.25, weight: 1.5, dashArray: "4 3" },
 };
 
+/** @returns {HTMLInputElement | null} */
 function box(id) {
   return document.querySelector(`input[name="cells"][value="${CSS.escape(id)}"]`);
 }

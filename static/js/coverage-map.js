@@ -150,9 +150,9 @@ function fillPanel(data) {
   const cell = data.cell;
   panel.querySelector("#cell-panel-title").textContent = `${cell.code} ${cell.name}`;
   panel.querySelector(".panel-committee").textContent = cell.committee;
-  const assign = panel.querySelector(".panel-assign");
+  const assign = /** @type {HTMLAnchorElement | null} */ (panel.querySelector(".panel-assign"));
   if (assign) assign.href = assign.dataset.hrefTemplate.replace("00000000-0000-0000-0000-000000000000", encodeURIComponent(cell.id));
-  for (const dd of panel.querySelectorAll("[data-field]")) {
+  for (const dd of /** @type {NodeListOf<HTMLElement>} */ (panel.querySelectorAll("[data-field]"))) {
     const key = dd.dataset.field;
     dd.textContent = key === "unvisited-count" ? String(data.unvisited.length) : String(cell[key]);
   }
@@ -165,7 +165,7 @@ function fillPanel(data) {
     item.append(link);
     return item;
   }));
-  panel.querySelector("[data-none]").hidden = data.unvisited.length > 0;
+  /** @type {HTMLElement} */ (panel.querySelector("[data-none]")).hidden = data.unvisited.length > 0;
   panel.hidden = false;
   panel.dataset.cellId = cell.id;
 }
@@ -224,7 +224,7 @@ async function main() {
   map.on("moveend", () => loadDots(map));
   loadDots(map);
   panel.querySelector("[data-close]").addEventListener("click", closePanel);
-  for (const button of document.querySelectorAll(".cell-link[data-cell-id]")) {
+  for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(".cell-link[data-cell-id]"))) {
     button.addEventListener("click", () => {
       const layer = layers.get(button.dataset.cellId);
       if (layer) map.fitBounds(layer.getBounds(), { maxZoom: 17 });

@@ -46,7 +46,7 @@ export async function push(mutations, pending) {
 }
 
 export async function pull(cursor) {
-  const q = new URLSearchParams({protocol: PROTOCOL, limit: 2000});
+  const q = new URLSearchParams({protocol: String(PROTOCOL), limit: "2000"});
   if (cursor) q.set("cursor", cursor);
   return call("GET", `/api/sync/pull?${q}`, null, await token());
 }

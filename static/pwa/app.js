@@ -57,6 +57,7 @@ function idle() {
   idleTimer = setTimeout(() => { vault.lock(); route(); }, IDLE_MINUTES * 60 * 1000);
 }
 
+/** @type {Array<[RegExp, (...parts: string[]) => unknown]>} */
 const ROUTES = [
   [/^#\/cell\/([^/]+)\/add-house$/, async (id) => (await import("./views/actions.js")).newHouse(id)],
   [/^#\/cell\/([^/]+)\/walk$/, (id) => places.walkPage(id)],

@@ -180,7 +180,7 @@ const LABELS = {
   category: {huji: ["户籍", "Local hukou"], separated: ["人户分离", "Hukou elsewhere in Shanghai"], migrant: ["来沪", "From other provinces"], overseas: ["境外", "Overseas"]},
   relation: {owner: ["产权人", "Owner"], tenant: ["承租人", "Tenant"], family: ["家庭成员", "Family member"], employee: ["单位员工", "Employee"], other: ["其他", "Other"]},
   id_type: {resident: ["居民身份证", "Resident ID card"], hmt_permit: ["港澳台居民居住证", "HK/Macao/Taiwan residence permit"],
-    foreign_permanent: ["外国人永久居留身份证", "Foreign permanent residence ID"], passport: ["护照", "Passport"], other: ["其他证件", "Other document"]},
+    foreign_permanent: ["外国人永久居留身份证", "Foreign permanent residence ID card"], passport: ["护照", "Passport"], other: ["其他证件", "Other document"]},
   unit_kind: {enterprise: ["企业", "Enterprise"], shop: ["个体工商户", "Shop"], public: ["机关事业单位", "Public body"], social: ["社会组织", "Social organisation"], other: ["其他", "Other"]},
   sex: {M: ["男", "Male"], F: ["女", "Female"]},
   use: {owner_occupied: ["自住", "Owner-occupied"], rented: ["出租", "Rented"], idle: ["闲置", "Idle"], dormitory: ["单位宿舍", "Staff dormitory"],

@@ -60,7 +60,7 @@ export async function opened(p) {
   if (!p) return p;
   const {sealed, patches, ...out} = p;
   if (sealed) Object.assign(out, JSON.parse(await open(sealed)));
-  for (const seq of Object.keys(patches || {}).sort((a, b) => a - b)) Object.assign(out, JSON.parse(await open(patches[seq])));
+  for (const seq of Object.keys(patches || {}).sort((a, b) => Number(a) - Number(b))) Object.assign(out, JSON.parse(await open(patches[seq])));
   return out;
 }
 

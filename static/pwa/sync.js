@@ -168,7 +168,7 @@ async function pageNumbers(rows) {
  * `fresh`: the first page of a snapshot asked for without a cursor (a first sync, or the server
  * refused the cursor): the store starts again from it, the outbox's own changes put back on top,
  * so nothing the snapshot no longer holds (a record deleted meanwhile) stays behind. */
-async function applyPage(page, {fresh = false, told = {}} = {}) {
+async function applyPage(page, {fresh = false, told = /** @type {Record<string, number>} */ ({})} = {}) {
   // Seal personal fields before the transaction: it must only wait on IndexedDB.
   // The user's conflicts (first page of a round): read only when there is something to match.
   const notices = page.conflicts && (page.conflicts.length || (await getMeta("conflicts"))?.length)

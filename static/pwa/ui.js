@@ -1,4 +1,14 @@
 // Small DOM helpers: build elements without innerHTML (nothing typed is ever parsed as HTML).
+/**
+ * An element: `attrs` are attributes, `on…` listeners, or properties (a non-string value of a
+ * name the element has); false or null leaves one out. Children are nodes or text, nested arrays
+ * flattened, null and false left out.
+ * @template {string} K
+ * @param {K} tag
+ * @param {Record<string, any> | null} [attrs]
+ * @param {...any} children
+ * @returns {K extends keyof HTMLElementTagNameMap ? HTMLElementTagNameMap[K] : HTMLElement}
+ */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -9,7 +19,7 @@ export function h(tag, attrs = {}, ...children) {
     else el.setAttribute(k, v === true ? "" : v);
   }
   for (const c of children.flat(Infinity)) if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
-  return el;
+  return /** @type {any} */ (el);  // of the type @returns names: createElement(tag) is typed loosely
 }
 
 export function show(...nodes) {
@@ -33,7 +43,14 @@ export function toast(text) {
 }
 
 let fieldSeq = 0;
-/** A labelled input; `kind` is "select" (with options), "textarea", or an input type. */
+/**
+ * A labelled input; `kind` is "select" (with options), "textarea", or an input type. Any other
+ * option is an attribute of the control (`maxlength`, `autocomplete`, `inputmode`, …).
+ * @param {string} labelText
+ * @param {string} name
+ * @param {{kind?: string, value?: string | boolean | null, options?: string[][],
+ *   required?: boolean, [attr: string]: any}} [opts]
+ */
 export function field(labelText, name, {kind = "text", value = "", options, required, ...rest} = {}) {
   const id = `f-${name}-${++fieldSeq}`;
   let control;
@@ -44,7 +61,7 @@ export function field(labelText, name, {kind = "text", value = "", options, requ
     return h("div", {class: "field check"}, control, h("label", {for: id}, labelText));
   } else {
     control = h(kind === "textarea" ? "textarea" : "input", {id, name, type: kind === "textarea" ? null : kind, required, ...rest});
-    control.value = value ?? "";
+    control.value = String(value ?? "");
   }
   return h("div", {class: "field"}, h("label", {for: id}, labelText), control,
     h("p", {class: "error", id: `${id}-err`, "data-error-for": name, hidden: true}));

@@ -54,7 +54,7 @@ function realDate(ymd) {
 }
 
 class Ctx {
-  constructor(kind, field, today) { Object.assign(this, {kind, field, today}); }
+  constructor(kind, field, today) { this.kind = kind; this.field = field; this.today = today; }
   err(code, zh, en, vars = {}) {
     const [nz, ne] = NAMES[this.kind];
     return fail(this.field, code, fill(zh, {n: nz, ...vars}), fill(en, {N: ne, ...vars}));
@@ -181,7 +181,10 @@ class Ctx {
   }
 }
 
-/** Validate an identity number of a type; `today` is "YYYY-MM-DD" (default: Shanghai's today). */
+/** Validate an identity number of a type; `today` is "YYYY-MM-DD" (default: Shanghai's today).
+ * @param {unknown} value
+ * @param {string} [idType]
+ * @param {{field?: string, today?: string}} [options] */
 export function parsePersonId(value, idType = "resident", {field = "id_number", today} = {}) {
   if (!(idType in NAMES)) throw fail("id_type", "id.type_unknown", `未知的证件类型：${idType}`, `Unknown ID type: ${idType}`);
   const ctx = new Ctx(idType, field, today || shanghaiToday());

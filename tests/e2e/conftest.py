@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.conftest import _config_for, _migrate
-from webapp.dbsetup import configure_engine
+from webapp.base.dbsetup import configure_engine
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent

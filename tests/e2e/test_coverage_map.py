@@ -15,7 +15,7 @@ from tests import factories as f
 from tests.e2e.conftest import LiveServer, log_in, run_axe
 from webapp.coverage.bands import BY_KEY
 from webapp.models import Cycle, Visit
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 SIZE = 0.002  # cell side in degrees (~200 m): the map opens zoomed in enough for house dots
 

@@ -41,7 +41,7 @@ def _task(server: LiveServer, house_id: str) -> str:
 
     from webapp.models import House
     from webapp.registry.tips import create_tip
-    from webapp.timeutil import local_today
+    from webapp.base.timeutil import local_today
 
     with Session(server.engine) as s:
         tip = create_tip(s, s.get(House, uuid.UUID(house_id)), "moved_in", "新搬来两位租客")

@@ -16,7 +16,7 @@ from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer, log_in
 from webapp.models import HouseFlag, Visit
 from webapp.registry.tips import create_tip
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 ROOMS = ["1001", "101", "201", "102"]
 

@@ -18,7 +18,7 @@ from webapp.models import Cell, House, Residency, Review, User, Visit
 from webapp.models.enums import ReviewKind
 from webapp.registry.review import open_review
 from webapp.registry.tips import create_tip
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
 from webapp.models import Cell, User, Visit
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 TILES = "https://tiles.gridwalk.test/{z}/{x}/{y}.png"
 

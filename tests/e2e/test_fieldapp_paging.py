@@ -16,14 +16,14 @@ from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync.scope_changes import record_house_moves
+from webapp.registry.scope_changes import record_house_moves
 from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
 from tests.e2e.stores import Pages, differences, fresh_snapshot, phone_store
 from webapp.models import Cell, House, HouseFlag, Person, Residency, Review, Tip, Visit
 from webapp.registry.tips import create_tip
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 @pytest.fixture

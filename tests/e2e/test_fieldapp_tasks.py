@@ -18,10 +18,10 @@ from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
 from webapp.models import House, Tip, User, Visit
 from webapp.registry.scope import scope_for
-from webapp.registry.tasks.assign import reassign
-from webapp.registry.tasks.community import changes_by_source
+from webapp.oversight.tasks.assign import reassign
+from webapp.oversight.tasks.community import changes_by_source
 from webapp.registry.tips import create_tip
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """/account: every logged-in user's own password, sessions and phones. Thin: parse, check,
-call webapp.registry.accounts or sync.devices, render."""
+call webapp.oversight.accounts or sync.devices, render."""
 from __future__ import annotations
 
 import uuid
@@ -21,9 +21,9 @@ from webapp.auth.forms import EmptyForm
 from webapp.auth.passwords import hash_password, new_password_weaknesses
 from webapp.extensions import db
 from webapp.models import Device, User
-from webapp.registry.accounts import end_sessions, set_password
+from webapp.oversight.accounts import end_sessions, set_password
 from webapp.templating import lang
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 # What a user with a temporary password may still reach: this page, logging out, the
 # language switch, and what is not the console (static files, the phone API, public pages).

@@ -1,5 +1,5 @@
 """Forms of the logins' administration. Usernames and roles are checked by
-webapp.registry.staff; phones by webapp.validation."""
+webapp.oversight.staff; phones by webapp.validation."""
 from __future__ import annotations
 
 from typing import Any

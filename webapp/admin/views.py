@@ -1,7 +1,7 @@
 """Logins' administration (/admin/users): the list, creating and changing logins,
 deactivating, passwords, and cells for coordinators and grid leads (from a list or the map,
 and from a cell's side). The centre manages every login; a committee its own coordinators and
-grid leads. Thin: parse, authorise, call webapp.registry.staff / accounts, audit, render."""
+grid leads. Thin: parse, authorise, call webapp.oversight.staff / accounts, audit, render."""
 from __future__ import annotations
 
 import uuid
@@ -21,11 +21,11 @@ from webapp.auth.passwords import hash_password
 from webapp.extensions import db
 from webapp.models import Cell, Committee, Device, User
 from webapp.models.enums import Role
-from webapp.registry import staff
-from webapp.registry.accounts import set_password, temporary_password
+from webapp.oversight import staff
+from webapp.oversight.accounts import set_password, temporary_password
 from webapp.reports.common import parse_uuid
 from webapp.templating import lang
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 PAGE_SIZE = 50
 

@@ -19,7 +19,7 @@ from webapp.api.body import parse as parse_body
 from webapp.api.openapi import document
 from webapp.auth import delays, throttle
 from webapp.auth.passwords import check_login
-from webapp.dbsetup import sqlite_begin
+from webapp.base.dbsetup import sqlite_begin
 from webapp.errors import problem
 from webapp.extensions import csrf, db
 from webapp.models import Device, User

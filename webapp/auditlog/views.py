@@ -15,7 +15,7 @@ from webapp import audit
 from webapp.access import current_scope, requires
 from webapp.auditlog import bp
 from webapp.console.versions import door_label
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import HouseCode, Person, User
 from webapp.auditlog.labels import action_label, object_label
@@ -23,7 +23,7 @@ from webapp.oversight.auditlog import AuditFilters, actions, detail_text, entrie
 from webapp.registry import privacy, versions
 from webapp.reports.common import send_export
 from webapp.templating import local_dt
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 PAGE_SIZE = 100
 EXPORT_MAX = 100_000  # rows in one file; narrow the filters for more

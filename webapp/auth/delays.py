@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import LoginFailure
 from webapp.registry.tips import client_key
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 # A network's failures on an account are forgotten this long after the last one.
 FORGET = timedelta(days=1)

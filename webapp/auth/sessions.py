@@ -13,7 +13,7 @@ from flask import current_app, session
 
 from webapp.extensions import db
 from webapp.models import User
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 GENERATION, LOGGED_IN_AT, LAST_SEEN = "auth_gen", "auth_at", "auth_seen"
 # Last activity is rewritten at most this often: not a new cookie on every request.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from webapp.models import RateCounter
 from webapp.registry.ratelimit import hit, window_start
 from webapp.registry.tips import client_key
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 def settings() -> tuple[int, int]:

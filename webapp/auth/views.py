@@ -15,8 +15,8 @@ from webapp.auth.forms import EmptyForm, LoginForm
 from webapp.auth.passwords import check_login
 from webapp.extensions import db
 from webapp.models import User
-from webapp.registry.accounts import end_sessions
-from webapp.timeutil import utcnow
+from webapp.oversight.accounts import end_sessions
+from webapp.base.timeutil import utcnow
 
 
 def _safe_next(target: str | None) -> str:

@@ -2,7 +2,7 @@
 running the collection cycle (open the current one and make its unvisited-house tasks).
 
 Thin: parse, authorise (`campaigns` for the centre's actions; `view` and the cells of one's
-scope for progress), call `webapp.registry.tasks.campaigns`, audit, render.
+scope for progress), call `webapp.oversight.tasks.campaigns`, audit, render.
 """
 from __future__ import annotations
 
@@ -23,16 +23,16 @@ from webapp.access import current_scope, requires
 from webapp.campaigns import bp
 from webapp.campaigns.forms import ActionForm, CampaignForm
 from webapp.coverage.bands import BANDS, band_for
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Campaign, Cell, Committee
 from webapp.registry.rules import RuleSettings
-from webapp.registry.tasks import TaskSettings, fill_defaults, permits_due, unvisited_late
-from webapp.registry.tasks.campaigns import (FIGURES, CampaignError, CellProgress, Progress, close_campaign,
+from webapp.oversight.tasks import TaskSettings, fill_defaults, permits_due, unvisited_late
+from webapp.oversight.tasks.campaigns import (FIGURES, CampaignError, CellProgress, Progress, close_campaign,
                                              generate_tasks, open_campaign, progress, touches, visible_campaigns)
 from webapp.reports.export import MIMETYPES, render
 from webapp.templating import lang
-from webapp.timeutil import local_today, to_local, utcnow
+from webapp.base.timeutil import local_today, to_local, utcnow
 
 
 def _geo() -> GeoSettings:

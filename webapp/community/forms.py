@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired
 
 from webapp.models.enums import TipSource
 from webapp.public.forms import TipForm
-from webapp.registry.tasks.community import REPORTER_SOURCES
+from webapp.oversight.tasks.community import REPORTER_SOURCES
 from webapp.templating import lang
 
 

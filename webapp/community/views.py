@@ -17,8 +17,8 @@ from webapp.extensions import db
 from webapp.models import Committee
 from webapp.models.enums import TaskResult, TipSource
 from webapp.registry.scope import report_cells
-from webapp.registry.tasks import TaskSettings
-from webapp.registry.tasks.community import (
+from webapp.oversight.tasks import TaskSettings
+from webapp.oversight.tasks.community import (
     changes_by_source, file_report, find_houses, my_reports, reportable_house, reporter_figures,
 )
 from webapp.templating import lang

@@ -21,7 +21,7 @@ from webapp.models import House, HouseCode, Person, Residency
 from webapp.models.base import Synced
 from webapp.registry.scope import Scope
 from webapp.templating import bilingual
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 def lookup(scope: Scope, record_type: str, text: str | None) -> Synced | None:

@@ -16,11 +16,11 @@ from webapp import audit
 from webapp.access import current_scope, requires
 from webapp.conflicts import bp, display
 from webapp.conflicts.forms import ResolveForm, resolve_form
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, Committee, Conflict
 from webapp.templating import bilingual
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 PAGE_SIZE = 50
 

@@ -75,7 +75,7 @@ class PersonForm(VersionedForm):
                  employers: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.landline_area = landline_area
-        self.id_type.choices = ID_TYPE_CHOICES[lang()]
+        self.id_type.choices = validation.IdType.choices(lang())  # the one list: webapp/validation/ids.py
         self.category.choices = enums.PersonCategory.choices(lang())
         self.phone_status.choices = [("", str(_l("(a number is given)")))] + enums.PhoneStatus.choices(lang())
         self.hukou_region.choices = region_choices()
@@ -120,22 +120,13 @@ def region_choices() -> dict[str, list[tuple[str, str]]]:
     return {"": [("", str(_l("(choose the district or county)")))], **dict(validation.county_choices())}
 
 
-ID_TYPE_CHOICES = {
-    "zh": [("resident", "居民身份证"), ("hmt_permit", "港澳台居民居住证"),
-           ("foreign_permanent", "外国人永久居留身份证"), ("passport", "护照"), ("other", "其他证件")],
-    "en": [("resident", "Resident ID card"), ("hmt_permit", "HK/Macao/Taiwan residence permit"),
-           ("foreign_permanent", "Foreign permanent residence ID"), ("passport", "Passport"),
-           ("other", "Other document")],
-}
-
-
 class EndorsementForm(FlaskForm):
     """A yearly endorsement (签注) done at the office or seen on the card: its date."""
 
     endorsed_on = DateField(_l("Endorsed on"), validators=[DataRequired()])
 
     def validate_endorsed_on(self, field: DateField) -> None:
-        from webapp.timeutil import local_today
+        from webapp.base.timeutil import local_today
 
         if field.data and field.data > local_today():
             raise ValidationError(str(_l("An endorsement cannot be dated in the future.")))

@@ -18,7 +18,7 @@ from webapp.access import requires
 from webapp.console import bp
 from webapp.console.versions import history_context
 from webapp.console.views import _visible_house
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.registry.house_history import HistoryError, SplitPart, demolish, replate, split
 from webapp.templating import lang

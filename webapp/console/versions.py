@@ -19,7 +19,7 @@ from webapp.access import current_scope
 from webapp.conflicts.display import FIELD_LABELS
 from webapp.console import bp
 from webapp.console.views import _clear_fields, _visible_person
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, House, Person, Unit, User
 from webapp.registry import units, versions

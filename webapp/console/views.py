@@ -15,7 +15,7 @@ from webapp import audit
 from webapp.access import current_scope, require_cell, requires
 from webapp.console import bp
 from webapp.console.forms import EndorsementForm, HouseForm, PersonForm
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, House, Person, Residency, Tip, Unit, Visit
 from webapp.models.enums import TipStatus
@@ -87,7 +87,7 @@ def _todo_context(scope: Any) -> dict[str, Any]:
     """The home's to-do panel (console/_todo.html): open work, and late daily jobs for the centre."""
     from webapp.oversight import jobs
     from webapp.oversight.todo import todo
-    from webapp.timeutil import local_today, utcnow
+    from webapp.base.timeutil import local_today, utcnow
 
     now = utcnow()
     late = jobs.late(db.session, now) if scope.may("admin") else []
@@ -202,7 +202,7 @@ def person(person_id: uuid.UUID) -> Any:
 def _person_view(person_: Person, form: EndorsementForm | None = None, status: int = 200) -> Any:
     from webapp.registry.rules.permit_due import permit_due
     from webapp.reports.common import rule_settings
-    from webapp.timeutil import local_today
+    from webapp.base.timeutil import local_today
 
     cfg = rule_settings()
     due = permit_due(today=local_today(), expiry=person_.permit_expiry, issued=person_.permit_issued,

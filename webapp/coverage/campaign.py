@@ -10,6 +10,7 @@ from typing import Any
 from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from geo.address_order import building_key, natural_key
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,8 +20,8 @@ from webapp.coverage.columns import percent
 from webapp.coverage.dots import DOTS_LIMIT
 from webapp.models import Campaign, Cell, House, Visit
 from webapp.registry.scope import Scope
-from webapp.registry.tasks.campaigns import CellProgress, area_houses, touches
-from webapp.timeutil import local_day_bounds_utc
+from webapp.oversight.tasks.campaigns import CellProgress, area_houses, touches
+from webapp.base.timeutil import local_day_bounds_utc
 
 NUMBERS: tuple[tuple[str, Any], ...] = (
     ("houses", _l("Houses")),
@@ -114,8 +115,6 @@ def unvisited(session: Session, campaign: Campaign, scope: Scope, cell_id: uuid.
     ids = _in_scope(area_houses(session, campaign), scope, cell_id)
     seen = _visited(session, campaign, ids)
     houses = session.scalars(select(House).where(House.id.in_([i for i in ids if i not in seen]))).all() if ids else []
-    from geo.route import building_key, natural_key  # the one natural address order
-
     houses = sorted(houses, key=lambda h: (tuple(natural_key(p) for p in building_key(h)), natural_key(h.unit),
                                            h.floor or 0, natural_key(h.room), str(h.id)))
     return [{"id": str(h.id), "address": h.address, "url": url_for("console.house", house_id=h.id)} for h in houses]

@@ -25,12 +25,12 @@ from webapp.coverage.bands import BANDS, DOTS, band_for
 from webapp.coverage.columns import NUMBERS, numbers_of, percent, ratio_of
 from webapp.coverage.dots import DOTS_LIMIT, dots_in_box, dots_of_cell
 from webapp.coverage.export import cell_table, committee_name, committee_table
-from webapp.dbsetup import sqlite_begin, writes_on_get
+from webapp.base.dbsetup import sqlite_begin, writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, Cycle
-from webapp.registry.tasks.campaigns import progress
+from webapp.oversight.tasks.campaigns import progress
 from webapp.reports.export import MIMETYPES, render
-from webapp.timeutil import local_today, to_local, utcnow
+from webapp.base.timeutil import local_today, to_local, utcnow
 
 # Below this zoom the map shows cells only: a district has ~200,000 houses.
 DOTS_MIN_ZOOM = 16

@@ -19,7 +19,7 @@ from webapp.devices.forms import RescueForm, RevokeForm
 from webapp.extensions import db
 from webapp.registry import changelog
 from webapp.templating import lang
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 @bp.route("/devices")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from webapp import audit
 from webapp.registry import privacy
 from webapp.access import current_scope, requires
-from webapp.dbsetup import refresh_statistics
+from webapp.base.dbsetup import refresh_statistics
 from webapp.extensions import db
 from webapp.extract import bp
 from webapp.extract.forms import ImportForm
@@ -20,7 +20,7 @@ from webapp.models import House
 from webapp.registry.extract import SHAPES, export_extract, import_extract
 from webapp.registry.extract.limits import Capped, ExtractLimits, too_large
 from webapp.templating import lang
-from webapp.timeutil import to_local, utcnow
+from webapp.base.timeutil import to_local, utcnow
 
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 # Stable constraint names, so that Alembic batch migrations on SQLite can find them.
 NAMING_CONVENTION = {
@@ -71,7 +71,7 @@ class Synced:
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     purged_at: Mapped[datetime | None] = mapped_column(default=None)
     # Position in the change sequence, in commit order. Every insert and update (ORM or
-    # Core) leaves it NULL; the commit stamps it from a one-row counter (sync/sequence.py),
+    # Core) leaves it NULL; the commit stamps it from a one-row counter (webapp/registry/sequence.py),
     # so pulls never skip a change that commits late.
     seq: Mapped[int | None] = mapped_column(BigInteger, default=None, onupdate=null())
 
@@ -80,7 +80,9 @@ class Synced:
         return mapped_column(ForeignKey("users.id"), default=None)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:
+    def __mapper_args__(cls: Any) -> dict[str, Any]:
+        # `cls` is the mapped model: its `__table__` comes with `Base`, which this mixin does
+        # not subclass (declaring `__table__` here would retype it for every synced model).
         return {"version_id_col": cls.__table__.c.version}
 
     @property

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.area import Cell
 from webapp.models.base import Base
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 CAMPAIGN_NAME_MAX = 64
 CAMPAIGN_NOTE_MAX = 500

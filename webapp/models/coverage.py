@@ -17,7 +17,7 @@ from webapp.models.base import Base
 from webapp.models.house import House
 from webapp.models.person import Person, Residency
 from webapp.models.visit import Visit
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 class CoverageSnapshot(Base):

@@ -8,7 +8,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 class Cycle(Base):

@@ -1,6 +1,6 @@
 """Frozen quality grades (达标) of a closed collection cycle, one row per committee.
 
-Written once when the cycle closes (`webapp.registry.grading.freeze`); from then on the
+Written once when the cycle closes (`webapp.oversight.grading.freeze`); from then on the
 cycle's grades are read from here, so a past month never changes when records are
 corrected later or the thresholds are retuned. The subdistrict's own row has no
 committee (`committee_key` "*"), because a unique key over a NULL column is no key.
@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 SUBDISTRICT_KEY = "*"
 

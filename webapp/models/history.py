@@ -16,7 +16,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 class RecordVersion(Base):

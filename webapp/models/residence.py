@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Base
 from webapp.models.user import User
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 class ResidenceCheck(Base):

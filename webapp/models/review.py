@@ -17,7 +17,7 @@ from webapp.models.base import Base, Synced
 from webapp.models.house import House
 from webapp.models.person import Person, Residency
 from webapp.models.user import User
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 REVIEW_REASON_MAX = 200
 

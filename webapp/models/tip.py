@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.models.base import Base, Synced
 from webapp.models.house import House
 from webapp.models.visit import Visit
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 TIP_TEXT_MAX = 500
 

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, sel
 from sqlalchemy.orm import Session
 
 from webapp.models import AuditEntry, User
-from webapp.timeutil import LOCAL_TZ
+from webapp.base.timeutil import LOCAL_TZ
 
 # Actions whose detail lists the persons (or houses) they showed or touched.
 LISTS_PERSONS = ("search", "view_house", "merge_records")
@@ -69,7 +69,9 @@ def where(filters: AuditFilters) -> list[ColumnElement[bool]]:
     return out
 
 
-def entries(filters: AuditFilters) -> Select[tuple[AuditEntry, User | None]]:
+def entries(filters: AuditFilters) -> Select[AuditEntry, User]:
+    """The rows, each with its user: None for a job's row (the outer join), which
+    SQLAlchemy's row type does not express."""
     return (select(AuditEntry, User).outerjoin(User, User.id == AuditEntry.user_id).where(*where(filters))
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import Select, and_, distinct, func, select
 from sqlalchemy.orm import Session
 
 from geo.cycles import utc_bounds
@@ -26,7 +26,7 @@ from geo.settings import GeoSettings, default_settings
 from webapp.models import (Conflict, CoordinatorSnapshot, Cycle, House, RecordVersion, Review, Tip, User, Visit,
                            cell_coordinator)
 from webapp.models.enums import ReviewStatus, Role, TipStatus
-from webapp.timeutil import to_local
+from webapp.base.timeutil import to_local
 
 COUNTS = ("visits", "houses", "scanned", "gps_verified", "unverified", "created", "changed", "conflicts",
           "returned", "tasks_closed", "tasks_on_time")
@@ -58,17 +58,22 @@ class CoordinatorReport:
 def _users(session: Session, lo: Any, hi: Any) -> dict[int, set[str]]:
     """Every coordinator who has cells, or visited in the window: user id → cell ids."""
     out: dict[int, set[str]] = {}
-    for uid, cell_id in session.execute(
-            select(cell_coordinator.c.user_id, cell_coordinator.c.cell_id).join(User, User.id == cell_coordinator.c.user_id)
-            .where(User.role == Role.COORDINATOR)):
+    # Annotated: the association table's columns are untyped.
+    given: Select[int, uuid.UUID] = (
+        select(cell_coordinator.c.user_id, cell_coordinator.c.cell_id).join(User, User.id == cell_coordinator.c.user_id)
+        .where(User.role == Role.COORDINATOR))
+    for uid, cell_id in session.execute(given):
         out.setdefault(uid, set()).add(str(cell_id))
-    for uid, cell_id in session.execute(
-            select(Visit.user_id, House.cell_id).join(House, House.id == Visit.house_id).join(User, User.id == Visit.user_id)
-            .where(Visit.deleted_at.is_(None), Visit.visited_at >= lo, Visit.visited_at < hi,
-                   User.role == Role.COORDINATOR).distinct()):
+    # The visit's user is never NULL here (joined to its user), which its column cannot say.
+    visited = cast("Select[int, uuid.UUID | None]",
+                   select(Visit.user_id, House.cell_id).join(House, House.id == Visit.house_id)
+                   .join(User, User.id == Visit.user_id)
+                   .where(Visit.deleted_at.is_(None), Visit.visited_at >= lo, Visit.visited_at < hi,
+                          User.role == Role.COORDINATOR).distinct())
+    for uid, house_cell_id in session.execute(visited):
         cells = out.setdefault(uid, set())
-        if cell_id is not None:
-            cells.add(str(cell_id))
+        if house_cell_id is not None:
+            cells.add(str(house_cell_id))
     return out
 
 
@@ -94,7 +99,9 @@ def live(session: Session, cycle: Cycle, settings: GeoSettings | None = None) ->
                                    .group_by(Visit.user_id)))
     # Each visit judged as the coverage map judges it (geo.house_status, in SQL).
     verdicts = judge_visits(session, lo, hi, None, settings or default_settings())
-    for vid, uid, lat in session.execute(select(Visit.id, Visit.user_id, Visit.lat).where(window)):
+    # The user is set here (IN `ids`), which the column cannot say.
+    visits = cast("Select[uuid.UUID, int, float | None]", select(Visit.id, Visit.user_id, Visit.lat).where(window))
+    for vid, uid, lat in session.execute(visits):
         reasons = verdicts.get(vid, ())
         if reasons:
             counts[uid]["unverified"] += 1
@@ -113,7 +120,10 @@ def live(session: Session, cycle: Cycle, settings: GeoSettings | None = None) ->
         Review.decided_at >= lo, Review.decided_at < hi).group_by(Review.submitted_by_id)))
     closed = and_(Tip.closed_by_id.in_(ids), Tip.closed_at >= lo, Tip.closed_at < hi, Tip.deleted_at.is_(None),
                   Tip.status.in_((TipStatus.DONE, TipStatus.REJECTED)))
-    for uid, closed_at, due_on in session.execute(select(Tip.closed_by_id, Tip.closed_at, Tip.due_on).where(closed)):
+    # The closer (IN `ids`) and the closing time (in the window) are set, as above.
+    tasks = cast("Select[int, datetime, date | None]",
+                 select(Tip.closed_by_id, Tip.closed_at, Tip.due_on).where(closed))
+    for uid, closed_at, due_on in session.execute(tasks):
         counts[uid]["tasks_closed"] += 1
         if due_on is None or to_local(closed_at).date() <= due_on:
             counts[uid]["tasks_on_time"] += 1

@@ -27,10 +27,7 @@ def last_runs(session: Session) -> dict[str, datetime | None]:
     found = dict(session.execute(
         select(AuditEntry.object_id, func.max(AuditEntry.at))
         .where(AuditEntry.action == ACTION, AuditEntry.object_id.in_(JOBS)).group_by(AuditEntry.object_id)).all())
-    out: dict[str, datetime | None] = dict.fromkeys(JOBS)
-    for job, at in found.items():
-        out[job] = _aware(at)
-    return out
+    return {job: _aware(found.get(job)) for job in JOBS}
 
 
 def _aware(at: Any) -> datetime | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from sync.resolve import conflict_clause
@@ -74,7 +74,7 @@ def _returned(session: Session, user: User, now: datetime) -> Todo:
 
 def _conflicts(session: Session, user: User, scope: Scope, now: datetime) -> Todo:
     late = now - timedelta(days=CONFLICT_LATE_DAYS)
-    where = [Conflict.resolved_at.is_(None)]
+    where: list[ColumnElement[bool]] = [Conflict.resolved_at.is_(None)]
     # Resolvers: their cells' conflicts; a coordinator: those their own phones raised.
     where.append(conflict_clause(scope) if scope.may("resolve") else Conflict.user_id == user.id)
     row = session.execute(select(func.count(), func.sum(case((Conflict.created_at < late, 1), else_=0)))

@@ -7,7 +7,7 @@ forms, pushes (COPY and bulk UPDATE), imports, merges, conflict resolutions, the
 purge; like the change log (webapp/registry/changelog.py), every one of them leaves the rows
 it wrote unnumbered (`seq` NULL) until the commit, so just before it the rows this
 transaction wrote are read back and their keys set where they changed. Installed by an
-explicit call (`install`) wherever the change log is.
+explicit call, with the numbering and the change log: `webapp.registry.recording.install()`.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 
-from sync.sequence import has_unstamped
+from webapp.registry.sequence import has_unstamped
 from webapp.models import House, Person
 from webapp.registry.address import place_keys
 
@@ -57,3 +57,7 @@ def install() -> None:
     """Keep the keys at every commit of every session; runs before the change log's copy."""
     if not event.contains(Session, "before_commit", _before_commit):
         event.listen(Session, "before_commit", _before_commit, insert=True)
+
+
+def installed() -> bool:
+    return event.contains(Session, "before_commit", _before_commit)

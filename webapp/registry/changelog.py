@@ -5,7 +5,7 @@ through which door.
 Why here and not at each write path: a push writes by COPY and `UPDATE ... FROM unnest`, an
 import through the ORM, the purge by bulk UPDATE, a merge and a conflict resolution through
 the ORM again; a hook per path would be forgotten by the next one. Every one of them leaves
-the rows it wrote with `seq` NULL until the commit numbers them (sync/sequence.py), so just
+the rows it wrote with `seq` NULL until the commit numbers them (webapp/registry/sequence.py), so just
 before that commit one INSERT ... SELECT per table copies exactly those rows, in the database,
 whatever wrote them. The hook runs before the numbering (`insert=True`), only when the
 transaction wrote synced rows, and never holds the counter's lock.
@@ -26,10 +26,10 @@ from sqlalchemy import JSON, Boolean, Connection, Date, Float, Table, bindparam,
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine, Uuid
 
-from sync.sequence import has_unstamped
+from webapp.registry.sequence import has_unstamped
 from webapp.models import House, Person, RecordVersion, Unit
 from webapp.models.base import UTCDateTime
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 TRACKED: dict[str, Any] = {"person": Person, "house": House, "unit": Unit}
 # Columns that are the version row's own (id, version, who, when) or bookkeeping: the sync
@@ -147,6 +147,10 @@ def install(resolver: Resolver | None = None) -> None:
         _resolver[:] = [resolver]
     if not event.contains(Session, "before_commit", _before_commit):
         event.listen(Session, "before_commit", _before_commit, insert=True)
+
+
+def installed() -> bool:
+    return event.contains(Session, "before_commit", _before_commit)
 
 
 # --- Reading: the stored values as the columns' Python values ------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from webapp.models.base import Synced
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 def apply_changes(record: Synced, changes: dict[str, Any], by_user_id: int | None) -> dict[str, tuple[Any, Any]]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import House, HouseCode, HouseEvent, Residency
 from webapp.registry.plates import candidate_code, current_plate
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 ADDRESS_FIELDS = ("cell_id", "cell_manual", "road", "number", "building", "unit", "floor", "lon", "lat", "use")
 

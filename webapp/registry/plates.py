@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import qrcode
-import qrcode.constants
-from qrcode.image.svg import SvgPathFillImage
+# qrcode 8.2 ships no types (nor do the requirements hold its stubs): untyped.
+import qrcode  # type: ignore[import-untyped]
+import qrcode.constants  # type: ignore[import-untyped]
+from qrcode.image.svg import SvgPathFillImage  # type: ignore[import-untyped]
 from sqlalchemy import ColumnElement, exists, select, true
 from sqlalchemy.orm import Session
 
@@ -62,7 +63,7 @@ def spaced(code: str) -> str:
     return f"{code[:5]} {code[5:]}"
 
 
-def _qr(url: str, **kwargs: Any) -> qrcode.QRCode:  # type: ignore[type-arg]
+def _qr(url: str, **kwargs: Any) -> qrcode.QRCode:
     qr = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=QUIET_ZONE, **kwargs)
     qr.add_data(url)
     qr.make(fit=True)

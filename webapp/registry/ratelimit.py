@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.models import RateCounter
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 # Rows older than this are pruned, whatever their key; so no window may be longer.
 KEEP = timedelta(days=2)

@@ -10,8 +10,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Cell, Committee, House, Person, Residency, Unit
@@ -43,10 +44,12 @@ def _moves(ask: Ask, arrivals: bool) -> list[Flag]:
     if ask.cell_ids is not None:
         where.append(House.cell_id.in_(list(ask.cell_ids)))
     out = []
-    for pid, house_id, cell_id, on, relation, reason in ask.session.execute(
-            select(Person.id, House.id, House.cell_id, day, Residency.relation, Residency.end_reason)
-            .join(Residency, Residency.person_id == Person.id).join(House, House.id == Residency.house_id)
-            .where(*where).order_by(day.desc(), House.road, House.number)):
+    # The day is never NULL here (it lies in the week), which a departure's column cannot say.
+    moves = cast("Select[uuid.UUID, uuid.UUID, uuid.UUID | None, date, str, str | None]",
+                 select(Person.id, House.id, House.cell_id, day, Residency.relation, Residency.end_reason)
+                 .join(Residency, Residency.person_id == Person.id).join(House, House.id == Residency.house_id)
+                 .where(*where).order_by(day.desc(), House.road, House.number))
+    for pid, house_id, cell_id, on, relation, reason in ask.session.execute(moves):
         zh_rel, en_rel = Relation.labels().get(relation, (relation, relation))
         if arrivals:
             zh, en = f"{on} 入住（{zh_rel}）", f"Moved in on {on} ({en_rel.lower()})"
@@ -117,10 +120,10 @@ def describe(session: Session, flags: Iterable[Flag]) -> dict[tuple[str, uuid.UU
             houses[house.id] = (house.address, f"{cell_code} {cell_name}" if cell_code else "", committee or "")
     persons: dict[uuid.UUID, tuple[str, str | None, str]] = {}
     for chunk in _chunks(f.record_id for f in flags if f.record_type == "person"):
-        for pid, name, number, category in session.execute(
+        for pid, name, number, person_category in session.execute(
                 select(Person.id, Person.name, Person.id_number, Person.category).where(Person.id.in_(chunk))):
-            persons[pid] = (name or "", number, category)
-    units: dict[uuid.UUID, str] = {}
+            persons[pid] = (name or "", number, person_category)
+    units: dict[uuid.UUID, str | None] = {}
     for chunk in _chunks(f.record_id for f in flags if f.record_type == "unit"):
         units.update({uid: name for uid, name in session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(chunk)))})
     out = {}

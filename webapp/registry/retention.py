@@ -11,7 +11,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import Conflict, House, Person, RecordAlias, RecordVersion, Residency, Review, Tip, Unit, Visit
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 # Per table, the columns that may identify a person, and what they become.
 PERSONAL_COLUMNS: dict[type, dict[str, Any]] = {

@@ -26,7 +26,7 @@ from webapp.models import Cell, Committee, House, Residency, Review, User
 from webapp.models.enums import ReviewKind, ReviewStatus, Role
 from webapp.models.review import REVIEW_REASON_MAX
 from webapp.registry.scope import Scope
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 from webapp.validation import FieldError
 
 DECIDED = frozenset({ReviewStatus.APPROVED, ReviewStatus.RETURNED})
@@ -193,7 +193,7 @@ class QueueFilters:
     kind: str | None = None
 
 
-def queue(scope: Scope, filters: QueueFilters) -> Select[tuple[Review]]:
+def queue(scope: Scope, filters: QueueFilters) -> Select[Review]:
     """Reviews of houses in the scope (as the house is now), pending first, then returned,
     then approved; oldest first within each, so what has waited longest is on top."""
     order = case((Review.status == ReviewStatus.PENDING, 0), (Review.status == ReviewStatus.RETURNED, 1), else_=2)

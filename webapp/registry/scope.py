@@ -52,7 +52,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Everyone who may view sees their progress within their cells.
     "campaigns": frozenset({Role.CENTRE}),
     # Logins (/admin/users): the centre all of them; a committee its own coordinators and grid
-    # leads (webapp/registry/staff.py says which users and cells each may manage).
+    # leads (webapp/oversight/staff.py says which users and cells each may manage).
     "admin_users": frozenset({Role.COMMITTEE, Role.CENTRE}),
     # The audit log (/audit) and a person's access report (PIPL art. 45): the centre.
     "see_audit": frozenset({Role.CENTRE}),

@@ -21,7 +21,7 @@ from webapp.models.tip import TIP_TEXT_MAX
 from webapp.registry.scope import Scope
 from webapp.registry.tasks.defaults import set_defaults
 from webapp.registry.tasks.settings import TaskSettings, default_settings
-from webapp.timeutil import local_today, utcnow
+from webapp.base.timeutil import local_today, utcnow
 
 
 class TipError(ValueError):

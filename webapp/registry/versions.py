@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Device, RecordVersion, User
@@ -114,7 +114,8 @@ def _uuid(raw: str | None) -> uuid.UUID | None:
 def _by_id(session: Session, model: Any, ids: set[Any]) -> dict[Any, Any]:
     if not ids:
         return {}
-    return {o.id: o for o in session.scalars(select(model).where(model.id.in_(ids)))}
+    records: Select[Any] = select(model).where(model.id.in_(ids))  # one entity, of whichever model
+    return {o.id: o for o in session.scalars(records)}
 
 
 def changed_by(session: Session, record_type: str, record_id: uuid.UUID) -> list[tuple[datetime, int | None, str, str | None]]:

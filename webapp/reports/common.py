@@ -24,7 +24,7 @@ from webapp.registry.rules import RULES, Flag, RuleSettings
 from webapp.registry.scope import Scope
 from webapp.reports.export import MIMETYPES, Table, render
 from webapp.templating import lang
-from webapp.timeutil import to_local, utcnow
+from webapp.base.timeutil import to_local, utcnow
 
 PAGE_SIZE = 100
 

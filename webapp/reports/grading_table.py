@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from webapp.registry.grading import GradeRow
+from webapp.oversight.grading import GradeRow
 
 DIMENSIONS: tuple[tuple[str, Any], ...] = (
     ("completeness", _l("Completeness")),

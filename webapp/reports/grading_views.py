@@ -1,6 +1,6 @@
 """Quality grading (达标) pages: the subdistrict, one committee, the records behind each
 number, exports, and closing a cycle (which freezes its grades). Thin: parse, scope, ask
-webapp.registry.grading, render."""
+webapp.oversight.grading, render."""
 from __future__ import annotations
 
 import uuid
@@ -14,19 +14,19 @@ from sqlalchemy import select
 from geo.cycles import current_cycle
 from webapp import audit
 from webapp.access import current_scope, requires
-from webapp.dbsetup import sqlite_begin, writes_on_get
+from webapp.base.dbsetup import sqlite_begin, writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, Committee, Cycle
 from webapp.models.enums import Grade
-from webapp.registry.grading import GradeReport, GradeRow, close_and_freeze, freeze, grade_cycle, trend
-from webapp.registry.grading.drill import METRICS, drill
+from webapp.oversight.grading import GradeReport, GradeRow, close_and_freeze, freeze, grade_cycle, trend
+from webapp.oversight.grading.drill import METRICS, drill
 from webapp.reports import bp
 from webapp.reports.common import (geo_settings, page_of, parse_uuid, row_table, rows, rule_settings,
                                    send_export)
 from webapp.reports.forms import CycleForm
 from webapp.reports.grading_table import DIMENSIONS, FIGURES, figure, grade_table
 from webapp.templating import lang
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 
 def _current() -> Cycle:

@@ -17,7 +17,7 @@ from webapp.reports.forms import ResidenceCheckForm
 from webapp.residence.forms import DecisionForm
 from webapp.residence.views import applicant_choices
 from webapp.templating import lang
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 
 def residence_context(house: House) -> dict[str, Any]:

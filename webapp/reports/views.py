@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from webapp import audit
 from webapp.access import current_scope, require_cell, requires
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import House, ResidenceCheck
 from webapp.registry.reports import LISTS, Ask, run_list
@@ -22,7 +22,7 @@ from webapp.reports import bp
 from webapp.reports.common import filters, page_of, row_table, rows, rule_settings, send_export
 from webapp.reports.forms import RaiseTasksForm, ResidenceCheckForm
 from webapp.templating import lang
-from webapp.timeutil import local_today, local_week_start
+from webapp.base.timeutil import local_today, local_week_start
 
 # Lists whose findings can be raised as tasks (conflicts for duplicates, tips for the cell).
 RAISABLE = ("duplicates", *TIP_RULES)

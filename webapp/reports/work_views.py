@@ -1,6 +1,6 @@
 """The coordinators' work per cycle (/reports/coordinators) and the year's roll-up of the
 committees' grades and the coordinators' figures (/reports/year/<y>), with exports. Thin:
-parse, scope, ask webapp.oversight.coordinators and webapp.registry.grading, render."""
+parse, scope, ask webapp.oversight.coordinators and webapp.oversight.grading, render."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from webapp.access import current_scope, requires
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, Committee, GradeSnapshot
 from webapp.models.grading import SUBDISTRICT_KEY
@@ -20,7 +20,7 @@ from webapp.oversight.coordinators import CoordinatorRow
 from webapp.reports import bp
 from webapp.reports.common import filters, geo_settings, send_export
 from webapp.reports.grading_views import _choices, _cycle, grade_label
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 COLUMNS: tuple[tuple[str, Any], ...] = (
     ("houses", _l("Houses visited")), ("visits", _l("Visits")), ("scanned_pct", _l("Plate scanned")),

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from webapp import audit
 from webapp.access import require_cell, requires
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import House, Person, ResidenceCheck
 from webapp.registry import residence_decisions
@@ -19,7 +19,7 @@ from webapp.reports.common import rule_settings
 from webapp.residence import bp
 from webapp.residence.forms import DecisionForm
 from webapp.templating import lang
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 
 def applicant_choices(house: House) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from webapp import audit
 from webapp.access import current_scope, requires
-from webapp.dbsetup import writes_on_get
+from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cycle
 from webapp.oversight import charts
@@ -21,7 +21,7 @@ from webapp.reports.common import filters, send_export
 from webapp.reports.grading_views import _choices, _cycle
 from webapp.statistics import bp
 from webapp.statistics.labels import CHART_TITLES, key_label, labelled
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 
 TREND_CYCLES = 12
 PAGE_SIZE = 100

@@ -9,8 +9,8 @@ from webapp import audit
 from webapp.extensions import db
 from webapp.oversight import jobs
 from webapp.registry.rules import RuleSettings
-from webapp.registry.tasks import TaskSettings, escalate, fill_defaults, generate
-from webapp.timeutil import local_today
+from webapp.oversight.tasks import TaskSettings, escalate, fill_defaults, generate
+from webapp.base.timeutil import local_today
 from webapp.tips import bp
 
 

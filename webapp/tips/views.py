@@ -18,10 +18,10 @@ from webapp.access import current_scope, requires
 from webapp.extensions import db
 from webapp.models import Tip, User, cell_coordinator
 from webapp.models.enums import Role, TaskResult, TipStatus
-from webapp.registry.tasks import AssignError, coordinators_of, reassign, set_due
+from webapp.oversight.tasks import AssignError, coordinators_of, reassign, set_due
 from webapp.registry.tips import UNASSIGNED, TipError, close_tip, find_visible, visible_tips
 from webapp.templating import lang
-from webapp.timeutil import local_today
+from webapp.base.timeutil import local_today
 from webapp.tips import bp
 from webapp.tips.forms import AssignTipForm, CloseTipForm
 

@@ -19,7 +19,7 @@ const PERMIT = ["permit_number", "permit_issued", "permit_expiry"];
 
 /** The form's checks, the server's rules (validation.js); `editable` says which fields the form
  * has (a masked ID is not checked). Returns the errors and the values as they are sent. */
-function check(values, editable = () => true) {
+function check(values, editable = (_name) => true) {
   const errors = [];
   let id = null;
   const parsed = {};

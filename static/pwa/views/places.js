@@ -14,6 +14,7 @@ export async function cellList() {
 }
 
 // The cell page's filters: which houses a coordinator walking the cell wants to see.
+/** @type {Array<[string, (house: any) => boolean]>} */
 const FILTERS = [["all", () => true], ["unvisited", (x) => !x.visited], ["flagged", (x) => x.flags > 0],
   ["with_tasks", (x) => x.tips > 0], ["walking", (x) => !x.visited]];
 let chosen = {cell: null, filter: "all"};  // kept while the coordinator goes to a house and back

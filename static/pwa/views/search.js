@@ -19,6 +19,7 @@ export function searchPage() {
     const d = await db();
     const homeOf = new Map();
     for (const p of people) if (homes[p.id] && !homeOf.has(homes[p.id])) homeOf.set(homes[p.id], await d.get("house", homes[p.id]));
+    /** @type {HTMLElement[]} */
     const nodes = [h("h2", {}, `${t("results")} (${found.length + houses.length})`)];
     // replaceChildren writes a null as the text "null": only nodes go in.
     if (found.length > SHOWN || houses.length > SHOWN) nodes.push(h("p", {class: "muted"}, t("results_more").replace("{n}", SHOWN)));

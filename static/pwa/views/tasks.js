@@ -24,7 +24,7 @@ export function whose(tip, user) {
 
 /** Overdue first, then by due date (none last), then oldest first. */
 export function byUrgency(a, b, today = shanghaiToday()) {
-  return (isOverdue(b, today) - isOverdue(a, today)) || String(a.due_on || "9999").localeCompare(String(b.due_on || "9999"))
+  return (Number(isOverdue(b, today)) - Number(isOverdue(a, today))) || String(a.due_on || "9999").localeCompare(String(b.due_on || "9999"))
     || String(a.created_at || "").localeCompare(String(b.created_at || ""));
 }
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from webapp.registry.extract.spec import _FORMULA_START, Column, Shape
-from webapp import plain_settings
+from webapp.base import plain_settings
 from webapp.validation import (FieldError, ValidationError, parse_landline, parse_mobile, parse_person_id, parse_region,
                                parse_uscc)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from webapp import plain_settings
+from webapp.base import plain_settings
 from webapp.registry.extract.report import ImportReport, _ferr
 from webapp.validation import FieldError
 

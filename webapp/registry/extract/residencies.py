@@ -3,22 +3,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from webapp.models import House, Residency
 from webapp.models.enums import Relation, Source
 from webapp.registry.changes import apply_changes
+from webapp.registry.extract.existing import _Existing
 from webapp.registry.extract.report import Item, RowIssue, ShapeReport, _ferr
 from webapp.registry.extract.rows import _Parsed, _Row
-
-if TYPE_CHECKING:
-    from webapp.registry.extract.importer import _Importer
 
 
 class _Residencies:
     """Applies residency rows: match, close, move (end the old one first), add."""
 
-    def __init__(self, work: _Importer) -> None:
+    def __init__(self, work: _Existing) -> None:
+        # What the import has loaded and is building: the importer is one, but this needs
+        # only what it inherits from `_Existing` (importing the importer would be a cycle).
         self.work = work
         self.code_of = {h.id: code for code, h in work.houses.items()}
         self.person_of = {p.id: (key, p) for key, p in work.persons.items()}

@@ -30,7 +30,8 @@ import zipfile
 from typing import IO, Any
 from xml.parsers import expat
 
-from openpyxl.xml.constants import SHEET_MAIN_NS
+# openpyxl 3.1.5 ships no types, and the requirements hold no stubs for it: its imports are untyped.
+from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped]
 
 from webapp.registry.extract.limits import (
     ExtractLimits,
@@ -57,7 +58,7 @@ def open_workbook(stream: IO[bytes], limits: ExtractLimits) -> Any:
 
     This is openpyxl's `load_workbook` (3.1.5, pinned) with our zip in place of its own.
     """
-    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.reader.excel import ExcelReader  # type: ignore[import-untyped]  # no types: see the top
 
     archive = _GuardedZip(stream, limits)
     try:
@@ -94,9 +95,9 @@ class _GuardedZip(zipfile.ZipFile):
 
     def _strings_part(self) -> str | None:
         """The shared-string table's part, found as openpyxl's `read_strings` finds it."""
-        from openpyxl.packaging.manifest import Manifest
+        from openpyxl.packaging.manifest import Manifest  # type: ignore[import-untyped]  # no types: see the top
         from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
-        from openpyxl.xml.functions import fromstring
+        from openpyxl.xml.functions import fromstring  # type: ignore[import-untyped]  # no types: see the top
 
         found = Manifest.from_tree(fromstring(self.read(ARC_CONTENT_TYPES))).find(SHARED_STRINGS)
         return found.PartName[1:] if found is not None else None

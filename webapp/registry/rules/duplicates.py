@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from webapp.models import House, Person, RecordAlias, Residency, Unit
 from webapp.registry.rules.base import Context, Flag, live_person, open_residency, rule, unindexed
@@ -30,7 +31,7 @@ def _group_flag(ctx: Context, kind: str, record_type: str, members: list[Member]
                 {**numbers, "ids": ids, "count": len(ids), "key": f"{kind}:{','.join(ids)}"})
 
 
-def _residing(person_ids: Any) -> Any:
+def _residing(person_ids: Any) -> Select[uuid.UUID, uuid.UUID, uuid.UUID | None]:
     """Persons among `person_ids` (live or tombstoned, not purged) with an open residency in
     a live house."""
     return (select(Person.id, Residency.house_id, House.cell_id).select_from(Residency)
@@ -53,17 +54,20 @@ def _same_id(ctx: Context) -> list[Flag]:
     number, so look where it cannot: a tombstone still living somewhere, a legacy 15-digit
     number beside its 18-digit form, a number stored with blanks or in lower case. Those odd
     records are few: find them in one pass over the persons, then look up their twins."""
-    odd = (select(Person.id, Person.id_number).where(Person.id_number.is_not(None), Person.purged_at.is_(None), or_(
-        unindexed(Person.deleted_at).is_not(None), func.length(Person.id_number) != 18,
-        Person.id_number != func.upper(func.trim(Person.id_number)))))
+    # Both queries keep persons with a number only, which the column's type cannot say.
+    odd = cast("Select[uuid.UUID, str]", select(Person.id, Person.id_number).where(
+        Person.id_number.is_not(None), Person.purged_at.is_(None), or_(
+            unindexed(Person.deleted_at).is_not(None), func.length(Person.id_number) != 18,
+            Person.id_number != func.upper(func.trim(Person.id_number)))))
     wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
     for pid, number in ctx.session.execute(odd):
         wanted[_normal(number)].add(pid)
     if not wanted:
         return []
     for chunk in _chunks(list(wanted)):
-        for pid, number in ctx.session.execute(
-                select(Person.id, Person.id_number).where(live_person(), Person.id_number.in_(chunk))):
+        twins = cast("Select[uuid.UUID, str]",
+                     select(Person.id, Person.id_number).where(live_person(), Person.id_number.in_(chunk)))
+        for pid, number in ctx.session.execute(twins):
             wanted[number].add(pid)
     # A number held by one record alone (most odd ones: passports, permits) has no twin.
     wanted = {number: ids for number, ids in wanted.items() if len(ids) > 1}
@@ -94,9 +98,11 @@ def _merged(ctx: Context) -> list[Flag]:
     """Residencies still pointing at a person record that sync merged into another."""
     out = []
     aliases = select(RecordAlias.alias_id).where(RecordAlias.record_type == "person")
-    for pid, house_id, cell_id, canonical in ctx.session.execute(
-            _residing(aliases).add_columns(RecordAlias.canonical_id)
-            .join(RecordAlias, and_(RecordAlias.alias_id == Person.id, RecordAlias.record_type == "person"))):
+    # Annotated: `add_columns` leaves the row untyped.
+    merged: Select[uuid.UUID, uuid.UUID, uuid.UUID | None, uuid.UUID] = (
+        _residing(aliases).add_columns(RecordAlias.canonical_id)
+        .join(RecordAlias, and_(RecordAlias.alias_id == Person.id, RecordAlias.record_type == "person")))
+    for pid, house_id, cell_id, canonical in ctx.session.execute(merged):
         flag = _group_flag(ctx, "merged_record", "person", [(pid, house_id, cell_id)],
                            "在住记录仍指向已合并的人员记录", "A current residency still points at a merged person record",
                            {"canonical_id": str(canonical)})
@@ -111,21 +117,25 @@ def _likely(ctx: Context) -> list[Flag]:
     area = func.substr(Person.id_number, 1, 6)
     # One pass over the table in order: grouped by name first, or with "name IS NOT NULL" as
     # is, SQLite walks the name index and fetches every person at random (twice the time).
-    groups = {(name, birth, code) for name, birth, code in ctx.session.execute(
+    # Annotated: `func.substr` is typed Any, which leaves the rows untyped. None of the three
+    # is NULL here (the WHERE below); in the members' query only the name is sure to be set.
+    keys: Select[str, date, str] = (
         select(Person.name, Person.birth_date, area)
         .where(live_person(scan=True), unindexed(Person.name).is_not(None), Person.birth_date.is_not(None),
                Person.id_number.is_not(None))
-        .group_by(Person.birth_date, Person.name, area).having(func.count() > 1))}
+        .group_by(Person.birth_date, Person.name, area).having(func.count() > 1))
+    groups = {(name, birth, code) for name, birth, code in ctx.session.execute(keys)}
     found: dict[tuple[Any, ...], list[Member]] = defaultdict(list)
     # The members, by name (indexed), then kept where birth date and area agree too.
     for chunk in _chunks(sorted({g[0] for g in groups})):
-        for pid, house_id, cell_id, name, birth, code in ctx.session.execute(
-                select(Person.id, Residency.house_id, House.cell_id, Person.name, Person.birth_date, area)
-                .outerjoin(Residency, and_(Residency.person_id == Person.id, open_residency()))
-                .outerjoin(House, House.id == Residency.house_id)
-                .where(live_person(), Person.name.in_(chunk))):
-            if (name, birth, code) in groups:
-                found[(name, birth, code)].append((pid, house_id, cell_id))
+        named: Select[uuid.UUID, uuid.UUID | None, uuid.UUID | None, str, date | None, str | None] = (
+            select(Person.id, Residency.house_id, House.cell_id, Person.name, Person.birth_date, area)
+            .outerjoin(Residency, and_(Residency.person_id == Person.id, open_residency()))
+            .outerjoin(House, House.id == Residency.house_id)
+            .where(live_person(), Person.name.in_(chunk)))
+        for pid, house_id, cell_id, name, born, area_code in ctx.session.execute(named):
+            if (name, born, area_code) in groups:
+                found[(name, born, area_code)].append((pid, house_id, cell_id))
     out = []
     for (_name, birth, code), members in found.items():
         flag = _group_flag(ctx, "likely_person", "person", members,
@@ -142,9 +152,11 @@ def _units(ctx: Context) -> list[Flag]:
     dup = (select(key).where(Unit.deleted_at.is_(None), Unit.uscc.is_not(None), Unit.uscc != "")
            .group_by(key).having(func.count() > 1))
     found: dict[str, list[Member]] = defaultdict(list)
-    for uid, house_id, cell_id, k in ctx.session.execute(
-            select(Unit.id, Unit.house_id, House.cell_id, key).outerjoin(House, House.id == Unit.house_id)
-            .where(Unit.deleted_at.is_(None), key.in_(dup))):
+    # Annotated: `func.upper` is typed Any, which leaves the rows untyped; the key is set (IN).
+    units: Select[uuid.UUID, uuid.UUID | None, uuid.UUID | None, str] = (
+        select(Unit.id, Unit.house_id, House.cell_id, key).outerjoin(House, House.id == Unit.house_id)
+        .where(Unit.deleted_at.is_(None), key.in_(dup)))
+    for uid, house_id, cell_id, k in ctx.session.execute(units):
         found[k].append((uid, house_id, cell_id))
     out = []
     for code, members in found.items():

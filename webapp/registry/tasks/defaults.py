@@ -10,13 +10,13 @@ import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Tip, cell_coordinator
 from webapp.models.enums import TipStatus
 from webapp.registry.tasks.settings import TaskSettings
-from webapp.timeutil import to_local
+from webapp.base.timeutil import to_local
 
 
 def sole_coordinators(session: Session, cell_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -24,9 +24,10 @@ def sole_coordinators(session: Session, cell_ids: set[uuid.UUID]) -> dict[uuid.U
     if not cell_ids:
         return {}
     users: dict[uuid.UUID, list[int]] = defaultdict(list)
-    for cell_id, user_id in session.execute(
-            select(cell_coordinator.c.cell_id, cell_coordinator.c.user_id)
-            .where(cell_coordinator.c.cell_id.in_(cell_ids))):
+    # Annotated: the association table's columns are untyped.
+    pairs: Select[uuid.UUID, int] = (select(cell_coordinator.c.cell_id, cell_coordinator.c.user_id)
+                                     .where(cell_coordinator.c.cell_id.in_(cell_ids)))
+    for cell_id, user_id in session.execute(pairs):
         users[cell_id].append(user_id)
     return {cell: ids[0] for cell, ids in users.items() if len(ids) == 1}
 

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import House, Tip, User
@@ -108,17 +108,20 @@ def reporter_figures(session: Session, committee_ids: Iterable[uuid.UUID] | None
     users = select(User).where(User.role == Role.REPORTER)
     if committee_ids is not None:
         users = users.where(User.committee_id.in_(list(committee_ids)))
-    out = {u.id: ReporterFigures(u.id, u.display_name, u.committee_id)
-           for u in session.scalars(users.order_by(User.display_name, User.id))}
+    # Keyed as `Tip.reporter_id` is typed (nullable), so that its values look the figures up.
+    out: dict[int | None, ReporterFigures] = {
+        u.id: ReporterFigures(u.id, u.display_name, u.committee_id)
+        for u in session.scalars(users.order_by(User.display_name, User.id))}
     if not out:
         return []
-    rows = session.execute(
+    # Annotated: `func.sum` of a `case` is typed Any, which leaves the rows untyped.
+    counts: Select[int | None, str, int, int | None, int | None] = (
         select(Tip.reporter_id, Tip.source, func.count(),
                func.sum(case((Tip.status == TipStatus.OPEN, 1), else_=0)),
                func.sum(case((_CHANGED, 1), else_=0)))
         .where(Tip.reporter_id.in_(list(out)), Tip.deleted_at.is_(None))
         .group_by(Tip.reporter_id, Tip.source))
-    for reporter_id, source, filed, still_open, changed in rows:
+    for reporter_id, source, filed, still_open, changed in session.execute(counts):
         fig = out[reporter_id]
         fig.filed += filed
         fig.open += int(still_open or 0)

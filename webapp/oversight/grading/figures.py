@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, case, distinct, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Cycle, House, Person, Residency, Review, Unit, Visit
@@ -19,7 +19,7 @@ from webapp.models.enums import HouseUse, PersonCategory
 from webapp.registry.review import LATE_AFTER_DAYS
 from webapp.registry.rules.base import live_person, open_residency, unindexed
 from webapp.registry.rules.settings import RuleSettings
-from webapp.timeutil import local_day_bounds_utc
+from webapp.base.timeutil import local_day_bounds_utc
 
 CellCounts = dict[uuid.UUID | None, dict[str, int]]
 
@@ -54,27 +54,32 @@ def completeness(session: Session, cell_ids: frozenset[uuid.UUID] | None, out: C
     # unique partial index, rather than every residency with a random person lookup (which
     # the plain join makes SQLite choose): a fifth less CPU and far fewer page reads.
     person_id = unindexed(Person.id) if whole else Person.id
-    for cell_id, n, required, filled, found in session.execute(
-            select(House.cell_id, func.count(Person.id),
-                   func.sum(4 + case((local, 1), else_=0)),
-                   func.sum(_text_filled(Person.name) + _text_filled(Person.id_number) + _filled(Person.sex)
-                            + _filled(Person.birth_date) + case((local, _text_filled(Person.hukou_region)), else_=0)),
-                   func.sum(violations))
-            .select_from(Residency).join(Person, person_id == Residency.person_id)
-            .join(House, House.id == Residency.house_id)
-            .where(open_residency(), live_person(scan=True), *_in_cells(cell_ids))
-            .group_by(House.cell_id)):
+    # Annotated: `func.sum` of a `case` is typed Any, which leaves the rows untyped; the
+    # database returns a count and integer sums.
+    persons: Select[uuid.UUID | None, int, int | None, int | None, int | None] = (
+        select(House.cell_id, func.count(Person.id),
+               func.sum(4 + case((local, 1), else_=0)),
+               func.sum(_text_filled(Person.name) + _text_filled(Person.id_number) + _filled(Person.sex)
+                        + _filled(Person.birth_date) + case((local, _text_filled(Person.hukou_region)), else_=0)),
+               func.sum(violations))
+        .select_from(Residency).join(Person, person_id == Residency.person_id)
+        .join(House, House.id == Residency.house_id)
+        .where(open_residency(), live_person(scan=True), *_in_cells(cell_ids))
+        .group_by(House.cell_id))
+    for cell_id, n, required, filled, found in session.execute(persons):
         _put(out, cell_id, persons=n, fields_required=required, fields_filled=filled, violations=found)
     dwelling = House.use != HouseUse.COMMERCIAL
-    for cell_id, n, required, filled in session.execute(
-            select(House.cell_id, func.count(House.id), func.sum(1 + case((dwelling, 1), else_=0)),
-                   func.sum(_filled(House.floor_area) + case((dwelling, _filled(House.living_area)), else_=0)))
-            .where(*_in_cells(cell_ids)).group_by(House.cell_id)):
+    houses: Select[uuid.UUID | None, int, int | None, int | None] = (
+        select(House.cell_id, func.count(House.id), func.sum(1 + case((dwelling, 1), else_=0)),
+               func.sum(_filled(House.floor_area) + case((dwelling, _filled(House.living_area)), else_=0)))
+        .where(*_in_cells(cell_ids)).group_by(House.cell_id))
+    for cell_id, n, required, filled in session.execute(houses):
         _put(out, cell_id, houses=n, fields_required=required, fields_filled=filled)
-    for cell_id, n, filled in session.execute(
-            select(House.cell_id, func.count(Unit.id), func.sum(_text_filled(Unit.name) + _text_filled(Unit.uscc)))
-            .join(House, House.id == Unit.house_id)
-            .where(Unit.deleted_at.is_(None), *_in_cells(cell_ids)).group_by(House.cell_id)):
+    units: Select[uuid.UUID | None, int, int | None] = (
+        select(House.cell_id, func.count(Unit.id), func.sum(_text_filled(Unit.name) + _text_filled(Unit.uscc)))
+        .join(House, House.id == Unit.house_id)
+        .where(Unit.deleted_at.is_(None), *_in_cells(cell_ids)).group_by(House.cell_id))
+    for cell_id, n, filled in session.execute(units):
         _put(out, cell_id, units=n, fields_required=2 * n, fields_filled=filled)
     for counts in out.values():
         counts["records"] = counts.get("persons", 0) + counts.get("houses", 0) + counts.get("units", 0)
@@ -110,12 +115,15 @@ def changes(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | Non
         first_visit = (select(func.min(Visit.visited_at))
                        .where(Visit.house_id == Residency.house_id, Visit.deleted_at.is_(None), Visit.visited_at >= day)
                        .correlate(Residency).scalar_subquery())
-        for rid, pid, house_id, cell_id, on, found, recorded in session.execute(
-                select(Residency.id, Residency.person_id, House.id, House.cell_id, day, first_visit,
-                       Residency.changed_at)
-                .join(House, House.id == Residency.house_id).join(Person, Person.id == Residency.person_id)
-                .where(Residency.deleted_at.is_(None), live_person(), day.between(cycle.starts_on, cycle.ends_on),
-                       *_in_cells(cell_ids))):
+        # Seven columns are more than `select()`'s typed overloads take. `day` is never NULL
+        # here (it lies in the cycle); `found` may come back as text (see `_aware`).
+        moves: Select[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID | None, date, datetime | str | None, datetime] = (
+            select(Residency.id, Residency.person_id, House.id, House.cell_id, day, first_visit,
+                   Residency.changed_at)
+            .join(House, House.id == Residency.house_id).join(Person, Person.id == Residency.person_id)
+            .where(Residency.deleted_at.is_(None), live_person(), day.between(cycle.starts_on, cycle.ends_on),
+                   *_in_cells(cell_ids)))
+        for rid, pid, house_id, cell_id, on, found, recorded in session.execute(moves):
             out.append(Change(rid, pid, house_id, cell_id, kind, on, _aware(found), recorded))
     return out
 

@@ -16,12 +16,12 @@ from geo.coverage import PLANNED_VISITS
 from geo.cycles import utc_bounds
 from webapp.models import Conflict, Cycle, House, Person, Residency, Review, Tip, Unit, Visit
 from webapp.models.enums import HouseUse, PersonCategory, ReviewKind, ReviewStatus
-from webapp.registry.grading.figures import changes, recent_window
+from webapp.oversight.grading.figures import changes, recent_window
 from webapp.registry.review import LATE_AFTER_DAYS
 from webapp.registry.rules import Flag, evaluate
 from webapp.registry.rules.base import live_person, open_residency
 from webapp.registry.rules.settings import RuleSettings
-from webapp.timeutil import to_local
+from webapp.base.timeutil import to_local
 
 Drill = Callable[[Session, Cycle, date, frozenset[uuid.UUID] | None, RuleSettings], list[Flag]]
 METRICS: dict[str, tuple[str, str]] = {

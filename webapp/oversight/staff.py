@@ -3,7 +3,7 @@ changing logins, and giving coordinators and grid leads their cells.
 
 The centre manages every login but its own (that is /account). A committee manages the
 coordinators and grid leads it created or was given (`User.committee_id`), only with its own
-cells. Sessions, passwords and deactivation are webapp.registry.accounts'; this module calls
+cells. Sessions, passwords and deactivation are webapp.oversight.accounts'; this module calls
 it. Plain SQLAlchemy (no Flask): the caller hashes passwords, audits and commits.
 """
 from __future__ import annotations
@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, insert, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from sync import devices
 from webapp.models import Cell, Committee, Device, User, cell_coordinator
 from webapp.models.enums import Role
-from webapp.registry import accounts
+from webapp.oversight import accounts
 from webapp.registry.scope import allowed
 
 # The roles a committee may give; the centre gives any.
@@ -112,15 +112,18 @@ def list_users(session: Session, actor: User, filters: UserFilters, *, idle_days
     users = list(session.scalars(select(User).where(*where).order_by(User.username).offset(offset).limit(limit)))
     ids = [u.id for u in users]
     names = dict(session.execute(select(Committee.id, Committee.name)).all())
-    cells: dict[int, list[str]] = {}
+    # Keyed as `Cell.grid_lead_id` is typed (nullable); the queries keep these users only.
+    cells: dict[int | None, list[str]] = {}
     if ids:
-        for uid, code in session.execute(
-                select(cell_coordinator.c.user_id, Cell.code).join(Cell, Cell.id == cell_coordinator.c.cell_id)
-                .where(cell_coordinator.c.user_id.in_(ids), Cell.deleted_at.is_(None)).order_by(Cell.code)):
+        # Annotated: the association table's columns are untyped.
+        coordinated: Select[int, str] = (
+            select(cell_coordinator.c.user_id, Cell.code).join(Cell, Cell.id == cell_coordinator.c.cell_id)
+            .where(cell_coordinator.c.user_id.in_(ids), Cell.deleted_at.is_(None)).order_by(Cell.code))
+        for uid, code in session.execute(coordinated):
             cells.setdefault(uid, []).append(code)
-        for uid, code in session.execute(select(Cell.grid_lead_id, Cell.code).where(
+        for lead_id, code in session.execute(select(Cell.grid_lead_id, Cell.code).where(
                 Cell.grid_lead_id.in_(ids), Cell.deleted_at.is_(None)).order_by(Cell.code)):
-            cells.setdefault(uid, []).append(code)
+            cells.setdefault(lead_id, []).append(code)
     live: dict[int, int] = {}
     if ids:
         for d in session.scalars(select(Device).where(Device.user_id.in_(ids), Device.revoked_at.is_(None))):
@@ -253,7 +256,8 @@ def set_cell_people(session: Session, actor: User, cell: Cell, lead_id: int | No
     if (lead_id is not None and lead_id not in leads) or not coordinator_ids <= coordinators:
         raise StaffError("cells.people", "只能选择本居委会在岗的网格长和协管员",
                          "Choose active grid leads and coordinators of this cell's committee.")
-    before = set(session.scalars(select(cell_coordinator.c.user_id).where(cell_coordinator.c.cell_id == cell.id)))
+    before: set[int] = set(session.scalars(  # annotated: the association table's columns are untyped
+        select(cell_coordinator.c.user_id).where(cell_coordinator.c.cell_id == cell.id)))
     mine = before & coordinators  # others (another committee's, deactivated) are left as they are
     add, remove = coordinator_ids - mine, mine - coordinator_ids
     if remove:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from sync import devices
 from webapp.models import User
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 # No 0/O, 1/l/I: a temporary password is read out or copied by hand.
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -19,7 +19,7 @@ def end_sessions(session: Session, user: User) -> None:
     """End every console session of the user, on every worker (webapp/auth/sessions.py).
 
     Bumped in SQL, so two bumps at once both count; the attribute reloads when next read."""
-    user.session_generation = User.session_generation + 1  # type: ignore[assignment]
+    user.session_generation = User.session_generation + 1
     session.flush()
 
 

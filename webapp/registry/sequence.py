@@ -13,6 +13,8 @@ as briefly as possible: after the final flush, and on PostgreSQL in one statemen
 the number and stamps every table (a round trip per table under the lock, with a busy
 machine scheduling other work between them, made commits queue behind the counter: see
 RELIABILITY.md). SQLite serialises its writers anyway, from BEGIN IMMEDIATE on.
+
+Nothing happens on import: `install()` puts the hooks in place (see `recording`).
 """
 from __future__ import annotations
 
@@ -87,13 +89,11 @@ def has_unstamped(session: Session) -> bool:
     return bool(session.info.get(_PENDING))
 
 
-@event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _ctx: Any) -> None:
     if any(isinstance(o, Synced) for o in (*session.new, *session.dirty, *session.deleted)):
         mark_unstamped(session)
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
@@ -101,7 +101,6 @@ def _on_execute(state: ORMExecuteState) -> None:
             mark_unstamped(state.session)
 
 
-@event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     # Flush first: commit would flush after this hook, leaving those rows unstamped.
     session.flush()
@@ -110,6 +109,30 @@ def _before_commit(session: Session) -> None:
         session.info.pop(_PENDING, None)
 
 
-@event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+_HOOKS: tuple[tuple[str, Any], ...] = (
+    ("after_flush", _after_flush),
+    ("do_orm_execute", _on_execute),
+    ("before_commit", _before_commit),
+    ("after_rollback", _after_rollback),
+)
+
+
+def install() -> None:
+    """Number every commit of every session from now on. Idempotent.
+
+    The hooks sit on SQLAlchemy's `Session` class, so sessions made by Flask-SQLAlchemy,
+    by a script's `Session(engine)` or by a test all get them; but only once this has run:
+    `webapp.registry.recording.install()` is the one call that the app factory, scripts and
+    tests make. Without it, synced rows are committed with `seq` NULL and no pull sends them.
+    """
+    for name, hook in _HOOKS:
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
+
+
+def installed() -> bool:
+    return all(event.contains(Session, name, hook) for name, hook in _HOOKS)

@@ -8,9 +8,12 @@ No Flask here.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def from_config(cls: type[T], cfg: Any) -> T:
@@ -18,11 +21,12 @@ def from_config(cls: type[T], cfg: Any) -> T:
     each field from its upper-case key, converted to its default's type; absent keys keep
     the default."""
     values: dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
+    for f in fields(cls):
         key = f.name.upper()
         value = cfg.get(key) if hasattr(cfg, "get") else getattr(cfg, key, None)
         if value is not None:
-            values[f.name] = type(f.default)(value)
+            convert: type[Any] = type(f.default)  # every settings field has a default (not MISSING)
+            values[f.name] = convert(value)
     return cls(**values)
 
 

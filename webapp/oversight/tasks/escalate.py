@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Tip
 from webapp.models.enums import TipStatus
-from webapp.timeutil import utcnow
+from webapp.base.timeutil import utcnow
 
 
 def escalate(session: Session, today: date, now: datetime | None = None) -> list[Tip]:

@@ -16,18 +16,18 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Unpack
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from geo.area import houses_in_area
 from webapp.models import Campaign, Cell, Committee, Tip, Visit
 from webapp.models.enums import TaskResult, TipSource, TipStatus
 from webapp.models.tip import TIP_TEXT_MAX
-from webapp.registry.tasks.batch import TaskBatch, used_keys
+from webapp.oversight.tasks.batch import TaskBatch, used_keys
 from webapp.registry.tasks.defaults import sole_coordinators
-from webapp.timeutil import local_day_bounds_utc, utcnow
+from webapp.base.timeutil import local_day_bounds_utc, utcnow
 
 _CHUNK = 5000  # ids per IN (…) list
 RESULTS = tuple(r.value for r in TaskResult)
@@ -181,10 +181,13 @@ def live_progress(session: Session, campaign: Campaign, cell_ids: frozenset[uuid
     if cell_ids is not None:
         tip_where.append(Tip.cell_id.in_(list(cell_ids)))
     closed = Tip.status != TipStatus.OPEN
-    tasks = session.execute(
+    # Annotated: `func.sum` of a `case` is typed Any, which leaves the rows untyped; integer
+    # sums, one per result after the open and closed ones.
+    counts: Select[uuid.UUID | None, int, int | None, int | None, Unpack[tuple[int | None, ...]]] = (
         select(Tip.cell_id, func.count(), func.sum(case((closed, 0), else_=1)), func.sum(case((closed, 1), else_=0)),
                *(func.sum(case((closed & (Tip.result == r), 1), else_=0)) for r in RESULTS))
-        .where(*tip_where).group_by(Tip.cell_id)).all()
+        .where(*tip_where).group_by(Tip.cell_id))
+    tasks = session.execute(counts).all()
     for cell_id, n, n_open, n_closed, *results in tasks:
         row = rows.setdefault(cell_id, CellProgress(cell_id, "", "", None, ""))
         row.tasks, row.tasks_open, row.tasks_closed = int(n), int(n_open or 0), int(n_closed or 0)
@@ -192,11 +195,13 @@ def live_progress(session: Session, campaign: Campaign, cell_ids: frozenset[uuid
             setattr(row, r, int(v or 0))
     since = _since(campaign)
     for ids in _chunks([h for h, _c in houses]):
-        for house_id, scanned in session.execute(
-                select(Visit.house_id, func.max(case((Visit.plate_scanned.is_(True), 1), else_=0)))
-                .where(Visit.house_id.in_(ids), Visit.deleted_at.is_(None), Visit.visited_at >= since,
-                       Visit.visited_at <= now)
-                .group_by(Visit.house_id)):
+        # Annotated, as above (`func.max` of a `case`): 1 where a visit scanned the plate.
+        visits: Select[uuid.UUID, int | None] = (
+            select(Visit.house_id, func.max(case((Visit.plate_scanned.is_(True), 1), else_=0)))
+            .where(Visit.house_id.in_(ids), Visit.deleted_at.is_(None), Visit.visited_at >= since,
+                   Visit.visited_at <= now)
+            .group_by(Visit.house_id))
+        for house_id, scanned in session.execute(visits):
             row = rows[cell_of[house_id]]
             row.visited += 1
             row.visited_scanned += int(scanned or 0)

@@ -20,8 +20,8 @@ from geo.coverage import cycle_coverage
 from geo.settings import GeoSettings
 from webapp.models import Cell, Committee, Cycle, GradeSnapshot
 from webapp.models.grading import SUBDISTRICT_KEY
-from webapp.registry.grading.figures import CellCounts, Change, completeness, reviews, timeliness
-from webapp.registry.grading.score import COUNTS, Scored, add, score
+from webapp.oversight.grading.figures import CellCounts, Change, completeness, reviews, timeliness
+from webapp.oversight.grading.score import COUNTS, Scored, add, score
 from webapp.registry import address_keys
 from webapp.registry.rules import RULES, Context, evaluate
 from webapp.registry.rules.settings import RuleSettings, default_settings

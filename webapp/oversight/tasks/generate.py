@@ -17,7 +17,7 @@ from geo.settings import GeoSettings
 from webapp.models import House, Person, Visit
 from webapp.models.enums import TipSource
 from webapp.registry.rules import RuleSettings, evaluate
-from webapp.registry.tasks.batch import TaskBatch, used_keys
+from webapp.oversight.tasks.batch import TaskBatch, used_keys
 from webapp.registry.tasks.defaults import fill_defaults, sole_coordinators
 from webapp.registry.tasks.settings import TaskSettings
 
