@@ -50,7 +50,7 @@ def years_before(day: date, years: int) -> date:
 def age_case(as_of: date, bands: Sequence[tuple[int, int | None]]) -> Any:
     """The band of a person's age on `as_of`, by comparing birth dates with the band's first
     birthday (portable: no date arithmetic in SQL)."""
-    whens = [(Person.birth_date.is_(None), literal(UNKNOWN))]
+    whens: list[tuple[ColumnElement[bool], ColumnElement[str]]] = [(Person.birth_date.is_(None), literal(UNKNOWN))]
     for band in bands[:-1]:
         # Younger than the band's end + 1 years: born after that many years before as_of.
         whens.append((Person.birth_date > years_before(as_of, (band[1] or 0) + 1), literal(band_key(band))))
@@ -125,7 +125,9 @@ class Statistics:
 
 
 def _grouped(session: Session, key: Any, *where: Any) -> dict[str, int]:
-    rows = session.execute(select(key, func.count()).where(*where).group_by(key))
+    # Annotated: `key` is any expression (untyped); its values are only shown as text.
+    counted: Select[object, int] = select(key, func.count()).where(*where).group_by(key)
+    rows = session.execute(counted)
     return {(str(k) if k is not None else UNKNOWN): int(n) for k, n in rows}
 
 
@@ -159,8 +161,10 @@ def compute(session: Session, as_of: date, cell_ids: frozenset[uuid.UUID] | None
         _grouped(session, permit_bucket(as_of, permit_warn_days), *residents, Person.permit_expiry.is_not(None)),
         PERMIT_BUCKETS))
     band = age_case(as_of, PYRAMID_BANDS)
-    pyramid = {f"{sex}:{b}": int(n) for sex, b, n in session.execute(
-        select(Person.sex, band, func.count()).where(*residents, Person.sex.in_(SEXES)).group_by(Person.sex, band))}
+    # Annotated: the band is an untyped `case`; the sex is set (IN `SEXES`).
+    by_sex_band: Select[str, str, int] = (
+        select(Person.sex, band, func.count()).where(*residents, Person.sex.in_(SEXES)).group_by(Person.sex, band))
+    pyramid = {f"{sex}:{b}": int(n) for sex, b, n in session.execute(by_sex_band)}
     bands = [band_key(b) for b in PYRAMID_BANDS]
     out.pyramid = Pyramid(bands, [pyramid.get(f"M:{b}", 0) for b in bands], [pyramid.get(f"F:{b}", 0) for b in bands])
     houses = _houses(cell_ids)

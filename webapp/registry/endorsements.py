@@ -7,10 +7,12 @@ version in the change log, so the archive is read back from there rather than ke
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Person, RecordVersion, User
@@ -31,7 +33,9 @@ def record(person: Person, on: date, by_user_id: int) -> bool:
 
 def archive(session: Session, person_id: uuid.UUID) -> list[Endorsement]:
     """Every endorsement recorded for the person, newest first, from the change log."""
-    rows = session.execute(
+    # Annotated: with the snapshot's `Any` values, `Session.execute` matches every overload and
+    # returns untyped rows.
+    rows: Sequence[Row[int, dict[str, Any] | None]] = session.execute(
         select(RecordVersion.version, RecordVersion.snapshot)
         .where(RecordVersion.record_type == "person", RecordVersion.record_id == person_id,
                RecordVersion.erased_at.is_(None))

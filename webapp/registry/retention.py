@@ -11,10 +11,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import Conflict, House, Person, RecordAlias, RecordVersion, Residency, Review, Tip, Unit, Visit
+from webapp.models.base import Synced
 from webapp.base.timeutil import utcnow
 
-# Per table, the columns that may identify a person, and what they become.
-PERSONAL_COLUMNS: dict[type, dict[str, Any]] = {
+# Per table, the columns that may identify a person, and what they become. Keyed by synced
+# models as `Any`: no one type has both the `Synced` columns and the `__tablename__` that
+# comes with `Base` (as in `Synced.__mapper_args__`).
+PERSONAL_COLUMNS: dict[type[Any], dict[str, Any]] = {
     Person: {
         "name": None, "id_number": None, "id_rev": None, "phone": None, "phone_rev": None,
         "birth_date": None, "sex": None, "hukou_region": None, "hukou_road": None,
@@ -30,7 +33,7 @@ PERSONAL_COLUMNS: dict[type, dict[str, Any]] = {
     Tip: {"text": "", "contact_phone": None, "outcome": None, "client_ip_hash": None},
 }
 
-VERSIONED: dict[str, type] = {"person": Person, "house": House, "unit": Unit}
+VERSIONED: dict[str, type[Synced]] = {"person": Person, "house": House, "unit": Unit}
 
 
 def purge(session: Session, before: datetime) -> dict[str, int]:

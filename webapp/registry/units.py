@@ -11,8 +11,9 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Cell, House, Person, Unit
@@ -66,10 +67,12 @@ def search(session: Session, scope: Scope, query: str = "", *, kind: str | None 
     ids = [r[0].id for r in rows]
     counts: dict[uuid.UUID, int] = {}
     for i in range(0, len(ids), 900):
-        counts.update(session.execute(
-            select(Person.employer_unit_id, func.count()).where(
-                Person.employer_unit_id.in_(ids[i:i + 900]), Person.deleted_at.is_(None))
-            .group_by(Person.employer_unit_id)).all())
+        # The employer is set (IN the units' ids), which its column cannot say.
+        employed = cast("Select[uuid.UUID, int]",
+                        select(Person.employer_unit_id, func.count()).where(
+                            Person.employer_unit_id.in_(ids[i:i + 900]), Person.deleted_at.is_(None))
+                        .group_by(Person.employer_unit_id))
+        counts.update(session.execute(employed).all())
     shared = _shared_codes(session, {_code(r[0].uscc) for r in rows if r[0].uscc})
     return [UnitRow(u, h, c, counts.get(u.id, 0), bool(u.uscc) and _code(u.uscc) in shared) for u, h, c in rows]
 

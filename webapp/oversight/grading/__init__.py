@@ -96,8 +96,8 @@ def _live(session: Session, cycle: Cycle, today: date, settings: RuleSettings, g
     cell_to, committees = _committees(session, cell_ids)
     per_committee: dict[uuid.UUID, dict[str, int]] = {cid: {} for cid in committees}
     cells_of: dict[uuid.UUID, int] = dict.fromkeys(committees, 0)
-    for cell_id, committee_id in cell_to.items():
-        cells_of[committee_id] += 1
+    for owner in cell_to.values():
+        cells_of[owner] += 1
     total: dict[str, int] = {}
     for cell_id, per in counts.items():
         add(total, per)  # houses in no cell count in the subdistrict only

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from geo.coverage import PLANNED_VISITS
@@ -38,8 +38,8 @@ METRICS: dict[str, tuple[str, str]] = {
 }
 
 
-def _houses(cell_ids: frozenset[uuid.UUID] | None) -> list:  # type: ignore[type-arg]
-    out = [House.deleted_at.is_(None)]
+def _houses(cell_ids: frozenset[uuid.UUID] | None) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = [House.deleted_at.is_(None)]
     if cell_ids is not None:
         out.append(House.cell_id.in_(list(cell_ids)) if cell_ids else false())
     return out
@@ -122,9 +122,11 @@ def stale(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] 
     last = (select(Visit.house_id.label("house_id"), func.max(Visit.visited_at).label("at"))
             .where(Visit.deleted_at.is_(None)).group_by(Visit.house_id).subquery())
     out = []
-    for house_id, cell_id, at in s.execute(
-            select(House.id, House.cell_id, last.c.at).outerjoin(last, last.c.house_id == House.id)
-            .where(or_(last.c.at.is_(None), last.c.at < lo), *_houses(cell_ids))):
+    # Annotated: the subquery's column is untyped; the last visit's time, NULL when never visited.
+    houses: Select[uuid.UUID, uuid.UUID | None, datetime | None] = (
+        select(House.id, House.cell_id, last.c.at).outerjoin(last, last.c.house_id == House.id)
+        .where(or_(last.c.at.is_(None), last.c.at < lo), *_houses(cell_ids)))
+    for house_id, cell_id, at in s.execute(houses):
         zh = f"最近走访 {at:%Y-%m-%d}" if at else "从未走访"
         en = f"Last visited {at:%Y-%m-%d}" if at else "Never visited"
         out.append(_f("stale", "stale", "house", house_id, cell_id, house_id,
@@ -170,15 +172,20 @@ def tips(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] |
 
 def conflicts(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] | None,
               cfg: RuleSettings) -> list[Flag]:
-    where = [Conflict.resolved_at.is_(None)]
+    where: list[ColumnElement[bool]] = [Conflict.resolved_at.is_(None)]
     if cell_ids is not None:
         where.append(Conflict.cell_id.in_(list(cell_ids)) if cell_ids else false())
     from sync.conflicts import KINDS  # the conflict queue's own words for its kinds
 
     out = []
-    for cid, kind, rtype, rid, house_id, cell_id, at, detail in s.execute(
-            select(Conflict.id, Conflict.kind, Conflict.record_type, Conflict.record_id, Conflict.house_id,
-                   Conflict.cell_id, Conflict.created_at, Conflict.detail).where(*where).order_by(Conflict.created_at)):
+    # Eight columns are more than `select()`'s typed overloads take. The detail as `object`
+    # values: an `Any` in the row type makes `Session.execute` match every overload and
+    # return untyped rows.
+    queued: Select[uuid.UUID, str, str, uuid.UUID | None, uuid.UUID | None, uuid.UUID | None, datetime,
+                   dict[str, object]] = (
+        select(Conflict.id, Conflict.kind, Conflict.record_type, Conflict.record_id, Conflict.house_id,
+               Conflict.cell_id, Conflict.created_at, Conflict.detail).where(*where).order_by(Conflict.created_at))
+    for cid, kind, rtype, rid, house_id, cell_id, at, detail in s.execute(queued):
         record_type = rtype if rtype in ("person", "house", "unit") and rid else "house"
         record_id = rid if record_type == rtype else house_id
         if record_id is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +38,8 @@ class _Existing:
         wanted = set(shapes)
         self._load_houses()
         if wanted & {"units", "persons"}:
-            self.units = {u.external_code: u for u in self.session.scalars(
+            # Every code is set (the WHERE), which the column cannot say.
+            self.units = {cast(str, u.external_code): u for u in self.session.scalars(
                 select(Unit).where(Unit.deleted_at.is_(None), Unit.external_code.is_not(None)))}
         if wanted & {"persons", "residencies"}:
             # Records held for the centre (claims_id_of) are not the registry's holder of a number.

@@ -7,7 +7,7 @@ import io
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -97,7 +97,10 @@ def _export_persons(session: Session, only: Any, role: str | None) -> Iterator[d
 
 
 def _unit_codes(session: Session) -> dict[uuid.UUID, str]:
-    return dict(session.execute(select(Unit.id, Unit.external_code).where(Unit.external_code.is_not(None))).all())
+    # The code is set (the WHERE), which its column cannot say.
+    coded = cast("Select[uuid.UUID, str]",
+                 select(Unit.id, Unit.external_code).where(Unit.external_code.is_not(None)))
+    return dict(session.execute(coded).all())
 
 
 def _export_units(session: Session, only: Any, role: str | None) -> Iterator[dict[str, Any]]:
@@ -156,7 +159,7 @@ def _note_line(note: str) -> str:
 
 def _write_csv(spec: Shape, rows: Iterator[dict[str, Any]], out: IO[bytes], note: str) -> int:
     out.write(codecs.BOM_UTF8)  # so that Excel reads the Chinese as UTF-8
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)  # type: ignore[arg-type]
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     try:
         if note.strip():
             text.write(_note_line(note) + "\r\n")
@@ -172,9 +175,10 @@ def _write_csv(spec: Shape, rows: Iterator[dict[str, Any]], out: IO[bytes], note
 
 
 def _write_xlsx(spec: Shape, rows: Iterator[dict[str, Any]], out: IO[bytes], note: str) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    # openpyxl 3.1.5 ships no types, and the requirements hold no stubs for it.
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
     wb = Workbook(write_only=True)
     wb.properties.title = f"{spec.zh} {spec.en}"

@@ -6,10 +6,12 @@ million, for `webapp.validation` to explain one by one.
 """
 from __future__ import annotations
 
+import typing
+import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, false, func, literal, or_, select, true
+from sqlalchemy import Integer, Select, and_, case, cast, false, func, literal, or_, select, true
 
 from webapp.models import House, Person, Residency, Unit
 from webapp.registry.rules.base import (Context, Flag, date_digits, matches_alnum, matches_digits17x, rule,
@@ -62,8 +64,11 @@ def _resident_flags(ctx: Context) -> list[Flag]:
     age = ctx.settings.phone_required_from_age
     terms = resident_terms(ctx)
     out = []
-    for pid, house_id, cell_id, born, start, no_phone, bad_birth in ctx.session.execute(
-            term_flags(ctx, terms, Person.birth_date, Residency.start_date)):
+    # Annotated: `term_flags` is untyped. The birth date is set where `bad_birth` is true (it
+    # compares it), the only place it is read.
+    flagged: Select[uuid.UUID, uuid.UUID, uuid.UUID | None, date, date, bool, bool] = term_flags(
+        ctx, terms, Person.birth_date, Residency.start_date)
+    for pid, house_id, cell_id, born, start, no_phone, bad_birth in ctx.session.execute(flagged):
         if no_phone:
             out.append(Flag("accuracy", "no_phone", "person", pid, cell_id, house_id,
                             f"{age} 岁以上，未登记联系电话：请{WHERE_PERSON[0]}填写手机或固定电话，"
@@ -87,8 +92,10 @@ def _id_flags(ctx: Context) -> list[Flag]:
     join), explained by the validation module; only those persons are then looked up."""
     suspect = and_(Person.id_number.is_not(None), _fast_valid(ctx).is_(False))
     out: list[Flag] = []
-    for pid, house_id, cell_id, id_type, number, born in ctx.session.execute(
-            few_residents(ctx, suspect, Person.id_type, Person.id_number, Person.birth_date)):
+    # Annotated: `few_residents` is untyped. The number is set (`suspect` requires it).
+    suspects: Select[uuid.UUID, uuid.UUID, uuid.UUID | None, str, str, date | None] = few_residents(
+        ctx, suspect, Person.id_type, Person.id_number, Person.birth_date)
+    for pid, house_id, cell_id, id_type, number, born in ctx.session.execute(suspects):
         def flag(kind: str, zh: str, en: str, **numbers: Any) -> None:
             out.append(Flag("accuracy", kind, "person", pid, cell_id, house_id, zh, en, numbers))
 
@@ -128,9 +135,12 @@ def _house_flags(ctx: Context) -> list[Flag]:
 
 def _unit_flags(ctx: Context) -> list[Flag]:
     out = []
-    for unit_id, house_id, cell_id, uscc in ctx.session.execute(
-            select(Unit.id, House.id, House.cell_id, Unit.uscc).join(House, House.id == Unit.house_id)
-            .where(Unit.deleted_at.is_(None), Unit.uscc.is_not(None), Unit.uscc != "", *ctx.where_house())):
+    # The credit code is set here (the WHERE), which its column cannot say.
+    coded = typing.cast("Select[uuid.UUID, uuid.UUID, uuid.UUID | None, str]",
+                        select(Unit.id, House.id, House.cell_id, Unit.uscc).join(House, House.id == Unit.house_id)
+                        .where(Unit.deleted_at.is_(None), Unit.uscc.is_not(None), Unit.uscc != "",
+                               *ctx.where_house()))
+    for unit_id, house_id, cell_id, uscc in ctx.session.execute(coded):
         try:
             parse_uscc(uscc)
         except ValidationError as exc:

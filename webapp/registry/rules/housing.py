@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, distinct, exists, false, func, or_, select, union
+from sqlalchemy import Result, Select, and_, case, distinct, exists, false, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from webapp.models import House, Person, Residency, Room
@@ -47,7 +47,9 @@ def group_rent(ctx: Context) -> list[Flag]:
     small = and_(Room.living_area.is_not(None), Room.living_area < minimum * per_room.c.persons) \
         if per_room_area else false()
     unfit = Room.kind.in_(NOT_TO_LET | SUSPECT_ROOMS)
-    rooms = s.execute(
+    # Ten columns are more than `select()`'s typed overloads take (and the subquery's are
+    # untyped): the room's persons and households are counts, then three booleans.
+    rooms: Select[uuid.UUID, uuid.UUID | None, str, str, float | None, int, int, bool, bool, bool] = (
         select(House.id, House.cell_id, Room.name, Room.kind, Room.living_area, per_room.c.persons,
                per_room.c.households, crowded.label("crowded"), small.label("small"), unfit.label("unfit"))
         .join(per_room, per_room.c.room_id == Room.id).join(House, House.id == Room.house_id)
@@ -58,7 +60,7 @@ def group_rent(ctx: Context) -> list[Flag]:
     def finding(house_id: uuid.UUID, cell_id: uuid.UUID | None, kind: str) -> dict[str, Any]:
         return found.setdefault((house_id, kind), {"cell_id": cell_id, "zh": [], "en": [], "rooms": []})
 
-    for house_id, cell_id, name, kind, area, persons, households, is_crowded, is_small, is_unfit in rooms:
+    for house_id, cell_id, name, kind, area, persons, households, is_crowded, is_small, is_unfit in s.execute(rooms):
         room_numbers = {"room": name, "kind": kind, "persons": persons, "households": households, "living_area": area}
         if is_crowded or is_small:
             f = finding(house_id, cell_id, "group_rent")
@@ -67,7 +69,8 @@ def group_rent(ctx: Context) -> list[Flag]:
             f["zh"].append(f"房间“{name}”住 {persons} 人，非同一户（上限 {limit} 人）")
             f["en"].append(f"{persons} persons not of one household in room {name} (limit {limit})")
         if is_small:
-            each = floor1(area / persons)
+            # A small room has its living area (`small` is false where it is NULL).
+            each = floor1(cast(float, area) / persons)
             f["zh"].append(f"房间“{name}”人均居住面积 {each} m²（不少于 {minimum:g} m²，按房间计）")
             f["en"].append(f"{each} m² living area per person in room {name} (minimum {minimum:g} m², computed per room)")
         if is_unfit:
@@ -101,7 +104,8 @@ def group_rent(ctx: Context) -> list[Flag]:
             for (house_id, kind), f in found.items()]
 
 
-def _area_per_house(ctx: Context, living: list[Any], minimum: float, per_room_area: bool) -> Any:
+def _area_per_house(ctx: Context, living: list[Any], minimum: float,
+                    per_room_area: bool) -> Result[uuid.UUID, uuid.UUID | None, float, int, bool]:
     """Houses with less living area per person than the minimum: (house, cell, area, persons,
     whether the area is the rooms' sum). Over the whole dwelling; with the per-room basis only
     houses without rooms are counted this way. A house without its own living area recorded is
@@ -114,10 +118,12 @@ def _area_per_house(ctx: Context, living: list[Any], minimum: float, per_room_ar
     per_house = (select(Residency.house_id.label("house_id"), func.count(Residency.id).label("persons"))
                  .where(*counted).group_by(Residency.house_id).subquery())
     area = case((House.living_area.is_not(None), House.living_area), (rooms_unmeasured, None), else_=room_sum)
-    return ctx.session.execute(
+    # Annotated: the subquery's count is untyped. The area is set (the WHERE).
+    short: Select[uuid.UUID, uuid.UUID | None, float, int, bool] = (
         select(House.id, House.cell_id, area, per_house.c.persons, House.living_area.is_(None))
         .join(per_house, per_house.c.house_id == House.id)
         .where(area.is_not(None), area < minimum * per_house.c.persons, *ctx.where_house()))
+    return ctx.session.execute(short)
 
 
 @rule("landlord_register", "出租人登记义务", "Landlord must keep an occupant register",

@@ -1,9 +1,11 @@
 """Person rules: residence permits (居住证) to renew or endorse, 人户分离, possible omissions."""
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from datetime import date
+from typing import Any, Unpack
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from webapp.models import House, Person, Residency
@@ -39,10 +41,12 @@ def permits(ctx: Context) -> list[Flag]:
     if ctx.errors_only:
         return []
     cfg, today = ctx.settings, ctx.today
-    rows = ctx.session.execute(few_residents(ctx, Person.permit_expiry.is_not(None), Person.permit_expiry,
-                                             Person.permit_issued, Person.permit_endorsed_on))
+    # Annotated: `few_residents` takes any columns and is untyped. The expiry is set (the
+    # condition the persons are chosen by).
+    permitted: Select[uuid.UUID, uuid.UUID, uuid.UUID | None, date, date | None, date | None] = few_residents(
+        ctx, Person.permit_expiry.is_not(None), Person.permit_expiry, Person.permit_issued, Person.permit_endorsed_on)
     out = []
-    for person_id, house_id, cell_id, expiry, issued, endorsed in rows:
+    for person_id, house_id, cell_id, expiry, issued, endorsed in ctx.session.execute(permitted):
         due = permit_due(today=today, expiry=expiry, issued=issued, endorsed_on=endorsed,
                          warn=cfg.permit_expiry_warn_days, window=cfg.permit_endorse_window_days,
                          validity=cfg.permit_validity_years)
@@ -142,7 +146,9 @@ def hukou_separation(ctx: Context) -> list[Flag]:
                       f"Lives away from the hukou address (another {where_en}): recorded where they live"),
     }
     out = []
-    for person_id, house_id, cell_id, *shown in ctx.session.execute(term_flags(ctx, terms)):
+    # Annotated: `term_flags` is untyped; one boolean per term after the ids.
+    flagged: Select[uuid.UUID, uuid.UUID, uuid.UUID | None, Unpack[tuple[bool, ...]]] = term_flags(ctx, terms)
+    for person_id, house_id, cell_id, *shown in ctx.session.execute(flagged):
         for kind, on in zip(terms, shown, strict=True):
             if on:
                 zh, en = texts[kind]

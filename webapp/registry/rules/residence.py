@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
 from webapp.models import House, HouseFlag, Person, ResidenceCheck, Residency, Visit
 from webapp.models.enums import HouseFlagKind, HouseUse, PersonCategory, ResidenceCheckResult, VisitOutcome
 from webapp.registry.rules.base import Context, Flag, live_person, open_residency, rule
 from webapp.registry.rules.housing import group_rent
+
+_Ts = TypeVarTuple("_Ts")
 
 # House flags that refuse a residence registration (seed art. 5(2)); "vacant" means the
 # house is not actually lived in.
@@ -35,7 +37,7 @@ def residence_reasons(ctx: Context, *, require_registrants: bool = True) -> dict
     """Per house: why it cannot back a residence registration ({"cell_id", "kinds", "zh", "en"})."""
     s = ctx.session
 
-    def scoped(stmt: Any) -> Any:
+    def scoped(stmt: Select[Unpack[_Ts]]) -> Select[Unpack[_Ts]]:
         return stmt.where(*ctx.where_house())
 
     out: dict[uuid.UUID, dict[str, Any]] = {}

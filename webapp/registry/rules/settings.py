@@ -66,7 +66,7 @@ class RuleSettings:
         parts = tuple(float(p) for p in self.grade_thresholds.split(","))
         if len(parts) != 3 or not parts[0] >= parts[1] >= parts[2]:
             raise ValueError("GRADE_THRESHOLDS must be three falling scores, e.g. 90,80,60")
-        return parts  # type: ignore[return-value]
+        return parts
 
 
 # What each setting a rule reads means, in words (the reports page shows them with their values;
