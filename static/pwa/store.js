@@ -179,13 +179,16 @@ export function addYears(iso, years) {
   return `${String(y + years).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 
-/** The anniversaries [years since issue, ISO date] before the expiry (permit_due.py `anniversaries`). */
+/** The anniversaries [years since issue, ISO date] before the expiry (permit_due.py `anniversaries`).
+ * @returns {Array<[number, string]>} */
 function anniversaries(expiry, issued, validity) {
   if (!issued) {
+    /** @type {Array<[number, string]>} */
     const out = [];
     for (let j = validity - 1; j >= 1; j--) out.push([validity - j, addYears(expiry, -j)]);
     return out;
   }
+  /** @type {Array<[number, string]>} */
   const out = [];
   for (let k = 1; k < 100; k++) {
     const day = addYears(issued, k);

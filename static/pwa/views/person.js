@@ -50,7 +50,7 @@ async function employers(houseId) {
 /** Phones, the hukou address (district picked from the list), the permit and the employer:
  * the fields the add and edit forms share. `have(k)` says which the role may edit; `shown(k)`
  * renders one it sees masked. */
-async function registryFields(p, houseId, have = () => true, shown = () => null) {
+async function registryFields(p, houseId, have = (_k) => true, shown = (_k) => null) {
   const input = (k, extra = {}) => (have(k) ? field(t(k), k, {value: p[k] || "", autocomplete: "off", ...extra}) : shown(k));
   const region = have("hukou_region")
     ? await regionPicker({province: t("hukou_province"), county: t("hukou_region"), choose: t("choose")}, p.hukou_region || "")
