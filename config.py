@@ -112,6 +112,11 @@ class Config:
     # A phone's token expires after this many days without a sync (sync/devices.py); a user
     # holds at most DEVICES_PER_USER live (neither revoked nor expired) tokens.
     DEVICE_IDLE_DAYS = _env_int("DEVICE_IDLE_DAYS", 30)
+    # Sync protocol 1 (the app before 0.7) stays served this many days after the server first
+    # spoke protocol 2: an app updates only when its user taps 更新 (sync/protocol.py).
+    PROTOCOL_PREVIOUS_DAYS = _env_int("PROTOCOL_PREVIOUS_DAYS", 90)
+    # A push body compressed by the phone is expanded at most to this (413 body_too_large past it).
+    PUSH_MAX_EXPANDED_MB = _env_int("PUSH_MAX_EXPANDED_MB", 16)
     DEVICES_PER_USER = _env_int("DEVICES_PER_USER", 2)
 
     # Registry rules (webapp/registry/rules). Shanghai's rental rules (2014, check): at most

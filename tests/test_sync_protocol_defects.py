@@ -166,7 +166,7 @@ def test_a_seq_past_two_to_the_31_is_accepted_and_a_wild_base_version_refuses_on
 
 
 @pytest.mark.parametrize(("protocol", "status", "code"), [
-    (2, 400, "protocol_unsupported"),  # newer than the server: not "update the app"
+    (3, 400, "protocol_unsupported"),  # newer than the server: not "update the app"
     (0, 426, "protocol_outdated"),
     ("1", 422, "invalid_protocol"),
     (None, 422, "invalid_protocol"),

@@ -13,7 +13,7 @@ from webapp.models.person import Person, Residency
 from webapp.models.ratelimit import LoginFailure, RateCounter
 from webapp.models.residence import ResidenceCheck
 from webapp.models.review import Review
-from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation
+from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation, SyncProtocol
 from webapp.models.tip import Tip
 from webapp.models.unit import Unit
 from webapp.models.user import User
@@ -24,7 +24,7 @@ SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent,
 
 __all__ = [
     "AuditEntry", "Base", "Campaign", "ChangeCounter", "CoordinatorSnapshot", "RecordVersion", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
-    "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
+    "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "SyncProtocol", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
     "Visit", "campaign_cell", "cell_coordinator",
 ]
 

@@ -1,0 +1,40 @@
+"""protocol 2: a receipt keeps the version its applied mutation made (no echo), and the day
+this server first spoke protocol 2 (protocol 1 stays served PROTOCOL_PREVIOUS_DAYS from it)
+
+Revision ID: k1_sync_protocol2
+Revises: j1_merge_heads
+Create Date: 2026-12-04 19:00:00
+
+"""
+from datetime import datetime, timezone
+
+from alembic import op
+import sqlalchemy as sa
+
+import webapp.models.base
+
+
+# revision identifiers, used by Alembic.
+revision = 'k1_sync_protocol2'
+down_revision = 'j1_merge_heads'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('sync_mutation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('version', sa.Integer(), nullable=True))
+    table = op.create_table(
+        'sync_protocol',
+        sa.Column('protocol', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('since', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('protocol', name=op.f('pk_sync_protocol')),
+    )
+    # The upgrade is the day the server starts speaking 2: the old app's grace starts here.
+    op.bulk_insert(table, [{'protocol': 2, 'since': datetime.now(timezone.utc)}])
+
+
+def downgrade():
+    op.drop_table('sync_protocol')
+    with op.batch_alter_table('sync_mutation', schema=None) as batch_op:
+        batch_op.drop_column('version')
