@@ -43,6 +43,13 @@ def expand_page(page: dict[str, Any]) -> dict[str, Any]:
     return {**page, "changes": tables}
 
 
+def full_outcomes(batch: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Protocol 2's outcomes name only the seq: the rest is the queued mutation's."""
+    by_seq = {m["seq"]: m for m in batch}
+    return [{"id": by_seq[o["seq"]]["id"], "type": by_seq[o["seq"]]["type"],
+             "record_id": by_seq[o["seq"]]["record_id"], **o} for o in outcomes]
+
+
 class Phone:
     def __init__(self, send: Send, prune: bool = True, protocol: int = 1) -> None:
         # send(kind, body, cursor) → response JSON; kind is "push" or "pull". `prune=False`
@@ -88,10 +95,7 @@ class Phone:
             return []  # the server committed, the phone never heard: it will resend
         outcomes: list[dict[str, Any]] = answer["outcomes"]
         if self.protocol >= 2:
-            # Only seq and what the phone does not know: the rest is the queued mutation's.
-            by_seq = {m["seq"]: m for m in batch}
-            outcomes = [{"id": by_seq[o["seq"]]["id"], "type": by_seq[o["seq"]]["type"],
-                         "record_id": by_seq[o["seq"]]["record_id"], **o} for o in outcomes]
+            outcomes = full_outcomes(batch, outcomes)
             for o in outcomes:
                 self._learn(o)
         done = {o["id"]: o for o in outcomes}
