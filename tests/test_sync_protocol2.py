@@ -211,3 +211,25 @@ def test_the_reference_client_keeps_what_the_server_holds(client, area, protocol
     for table, rows in fresh.rows.items():
         for rid, row in rows.items():
             assert {k: phone.rows[table][rid].get(k) for k in row} == row, (table, row)
+
+
+def test_base_versions_as_the_doc_says(client, token, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """docs/sync.md §3: an edit of a record whose create is not answered yet sends
+    base_version 0; a delete after a change elsewhere needs base {deleted_at: null}."""
+    from webapp.models import HouseFlag
+
+    flag = str(uuid.uuid4())
+    made = {"house_id": str(area.houses["A1"].id), "kind": "group_rent", "note": "甲"}
+    answers = _push(client, token, [_m("house_flag", "create", flag, made, 1),
+                                    _m("house_flag", "update", flag, {"note": "乙"}, 2, base_version=0,
+                                       base={"note": "甲"})]).get_json()["outcomes"]
+    assert [(o["status"], o.get("version")) for o in answers] == [("applied", 1), ("merged", 1)], answers
+    db_session.rollback()
+    db_session.execute(update(HouseFlag).where(HouseFlag.id == uuid.UUID(flag))
+                       .values(note="居委会改", version=HouseFlag.version + 1))
+    db_session.commit()
+    [refused] = _push(client, token, [_m("house_flag", "delete", flag, {}, 3, base_version=1)]).get_json()["outcomes"]
+    assert refused["status"] == "conflict"
+    [deleted] = _push(client, token, [_m("house_flag", "delete", flag, {}, 4, base_version=1,
+                                         base={"deleted_at": None})]).get_json()["outcomes"]
+    assert deleted["status"] == "merged"
