@@ -99,7 +99,7 @@ class PullPage:
     def to_wire(self, protocol: int = 1) -> dict[str, Any]:
         changes: dict[str, Any] = self.changes
         if protocol >= 2:
-            changes = {name: compact.table(rows) for name, rows in self.changes.items()}
+            changes = {name: compact.table(rows, name) for name, rows in self.changes.items()}
         out = {"cursor": self.cursor, "more": self.more, "snapshot": self.snapshot,
                "high_water": self.high_water, "changes": changes, "evict": self.evict,
                "last_applied_seq": self.last_applied_seq,
@@ -152,12 +152,12 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
             cursor.after_seq, cursor.after_id = rows[-1].seq or 0, wire[-1]["id"]
             if table.name == "residency":
                 residencies += wire
-            if protocol >= 2 and not page.snapshot and table.name in RECORD_TYPES:
-                # Not in a snapshot: the phone starts its store again from one.
-                wire = _without_echoes(session, device, wire, page)
             page.changes.setdefault(table.name, []).extend(wire)
         if remaining > 0:
             cursor.table, cursor.after_seq, cursor.after_id = cursor.table + 1, 0, ""
+    if protocol >= 2 and not page.snapshot:
+        # Not in a snapshot: the phone starts its store again from one.
+        _without_echoes(session, device, page)
     if not page.snapshot and residencies:
         _persons_moving_in(session, cells, cursor, page, residencies)
     page.more = cursor.table < len(TABLES)
@@ -169,19 +169,23 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
     return page
 
 
-def _without_echoes(session: Session, device: Device, rows: list[dict[str, Any]],
-                    page: PullPage) -> list[dict[str, Any]]:
-    """The rows less those still at the version one of this device's mutations made, as the
-    phone sent it (its receipt keeps that version: sync/echo.py): the phone holds them."""
-    ids = {uuid.UUID(r["id"]) for r in rows}
+def _without_echoes(session: Session, device: Device, page: PullPage) -> None:
+    """The page less the rows still at the version one of this device's mutations made, as
+    the phone sent it (its receipt keeps that version: sync/echo.py): the phone holds them.
+    One query for the whole page."""
+    ids = {uuid.UUID(r["id"]) for name, rows in page.changes.items() if name in RECORD_TYPES for r in rows}
     held = {(str(i), v) for i, v in session.execute(select(SyncMutation.record_id, SyncMutation.version).where(
         SyncMutation.device_id == device.id, SyncMutation.version.is_not(None),
-        among(session, SyncMutation.record_id, ids)))}
+        among(session, SyncMutation.record_id, ids)))} if ids else set()
     if not held:
-        return rows
-    kept = [r for r in rows if (r["id"], r["version"]) not in held]
-    page.echoes += len(rows) - len(kept)
-    return kept
+        return
+    for name in [n for n in page.changes if n in RECORD_TYPES]:
+        kept = [r for r in page.changes[name] if (r["id"], r["version"]) not in held]
+        page.echoes += len(page.changes[name]) - len(kept)
+        if kept:
+            page.changes[name] = kept
+        else:
+            del page.changes[name]
 
 
 def _mask_for(role: str, page: PullPage) -> None:

@@ -38,8 +38,8 @@ def outside(table: str, row: dict[str, Any], now: datetime) -> bool:
 
 def expand_page(page: dict[str, Any]) -> dict[str, Any]:
     """A protocol 2 page with its tables as rows of objects, as protocol 1 sends them."""
-    tables = {name: [dict(zip(t["columns"], values, strict=True)) for values in t["rows"]]
-              for name, t in page["changes"].items()}
+    tables = {name: [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+              for name, columns in page["changes"].items()}
     return {**page, "changes": tables}
 
 

@@ -16,6 +16,7 @@ import zstandard
 from sqlalchemy import delete, update
 
 from sync import compact
+from sync import protocol as versions
 from tests.conftest import valid_id
 from tests.sync_client import expand_page, registered_phone
 from webapp.models import Person, SyncProtocol
@@ -130,19 +131,23 @@ def test_protocol_1_still_gets_its_echo_and_its_long_answers(client, token, area
 
 
 def test_compact_tables_carry_any_column_and_no_bookkeeping() -> None:
-    rows = [{"id": "a", "version": 1, "seq": 9, "changed_at": "x", "changed_by_id": "u", "new_column": 5},
-            {"id": "b", "version": 2, "seq": 9, "changed_at": "x", "changed_by_id": "u", "id_number_masked": "110***"}]
-    table = compact.table(rows)
-    assert table == {"columns": ["id", "version", "new_column", "id_number_masked"],
-                     "rows": [["a", 1, 5, None], ["b", 2, None, "110***"]]}
-    assert compact.expand(table)[0] == {"id": "a", "version": 1, "new_column": 5, "id_number_masked": None}
+    rows = [{"id": "b", "version": 1, "seq": 9, "changed_at": "x", "changed_by_id": "u", "new_column": 5,
+             "person_id": "p2"},
+            {"id": "a", "version": 2, "seq": 9, "changed_at": "x", "changed_by_id": "u", "id_number_masked": "110***",
+             "person_id": "p1"}]
+    table = compact.table(rows, "residency")
+    # Column by column, rows in the order of their first reference (the person).
+    assert table == {"id": ["a", "b"], "version": [2, 1], "new_column": [None, 5], "person_id": ["p1", "p2"],
+                     "id_number_masked": ["110***", None]}
+    assert compact.expand(table)[1] == {"id": "b", "version": 1, "new_column": 5, "person_id": "p2",
+                                        "id_number_masked": None}
 
 
 def test_a_snapshot_page_is_compact(client, token, area) -> None:  # type: ignore[no-untyped-def]
     page = _pull(client, token).get_json()
     person = page["changes"]["person"]
-    assert set(person) == {"columns", "rows"} and not {"seq", "changed_at", "changed_by_id"} & set(person["columns"])
-    assert len(person["rows"]) == page["count"] - sum(len(t["rows"]) for n, t in page["changes"].items() if n != "person")
+    assert "id" in person and not {"seq", "changed_at", "changed_by_id"} & set(person)
+    assert sum(len(t["id"]) for t in page["changes"].values()) == page["count"]
 
 
 @pytest.mark.parametrize(("accept", "coding"), [
@@ -179,7 +184,15 @@ def test_a_body_past_the_cap_or_undecodable_is_refused_whole(client, token, area
     assert (r.status_code, r.get_json()["code"]) == (status, code)
 
 
-def test_protocol_1_is_served_for_its_days_then_told_to_update(app, client, token, area, db_session) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def grace():  # type: ignore[no-untyped-def]
+    """The start of protocol 2 is cached per process: forgotten after the test that moves it."""
+    yield
+    versions.forget()
+
+
+def test_protocol_1_is_served_for_its_days_then_told_to_update(app, client, token, area, db_session,
+                                                              grace) -> None:  # type: ignore[no-untyped-def]
     visit = _newcomer(area)[2]
     assert _push(client, token, [visit], protocol=1).status_code == 200
     db_session.rollback()
@@ -188,9 +201,11 @@ def test_protocol_1_is_served_for_its_days_then_told_to_update(app, client, toke
     days = app.config["PROTOCOL_PREVIOUS_DAYS"]
     db_session.add(SyncProtocol(protocol=2, since=utcnow() - timedelta(days=days - 1)))
     db_session.commit()
+    versions.forget()
     assert _push(client, token, [{**visit, "id": str(uuid.uuid4()), "seq": 2}], protocol=1).status_code == 200
     db_session.execute(update(SyncProtocol).values(since=utcnow() - timedelta(days=days, seconds=1)))
     db_session.commit()
+    versions.forget()
     for r in (_push(client, token, [{**visit, "id": str(uuid.uuid4()), "seq": 3}], protocol=1),
               _pull(client, token, protocol=1)):
         assert (r.status_code, r.get_json()["code"]) == (426, "protocol_outdated")

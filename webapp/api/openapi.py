@@ -53,10 +53,9 @@ def _schemas() -> dict[str, Any]:
             "action": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {
                 "type": "object", "properties": {"choice": {"enum": ["keep", "take", "edit"]}, "value": {}}}}}}}}
     table = {"oneOf": [
-        {"type": "object", "title": "protocol 2", "required": ["columns", "rows"], "properties": {
-            "columns": {"type": "array", "items": {"type": "string"}},
-            "rows": {"type": "array", "items": {"type": "array"}}}},
-        {"type": "array", "title": "protocol 1", "items": {"type": "object"}}]}
+        {"type": "object", "title": "protocol 2: column name → the rows' values",
+         "additionalProperties": {"type": "array"}},
+        {"type": "array", "title": "protocol 1: rows", "items": {"type": "object"}}]}
     out["Page"] = {"type": "object", "required": ["protocol", "cursor", "more", "snapshot", "high_water", "changes",
                                                   "evict", "last_applied_seq", "count"], "properties": {
         "protocol": {"type": "integer"}, "cursor": {"type": "string"}, "more": {"type": "boolean"},
