@@ -1,5 +1,6 @@
 """protocol 2: a receipt keeps the version its applied mutation made (no echo), and the day
-this server first spoke protocol 2 (protocol 1 stays served PROTOCOL_PREVIOUS_DAYS from it)
+this server first spoke protocol 2 (protocol 1 stays served PROTOCOL_PREVIOUS_DAYS from it);
+held persons indexed by ID number (a push looked up its numbers by a scan of every person)
 
 Revision ID: k1_sync_protocol2
 Revises: j1_merge_heads
@@ -30,11 +31,17 @@ def upgrade():
         sa.Column('since', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('protocol', name=op.f('pk_sync_protocol')),
     )
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.create_index('ix_person_id_number_held', ['id_number'], unique=False,
+                              sqlite_where=sa.text('deleted_at IS NULL AND claims_id_of IS NOT NULL'),
+                              postgresql_where=sa.text('deleted_at IS NULL AND claims_id_of IS NOT NULL'))
     # The upgrade is the day the server starts speaking 2: the old app's grace starts here.
     op.bulk_insert(table, [{'protocol': 2, 'since': datetime.now(timezone.utc)}])
 
 
 def downgrade():
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.drop_index('ix_person_id_number_held')
     op.drop_table('sync_protocol')
     with op.batch_alter_table('sync_mutation', schema=None) as batch_op:
         batch_op.drop_column('version')
