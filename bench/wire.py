@@ -201,8 +201,16 @@ def measure(relay: Relay, step: Any) -> dict[str, Any]:
             "connections": relay.connections, **(result or {})}
 
 
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The runs' median time (a shared machine), the rest from the last run; `times` all of them."""
+    times = sorted(r["s"] for r in runs)
+    return {**runs[-1], "s": times[len(times) // 2], "times": [r["s"] for r in runs]}
+
+
 def scenario(engine: Any, relay: Relay, protocol: int, username: str, cells: list[uuid.UUID],
-             outside: list[uuid.UUID]) -> dict[str, Any]:
+             outside: list[uuid.UUID], repeats: int = 3) -> dict[str, Any]:
+    """The first pull `repeats` times (each a snapshot), then a push, the pull after it, and
+    `repeats` more pushes (each followed by its pull): the second push's figure is their median."""
     phone = Phone(relay.port, protocol)
     phone.token = phone.call("POST", "/api/devices", {"username": username, "password": PASSWORD,
                                                       "label": "bench", "app_version": "bench"})["token"]
@@ -234,13 +242,15 @@ def scenario(engine: Any, relay: Relay, protocol: int, username: str, cells: lis
         state["cursor"], rows = phone.pull_round(state["cursor"])
         return {"requests": requests["n"], "rows": rows}
 
-    out = {"first_pull": measure(relay, first)}
-    state["batch"] = work(engine, phone, cells)
-    out["push"] = measure(relay, push)
-    change_elsewhere(engine, outside, 100, protocol)
-    out["pull_after"] = measure(relay, pull_after)
-    state["batch"] = work(engine, phone, cells)
-    out["second_push"] = measure(relay, push)
+    out = {"first_pull": median_of([measure(relay, first) for _ in range(repeats)])}
+    pushes, after = [], []
+    for i in range(repeats + 1):
+        state["batch"] = work(engine, phone, cells)
+        pushes.append(measure(relay, push))
+        change_elsewhere(engine, outside, 100, protocol * 10 + i)
+        after.append(measure(relay, pull_after))
+    out["push"], out["pull_after"] = pushes[0], after[0]
+    out["second_push"] = median_of(pushes[1:])
     phone.connection.close()
     return out
 
@@ -255,9 +265,13 @@ def section(report: dict[str, Any], seconds: float, command: str) -> str:
     p1, p2 = report["protocol1"], report["protocol2"]
     out = [BEGIN, "## Sync on the wire: protocol 2 against protocol 1 and the peer (figure 10)", "",
            f"Written by `{command}` (bench/wire.py; `make bench` runs it) in {seconds:.0f} s: a coordinator's first "
-           f"sync of a {report['houses']:,}-house area ({p2['first_pull']['rows']:,} records, one run each), a push "
-           "of 1,000 new occupants (a person and a residency each: 2,000 new records) and 500 phone edits in "
-           "batches of 500, the next pull after 100 changes outside the area, and a second push like the first. "
+           f"sync of a {report['houses']:,}-house area ({p2['first_pull']['rows']:,} records; time: median of "
+           f"{len(p2['first_pull']['times'])} runs), a push of 1,000 new occupants (a person and a residency each: "
+           "2,000 new records) and 500 phone edits in batches of 500, the next pull after 100 changes outside the "
+           f"area, and more pushes like the first (the second push's time: median of "
+           f"{len(p2['second_push']['times'])}). The machine is shared (load average "
+           f"{'–'.join(str(x) for x in report.get('load_average', []))} from other work during this run): times vary "
+           "run to run, bytes do not. "
            "gunicorn with `gunicorn.conf.py` (3 workers) on SQLite; the client as the field app: one keep-alive "
            "connection, pushes gzip-compressed (protocol 2), `Accept-Encoding: zstd, br, gzip`. Bytes are "
            "counted by a TCP relay between client and server: headers, bodies, both directions. "
@@ -280,6 +294,9 @@ def section(report: dict[str, Any], seconds: float, command: str) -> str:
         out.append(f"| {title} | {unit} | "
                    f"{_value(a, unit)} | {_value(b, unit)} | {_value(peer, unit) if peer else '—'} | {ratio} | "
                    f"{f'≤ {target:.2f}×' if target else '—'} | {met} |")
+    out += ["", "Push times are the server's ingest of 2,500 mutations (validation, merge, scope, the change log) "
+            "and did not reach the target; the open-model load and its target (200 syncs/s) are in RELIABILITY.md "
+            "(`make load`): not reached either. Everything measured in bytes and requests is."]
     return "\n".join(out + [END])
 
 
@@ -298,13 +315,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=4)
     parser.add_argument("--houses", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--gunicorn-args", default="", help="added to gunicorn.conf.py's, e.g. '--worker-class sync'")
     parser.add_argument("--json", default=None)
     parser.add_argument("--write", action="store_true", help="replace figure 10 in BENCHMARKS.md")
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    report: dict[str, Any] = {"peer": PEER, "gunicorn_args": args.gunicorn_args or "gunicorn.conf.py"}
+    report: dict[str, Any] = {"peer": PEER, "gunicorn_args": args.gunicorn_args or "gunicorn.conf.py",
+                              "load_average": [round(os.getloadavg()[0], 1)]}
     with tempfile.TemporaryDirectory(prefix="gw-wire-") as tmp:
         for protocol in (1, 2):
             # Each protocol on its own copy of the district: the same rows for both.
@@ -319,11 +338,13 @@ def main(argv: list[str] | None = None) -> int:
             server.start(seconds=120)
             relay = Relay(("127.0.0.1", server.port))
             try:
-                report[f"protocol{protocol}"] = scenario(district.engine, relay, protocol, "wire", area, outside)
+                report[f"protocol{protocol}"] = scenario(district.engine, relay, protocol, "wire", area, outside,
+                                                         args.repeats)
             finally:
                 relay.close()
                 server.stop()
                 district.engine.dispose()
+    report["load_average"].append(round(os.getloadavg()[0], 1))
     print(json.dumps(report, indent=1, ensure_ascii=False))
     if args.write:
         command = "python -m bench.wire" + (" " + " ".join(argv) if argv else "")
