@@ -18,6 +18,7 @@ import re
 import http.client
 import io
 import json
+import os
 import socket
 import sys
 import tempfile
