@@ -3,7 +3,6 @@ echo (the pull after a push carries none of the phone's own writes, yet the phon
 the server set), and the old app (protocol 1, 0.6.0) still syncing against the new server."""
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,11 +12,12 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy.orm import Session
 
 from tests.e2e import fieldapp as fa
-from tests.e2e.conftest import ROOT, LiveServer
+from tests.e2e.conftest import HERE, LiveServer
 from webapp.models import Person
 
-# The last commit with the protocol 1 app: its sync modules, served in place of today's.
-OLD_APP = "0a5fb02"
+# App 0.6.0's sync modules (protocol 1), as that release shipped them (commit 0a5fb02):
+# served in place of today's, the rest of the app unchanged.
+OLD_APP = HERE / "app_0_6"
 
 
 def _visits(house_id: str, n: int) -> list[dict[str, Any]]:
@@ -70,8 +70,7 @@ def test_the_new_app_compresses_its_pushes_and_gets_no_echo(page: Page, live_ser
 
 
 def _old(name: str) -> str:
-    return subprocess.run(["git", "show", f"{OLD_APP}:static/pwa/{name}"], cwd=ROOT, capture_output=True,
-                          text=True, check=True).stdout
+    return (OLD_APP / name).read_text(encoding="utf-8")
 
 
 @pytest.fixture
