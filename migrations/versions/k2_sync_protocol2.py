@@ -2,7 +2,7 @@
 this server first spoke protocol 2 (protocol 1 stays served PROTOCOL_PREVIOUS_DAYS from it);
 held persons indexed by ID number (a push looked up its numbers by a scan of every person)
 
-Revision ID: k1_sync_protocol2
+Revision ID: k2_sync_protocol2
 Revises: j1_merge_heads
 Create Date: 2026-12-04 19:00:00
 
@@ -16,7 +16,7 @@ import webapp.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'k1_sync_protocol2'
+revision = 'k2_sync_protocol2'
 down_revision = 'j1_merge_heads'
 branch_labels = None
 depends_on = None
