@@ -69,19 +69,23 @@ clean:
 # Not part of `make test` (tests/test_bench_smoke.py runs a tiny version there). About 7 min with the
 # districts kept in instance/bench/, 10 min for a first run that generates them. See BENCHMARKS.md.
 # Then figure 8 (issue 15, ~1.5 min): the field app's unlock and search with sealed records, and
-# figure 9 (issue 16, under a minute with the demo kept): the offline map; each its own section of
-# the BENCHMARKS.md just written.
+# figure 9 (issue 16, under a minute with the demo kept): the offline map; and figure 10 (issue 17,
+# about a minute): a sync on the wire, protocol 1 and 2, bytes with headers, requests, connections;
+# each its own section of the BENCHMARKS.md just written.
 .PHONY: bench
 bench: dev-deps system-deps
 	$(PY) -m bench.run
 	$(PY) -m bench.fieldapp_search
 	$(PY) -m bench.fieldapp_map
+	$(PY) -m bench.wire --write
 
 # Reliability (issue 8): the long runs; their latest figures are in RELIABILITY.md.
 # `make test` runs short versions (tests/test_fuzz_api.py ~200 cases, tests/test_faults.py 10 kills).
 .PHONY: load fuzz faults
+# Then the open model (issue 17): syncs arriving at fixed rates, the highest with p99 < 500 ms.
 load: dev-deps system-deps
 	$(PY) -m scripts.load --devices 200 --seconds 60 --workers 8
+	$(PY) -m scripts.load_open --phones 64 --rates 10,20,30,40,60,80,100,130,160,200 --step 15 --workers 3
 fuzz: dev-deps system-deps
 	FUZZ_CASES=2400 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py
 faults: dev-deps system-deps

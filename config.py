@@ -13,12 +13,12 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
-    return default if raw in (None, "") else int(raw)
+    return int(raw) if raw else default
 
 
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
-    if raw in (None, ""):
+    if not raw:
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -112,6 +112,11 @@ class Config:
     # A phone's token expires after this many days without a sync (sync/devices.py); a user
     # holds at most DEVICES_PER_USER live (neither revoked nor expired) tokens.
     DEVICE_IDLE_DAYS = _env_int("DEVICE_IDLE_DAYS", 30)
+    # Sync protocol 1 (the app before 0.7) stays served this many days after the server first
+    # spoke protocol 2: an app updates only when its user taps 更新 (sync/protocol.py).
+    PROTOCOL_PREVIOUS_DAYS = _env_int("PROTOCOL_PREVIOUS_DAYS", 90)
+    # A push body compressed by the phone is expanded at most to this (413 body_too_large past it).
+    PUSH_MAX_EXPANDED_MB = _env_int("PUSH_MAX_EXPANDED_MB", 16)
     DEVICES_PER_USER = _env_int("DEVICES_PER_USER", 2)
 
     # Registry rules (webapp/registry/rules). Shanghai's rental rules (2014, check): at most
@@ -201,11 +206,11 @@ RENAMED = {
 
 def load_config(name: str | None = None) -> Config:
     """The config named by GRIDWALK_ENV (development, test, production)."""
-    name = name or os.environ.get("GRIDWALK_ENV", "development")
+    chosen = name or os.environ.get("GRIDWALK_ENV") or "development"
     for old, new in RENAMED.items():
         if os.environ.get(old):
             raise RuntimeError(f"{old} was replaced by {new}: set that instead (该设置已改名)")
     try:
-        return CONFIGS[name]()
+        return CONFIGS[chosen]()
     except KeyError:
-        raise RuntimeError(f"GRIDWALK_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
+        raise RuntimeError(f"GRIDWALK_ENV must be one of {sorted(CONFIGS)}, not {chosen!r}") from None

@@ -103,6 +103,8 @@ class Incremental:
     big: Sample
     small: Sample
     rows: int
+    wire_bytes: int = 0  # the big district's last round: answers with headers
+    requests: int = 0
 
 
 def incremental(sides: dict[str, tuple[Engine, str, str, str, list[uuid.UUID]]], repeats: int = 5,
@@ -110,7 +112,7 @@ def incremental(sides: dict[str, tuple[Engine, str, str, str, list[uuid.UUID]]],
     """sides: name → (engine, base url, token, cursor after a first pull, cells outside the area).
     Each repeat makes `changes` changes elsewhere, then times the device's next round."""
     cursors = {name: side[3] for name, side in sides.items()}
-    rows = {"n": 0}
+    rows = {"n": 0, "bytes": 0, "requests": 0}
 
     def measure(name: str) -> Any:
         engine, base, token, _cursor, outside = sides[name]
@@ -120,8 +122,10 @@ def incremental(sides: dict[str, tuple[Engine, str, str, str, list[uuid.UUID]]],
             r = pull_round(base, token, cursors[name])
             cursors[name] = r.cursor
             rows["n"] = r.rows
+            if name == "big":
+                rows["bytes"], rows["requests"] = r.wire_bytes, r.pages
             return r.seconds
         return once
 
     samples = alternate({name: measure(name) for name in sides}, repeats)
-    return Incremental(samples["big"], samples["small"], rows["n"])
+    return Incremental(samples["big"], samples["small"], rows["n"], rows["bytes"], rows["requests"])

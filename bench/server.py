@@ -41,7 +41,7 @@ class Served:
 class Answer:
     status: int
     body: Any
-    wire_bytes: int  # the response body as sent (gzip when the server compressed it)
+    wire_bytes: int  # the response as sent: status line, headers and body (gzip when compressed)
     seconds: float
 
 
@@ -58,12 +58,14 @@ def call(url: str, method: str = "GET", body: Any = None, token: str | None = No
     with urllib.request.urlopen(request, timeout=600) as response:
         raw = response.read()
         status = response.status
+        head = len(f"HTTP/1.1 {status} {response.reason}\r\n") + 2 + \
+            sum(len(f"{k}: {v}\r\n") for k, v in response.headers.items())
         if response.headers.get("Content-Encoding") == "gzip":
             text = gzip.decompress(raw)
         else:
             text = raw
     seconds = time.perf_counter() - start
-    return Answer(status, json.loads(text), len(raw), seconds)
+    return Answer(status, json.loads(text), head + len(raw), seconds)
 
 
 def register(base: str, username: str) -> str:
@@ -84,10 +86,11 @@ class PullRound:
 
 
 def pull_round(base: str, token: str, cursor: str | None = None, keep: bool = False) -> PullRound:
-    """Pull until `more` is false, as a phone does; time, bytes and rows of the whole round."""
+    """Pull until `more` is false, as the field app does (protocol 2, 10,000 rows a page); time,
+    bytes (headers included) and rows of the whole round."""
     seconds, size, rows, pages, kept = 0.0, 0, 0, 0, []
     while True:
-        query = "protocol=1&limit=2000" + (f"&cursor={cursor}" if cursor else "")
+        query = "protocol=2&limit=10000" + (f"&cursor={cursor}" if cursor else "")
         answer = call(f"{base}/api/sync/pull?{query}", token=token)
         seconds += answer.seconds
         size += answer.wire_bytes

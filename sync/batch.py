@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sync import protocol as versions
 from sync.wire import RECORD_TYPES
 
-# The protocol this server speaks, and the versions whose pushes it still accepts so that an
-# app update never strands queued work.
-PROTOCOL = 1
-ACCEPTED_PROTOCOLS = frozenset({1})
+# The protocol this server speaks, and every version it can read (sync/protocol.py says which
+# are served today: the previous one only for its days of grace).
+PROTOCOL = versions.PROTOCOL
+ACCEPTED_PROTOCOLS = frozenset({versions.PREVIOUS, versions.PROTOCOL})
 MAX_MUTATIONS = 5_000
 # Versions and the pending count live in 32-bit INTEGER columns; a phone's seq in a 64-bit
 # one, up to the largest integer JavaScript holds exactly (a client may number by Date.now()).
@@ -60,8 +61,14 @@ class Outcome:
     version: int | None = None
     # For already_applied: the status the mutation got when it was first received.
     first_status: str | None = None
+    # Applied as sent (sync/echo.py): what the server set beside the phone's values (derived,
+    # defaulted or normalised fields), so that protocol 2's pull need not send the record back.
+    # None: not such a write (the pull brings the record).
+    told: dict[str, Any] | None = None
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self, protocol: int = 1) -> dict[str, Any]:
+        if protocol >= 2:
+            return self._compact()
         out: dict[str, Any] = {"id": str(self.mutation_id), "seq": self.seq, "status": self.status,
                                "type": self.record_type, "record_id": str(self.record_id)}
         if self.errors:
@@ -72,10 +79,29 @@ class Outcome:
             out["blocked_by"] = str(self.blocked_by)
         if self.canonical_id:
             out["canonical_id"] = str(self.canonical_id)
-        if self.version is not None:
+        if self.version is not None and (self.status != "already_applied"):
             out["version"] = self.version
         if self.first_status:
             out["first_status"] = self.first_status
+        return out
+
+    def _compact(self) -> dict[str, Any]:
+        """Protocol 2: only what the phone does not know (it keeps the mutation under its seq)."""
+        out: dict[str, Any] = {"seq": self.seq, "status": self.status}
+        if self.first_status:
+            out["first_status"] = self.first_status
+        if self.version is not None:
+            out["version"] = self.version
+        if self.told:
+            out["set"] = self.told
+        if self.errors:
+            out["errors"] = self.errors
+        if self.conflict_id:
+            out["conflict_id"] = str(self.conflict_id)
+        if self.blocked_by:
+            out["blocked_by"] = str(self.blocked_by)
+        if self.canonical_id and self.canonical_id != self.record_id:
+            out["canonical_id"] = str(self.canonical_id)
         return out
 
 
@@ -107,18 +133,12 @@ def _time(value: Any) -> datetime | None:
     return moment
 
 
-def check_protocol(protocol: Any) -> int:
+def check_protocol(protocol: Any, served: frozenset[int] = ACCEPTED_PROTOCOLS) -> int:
     """An old app is told to update (426); an app newer than the server to wait for it."""
-    if not isinstance(protocol, int) or isinstance(protocol, bool):
-        raise BatchInvalid("invalid_protocol", f"protocol must be an integer, not {protocol!r} / protocol 必须是整数")
-    if protocol > PROTOCOL:
-        raise BatchInvalid("protocol_unsupported", f"protocol {protocol} is newer than this server's ({PROTOCOL}): "
-                                                   f"the server is updated soon / 应用比服务器新，请等待服务器更新")
-    if protocol not in ACCEPTED_PROTOCOLS:
-        raise BatchInvalid("protocol_outdated",
-                           f"protocol {protocol} is no longer accepted; update the app (server speaks {PROTOCOL}) / "
-                           f"请更新应用")
-    return protocol
+    try:
+        return versions.check(protocol, served)
+    except versions.ProtocolRefused as refused:
+        raise BatchInvalid(refused.code, refused.detail) from None
 
 
 def storable_text(value: Any) -> bool:
@@ -126,10 +146,10 @@ def storable_text(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value))
 
 
-def parse_batch(body: Any) -> Batch:
+def parse_batch(body: Any, served: frozenset[int] = ACCEPTED_PROTOCOLS) -> Batch:
     if not isinstance(body, dict):
         raise BatchInvalid("invalid_batch", "the body must be a JSON object")
-    protocol = check_protocol(body.get("protocol"))
+    protocol = check_protocol(body.get("protocol"), served)
     raw = body.get("mutations")
     if not isinstance(raw, list):
         raise BatchInvalid("invalid_batch", "mutations must be a list")

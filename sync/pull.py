@@ -25,10 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from sync import compact
 from sync.conflict_news import conflicts_for
+from sync.state import among
+from sync.wire import PULLED_MODELS, RECORD_TYPES, public_columns, row_to_wire, to_wire
+from webapp.models import Cell, Device, House, Residency, ScopeChange, SyncMutation
 from webapp.registry.sequence import committed_seq
-from sync.wire import PULLED_MODELS, public_columns, row_to_wire, to_wire
-from webapp.models import Cell, Device, House, Residency, ScopeChange
 from webapp.registry import privacy
 from webapp.registry.scope import scope_for
 from webapp.base.timeutil import utcnow
@@ -91,18 +93,26 @@ class PullPage:
     round_complete: bool = False
     # The user's conflicts, open or lately decided (sync/conflict_news.py): first page of a round only.
     conflicts: list[dict[str, Any]] | None = None
+    # Protocol 2: the device's own writes left out (it holds them: sync/echo.py).
+    echoes: int = 0
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self, protocol: int = 1) -> dict[str, Any]:
+        changes: dict[str, Any] = self.changes
+        if protocol >= 2:
+            changes = {name: compact.table(rows, name) for name, rows in self.changes.items()}
         out = {"cursor": self.cursor, "more": self.more, "snapshot": self.snapshot,
-               "high_water": self.high_water, "changes": self.changes, "evict": self.evict,
+               "high_water": self.high_water, "changes": changes, "evict": self.evict,
                "last_applied_seq": self.last_applied_seq,
                "count": sum(len(rows) for rows in self.changes.values())}
+        if protocol >= 2:
+            out["echoes"] = self.echoes
         if self.conflicts is not None:
             out["conflicts"] = self.conflicts
         return out
 
 
-def pull(session: Session, device: Device, cursor_text: str | None, limit: int = 2000) -> PullPage:
+def pull(session: Session, device: Device, cursor_text: str | None, limit: int = 2000,
+         protocol: int = 1) -> PullPage:
     if session.get_bind().dialect.name == "postgresql":
         # A page's statements repeat with other values (cursor, cells); psycopg prepares a
         # statement after five runs and PostgreSQL may then keep one generic plan, blind to
@@ -129,6 +139,7 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
     if cursor.round_start:
         page.conflicts = conflicts_for(session, device, utcnow())
     remaining = limit
+    residencies: list[dict[str, Any]] = []
     changed = None if page.snapshot else _tables_changed(session, cursor)
     while cursor.table < len(TABLES) and remaining > 0:
         table = TABLES[cursor.table]
@@ -137,13 +148,18 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         if rows:
             encode = _encoder(table, session.get_bind().dialect.name == "postgresql")
             wire = [encode(r) for r in rows]
-            page.changes.setdefault(table.name, []).extend(wire)
             remaining -= len(rows)
             cursor.after_seq, cursor.after_id = rows[-1].seq or 0, wire[-1]["id"]
+            if table.name == "residency":
+                residencies += wire
+            page.changes.setdefault(table.name, []).extend(wire)
         if remaining > 0:
             cursor.table, cursor.after_seq, cursor.after_id = cursor.table + 1, 0, ""
-    if not page.snapshot and page.changes.get("residency"):
-        _persons_moving_in(session, cells, cursor, page)
+    if protocol >= 2 and not page.snapshot:
+        # Not in a snapshot: the phone starts its store again from one.
+        _without_echoes(session, device, page)
+    if not page.snapshot and residencies:
+        _persons_moving_in(session, cells, cursor, page, residencies)
     page.more = cursor.table < len(TABLES)
     if not page.more:
         page.round_complete = True
@@ -151,6 +167,25 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
     page.cursor = cursor.encode()
     _mask_for(device.user.role, page)
     return page
+
+
+def _without_echoes(session: Session, device: Device, page: PullPage) -> None:
+    """The page less the rows still at the version one of this device's mutations made, as
+    the phone sent it (its receipt keeps that version: sync/echo.py): the phone holds them.
+    One query for the whole page."""
+    ids = {uuid.UUID(r["id"]) for name, rows in page.changes.items() if name in RECORD_TYPES for r in rows}
+    held = {(str(i), v) for i, v in session.execute(select(SyncMutation.record_id, SyncMutation.version).where(
+        SyncMutation.device_id == device.id, SyncMutation.version.is_not(None),
+        among(session, SyncMutation.record_id, ids)))} if ids else set()
+    if not held:
+        return
+    for name in [n for n in page.changes if n in RECORD_TYPES]:
+        kept = [r for r in page.changes[name] if (r["id"], r["version"]) not in held]
+        page.echoes += len(page.changes[name]) - len(kept)
+        if kept:
+            page.changes[name] = kept
+        else:
+            del page.changes[name]
 
 
 def _mask_for(role: str, page: PullPage) -> None:
@@ -358,11 +393,12 @@ def _snapshot_only(table: Table) -> list[ColumnElement[bool]]:
 
 
 def _persons_moving_in(session: Session, cells: frozenset[uuid.UUID] | None, cursor: Cursor,
-                       page: PullPage) -> None:
+                       page: PullPage, residencies: list[dict[str, Any]]) -> None:
     """A new residency brings its person into the device's cells even though the person's
-    own row did not change (its number is below this round): send the person too."""
+    own row did not change (its number is below this round): send the person too (also for
+    a residency the page leaves out as the device's own: its person may be new to it)."""
     table = TABLES[NAMES.index("person")]
-    ids = {uuid.UUID(r["person_id"]) for r in page.changes["residency"]
+    ids = {uuid.UUID(r["person_id"]) for r in residencies
            if r.get("end_date") is None and r.get("deleted_at") is None}
     rows = session.execute(select(table).where(
         table.c.id.in_(ids), table.c.seq <= cursor.base, table.c.deleted_at.is_(None),

@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.orm import Session
 
+from sync import echo
 from sync.apply import process
 from sync.bulk import insert_rows
 from sync.batch import Batch, Mutation, Outcome
@@ -60,6 +61,7 @@ def apply_batch(session: Session, device: Device, batch: Batch) -> PushResult:
         outcome = process(session, m, state, scope, cells, device, now, work)
         writes.append((m, outcome, work))
     write(session, writes, device, now)
+    echo.tell(writes, state, user.role)
     outcomes += [o for _, o, _ in writes]
     offset = None if batch.clock is None else int((now - batch.clock).total_seconds() * 1000)
     if offset is not None and abs(offset) > 2**31 - 1:
@@ -116,6 +118,9 @@ def _already(m: Mutation, stored: SyncMutation | None) -> Outcome:
         outcome.conflict_id = stored.conflict_id
         outcome.blocked_by = uuid.UUID(detail["blocked_by"]) if detail.get("blocked_by") else None
         outcome.canonical_id = uuid.UUID(detail["canonical_id"]) if detail.get("canonical_id") else None
+        outcome.version = stored.version
+        if stored.version is not None:
+            outcome.told = detail.get("set", {})
     return outcome
 
 
@@ -127,7 +132,9 @@ def _receipt(m: Mutation, o: Outcome, device: Device, now: datetime, offset: int
         detail["blocked_by"] = str(o.blocked_by)
     if o.canonical_id:
         detail["canonical_id"] = str(o.canonical_id)
+    if o.told:
+        detail["set"] = o.told
     return {"id": m.id, "device_id": device.id, "device_seq": m.seq, "record_type": m.type,
             "record_id": m.record_id, "op": m.op, "outcome": o.status, "detail": detail,
             "conflict_id": o.conflict_id, "received_at": now, "device_time": m.at,
-            "clock_offset_ms": offset}
+            "clock_offset_ms": offset, "version": o.version if o.told is not None else None}

@@ -170,8 +170,13 @@ def live_persons(session: Session, state: State, numbers: set[str]) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext(n) AS k "
                              "FROM unnest(CAST(:numbers AS text[])) AS n ORDER BY 1) AS keys"),
                         {"numbers": sorted(numbers)})
-    for row in _dicts(session, select(Person.__table__).where(
-            among(session, Person.id_number, numbers), Person.deleted_at.is_(None)).order_by(Person.id)):
+    # Registered and held apart: each half has its partial index (one query over both
+    # conditions matched neither and read every person of the district, 130 ms a push).
+    table = Person.__table__
+    found = [row for held in (False, True) for row in _dicts(session, select(table).where(
+        among(session, Person.id_number, numbers), Person.deleted_at.is_(None),
+        Person.claims_id_of.is_not(None) if held else Person.claims_id_of.is_(None)))]
+    for row in sorted(found, key=lambda r: r["id"]):
         state.add("person", row, replace=False)
     state.numbers_loaded |= numbers
 

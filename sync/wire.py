@@ -21,6 +21,9 @@ from webapp.models.base import Synced
 # Never sent to phones: search helpers and server bookkeeping.
 PRIVATE_COLUMNS = frozenset({"id_rev", "phone_rev", "purged_at", "client_ip_hash", "origin_key", "claims_id_of",
                              "hukou_key", "hukou_room_key", "address_key", "room_key"})
+# Bookkeeping no phone reads: protocol 2 leaves it out of pulled rows (its order is in the
+# cursor; the version is what a phone edits against). Protocol 1 still sends it.
+PHONE_OMITS = frozenset({"seq", "changed_at", "changed_by_id"})
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,15 @@ def _insert(session: Session, kind: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     table = RECORD_TYPES[kind].table
-    # executemany needs one shape: every row gets every column it could carry.
+    # A column the phone left out gets its default here, in the row the batch keeps: the same
+    # whatever else the batch holds (executemany needs one shape, and a key another row had
+    # would be NULL), and known to the push's answer (sync/echo.py tells the phone).
+    for column in table.columns:
+        default = column.default
+        if default is None or not (default.is_scalar or default.is_callable):
+            continue
+        for row in rows:
+            if column.name not in row:
+                row[column.name] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
     columns = set().union(*rows)
     insert_rows(session, table, [{c: r.get(c) for c in columns} for r in rows])

@@ -8,6 +8,8 @@ phone keeps").
 """
 from __future__ import annotations
 
+import gzip
+import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -34,13 +36,30 @@ def outside(table: str, row: dict[str, Any], now: datetime) -> bool:
     return False
 
 
+def expand_page(page: dict[str, Any]) -> dict[str, Any]:
+    """A protocol 2 page with its tables as rows of objects, as protocol 1 sends them."""
+    tables = {name: [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+              for name, columns in page["changes"].items()}
+    return {**page, "changes": tables}
+
+
+def full_outcomes(batch: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Protocol 2's outcomes name only the seq: the rest is the queued mutation's."""
+    by_seq = {m["seq"]: m for m in batch}
+    return [{"id": by_seq[o["seq"]]["id"], "type": by_seq[o["seq"]]["type"],
+             "record_id": by_seq[o["seq"]]["record_id"], **o} for o in outcomes]
+
+
 class Phone:
-    def __init__(self, send: Send, prune: bool = True) -> None:
+    def __init__(self, send: Send, prune: bool = True, protocol: int = 1) -> None:
         # send(kind, body, cursor) → response JSON; kind is "push" or "pull". `prune=False`
         # keeps the rows a snapshot would not hold (ended residencies, approved reviews, closed
-        # tasks): for tests of how the server answers edits of such rows.
+        # tasks): for tests of how the server answers edits of such rows. Protocol 2's
+        # answers are compact: an outcome names only its seq; a page's tables are columns and
+        # rows; the pull leaves out what this phone wrote as applied (docs/sync.md §7).
         self.send = send
         self.prune = prune
+        self.protocol = protocol
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}
         self.outbox: list[dict[str, Any]] = []
         self.failed: list[dict[str, Any]] = []  # rejected or blocked: to fix by hand
@@ -70,11 +89,15 @@ class Phone:
         if not self.outbox:
             return []
         batch = list(self.outbox)
-        answer = self.send("push", {"protocol": 1, "clock": "2026-11-26T08:00:00Z",
+        answer = self.send("push", {"protocol": self.protocol, "clock": "2026-11-26T08:00:00Z",
                                     "pending": len(batch), "mutations": batch}, None)
         if drop_response:
             return []  # the server committed, the phone never heard: it will resend
         outcomes: list[dict[str, Any]] = answer["outcomes"]
+        if self.protocol >= 2:
+            outcomes = full_outcomes(batch, outcomes)
+            for o in outcomes:
+                self._learn(o)
         done = {o["id"]: o for o in outcomes}
         keep = []
         for m in self.outbox:
@@ -96,6 +119,8 @@ class Phone:
         while True:
             fresh = self.cursor is None
             page = self.send("pull", None, self.cursor)
+            if self.protocol >= 2:
+                page = expand_page(page)
             if fresh and page["snapshot"]:
                 # A snapshot carries no tombstones: start the replica again from it.
                 self.rows = {t: {k: v for k, v in rows.items() if k in self._queued()} for t, rows in self.rows.items()}
@@ -125,6 +150,16 @@ class Phone:
         self.pull()
 
     # ---- local bookkeeping
+    def _learn(self, outcome: dict[str, Any]) -> None:
+        """Protocol 2: a write applied as sent does not come back by the pull; its new version
+        and what the server set beside the phone's values come in the answer."""
+        status = outcome.get("first_status") or outcome["status"]
+        if status != "applied" or outcome.get("version") is None:
+            return
+        row = self.rows.get(outcome["type"], {}).get(outcome["record_id"])
+        if row is not None:
+            row.update(outcome.get("set", {}), version=outcome["version"])
+
     def _rename(self, kind: str, old: str, new: str) -> None:
         row = self.rows.get(kind, {}).pop(old, None)
         if row is not None:
@@ -162,26 +197,31 @@ class Phone:
                 del self.rows["person"][pid]
 
 
-def registered_phone(client: Any, username: str, log: list[Any] | None = None, prune: bool = True) -> Phone:
+def registered_phone(client: Any, username: str, log: list[Any] | None = None, prune: bool = True,
+                     protocol: int = 1) -> Phone:
     """A phone registered through the API by a Flask test client (password "pw"), first pull
     done; `user_id` is the registration's user, as the app keeps it (its tasks are "mine").
-    Every answer the server gives it is appended to `log`, if given."""
+    Every answer the server gives it is appended to `log`, if given. Protocol 2 sends its
+    pushes gzip-compressed, as the field app does."""
     registered = client.post("/api/devices", json={"username": username, "password": "pw", "label": "测试手机"})
     assert registered.status_code == 201, registered.get_data(as_text=True)
     headers = {"Authorization": f"Bearer {registered.get_json()['token']}"}
 
     def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
-        if kind == "push":
+        if kind == "push" and protocol >= 2:
+            response = client.post("/api/sync/push", data=gzip.compress(json.dumps(body).encode()),
+                                   headers={**headers, "Content-Type": "application/json", "Content-Encoding": "gzip"})
+        elif kind == "push":
             response = client.post("/api/sync/push", json=body, headers=headers)
         else:
-            query = {"protocol": "1", **({"cursor": cursor} if cursor else {})}
+            query = {"protocol": str(protocol), **({"cursor": cursor} if cursor else {})}
             response = client.get("/api/sync/pull", query_string=query, headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)
         if log is not None:
             log.append(response.get_json())
         return response.get_json()  # type: ignore[no-any-return]
 
-    phone = Phone(send, prune)
+    phone = Phone(send, prune, protocol)
     phone.user_id = registered.get_json()["user"]["id"]  # type: ignore[attr-defined]
     phone.pull()
     return phone

@@ -17,3 +17,10 @@ def test_a_worker_freezes_what_it_loaded() -> None:
         assert gc.get_freeze_count() > 1000
     finally:
         gc.unfreeze()
+
+
+def test_a_sync_is_one_connection() -> None:
+    """Threaded workers with keep-alive: a phone's push and pulls share one connection
+    (bench/wire.py counts them: figure 10)."""
+    settings = runpy.run_path(str(CONF))
+    assert settings["worker_class"] == "gthread" and settings["threads"] >= 2 and settings["keepalive"] >= 5

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tests import factories as f
 from tests.conftest import valid_id
-from tests.sync_client import Phone, registered_phone
+from tests.sync_client import Phone, full_outcomes, registered_phone
 from webapp.models import (
     Base, Conflict, HouseCode, HouseFlag, Person, RecordAlias, Residency, Review, Room, Tip, Unit, Visit,
 )
@@ -245,8 +245,14 @@ def _outside_rows(s, role_user) -> dict[tuple[str, str], dict[str, Any]]:  # typ
     return rows
 
 
-def _phone(client, username: str, log: list[Any]) -> Phone:  # type: ignore[no-untyped-def]
-    return registered_phone(client, username, log)
+@pytest.fixture(params=[1, 2], ids=["protocol1", "protocol2"])
+def protocol(request: pytest.FixtureRequest) -> int:
+    """The old app's protocol, still served, and the new one: the same answers to attacks."""
+    return int(request.param)
+
+
+def _phone(client, username: str, log: list[Any], protocol: int = 1) -> Phone:  # type: ignore[no-untyped-def]
+    return registered_phone(client, username, log, protocol=protocol)
 
 
 def _push(phone: Phone, mutations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -254,7 +260,8 @@ def _push(phone: Phone, mutations: list[dict[str, Any]]) -> list[dict[str, Any]]
     for m in mutations:
         batch.append({**m, "id": _fresh(), "seq": phone.next_seq, "at": NOW})
         phone.next_seq += 1
-    return phone.send("push", {"protocol": 1, "mutations": batch}, None)["outcomes"]  # type: ignore[no-any-return]
+    answer = phone.send("push", {"protocol": phone.protocol, "mutations": batch}, None)["outcomes"]
+    return full_outcomes(batch, answer) if phone.protocol >= 2 else answer  # type: ignore[no-any-return]
 
 
 def _shape(outcome: dict[str, Any]) -> tuple[Any, ...]:
@@ -275,12 +282,13 @@ def _secrets(world: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("case", sorted(CASES) + sorted(ID_TAKEN))
 @pytest.mark.parametrize("role", sorted(DEVICE_ROLES))
-def test_push_never_reads_reveals_or_writes_outside(client, db_session, world, role: str, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_push_never_reads_reveals_or_writes_outside(client, db_session, world, role: str, case: str,
+                                                   protocol: int) -> None:  # type: ignore[no-untyped-def]
     s = db_session
     user = world["area"].users[role]
     before = _outside_rows(s, user)
     log: list[Any] = []
-    phone = _phone(client, DEVICE_ROLES[role], log)
+    phone = _phone(client, DEVICE_ROLES[role], log, protocol)
     attack, twin = CASES.get(case, (ID_TAKEN.get(case), None))
     assert attack is not None
     mutations = attack(world)
@@ -290,19 +298,21 @@ def test_push_never_reads_reveals_or_writes_outside(client, db_session, world, r
         assert [_shape(o) for o in answered] == [_shape(o) for o in _push(phone, twin(world))]
     assert not any(o.get("canonical_id") for o in answered)
     phone.pull()
-    # The pulls (the outcomes echo only what the device itself sent).
-    seen = json.dumps([page for page in log if "changes" in page], ensure_ascii=False)
+    # Every answer: the pulls, and the outcomes (which echo only what the device itself sent,
+    # and in protocol 2 what the server set beside it).
+    seen = json.dumps(log, ensure_ascii=False)
     typed = json.dumps(mutations, ensure_ascii=False)  # what the device typed may come back
     leaked = [x for x in _secrets(world) if x in seen and x not in typed]
     assert not leaked, f"outside data reached the device: {leaked}"
 
 
-def test_outside_number_becomes_a_case_for_the_centre_not_a_merge(client, db_session, world) -> None:  # type: ignore[no-untyped-def]
+def test_outside_number_becomes_a_case_for_the_centre_not_a_merge(client, db_session, world,
+                                                                 protocol: int) -> None:  # type: ignore[no-untyped-def]
     """The registration stands as typed, held; the centre gets the case naming both records,
     and a merge from it moves the real person in (after which they reach the phone normally)."""
     s = db_session
     outside_person = world["area"].persons["B1"]
-    phone = _phone(client, "coord", [])
+    phone = _phone(client, "coord", [], protocol)
     pid = _fresh()
     answered = _push(phone, [
         _m("person", "create", pid, {"name": outside_person.name, "id_number": outside_person.id_number}),

@@ -14,7 +14,6 @@ plate page `/h/<code>` answers for any of them). SECURITY.md says both.
 """
 from __future__ import annotations
 
-import pytest
 import json
 import os
 import random
@@ -22,6 +21,7 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
@@ -32,6 +32,7 @@ from sync.batch import parse_batch
 from sync.pull import pull
 from sync.push import apply_batch
 from tests.conftest import _empty_tables, valid_id
+from tests.sync_client import expand_page, full_outcomes
 from webapp.models import (
     Base, Cell, Committee, Device, House, HouseFlag, Person, RecordAlias, Residency, Unit, User, Visit, cell_coordinator,
 )
@@ -183,7 +184,8 @@ def _seen_outcome(o: dict[str, Any]) -> tuple[Any, ...]:
             tuple((e["field"], e["code"]) for e in o.get("errors", [])))
 
 
-def _run(s: Session, engine: Engine, outside: bool, batches: list[list[dict[str, Any]]]) -> tuple[list[Any], dict[Any, Any]]:
+def _run(s: Session, engine: Engine, outside: bool, batches: list[list[dict[str, Any]]],
+         protocol: int = 1) -> tuple[list[Any], dict[Any, Any]]:
     s.close()
     _empty_tables(engine)
     device = _build(s, outside)
@@ -193,8 +195,10 @@ def _run(s: Session, engine: Engine, outside: bool, batches: list[list[dict[str,
 
     def pull_all(cursor: str | None) -> str | None:
         while True:
-            page = pull(s, device, cursor, limit=100_000).to_wire()
+            page = pull(s, device, cursor, limit=100_000, protocol=protocol).to_wire(protocol)
             s.commit()
+            if protocol >= 2:
+                page = expand_page(page)
             seen.append(_seen_pull(page))
             cursor = page["cursor"]
             if not page["more"]:
@@ -202,9 +206,12 @@ def _run(s: Session, engine: Engine, outside: bool, batches: list[list[dict[str,
 
     cursor = pull_all(None)
     for batch in batches:
-        result = apply_batch(s, device, parse_batch({"protocol": 1, "mutations": batch}))
+        result = apply_batch(s, device, parse_batch({"protocol": protocol, "mutations": batch}))
         s.commit()
-        seen.append([_seen_outcome(o.to_wire()) for o in result.outcomes])
+        answers = [o.to_wire(protocol) for o in result.outcomes]
+        # Protocol 2 answers name the seq only, and add what the server set (compared too).
+        answers = full_outcomes(batch, answers) if protocol >= 2 else answers
+        seen.append([(_seen_outcome(o), json.dumps(o.get("set"), sort_keys=True)) for o in answers])
         cursor = pull_all(cursor)
     pull_all(None)  # a first sync from scratch, too
     assert _outside(s) == outside_rows, "a push changed a record outside the device's cells"
@@ -226,10 +233,11 @@ def _outside(s: Session) -> dict[tuple[str, str], dict[str, Any]]:
 @settings(max_examples=int(os.environ.get("GRIDWALK_PROPERTY_EXAMPLES", "12")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=1, max_size=14), seed=st.integers(0, 2**32))
+@pytest.mark.parametrize("protocol", [1, 2])
 def test_a_scoped_device_learns_nothing_of_the_outside_and_changes_none_of_it(
-        db_session: Session, engine: Engine, steps: list[tuple[Any, ...]], seed: int) -> None:
+        db_session: Session, engine: Engine, steps: list[tuple[Any, ...]], seed: int, protocol: int) -> None:
     batches = _batches(steps, random.Random(seed))
-    with_outside, outside_rows = _run(db_session, engine, True, batches)
+    with_outside, outside_rows = _run(db_session, engine, True, batches, protocol)
     assert len(outside_rows) == 7
-    without, _ = _run(db_session, engine, False, batches)
+    without, _ = _run(db_session, engine, False, batches, protocol)
     assert with_outside == without

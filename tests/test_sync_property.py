@@ -2,7 +2,6 @@
 end up agreeing with the server, and every mutation is accounted for exactly once."""
 from __future__ import annotations
 
-import pytest
 import itertools
 import os
 import json
@@ -10,6 +9,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories as f
 from tests.conftest import valid_id
-from tests.sync_client import Phone
+from tests.sync_client import Phone, expand_page
 from sync import devices
 from sync.batch import parse_batch
 from sync.pull import pull
@@ -50,20 +50,21 @@ VALUES = {"phone": ["13900000001", "13900000002", "13700000003", None],
           "note": ["甲", "乙", "丙", None], "name": ["张一", "张二", "李三", "王四"]}
 
 
-def _transport(session: Session, device: Any) -> Any:
+def _transport(session: Session, device: Any, protocol: int) -> Any:
     def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
         if kind == "push":
             result = apply_batch(session, device, parse_batch(body))
             session.commit()
-            answer = {"outcomes": [o.to_wire() for o in result.outcomes], "last_seq": result.last_seq}
+            answer = {"outcomes": [o.to_wire(protocol) for o in result.outcomes], "last_seq": result.last_seq}
         else:
-            answer = pull(session, device, cursor, limit=7).to_wire()  # small pages: paging is exercised
+            # Small pages: paging is exercised.
+            answer = pull(session, device, cursor, limit=7, protocol=protocol).to_wire(protocol)
             session.commit()
         return json.loads(json.dumps(answer))  # what crosses the wire is JSON
     return send
 
 
-def _world(s: Session) -> tuple[list[Phone], list[str]]:
+def _world(s: Session, protocol: int) -> tuple[list[Phone], list[str]]:
     committee = f.committee(s)
     cell = f.cell(s, committee)
     houses = [f.house(s, cell) for _ in range(4)]
@@ -76,7 +77,7 @@ def _world(s: Session) -> tuple[list[Phone], list[str]]:
         cell.coordinators.append(user)
         s.flush()
         device = devices.register(s, user, None, None).device
-        phones.append(Phone(_transport(s, device)))
+        phones.append(Phone(_transport(s, device, protocol), protocol=protocol))
         phones[-1].device = device  # type: ignore[attr-defined]
     s.commit()
     return phones, [str(h.id) for h in houses]
@@ -123,9 +124,13 @@ def _act(phone: Phone, houses: list[str], op: tuple[Any, ...], shared_ids: list[
 @settings(max_examples=int(os.environ.get("GRIDWALK_PROPERTY_EXAMPLES", "12")), deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=5, max_size=30))
-def test_phones_converge_and_nothing_is_lost_or_doubled(db_session: Session, steps: list[tuple[Any, ...]]) -> None:
+@pytest.mark.parametrize("protocol", [1, 2])
+def test_phones_converge_and_nothing_is_lost_or_doubled(db_session: Session, steps: list[tuple[Any, ...]],
+                                                        protocol: int) -> None:
+    """Protocol 2 also: no pull sends a phone its own writes back, and still every phone
+    holds every value the server holds (what the server set came in the push's answers)."""
     s = db_session
-    phones, houses = _world(s)
+    phones, houses = _world(s, protocol)
     shared_ids = [_fresh_id("510101") for _ in range(2)]
     for phone in phones:
         phone.pull()
@@ -148,11 +153,14 @@ def test_phones_converge_and_nothing_is_lost_or_doubled(db_session: Session, ste
     visits_sent = {uuid.UUID(m["record_id"]) for m in sent if m["type"] == "visit"}
     assert s.scalar(select(func.count()).select_from(Visit).where(Visit.id.in_(visits_sent))) == len(visits_sent)
     # Every phone holds what the server says its cells hold.
-    truth = pull(s, phones[0].device, None, limit=100_000).to_wire()["changes"]  # type: ignore[attr-defined]
+    truth = expand_page(pull(s, phones[0].device, None, limit=100_000, protocol=2)  # type: ignore[attr-defined]
+                        .to_wire(2))["changes"]
     s.commit()
     for phone in phones:
         for table in ("house", "person", "residency", "visit"):
-            expected = {r["id"]: r["version"] for r in truth.get(table, [])}
-            held = {rid: r["version"] for rid, r in phone.rows.get(table, {}).items()
+            expected = {r["id"]: r for r in truth.get(table, [])}
+            held = {rid: r for rid, r in phone.rows.get(table, {}).items()
                     if table != "residency" or r.get("end_date") is None}
-            assert held == expected, table
+            assert {k: r["version"] for k, r in held.items()} == {k: r["version"] for k, r in expected.items()}, table
+            for rid, row in expected.items():
+                assert {k: held[rid].get(k) for k in row} == row, (table, rid)

@@ -148,6 +148,23 @@ def test_a_create_over_a_taken_id_with_other_values_is_kept_for_the_centre(clien
     assert conflict.registry_values == {"outcome": "verified"}
 
 
+def test_a_residency_created_over_a_taken_id_elsewhere_is_a_conflict(client, db_session, area, headers) -> None:  # type: ignore[no-untyped-def]
+    """The same defect for a residency: another person or house under an existing id."""
+    houses = [str(area.houses["A1"].id), str(f.house(db_session, area.cells["A1"]).id)]
+    db_session.commit()
+    pid, rid = str(uuid.uuid4()), str(uuid.uuid4())
+    person = _mutation("person", "create", pid, {"name": "新来的", "id_number": valid_id("42010119900101888")})
+    residency = {"person_id": pid, "house_id": houses[0], "start_date": "2026-11-20"}
+    first = _push(client, headers, person, _mutation("residency", "create", rid, residency, seq=2))
+    assert [o["status"] for o in first.get_json()["outcomes"]] == ["applied", "applied"]
+    moved = _push(client, headers, _mutation("residency", "create", rid, {**residency, "house_id": houses[1]}, seq=3))
+    [outcome] = moved.get_json()["outcomes"]
+    assert outcome["status"] == "conflict", outcome
+    db_session.rollback()
+    conflict = db_session.get(Conflict, uuid.UUID(outcome["conflict_id"]))
+    assert conflict.kind == "id_reused" and conflict.registry_values == {"house_id": houses[0]}
+
+
 def test_a_seq_past_two_to_the_31_is_accepted_and_a_wild_base_version_refuses_only_its_mutation(
         client, db_session, area, headers) -> None:  # type: ignore[no-untyped-def]
     """A client numbering by Date.now() could never push again: the whole batch was refused."""
@@ -166,7 +183,7 @@ def test_a_seq_past_two_to_the_31_is_accepted_and_a_wild_base_version_refuses_on
 
 
 @pytest.mark.parametrize(("protocol", "status", "code"), [
-    (2, 400, "protocol_unsupported"),  # newer than the server: not "update the app"
+    (3, 400, "protocol_unsupported"),  # newer than the server: not "update the app"
     (0, 426, "protocol_outdated"),
     ("1", 422, "invalid_protocol"),
     (None, 422, "invalid_protocol"),
@@ -203,6 +220,58 @@ def test_a_bulk_load_leaves_the_planner_statistics(db_session, backend, area) ->
         return
     analysed = s.scalar(text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'person'"))
     assert analysed is not None
+
+
+def _spy_on_statistics(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[str]:
+    """Calls of `module.refresh_statistics`, which still runs."""
+    calls: list[str] = []
+    real = module.refresh_statistics
+
+    def spy(session: Any) -> None:
+        calls.append(session.get_bind().dialect.name)
+        real(session)
+    monkeypatch.setattr(module, "refresh_statistics", spy)
+    return calls
+
+
+def _persons_csv() -> bytes:
+    from webapp.validation import check_char_gb11643
+
+    number = "31011719900315021" + check_char_gb11643("31011719900315021")
+    return f"证件类型,证件号码,姓名,手机,人员类别\nresident,{number},赵六,13900002222,来沪\n".encode("utf-8-sig")
+
+
+def test_the_demo_seed_refreshes_the_statistics(runner, db_session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import webapp.cli
+
+    calls = _spy_on_statistics(monkeypatch, webapp.cli)
+    result = runner.invoke(args=["seed-demo", "--scale", "0.01"])
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1
+
+
+def test_an_extract_import_refreshes_the_statistics_when_it_wrote(runner, client, area, tmp_path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    import io
+
+    import webapp.cli
+    import webapp.extract.views
+    from tests.conftest import csrf_token, login
+
+    by_command = _spy_on_statistics(monkeypatch, webapp.cli)
+    csv = tmp_path / "persons.csv"
+    csv.write_bytes(_persons_csv())
+    assert runner.invoke(args=["import-extract", "--persons", str(csv), "--dry-run"]).exit_code == 0
+    assert by_command == []  # nothing written, nothing to refresh
+    result = runner.invoke(args=["import-extract", "--persons", str(csv)])
+    assert result.exit_code == 0, result.output
+    assert len(by_command) == 1
+    by_page = _spy_on_statistics(monkeypatch, webapp.extract.views)
+    login(client, "centre")
+    upload = {"csrf_token": csrf_token(client, "/extract/"),
+              "persons": (io.BytesIO(_persons_csv().replace("赵六".encode(), "赵七".encode())), "persons.csv")}
+    assert client.post("/extract/import", data=upload, content_type="multipart/form-data").status_code == 200
+    assert len(by_page) == 1
 
 
 def test_an_old_client_keeps_its_queue_across_a_new_seq_numbering(client, area) -> None:  # type: ignore[no-untyped-def]

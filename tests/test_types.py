@@ -1,7 +1,6 @@
-"""geo/ and sync/ type-check with mypy (mypy.ini), so their annotations cannot drift from the
-code between reviews: they are the pure, typed core (plain SQLAlchemy, no Flask) the rest calls.
-The rest of webapp is not checked yet: mypy follows it silently. mypy is pinned in
-requirements-dev.txt."""
+"""Every layer below HTTP type-checks with mypy (mypy.ini): base, models, validation, registry,
+sync, geo and oversight, so their annotations cannot drift from the code between reviews. The
+HTTP layer is followed silently. mypy is pinned in requirements-dev.txt."""
 from __future__ import annotations
 
 import pytest

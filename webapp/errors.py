@@ -81,7 +81,16 @@ def register(app: Flask) -> None:
         return _http(InternalServerError())
 
 
-def _storage_full(error: OperationalError) -> bool:
-    """SQLite's SQLITE_FULL, or PostgreSQL's disk_full (SQLSTATE 53100)."""
-    text = str(error.orig).lower()
-    return "database or disk is full" in text or getattr(error.orig, "sqlstate", None) == "53100"
+def _storage_full(error: BaseException) -> bool:
+    """SQLite's SQLITE_FULL, or PostgreSQL's disk_full (SQLSTATE 53100), also when it is the
+    cause of the error raised: SQLite ends the whole transaction on a full disk, so leaving a
+    savepoint (a push's write, sync/write.py) then fails with "no such savepoint"."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        orig = getattr(current, "orig", current)
+        if "database or disk is full" in str(orig).lower() or getattr(orig, "sqlstate", None) == "53100":
+            return True
+        current = current.__cause__ or current.__context__
+    return False

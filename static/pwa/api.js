@@ -2,10 +2,15 @@
 import {getMeta} from "./db.js";
 import {open, unlocked} from "./vault.js";
 
-export const PROTOCOL = 1;
+// 2: compact pages and answers, no echo, pushes compressed (docs/sync.md §7).
+export const PROTOCOL = 2;
 // 0.5: personal fields sealed at rest (issue 15); 0.6: keeps a snapshot's rows whatever the
-// pages, reads the round's conflicts (issue 16).
-export const APP_VERSION = "0.6.0";
+// pages, reads the round's conflicts (issue 16); 0.7: protocol 2 (issue 17).
+export const APP_VERSION = "0.7.0";
+
+// Rows a page may carry (docs/sync.md §4): the most, so that a first sync's references (a
+// residency's person) fall in the same compressed answer as what they name (BENCHMARKS.md, figure 10).
+const PULL_LIMIT = 10000;
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -14,11 +19,21 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body, token, signal) {
+/** A JSON body gzip-compressed where the browser can (CompressionStream): a push of 500
+ * changes is a fifth of its size; the server expands it under a cap (413 past it). */
+async function packed(body, headers) {
+  const text = JSON.stringify(body);
+  if (typeof CompressionStream === "undefined" || text.length < 1024) return text;
+  headers["Content-Encoding"] = "gzip";
+  return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+}
+
+async function call(method, path, body, token, signal, compress = false) {
   const headers = {Accept: "application/json"};
   if (body) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(path, {method, headers, body: body ? JSON.stringify(body) : undefined, cache: "no-store", signal});
+  const sent = !body ? undefined : compress ? await packed(body, headers) : JSON.stringify(body);
+  const response = await fetch(path, {method, headers, body: sent, cache: "no-store", signal});
   const data = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
@@ -40,15 +55,30 @@ export async function token(device = null) {
   return unlocked() ? open(tok).catch(() => null) : null;
 }
 
+/** The outcomes name only each mutation's seq (and what the phone does not know): the rest is
+ * filled in from the batch sent, so the answer reads as protocol 1's. */
 export async function push(mutations, pending) {
-  return call("POST", "/api/sync/push", {protocol: PROTOCOL, app_version: APP_VERSION, clock: new Date().toISOString(),
-    pending, mutations}, await token());
+  const answer = await call("POST", "/api/sync/push", {protocol: PROTOCOL, app_version: APP_VERSION,
+    clock: new Date().toISOString(), pending, mutations}, await token(), undefined, true);
+  const bySeq = new Map(mutations.map((m) => [m.seq, m]));
+  answer.outcomes = answer.outcomes.map((o) => {
+    const m = bySeq.get(o.seq);
+    return {id: m?.id, type: m?.type, record_id: m?.record_id, ...o};
+  });
+  return answer;
 }
 
+/** A page of changes; each table comes column by column ({name: [values]}): made rows here. */
 export async function pull(cursor) {
-  const q = new URLSearchParams({protocol: String(PROTOCOL), limit: "2000"});
+  const q = new URLSearchParams({protocol: String(PROTOCOL), limit: String(PULL_LIMIT)});
   if (cursor) q.set("cursor", cursor);
-  return call("GET", `/api/sync/pull?${q}`, null, await token());
+  const page = await call("GET", `/api/sync/pull?${q}`, null, await token());
+  page.changes = Object.fromEntries(Object.entries(page.changes || {}).map(([table, columns]) => {
+    const names = Object.keys(columns);
+    const count = names.length ? columns[names[0]].length : 0;
+    return [table, Array.from({length: count}, (_, i) => Object.fromEntries(names.map((c) => [c, columns[c][i]])))];
+  }));
+  return page;
 }
 
 /** Ends this phone's token on the server as it logs out. Best effort: offline (or after 5 s)

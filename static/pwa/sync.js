@@ -4,7 +4,7 @@ import {db, DIGITS, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
 import * as digits from "./digits.js";
 import {applyLocal, wire} from "./outbox.js";
 import {ageVisits, endOfRound, outside, queuedIds} from "./keep.js";
-import {minimal, stored} from "./personal.js";
+import {local, minimal, numbers, stored} from "./personal.js";
 import {open, unlocked} from "./vault.js";
 
 const BATCH = 500;
@@ -74,6 +74,8 @@ async function outcomes(list, told = {}) {
   // Conflicts are rare: their notices' code (and the words it needs) loads only for one.
   const notices = list.some((o) => (o.first_status || o.status) === "conflict") ? await import("./notices.js") : null;
   const conflicts = notices ? await notices.prepare(list) : new Map();
+  const learnt = await prepareLearnt(list);
+  const found = await digits.change([...learnt.values()].map((x) => x.numbers));
   const d = await db();
   const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
   const box = tx.objectStore("outbox");
@@ -85,6 +87,7 @@ async function outcomes(list, told = {}) {
     const status = o.status === "already_applied" ? (o.first_status || "applied") : o.status;
     if (DONE.has(status)) {
       await box.delete(o.seq);
+      if (learnt.has(o.seq)) await learn(tx.objectStore(e.type), e, learnt.get(o.seq));
       // The registry does not have what this phone created: the centre has its values, and
       // the local copy goes (docs/sync.md §3), so the store stays what a snapshot would hold.
       if (status === "conflict" && e.op === "create") await tx.objectStore(e.type).delete(e.record_id);
@@ -95,7 +98,35 @@ async function outcomes(list, told = {}) {
     }
   }
   if (notices) told.conflicts = (told.conflicts || 0) + await notices.record(tx, conflicts);
+  digits.write(tx, found);
   await tx.done;
+}
+
+/** Protocol 2's pull sends none of this phone's own writes back as applied: the answer's
+ * version, and what the server set beside the typed values (`set`: a person's sex and birth date
+ * from the ID number, defaults, a value written otherwise than typed), go into the local record.
+ * A person's personal ones are sealed here, before the transaction (it waits on IndexedDB only). */
+async function prepareLearnt(list) {
+  const out = new Map();
+  for (const o of list) {
+    const status = o.status === "already_applied" ? (o.first_status || "applied") : o.status;
+    if (status !== "applied" || o.version == null) continue;
+    const set = o.set || {};
+    out.set(o.seq, o.type === "person"
+      ? {version: o.version, values: await local(set), numbers: numbers(o.record_id, set)}
+      : {version: o.version, values: minimal(o.type, set), numbers: null});
+  }
+  return out;
+}
+
+async function learn(store, e, {version, values}) {
+  const row = await store.get(e.record_id);
+  if (!row || (row.version || 0) > version) return;  // gone, or a newer one came meanwhile
+  const {patch, ...clear} = values;
+  const next = {...row, ...clear, version};
+  // Sealed values as a patch just after the change's own (personal.opened applies them in order).
+  if (patch) next.patches = {...row.patches, [`${e.seq}.5`]: patch};
+  await store.put(next);
 }
 
 /** A duplicate merged on the server: use its id here too, in records and queued mutations. */

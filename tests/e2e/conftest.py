@@ -58,6 +58,8 @@ class LoggedRequest:
     query: str
     remote_addr: str
     host: str
+    content_encoding: str = ""  # how the body came (a phone's compressed push)
+    accept_encoding: str = ""
 
 
 @dataclass
@@ -82,6 +84,7 @@ class _RequestLog:
         self.log.append(LoggedRequest(
             environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
             environ.get("REMOTE_ADDR", ""), environ.get("HTTP_HOST", ""),
+            environ.get("HTTP_CONTENT_ENCODING", ""), environ.get("HTTP_ACCEPT_ENCODING", ""),
         ))
         answer = self.app(environ, start_response)
         try:

@@ -3,9 +3,69 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.batch import ACCEPTED_PROTOCOLS, MAX_SEQ, PROTOCOL
+from sync.batch import ACCEPTED_PROTOCOLS, MAX_INT32, MAX_SEQ, OPS, PROTOCOL
+from sync.codes import MUTATION_ERRORS, OUTCOMES, REQUEST_ERRORS
+from sync.conflicts import KINDS
+from sync.reference import field_schema
+from sync.wire import RECORD_TYPES
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _fields(record_type: str) -> dict[str, Any]:
+    """What a mutation of this type may set: each writable field with its type and, for a
+    closed field, its allowed values (from webapp/models/enums.py, via sync/reference.py)."""
+    writable = sorted(RECORD_TYPES[record_type].writable)
+    return {"type": "object", "title": f"fields of a {record_type}", "additionalProperties": False,
+            "properties": {name: field_schema(record_type, name) for name in writable}}
+
+
+def _schemas() -> dict[str, Any]:
+    """The generated part of the components: mutations' fields, outcomes, pages, conflicts."""
+    out: dict[str, Any] = {f"Fields_{name}": _fields(name) for name in RECORD_TYPES}
+    error = {"type": "object", "required": ["field", "code"], "properties": {
+        "field": {"type": "string"}, "code": {"enum": sorted(MUTATION_ERRORS)},
+        "zh": {"type": "string"}, "en": {"type": "string"}}}
+    out["Outcome"] = {
+        "type": "object", "required": ["seq", "status"],
+        "description": "Protocol 2: seq, status and only what the phone does not know; protocol 1 also id, type, "
+                       "record_id. " + " ".join(f"{k}: {v}." for k, v in OUTCOMES.items()),
+        "properties": {
+            "seq": {"type": "integer"}, "status": {"enum": list(OUTCOMES)},
+            "first_status": {"enum": [k for k in OUTCOMES if k != "already_applied"]},
+            "version": {"type": "integer", "description": "the record's version after this mutation: the next "
+                                                           "edit's base_version"},
+            "set": {"type": "object", "description": "applied (protocol 2): what the server set beside the phone's "
+                                                     "values (derived, defaulted, normalised), by role"},
+            "errors": {"type": "array", "items": error},
+            "conflict_id": {"type": "string", "format": "uuid"}, "blocked_by": {"type": "string", "format": "uuid"},
+            "canonical_id": {"type": "string", "format": "uuid"},
+            "id": {"type": "string", "format": "uuid"}, "type": {"enum": list(RECORD_TYPES)},
+            "record_id": {"type": "string", "format": "uuid"}}}
+    out["ConflictNews"] = {"type": "object", "properties": {
+        "id": {"type": "string", "format": "uuid"}, "kind": {"enum": list(KINDS)},
+        "record_type": {"type": "string"}, "record_id": {"type": ["string", "null"]},
+        "mutation_id": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+        "resolved_at": {"type": ["string", "null"], "format": "date-time"},
+        "fields": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+            "registry": {}, "device": {}, "masked": {"type": "boolean"}}}},
+        "decision": {"type": ["object", "null"], "properties": {
+            "action": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {
+                "type": "object", "properties": {"choice": {"enum": ["keep", "take", "edit"]}, "value": {}}}}}}}}
+    table = {"oneOf": [
+        {"type": "object", "title": "protocol 2: column name → the rows' values",
+         "additionalProperties": {"type": "array"}},
+        {"type": "array", "title": "protocol 1: rows", "items": {"type": "object"}}]}
+    out["Page"] = {"type": "object", "required": ["protocol", "cursor", "more", "snapshot", "high_water", "changes",
+                                                  "evict", "last_applied_seq", "count"], "properties": {
+        "protocol": {"type": "integer"}, "cursor": {"type": "string"}, "more": {"type": "boolean"},
+        "snapshot": {"type": "boolean"}, "high_water": {"type": "integer"},
+        "changes": {"type": "object", "additionalProperties": table},
+        "evict": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "last_applied_seq": {"type": "integer"}, "count": {"type": "integer"},
+        "echoes": {"type": "integer", "description": "protocol 2: rows left out as this device's own writes"},
+        "conflicts": {"type": "array", "items": {"$ref": "#/components/schemas/ConflictNews"}}}}
+    return out
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -28,22 +88,24 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"device": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Problem": {"type": "object", "required": ["status", "code", "detail"], "properties": {
-                    "status": {"type": "integer"}, "code": {"type": "string"}, "detail": {"type": "string"}}},
+                    "status": {"type": "integer"}, "code": {"enum": sorted(REQUEST_ERRORS)},
+                    "detail": {"type": "string"}},
+                    "description": " ".join(f"{c} ({s}): {m}." for c, (s, m) in sorted(REQUEST_ERRORS.items()))},
                 "Mutation": {"type": "object", "required": ["id", "seq", "type", "op", "record_id"], "properties": {
-                    "id": {"type": "string", "format": "uuid"}, "seq": {"type": "integer", "minimum": 1, "maximum": MAX_SEQ},
-                    "type": {"enum": ["house", "house_code", "house_flag", "room", "unit", "person", "residency", "visit", "tip",
-                                      "review"]},
-                    "op": {"enum": ["create", "update", "delete"]},
+                    "id": {"type": "string", "format": "uuid", "description": "made on the phone: the idempotency key; "
+                           "a fixed resubmission needs a new one (and a new seq)"},
+                    "seq": {"type": "integer", "minimum": 1, "maximum": MAX_SEQ},
+                    "type": {"enum": list(RECORD_TYPES)},
+                    "op": {"enum": sorted(OPS)},
                     "record_id": {"type": "string", "format": "uuid"},
-                    "base_version": {"type": ["integer", "null"]},
-                    "fields": {"type": "object"}, "base": {"type": "object"},
+                    "base_version": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_INT32,
+                                     "description": "null for a create; 0 for an edit of a record created on this "
+                                                    "phone whose create is not answered yet"},
+                    "fields": {"description": "Fields_<type>", "anyOf": [
+                        {"$ref": f"#/components/schemas/Fields_{name}"} for name in RECORD_TYPES]},
+                    "base": {"type": "object", "description": "the edited fields' values before the edit"},
                     "at": {"type": "string", "format": "date-time"}}},
-                "Outcome": {"type": "object", "required": ["id", "seq", "status"], "properties": {
-                    "id": {"type": "string"}, "seq": {"type": "integer"},
-                    "status": {"enum": ["applied", "merged", "already_applied", "rejected", "blocked", "conflict"]},
-                    "errors": {"type": "array", "items": {"type": "object"}},
-                    "conflict_id": {"type": "string"}, "blocked_by": {"type": "string"},
-                    "canonical_id": {"type": "string"}, "version": {"type": "integer"}}},
+                **_schemas(),
             },
         },
         "paths": {
@@ -76,7 +138,16 @@ def document() -> dict[str, Any]:
                         "protocol": protocol, "app_version": {"type": "string"},
                         "clock": {"type": "string", "format": "date-time"}, "pending": {"type": "integer"},
                         "mutations": {"type": "array", "items": {"$ref": "#/components/schemas/Mutation"}}}}}}},
-                "responses": {"200": {"description": "outcomes, in sequence order"},
+                "parameters": [{"name": "Content-Encoding", "in": "header", "required": False,
+                                "schema": {"enum": ["gzip", "deflate", "zstd", "br", "identity"]},
+                                "description": "a compressed body expands to at most PUSH_MAX_EXPANDED_MB "
+                                               "(413 body_too_large)"}],
+                "responses": {"200": {"description": "outcomes, in sequence order (zstd, br or gzip as accepted)",
+                                      "content": {"application/json": {"schema": {
+                                          "type": "object", "required": ["protocol", "last_seq", "outcomes"],
+                                          "properties": {"protocol": {"type": "integer"}, "last_seq": {"type": "integer"},
+                                                         "outcomes": {"type": "array", "items": {
+                                                             "$ref": "#/components/schemas/Outcome"}}}}}}},
                               **_errors(400, 401, 403, 413, 415, 422, 426)}}},  # 400 protocol_unsupported
             "/api/sync/pull": {"get": {
                 "summary": "Changes since a cursor, in commit order, for this device's cells", "security": bearer,
@@ -84,7 +155,10 @@ def document() -> dict[str, Any]:
                     {"name": "protocol", "in": "query", "required": True, "schema": protocol},
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
-                "responses": {"200": {"description": "a page of changes and evictions"},
+                "responses": {"200": {"description": "a page of changes and evictions (zstd, br or gzip as "
+                                                     "accepted); docs/sync.md §4",
+                                      "content": {"application/json": {"schema": {
+                                          "$ref": "#/components/schemas/Page"}}}},
                               **_errors(400, 401, 403, 422, 426)}}},
             "/api/openapi.json": {"get": {
                 "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},

@@ -1,7 +1,6 @@
 """The sync API: register a device, push, pull. Thin: parse, authenticate, call sync/."""
 from __future__ import annotations
 
-import gzip
 import json
 from typing import Any
 
@@ -9,6 +8,7 @@ from flask import current_app, jsonify, make_response, request
 from sqlalchemy import select
 
 from sync import devices
+from sync import protocol as versions
 from sync.batch import PROTOCOL, BatchInvalid, check_protocol, parse_batch, storable_text
 from sync.pull import CursorInvalid, needs_record, pull, record
 from sync.push import apply_batch
@@ -16,6 +16,7 @@ from webapp import audit
 from webapp.api import bp
 from webapp.api.body import BodyRefused
 from webapp.api.body import parse as parse_body
+from webapp.api.encoding import EncodingRefused, choose, compress, expand
 from webapp.api.openapi import document
 from webapp.auth import delays, throttle
 from webapp.auth.passwords import check_login
@@ -26,6 +27,7 @@ from webapp.models import Device, User
 from webapp.models.enums import Role
 from webapp.registry import changelog
 from webapp.registry.scope import allowed
+from webapp.base.timeutil import utcnow
 
 # Bearer tokens, not cookies: cross-site requests cannot carry them, so no CSRF token.
 csrf.exempt(bp)
@@ -48,7 +50,12 @@ def _json_object() -> dict[str, Any]:
         raise Refused(problem(415, "send JSON (Content-Type: application/json) / 请以 JSON 提交",
                               "unsupported_media_type"))
     try:
-        body = parse_body(request.get_data(cache=True))
+        cap = current_app.config["PUSH_MAX_EXPANDED_MB"] * 1024 * 1024
+        raw = expand(request.get_data(cache=True), request.headers.get("Content-Encoding", ""), cap)
+    except EncodingRefused as refused:
+        raise Refused(problem(refused.status, refused.detail, refused.code)) from None
+    try:
+        body = parse_body(raw)
     except BodyRefused as refused:
         raise Refused(problem(refused.status, refused.detail, refused.code)) from None
     if not isinstance(body, dict):
@@ -165,19 +172,37 @@ BATCH_STATUS = {"protocol_outdated": 426, "protocol_unsupported": 400, "batch_to
 PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX = 2000, 10_000
 
 
+def _served() -> frozenset[int]:
+    """The versions served today: protocol 1 only for its days of grace (sync/protocol.py)."""
+    return versions.accepted(db.session, utcnow(), current_app.config["PROTOCOL_PREVIOUS_DAYS"])
+
+
+def _answer(data: dict[str, Any]) -> Any:
+    """JSON in the best coding the client accepts (webapp/api/encoding.py), never cached."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    sent, coding = compress(body, choose(request.accept_encodings), current_app.config.get("PULL_GZIP_LEVEL", 6))
+    response = make_response(sent)
+    response.mimetype = "application/json"
+    if coding:
+        response.headers["Content-Encoding"] = coding
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/sync/push", methods=["POST"])
 def push() -> Any:
     device = _device()
     changelog.set_door(db.session, "phone", device.id)  # the history names the phone
     body = _json_object()
     try:
-        batch = parse_batch(body)
+        batch = parse_batch(body, _served())
     except BatchInvalid as invalid:
         return problem(BATCH_STATUS.get(invalid.code, 422), invalid.detail, invalid.code, protocol=PROTOCOL)
     result = apply_batch(db.session, device, batch)
     db.session.commit()
-    return jsonify({"protocol": PROTOCOL, "last_seq": result.last_seq,
-                    "outcomes": [o.to_wire() for o in result.outcomes]})
+    return _answer({"protocol": batch.protocol, "last_seq": result.last_seq,
+                    "outcomes": [o.to_wire(batch.protocol) for o in result.outcomes]})
 
 
 @bp.route("/sync/pull", methods=["GET"])
@@ -185,7 +210,7 @@ def pull_changes() -> Any:
     device = _device()
     raw = request.args.get("protocol", "")
     try:
-        check_protocol(int(raw) if raw.lstrip("-").isdigit() else raw or None)
+        protocol = check_protocol(int(raw) if raw.lstrip("-").isdigit() else raw or None, _served())
     except BatchInvalid as invalid:
         return problem(BATCH_STATUS.get(invalid.code, 422), invalid.detail, invalid.code, protocol=PROTOCOL)
     limit_text = request.args.get("limit", str(PULL_LIMIT_DEFAULT))
@@ -194,7 +219,7 @@ def pull_changes() -> Any:
                             f"limit 必须是 1 到 {PULL_LIMIT_MAX} 的整数", "invalid_limit")
     limit = int(limit_text)
     try:
-        page = pull(db.session, device, request.args.get("cursor") or None, limit=limit)
+        page = pull(db.session, device, request.args.get("cursor") or None, limit=limit, protocol=protocol)
     except CursorInvalid:
         return problem(422, "unknown cursor: start again without one / 游标无效，请重新完整同步", "cursor_invalid")
     persons = len(page.changes.get("person", []))
@@ -215,15 +240,7 @@ def pull_changes() -> Any:
             db.session.commit()
         finally:
             sqlite_begin.reset(token)
-    body = json.dumps({"protocol": PROTOCOL, **page.to_wire()}, ensure_ascii=False, separators=(",", ":"))
-    response = make_response(body)
-    response.mimetype = "application/json"
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
-        response.set_data(gzip.compress(body.encode(), compresslevel=current_app.config.get("PULL_GZIP_LEVEL", 6)))
-        response.headers["Content-Encoding"] = "gzip"
-        response.headers["Vary"] = "Accept-Encoding"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _answer({"protocol": protocol, **page.to_wire(protocol)})
 
 
 @bp.route("/openapi.json")

@@ -13,7 +13,7 @@ from webapp.models.person import Person, Residency
 from webapp.models.ratelimit import LoginFailure, RateCounter
 from webapp.models.residence import ResidenceCheck
 from webapp.models.review import Review
-from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation
+from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation, SyncProtocol
 from webapp.models.tip import Tip
 from webapp.models.unit import Unit
 from webapp.models.user import User
@@ -24,17 +24,20 @@ SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent,
 
 __all__ = [
     "AuditEntry", "Base", "Campaign", "ChangeCounter", "CoordinatorSnapshot", "RecordVersion", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
-    "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
+    "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "SyncProtocol", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
     "Visit", "campaign_cell", "cell_coordinator",
 ]
 
 
 def _sequence_indexes() -> None:
     """Per synced table: pulls read by `seq`; the commit stamps rows WHERE seq IS NULL."""
-    from sqlalchemy import Index, text
+    from typing import cast
+
+    from sqlalchemy import Index, Table, text
 
     for model in SYNCED_MODELS:
-        table = model.__table__  # type: ignore[attr-defined]
+        # A declarative model with a __tablename__ maps a Table; Base types it as FromClause.
+        table = cast(Table, model.__table__)
         Index(f"ix_{table.name}_seq", table.c.seq)
         Index(f"ix_{table.name}_unstamped", table.c.id, sqlite_where=text("seq IS NULL"),
               postgresql_where=text("seq IS NULL"))

@@ -13,6 +13,7 @@ from webapp.models.house import House, Room
 _LIVE = "deleted_at IS NULL"
 # A record held for the centre (`claims_id_of`) may share its number with the live person it claims.
 _LIVE_UNHELD = "deleted_at IS NULL AND claims_id_of IS NULL"
+_LIVE_HELD = "deleted_at IS NULL AND claims_id_of IS NOT NULL"
 _OPEN = "end_date IS NULL AND deleted_at IS NULL"
 
 
@@ -30,6 +31,10 @@ class Person(Synced, Base):
         ),
         # Prefix searches (a name's first characters, an ID's or phone's last digits, via the
         # reversed copies) use these indexes; PostgreSQL needs pattern ops outside the C locale.
+        # The held registrations by number (few): with the index above, a push finds every live
+        # holder of its numbers by index (sync/state.py live_persons), never by a scan of persons.
+        Index("ix_person_id_number_held", "id_number", sqlite_where=text(_LIVE_HELD),
+              postgresql_where=text(_LIVE_HELD)),
         Index("ix_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
         Index("ix_person_id_rev", "id_rev", postgresql_ops={"id_rev": "varchar_pattern_ops"}),
         Index("ix_person_phone_rev", "phone_rev", postgresql_ops={"phone_rev": "varchar_pattern_ops"}),

@@ -99,6 +99,20 @@ class SyncMutation(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_time: Mapped[datetime | None] = mapped_column(default=None)
     clock_offset_ms: Mapped[int | None] = mapped_column(default=None)
+    # The record's version after this mutation when it was applied as sent (what the server
+    # added told in the answer): the phone holds that version already, so protocol 2's pull
+    # does not send it back (no echo). None for anything else.
+    version: Mapped[int | None] = mapped_column(default=None)
+
+
+class SyncProtocol(Base):
+    """When this server first spoke a protocol version: the previous one stays served for
+    PROTOCOL_PREVIOUS_DAYS from then (an app updates only when its user taps 更新)."""
+
+    __tablename__ = "sync_protocol"
+
+    protocol: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RecordAlias(Base):

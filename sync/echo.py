@@ -1,0 +1,53 @@
+"""No echo: the writes of a push the phone already holds, and what the server added to them.
+
+A mutation applied as sent leaves the record as the phone has it, but for what the server
+set beside the phone's values: a derived field (a person's sex and birth date from the ID
+number), a default, a normalised value, who closed a task. The push's answer tells the phone
+exactly those (`set`) with the new version; the receipt keeps that version, and protocol 2's
+pull leaves the record out while it is still at that version (sync/pull.py). Anything else
+(merged, a conflict, another mutation of the batch that did not apply as sent on the same
+record) is not an echo: the pull brings the record as before.
+"""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sync.batch import Mutation, Outcome
+from sync.state import State
+from sync.wire import PRIVATE_COLUMNS, to_wire
+from sync.write import Write
+from webapp.registry import privacy
+
+# Told otherwise: the version by the outcome; the rest is bookkeeping protocol 2 never sends.
+NOT_TOLD = frozenset({"id", "version", "changed_at", "changed_by_id", "seq"}) | PRIVATE_COLUMNS
+_ABSENT = object()
+
+
+def tell(writes: list[tuple[Mutation, Outcome, Write]], state: State, role: str) -> None:
+    """Set `told` on every outcome applied as sent (after the batch's writes)."""
+    written: dict[tuple[str, uuid.UUID], set[str]] = defaultdict(set)
+    for _m, _o, work in writes:
+        for kind, inserted in work.inserts:
+            written[(kind, inserted["id"])] |= set(inserted)
+        for kind, rid, _expected, values in work.updates:
+            written[(kind, rid)] |= set(values)
+    key = lambda m: (m.type, state.alias.get(m.record_id, m.record_id))  # noqa: E731
+    # A record some mutation of the batch did not write as sent: its pull brings it whole.
+    unsure = {key(m) for m, o, _ in writes if o.status != "applied"}
+    for m, o, _work in writes:
+        record = key(m)
+        row = state.get(*record)
+        if o.status != "applied" or o.version is None or record in unsure or row is None:
+            continue
+        told: dict[str, Any] = {}
+        for name in (written.get(record, set()) | set(m.fields)) - NOT_TOLD:
+            value = to_wire(row.get(name))
+            sent = m.fields.get(name, _ABSENT)
+            if sent is _ABSENT:
+                if value is not None:
+                    told[name] = value  # set by the server alone
+            elif value != to_wire(sent):
+                told[name] = value  # normalised or derived otherwise than typed
+        o.told = privacy.phone_rows(role, m.type, [told])[0] if told else {}

@@ -1,0 +1,238 @@
+// Push the outbox, then pull, as docs/sync.md says. One tab at a time (Web Locks).
+import * as api from "./api.js";
+import {db, DIGITS, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
+import * as digits from "./digits.js";
+import {applyLocal, wire} from "./outbox.js";
+import {ageVisits, endOfRound, outside, queuedIds} from "./keep.js";
+import {minimal, stored} from "./personal.js";
+import {open, unlocked} from "./vault.js";
+
+const BATCH = 500;
+const DONE = new Set(["applied", "merged", "conflict"]);
+let running = null;
+
+const emit = (name, detail) => window.dispatchEvent(new CustomEvent(name, {detail}));
+
+/** Sync unless another tab (or this one) is already at it; resolves to the result. A locked
+ * phone waits: pushing opens the queued personal values, pulling seals the new ones. */
+export function sync(reason = "manual") {
+  if (!unlocked()) return Promise.resolve({skipped: "locked"});
+  if (running) return running;
+  const work = async () => {
+    const device = await getMeta("device");
+    if (!device?.token || device.revoked || device.expired) return {skipped: "no_device"};
+    emit("gw:sync-start", {reason});
+    const result = {at: new Date().toISOString(), reason, ok: true, conflicts: 0, rejected: 0, decided: 0};
+    try {
+      result.pushed = await push(result);
+      result.pulled = await pull(result);
+    } catch (error) {
+      Object.assign(result, {ok: false, error: error.code || "network", status: error.status || 0});
+      if (error.code === "device_revoked" || error.code === "user_inactive") {
+        await setMeta("device", {...device, revoked: true});
+        // Route again at once: the revoked screen (export, then wipe) replaces whatever is shown.
+        window.dispatchEvent(new HashChangeEvent("hashchange"));
+      } else if (error.code === "device_expired") {
+        // 30 days without a sync ended the token: log in again online. Not a revocation: the
+        // outbox stays and the new login's token pushes it.
+        await setMeta("device", {...device, expired: true});
+        window.dispatchEvent(new HashChangeEvent("hashchange"));
+      }
+    }
+    await setMeta("last_sync", result);
+    emit("gw:synced", result);
+    return result;
+  };
+  const locked = navigator.locks
+    ? navigator.locks.request("gridwalk-sync", {ifAvailable: true}, (lock) => (lock ? work() : {skipped: "busy"}))
+    : work();
+  running = locked.finally(() => { running = null; });
+  return running;
+}
+
+/** Run `fn` while no sync runs in any tab (logout's wipe): waits for one under way to end. */
+export function exclusive(fn) {
+  return navigator.locks ? navigator.locks.request("gridwalk-sync", () => fn()) : fn();
+}
+
+async function push(told) {
+  let sent = 0;
+  for (;;) {
+    const d = await db();
+    const waiting = (await d.getAll("outbox")).filter((e) => e.state === "pending");
+    if (!waiting.length) return sent;
+    const batch = [];
+    for (const e of waiting.slice(0, BATCH)) batch.push(await wire(e));
+    const answer = await api.push(batch, waiting.length);
+    await outcomes(answer.outcomes, told);
+    sent += batch.length;
+  }
+}
+
+/** Apply a push's outcomes; `told` counts what the coordinator is told after the sync. */
+async function outcomes(list, told = {}) {
+  // Conflicts are rare: their notices' code (and the words it needs) loads only for one.
+  const notices = list.some((o) => (o.first_status || o.status) === "conflict") ? await import("./notices.js") : null;
+  const conflicts = notices ? await notices.prepare(list) : new Map();
+  const d = await db();
+  const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
+  const box = tx.objectStore("outbox");
+  for (const o of list) {
+    const e = await box.get(o.seq);
+    if (!e || e.id !== o.id) continue;
+    // Sent before and its answer lost (a closed tab, a dropped connection): what happened the
+    // first time is what counts — a rejection must still reach the coordinator (docs/sync.md §2).
+    const status = o.status === "already_applied" ? (o.first_status || "applied") : o.status;
+    if (DONE.has(status)) {
+      await box.delete(o.seq);
+      // The registry does not have what this phone created: the centre has its values, and
+      // the local copy goes (docs/sync.md §3), so the store stays what a snapshot would hold.
+      if (status === "conflict" && e.op === "create") await tx.objectStore(e.type).delete(e.record_id);
+      if (o.canonical_id && o.canonical_id !== o.record_id) await redirect(tx, o.type, o.record_id, o.canonical_id);
+    } else {
+      if (status === "rejected" && e.state !== "rejected") told.rejected = (told.rejected || 0) + 1;
+      await box.put({...e, state: status, errors: o.errors || [], blocked_by: o.blocked_by || null});
+    }
+  }
+  if (notices) told.conflicts = (told.conflicts || 0) + await notices.record(tx, conflicts);
+  await tx.done;
+}
+
+/** A duplicate merged on the server: use its id here too, in records and queued mutations. */
+async function redirect(tx, type, from, to) {
+  const store = tx.objectStore(type);
+  const row = await store.get(from);
+  if (row) { await store.delete(from); await store.put({...row, id: to}); }
+  if (type === "person") digits.alias(tx, from, to);
+  const box = tx.objectStore("outbox");
+  for (const e of await box.getAll()) {
+    const swap = (obj) => Object.fromEntries(Object.entries(obj || {}).map(([k, v]) => [k, v === from ? to : v]));
+    await box.put({...e, record_id: e.record_id === from ? to : e.record_id, fields: swap(e.fields), local: swap(e.local)});
+  }
+  if (type === "person" || type === "house") {
+    const residency = tx.objectStore("residency");
+    for (const r of await residency.index(`${type}_id`).getAll(from)) await residency.put({...r, [`${type}_id`]: to});
+  }
+}
+
+// A store whose open residencies name persons it lacks (an app before issue 16 dropped persons
+// after each page, so a first sync over several pages lost most of them) is pulled again from a
+// snapshot, at most once a day so a registry that sends such a row cannot make every sync a first one.
+const REPAIR_EVERY_MS = 86400000;
+
+async function pull(told = {}) {
+  let cursor = await getMeta("cursor");
+  let count = 0;
+  for (;;) {
+    let page;
+    try {
+      page = await api.pull(cursor);
+    } catch (error) {
+      if (error.code !== "cursor_invalid" || !cursor) throw error;
+      cursor = null;
+      continue;
+    }
+    const orphans = await applyPage(page, {fresh: !cursor, told});
+    cursor = page.cursor;
+    count += page.count;
+    if (page.more) continue;
+    if (!orphans || !(await repairDue())) return count;
+    await setMeta("repaired_at", new Date().toISOString());
+    cursor = null;
+  }
+}
+
+async function repairDue() {
+  const last = await getMeta("repaired_at");
+  return !last || Date.now() - Date.parse(last) > REPAIR_EVERY_MS;
+}
+
+/** Numbers of persons this page brings ([{id, n, p}] for digits.js), then those of queued edits,
+ * which the outbox puts back over the page's rows. */
+async function pageNumbers(rows) {
+  const out = rows.filter((r) => !r.deleted_at).map((r) => ({id: r.id, n: r.id_number || null, p: r.phone || null}));
+  if (!out.length) return out;
+  const ids = new Set(out.map((r) => r.id));
+  for (const e of await (await db()).getAll("outbox")) {
+    if (e.type !== "person" || !ids.has(e.record_id)) continue;
+    const row = {id: e.record_id};
+    for (const [k, key] of [["id_number", "n"], ["phone", "p"]]) {
+      if (k in (e.fields || {})) row[key] = e.fields[k]?.$enc ? await open(e.fields[k].$enc) : e.fields[k];
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+/** Store one page; answers, at the end of a round, how many open residencies lack their person.
+ * `fresh`: the first page of a snapshot asked for without a cursor (a first sync, or the server
+ * refused the cursor): the store starts again from it, the outbox's own changes put back on top,
+ * so nothing the snapshot no longer holds (a record deleted meanwhile) stays behind. */
+async function applyPage(page, {fresh = false, told = {}} = {}) {
+  // Seal personal fields before the transaction: it must only wait on IndexedDB.
+  // The user's conflicts (first page of a round): read only when there is something to match.
+  const notices = page.conflicts && (page.conflicts.length || (await getMeta("conflicts"))?.length)
+    ? await import("./notices.js") : null;
+  const news = notices ? await notices.prepareNews(page.conflicts) : null;
+  const rows = page.changes.person || [];
+  const persons = await Promise.all(rows.map((p) => (p.deleted_at ? p : stored(p))));
+  const found = await digits.change(await pageNumbers(rows));
+  const changes = Object.fromEntries(Object.entries(page.changes).map(([t, list]) => [t, list.map((r) => minimal(t, r))]));
+  changes.person = persons;
+  const d = await db();
+  const tx = d.transaction([...TABLES, "outbox", "meta", DIGITS], "readwrite");
+  const queued = await queuedIds(tx);
+  if (fresh && page.snapshot) for (const table of TABLES) await tx.objectStore(table).clear();
+  const now = new Date();
+  for (const table of TABLES) {
+    const store = tx.objectStore(table);
+    for (const row of changes[table] || []) {
+      // A row a snapshot would not hold (keep.js) goes as a tombstone does, unless this phone
+      // still has a change of it queued.
+      if (row.deleted_at || (outside(table, row, now) && !queued.has(row.id))) await store.delete(row.id);
+      else await store.put(row);
+    }
+  }
+  for (const [table, ids] of Object.entries(page.evict || {})) {
+    for (const id of ids) {
+      await tx.objectStore(table).delete(id);
+      if (table === "house") {
+        for (const child of HOUSE_CHILDREN) {
+          const store = tx.objectStore(child);
+          for (const key of await store.index("house_id").getAllKeys(id)) await store.delete(key);
+        }
+      }
+    }
+  }
+  // What is still queued goes back on top. An entry at or below last_applied_seq reached the
+  // server though its answer was lost: it stays, and the next push learns its outcome
+  // (dropping it here would hide a rejection or a conflict, docs/sync.md §4).
+  const box = tx.objectStore("outbox");
+  for (const e of await box.getAll()) await applyLocal(tx.objectStore(e.type), e);
+  let orphans = 0;
+  if (!page.more) {
+    // Only once the round is complete: a person's residency may come on a later page.
+    orphans = await endOfRound(tx, queued);
+    await ageVisits(tx, queued, now);
+  }
+  if (notices) told.decided = (told.decided || 0) + await notices.reconcile(tx, news);
+  digits.write(tx, found);
+  tx.objectStore("meta").put(page.cursor, "cursor");
+  await tx.done;
+  return orphans;
+}
+
+/** When to sync: now, on coming online, on returning to the app, every few minutes, by Background Sync. */
+export function schedule(minutes = 5) {
+  const soon = (reason) => () => { if (navigator.onLine) sync(reason); };
+  window.addEventListener("online", soon("online"));
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") soon("visible")(); });
+  setInterval(soon("timer"), minutes * 60 * 1000);
+  navigator.serviceWorker?.addEventListener("message", (ev) => { if (ev.data?.type === "sync") soon("background")(); });
+  window.addEventListener("gw:outbox", async () => {
+    const reg = await navigator.serviceWorker?.ready;
+    if (reg?.sync) reg.sync.register("gridwalk-sync").catch(() => {});
+    soon("saved")();
+  });
+  soon("open")();
+}

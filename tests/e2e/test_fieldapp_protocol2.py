@@ -1,0 +1,105 @@
+"""Protocol 2 in the field app: pushes gzip-compressed by the browser (CompressionStream), no
+echo (the pull after a push carries none of the phone's own writes, yet the phone holds what
+the server set), and the old app (protocol 1, 0.6.0) still syncing against the new server."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
+from sqlalchemy.orm import Session
+
+from tests.e2e import fieldapp as fa
+from tests.e2e.conftest import HERE, LiveServer
+from webapp.models import Person
+
+# App 0.6.0's sync modules (protocol 1), as that release shipped them (commit 0a5fb02):
+# served in place of today's, the rest of the app unchanged.
+OLD_APP = HERE / "app_0_6"
+
+
+def _visits(house_id: str, n: int) -> list[dict[str, Any]]:
+    fields = {"house_id": house_id, "visited_at": "2026-11-26T08:00:00Z", "outcome": "verified", "note": "入户核查"}
+    return [{"type": "visit", "op": "create", "record_id": str(uuid.uuid4()), "base_version": None,
+             "fields": fields, "local": fields} for _ in range(n)]
+
+
+def _row(page: Page, store: str, rid: str) -> Any:
+    return page.evaluate("""async ([store, id]) => {
+      const {openDB} = await import(document.querySelector('meta[name="gw-idb"]').content);
+      const d = await openDB('gridwalk'); const row = await d.get(store, id); d.close();
+      return store === 'person' && row ? (await import('/static/pwa/personal.js')).opened(row) : row ?? null;
+    }""", [store, rid])
+
+
+def _pages(page: Page) -> list[Any]:
+    pages: list[Any] = []
+    page.on("response", lambda r: pages.append(r) if "/api/sync/pull" in r.url else None)
+    return pages
+
+
+def test_the_new_app_compresses_its_pushes_and_gets_no_echo(page: Page, live_server: LiveServer) -> None:
+    area = fa.coordinator_area(live_server)
+    fa.app_login(page, area.username)
+    occupant = fa.occupant_mutations(area.houses[0], "回声测试", fa.fresh_id())
+    seen = len(live_server.requests)
+    responses = _pages(page)
+    fa.queue(page, occupant + _visits(area.houses[1], 5))  # saving starts a sync, too
+    result = fa.sync(page)
+    assert result["ok"] and fa.outbox(page) == [], result
+    pushes = [r for r in live_server.requests[seen:] if r.path == "/api/sync/push"]
+    assert pushes and all(r.content_encoding == "gzip" for r in pushes), pushes
+    pulls = [r for r in live_server.requests[seen:] if r.path == "/api/sync/pull"]
+    assert pulls and all("protocol=2" in r.query for r in pulls)
+    assert "zstd" in pulls[0].accept_encoding or "gzip" in pulls[0].accept_encoding
+    bodies = [r.json() for r in responses]
+    assert any(b.get("echoes", 0) >= 7 for b in bodies), bodies
+    mine = {m["record_id"] for m in occupant}
+    assert not any(rid in mine for b in bodies for t in b["changes"].values() for rid in t.get("id", []))
+    # What the server set came with the push's answer: the version, and sex and birth date.
+    person = _row(page, "person", occupant[0]["record_id"])
+    with Session(live_server.engine) as s:
+        stored = s.get(Person, uuid.UUID(occupant[0]["record_id"]))
+        assert stored is not None
+        assert (person["version"], person["sex"], person["birth_date"]) == \
+            (stored.version, stored.sex, stored.birth_date.isoformat())
+    assert _row(page, "residency", occupant[1]["record_id"])["version"] == 1
+    assert fa.outbox(page) == []
+
+
+def _old(name: str) -> str:
+    return (OLD_APP / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def old_app(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
+    """A phone still on app 0.6.0 (protocol 1): its sync modules, page and worker alike."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    def serve(body: str) -> Any:
+        return lambda route: route.fulfill(status=200, body=body,
+                                           headers={"Content-Type": "text/javascript; charset=utf-8"})
+    for name in ("api.js", "sync.js"):
+        context.route(f"**/static/pwa/{name}*", serve(_old(name)))
+    yield context
+    context.close()
+
+
+def test_the_old_app_still_syncs_with_the_new_server(old_app: BrowserContext, live_server: LiveServer) -> None:
+    page = old_app.new_page()
+    area = fa.coordinator_area(live_server)
+    fa.app_login(page, area.username)
+    assert page.evaluate("async () => (await import('/static/pwa/api.js')).PROTOCOL") == 1
+    occupant = fa.occupant_mutations(area.houses[0], "旧版应用", fa.fresh_id())
+    seen = len(live_server.requests)
+    fa.queue(page, occupant + _visits(area.houses[1], 5))
+    result = fa.sync(page)
+    assert result["ok"] and fa.outbox(page) == [], result
+    calls = [r for r in live_server.requests[seen:] if r.path.startswith("/api/sync/")]
+    assert calls and all("protocol=1" in r.query for r in calls if r.path == "/api/sync/pull")
+    assert all(r.content_encoding == "" for r in calls)
+    # Its own writes came back by the pull, as protocol 1 always did: the version is the server's.
+    assert _row(page, "person", occupant[0]["record_id"])["version"] == 1
+    assert "seq" in _row(page, "residency", occupant[1]["record_id"])
+    assert fa.outbox(page) == []
