@@ -11,7 +11,6 @@ app's own modules (personal.js seals each, digits.js journals their numbers) as 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bench.browser import CHROMIUM, PIN, wait
 from bench.dataset import PASSWORD, PASSWORD_HASH, engine_for, migrate
-from bench.report import Row, show
+from bench.report import Row, show, write_section
 from bench.stats import Sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,16 +214,6 @@ def section(rows: list[Row], meta: dict[str, Any], seconds: float, command: str)
     return "\n".join(out + [END])
 
 
-def write(path: Path, text: str) -> None:
-    """Replace this figure's section, or put it before the hand-kept findings (or at the end)."""
-    doc = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if BEGIN in doc and END in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: text, doc, flags=re.S)
-    elif "\n## Misses profiled and fixed" in doc:
-        doc = doc.replace("\n## Misses profiled and fixed", "\n" + text + "\n\n## Misses profiled and fixed", 1)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(doc, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, meta = measure(args.persons, args.repeats)
     command = "python -m bench.fieldapp_search" + (" " + " ".join(argv) if argv else "")
     text = section(rows, meta, time.perf_counter() - start, command)
-    write(Path(args.out), text)
+    write_section(Path(args.out), text, BEGIN, END)
     print(text)
     return 0
 

@@ -6,6 +6,7 @@ instance/bench/last-run.json) with the current bench/findings.md, without measur
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,21 @@ def main(argv: list[str] | None = None) -> None:
 
 
 FINDINGS_TITLE = "Misses profiled and fixed"
+
+
+def write_section(path: Path, text: str, begin: str, end: str) -> None:
+    """Replace a figure's own section (between its `begin` and `end` markers) of BENCHMARKS.md,
+    or put it before the hand-kept findings, or at the end: the figures written by their own
+    commands (bench.wire, bench.fieldapp_map, bench.fieldapp_search) share the file."""
+    doc = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    heading = f"\n## {FINDINGS_TITLE}"
+    if begin in doc and end in doc:
+        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _m: text, doc, flags=re.S)
+    elif heading in doc:
+        doc = doc.replace(heading, "\n" + text + "\n" + heading, 1)
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(doc, encoding="utf-8")
 
 if __name__ == "__main__":
     main()

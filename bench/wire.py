@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import re
 import http.client
 import io
 import json
@@ -36,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from bench.dataset import PASSWORD, build, cells_by_code, make_coordinator, pick_cells
 from bench.pull import change_elsewhere
+from bench.report import write_section
 from bench.push import new_id_number
 from webapp.models import House, Person, Residency
 
@@ -309,13 +309,6 @@ def section(report: dict[str, Any], seconds: float, command: str) -> str:
     return "\n".join(out + [END])
 
 
-def write(path: Path, text: str) -> None:
-    doc = path.read_text(encoding="utf-8")
-    if BEGIN in doc and END in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: text, doc, flags=re.S)
-    else:
-        doc = doc.replace("\n## Misses profiled and fixed", "\n" + text + "\n\n## Misses profiled and fixed", 1)
-    path.write_text(doc, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -357,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(report, indent=1, ensure_ascii=False))
     if args.write:
         command = "python -m bench.wire" + (" " + " ".join(argv) if argv else "")
-        write(ROOT / "BENCHMARKS.md", section(report, time.perf_counter() - began, command))
+        write_section(ROOT / "BENCHMARKS.md", section(report, time.perf_counter() - began, command), BEGIN, END)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0
