@@ -16,7 +16,7 @@ SCRIPT = """
 import sys
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
-from webapp.models import Base, Committee, RecordVersion
+from webapp.models import Base, Committee
 {install}
 engine = create_engine("sqlite:///" + sys.argv[1])
 Base.metadata.create_all(engine)
@@ -24,9 +24,7 @@ with Session(engine) as s:
     s.add(Committee(code="C001", name="测试居委"))
     s.commit()
 with Session(engine) as s:
-    c = s.scalars(select(Committee)).one()
-    versions = s.scalars(select(RecordVersion)).all()
-    print(c.seq, len(versions))
+    print(s.scalars(select(Committee)).one().seq)
 """
 
 
@@ -37,12 +35,11 @@ with Session(engine) as s:
 def test_a_plain_script_numbers_its_changes_once_installed(tmp_path: Path, install: str, stamped: bool) -> None:
     out = subprocess.run([sys.executable, "-c", SCRIPT.format(install=install), str(tmp_path / "db.sqlite")],
                          capture_output=True, text=True, cwd=ROOT, check=True)
-    seq, versions = out.stdout.split()
+    seq = out.stdout.strip()
     if stamped:
         assert int(seq) >= 1
     else:  # why the call is needed: without it the row is invisible to every pull
         assert seq == "None"
-    assert (int(versions) > 0) == stamped or versions == "0"
 
 
 def test_the_app_factory_and_the_tests_install_it() -> None:
