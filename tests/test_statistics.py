@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import login, valid_id
 from webapp.models import AuditEntry, Cycle, HouseFlag, Person, Unit
+from webapp.oversight.grading import close_and_freeze
 from webapp.oversight.statistics import AGE_BANDS, PYRAMID_BANDS, compute, drill
 from webapp.base.timeutil import local_today, utcnow
 
@@ -236,3 +237,60 @@ def test_every_drill_adds_up_to_its_chart(db_session: Session, town) -> None:  #
             found = drill(db_session, "pyramid", f"{sex}:{band}", TODAY, cells, permit_warn_days=WARN)
             assert found is not None and found[1] == value
     assert db_session.scalar(select(Person).where(Person.name == "未来住户")) is not None
+
+
+def _units(stats) -> tuple[dict[str, int], dict[str, int]]:  # type: ignore[no-untyped-def]
+    return ({k: v for k, v in stats.figures["unit_kind"].rows if v},
+            {k: v for k, v in stats.figures["unit_employees"].rows if v})
+
+
+@pytest.mark.parametrize("scope", list(SCOPES))
+def test_a_closed_cycle_keeps_its_unit_figures(db_session: Session, town, scope: str) -> None:  # type: ignore[no-untyped-def]
+    """实有单位 per cycle: closing the cycle freezes units by kind and their employees; later a
+    unit closes, another opens and persons change jobs, and the closed cycle still shows what
+    it counted, while today's figures (a running cycle) move."""
+    s = db_session
+    cycle = s.scalar(select(Cycle).where(Cycle.name == "past"))
+    cells = _cells(town, scope)
+    before = _units(compute(s, cycle.ends_on, cells, today=TODAY, permit_warn_days=WARN))
+    assert sum(before[0].values()) > 0 or scope == "cell A2"  # A2 has none until one opens below
+    close_and_freeze(s, cycle, None, today=TODAY)
+    s.commit()
+    frozen = compute(s, cycle.ends_on, cells, today=TODAY, permit_warn_days=WARN, cycle=cycle)
+    assert frozen.units_frozen and _units(frozen) == before
+
+    live_units = list(s.scalars(select(Unit).where(Unit.deleted_at.is_(None)).order_by(Unit.name)))
+    for u in live_units[:2]:
+        u.deleted_at = utcnow()
+    s.add(Unit(name="新开单位", house_id=town.houses["A2"].id, kind="enterprise"))
+    s.flush()
+    for p in s.scalars(select(Person).where(Person.employer_unit_id.is_not(None))):
+        p.employer_unit_id = live_units[-1].id
+    s.commit()
+
+    again = compute(s, cycle.ends_on, cells, today=TODAY, permit_warn_days=WARN, cycle=cycle)
+    assert again.units_frozen and _units(again) == before
+    today = compute(s, TODAY, cells, today=TODAY, permit_warn_days=WARN)
+    assert not today.units_frozen and _units(today) != before
+
+
+def test_a_cycle_closed_before_freezing_shows_todays_units(db_session: Session, town) -> None:  # type: ignore[no-untyped-def]
+    """Cycles closed before unit figures were frozen have no rows: today's figures, and the
+    page says so rather than passing them off as the cycle's."""
+    cycle = db_session.scalar(select(Cycle).where(Cycle.name == "past"))
+    cycle.closed_at = utcnow()
+    db_session.commit()
+    stats = compute(db_session, cycle.ends_on, None, today=TODAY, permit_warn_days=WARN, cycle=cycle)
+    assert not stats.units_frozen
+    assert _units(stats) == _units(compute(db_session, TODAY, None, today=TODAY, permit_warn_days=WARN))
+
+
+def test_the_page_says_whose_unit_figures_it_shows(client, db_session, town) -> None:  # type: ignore[no-untyped-def]
+    cycle = db_session.scalar(select(Cycle).where(Cycle.name == "past"))
+    close_and_freeze(db_session, cycle, None, today=TODAY)
+    db_session.commit()
+    login(client, "centre")
+    closed = client.get(f"/statistics?cycle={cycle.id}").get_data(as_text=True)
+    assert 'data-units="frozen"' in closed and "为本周期结束时冻结的数据" in closed
+    running = client.get("/statistics").get_data(as_text=True)
+    assert 'data-units="today"' in running

@@ -16,6 +16,7 @@ from webapp.models.review import Review
 from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation, SyncProtocol
 from webapp.models.tip import Tip
 from webapp.models.unit import Unit
+from webapp.models.unit_figures import UnitFigures
 from webapp.models.user import User
 from webapp.models.visit import Visit
 
@@ -24,7 +25,7 @@ SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent,
 
 __all__ = [
     "AuditEntry", "Base", "Campaign", "ChangeCounter", "CoordinatorSnapshot", "RecordVersion", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
-    "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "SyncProtocol", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "User",
+    "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "SyncProtocol", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "UnitFigures", "User",
     "Visit", "campaign_cell", "cell_coordinator",
 ]
 

@@ -7,7 +7,9 @@ and the residents by category over the last cycles.
 Residents as at a day: a live open residency that day (started on or before it, not ended
 by it) in a live house of the cells, of a live person. The persons' attributes are today's
 (the change log keeps the past ones, but statistics count the register as it stands). The
-houses, units, flags and permits due are today's too: they say what needs doing now.
+houses, flags and permits due are today's too: they say what needs doing now. The units by
+kind and their employees are frozen when a cycle closes (webapp.oversight.unit_figures):
+a closed cycle shows them as they were; a running one, today's.
 
 Counted by GROUP BY in the database, never person by person; tests check every figure
 against a plain SQL count. Plain SQLAlchemy: no Flask.
@@ -23,8 +25,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Cycle, House, HouseFlag, Person, Residency, Unit
+from webapp.models import Cycle, House, HouseFlag, Person, Residency
 from webapp.models.enums import HouseUse, PersonCategory, UnitKind
+from webapp.oversight import unit_figures
 
 UNKNOWN = "unknown"
 AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 6), (7, 17), (18, 34), (35, 59), (60, 79), (80, None))
@@ -122,6 +125,7 @@ class Statistics:
     figures: dict[str, Figure] = field(default_factory=dict)
     pyramid: Pyramid | None = None
     trend: Trend | None = None
+    units_frozen: bool = False  # the unit figures are the closed cycle's, not today's
 
 
 def _grouped(session: Session, key: Any, *where: Any) -> dict[str, int]:
@@ -145,7 +149,8 @@ def permit_bucket(as_of: date, warn_days: int) -> Any:
 
 
 def compute(session: Session, as_of: date, cell_ids: frozenset[uuid.UUID] | None, *, today: date,
-            permit_warn_days: int, cycles: Sequence[Cycle] = ()) -> Statistics:
+            permit_warn_days: int, cycles: Sequence[Cycle] = (), cycle: Cycle | None = None) -> Statistics:
+    """The figures as at `as_of`; `cycle` is the one shown (its frozen unit figures once closed)."""
     residents = residents_clause(as_of, cell_ids)
     out = Statistics(as_of, int(session.scalar(select(func.count()).select_from(Person).where(*residents)) or 0))
     f = out.figures
@@ -169,17 +174,13 @@ def compute(session: Session, as_of: date, cell_ids: frozenset[uuid.UUID] | None
     out.pyramid = Pyramid(bands, [pyramid.get(f"M:{b}", 0) for b in bands], [pyramid.get(f"F:{b}", 0) for b in bands])
     houses = _houses(cell_ids)
     f["use"] = Figure("use", _ordered(_grouped(session, House.use, *houses), [u.value for u in HouseUse]))
-    unit_where: list[Any] = [Unit.deleted_at.is_(None)]
-    if cell_ids is not None:
-        unit_where.append(Unit.house_id.in_(select(House.id).where(*houses)))
-    else:
-        unit_where.append(or_(Unit.house_id.is_(None), Unit.house_id.in_(select(House.id).where(*houses))))
-    f["unit_kind"] = Figure("unit_kind", _ordered(_grouped(session, Unit.kind, *unit_where), [k.value for k in UnitKind]))
-    # The units' employees (persons linked to them as employer, wherever they live), by kind.
-    employed = select(Unit.kind, func.count(Person.id)).join(Person, Person.employer_unit_id == Unit.id).where(
-        *unit_where, Person.deleted_at.is_(None)).group_by(Unit.kind)
-    f["unit_employees"] = Figure("unit_employees", _ordered(
-        {str(k): int(n) for k, n in session.execute(employed)}, [k.value for k in UnitKind]))
+    # 实有单位: frozen at a closed cycle's end (employer links have no history), else today's.
+    frozen = unit_figures.frozen(session, cycle, cell_ids) if cycle is not None and cycle.is_closed else None
+    out.units_frozen = frozen is not None
+    units, employees = frozen if frozen is not None else unit_figures.live(session, cell_ids)
+    kinds = [k.value for k in UnitKind]
+    f["unit_kind"] = Figure("unit_kind", _ordered(units, kinds))
+    f["unit_employees"] = Figure("unit_employees", _ordered(employees, kinds))
     f["findings"] = Figure("findings", findings(session, cell_ids, today=today))
     if cycles:
         out.trend = trend(session, cycles, cell_ids, today=today)

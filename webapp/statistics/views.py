@@ -34,7 +34,7 @@ def _statistics() -> tuple[Statistics, Any, Cycle]:
     recent = list(db.session.scalars(select(Cycle).where(Cycle.starts_on <= today)
                                      .order_by(Cycle.starts_on.desc()).limit(TREND_CYCLES)))
     stats = compute(db.session, min(cycle.ends_on, today), f.cell_ids, today=today,
-                    permit_warn_days=current_app.config["PERMIT_EXPIRY_WARN_DAYS"], cycles=recent)
+                    permit_warn_days=current_app.config["PERMIT_EXPIRY_WARN_DAYS"], cycles=recent, cycle=cycle)
     return stats, f, cycle
 
 

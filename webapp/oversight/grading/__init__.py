@@ -168,13 +168,15 @@ def freeze(session: Session, cycle: Cycle, by_user_id: int | None, *, today: dat
 
 def close_and_freeze(session: Session, cycle: Cycle, by_user_id: int | None, *, today: date,
                      settings: RuleSettings | None = None, geo_settings: GeoSettings | None = None) -> None:
-    """Close the cycle (coverage freezes in geo.coverage) and freeze its grades and the
-    coordinators' figures (webapp.oversight.coordinators); no commit."""
-    from webapp.oversight import coordinators
+    """Close the cycle (coverage freezes in geo.coverage) and freeze its grades, the
+    coordinators' figures (webapp.oversight.coordinators) and the unit figures
+    (webapp.oversight.unit_figures); no commit."""
+    from webapp.oversight import coordinators, unit_figures
 
     close_coverage(session, cycle, by_user_id, settings=geo_settings)
     freeze(session, cycle, by_user_id, today=today, settings=settings, geo_settings=geo_settings)
     coordinators.freeze(session, cycle, geo_settings)
+    unit_figures.freeze(session, cycle)
 
 
 def trend(session: Session, committee_ids: list[uuid.UUID | None], limit: int = 12) -> list[
