@@ -51,7 +51,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     finally:
         cursor.close()
     if table in STAMPED_TABLES:
-        mark_unstamped(session)  # COPY passes by the ORM's execute hook
+        mark_unstamped(session, table)  # COPY passes by the ORM's execute hook
 
 
 def _columns(table: Table, given: set[str]) -> list[Column[Any]] | None:
@@ -110,7 +110,7 @@ def update_rows(session: Session, table: Table, columns: frozenset[str], rows: l
         f"FROM unnest({casts}) AS v({', '.join(quote(c) for c in arrays)}) "
         f"WHERE {name}.id = v._id AND {name}.version = v._expected").bindparams(*params))
     if table in STAMPED_TABLES:
-        mark_unstamped(session)  # a text statement passes by the ORM's execute hook
+        mark_unstamped(session, table)  # a text statement passes by the ORM's execute hook
 
 
 def _update_arrays(table: Table, columns: frozenset[str], rows: list[dict[str, Any]]) -> dict[str, tuple[Any, list[Any]]] | None:

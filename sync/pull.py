@@ -20,7 +20,8 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, ColumnElement, Date, DateTime, Float, Integer, String, Table, Uuid, and_, exists, false, literal, or_,
+    JSON, BigInteger, Boolean, ColumnElement, Date, DateTime, Float, Integer, String, Table, Uuid, and_, bindparam, exists,
+    false, literal, or_,
     Text, cast, func, select, text, true, type_coerce, union_all,
 )
 from sqlalchemy.orm import Session
@@ -214,9 +215,18 @@ def _tables_changed(session: Session, cursor: Cursor) -> set[int]:
     """Which tables hold any row numbered within the round, anywhere: one round trip on the
     seq indexes, so that a sync after a few minutes does not query a dozen tables where
     nothing happened (most of a pull's time under load went to those empty queries)."""
-    probes = [select(literal(i)).where(exists().where(t.c.seq > cursor.base, t.c.seq <= cursor.high))
-              for i, t in enumerate(TABLES) if i >= cursor.table]
-    return set(session.scalars(union_all(*probes))) if probes else set()
+    if cursor.table >= len(TABLES):
+        return set()
+    return set(session.scalars(_probe(cursor.table), {"base": cursor.base, "high": cursor.high}))
+
+
+@cache
+def _probe(first: int) -> Any:
+    """The probe from table `first` on, built once: building thirteen EXISTS in Python on
+    every pull was a quarter of an incremental pull's time."""
+    base, high = bindparam("base", type_=BigInteger()), bindparam("high", type_=BigInteger())
+    return union_all(*[select(literal(i)).where(exists().where(t.c.seq > base, t.c.seq <= high))
+                       for i, t in enumerate(TABLES) if i >= first])
 
 
 def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cursor: Cursor,

@@ -177,7 +177,8 @@ def test_a_compressed_push_is_applied(client, token, area, coding: str) -> None:
     ("gzip", b"not gzip at all", 400, "invalid_encoding"),
     ("gzip", gzip.compress(b'{"protocol": 2, "mutations": []}')[:-12], 400, "invalid_encoding"),
     ("compress", b"x", 415, "unsupported_encoding"),
-])
+], ids=["gzip-bomb", "zstd-bomb", "br-bomb", "deflate-bomb", "not-gzip", "gzip-cut", "unknown-coding"])
+# Named ids: gzip's header carries the time, and xdist's workers must collect the same names.
 def test_a_body_past_the_cap_or_undecodable_is_refused_whole(client, token, area, coding: str, raw: bytes,
                                                              status: int, code: str) -> None:  # type: ignore[no-untyped-def]
     r = _push(client, token, [], coding=coding, raw=raw)

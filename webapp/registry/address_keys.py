@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 
-from webapp.registry.sequence import has_unstamped
+from webapp.registry.sequence import unstamped_tables
 from webapp.models import House, Person
 from webapp.registry.address import place_keys
 
@@ -30,10 +30,11 @@ _SOURCES: tuple[tuple[Any, tuple[str, str, str, str], tuple[str, str]], ...] = (
 def stamp(session: Session) -> None:
     """Set the keys of the persons and houses this transaction wrote (before they are numbered)."""
     session.flush()
-    if not has_unstamped(session):
-        return
+    written = {t.name for t in unstamped_tables(session)}
     for model, parts, (key, room_key) in _SOURCES:
         table = model.__table__
+        if table.name not in written:
+            continue
         found = session.execute(select(table.c.id, *(table.c[p] for p in parts), table.c[key], table.c[room_key])
                                 .where(table.c.seq.is_(None))).all()
         changed = []

@@ -26,7 +26,7 @@ from sqlalchemy import JSON, Boolean, Connection, Date, Float, Table, bindparam,
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine, Uuid
 
-from webapp.registry.sequence import has_unstamped
+from webapp.registry.sequence import unstamped_tables
 from webapp.models import House, Person, RecordVersion, Unit
 from webapp.models.base import UTCDateTime
 from webapp.base.timeutil import utcnow
@@ -113,13 +113,16 @@ def _statement(dialect: str, record_type: str) -> Any:
 def capture(session: Session) -> None:
     """Copy the rows this transaction wrote into record_version (before they are numbered)."""
     session.flush()
-    if not has_unstamped(session):
+    written = {t.name for t in unstamped_tables(session)}
+    tracked = [k for k, model in TRACKED.items() if model.__tablename__ in written]
+    if not tracked:
         return
     door = door_of(session)
     dialect = session.get_bind().dialect.name
     params = {"door": door.kind, "ref": door.ref, "now": utcnow()}
-    for record_type in TRACKED:
-        session.execute(_statement(dialect, record_type), params)
+    connection = session.connection()  # not session.execute: its hook would take the INSERT for a write
+    for record_type in tracked:
+        connection.execute(_statement(dialect, record_type), params)
 
 
 def baseline(connection: Connection) -> None:
