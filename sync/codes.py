@@ -7,7 +7,8 @@ from __future__ import annotations
 OUTCOMES: dict[str, str] = {
     "applied": "written as sent; drop it from the outbox (protocol 2: take `version` and `set` into the local record)",
     "merged": "written, merged with changes made elsewhere, or it duplicated a record that exists (`canonical_id`: "
-              "use that id from now on); the pull brings the record",
+              "use that id from now on, and drop the local record: never keep it under `canonical_id`); the pull "
+              "brings the record",
     "already_applied": "this mutation id was received before; `first_status` (with `version`, `set`, `errors`, "
                        "`conflict_id`, `canonical_id`, `blocked_by`) says what happened then",
     "rejected": "invalid (`errors`); keep it to fix and resend under a new id and seq",

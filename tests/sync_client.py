@@ -161,9 +161,16 @@ class Phone:
             row.update(outcome.get("set", {}), version=outcome["version"])
 
     def _rename(self, kind: str, old: str, new: str) -> None:
-        row = self.rows.get(kind, {}).pop(old, None)
-        if row is not None:
-            self.rows[kind].setdefault(new, {**row, "id": new})
+        """A create merged into another record (docs/sync.md §3): what names the local id names
+        the canonical one, and the local copy goes. It is never put under the canonical id: the
+        registry's record is the one the phone holds, or the pull brings; a copy would stand for
+        it with the phone's values (an ended residency current again, when the answer came late
+        and the pull meanwhile dropped the record), and no pull would correct it."""
+        self.rows.get(kind, {}).pop(old, None)
+        if kind in ("person", "house"):
+            for row in self.rows.get("residency", {}).values():
+                if row.get(f"{kind}_id") == old:
+                    row[f"{kind}_id"] = new
         for m in self.outbox:
             if m["record_id"] == old:
                 m["record_id"] = new

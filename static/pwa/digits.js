@@ -21,6 +21,7 @@ let early = [];  // changes this tab committed while a load was reading
 function take(map, rows) {
   for (const r of rows) {
     if (Array.isArray(r)) map.set(r[0], [r[1], r[2]]);
+    // An alias record (written by apps before the merged copy was dropped, sync.js redirect).
     else if (r.alias) { if (map.has(r.alias[0])) map.set(r.alias[1], map.get(r.alias[0])); } else {
       const [n, p] = map.get(r.id) || [null, null];
       map.set(r.id, ["n" in r ? r.n : n, "p" in r ? r.p : p]);
@@ -44,13 +45,6 @@ export function write(tx, prepared) {
   if (!prepared) return;
   tx.objectStore(DIGITS).add(prepared.record);
   tx.done.then(() => remember(prepared.rows), () => {});
-}
-
-/** A person merged into another on the server (sync.js redirect), inside that transaction:
- * only ids, nothing to seal. */
-export function alias(tx, from, to) {
-  tx.objectStore(DIGITS).add({alias: [from, to]});
-  tx.done.then(() => remember([{alias: [from, to]}]), () => {});
 }
 
 /** The journal as stored: the last snapshot, then every change after what it folded. */

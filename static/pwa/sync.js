@@ -75,7 +75,11 @@ async function outcomes(list, told = {}) {
   const notices = list.some((o) => (o.first_status || o.status) === "conflict") ? await import("./notices.js") : null;
   const conflicts = notices ? await notices.prepare(list) : new Map();
   const learnt = await prepareLearnt(list);
-  const found = await digits.change([...learnt.values()].map((x) => x.numbers));
+  // A person merged into another: its local copy goes, and the numbers it was found by with it
+  // (the canonical person keeps its own, from the pull; not the copy's, which may differ).
+  const merged = list.filter((o) => o.type === "person" && o.canonical_id && o.canonical_id !== o.record_id)
+    .map((o) => ({id: o.record_id, n: null, p: null}));
+  const found = await digits.change([...[...learnt.values()].map((x) => x.numbers), ...merged]);
   const d = await db();
   const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
   const box = tx.objectStore("outbox");
@@ -129,12 +133,13 @@ async function learn(store, e, {version, values}) {
   await store.put(next);
 }
 
-/** A duplicate merged on the server: use its id here too, in records and queued mutations. */
+/** A duplicate merged on the server: use its id here too, in queued mutations and what names
+ * it; the local copy goes (docs/sync.md §3). Never put under the canonical id: the registry's
+ * record is the one held here, or the pull brings it; the copy would stand for it with this
+ * phone's values (a residency ended meanwhile current again, another start date, version 0),
+ * and no pull sends a record again that has not changed since. */
 async function redirect(tx, type, from, to) {
-  const store = tx.objectStore(type);
-  const row = await store.get(from);
-  if (row) { await store.delete(from); await store.put({...row, id: to}); }
-  if (type === "person") digits.alias(tx, from, to);
+  await tx.objectStore(type).delete(from);
   const box = tx.objectStore("outbox");
   for (const e of await box.getAll()) {
     const swap = (obj) => Object.fromEntries(Object.entries(obj || {}).map(([k, v]) => [k, v === from ? to : v]));
