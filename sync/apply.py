@@ -52,7 +52,7 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: Ce
     house = _house_of(m.type, rid, values, state)
     cell_id = house.get("cell_id") if house else values.get("cell_id")
     ctx = conflicts.Context(device=device, mutation=m, house_id=house["id"] if house else None,
-                            cell_id=cell_id, committee_id=cells.get(cell_id) if cell_id else None)
+                            cell_id=cell_id, cells=cells)
     if outside(m, rid, values, rtype.refs, reach):
         # Before any check that reads the registry: what lies outside (or nowhere) answers
         # alike, and what was typed waits for the centre rather than being lost.

@@ -34,10 +34,11 @@ QUIET_KINDS = frozenset({"identity_elsewhere", "address_elsewhere"})
 NO_VALUES_KINDS = frozenset({"out_of_scope"})
 
 
-def conflicts_for(session: Session, device: Device, now: datetime) -> list[dict[str, Any]]:
-    """The user's conflicts the phone should show: open ones, and those decided lately."""
+def conflicts_for(session: Session, device: Device, now: datetime, scope: Scope | None = None) -> list[dict[str, Any]]:
+    """The user's conflicts the phone should show: open ones, and those decided lately
+    (`scope`: the user's, when the caller has it already)."""
     user = device.user
-    scope = scope_for(session, user)
+    scope = scope or scope_for(session, user)
     since = now - timedelta(days=DECIDED_DAYS)
     rows = list(session.scalars(
         select(Conflict).where(Conflict.user_id == user.id, Conflict.kind.not_in(QUIET_KINDS),

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 
 from sync.batch import Mutation
+from sync.state import CellCommittees
 from sync.wire import to_wire
 from webapp.models import Conflict, Device
 from webapp.registry.rules.tasks import conflict_kinds
@@ -44,7 +45,13 @@ class Context:
     mutation: Mutation
     house_id: uuid.UUID | None
     cell_id: uuid.UUID | None
-    committee_id: uuid.UUID | None
+    # The cell's committee is read only when a conflict or a review asks for it: most
+    # mutations (door visits) never do, and a query for it on every push added up.
+    cells: CellCommittees | None = None
+
+    @property
+    def committee_id(self) -> uuid.UUID | None:
+        return self.cells.get(self.cell_id) if self.cells is not None and self.cell_id else None
 
 
 def row(ctx: Context, kind: str, *, base: dict[str, Any], registry: dict[str, Any], device: dict[str, Any],

@@ -64,7 +64,7 @@ def hold_for_centre(m: Mutation, work: Write, ctx: conflicts.Context, kind: str,
                     now: datetime) -> None:
     """A case for the centre that the device is not told of: its record stands as typed (so
     the answer is the one it would get if `other`, outside its cells, did not exist)."""
-    quiet = conflicts.Context(device=ctx.device, mutation=m, house_id=None, cell_id=None, committee_id=None)
+    quiet = conflicts.Context(device=ctx.device, mutation=m, house_id=None, cell_id=None)
     work.extras.append((conflicts.TABLE, conflicts.row(quiet, kind, base={}, registry={}, device=m.fields,
                                                        detail={"other": str(other)}, now=now)))
 

@@ -126,7 +126,8 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         # district; so cost a random read as a cached one, for this transaction only.
         session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
                              "set_config('random_page_cost', '1.1', true)"))
-    cells = scope_for(session, device.user).cell_ids
+    scope = scope_for(session, device.user)
+    cells = scope.cell_ids
     if cursor_text:
         cursor = Cursor.decode(cursor_text)
         if cursor.table == len(TABLES):  # the last round is complete: start the next one
@@ -138,7 +139,7 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
     if cursor.round_start and cursor.base > 0:
         _scope_moves(session, device, cells, cursor, page)
     if cursor.round_start:
-        page.conflicts = conflicts_for(session, device, utcnow())
+        page.conflicts = conflicts_for(session, device, utcnow(), scope)
     remaining = limit
     residencies: list[dict[str, Any]] = []
     changed = None if page.snapshot else _tables_changed(session, cursor)

@@ -237,9 +237,9 @@ class CellCommittees:
     front, any other on first use (all 2,600 cells of a district on every push cost more)."""
 
     def __init__(self, session: Session, cell_ids: set[uuid.UUID]) -> None:
-        self.session = session
-        self.known: dict[uuid.UUID, uuid.UUID | None] = {cid: None for cid in cell_ids}
-        self.known.update(self._query(cell_ids))
+        self.session, self.wanted = session, cell_ids
+        # Read on first use: most pushes (door visits) never ask, and a query per push adds up.
+        self.known: dict[uuid.UUID, uuid.UUID | None] | None = None
 
     def _query(self, cell_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
         if not cell_ids:
@@ -248,6 +248,9 @@ class CellCommittees:
             select(Cell.id, Cell.committee_id).where(among(self.session, Cell.id, cell_ids))).all())
 
     def get(self, cell_id: uuid.UUID) -> uuid.UUID | None:
+        if self.known is None:
+            self.known = {cid: None for cid in self.wanted}
+            self.known.update(self._query(self.wanted))
         if cell_id not in self.known:
             self.known[cell_id] = self._query({cell_id}).get(cell_id)
         return self.known[cell_id]

@@ -78,7 +78,7 @@ def write(session: Session, writes: list[tuple[Mutation, Outcome, Write]], devic
                     _flush_groups(session, [work])
             except IntegrityError as error:
                 row = conflicts.row(
-                    conflicts.Context(device=device, mutation=m, house_id=None, cell_id=None, committee_id=None),
+                    conflicts.Context(device=device, mutation=m, house_id=None, cell_id=None),
                     "constraint", base=m.base, registry={}, device=m.fields,
                     detail={"error": str(error.orig)[:300]}, now=now)
                 session.execute(insert(conflicts.TABLE), [row])
