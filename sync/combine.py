@@ -33,15 +33,15 @@ HOUSE_FILL: tuple[str, ...] = ("floor", "lon", "lat", "floor_area", "living_area
 
 
 @dataclass
-class MergeResult:
+class Combined:
     record_type: str
     survivor_id: uuid.UUID
     loser_id: uuid.UUID
     moved: dict[str, int] = field(default_factory=dict)
 
 
-def merge(session: Session, record_type: str, survivor: Synced, loser: Synced, by_user_id: int,
-          now: datetime | None = None) -> MergeResult:
+def combine(session: Session, record_type: str, survivor: Synced, loser: Synced, by_user_id: int,
+          now: datetime | None = None) -> Combined:
     """Merge `loser` into `survivor`; flush, no commit."""
     now = now or utcnow()
     if survivor.id == loser.id:
@@ -71,7 +71,7 @@ def merge(session: Session, record_type: str, survivor: Synced, loser: Synced, b
     survivor.changed_at = now
     survivor.changed_by_id = by_user_id
     session.flush()
-    return MergeResult(record_type, survivor.id, loser.id, moved)
+    return Combined(record_type, survivor.id, loser.id, moved)
 
 
 def _touch(row: Synced, by_user_id: int, **values: Any) -> None:

@@ -141,8 +141,8 @@ def test_import_merge_and_resolution_are_their_doors(client, area, db_session) -
     assert [(v.door, v.door_ref) for v in _versions(db_session, imported.id)] == [("import", "extract.upload")]
     # A merge of two persons: the survivor's and the loser's versions.
     keep, lose = area.persons["A1"], area.persons["A2"]
-    token = csrf_token(client, "/conflicts/merge")
-    assert client.post("/conflicts/merge", data={"csrf_token": token, "record_type": "person", "survivor": str(keep.id),
+    token = csrf_token(client, "/conflicts/combine")
+    assert client.post("/conflicts/combine", data={"csrf_token": token, "record_type": "person", "survivor": str(keep.id),
                                                  "loser": str(lose.id)}).status_code == 302
     assert _versions(db_session, lose.id)[-1].door == "merge"
     assert _values(_versions(db_session, lose.id)[-1])["deleted_at"] is not None

@@ -198,10 +198,10 @@ def test_overlapping_residency_kept_as_a_past_stay(client, area, db_session, pho
 def test_merge_two_persons(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
     keep, lose = area.persons["A1"], area.persons["A2"]
     login(client, "comm")
-    preview = client.get(f"/conflicts/merge?record_type=person&survivor={keep.id}&loser={lose.id}")
+    preview = client.get(f"/conflicts/combine?record_type=person&survivor={keep.id}&loser={lose.id}")
     assert preview.status_code == 200 and keep.name in preview.get_data(as_text=True)
-    token = csrf_token(client, "/conflicts/merge")
-    response = client.post("/conflicts/merge", data={"csrf_token": token, "record_type": "person",
+    token = csrf_token(client, "/conflicts/combine")
+    response = client.post("/conflicts/combine", data={"csrf_token": token, "record_type": "person",
                                                      "survivor": str(keep.id), "loser": str(lose.id)})
     assert response.status_code == 302, response.get_data(as_text=True)
     db_session.rollback()
@@ -221,8 +221,8 @@ def test_a_phone_naming_the_merged_person_reaches_the_survivor(client, area, db_
     f.residency(db_session, lose, f.house(db_session, area.cells["A1"]), start_date=date(2026, 1, 1))
     db_session.commit()
     login(client, "centre")
-    token = csrf_token(client, "/conflicts/merge")
-    client.post("/conflicts/merge", data={"csrf_token": token, "record_type": "person",
+    token = csrf_token(client, "/conflicts/combine")
+    client.post("/conflicts/combine", data={"csrf_token": token, "record_type": "person",
                                           "survivor": keep.id_number, "loser": str(lose.id)})
     db_session.rollback()
     assert db_session.get(Person, lose.id).deleted_at is not None  # type: ignore[union-attr]
@@ -245,8 +245,8 @@ def test_merge_two_houses_moves_what_hangs_off_them(client, area, db_session, ph
     phone.push(phone.mutation("visit", "create", fields={"house_id": str(lose.id), "visited_at": "2026-11-26T08:00:00Z",
                                                          "outcome": "verified"}))
     login(client, "centre")
-    token = csrf_token(client, "/conflicts/merge")
-    response = client.post("/conflicts/merge", data={"csrf_token": token, "record_type": "house",
+    token = csrf_token(client, "/conflicts/combine")
+    response = client.post("/conflicts/combine", data={"csrf_token": token, "record_type": "house",
                                                      "survivor": str(keep.id), "loser": "a1code0001"})
     assert response.status_code == 302, response.get_data(as_text=True)
     db_session.rollback()
@@ -264,8 +264,8 @@ def test_merge_two_houses_moves_what_hangs_off_them(client, area, db_session, ph
 
 def test_merge_refuses_records_outside_the_area(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
     login(client, "comm")
-    token = csrf_token(client, "/conflicts/merge")
-    response = client.post("/conflicts/merge", data={"csrf_token": token, "record_type": "person",
+    token = csrf_token(client, "/conflicts/combine")
+    response = client.post("/conflicts/combine", data={"csrf_token": token, "record_type": "person",
                                                      "survivor": str(area.persons["A1"].id),
                                                      "loser": str(area.persons["B1"].id)})
     assert response.status_code == 404
@@ -372,3 +372,15 @@ def test_a_move_out_the_centre_takes_goes_to_review(client, area, db_session, ph
     reviews = db_session.scalars(select(Review).where(Review.residency_id == residency.id)).all()
     assert [(r.kind, r.status, r.submitted_by_id) for r in reviews] == [
         ("move_out", "pending", area.users["coordinator"].id)]
+
+
+def test_the_old_merge_address_leads_to_the_combine_page(client, area) -> None:  # type: ignore[no-untyped-def]
+    """/conflicts/merge was the page's name before "combine" took it (docs/conventions.md):
+    bookmarks and forms opened before the rename still arrive, a POST as a POST (308)."""
+    login(client, "centre")
+    old = client.get("/conflicts/merge?record_type=house&survivor=x")
+    assert old.status_code == 308 and old.headers["Location"].endswith("/conflicts/combine?record_type=house&survivor=x")
+    token = csrf_token(client, "/conflicts/combine")
+    posted = client.post("/conflicts/merge", data={"csrf_token": token, "record_type": "person"})
+    assert posted.status_code == 308 and posted.headers["Location"].endswith("/conflicts/combine")
+    assert client.get(old.headers["Location"]).status_code == 200

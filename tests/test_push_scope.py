@@ -327,7 +327,7 @@ def test_outside_number_becomes_a_case_for_the_centre_not_a_merge(client, db_ses
     # The centre merges: the real person now lives in A1, the held record is an alias of them.
     from sync import combine
 
-    combine.merge(s, "person", outside_person, held, world["area"].users["centre"].id)
+    combine.combine(s, "person", outside_person, held, world["area"].users["centre"].id)
     s.commit()
     phone.pull()
     assert str(outside_person.id) in phone.rows["person"] and pid not in phone.rows.get("person", {})

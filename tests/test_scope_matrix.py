@@ -92,9 +92,9 @@ ENDPOINTS = [
     *[(f"conflict_{k}", "GET", "/conflicts/{conflict_%s}" % k, k, False) for k in ("A1", "B1", "none")],
     *[(f"resolve_conflict_{k}", "POST", "/conflicts/{conflict_%s}/resolve" % k, k, RESOLVERS)
       for k in ("A1", "B1", "none")],
-    ("merge_form", "GET", "/conflicts/merge", None, RESOLVERS),
+    ("merge_form", "GET", "/conflicts/combine", None, RESOLVERS),
     # Person A1 kept, the keyed person merged into it.
-    *[(f"merge_persons_{k}", "POST", "/conflicts/merge", k, RESOLVERS) for k in ("A2", "B1")],
+    *[(f"merge_persons_{k}", "POST", "/conflicts/combine", k, RESOLVERS) for k in ("A2", "B1")],
     ("devices", "GET", "/devices", None, DEVICE_KEEPERS),
     *[(f"revoke_device_{k}", "POST", "/devices/{device_%s}/revoke" % k, k, DEVICE_KEEPERS) for k in ("A1", "B1")],
     ("rescue", "GET", "/devices/rescue", None, CENTRE_ONLY),

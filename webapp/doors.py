@@ -10,7 +10,7 @@ from webapp.registry.changelog import Door
 # Pages whose writes are not an ordinary console edit.
 ENDPOINT_DOORS = {
     "api.push": "phone", "devices.rescue": "rescue", "extract.upload": "import",
-    "conflicts.merge": "merge", "conflicts.resolve": "conflict",
+    "conflicts.combine": "merge", "conflicts.resolve": "conflict",
 }
 COMMAND_DOORS = {"import-extract": "import"}
 

@@ -149,7 +149,7 @@ def record_links(case: Case) -> list[tuple[str, str]]:
         # (the move-in), or the record's number or address is corrected instead.
         links.append((_("Registered record"), url_for(f"console.{kind}", **{f"{kind}_id": other})))
         links.append((_("Same one: merge into the registered record"), url_for(
-            "conflicts.merge", record_type=kind, survivor=other, loser=str(target.id), conflict_id=str(case.conflict.id))))
+            "conflicts.combine", record_type=kind, survivor=other, loser=str(target.id), conflict_id=str(case.conflict.id))))
     return links
 
 

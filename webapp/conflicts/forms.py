@@ -43,7 +43,7 @@ def resolve_form(rows: list[FieldRow], creating: bool, **kwargs: Any) -> Resolve
     return _Form(**kwargs)
 
 
-class MergeForm(FlaskForm):
+class CombineForm(FlaskForm):
     record_type = SelectField(_l("Records"), choices=[SelectChoice("person", _l("Persons")),
                                                          SelectChoice("house", _l("Houses"))])
     survivor = StringField(_l("Keep this record"), validators=[DataRequired(), Length(max=64)],

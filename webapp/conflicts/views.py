@@ -147,4 +147,4 @@ def _place_errors(form: ResolveForm, error: ResolveError) -> list[str]:
     return general
 
 
-from webapp.conflicts import merge as _merge  # noqa: E402,F401  (the merge form's routes)
+from webapp.conflicts import combine as _combine  # noqa: E402,F401  (the combine form's routes)

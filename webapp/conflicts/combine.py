@@ -1,4 +1,6 @@
-"""Merging two persons or two houses that are one, from the queue or a duplicate conflict."""
+"""Combining two persons or two houses that are one (sync/combine.py), from the queue or a
+duplicate conflict. Stored names keep the older word: the audit action `merge_records`, the
+change log's door `merge` and a conflict's resolution `{"action": "merge"}`."""
 from __future__ import annotations
 
 import uuid
@@ -15,7 +17,7 @@ from sync.resolve_rules import ResolveError
 from webapp import audit
 from webapp.access import current_scope, requires
 from webapp.conflicts import bp
-from webapp.conflicts.forms import MergeForm
+from webapp.conflicts.forms import CombineForm
 from webapp.extensions import db
 from webapp.models import House, HouseCode, Person, Residency
 from webapp.models.base import Synced
@@ -50,22 +52,29 @@ def _weight(record_type: str, record: Synced) -> int:
         Residency.house_id == record.id, Residency.deleted_at.is_(None))) or 0
 
 
-def _page(form: MergeForm, status: int = 200) -> Any:
+def _page(form: CombineForm, status: int = 200) -> Any:
     g.no_store = True
     scope = current_scope()
     kind = form.record_type.data or "person"
     pair = {name: lookup(scope, kind, getattr(form, name).data) for name in ("survivor", "loser")}
     weights = {name: _weight(kind, r) for name, r in pair.items() if r is not None}
-    return render_template("conflicts/merge.html", form=form, pair=pair, weights=weights, kind=kind,
+    return render_template("conflicts/combine.html", form=form, pair=pair, weights=weights, kind=kind,
                            ), status
 
 
 @bp.route("/conflicts/merge", methods=["GET", "POST"])
-@requires("resolve")
 def merge() -> Any:
+    """The page's old address: 308 keeps a POST a POST (a form open since before the rename)."""
+    query = request.query_string.decode()
+    return redirect(url_for("conflicts.combine") + (f"?{query}" if query else ""), 308)
+
+
+@bp.route("/conflicts/combine", methods=["GET", "POST"], endpoint="combine")
+@requires("resolve")
+def combine_records() -> Any:
     if request.method == "GET":
-        return _page(MergeForm(formdata=request.args or None))
-    form = MergeForm()
+        return _page(CombineForm(formdata=request.args or None))
+    form = CombineForm()
     if not form.validate_on_submit():
         return _page(form, 422)
     scope = current_scope()
@@ -79,7 +88,7 @@ def merge() -> Any:
     survivor, loser = records["survivor"], records["loser"]
     assert survivor is not None and loser is not None
     try:
-        result = combine.merge(db.session, kind, survivor, loser, current_user.id)
+        result = combine.combine(db.session, kind, survivor, loser, current_user.id)
     except ResolveError as error:
         db.session.rollback()
         for item in error.errors:
@@ -94,8 +103,8 @@ def merge() -> Any:
     return redirect(url_for(endpoint, **{key: result.survivor_id}))
 
 
-def _close_conflict(raw_id: str | None, result: combine.MergeResult) -> None:
-    """A merge made from a duplicate conflict settles that conflict."""
+def _close_conflict(raw_id: str | None, result: combine.Combined) -> None:
+    """A combine made from a duplicate conflict settles that conflict."""
     try:
         conflict_id = uuid.UUID(raw_id or "")
     except ValueError:
