@@ -17,7 +17,7 @@ from tests.test_scope_matrix import (  # noqa: F401  (its autouse fixtures: the 
     _campaigns,
     _conflicts_and_devices,
     _permits_and_certificates,
-    _plates_and_tips,
+    _plates_and_tasks,
     _reporter,
     _reviews,
     _units_and_staff,
