@@ -162,6 +162,27 @@ def test_a_coordinator_closes_a_task(client, area, codes, db_session) -> None:  
     assert _tasks(db_session)[0].status == "done"
 
 
+def test_the_old_tips_addresses_redirect_to_tasks(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20: the queue was at /tips. A bookmark gets 301; a form posted from a page left
+    open across the update gets 308, so the browser posts the same body to the new address."""
+    _send(client, codes["A1"], kind="moved_in", text="旧地址")
+    [task] = _tasks(db_session)
+    for old, new in (("/tips", "/tasks"), ("/tips/", "/tasks"), ("/tips?status=done&assignee=me", "/tasks?status=done&assignee=me")):
+        response = client.get(old)
+        assert (response.status_code, response.headers["Location"]) == (301, new), old
+    login(client, "coord")
+    token = csrf_token(client, "/tasks")
+    form = {"csrf_token": token, "version": str(task.version), "status": "done", "result": "no_change", "outcome": "已核实"}
+    moved = client.post(f"/tips/{task.id}/close", data=form)
+    assert (moved.status_code, moved.headers["Location"]) == (308, f"/tasks/{task.id}/close")
+    assert _tasks(db_session)[0].status == "open"  # the redirect itself changed nothing
+    # What the browser does with a 308: the same post, to the new address.
+    assert client.post(moved.headers["Location"], data=form).status_code == 302
+    assert _tasks(db_session)[0].status == "done"
+    # Without the form's token the old address refuses the post, like the new one.
+    assert client.post(f"/tips/{task.id}/close", data={**form, "csrf_token": ""}).status_code == 400
+
+
 @pytest.mark.parametrize("data", [
     {"status": "open", "outcome": "x"},
     {"status": "done", "outcome": ""},

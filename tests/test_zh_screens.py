@@ -35,7 +35,8 @@ ALLOWED = {"GPS", "CSV", "XLSX", "Excel", "JSON", "GeoJSON", "PIN", "QR", "ID", 
 # Code-like words: a plate code's halves, a check code (the plates' alphabet, no I O S V Z).
 CODE = re.compile(r"[0-9A-HJ-NP-RT-UW-Y]{4,}")
 # Routes that answer no screen (files, JSON, images) or need no role.
-NOT_SCREENS = re.compile(r"\.(json|svg|ico|webmanifest)$|\.<fmt>$|^/(static|vendor|api|sw\.js|app/|favicon)")
+# Not screens: files, the API, and the queue's old addresses (/tips..., redirects since issue 20).
+NOT_SCREENS = re.compile(r"\.(json|svg|ico|webmanifest)$|\.<fmt>$|^/(static|vendor|api|sw\.js|app/|favicon|tips\b)")
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 
 
