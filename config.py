@@ -102,11 +102,13 @@ class Config:
     # The public plate page (/h/<code>) shows the address and these public facts only.
     PUBLIC_SERVICE_PHONE = os.environ.get("PUBLIC_SERVICE_PHONE", "")
     PUBLIC_NOTICE = os.environ.get("PUBLIC_NOTICE", "")
-    # Residents' tips from that page, counted in the database so every worker shares them:
-    # tight per plate (house), loose per client address (carriers put many phones behind one).
-    TIP_LIMIT_PER_PLATE = _env_int("TIP_LIMIT_PER_PLATE", 5)
-    TIP_LIMIT_PER_IP = _env_int("TIP_LIMIT_PER_IP", 60)
-    TIP_LIMIT_WINDOW_S = _env_int("TIP_LIMIT_WINDOW_S", 3600)
+    # Residents' declarations from that page (tasks), counted in the database so every worker
+    # shares them: tight per plate (house), loose per client address (carriers put many phones
+    # behind one). The TIP_LIMIT_* names of before the rename to task (issue 20) still count,
+    # so that a deployment's settings keep working.
+    TASK_LIMIT_PER_PLATE = _env_int("TASK_LIMIT_PER_PLATE", _env_int("TIP_LIMIT_PER_PLATE", 5))
+    TASK_LIMIT_PER_IP = _env_int("TASK_LIMIT_PER_IP", _env_int("TIP_LIMIT_PER_IP", 60))
+    TASK_LIMIT_WINDOW_S = _env_int("TASK_LIMIT_WINDOW_S", _env_int("TIP_LIMIT_WINDOW_S", 3600))
     # The device list flags phones holding unsynced work that have not pushed for this long.
     STALE_DEVICE_DAYS = _env_int("STALE_DEVICE_DAYS", 3)
     # A phone's token expires after this many days without a sync (sync/devices.py); a user
@@ -146,7 +148,7 @@ class Config:
     TIMELY_RECORD_DAYS = _env_int("TIMELY_RECORD_DAYS", 7)
     VISIT_MAX_AGE_DAYS = _env_int("VISIT_MAX_AGE_DAYS", 90)
     GRADE_WEIGHTS = os.environ.get("GRADE_WEIGHTS", "completeness:25,accuracy:25,timeliness:20,coverage:20,backlog:10")
-    # Score points lost per violation per 100 records, and per open tip/conflict per 100 houses.
+    # Score points lost per violation per 100 records, and per open task/conflict per 100 houses.
     GRADE_ACCURACY_PENALTY = float(os.environ.get("GRADE_ACCURACY_PENALTY") or 10)
     GRADE_BACKLOG_PENALTY = float(os.environ.get("GRADE_BACKLOG_PENALTY") or 10)
     # Lowest scores for 优, 良 and 合格; below the last: 不合格.

@@ -18,12 +18,12 @@ from sync.wire import public_columns
 from webapp.models import Cell, House, Person, Residency
 from webapp.base.timeutil import utcnow
 
-CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency"})
+CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "task", "residency"})
 
 
 def _where(table: Table, cells: list[uuid.UUID]) -> list[ColumnElement[bool]]:
     """The snapshot's rows, written out by hand: live rows of the cells, open residencies,
-    recent visits, open tips, persons living there."""
+    recent visits, open tasks, persons living there."""
     c = table.c
     houses = select(House.id).where(House.cell_id.in_(cells))
     clauses: list[ColumnElement[bool]] = [c.deleted_at.is_(None)]
@@ -43,7 +43,7 @@ def _where(table: Table, cells: list[uuid.UUID]) -> list[ColumnElement[bool]]:
         clauses.append(c.end_date.is_(None))
     if table.name == "visit":
         clauses.append(c.visited_at >= utcnow() - RECENT_VISITS)
-    if table.name == "tip":
+    if table.name == "task":
         clauses.append(c.status == "open")
     return clauses
 

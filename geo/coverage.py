@@ -11,7 +11,7 @@ Figures for a cell in a cycle (local days → UTC bounds):
 - new / departed: residencies that started / ended inside the cycle;
 - changed: persons edited in the cycle (version > 1, changed_at inside it) who lived in the
   cell at some time in the cycle;
-- open_tips: open tasks that ask someone to look at something (declarations, reports,
+- open_tasks: open tasks that ask someone to look at something (declarations, reports,
   move-outs to confirm, rule flags, permits), not the planned visits of the cycle or of a
   campaign (sources `unvisited`, `campaign`: one per house, already measured by "visited" —
   counted here they would swamp the backlog grade); open_conflicts: conflicts not yet resolved.
@@ -36,12 +36,12 @@ from geo.address_order import building_key, natural_key
 from geo.cycles import current_cycle, utc_bounds
 from geo.house_status import verdicts_per_house
 from geo.settings import GeoSettings, default_settings
-from webapp.models import Cell, Committee, Conflict, Cycle, House, Person, Residency, Tip, Visit
+from webapp.models import Cell, Committee, Conflict, Cycle, House, Person, Residency, Task, Visit
 from webapp.models.coverage import CoverageSnapshot
-from webapp.models.enums import TipSource
+from webapp.models.enums import TaskSource
 from webapp.base.timeutil import utcnow
 
-PLANNED_VISITS = (TipSource.UNVISITED, TipSource.CAMPAIGN)
+PLANNED_VISITS = (TaskSource.UNVISITED, TaskSource.CAMPAIGN)
 
 __all__ = [
     "FIGURES", "CellCoverage", "CommitteeCoverage", "CoverageReport", "close_cycle", "current_cycle",
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 FIGURES = ("houses", "visited", "visited_scanned", "unverified", "occupied", "persons", "new", "changed",
-           "departed", "open_tips", "open_conflicts")
+           "departed", "open_tasks", "open_conflicts")
 
 
 class _Ratio:
@@ -81,7 +81,7 @@ class CellCoverage(_Ratio):
     new: int = 0
     changed: int = 0
     departed: int = 0
-    open_tips: int = 0
+    open_tasks: int = 0
     open_conflicts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,7 +105,7 @@ class CommitteeCoverage(_Ratio):
     new: int = 0
     changed: int = 0
     departed: int = 0
-    open_tips: int = 0
+    open_tasks: int = 0
     open_conflicts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -198,11 +198,11 @@ def _live(session: Session, cycle: Cycle, cell_ids: frozenset[uuid.UUID] | None,
         _put(cells, cell_id, changed=n)
 
     for cell_id, n in session.execute(
-            select(Tip.cell_id, func.count())
-            .where(Tip.status == "open", Tip.deleted_at.is_(None), Tip.source.not_in(PLANNED_VISITS),
-                   in_cells(Tip.cell_id))
-            .group_by(Tip.cell_id)):
-        _put(cells, cell_id, open_tips=n)
+            select(Task.cell_id, func.count())
+            .where(Task.status == "open", Task.deleted_at.is_(None), Task.source.not_in(PLANNED_VISITS),
+                   in_cells(Task.cell_id))
+            .group_by(Task.cell_id)):
+        _put(cells, cell_id, open_tasks=n)
 
     for cell_id, n in session.execute(
             select(Conflict.cell_id, func.count()).where(Conflict.resolved_at.is_(None), in_cells(Conflict.cell_id))

@@ -201,7 +201,7 @@ def change(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
     if m.type == "person" and "permit_endorsed_on" in merged.take:
         # Who recorded the endorsement: the phone's user, as in the console.
         merged.take["permit_endorsed_by_id"] = device.user_id if merged.take["permit_endorsed_on"] else None
-    if m.type == "tip" and merged.take.get("status") in ("done", "rejected"):
+    if m.type == "task" and merged.take.get("status") in ("done", "rejected"):
         merged.take["closed_by_id"] = device.user_id  # who closed it: the phone's user, as in the console
     if merged.take:
         update_row(m.type, current, merged.take, now, work, device, state)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sync import protocol as versions
-from sync.wire import RECORD_TYPES
+from sync.wire import RECORD_TYPES, read_name, wire_name
 
 # The protocol this server speaks, and every version it can read (sync/protocol.py says which
 # are served today: the previous one only for its days of grace).
@@ -70,7 +70,7 @@ class Outcome:
         if protocol >= 2:
             return self._compact()
         out: dict[str, Any] = {"id": str(self.mutation_id), "seq": self.seq, "status": self.status,
-                               "type": self.record_type, "record_id": str(self.record_id)}
+                               "type": wire_name(self.record_type, protocol), "record_id": str(self.record_id)}
         if self.errors:
             out["errors"] = self.errors
         if self.conflict_id:
@@ -161,7 +161,7 @@ def parse_batch(body: Any, served: frozenset[int] = ACCEPTED_PROTOCOLS) -> Batch
         # Kept on the device row: refused here rather than by the database.
         raise BatchInvalid("invalid_batch", "app_version contains characters that cannot be stored / "
                                             "app_version 含有无法保存的字符")
-    mutations = [_mutation(m, i) for i, m in enumerate(raw)]
+    mutations = [_mutation(m, i, protocol) for i, m in enumerate(raw)]
     _one_mutation_per_seq(mutations)
     return Batch(
         protocol=protocol, app_version=str(app_version or "")[:32] or None,
@@ -181,7 +181,7 @@ def _one_mutation_per_seq(mutations: list[Mutation]) -> None:
                                                 f"mutation of this batch / 序号 {m.seq} 已被本批另一条变更使用")
 
 
-def _mutation(raw: Any, index: int) -> Mutation:
+def _mutation(raw: Any, index: int, protocol: int) -> Mutation:
     where = f"mutations[{index}]"
     if not isinstance(raw, dict):
         raise BatchInvalid("invalid_mutation", f"{where}: must be an object")
@@ -189,6 +189,8 @@ def _mutation(raw: Any, index: int) -> Mutation:
     if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
         raise BatchInvalid("invalid_mutation", f"{where}.seq: a positive integer up to 2^53 - 1 is required")
     kind, op = raw.get("type"), raw.get("op")
+    if isinstance(kind, str):
+        kind = read_name(kind, protocol)  # protocol 1's "tip" is a task
     if not isinstance(kind, str) or kind not in RECORD_TYPES:
         raise BatchInvalid("invalid_mutation", f"{where}.type: unknown record type {kind!r}")
     if not isinstance(op, str) or op not in OPS:

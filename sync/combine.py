@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sync.resolve_rules import ResolveError, problem
 from webapp.models import (
     Cell, Conflict, House, HouseCode, HouseEvent, HouseFlag, Person, RecordAlias, Residency, Review, Room,
-    ScopeChange, Tip, Unit, Visit,
+    ScopeChange, Task, Unit, Visit,
 )
 from webapp.models.base import Synced
 from webapp.registry.changes import apply_changes
@@ -145,11 +145,11 @@ def _houses(session: Session, survivor: House, loser: House, by_user_id: int, no
         if flag.deleted_at is None:
             _touch(flag, by_user_id, house_id=survivor.id)
     moved["house_flag"] = len(flags)
-    tips = _children(session, Tip, loser.id)
-    for tip in tips:
-        _touch(tip, by_user_id, house_id=survivor.id,
-               **({"cell_id": survivor.cell_id} if tip.status == "open" else {}))
-    moved["tip"] = len(tips)
+    tasks = _children(session, Task, loser.id)
+    for task in tasks:
+        _touch(task, by_user_id, house_id=survivor.id,
+               **({"cell_id": survivor.cell_id} if task.status == "open" else {}))
+    moved["task"] = len(tasks)
     reviews = _children(session, Review, loser.id)
     for review in reviews:
         # Phones pull reviews with their house; one still waiting goes to the survivor's lead.

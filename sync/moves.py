@@ -15,7 +15,7 @@ from sync.reach import Reach
 from sync.state import State, fetch, live_persons, open_residencies
 from sync.wire import to_wire
 from sync.write import Write, conflict_outcome, update_row
-from webapp.models import Device, House, RecordAlias, ScopeChange, Tip
+from webapp.models import Device, House, RecordAlias, ScopeChange, Task
 
 
 ADDRESS = ("road", "number", "building", "unit", "room")
@@ -114,12 +114,12 @@ def move_house(m: Mutation, values: dict[str, Any], state: State, ctx: conflicts
         if old_house.get("cell_id") is not None:
             # The old cell's coordinator confirms the move-out at the door.
             person = state.get("person", person_id) or {}
-            work.extras.append((Tip.__table__, _move_out_tip(old_house, person.get("name"), now)))
+            work.extras.append((Task.__table__, _move_out_task(old_house, person.get("name"), now)))
             work.extras.append((ScopeChange.__table__, _scope_row(old_house["cell_id"], "person", person_id, "leave")))
     return None
 
 
-def _move_out_tip(house: dict[str, Any], name: str | None, now: datetime) -> dict[str, Any]:
+def _move_out_task(house: dict[str, Any], name: str | None, now: datetime) -> dict[str, Any]:
     return {"id": uuid.uuid4(), "version": 1, "changed_at": now, "house_id": house["id"],
             "cell_id": house["cell_id"], "kind": "moved_out", "status": "open", "source": "sync",
             # In the words the task list shows (Chinese): who, not their id; not where they went

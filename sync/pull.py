@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from sync import compact
 from sync.conflict_news import conflicts_for
 from sync.state import among
-from sync.wire import PULLED_MODELS, RECORD_TYPES, public_columns, row_to_wire, to_wire
+from sync.wire import PULLED_MODELS, RECORD_TYPES, public_columns, row_to_wire, to_wire, wire_name
 from webapp.models import Cell, Device, House, Residency, ScopeChange, SyncMutation
 from webapp.registry.sequence import committed_seq
 from webapp.registry import privacy
@@ -41,7 +41,7 @@ NAMES = tuple(t.name for t in TABLES)
 RECENT_VISITS = timedelta(days=90)
 # The console shows when a phone last synced to the minute, and looks for stale work in days.
 RECORD_PULL_EVERY = timedelta(minutes=1)
-_HOUSE_CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency",
+_HOUSE_CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "task", "residency",
                              "review"})
 
 
@@ -101,14 +101,21 @@ class PullPage:
         changes: dict[str, Any] = self.changes
         if protocol >= 2:
             changes = {name: compact.table(rows, name) for name, rows in self.changes.items()}
+        evict: dict[str, Any] = self.evict
+        conflicts = self.conflicts
+        if protocol < 2:  # its first names (sync/wire.py: a task is a "tip")
+            changes = {wire_name(name, protocol): rows for name, rows in changes.items()}
+            evict = {wire_name(name, protocol): ids for name, ids in evict.items()}
+            conflicts = None if conflicts is None else [
+                {**c, "record_type": wire_name(c["record_type"], protocol)} for c in conflicts]
         out = {"cursor": self.cursor, "more": self.more, "snapshot": self.snapshot,
-               "high_water": self.high_water, "changes": changes, "evict": self.evict,
+               "high_water": self.high_water, "changes": changes, "evict": evict,
                "last_applied_seq": self.last_applied_seq,
                "count": sum(len(rows) for rows in self.changes.values())}
         if protocol >= 2:
             out["echoes"] = self.echoes
-        if self.conflicts is not None:
-            out["conflicts"] = self.conflicts
+        if conflicts is not None:
+            out["conflicts"] = conflicts
         return out
 
 
@@ -389,14 +396,14 @@ def _in_cells(table: Table, cells: frozenset[uuid.UUID] | None) -> ColumnElement
 
 
 def _snapshot_only(table: Table) -> list[ColumnElement[bool]]:
-    """A first sync needs no tombstones, past residencies, old visits, closed tips or approved reviews."""
+    """A first sync needs no tombstones, past residencies, old visits, closed tasks or approved reviews."""
     c = table.c
     out: list[ColumnElement[bool]] = [c.deleted_at.is_(None)]
     if table.name == "residency":
         out.append(c.end_date.is_(None))
     if table.name == "visit":
         out.append(c.visited_at >= utcnow() - RECENT_VISITS)
-    if table.name == "tip":
+    if table.name == "task":
         out.append(c.status == "open")
     if table.name == "review":
         out.append(c.status != "approved")

@@ -103,7 +103,7 @@ def load(session: Session, mutations: list[Mutation]) -> State:
             state.alias[alias.alias_id] = alias.canonical_id
             wanted[alias.record_type].add(alias.canonical_id)
     # Rows found second-hand: the houses of residencies and visits edited.
-    for kind in ("residency", "visit", "house_flag", "unit", "house_code", "tip", "review"):
+    for kind in ("residency", "visit", "house_flag", "unit", "house_code", "task", "review"):
         fetch(session, state, kind, wanted[kind])
         wanted["house"] |= {r["house_id"] for r in state.rows[kind].values() if r.get("house_id")}
     fetch(session, state, "room", wanted["room"])

@@ -35,8 +35,8 @@ ENUM_FIELDS: dict[tuple[str, str], type[enums.Labelled]] = {
     ("unit", "kind"): enums.UnitKind,
     ("person", "phone_status"): enums.PhoneStatus,
     ("room", "kind"): enums.RoomKind,
-    ("tip", "status"): enums.TipStatus,
-    ("tip", "result"): enums.TaskResult,
+    ("task", "status"): enums.TaskStatus,
+    ("task", "result"): enums.TaskResult,
     ("review", "status"): enums.ReviewStatus,
 }
 REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
@@ -161,9 +161,9 @@ def _domain_rules(kind: str, values: dict[str, Any]) -> list[FieldError]:
         if values["end_date"] < values["start_date"]:
             errors.append(_err("end_date", "residency.dates", "迁出日期早于入住日期",
                                "the move-out date is before the move-in date"))
-    if kind == "tip" and values.get("result") is not None and not errors:
-        if values["result"] == enums.TaskResult.CHANGED and values.get("status", enums.TipStatus.DONE) != enums.TipStatus.DONE:
-            errors.append(_err("result", "tip.result", "只有已处理的任务才能登记为已变更",
+    if kind == "task" and values.get("result") is not None and not errors:
+        if values["result"] == enums.TaskResult.CHANGED and values.get("status", enums.TaskStatus.DONE) != enums.TaskStatus.DONE:
+            errors.append(_err("result", "task.result", "只有已处理的任务才能登记为已变更",
                                "only a task closed as done can have changed the registry"))
     if kind == "house_code" and values.get("code"):
         try:
@@ -209,14 +209,14 @@ def _landline_area() -> str:
 def linked_problems(kind: str, rid: uuid.UUID, values: dict[str, Any], state: Any) -> list[dict[str, Any]]:
     """Checks across records, on the batch's rows (sync.state.State): a task closes with a
     visit made at its own house (the visit may come earlier in the same batch)."""
-    if kind != "tip" or values.get("closed_visit_id") is None:
+    if kind != "task" or values.get("closed_visit_id") is None:
         return []
-    tip, visit = state.get("tip", rid), state.get("visit", values["closed_visit_id"])
+    task, visit = state.get("task", rid), state.get("visit", values["closed_visit_id"])
     if visit is None:
         return [_problem("closed_visit_id", "ref.unknown", "closed_visit_id 指向不存在的走访记录",
                          "closed_visit_id points to a visit that does not exist")]
-    if tip is not None and state.alias.get(visit["house_id"], visit["house_id"]) != tip["house_id"]:
-        return [_problem("closed_visit_id", "tip.visit_house", "关闭任务的走访不在该任务的房屋",
+    if task is not None and state.alias.get(visit["house_id"], visit["house_id"]) != task["house_id"]:
+        return [_problem("closed_visit_id", "task.visit_house", "关闭任务的走访不在该任务的房屋",
                          "the visit that closes the task was at another house")]
     return []
 

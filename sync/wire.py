@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from webapp.models import (
-    Cell, Committee, House, HouseCode, HouseEvent, HouseFlag, Person, Residency, Review, Room, Tip, Unit, Visit,
+    Cell, Committee, House, HouseCode, HouseEvent, HouseFlag, Person, Residency, Review, Room, Task, Unit, Visit,
 )
 from webapp.models.base import Synced
 
@@ -71,16 +71,33 @@ RECORD_TYPES: dict[str, RecordType] = {t.name: t for t in (
         refs=(("house_id", "house"),), editable=False),
     # Tasks (待办) are made on the server; a phone closes them: status, what was found (in
     # words and as a result), when, and the visit that found it (at the task's house).
-    RecordType("tip", Tip, frozenset({"status", "outcome", "result", "closed_at", "closed_visit_id"}),
+    RecordType("task", Task, frozenset({"status", "outcome", "result", "closed_at", "closed_visit_id"}),
                refs=(("house_id", "house"), ("closed_visit_id", "visit")), creatable=False),
     # Reviews (审核) are made on the server; a lead decides, the coordinator resubmits
     # (webapp/registry/review.py says who may move a review where).
     RecordType("review", Review, frozenset({"status", "reason"}), refs=(("house_id", "house"),), creatable=False),
 )}
 
+# Protocol 1 (the app before issue 20, still served for PROTOCOL_PREVIOUS_DAYS) names the task
+# table by its first name, tip: its pushes say "tip" and are read as task; its pull pages,
+# evictions, outcomes and conflict notices say "tip" again. Protocol 2 knows only "task".
+PROTOCOL_1_NAMES: dict[str, str] = {"task": "tip"}
+_FROM_PROTOCOL_1 = {old: new for new, old in PROTOCOL_1_NAMES.items()}
+
+
+def wire_name(record_type: str, protocol: int) -> str:
+    """The record type as a phone speaking `protocol` calls it."""
+    return PROTOCOL_1_NAMES.get(record_type, record_type) if protocol < 2 else record_type
+
+
+def read_name(name: str, protocol: int) -> str:
+    """The record type a phone speaking `protocol` means by `name`."""
+    return _FROM_PROTOCOL_1.get(name, name) if protocol < 2 else name
+
+
 # Read-only on phones, but pulled.
 PULLED_MODELS: tuple[type[Synced], ...] = (
-    Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip, Review,
+    Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Task, Review,
 )
 
 

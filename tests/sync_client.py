@@ -17,8 +17,12 @@ from typing import Any
 
 Send = Callable[[str, dict[str, Any] | None, str | None], dict[str, Any]]
 ACKNOWLEDGED = {"applied", "merged", "already_applied", "conflict"}
-HOUSE_CHILDREN = ("house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "residency", "review")
+HOUSE_CHILDREN = ("house_code", "room", "house_flag", "house_event", "unit", "visit", "task", "residency", "review")
 RECENT_VISITS = timedelta(days=90)
+# Protocol 1 names the task table by its first name (docs/sync.md): this client keeps "task"
+# and says "tip" on the wire when it speaks protocol 1, as the app of that time did.
+PROTOCOL_1_NAMES = {"task": "tip"}
+FROM_PROTOCOL_1 = {old: new for new, old in PROTOCOL_1_NAMES.items()}
 
 
 def outside(table: str, row: dict[str, Any], now: datetime) -> bool:
@@ -27,7 +31,7 @@ def outside(table: str, row: dict[str, Any], now: datetime) -> bool:
         return True
     if table == "residency":
         return row.get("end_date") is not None
-    if table == "tip":
+    if table == "task":
         return row.get("status") != "open"
     if table == "review":
         return row.get("status") == "approved"
@@ -89,11 +93,15 @@ class Phone:
         if not self.outbox:
             return []
         batch = list(self.outbox)
+        sent = batch if self.protocol >= 2 else [
+            {**m, "type": PROTOCOL_1_NAMES.get(m["type"], m["type"])} for m in batch]
         answer = self.send("push", {"protocol": self.protocol, "clock": "2026-11-26T08:00:00Z",
-                                    "pending": len(batch), "mutations": batch}, None)
+                                    "pending": len(batch), "mutations": sent}, None)
         if drop_response:
             return []  # the server committed, the phone never heard: it will resend
         outcomes: list[dict[str, Any]] = answer["outcomes"]
+        if self.protocol < 2:
+            outcomes = [{**o, "type": FROM_PROTOCOL_1.get(o["type"], o["type"])} for o in outcomes]
         if self.protocol >= 2:
             outcomes = full_outcomes(batch, outcomes)
             for o in outcomes:
@@ -121,6 +129,9 @@ class Phone:
             page = self.send("pull", None, self.cursor)
             if self.protocol >= 2:
                 page = expand_page(page)
+            else:
+                page = {**page, "changes": {FROM_PROTOCOL_1.get(t, t): rows for t, rows in page["changes"].items()},
+                        "evict": {FROM_PROTOCOL_1.get(t, t): ids for t, ids in page["evict"].items()}}
             if fresh and page["snapshot"]:
                 # A snapshot carries no tombstones: start the replica again from it.
                 self.rows = {t: {k: v for k, v in rows.items() if k in self._queued()} for t, rows in self.rows.items()}

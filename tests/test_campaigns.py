@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from geo.area import houses_in_area, read_polygon
 from geo.settings import GeoSettings
 from tests import factories as f
-from webapp.models import Campaign, Cycle, Tip, Visit
+from webapp.models import Campaign, Cycle, Task, Visit
 from webapp.oversight.tasks.campaigns import (CampaignError, close_campaign, generate_tasks, live_progress,
                                              open_campaign, progress, touches)
-from webapp.registry.tips import close_tip
+from webapp.registry.tasks import close_task
 
 # An L-shaped (concave) plaza around 121.30 E, 31.00 N, about 200 m across.
 PLAZA = {"type": "Polygon", "coordinates": [[
@@ -111,24 +111,24 @@ def test_opening_makes_one_task_per_house_and_regenerating_makes_none(area, db_s
     s = db_session
     campaign, opened = _open(s, area)
     assert (opened.made, opened.houses, opened.unplaced) == (2, 2, 0)
-    tips = list(s.scalars(select(Tip).where(Tip.source == "campaign").order_by(Tip.cell_id)))
-    by_house = {t.house_id: t for t in tips}
+    tasks = list(s.scalars(select(Task).where(Task.source == "campaign").order_by(Task.cell_id)))
+    by_house = {t.house_id: t for t in tasks}
     assert set(by_house) == {area.houses["A1"].id, area.houses["A2"].id}
-    a1_tip = by_house[area.houses["A1"].id]
-    assert a1_tip.origin_key == f"campaign:{campaign.id}:{area.houses['A1'].id}"
-    assert (a1_tip.due_on, a1_tip.status, a1_tip.cell_id) == (DUE, "open", area.cells["A1"].id)
+    a1_task = by_house[area.houses["A1"].id]
+    assert a1_task.origin_key == f"campaign:{campaign.id}:{area.houses['A1'].id}"
+    assert (a1_task.due_on, a1_task.status, a1_task.cell_id) == (DUE, "open", area.cells["A1"].id)
     # The usual default: A1 has one coordinator, A2 none.
-    assert a1_tip.assignee_id == area.users["coordinator"].id
+    assert a1_task.assignee_id == area.users["coordinator"].id
     assert by_house[area.houses["A2"].id].assignee_id is None
-    assert "万达广场排查" in a1_tip.text and "2026-11-20" in a1_tip.text
+    assert "万达广场排查" in a1_task.text and "2026-11-20" in a1_task.text
 
     assert generate_tasks(s, campaign).made == 0
     # A house added to the area later is picked up; a task closed meanwhile does not come back.
-    close_tip(a1_tip, "done", "核查无变化", area.users["coordinator"].id, result="no_change")
+    close_task(a1_task, "done", "核查无变化", area.users["coordinator"].id, result="no_change")
     new = f.house(s, area.cells["A2"])
     again = generate_tasks(s, campaign)
     assert again.made == 1 and again.houses == 3
-    assert s.scalar(select(func.count()).select_from(Tip).where(Tip.house_id == new.id)) == 1
+    assert s.scalar(select(func.count()).select_from(Task).where(Task.house_id == new.id)) == 1
     assert generate_tasks(s, campaign).made == 0
     # A campaign is never a collection cycle: coverage and grading read `cycle` only.
     assert s.scalar(select(func.count()).select_from(Cycle)) == 0
@@ -141,7 +141,7 @@ def test_a_polygon_campaign_skips_houses_in_no_cell(area, db_session: Session) -
     f.house(s, area.cells["B1"], lon=121.3015, lat=31.0015)  # in the L's notch: outside
     campaign, opened = _open(s, area, cell_ids=set(), boundary=read_polygon(PLAZA)[0])
     assert (opened.made, opened.houses, opened.unplaced) == (1, 2, 1)
-    assert s.scalars(select(Tip.house_id).where(Tip.source == "campaign")).all() == [inside.id]
+    assert s.scalars(select(Task.house_id).where(Task.source == "campaign")).all() == [inside.id]
     p = live_progress(s, campaign)
     assert [(c.cell_id, c.houses, c.tasks) for c in p.cells] == [(area.cells["B1"].id, 1, 1), (None, 1, 0)]
     # A scope sees only its cells (and never the houses in no cell).
@@ -189,9 +189,9 @@ def test_progress_on_a_hand_made_fixture_and_close_freezes_it(area, db_session: 
     visit("A1b", _utc(11, 5), scanned=True)
     visit("A1b", _utc(11, 6))                    # twice: one house
     visit("A2", _utc(11, 7), deleted_at=_utc(11, 8))  # deleted: not a visit
-    tips = {t.house_id: t for t in s.scalars(select(Tip).where(Tip.source == "campaign"))}
-    close_tip(tips[h["A1"].id], "done", "登记了新住户", coord.id, result="changed")
-    close_tip(tips[h["A1b"].id], "done", "查无此人", coord.id, result="not_found")
+    tasks = {t.house_id: t for t in s.scalars(select(Task).where(Task.source == "campaign"))}
+    close_task(tasks[h["A1"].id], "done", "登记了新住户", coord.id, result="changed")
+    close_task(tasks[h["A1b"].id], "done", "查无此人", coord.id, result="not_found")
 
     p = live_progress(s, campaign, now=_utc(11, 10))
     rows = {c.cell_id: c for c in p.cells}
@@ -211,7 +211,7 @@ def test_progress_on_a_hand_made_fixture_and_close_freezes_it(area, db_session: 
     assert before == {c.cell_id: c.figures() for c in p.cells}
     # Later visits, tasks closing and new houses change nothing once frozen.
     visit("A2", _utc(11, 12), scanned=True)
-    close_tip(tips[h["A2"].id], "done", "无变化", coord.id, result="no_change")
+    close_task(tasks[h["A2"].id], "done", "无变化", coord.id, result="no_change")
     f.house(s, a2)
     s.commit()
     s.expire_all()
@@ -220,7 +220,7 @@ def test_progress_on_a_hand_made_fixture_and_close_freezes_it(area, db_session: 
     assert again.as_of == _utc(11, 10)
     assert [c.cell_id for c in progress(s, campaign, frozenset({a1.id})).cells] == [a1.id]
     # The open task stays with the coordinators; nothing more is generated; a second close is refused.
-    assert s.get(Tip, tips[h["A1c"].id].id).status == "open"  # type: ignore[union-attr]
+    assert s.get(Task, tasks[h["A1c"].id].id).status == "open"  # type: ignore[union-attr]
     with pytest.raises(CampaignError):
         generate_tasks(s, campaign)
     with pytest.raises(CampaignError):

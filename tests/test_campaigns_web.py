@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests import factories as f
 from tests.conftest import csrf_token, login
-from webapp.models import AuditEntry, Campaign, Cycle, Tip, Visit
+from webapp.models import AuditEntry, Campaign, Cycle, Task, Visit
 from webapp.base.timeutil import local_today
 
 PLAZA = ('{"type": "Polygon", "coordinates": [[[121.300, 31.000], [121.302, 31.000], [121.302, 31.002], '
@@ -43,16 +43,16 @@ def test_the_centre_opens_a_campaign_by_cells(client, area, db_session) -> None:
     campaign = db_session.scalars(select(Campaign)).one()
     assert {c.code for c in campaign.cells} == {area.cells["A1"].code, area.cells["B1"].code}
     assert response.headers["Location"].endswith(f"/campaigns/{campaign.id}")
-    tips = db_session.scalars(select(Tip).where(Tip.source == "campaign")).all()
-    assert {t.house_id for t in tips} == {area.houses["A1"].id, area.houses["B1"].id}
-    assert all(t.due_on == campaign.due_on for t in tips)
+    tasks = db_session.scalars(select(Task).where(Task.source == "campaign")).all()
+    assert {t.house_id for t in tasks} == {area.houses["A1"].id, area.houses["B1"].id}
+    assert all(t.due_on == campaign.due_on for t in tasks)
     (entry,) = _audits(db_session, "campaign.open")
     assert entry.detail["tasks"] == 2 and entry.user_id == area.users["centre"].id
     shown = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "商业广场排查" in shown and area.cells["A1"].code in shown
     # Making tasks again makes none; the page says so.
     client.post(f"/campaigns/{campaign.id}/generate", data={"csrf_token": csrf_token(client, "/campaigns")})
-    assert db_session.scalar(select(func.count()).select_from(Tip).where(Tip.source == "campaign")) == 2
+    assert db_session.scalar(select(func.count()).select_from(Task).where(Task.source == "campaign")) == 2
     assert _audits(db_session, "campaign.generate")[0].detail["tasks"] == 0
 
 
@@ -79,7 +79,7 @@ def test_a_drawn_area_is_checked_with_errors_in_both_languages(client, area, db_
     db_session.rollback()
     campaign = db_session.scalars(select(Campaign)).one()
     assert campaign.by_polygon and campaign.cells == []
-    assert db_session.scalars(select(Tip.house_id).where(Tip.source == "campaign")).all() == [inside.id]
+    assert db_session.scalars(select(Task.house_id).where(Task.source == "campaign")).all() == [inside.id]
     cells = client.get("/campaigns/cells.json").get_json()["cells"]
     assert {c["code"] for c in cells} == {c.code for c in area.cells.values()}
 
@@ -156,8 +156,8 @@ def test_closing_freezes_the_page_and_later_visits_change_nothing(client, area, 
     assert data["frozen"] and {c["code"]: c["visited"] for c in data["cells"]} == {
         area.cells["A1"].code: 0, area.cells["A2"].code: 0}
     # Open tasks stay open; closing twice or generating after close is refused with a message.
-    assert db_session.scalar(select(func.count()).select_from(Tip).where(Tip.status == "open",
-                                                                         Tip.source == "campaign")) == 2
+    assert db_session.scalar(select(func.count()).select_from(Task).where(Task.status == "open",
+                                                                         Task.source == "campaign")) == 2
     client.post(f"/campaigns/{campaign.id}/generate", data={"csrf_token": csrf_token(client, "/campaigns")})
     again = client.post(f"/campaigns/{campaign.id}/close", data={"csrf_token": csrf_token(client, "/campaigns")},
                         follow_redirects=True)
@@ -207,14 +207,14 @@ def test_the_centre_runs_the_collection_cycle_from_the_console(client, area, db_
     assert response.status_code == 302
     db_session.rollback()
     cycle = db_session.scalars(select(Cycle)).one()
-    unvisited = db_session.scalars(select(Tip).where(Tip.source == "unvisited")).all()
+    unvisited = db_session.scalars(select(Task).where(Task.source == "unvisited")).all()
     # Every placed house, whatever the day of the cycle (the cron waits until late in it).
     assert {t.house_id for t in unvisited} == {area.houses[k].id for k in ("A1", "A2", "B1")}
     assert all(t.due_on <= cycle.ends_on for t in unvisited)
     (entry,) = _audits(db_session, "generate_tasks")
     assert entry.detail["unvisited"] == 3 and entry.detail["cycle"] == cycle.name
     client.post("/campaigns/cycle/run", data={"csrf_token": csrf_token(client, "/campaigns")})
-    assert db_session.scalar(select(func.count()).select_from(Tip).where(Tip.source == "unvisited")) == 3
+    assert db_session.scalar(select(func.count()).select_from(Task).where(Task.source == "unvisited")) == 3
 
 
 def test_a_campaign_from_open_to_frozen_figures_through_the_phone(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
@@ -229,7 +229,7 @@ def test_a_campaign_from_open_to_frozen_figures_through_the_phone(client, area, 
     campaign = db_session.scalars(select(Campaign)).one()
 
     phone = _phone(client, "coord")
-    [task] = [t for t in phone.rows["tip"].values() if t["source"] == "campaign"]
+    [task] = [t for t in phone.rows["task"].values() if t["source"] == "campaign"]
     assert task["house_id"] == str(area.houses["A1"].id) and task["due_on"] == "2026-12-15"
     assert "origin_key" not in task
     _close_offline(phone, task["id"], task["house_id"], result="changed")

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from tests import factories as f
 from tests.conftest import csrf_token, login, logout
 from tests.plating import give_plate
-from webapp.models import AuditEntry, Tip
-from webapp.registry.tips import close_tip
+from webapp.models import AuditEntry, Task
+from webapp.registry.tasks import close_task
 
 
 @pytest.fixture
@@ -51,15 +51,15 @@ def test_a_reporter_files_a_report_and_sees_its_outcome(client, area, reporter, 
                    text="地下室住人").status_code == 302
     assert _report(client, area.houses["A2"], kind="moved_out", reporting_as="volunteer").status_code == 302
     db_session.rollback()
-    tips = {t.house_id: t for t in db_session.scalars(select(Tip).where(Tip.reporter_id == reporter.id))}
-    first = tips[area.houses["A1"].id]
+    tasks = {t.house_id: t for t in db_session.scalars(select(Task).where(Task.reporter_id == reporter.id))}
+    first = tasks[area.houses["A1"].id]
     assert (first.source, first.cell_id, first.text, first.assignee_id) == (
         "property", area.cells["A1"].id, "地下室住人", area.users["coordinator"].id)
-    assert tips[area.houses["A2"].id].source == "volunteer"
+    assert tasks[area.houses["A2"].id].source == "volunteer"
     assert {a.object_id for a in db_session.scalars(select(AuditEntry).where(
-        AuditEntry.action == "community_report"))} == {str(t.id) for t in tips.values()}
+        AuditEntry.action == "community_report"))} == {str(t.id) for t in tasks.values()}
     # The coordinator closes one; the reporter sees the result, not the note (it may name people).
-    close_tip(first, "done", "王A1 的邻居已登记", area.users["coordinator"].id, result="changed")
+    close_task(first, "done", "王A1 的邻居已登记", area.users["coordinator"].id, result="changed")
     db_session.commit()
     page = client.get("/community").get_data(as_text=True)
     assert "地下室住人" in page and "已变更登记" in page and "王A1" not in page
@@ -99,9 +99,9 @@ def test_the_contribution_page_counts_reports_that_led_to_a_change(client, area,
         _report(client, area.houses["A1"], kind="problem", reporting_as="lead", text=text)
     logout(client)
     db_session.rollback()
-    tips = list(db_session.scalars(select(Tip).where(Tip.reporter_id == reporter.id).order_by(Tip.text)))
-    close_tip(tips[0], "done", "已登记", None, result="changed")
-    close_tip(tips[1], "rejected", "查无此事", None, result="not_found")
+    tasks = list(db_session.scalars(select(Task).where(Task.reporter_id == reporter.id).order_by(Task.text)))
+    close_task(tasks[0], "done", "已登记", None, result="changed")
+    close_task(tasks[1], "rejected", "查无此事", None, result="not_found")
     db_session.commit()
     login(client, "comm")
     page = client.get("/community/reporters").get_data(as_text=True)

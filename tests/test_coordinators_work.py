@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories as f
 from tests.conftest import login
-from webapp.models import AuditEntry, Conflict, CoordinatorSnapshot, Cycle, Review, Tip, Visit
+from webapp.models import AuditEntry, Conflict, CoordinatorSnapshot, Cycle, Review, Task, Visit
 from webapp.oversight import coordinators
 from webapp.oversight.grading import close_and_freeze
 from webapp.registry.rules import RuleSettings
@@ -64,7 +64,7 @@ def world(db_session: Session) -> SimpleNamespace:
     s.add(Review(house_id=h1.id, cell_id=ca.id, residency_id=res.id, person_id=person.id, kind="registration",
                  status="returned", reason="缺合同", submitted_by_id=c1.id, decided_by_id=lead.id, decided_at=now))
     for due in (TODAY + timedelta(days=1), TODAY - timedelta(days=1)):
-        s.add(Tip(house_id=h2.id, cell_id=ca.id, kind="problem", status="done", result="no_change", closed_at=now,
+        s.add(Task(house_id=h2.id, cell_id=ca.id, kind="problem", status="done", result="no_change", closed_at=now,
                   closed_by_id=c1.id, due_on=due))
     cycle = Cycle(name="本期", starts_on=TODAY - timedelta(days=10), ends_on=TODAY + timedelta(days=10))
     s.add(cycle)

@@ -27,7 +27,7 @@ def test_every_form_route_refuses_a_post_without_its_token(app, client, area) ->
     login(client, "centre")
     routes = [(rule, method) for rule in app.url_map.iter_rules() for method in sorted(rule.methods & WRITES)
               if not rule.rule.startswith(EXEMPT_PREFIXES)]
-    assert len(routes) > 20  # the console, the public tip form, the community pages, …
+    assert len(routes) > 20  # the console, the public task form, the community pages, …
     accepted = []
     for rule, method in routes:
         url = _sample(rule)

@@ -22,7 +22,7 @@ def _group(name: str) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.parametrize("group, enum", [
-    ("tip_source", enums.TipSource), ("tip_kind", enums.TipKind), ("task_result", enums.TaskResult),
+    ("task_source", enums.TaskSource), ("task_kind", enums.TaskKind), ("task_result", enums.TaskResult),
     ("review_status", enums.ReviewStatus), ("review_kind", enums.ReviewKind),
     ("outcome", enums.VisitOutcome), ("flag", enums.HouseFlagKind), ("category", enums.PersonCategory),
     ("relation", enums.Relation), ("unit_kind", enums.UnitKind), ("sex", enums.Sex),

@@ -16,7 +16,7 @@ from geo.coverage import FIGURES, close_cycle, current_cycle, cycle_coverage, un
 from geo.distance import EARTH_RADIUS_M
 from geo.settings import GeoSettings
 from tests import factories as f
-from webapp.models import Conflict, Cycle, Person, Tip, Visit
+from webapp.models import Conflict, Cycle, Person, Task, Visit
 from webapp.base.timeutil import utcnow
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -98,10 +98,10 @@ def world(db_session: Session) -> SimpleNamespace:
     touch_person(s, p[8], local(11, 2, 9, 0))  # changed after it
 
     for status in ("open", "open", "done"):
-        s.add(Tip(house_id=h[1].id, cell_id=x.id, kind="other", status=status))
+        s.add(Task(house_id=h[1].id, cell_id=x.id, kind="other", status=status))
     # Planned visits (the cycle's unvisited houses, a campaign's) are not backlog: "visited" counts them.
     for source in ("unvisited", "campaign"):
-        s.add(Tip(house_id=h[2].id, cell_id=x.id, kind="other", status="open", source=source))
+        s.add(Task(house_id=h[2].id, cell_id=x.id, kind="other", status="open", source=source))
     s.add_all([Conflict(kind="field", record_type="house", cell_id=x.id),
                Conflict(kind="field", record_type="house", cell_id=x.id, resolved_at=utcnow()),
                Conflict(kind="field", record_type="house", cell_id=z.id)])
@@ -109,7 +109,7 @@ def world(db_session: Session) -> SimpleNamespace:
     s.add(cycle)
     s.commit()
     return SimpleNamespace(s=s, cycle=cycle, cells={"X": x, "Y": y, "Z": z}, committees=(k1, k2), h=h,
-                           tips=2)
+                           tasks=2)
 
 
 def expected(w: SimpleNamespace) -> dict[str, dict[str, int]]:
@@ -118,17 +118,17 @@ def expected(w: SimpleNamespace) -> dict[str, dict[str, int]]:
         # h5 = 4 (h4 only just outside, h7's visit deleted). Scanned: h1, h2, h5 = 3.
         # Unverified: h3 (typed only), h5 (GPS 500 m > 10 + 50) = 2; h2 has a verified visit.
         # Occupied on Oct 31: h1 (p1, p2), h3 (p5) = 2 houses, 3 persons. New: p2. Departed: p3.
-        # Changed: p1 and p3 (p5 before, p8 after, and p8 is in Y). Tips 2 open of 3.
+        # Changed: p1 and p3 (p5 before, p8 after, and p8 is in Y). Tasks 2 open of 3.
         # Conflicts: 1 open of 2.
         "X": dict(houses=6, visited=4, visited_scanned=3, unverified=2, occupied=2, persons=3, new=1,
-                  changed=2, departed=1, open_tips=w.tips, open_conflicts=1),
+                  changed=2, departed=1, open_tasks=w.tasks, open_conflicts=1),
         # Y: h8 h9 h10 = 3; visited h8, h9 (both scanned); h9 too fast after h11 = 1 unverified.
         # p8 lives in h8 (changed in November: not counted).
         "Y": dict(houses=3, visited=2, visited_scanned=2, unverified=1, occupied=1, persons=1, new=0,
-                  changed=0, departed=0, open_tips=0, open_conflicts=0),
+                  changed=0, departed=0, open_tasks=0, open_conflicts=0),
         # Z: h11, visited (scanned, first of c2's two): verified. One open conflict.
         "Z": dict(houses=1, visited=1, visited_scanned=1, unverified=0, occupied=0, persons=0, new=0,
-                  changed=0, departed=0, open_tips=0, open_conflicts=1),
+                  changed=0, departed=0, open_tasks=0, open_conflicts=1),
     }
 
 

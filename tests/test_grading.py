@@ -15,7 +15,7 @@ from webapp.oversight.grading import close_and_freeze, freeze, grade_cycle, tren
 from webapp.oversight.grading.drill import METRICS, drill
 from webapp.oversight.grading.score import score
 from webapp.registry.rules import RuleSettings
-from webapp.registry.tips import create_tip
+from webapp.registry.tasks import create_task
 from webapp.validation import uscc_check_char
 
 TODAY = date(2026, 11, 26)
@@ -62,7 +62,7 @@ def world(db_session: Session) -> SimpleNamespace:
         Visit(house_id=h2.id, visited_at=at(21), outcome="verified", plate_scanned=False),
         Visit(house_id=h3.id, visited_at=datetime(2026, 7, 1, 10, tzinfo=SH), outcome="vacant"),  # 148 days ago
     ])
-    create_tip(s, h3, "moved_in", "有人搬来")
+    create_task(s, h3, "moved_in", "有人搬来")
     s.add(Conflict(kind="field", record_type="house", record_id=h2.id, house_id=h2.id, cell_id=ca.id,
                    committee_id=com_a.id))
     cycle = Cycle(name="2026-11", kind="month", starts_on=date(2026, 11, 1), ends_on=date(2026, 11, 30))
@@ -88,13 +88,13 @@ def test_the_fixture_committee_graded_by_hand(db_session: Session, world: Simple
     assert (c["changes"], c["late_changes"], c["houses_recent"]) == (2, 1, 2)
     # Coverage from geo.coverage: h1 and h2 visited this cycle, h2 with its plate scanned.
     assert (c["cov_houses"], c["visited"], c["visited_scanned"]) == (4, 2, 1)
-    assert (c["open_tips"], c["open_conflicts"]) == (1, 1)
+    assert (c["open_tasks"], c["open_conflicts"]) == (1, 1)
     s = a.scored.scores
     assert s["completeness"] == pytest.approx(93.1, abs=0.05)  # 27 / 29 = 93.10 %
     assert s["accuracy"] == pytest.approx(77.8, abs=0.05)  # 100 − 2 × (1 / 9 × 100 = 11.11)
     assert s["timeliness"] == 50.0  # (on time 1/2 = 50 % + visited recently 2/4 = 50 %) / 2
     assert s["coverage"] == 37.5  # (visited 2/4 = 50 % + scanned 1/4 = 25 %) / 2
-    assert s["backlog"] == 50.0  # 100 − 1 × ((1 tip + 1 conflict) / 4 houses × 100 = 50)
+    assert s["backlog"] == 50.0  # 100 − 1 × ((1 task + 1 conflict) / 4 houses × 100 = 50)
     # (25 × 93.10 + 25 × 77.78 + 20 × 50 + 20 × 37.5 + 10 × 50) / 100 = 65.22 → 65.2: 合格.
     assert (a.score, a.grade) == (65.2, "pass")
 
@@ -155,14 +155,14 @@ def test_drill_down_lists_the_records_behind_each_number(db_session: Session, wo
                                               cell_ids=cells))
 
     assert set(METRICS) == {"incomplete", "violations", "late", "changes", "stale", "unvisited", "unscanned",
-                            "tips", "conflicts", "reviews"}
+                            "tasks", "conflicts", "reviews"}
     assert records("incomplete") == ["house", "person"]  # h3's living area, 来三's hukou region
     assert records("violations") == ["no_phone"]
     assert records("late") == ["arrival"]
     assert records("changes") == ["arrival", "arrival"]
     assert len(records("stale")) == 2 and len(records("unvisited")) == 2  # h3, h4
     assert len(records("unscanned")) == 1  # h1: visited, never scanned
-    assert records("tips") == ["moved_in"] and records("conflicts") == ["field"] and records("reviews") == []
+    assert records("tasks") == ["moved_in"] and records("conflicts") == ["field"] and records("reviews") == []
     late = drill(db_session, "late", world.cycle, today=TODAY, settings=S, cell_ids=cells)[0]
     assert late.en == ("Moved in on 2026-11-10; found by the visit on 2026-11-12, recorded 13 days later "
                        "(within 7 days expected)")

@@ -146,6 +146,23 @@ def test_audit_filters_that_name_nothing(client, logged, query: str) -> None:  #
     assert client.get(f"/audit?{query}").status_code in (400, 404)
 
 
+def test_rows_written_before_a_rename_read_as_today(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20 renamed tip to task; the append-only log keeps its rows' names (close_tip on
+    a tip), and the console shows and finds them as today's (办结待办, 待办)."""
+    db_session.add(AuditEntry(user_id=area.users["centre"].id, action="close_tip", object_type="tip",
+                              object_id=str(area.houses["A1"].id), detail={}))
+    db_session.add(AuditEntry(user_id=area.users["centre"].id, action="close_task", object_type="task",
+                              object_id=str(area.houses["A2"].id), detail={}))
+    db_session.commit()
+    login(client, "centre")
+    html = client.get("/audit?action=close_task").get_data(as_text=True)
+    assert html.count('data-action="close_tip">办结待办</td>') == 1, html
+    assert html.count('data-action="close_task">办结待办</td>') == 1
+    assert ">其他操作<" not in html
+    options = re.findall(r'<option value="(close_t[a-z]+)"', client.get("/audit").get_data(as_text=True))
+    assert options == ["close_task"]  # one choice for both names
+
+
 def test_audit_pages_newest_first(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
     for _ in range(105):
         db_session.add(AuditEntry(user_id=area.users["police"].id, action="view_person", object_type="person",

@@ -227,7 +227,7 @@ def test_malformed_house_codes(client, area, code: str) -> None:  # type: ignore
     assert area.persons["A1"].name not in html
 
 
-def test_malformed_code_in_a_tip_post(client, area) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_code_in_a_task_post(client, area) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/h/<x>", data={"kind": "problem", "text": SCRIPT})
     assert r.status_code < 500
 
@@ -307,7 +307,7 @@ def test_integers_past_the_columns_are_refused(client, phone, area) -> None:  # 
 
 def test_a_phone_clock_years_off_is_not_an_error(client, phone, area) -> None:  # type: ignore[no-untyped-def]
     """Found by the fuzzer: the clock offset (ms) overflowed its 32-bit column on PostgreSQL."""
-    body = {"protocol": 1, "clock": "2000-01-01T00:00:00Z", "mutations": [_mutation(1, "tip", "create")]}
+    body = {"protocol": 1, "clock": "2000-01-01T00:00:00Z", "mutations": [_mutation(1, "task", "create")]}
     r = client.post("/api/sync/push", headers=phone, json=body)
     assert r.status_code == 200 and r.get_json()["outcomes"][0]["status"] == "rejected"
 

@@ -73,8 +73,8 @@ def _pulled(client, phone, kind: str, record_id: Any) -> dict[str, Any]:  # type
 # ---- the cases -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("payload", INJECTIONS, ids=IDS)
-def test_public_tip_text(client, app, area, db_session, payload: str) -> None:  # type: ignore[no-untyped-def]
-    from webapp.models import Tip
+def test_public_task_text(client, app, area, db_session, payload: str) -> None:  # type: ignore[no-untyped-def]
+    from webapp.models import Task
 
     from tests.plating import give_plate
 
@@ -82,17 +82,17 @@ def test_public_tip_text(client, app, area, db_session, payload: str) -> None:  
     r = client.post(url, data={"csrf_token": csrf_token(client, url), "kind": "problem", "text": payload})
     assert r.status_code == 303, r.get_data(as_text=True)[:300]
     db_session.rollback()
-    tip = db_session.scalar(select(Tip).where(Tip.source == "public"))
-    assert tip.text == payload
-    assert_inert(_get(client, url), payload, shown=False)  # the public page never shows tips
+    task = db_session.scalar(select(Task).where(Task.source == "public"))
+    assert task.text == payload
+    assert_inert(_get(client, url), payload, shown=False)  # the public page never shows tasks
     login(client, "centre")
-    assert_inert(_get(client, "/tips"), payload)
+    assert_inert(_get(client, "/tasks"), payload)
     assert_inert(_get(client, f"/houses/{area.houses['A1'].id}"), payload)
 
 
 @pytest.mark.parametrize("payload", INJECTIONS, ids=IDS)
 def test_community_report_text(client, area, db_session, payload: str) -> None:  # type: ignore[no-untyped-def]
-    from webapp.models import Tip
+    from webapp.models import Task
 
     f.user(db_session, "rep", "reporter", committee_id=area.committees["A"].id)
     db_session.commit()
@@ -102,36 +102,36 @@ def test_community_report_text(client, area, db_session, payload: str) -> None: 
                                "reporting_as": "volunteer", "text": payload})
     assert r.status_code == 302, r.get_data(as_text=True)[:300]
     db_session.rollback()
-    assert db_session.scalar(select(Tip.text).where(Tip.source == "volunteer")) == payload
+    assert db_session.scalar(select(Task.text).where(Task.source == "volunteer")) == payload
     assert_inert(_get(client, "/community"), payload)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/community")})
     login(client, "centre")
-    assert_inert(_get(client, "/tips"), payload)
+    assert_inert(_get(client, "/tasks"), payload)
 
 
 @pytest.mark.parametrize("payload", INJECTIONS, ids=IDS)
-def test_tip_outcome_from_a_phone_and_the_console(client, area, db_session, phone, payload: str) -> None:  # type: ignore[no-untyped-def]
-    from webapp.models import Tip
-    from webapp.registry.tips import create_tip
+def test_task_outcome_from_a_phone_and_the_console(client, area, db_session, phone, payload: str) -> None:  # type: ignore[no-untyped-def]
+    from webapp.models import Task
+    from webapp.registry.tasks import create_task
 
     house = area.houses["A1"]
-    first, second = (create_tip(db_session, house, "moved_in", "线索") for _ in range(2))
+    first, second = (create_task(db_session, house, "moved_in", "线索") for _ in range(2))
     db_session.commit()
     visit_id = str(uuid.uuid4())
     outcomes = _push(client, phone,
                      {"type": "visit", "op": "create", "record_id": visit_id,
                       "fields": {"house_id": str(house.id), "visited_at": "2026-11-26T08:00:00Z", "outcome": "verified"}},
-                     {"type": "tip", "op": "update", "record_id": str(first.id), "base_version": first.version,
+                     {"type": "task", "op": "update", "record_id": str(first.id), "base_version": first.version,
                       "fields": {"status": "done", "outcome": payload, "result": "no_change",
                                  "closed_at": "2026-11-26T08:00:00Z", "closed_visit_id": visit_id}})
     assert [o["status"] for o in outcomes] == ["applied", "applied"], outcomes
     login(client, "centre")
-    r = client.post(f"/tips/{second.id}/close", data={"csrf_token": csrf_token(client, "/"), "version": str(second.version),
+    r = client.post(f"/tasks/{second.id}/close", data={"csrf_token": csrf_token(client, "/"), "version": str(second.version),
                                                       "status": "done", "outcome": payload, "result": "no_change"})
     assert r.status_code == 302
     db_session.rollback()
-    assert [db_session.get(Tip, t.id).outcome for t in (first, second)] == [payload, payload]
-    html = _get(client, "/tips?status=done")
+    assert [db_session.get(Task, t.id).outcome for t in (first, second)] == [payload, payload]
+    html = _get(client, "/tasks?status=done")
     assert_inert(html, payload)
     assert_inert(_get(client, f"/houses/{house.id}"), payload, shown=False)
 
@@ -250,7 +250,7 @@ def test_user_display_name_and_device_label(runner, client, area, db_session, pa
     html = _get(client, "/devices")
     assert_inert(html, name)
     assert_inert(html, payload)
-    assert_inert(_get(client, "/tips"), name)  # in the assignee choices
+    assert_inert(_get(client, "/tasks"), name)  # in the assignee choices
 
 
 @pytest.mark.parametrize("payload", INJECTIONS, ids=IDS)
@@ -314,10 +314,10 @@ def test_enumerated_fields_refuse_injected_values(client, area, db_session, phon
     """Short payloads (within the column) so the refusal is the closed list's, not the length's."""
     from sync.validate import ENUM_FIELDS, REQUIRED_ON_CREATE
     from webapp.models import Review
-    from webapp.registry.tips import create_tip
+    from webapp.registry.tasks import create_task
 
     person, house = area.persons["A1"], area.houses["A1"]
-    existing = {"house": house.id, "tip": create_tip(db_session, house, "moved_in", "线索").id}
+    existing = {"house": house.id, "task": create_task(db_session, house, "moved_in", "线索").id}
     review = Review(house_id=house.id, cell_id=house.cell_id, residency_id=person.residencies[0].id,
                     person_id=person.id, kind="registration", status="pending")
     db_session.add(review)
@@ -350,8 +350,8 @@ COVERED: dict[tuple[str, str], str] = {
     ("Room", "name"): "test_hostile_input.py::test_injection_through_sync",
     **{("Person", c): "test_hostile_input.py::test_injection_through_sync"
        for c in ("hukou_road", "hukou_number", "hukou_building", "hukou_room")},
-    ("Tip", "text"): "test_public_tip_text test_community_report_text",
-    ("Tip", "outcome"): "test_tip_outcome_from_a_phone_and_the_console",
+    ("Task", "text"): "test_public_task_text test_community_report_text",
+    ("Task", "outcome"): "test_task_outcome_from_a_phone_and_the_console",
     ("HouseFlag", "note"): "test_house_flag_note_unit_name_and_contacts",
     ("Unit", "name"): "test_house_flag_note_unit_name_and_contacts",
     ("Residency", "end_reason"): "test_residency_end_reason",
@@ -370,8 +370,8 @@ COVERED: dict[tuple[str, str], str] = {
 # (test_enumerated_fields_refuse_injected_values); forms offer them as radio choices.
 ENUMERATED = {
     ("House", "use"), ("HouseFlag", "kind"), ("HouseCode", "kind"), ("Person", "category"), ("Person", "id_type"),
-    ("Residency", "relation"), ("Visit", "outcome"), ("Unit", "kind"), ("Tip", "status"), ("Tip", "result"),
-    ("Tip", "kind"), ("Review", "status"), ("Review", "kind"), ("HouseEvent", "kind"),
+    ("Residency", "relation"), ("Visit", "outcome"), ("Unit", "kind"), ("Task", "status"), ("Task", "result"),
+    ("Task", "kind"), ("Review", "status"), ("Review", "kind"), ("HouseEvent", "kind"),
     ("Person", "phone_status"), ("Room", "kind"), ("ResidenceCheck", "basis"),
 }
 # Text that is not free text, with why no injection case is needed.
@@ -390,10 +390,10 @@ NOT_FREE_TEXT = {
     ("ResidenceCheck", "check_code"): "made by the server from the certificate (residence_decisions.py)",
     ("HouseCode", "code"): "parsed as a plate code (webapp.validation.parse_house_code); anything else is refused",
     ("Unit", "uscc"): "a unified social credit code, checked with its check character",
-    ("Tip", "contact_phone"): "parsed as a mainland mobile number by the tip form; anything else is refused",
-    ("Tip", "source"): "set by the server from the route (public, reporter roles, generators)",
-    ("Tip", "client_ip_hash"): "a keyed hash computed by the server",
-    ("Tip", "origin_key"): "a generator's key made by the server, never sent to phones",
+    ("Task", "contact_phone"): "parsed as a mainland mobile number by the task form; anything else is refused",
+    ("Task", "source"): "set by the server from the route (public, reporter roles, generators)",
+    ("Task", "client_ip_hash"): "a keyed hash computed by the server",
+    ("Task", "origin_key"): "a generator's key made by the server, never sent to phones",
     ("Residency", "source"): "set by the server (phone, console, import)",
     ("User", "username"): "chosen by the centre at the command line; a login name, shown next to display_name",
     ("User", "password_hash"): "a scrypt hash, never shown",

@@ -17,7 +17,7 @@ from tests.test_scope_matrix import (  # noqa: F401  (its autouse fixtures: the 
     _campaigns,
     _conflicts_and_devices,
     _permits_and_certificates,
-    _plates_and_tips,
+    _plates_and_tasks,
     _reporter,
     _reviews,
     _units_and_staff,
@@ -108,6 +108,8 @@ def test_every_get_route_is_in_this_matrix(app, area) -> None:  # type: ignore[n
     covered |= {"auth.login", "public.house"}
     # The combine page's old address (/conflicts/merge, issue 20): a redirect, never a page.
     covered |= {"conflicts.merge"}
+    # The queue's old addresses (/tips..., issue 20): a redirect to /tasks..., never a page.
+    covered |= {"tasks.old_address"}
     routes = {r.endpoint for r in app.url_map.iter_rules() if "GET" in (r.methods or ())}
     assert routes <= covered, routes - covered
 

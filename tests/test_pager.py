@@ -1,4 +1,4 @@
-"""The one pager of the console's paged lists (tips, conflicts, reviews, reports): links to
+"""The one pager of the console's paged lists (tasks, conflicts, reviews, reports): links to
 the pages either side that keep the list's other query arguments."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def _pager(app, page: int, pages: int, labels: str = "") -> str:  # type: ignore
     with app.test_request_context("/"):
         return render_template_string(
             '{% from "_macros.html" import pager %}'
-            "{{ pager('tips.index', page, pages, {'status': 'open', 'cell': 'A 1'}" + labels + ") }}",
+            "{{ pager('tasks.index', page, pages, {'status': 'open', 'cell': 'A 1'}" + labels + ") }}",
             page=page, pages=pages)
 
 

@@ -207,7 +207,7 @@ def test_guessing_the_current_password_is_delayed_like_a_login(app, client, area
 
 TEMPORARY_RE = re.compile(r'class="mono temporary-password">([^<]+)<')
 # Console pages a user with a temporary password is sent away from, to /account.
-PAGES_BEFORE_CHANGE = ["/", "/search?q=王", "/coverage", "/tips", "/reports"]
+PAGES_BEFORE_CHANGE = ["/", "/search?q=王", "/coverage", "/tasks", "/reports"]
 
 
 def _reset(app, username: str) -> str:  # type: ignore[no-untyped-def]

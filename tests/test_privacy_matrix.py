@@ -18,7 +18,7 @@ from tests import factories as f
 from tests.conftest import csrf_token, login, logout, valid_id
 from webapp.models import AuditEntry, Conflict, Person
 from webapp.registry import privacy
-from webapp.registry.tips import create_tip
+from webapp.registry.tasks import create_task
 
 pytestmark = pytest.mark.slow  # every field on every door for every role: `make test`, not `make check`
 
@@ -28,7 +28,7 @@ FIELDS = {"id_number": "11010519491231002X", "phone": "13812345678", "birth_date
           "hukou_region": "110105", "hukou_address": "北京市朝阳区某路8号", "permit_number": "P310000123456",
           "note": "独居老人需关注", "landline": "021-57812345", "hukou_road": "朝阳门南大街",
           "hukou_number": "甲8号", "hukou_building": "乙3栋", "hukou_room": "1701室"}
-TIP_PHONE = "13777776666"
+TASK_PHONE = "13777776666"
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def resident(db_session, area):  # type: ignore[no-untyped-def]
     p.landline, p.hukou_road, p.hukou_number = FIELDS["landline"], FIELDS["hukou_road"], FIELDS["hukou_number"]
     p.hukou_building, p.hukou_room = FIELDS["hukou_building"], FIELDS["hukou_room"]
     p.permit_number, p.permit_expiry, p.note = FIELDS["permit_number"], date(2027, 1, 1), FIELDS["note"]
-    create_tip(s, area.houses["A1"], "moved_in", "新住户", contact_phone=TIP_PHONE)
+    create_task(s, area.houses["A1"], "moved_in", "新住户", contact_phone=TASK_PHONE)
     # A conflict on this person carrying numbers on both sides (a phone's edit of the phone field).
     s.add(Conflict(kind="field", record_type="person", record_id=p.id, house_id=area.houses["A1"].id,
                    cell_id=area.cells["A1"].id, committee_id=area.committees["A"].id,
@@ -89,7 +89,7 @@ def _door(name: str, client, db_session, resident) -> str | None:  # type: ignor
         url = {"person_page": f"/persons/{pid}", "house_page": f"/houses/{resident.current_residency().house_id}",
                "search": "/search?q=王A1", "search_by_number": f"/search?q={FIELDS['id_number']}",
                "edit_form": f"/persons/{pid}/edit", "extract_persons": "/extract/export/persons.csv",
-               "tips": "/tips", "conflict": f"/conflicts/{_conflict_id(db_session)}"}[name]
+               "tasks": "/tasks", "conflict": f"/conflicts/{_conflict_id(db_session)}"}[name]
         response = client.get(url)
     if response.status_code in (403, 404):
         return None
@@ -104,7 +104,7 @@ def _door(name: str, client, db_session, resident) -> str | None:  # type: ignor
 
 
 DOORS = ["person_page", "house_page", "search", "search_by_number", "edit_form", "edit_form_rerender",
-         "extract_persons", "tips", "conflict", "pull"]
+         "extract_persons", "tasks", "conflict", "pull"]
 
 
 @pytest.mark.parametrize("door", DOORS)
@@ -121,10 +121,10 @@ def test_no_door_shows_a_field_in_clear_to_a_role_the_policy_masks_it_from(clien
     for field, value in FIELDS.items():
         if privacy.show(role, "person", field) is not privacy.Show.CLEAR:
             assert value not in text, f"{role} sees {field} in clear through {door}"
-    if privacy.show(role, "tip", "contact_phone") is not privacy.Show.CLEAR:
-        assert TIP_PHONE not in text
+    if privacy.show(role, "task", "contact_phone") is not privacy.Show.CLEAR:
+        assert TASK_PHONE not in text
     if door == "pull":
-        assert TIP_PHONE not in text  # no phone screen shows it: it stays on the server
+        assert TASK_PHONE not in text  # no phone screen shows it: it stays on the server
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))

@@ -102,7 +102,7 @@ def test_a_retired_plate_points_nowhere(client, area, db_session) -> None:  # ty
     assert response.status_code == 410
     assert "此门牌已停用" in html and "no longer used" in html
     assert house.address not in html and new not in html and spaced(new) not in html
-    assert 'name="kind"' not in html  # no tip form on a dead plate
+    assert 'name="kind"' not in html  # no task form on a dead plate
 
 
 def _bilingual_404(response, *parts: str) -> str:  # type: ignore[no-untyped-def]

@@ -21,9 +21,9 @@ from tests import factories as f
 from tests.conftest import valid_id
 from tests.sync_client import Phone, full_outcomes, registered_phone
 from webapp.models import (
-    Base, Conflict, HouseCode, HouseFlag, Person, RecordAlias, Residency, Review, Room, Tip, Unit, Visit,
+    Base, Conflict, HouseCode, HouseFlag, Person, RecordAlias, Residency, Review, Room, Task, Unit, Visit,
 )
-from webapp.registry.tips import create_tip
+from webapp.registry.tasks import create_task
 
 pytestmark = pytest.mark.slow  # every attack by every role: `make test`, not `make check`
 
@@ -46,7 +46,7 @@ def world(db_session, area):  # type: ignore[no-untyped-def]
     }
     s.add_all(outside.values())
     s.flush()
-    outside["tip"] = create_tip(s, b1, "moved_in", "乙的任务", contact_phone="13700000000")
+    outside["task"] = create_task(s, b1, "moved_in", "乙的任务", contact_phone="13700000000")
     resident = area.persons["B1"]
     resident.set_phone("13911112222")
     area.persons["none"].set_phone("13922223333")
@@ -61,11 +61,11 @@ def world(db_session, area):  # type: ignore[no-untyped-def]
     s.add(RecordAlias(alias_id=alias, canonical_id=resident.id, record_type="person",
                       created_at=datetime(2026, 11, 1, tzinfo=timezone.utc)))
     s.add(outside["review"])
-    own_tip = create_tip(s, a1, "moved_in", "甲的任务")
+    own_task = create_task(s, a1, "moved_in", "甲的任务")
     s.commit()
     former = s.scalar(select(Residency).where(Residency.person_id == mover.id, Residency.house_id == a1.id))
     return {"area": area, "outside": outside, "mover": mover, "alias": alias, "former": former,
-            "own_tip": own_tip, "b1_residency": b1_residency}
+            "own_task": own_task, "b1_residency": b1_residency}
 
 
 def _m(kind: str, op: str, record_id: Any, fields: dict[str, Any], base_version: int | None = None) -> dict[str, Any]:
@@ -200,12 +200,12 @@ def _cases() -> dict[str, tuple[Case, Case]]:
         "visit_at_outside_house": (create("visit", lambda w: {"house_id": b1(w), "visited_at": NOW, "outcome": "verified"}),
                                    create("visit", lambda w: {"house_id": _fresh(), "visited_at": NOW,
                                                               "outcome": "verified"})),
-        "tip_close_outside": (update("tip", lambda w: out(w, "tip").id, {"status": "done", "outcome": "x"}),
-                              update("tip", rand, {"status": "done", "outcome": "x"})),
-        "tip_closed_with_outside_visit": (update("tip", lambda w: w["own_tip"].id,
+        "task_close_outside": (update("task", lambda w: out(w, "task").id, {"status": "done", "outcome": "x"}),
+                              update("task", rand, {"status": "done", "outcome": "x"})),
+        "task_closed_with_outside_visit": (update("task", lambda w: w["own_task"].id,
                                                  lambda w: {"status": "done", "outcome": "x",
                                                             "closed_visit_id": str(out(w, "visit").id)}),
-                                          update("tip", lambda w: w["own_tip"].id,
+                                          update("task", lambda w: w["own_task"].id,
                                                  lambda w: {"status": "done", "outcome": "x", "closed_visit_id": _fresh()})),
         "review_decided_outside": (update("review", lambda w: out(w, "review").id, {"status": "approved"}),
                                    update("review", rand, {"status": "approved"})),
@@ -346,7 +346,7 @@ def test_the_same_attack_by_the_centre_device_is_ordinary_work(client, db_sessio
     assert s.scalar(select(Conflict).where(Conflict.kind == "identity_elsewhere")) is None
 
 
-def test_tips_and_rows_of_other_kinds_stay_untouched(db_session, world) -> None:  # type: ignore[no-untyped-def]
+def test_tasks_and_rows_of_other_kinds_stay_untouched(db_session, world) -> None:  # type: ignore[no-untyped-def]
     """The matrix names a record of every kind pushed (guard: a new synced kind needs a row)."""
     from sync.wire import RECORD_TYPES
 
@@ -358,4 +358,4 @@ def test_tips_and_rows_of_other_kinds_stay_untouched(db_session, world) -> None:
     wanted = {(t, "create") for t, r in RECORD_TYPES.items() if r.creatable} | \
              {(t, "update") for t, r in RECORD_TYPES.items() if r.editable} | {(t, "delete") for t in DELETABLE}
     assert wanted <= ops, f"type × op without an attack: {sorted(wanted - ops)}"
-    assert db_session.scalar(select(Tip).where(Tip.id == world["outside"]["tip"].id)) is not None
+    assert db_session.scalar(select(Task).where(Task.id == world["outside"]["task"].id)) is not None

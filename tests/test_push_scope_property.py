@@ -165,7 +165,7 @@ def _batches(steps: list[tuple[Any, ...]], rng: random.Random) -> list[list[dict
 
 # Set by the server at the moment of writing, or counting the whole district's changes.
 VOLATILE = {"seq", "changed_at", "created_at", "closed_at", "raised_at", "decided_at", "at"}
-SERVER_MADE = {"tip", "review", "house_event"}  # rows the server makes under ids of its own
+SERVER_MADE = {"task", "review", "house_event"}  # rows the server makes under ids of its own
 
 
 def _seen_pull(page: dict[str, Any]) -> dict[str, Any]:

@@ -81,12 +81,12 @@ def test_two_sessions_share_one_count(engine, db_session: Session) -> None:  # t
     assert db_session.scalar(select(func.sum(RateCounter.count))) == 3
 
 
-def test_two_app_instances_share_the_tip_limits(database_url, engine, area, db_session) -> None:  # type: ignore[no-untyped-def]
+def test_two_app_instances_share_the_task_limits(database_url, engine, area, db_session) -> None:  # type: ignore[no-untyped-def]
     """Two create_app on one database (two workers, or two servers) count against one limit."""
     from webapp.app import create_app
     from webapp.extensions import db
 
-    apps = [create_app(_config_for(database_url, TIP_LIMIT_PER_PLATE=3)) for _ in range(2)]
+    apps = [create_app(_config_for(database_url, TASK_LIMIT_PER_PLATE=3)) for _ in range(2)]
     clients = [a.test_client() for a in apps]
     url = f"/h/{give_plate(db_session, area.houses['A1'])}"
     statuses = []

@@ -131,6 +131,12 @@ def test_grading_pages_drill_down_and_exports(client, area, db_session) -> None:
     page = client.get(f"/reports/grading/committees/{a}/drill/violations").get_data(as_text=True)
     assert "房屋无坐标" in page
     assert client.get(f"/reports/grading/committees/{a}/drill/nonsense").status_code == 404
+    # The open tasks' list was "tips" before issue 20: old links redirect (page and export).
+    old = client.get(f"/reports/grading/committees/{a}/drill/tips?page=2")
+    assert (old.status_code, old.headers["Location"]) == (301, f"/reports/grading/committees/{a}/drill/tasks?page=2")
+    old = client.get(f"/reports/grading/committees/{a}/drill/tips.csv")
+    assert (old.status_code, old.headers["Location"]) == (301, f"/reports/grading/committees/{a}/drill/tasks.csv")
+    assert client.get(f"/reports/grading/committees/{a}/drill/tasks").status_code == 200
     book = load_workbook(io.BytesIO(client.get("/reports/grading/export.xlsx").get_data()))
     values = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
     assert values[1][:4] == ["居委会", "编码", "等级", "得分"]

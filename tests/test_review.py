@@ -211,7 +211,7 @@ def test_reviews_waiting_too_long_count_as_open_work_in_grading(client, area, db
     assert before[a.code] == 0
     assert (a.scored.counts["reviews_late"], a.scored.counts["reviews_returned"]) == (1, 1)
     assert (b.scored.counts["reviews_late"], b.scored.counts["reviews_returned"]) == (0, 0)
-    # One late review among A's houses adds to open work exactly as an open tip would.
+    # One late review among A's houses adds to open work exactly as an open task would.
     houses = a.scored.counts["houses"]
     assert a.scored.rates["backlog_per_100"] == pytest.approx(base[a.code] + 100 / houses, abs=0.01)
     assert b.scored.rates["backlog_per_100"] == base[b.code]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories as f
 from tests.conftest import valid_id
-from webapp.models import (Conflict, House, HouseFlag, Person, RecordAlias, ResidenceCheck, Residency, Room, Tip,
+from webapp.models import (Conflict, House, HouseFlag, Person, RecordAlias, ResidenceCheck, Residency, Room, Task,
                            Unit, Visit)
 from webapp.registry.rules import RULES, Flag, RuleSettings, evaluate, raise_tasks, residence_verdict
 from webapp.registry.rules.base import Context
@@ -453,7 +453,7 @@ def test_likely_duplicates_and_units_become_conflicts_once(db_session: Session, 
     assert flags["likely_person"].en.startswith("2 persons share name, birth date (1988-08-08) and area code (310117)")
     assert flags["same_uscc"].numbers["count"] == 2 and flags["same_uscc"].record_type == "unit"
     raised = raise_tasks(s, flags.values(), None)
-    assert (raised.conflicts, raised.tips) == (3, 0)
+    assert (raised.conflicts, raised.tasks) == (3, 0)
     kinds = set(s.scalars(select(Conflict.kind)))
     assert kinds == {"rule_likely_duplicate", "rule_same_uscc", "rule_merged_record"}
     # Nothing merged, and a second run raises nothing new (even after one is decided).
@@ -463,15 +463,15 @@ def test_likely_duplicates_and_units_become_conflicts_once(db_session: Session, 
     assert (again.conflicts, again.skipped) == (0, 3)
 
 
-def test_group_rent_and_landlords_become_tips_for_the_cell(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+def test_group_rent_and_landlords_become_tasks_for_the_cell(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
     s = db_session
     h = f.house(s, cell, use="rented")
     live_in(s, h, 3, room(s, h, "301", 30.0))
     raised = raise_tasks(s, run(s, "group_rent"), None)
-    tip = s.scalars(select(Tip)).one()
-    assert raised.tips == 1 and tip.source == "rules" and tip.cell_id == cell.id and tip.kind == "problem"
-    assert tip.text.startswith("【规则检查·群租嫌疑】房间“301”住 3 人")
-    assert raise_tasks(s, run(s, "group_rent"), None).tips == 0
+    task = s.scalars(select(Task)).one()
+    assert raised.tasks == 1 and task.source == "rules" and task.cell_id == cell.id and task.kind == "problem"
+    assert task.text.startswith("【规则检查·群租嫌疑】房间“301”住 3 人")
+    assert raise_tasks(s, run(s, "group_rent"), None).tasks == 0
 
 
 # --- 准确性 ----------------------------------------------------------------------------

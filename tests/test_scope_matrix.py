@@ -72,10 +72,10 @@ ENDPOINTS = [
     *[(f"coverage_cell_{k}", "GET", "/coverage/cells/{cell_%s}.json" % k, k, False) for k in ("A1", "A2", "B1")],
     ("coverage_dots", "GET", "/coverage/dots.json?bbox=100,20,140,40", None, False),
     *[(f"coverage_export_{x}", "GET", f"/coverage/export.{x}", None, False) for x in ("csv", "xlsx")],
-    ("tips", "GET", "/tips", None, False),
-    *[(f"close_tip_{k}", "POST", "/tips/{tip_%s}/close" % k, k, True) for k in ("A1", "B1", "none")],
-    ("tips_filtered", "GET", "/tips?assignee=none&overdue=1&escalated=1", None, False),
-    *[(f"assign_tip_{k}", "POST", "/tips/{tip_%s}/assign" % k, k, ASSIGNERS) for k in ("A1", "B1", "none")],
+    ("tasks", "GET", "/tasks", None, False),
+    *[(f"close_task_{k}", "POST", "/tasks/{task_%s}/close" % k, k, True) for k in ("A1", "B1", "none")],
+    ("tasks_filtered", "GET", "/tasks?assignee=none&overdue=1&escalated=1", None, False),
+    *[(f"assign_task_{k}", "POST", "/tasks/{task_%s}/assign" % k, k, ASSIGNERS) for k in ("A1", "B1", "none")],
     # Community reporters: their committee's houses (REPORTABLE), addresses only.
     ("community", "GET", "/community?q=谷阳北路", None, REPORTERS),
     *[(f"community_report_form_{k}", "GET", "/community/houses/{house_%s}/report" % k, k, REPORTERS)
@@ -202,13 +202,13 @@ def _reporter(area, db_session):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _plates_and_tips(area, db_session):  # type: ignore[no-untyped-def]
-    """Every house plated and one open tip per house, for the plate and tip endpoints."""
+def _plates_and_tasks(area, db_session):  # type: ignore[no-untyped-def]
+    """Every house plated and one open task per house, for the plate and task endpoints."""
     from webapp.registry.plates import assign_plates
-    from webapp.registry.tips import create_tip
+    from webapp.registry.tasks import create_task
 
     assign_plates(db_session)
-    area.tips = {k: create_tip(db_session, h, "moved_in", "线索") for k, h in area.houses.items()}
+    area.tasks = {k: create_task(db_session, h, "moved_in", "线索") for k, h in area.houses.items()}
     db_session.commit()
 
 
@@ -304,7 +304,7 @@ def _url(template: str, area) -> str:  # type: ignore[no-untyped-def]
     values |= {f"cell_{k}": v.id for k, v in area.cells.items()}
     values |= {f"conflict_{k}": v for k, v in area.conflicts.items()}
     values |= {f"device_{k}": v.id for k, v in area.devices.items()}
-    values |= {f"tip_{k}": v.id for k, v in area.tips.items()}
+    values |= {f"task_{k}": v.id for k, v in area.tasks.items()}
     values |= {f"committee_{k}": v.id for k, v in area.committees.items()}
     values |= {f"campaign_{k}": v.id for k, v in area.campaigns.items()}
     values |= {f"review_{k}": v.id for k, v in area.reviews.items()}
@@ -325,12 +325,12 @@ def _form(name: str, area, obj: str) -> dict[str, str]:  # type: ignore[no-untyp
     if name.startswith("cell_people_save"):
         # Committee A's coordinator for its cell A1; for B1 none (A's would be refused there).
         return {"lead": "", **({"coordinators": str(area.users["coordinator"].id)} if obj == "A1" else {})}
-    if name.startswith("close_tip"):
-        return {"version": str(area.tips[obj].version), "status": "done", "outcome": "已核实"}
+    if name.startswith("close_task"):
+        return {"version": str(area.tasks[obj].version), "status": "done", "outcome": "已核实"}
     if name.startswith("plate_assign"):
         return {}
-    if name.startswith("assign_tip"):
-        return {"version": str(area.tips[obj].version), "assignee": "", "due_on": "2030-01-01"}
+    if name.startswith("assign_task"):
+        return {"version": str(area.tasks[obj].version), "assignee": "", "due_on": "2030-01-01"}
     if name.startswith("community_report"):
         return {"kind": "moved_in", "reporting_as": "volunteer", "text": ""}
     if name.startswith("resolve_conflict"):

@@ -17,7 +17,7 @@ from sync.batch import parse_batch
 from sync.pull import pull
 from sync.push import apply_batch
 from sync.wire import PULLED_MODELS, public_columns, row_to_wire
-from webapp.models import Conflict, Person, Residency, SyncMutation, Tip, Visit
+from webapp.models import Conflict, Person, Residency, SyncMutation, Task, Visit
 
 NOW = "2026-11-26T08:00:00Z"
 
@@ -144,8 +144,8 @@ def test_moving_house_ends_the_old_residency_and_asks_for_confirmation(field: Si
     rows = field.s.scalars(select(Residency).where(Residency.person_id == field.person.id)
                            .order_by(Residency.start_date)).all()
     assert [(r.house_id, r.end_date) for r in rows] == [(field.a1.id, date(2026, 11, 9)), (field.a2.id, None)]
-    tip = field.s.scalar(select(Tip))
-    assert tip is not None and (tip.house_id, tip.kind, tip.source, tip.status) == (field.a1.id, "moved_out", "sync", "open")
+    task = field.s.scalar(select(Task))
+    assert task is not None and (task.house_id, task.kind, task.source, task.status) == (field.a1.id, "moved_out", "sync", "open")
 
 
 def test_overlapping_residencies_are_a_conflict(field: SimpleNamespace) -> None:

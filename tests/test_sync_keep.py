@@ -19,8 +19,8 @@ from sync.pull import needs_record, pull, record
 from tests import factories as f
 from tests.conftest import valid_id
 from tests.sync_client import Phone
-from webapp.models import Device, House, Person, Residency, Review, Tip, Visit
-from webapp.registry.tips import create_tip
+from webapp.models import Device, House, Person, Residency, Review, Task, Visit
+from webapp.registry.tasks import create_task
 from webapp.base.timeutil import utcnow
 
 
@@ -73,11 +73,11 @@ class World:
             s.add(Visit(house_id=rng.choice(self.houses).id, outcome="verified",
                         visited_at=utcnow() - timedelta(days=100 if kind == "old_visit" else 0)))
         elif kind == "task":
-            create_tip(s, rng.choice(self.houses), "problem", "楼道堆物")
+            create_task(s, rng.choice(self.houses), "problem", "楼道堆物")
         elif kind == "close":
-            tips = list(s.scalars(select(Tip).where(Tip.cell_id == self.cell.id, Tip.status == "open").order_by(Tip.id)))
-            if tips:
-                rng.choice(tips).status = "done"
+            tasks = list(s.scalars(select(Task).where(Task.cell_id == self.cell.id, Task.status == "open").order_by(Task.id)))
+            if tasks:
+                rng.choice(tasks).status = "done"
         elif kind == "review":
             stay = rng.choice(stays)
             if s.scalar(select(Review).where(Review.residency_id == stay.id)) is None:

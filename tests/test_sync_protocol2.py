@@ -249,3 +249,34 @@ def test_base_versions_as_the_doc_says(client, token, area, db_session) -> None:
     [deleted] = _push(client, token, [_m("house_flag", "delete", flag, {}, 4, base_version=1,
                                          base={"deleted_at": None})]).get_json()["outcomes"]
     assert deleted["status"] == "merged"
+
+
+def test_protocol_1_still_calls_a_task_tip(client, token, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20 renamed tip to task. The app of protocol 1 says "tip": its push of type "tip" is
+    a task, and its answers and pulls say "tip"; protocol 2 says "task" and knows no "tip"."""
+    from webapp.models import Task
+    from webapp.registry.tasks import create_task
+
+    task = create_task(db_session, area.houses["A1"], "moved_in", "旧称")
+    db_session.commit()
+    old = _pull(client, token, protocol=1).get_json()
+    assert str(task.id) in [r["id"] for r in old["changes"]["tip"]] and "task" not in old["changes"]
+    new = expand_page(_pull(client, token).get_json())
+    assert str(task.id) in [r["id"] for r in new["changes"]["task"]] and "tip" not in new["changes"]
+
+    closing = {"status": "done", "outcome": "已核实", "result": "no_change"}
+    refused = _push(client, token, [_m("tip", "update", str(task.id), closing, 1, base_version=task.version)])
+    assert refused.status_code == 422 and "tip" in refused.get_json()["detail"]  # protocol 2: unknown type
+    answer = _push(client, token, [_m("tip", "update", str(task.id), closing, 1, base_version=task.version)],
+                   protocol=1)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    [outcome] = answer.get_json()["outcomes"]
+    assert (outcome["status"], outcome["type"]) == ("applied", "tip"), outcome
+    db_session.rollback()
+    assert db_session.get(Task, task.id).status == "done"  # type: ignore[union-attr]
+    # A closed task leaves the phone: protocol 1 hears of it as a tip.
+    later = _pull(client, token, cursor=old["cursor"], protocol=1).get_json()
+    while later["more"]:
+        later = _pull(client, token, cursor=later["cursor"], protocol=1).get_json()
+    assert later["changes"]["tip"][0]["status"] == "done", later
+    assert "task" not in later["changes"] and "task" not in later["evict"], later

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Where a push's per-mutation problems are made (the console's own codes live elsewhere).
 MUTATION_SOURCES = [*ROOT.glob("sync/*.py"), *ROOT.glob("webapp/validation/*.py"), ROOT / "webapp/registry/review.py"]
 CONSOLE_ONLY = {"sync/resolve_rules.py", "sync/codes.py", "sync/reference.py", "sync/rescue.py", "sync/combine.py"}
-CODE = re.compile(r"""["']((?:field|id|phone|uscc|house_code|residency|tip|review|op|record|ref|base_version|seq|role)"""
+CODE = re.compile(r"""["']((?:field|id|phone|uscc|house_code|residency|task|review|op|record|ref|base_version|seq|role)"""
                   r"""\.[a-z_]+)["']""")
 # Calls that refuse a whole request, and the argument holding the code.
 REFUSERS = {"problem": 2, "BatchInvalid": 0, "ProtocolRefused": 0, "DeviceRefused": 0, "BodyRefused": 1,

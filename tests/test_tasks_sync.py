@@ -12,7 +12,7 @@ from tests import factories as f
 from tests.conftest import csrf_token, login
 from tests.plating import give_plate
 from tests.sync_client import Phone, registered_phone
-from webapp.models import Conflict, Tip
+from webapp.models import Conflict, Task
 from webapp.registry.scope import Scope, scope_for
 from webapp.oversight.tasks.community import changes_by_source, reporter_figures
 
@@ -32,12 +32,12 @@ def _declare(client, code: str, text: str) -> None:  # type: ignore[no-untyped-d
     assert response.status_code == 303
 
 
-def _close_offline(phone: Phone, tip_id: str, house_id: str, *, result: str = "changed",
+def _close_offline(phone: Phone, task_id: str, house_id: str, *, result: str = "changed",
                    status: str = "done") -> str:
     """On the phone, offline: a visit at the house, then the task closed with it."""
     visit_id = str(uuid.uuid4())
     phone.queue("visit", "create", visit_id, {"house_id": house_id, "visited_at": VISITED_AT, "outcome": "verified"})
-    phone.queue("tip", "update", tip_id, {"status": status, "outcome": "新租客两人已登记", "result": result,
+    phone.queue("task", "update", task_id, {"status": status, "outcome": "新租客两人已登记", "result": result,
                                           "closed_at": VISITED_AT, "closed_visit_id": visit_id})
     return visit_id
 
@@ -48,7 +48,7 @@ def test_declaration_to_phone_to_visit_to_closed_and_counted(client, area, db_se
     give_plate(s, area.houses["B1"])
     _declare(client, code, "301室搬来两位租客")
     phone = _phone(client, "coord")
-    [task] = phone.rows["tip"].values()
+    [task] = phone.rows["task"].values()
     coord = area.users["coordinator"]
     assert task["house_id"] == str(area.houses["A1"].id) and task["status"] == "open"
     # The phone can show "mine", and when it is due; generator keys stay on the server.
@@ -58,17 +58,17 @@ def test_declaration_to_phone_to_visit_to_closed_and_counted(client, area, db_se
     outcomes = phone.push()
     assert [o["status"] for o in outcomes] == ["applied", "applied"], outcomes
     s.rollback()
-    tip = s.get(Tip, uuid.UUID(task["id"]))
-    assert (tip.status, tip.result, tip.closed_visit_id, tip.led_to_change) == (
+    stored = s.get(Task, uuid.UUID(task["id"]))
+    assert (stored.status, stored.result, stored.closed_visit_id, stored.led_to_change) == (
         "done", "changed", uuid.UUID(visit_id), True)
-    assert tip.closed_visit.house_id == tip.house_id
+    assert stored.closed_visit.house_id == stored.house_id
     # Counted for its source, in the scope of those who see the house.
     assert changes_by_source(s, scope_for(s, coord).house_clause())["public"] == (1, 1)
     assert changes_by_source(s, Scope("coordinator", frozenset({area.cells["B1"].id})).house_clause()) == {}
     s.rollback()
     # The phone learns the closed task on its next pull.
     phone.pull()
-    assert phone.rows["tip"][task["id"]]["status"] == "done"
+    assert phone.rows["task"][task["id"]]["status"] == "done"
 
 
 def test_a_reporters_report_reaches_the_phone_and_counts_for_the_reporter(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +83,7 @@ def test_a_reporters_report_reaches_the_phone_and_counts_for_the_reporter(client
     assert response.status_code == 302
     client.post("/logout", data={"csrf_token": csrf_token(client, "/community")})
     phone = _phone(client, "coord")
-    [task] = phone.rows["tip"].values()
+    [task] = phone.rows["task"].values()
     assert (task["source"], task["reporter_id"]) == ("lead", reporter.id)
     _close_offline(phone, task["id"], task["house_id"])
     assert [o["status"] for o in phone.push()] == ["applied", "applied"]
@@ -97,70 +97,70 @@ def test_a_reporters_report_reaches_the_phone_and_counts_for_the_reporter(client
 
 
 def test_tasks_of_the_devices_cells_reach_it_whoever_is_assigned(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
-    from webapp.registry.tips import create_tip
+    from webapp.registry.tasks import create_task
 
     s = db_session
     other = f.user(s, "coord2", "coordinator")
     area.cells["A1"].coordinators.append(other)
     s.flush()
-    mine = create_tip(s, area.houses["A1"], "moved_in", "给我的")
-    theirs = create_tip(s, area.houses["A1"], "moved_out", "给同事的")
+    mine = create_task(s, area.houses["A1"], "moved_in", "给我的")
+    theirs = create_task(s, area.houses["A1"], "moved_out", "给同事的")
     theirs.assignee_id = other.id
-    elsewhere = create_tip(s, area.houses["B1"], "moved_in", "别的网格")
+    elsewhere = create_task(s, area.houses["B1"], "moved_in", "别的网格")
     s.commit()
-    rows = _phone(client, "coord").rows["tip"]
+    rows = _phone(client, "coord").rows["task"]
     assert set(rows) == {str(mine.id), str(theirs.id)} and str(elsewhere.id) not in rows
     assert rows[str(theirs.id)]["assignee_id"] == other.id
 
 
 @pytest.mark.parametrize("case, code", [
-    ("other_house", "tip.visit_house"),
+    ("other_house", "task.visit_house"),
     ("unknown_visit", "out_of_scope"),  # as any unknown or outside record (sync/reach.py)
-    ("changed_but_rejected", "tip.result"),
+    ("changed_but_rejected", "task.result"),
     ("bad_result", "field.choice"),
 ])
 def test_a_close_that_does_not_fit_is_rejected(client, area, db_session, case: str, code: str) -> None:  # type: ignore[no-untyped-def]
-    from webapp.registry.tips import create_tip
+    from webapp.registry.tasks import create_task
 
     s = db_session
-    tip = create_tip(s, area.houses["A1"], "moved_in", "x")
+    task = create_task(s, area.houses["A1"], "moved_in", "x")
     s.commit()
     phone = _phone(client, "coord")
-    tip_id, house_id = str(tip.id), str(area.houses["A1"].id)
+    task_id, house_id = str(task.id), str(area.houses["A1"].id)
     if case == "other_house":
         # A house of the same cell, made on the phone: the visit is real but elsewhere.
         other = str(uuid.uuid4())
         phone.queue("house", "create", other, {"cell_id": str(area.cells["A1"].id), "road": "谷阳北路", "number": "900"})
-        _close_offline(phone, tip_id, other)
+        _close_offline(phone, task_id, other)
     elif case == "unknown_visit":
-        phone.queue("tip", "update", tip_id, {"status": "done", "outcome": "x", "closed_visit_id": str(uuid.uuid4())})
+        phone.queue("task", "update", task_id, {"status": "done", "outcome": "x", "closed_visit_id": str(uuid.uuid4())})
     elif case == "changed_but_rejected":
-        _close_offline(phone, tip_id, house_id, status="rejected")
+        _close_offline(phone, task_id, house_id, status="rejected")
     else:
-        _close_offline(phone, tip_id, house_id, result="much better")
+        _close_offline(phone, task_id, house_id, result="much better")
     outcomes = {o["type"]: o for o in phone.push()}
     s.rollback()
     if code == "out_of_scope":
-        assert outcomes["tip"]["status"] == "conflict", outcomes
-        assert s.scalar(select(Conflict.kind).where(Conflict.id == uuid.UUID(outcomes["tip"]["conflict_id"]))) == code
+        assert outcomes["task"]["status"] == "conflict", outcomes
+        assert s.scalar(select(Conflict.kind).where(Conflict.id == uuid.UUID(outcomes["task"]["conflict_id"]))) == code
     else:
-        assert outcomes["tip"]["status"] == "rejected", outcomes
-        assert [e["code"] for e in outcomes["tip"]["errors"]] == [code]
-    assert s.scalar(select(Tip.status).where(Tip.id == tip.id)) == "open"
+        assert outcomes["task"]["status"] == "rejected", outcomes
+        assert [e["code"] for e in outcomes["task"]["errors"]] == [code]
+    assert s.scalar(select(Task.status).where(Task.id == task.id)) == "open"
 
 
 def test_a_close_from_the_phone_records_who_closed_it(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
     """The phone does not send closed_by_id (it may not write it): the server sets the device's user."""
-    from webapp.registry.tips import create_tip
+    from webapp.registry.tasks import create_task
 
     s = db_session
-    tip, other = create_tip(s, area.houses["A1"], "moved_in", "x"), create_tip(s, area.houses["A1"], "problem", "y")
+    task, other = create_task(s, area.houses["A1"], "moved_in", "x"), create_task(s, area.houses["A1"], "problem", "y")
     s.commit()
     phone = _phone(client, "coord")
-    _close_offline(phone, str(tip.id), str(area.houses["A1"].id))
+    _close_offline(phone, str(task.id), str(area.houses["A1"].id))
     _close_offline(phone, str(other.id), str(area.houses["A1"].id), result="not_found", status="rejected")
     assert [o["status"] for o in phone.push()] == ["applied"] * 4
     s.rollback()
     coord = area.users["coordinator"]
-    assert (s.get(Tip, tip.id).closed_by_id, s.get(Tip, other.id).closed_by_id) == (coord.id, coord.id)
-    assert s.get(Tip, other.id).status == "rejected"
+    assert (s.get(Task, task.id).closed_by_id, s.get(Task, other.id).closed_by_id) == (coord.id, coord.id)
+    assert s.get(Task, other.id).status == "rejected"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import login
-from webapp.models import AuditEntry, Conflict, Review, Tip
+from webapp.models import AuditEntry, Conflict, Review, Task
 from webapp.oversight import jobs
 from webapp.oversight.todo import todo
 from webapp.registry.scope import scope_for
@@ -32,8 +32,8 @@ def work(area, db_session: Session):  # type: ignore[no-untyped-def]
     for due, kw in ((TODAY - timedelta(days=1), {}), (TODAY + timedelta(days=1), {}),
                     (TODAY + timedelta(days=30), {}), (TODAY - timedelta(days=3), {"assignee_id": area.users["grid_lead"].id}),
                     (TODAY - timedelta(days=3), {"status": "done"})):
-        s.add(Tip(house_id=h.id, cell_id=h.cell_id, kind="problem", due_on=due, **kw))
-    s.add(Tip(house_id=hb.id, cell_id=hb.cell_id, kind="problem", due_on=TODAY - timedelta(days=1)))
+        s.add(Task(house_id=h.id, cell_id=h.cell_id, kind="problem", due_on=due, **kw))
+    s.add(Task(house_id=hb.id, cell_id=hb.cell_id, kind="problem", due_on=TODAY - timedelta(days=1)))
     person, res = area.persons["A1"], area.persons["A1"].residencies[0]
     s.add(Review(house_id=h.id, cell_id=h.cell_id, residency_id=res.id, person_id=person.id, kind="registration",
                  submitted_by_id=coord.id, created_at=utcnow() - timedelta(days=9)))
@@ -65,7 +65,7 @@ def test_the_home_shows_the_panel(client, work) -> None:  # type: ignore[no-unty
     login(client, "coord")
     html = client.get("/").get_data(as_text=True)
     assert re.search(r"<strong>3</strong> 项待办任务", html) and "1 项已逾期" in html and "1 项即将到期" in html
-    assert "条被退回待您处理" in html and "/tips?assignee=me" in html
+    assert "条被退回待您处理" in html and "/tasks?assignee=me" in html
     assert "每日任务" not in html  # job warnings are the centre's
 
 

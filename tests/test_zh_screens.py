@@ -35,7 +35,8 @@ ALLOWED = {"GPS", "CSV", "XLSX", "Excel", "JSON", "GeoJSON", "PIN", "QR", "ID", 
 # Code-like words: a plate code's halves, a check code (the plates' alphabet, no I O S V Z).
 CODE = re.compile(r"[0-9A-HJ-NP-RT-UW-Y]{4,}")
 # Routes that answer no screen (files, JSON, images) or need no role.
-NOT_SCREENS = re.compile(r"\.(json|svg|ico|webmanifest)$|\.<fmt>$|^/(static|vendor|api|sw\.js|app/|favicon)")
+# Not screens: files, the API, and the queue's old addresses (/tips..., redirects since issue 20).
+NOT_SCREENS = re.compile(r"\.(json|svg|ico|webmanifest)$|\.<fmt>$|^/(static|vendor|api|sw\.js|app/|favicon|tips\b)")
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 
 
@@ -186,21 +187,21 @@ def test_the_public_page_and_the_login_are_chinese(client, demo) -> None:  # typ
 
 
 def test_the_nav_names_the_task_page_as_the_page_does(client, area) -> None:  # type: ignore[no-untyped-def]
-    """Issue 18: the nav said 线索 for a page titled 待办任务 (and "Tips" for "Tasks")."""
+    """Issue 18: the nav said 线索 for a page titled 待办任务 (and "Tasks" for "Tasks")."""
     login(client, "centre", password="pw")
     for language, word in (("zh-CN", "待办任务"), ("en", "Tasks")):
-        html = client.get("/tips", headers={"Accept-Language": language}).get_data(as_text=True)
-        assert f'<a href="/tips">{word}</a>' in html and f"<h1>{word} " in html, language
+        html = client.get("/tasks", headers={"Accept-Language": language}).get_data(as_text=True)
+        assert f'<a href="/tasks">{word}</a>' in html and f"<h1>{word} " in html, language
 
 
 def test_the_move_out_task_reads_in_chinese() -> None:
     """Issue 18: "登记在新住址，请上门确认迁出 / registered at a new address: confirm the move-out
     (<uuid>)" was the task's text; now its name and what to do, in Chinese only."""
-    from sync.moves import _move_out_tip
+    from sync.moves import _move_out_task
 
-    tip = _move_out_tip({"id": uuid.uuid4(), "cell_id": uuid.uuid4()}, "王小明", utcnow())
-    assert tip["text"] == "王小明已在别处登记入住，请上门确认是否已从本户迁出"
-    assert english(f"<p>{tip['text']}</p>", set()) == set()
+    task = _move_out_task({"id": uuid.uuid4(), "cell_id": uuid.uuid4()}, "王小明", utcnow())
+    assert task["text"] == "王小明已在别处登记入住，请上门确认是否已从本户迁出"
+    assert english(f"<p>{task['text']}</p>", set()) == set()
 
 
 def test_a_phone_is_named_as_people_name_it(app) -> None:  # type: ignore[no-untyped-def]

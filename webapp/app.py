@@ -94,7 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.residence import bp as residence_bp
     from webapp.reviews import bp as reviews_bp
     from webapp.statistics import bp as statistics_bp
-    from webapp.tips import bp as tips_bp
+    from webapp.tasks import bp as tasks_bp
     from webapp.units import bp as units_bp
     from webapp.vendor import bp as vendor_bp
 
@@ -117,7 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(residence_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(statistics_bp)
-    app.register_blueprint(tips_bp)
+    app.register_blueprint(tasks_bp)
     app.register_blueprint(units_bp)
     app.register_blueprint(vendor_bp)
 

@@ -15,7 +15,7 @@ ENUMS = {
     "code_kind": enums.HouseCodeKind, "event": enums.HouseEventKind,
     "category": enums.PersonCategory, "sex": enums.Sex, "relation": enums.Relation,
     "source": enums.Source, "outcome": enums.VisitOutcome, "unit_kind": enums.UnitKind,
-    "tip_kind": enums.TipKind, "tip_status": enums.TipStatus, "tip_source": enums.TipSource,
+    "task_kind": enums.TaskKind, "task_status": enums.TaskStatus, "task_source": enums.TaskSource,
     "review_kind": enums.ReviewKind, "review_status": enums.ReviewStatus,
     "room_kind": enums.RoomKind, "phone_status": enums.PhoneStatus, "basis": enums.ResidenceBasis,
     "residence_result": enums.ResidenceCheckResult,

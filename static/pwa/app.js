@@ -75,7 +75,7 @@ const ROUTES = [
   [/^#\/house\/([^/]+)\/unit$/, async (id) => (await import("./views/actions.js")).unit(id)],
   [/^#\/house\/([^/]+)\/unit\/([^/]+)$/, async (id, u) => (await import("./views/actions.js")).unit(id, u)],
   [/^#\/house\/([^/]+)\/flag\/([^/]+)\/clear$/, async (id, f) => (await import("./views/actions.js")).clearFlag(id, f)],
-  [/^#\/house\/([^/]+)\/task\/([^/]+)\/close$/, async (id, tip) => (await import("./views/tasks.js")).closeTask(id, tip)],
+  [/^#\/house\/([^/]+)\/task\/([^/]+)\/close$/, async (id, task) => (await import("./views/tasks.js")).closeTask(id, task)],
   [/^#\/tasks$/, async () => (await import("./views/tasks.js")).listPage()],
   [/^#\/lead\/cell\/([^/]+)$/, async (id) => (await import("./views/lead.js")).cellPage(id)],
   [/^#\/house\/([^/?]+)(\?scanned=1)?$/, (id, s) => places.housePage(id, {scanned: Boolean(s)})],

@@ -1,18 +1,23 @@
 // The one IndexedDB connection: a store per synced table, the outbox, meta (key/value), and the
 // sealed journal of ID and phone numbers that offline search reads (digits.js).
 export const TABLES = ["committee", "cell", "house", "house_code", "room", "house_flag", "house_event",
-  "unit", "person", "residency", "visit", "tip", "review"];
+  "unit", "person", "residency", "visit", "task", "review"];
 const INDEXES = {house: ["cell_id"], house_code: ["code", "house_id"], room: ["house_id"], house_flag: ["house_id"],
-  house_event: ["house_id"], unit: ["house_id"], residency: ["house_id", "person_id"], visit: ["house_id"], tip: ["house_id"],
+  house_event: ["house_id"], unit: ["house_id"], residency: ["house_id", "person_id"], visit: ["house_id"], task: ["house_id"],
   review: ["house_id"]};
-export const HOUSE_CHILDREN = ["house_code", "room", "house_flag", "house_event", "unit", "visit", "tip", "review", "residency"];
+export const HOUSE_CHILDREN = ["house_code", "room", "house_flag", "house_event", "unit", "visit", "task", "review", "residency"];
 const NAME = "gridwalk";
 // 2: the `review` store (审核). Rows of a new store may already have passed this phone's cursor
 // (an older app ignored them), so an upgrade pulls everything again.
 // 3: persons' personal fields sealed (personal.js) and the `digits` journal. Sealing needs the data
 // key, which only the PIN opens: the upgrade marks the database (meta "reseal") and reseal.js does
 // the work after the first unlock.
-const VERSION = 3;
+// 4: the task store (待办), until now `tip`, its first name (issue 20): in the upgrade's own
+// transaction every row moves to `task`, the outbox's queued mutations of type "tip" say "task",
+// and the `tip` store goes. Nothing typed is lost: the transaction commits all of it or none.
+const VERSION = 4;
+// Stores renamed since an earlier version: first name → name now.
+const RENAMED = {tip: "task"};
 export const DIGITS = "digits";
 let opening = null;
 let closed = false;  // a newer version of the app took the database over: this tab must reload
@@ -30,6 +35,26 @@ function upgrade(d, oldVersion, _newVersion, tx) {
   if (!d.objectStoreNames.contains("meta")) d.createObjectStore("meta");
   if (!d.objectStoreNames.contains(DIGITS)) d.createObjectStore(DIGITS, {autoIncrement: true});
   if (oldVersion >= 1 && oldVersion < 3) tx.objectStore("meta").put(true, "reseal");
+  // Half a rename is worse than none: any failure aborts the whole upgrade (the old database
+  // stays as it was, and the app says it could not open it).
+  if (oldVersion >= 1 && oldVersion < 4) rename(d, tx).catch(() => { try { tx.abort(); } catch { /* already ended */ } });
+}
+
+/** Move the rows of renamed stores to their new stores and retype the queued mutations. Runs
+ * inside the version change transaction (IndexedDB requests only): it stays open until done. */
+async function rename(d, tx) {
+  for (const [first, now] of Object.entries(RENAMED)) {
+    if (!d.objectStoreNames.contains(first)) continue;
+    const rows = await tx.objectStore(first).getAll();
+    const store = tx.objectStore(now);
+    for (const row of rows) store.put(row);
+    d.deleteObjectStore(first);
+  }
+  let cursor = await tx.objectStore("outbox").openCursor();
+  while (cursor) {
+    if (Object.hasOwn(RENAMED, cursor.value.type)) cursor.update({...cursor.value, type: RENAMED[cursor.value.type]});
+    cursor = await cursor.continue();
+  }
 }
 
 export function db() {

@@ -16,7 +16,7 @@ const WHAT = {
   "house_flag/create": "change_flag_create", "house_flag/update": "change_flag_update", "house_flag/delete": "change_flag_delete",
   "unit/create": "change_unit_create", "unit/update": "change_unit_update", "unit/delete": "change_unit_delete",
   "room/create": "change_room_create", "room/update": "change_room_update", "room/delete": "change_room_delete",
-  "tip/update": "change_tip_update", "review/update": "change_review_update",
+  "task/update": "change_task_update", "review/update": "change_review_update",
 };
 
 export function what(type, op, fields = {}) {

@@ -15,7 +15,7 @@ const visitCutoff = (now) => new Date(now.getTime() - RECENT_VISIT_DAYS * DAY_MS
 export function outside(table, row, now = new Date()) {
   if (row.deleted_at) return true;
   if (table === "residency") return Boolean(row.end_date);
-  if (table === "tip") return row.status !== "open";
+  if (table === "task") return row.status !== "open";
   if (table === "review") return row.status === "approved";
   if (table === "visit") return Boolean(row.visited_at) && Date.parse(row.visited_at) < Date.parse(visitCutoff(now));
   return false;

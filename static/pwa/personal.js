@@ -10,9 +10,9 @@ import {open, seal} from "./vault.js";
 
 export const CLEAR = new Set(["id", "version", "changed_at", "deleted_at", "purged_at", "seq", "changed_by_id",
   "name", "sex", "category", "id_type", "permit_expiry", "permit_issued", "permit_endorsed_on"]);
-// Personal data of others that rows bring but no screen of the app reads (a tip's reporter phone,
+// Personal data of others that rows bring but no screen of the app reads (a task's reporter phone,
 // a unit's contact persons): not kept at all (PIPL art. 6, the minimum).
-const UNUSED = {tip: ["contact_phone"], unit: ["contacts"]};
+const UNUSED = {task: ["contact_phone"], unit: ["contacts"]};
 /** A pulled row of another table without what the phone never reads. */
 export function minimal(table, row) {
   if (!UNUSED[table]) return row;

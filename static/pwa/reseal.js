@@ -2,7 +2,7 @@
 // and the last six ID digits in clear beside the encrypted ID number (enough to rebuild most ID
 // numbers), and the device token in clear. db.js marks such a database when it upgrades it (meta
 // "reseal"); after the first unlock — sealing needs the data key — every person, every queued
-// person change and the token are sealed the new way, tips' reporter phones and units' contacts
+// person change and the token are sealed the new way, tasks' reporter phones and units' contacts
 // (never shown) are dropped, the clear copies deleted, and the search journal gets its first
 // snapshot: all in one transaction and under the sync lock, so no sync writes in between.
 import {db, DIGITS, getMeta} from "./db.js";
@@ -52,9 +52,9 @@ export async function resealOld() {
     // The device token too: in clear, a copy of the storage was a live login to the server.
     const device = await getMeta("device");
     const token = typeof device?.token === "string" ? await seal(device.token) : device?.token;
-    const tx = d.transaction(["person", "outbox", "meta", DIGITS, "tip", "unit"], "readwrite");
+    const tx = d.transaction(["person", "outbox", "meta", DIGITS, "task", "unit"], "readwrite");
     if (device) tx.objectStore("meta").put({...device, token}, "device");
-    for (const table of ["tip", "unit"]) {
+    for (const table of ["task", "unit"]) {
       const store = tx.objectStore(table);
       for (const row of await store.getAll()) store.put(minimal(table, row));
     }

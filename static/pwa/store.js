@@ -33,9 +33,9 @@ export async function housesOf(cellId) {
   const [list, total] = await Promise.all([d.getAllFromIndex("house", "cell_id", cellId), d.count("house")]);
   const rows = await houseRows(d, list, total);
   const out = list.map((h, i) => {
-    const [visits, stays, tips, flags] = rows[i];
+    const [visits, stays, tasks, flags] = rows[i];
     return {...h, visited: visits.some((v) => v.visited_at >= since), occupants: stays.filter((r) => !r.end_date).length,
-      tips: tips.filter((t) => t.status === "open").length, flags: flags.filter((f) => !f.cleared_at && !f.deleted_at).length};
+      tasks: tasks.filter((t) => t.status === "open").length, flags: flags.filter((f) => !f.cleared_at && !f.deleted_at).length};
   });
   const written = new Map(out.map((x) => [x.id, address(x)]));
   return out.sort((a, b) => naturalCompare(written.get(a.id), written.get(b.id)));
@@ -46,7 +46,7 @@ export async function housesOf(cellId) {
 // awaited requests per house, a transaction each, made a 127-house cell take a second at 4× CPU
 // throttle; 508 in one transaction, about 200 ms; four, a few tens.
 const WHOLE_STORES_UP_TO = 10;
-const CHILDREN = ["visit", "residency", "tip", "house_flag"];
+const CHILDREN = ["visit", "residency", "task", "house_flag"];
 
 export async function houseRows(d, list, total) {
   const tx = d.transaction(CHILDREN);
@@ -72,7 +72,7 @@ export async function house(id) {
   for (const r of residencies) occupants.push({residency: r, person: (await d.get("person", r.person_id)) || {id: r.person_id}});
   return {house: h, occupants, codes: await byHouse("house_code"), flags: (await byHouse("house_flag")).filter((f) => !f.cleared_at),
     units: await byHouse("unit"), visits: (await byHouse("visit")).sort((a, b) => b.visited_at.localeCompare(a.visited_at)),
-    tips: (await byHouse("tip")).filter((t) => t.status === "open")};
+    tasks: (await byHouse("task")).filter((t) => t.status === "open")};
 }
 
 export async function houseByCode(code) {

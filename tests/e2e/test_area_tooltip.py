@@ -21,7 +21,7 @@ NAME = '<img src="injected-by-name" onerror="window.__injected = true">坏名字
 @pytest.fixture(scope="module")
 def bad_cell(live_server: LiveServer) -> SimpleNamespace:
     with Session(live_server.engine) as s:
-        f.user(s, "tip_centre", "centre")
+        f.user(s, "task_centre", "centre")
         cell = f.cell(s, f.committee(s, name="标签居委"), name=NAME, boundary={"type": "Polygon", "coordinates": [[
             [LON, LAT], [LON + SIZE, LAT], [LON + SIZE, LAT + SIZE], [LON, LAT + SIZE], [LON, LAT]]]})
         s.commit()
@@ -31,7 +31,7 @@ def bad_cell(live_server: LiveServer) -> SimpleNamespace:
 @pytest.mark.browser_context_args(bypass_csp=True)
 def test_a_cell_name_with_markup_is_shown_as_text(page: Page, live_server: LiveServer,
                                                   bad_cell: SimpleNamespace) -> None:
-    log_in(page, "tip_centre")
+    log_in(page, "task_centre")
     page.goto("/campaigns/new")
     page.locator("input[name=area_kind][value=polygon]").check()
     expect(page.locator("#area-map[data-ready=true]")).to_be_attached()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.e2e.conftest import LiveServer, log_in, run_axe
 from webapp.coverage.bands import BY_KEY
-from webapp.models import Campaign, Tip, Visit
+from webapp.models import Campaign, Task, Visit
 
 SIZE = 0.002
 LON, LAT = 121.26, 31.06  # away from the other browser tests' cells
@@ -87,8 +87,8 @@ def test_the_centre_draws_an_area_and_a_lead_follows_it_on_the_map(page: Page, l
     expect(page.locator(".flash.ok")).to_contain_text("4")
     with Session(live_server.engine) as s:
         campaign = s.scalars(select(Campaign).where(Campaign.name == "广场夜查")).one()
-        tipped = set(s.scalars(select(Tip.house_id).where(Tip.origin_key.startswith(f"campaign:{campaign.id}:"))))
-    assert campaign.boundary is not None and tipped == plaza.middle
+        with_tasks = set(s.scalars(select(Task.house_id).where(Task.origin_key.startswith(f"campaign:{campaign.id}:"))))
+    assert campaign.boundary is not None and with_tasks == plaza.middle
 
     page.context.clear_cookies()
     log_in(page, "camp_lead")

@@ -40,14 +40,14 @@ def _task(server: LiveServer, house_id: str) -> str:
     from sqlalchemy.orm import Session
 
     from webapp.models import House
-    from webapp.registry.tips import create_tip
+    from webapp.registry.tasks import create_task
     from webapp.base.timeutil import local_today
 
     with Session(server.engine) as s:
-        tip = create_tip(s, s.get(House, uuid.UUID(house_id)), "moved_in", "新搬来两位租客")
-        tip.due_on = local_today() - timedelta(days=1)
+        task = create_task(s, s.get(House, uuid.UUID(house_id)), "moved_in", "新搬来两位租客")
+        task.due_on = local_today() - timedelta(days=1)
         s.commit()
-        return str(tip.id)
+        return str(task.id)
 
 
 def test_main_screens_are_accessible_at_360px(narrow: Page, live_server: LiveServer) -> None:
@@ -57,11 +57,11 @@ def test_main_screens_are_accessible_at_360px(narrow: Page, live_server: LiveSer
     fa.wait_ready(page)
     assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
     assert _check(page) == []  # the login screen
-    tip = _task(live_server, area.houses[0])
+    task = _task(live_server, area.houses[0])
     fa.app_login(page, area.username)
     screens = ["#/cells", f"#/cell/{area.cell_id}", f"#/house/{area.houses[0]}", f"#/house/{area.houses[0]}/add-person",
                f"#/house/{area.houses[0]}/visit", "#/search", "#/scan", "#/outbox", "#/tasks",
-               f"#/house/{area.houses[0]}/task/{tip}/close"]
+               f"#/house/{area.houses[0]}/task/{task}/close"]
     for screen in screens:
         fa.go(page, screen)
         page.wait_for_timeout(150)
@@ -71,7 +71,7 @@ def test_main_screens_are_accessible_at_360px(narrow: Page, live_server: LiveSer
     assert page.evaluate("() => document.documentElement.lang") == "en"
     # Five tabs, one with a badge, still fit at 360 px in English; the close form's errors in English.
     expect(page.locator("#tab-tasks")).to_have_text("Tasks1")
-    fa.go(page, f"#/house/{area.houses[0]}/task/{tip}/close")
+    fa.go(page, f"#/house/{area.houses[0]}/task/{task}/close")
     page.click("main button[type=submit]")
     expect(page.locator("[data-error-for=result]")).to_have_text("Choose the result")
     expect(page.locator("[data-error-for=outcome]")).to_have_text("Say briefly what was found")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
-from webapp.models import House, Person, Tip, Unit
+from webapp.models import House, Person, Task, Unit
 
 # Keys of the old format whose values, side by side, rebuilt ID numbers.
 OLD_KEYS = ("id_tail", "id_enc", "birth_date", "hukou_region", "phone", "hukou_address", "note", "permit_number")
@@ -43,11 +43,11 @@ def full_residents(server: LiveServer, house_id: str, tag: str, n: int = 3) -> l
 
 
 def others_phones(server: LiveServer, house_id: str) -> list[str]:
-    """A resident's tip with a phone to call back, and a unit's contact person: personal data
+    """A resident's task with a phone to call back, and a unit's contact person: personal data
     of others that the phone never shows, so never keeps."""
     phones = [f"158{random.randrange(10**7, 10**8)}", f"159{random.randrange(10**7, 10**8)}"]
     with Session(server.engine) as s:
-        s.add(Tip(house_id=uuid.UUID(house_id), kind="moved_in", text="楼上新搬来一户", contact_phone=phones[0],
+        s.add(Task(house_id=uuid.UUID(house_id), kind="moved_in", text="楼上新搬来一户", contact_phone=phones[0],
                   status="open", source="public"))
         s.add(Unit(name="某某便利店", house_id=uuid.UUID(house_id), kind="shop",
                    contacts=[{"name": "店主", "phone": phones[1]}]))
@@ -95,7 +95,7 @@ def test_nothing_personal_in_clear_after_sync_add_and_edit(page: Page, live_serv
     page.on("response", lambda r: tokens.append(r.json()["token"]) if r.url.endswith("/api/devices") and r.ok else None)
     fa.app_login(page, area.username)
     assert len(person_rows(page)) == 4 and len(tokens) == 1
-    assert fa.idb_contents(page)["gridwalk/tip"] == 1 and fa.idb_contents(page)["gridwalk/unit"] == 1
+    assert fa.idb_contents(page)["gridwalk/task"] == 1 and fa.idb_contents(page)["gridwalk/unit"] == 1
     # The device token too: in clear, a copy of the storage would be a live login to the server.
     tokens += others
     assert_nothing_in_clear(page, tokens, live_server)

@@ -12,9 +12,9 @@ from tests.e2e.conftest import LiveServer
 
 RELOAD_ZH = "应用已在其他页面升级：请重新加载本页（待同步数据已保存）"
 
-# What a newer release's db.js does: open the next version (the app's is 3), add a store. It waits while an old
+# What a newer release's db.js does: open the next version (the app's is 4), add a store. It waits while an old
 # connection stays open, so give up after a few seconds and say "blocked".
-NEWER = 4
+NEWER = 5
 UPGRADE = """async (url) => {
   const {openDB} = await import(url);
   let blocked = false;
@@ -74,7 +74,7 @@ V1 = """async (url) => {
   // The database as version 1 of the app left it: no review store, a cursor, a queued change.
   const {openDB} = await import(url);
   const tables = ['committee', 'cell', 'house', 'house_code', 'room', 'house_flag', 'house_event', 'unit', 'person',
-                  'residency', 'visit', 'tip'];
+                  'residency', 'visit', 'tip'];  // the task store's first name
   const d = await openDB('gridwalk', 1, {upgrade(db) {
     for (const t of tables) { const s = db.createObjectStore(t, {keyPath: 'id'}); if (t !== 'committee' && t !== 'cell' && t !== 'person') s.createIndex(t === 'house' ? 'cell_id' : 'house_id', t === 'house' ? 'cell_id' : 'house_id'); }
     db.createObjectStore('outbox', {keyPath: 'seq'}); db.createObjectStore('meta');
@@ -103,5 +103,96 @@ def test_upgrade_to_the_review_store_keeps_the_outbox_and_pulls_everything_again
     page.goto("/app/")
     fa.wait_ready(page)
     now = page.evaluate(NOW, idb_url)
-    assert now["version"] == 3 and "review" in now["stores"], now
+    assert now["version"] == 4 and "review" in now["stores"], now
+    assert "task" in now["stores"] and "tip" not in now["stores"], now
     assert now["cursor"] is None and now["outbox"] == ["e1"], now
+
+
+# The database as version 3 of the app left it, made from today's: the task store under its first
+# name `tip`, and the outbox's task mutations typed "tip" (issue 20). The app's tab closes its
+# connection when asked (db.js `blocking`), so the database can be deleted and made again.
+AS_VERSION_3 = """async (url) => {
+  const {openDB, deleteDB} = await import(url);
+  const d = await openDB('gridwalk');
+  const dump = {};
+  for (const name of d.objectStoreNames) {
+    const store = d.transaction(name).store;
+    dump[name] = {keys: await store.getAllKeys(), values: await store.getAll(), keyPath: store.keyPath,
+                  auto: store.autoIncrement, indexes: [...store.indexNames]};
+  }
+  d.close();
+  await deleteDB('gridwalk');
+  const first = (name) => name === 'task' ? 'tip' : name;
+  const old = await openDB('gridwalk', 3, {upgrade(db) {
+    for (const [name, s] of Object.entries(dump)) {
+      const store = db.createObjectStore(first(name), s.keyPath ? {keyPath: s.keyPath} : {autoIncrement: s.auto});
+      for (const i of s.indexes) store.createIndex(i, i);
+    }
+  }});
+  for (const [name, s] of Object.entries(dump)) {
+    const tx = old.transaction(first(name), 'readwrite');
+    s.values.forEach((v, i) => {
+      const row = name === 'outbox' && v.type === 'task' ? {...v, type: 'tip'} : v;
+      if (s.keyPath) tx.store.put(row); else tx.store.put(row, s.keys[i]);
+    });
+    await tx.done;
+  }
+  const out = {version: old.version, stores: [...old.objectStoreNames], tip: (await old.getAll('tip')).map((r) => r.id),
+               outbox: (await old.getAll('outbox')).map((e) => e.type)};
+  old.close();
+  return out;
+}"""
+STORES = """async (url) => {
+  const {openDB} = await import(url);
+  const d = await openDB('gridwalk');
+  const out = {version: d.version, stores: [...d.objectStoreNames], task: (await d.getAll('task')).map((r) => r.id),
+               outbox: (await d.getAll('outbox')).map((e) => [e.type, e.record_id])};
+  d.close();
+  return out;
+}"""
+
+
+def test_upgrade_renames_the_tip_store_to_task_and_its_queued_mutations(page: Page, live_server: LiveServer) -> None:
+    """Version 4 renames the store `tip` to `task` (issue 20): every row moves, a mutation queued
+    offline as "tip" is retyped "task", nothing is lost, and it syncs to the server."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from webapp.models import House, Task
+    from webapp.registry.tasks import create_task
+
+    area = fa.coordinator_area(live_server)
+    with Session(live_server.engine) as s:
+        houses = [s.get(House, uuid.UUID(h)) for h in area.houses]
+        made = [create_task(s, h, "moved_in", f"升级前的待办{i}") for i, h in enumerate(houses)]
+        s.commit()
+        ids = sorted(str(t.id) for t in made)
+    fa.app_login(page, area.username)
+    idb_url = page.evaluate("() => document.querySelector('meta[name=gw-idb]').content")
+    assert sorted(page.evaluate(STORES, idb_url)["task"]) == ids
+    # Closed offline, still queued, when the update arrives.
+    fa.block_sync(page)
+    closing = {"status": "done", "outcome": "已核实", "result": "no_change"}
+    fa.queue(page, [{"type": "task", "op": "update", "record_id": ids[0], "base_version": 1, "fields": closing,
+                     "base": {k: None for k in closing} | {"status": "open"}, "local": closing}])
+
+    older = page.context.new_page()
+    older.goto("/login")
+    made_old = older.evaluate(AS_VERSION_3, idb_url)
+    assert made_old["version"] == 3 and "tip" in made_old["stores"] and "task" not in made_old["stores"], made_old
+    assert sorted(made_old["tip"]) == ids and made_old["outbox"] == ["tip"], made_old
+    older.close()
+
+    page.reload()
+    fa.unlock(page)
+    now = page.evaluate(STORES, idb_url)
+    assert now["version"] == 4 and "task" in now["stores"] and "tip" not in now["stores"], now
+    assert sorted(now["task"]) == ids, now
+    assert now["outbox"] == [["task", ids[0]]], now
+
+    fa.unblock_sync(page)
+    result = fa.sync(page)
+    assert result["ok"] and fa.outbox(page) == [], result
+    with Session(live_server.engine) as s:
+        closed = s.scalars(select(Task).where(Task.id == uuid.UUID(ids[0]))).one()
+        assert (closed.status, closed.result, closed.outcome) == ("done", "no_change", "已核实")

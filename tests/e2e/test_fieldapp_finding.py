@@ -15,7 +15,7 @@ from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer, log_in
 from webapp.models import HouseFlag, Visit
-from webapp.registry.tips import create_tip
+from webapp.registry.tasks import create_task
 from webapp.base.timeutil import utcnow
 
 ROOMS = ["1001", "101", "201", "102"]
@@ -35,7 +35,7 @@ def lane_area(server: LiveServer) -> SimpleNamespace:
         dorm = f.house(s, cell, road=road, number="23", building="宿舍楼", room=None)
         s.add(Visit(house_id=rooms["101"].id, visited_at=utcnow(), outcome="verified"))
         s.add(HouseFlag(house_id=rooms["201"].id, kind="group_rent"))
-        create_tip(s, rooms["102"], "problem", "楼道堆物")
+        create_task(s, rooms["102"], "problem", "楼道堆物")
         s.commit()
         return SimpleNamespace(tag=tag, road=road, cell_id=str(cell.id), cell_name=cell.name, username=coord.username,
                                rooms={r: str(h.id) for r, h in rooms.items()}, dorm=str(dorm.id))

@@ -17,7 +17,7 @@ from tests.e2e.conftest import LiveServer
 from webapp.models import Cell, House, Residency, Review, User, Visit
 from webapp.models.enums import ReviewKind
 from webapp.registry.review import open_review
-from webapp.registry.tips import create_tip
+from webapp.registry.tasks import create_task
 from webapp.base.timeutil import utcnow
 
 
@@ -42,9 +42,9 @@ def lead_area(server: LiveServer) -> Any:
         review = open_review(s, residency, ReviewKind.REGISTRATION, s.get(User, area.user_id))
         assert review is not None
         s.add(Visit(house_id=uuid.UUID(area.houses[0]), visited_at=utcnow(), outcome="verified", user_id=area.user_id))
-        tip = create_tip(s, s.get(House, uuid.UUID(area.houses[1])), "moved_in", "新住户")
+        task = create_task(s, s.get(House, uuid.UUID(area.houses[1])), "moved_in", "新住户")
         s.commit()
-        area.lead, area.lead_id, area.review_id, area.tip_id = lead.username, lead.id, str(review.id), str(tip.id)
+        area.lead, area.lead_id, area.review_id, area.task_id = lead.username, lead.id, str(review.id), str(task.id)
     return area
 
 
@@ -65,7 +65,7 @@ def test_lead_sees_the_cell_and_returns_a_registration_offline(context: Any, liv
     fa.wait(page, "location.hash === arg", f"#/lead/cell/{area.cell_id}")
     expect(page.locator("#unvisited li")).to_have_count(1)
     expect(page.locator(f"#unvisited li[data-house='{area.houses[1]}']")).to_be_visible()
-    expect(page.locator(f"#lead-tasks li[data-tip='{area.tip_id}']")).to_be_visible()
+    expect(page.locator(f"#lead-tasks li[data-task='{area.task_id}']")).to_be_visible()
     item = page.locator(f"#reviews-pending li[data-review-id='{area.review_id}']")
     expect(item).to_contain_text(area.person_name)
     expect(item).to_contain_text("新登记")

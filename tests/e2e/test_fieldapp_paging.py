@@ -21,8 +21,8 @@ from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
 from tests.e2e.stores import Pages, differences, fresh_snapshot, phone_store
-from webapp.models import Cell, House, HouseFlag, Person, Residency, Review, Tip, Visit
-from webapp.registry.tips import create_tip
+from webapp.models import Cell, House, HouseFlag, Person, Residency, Review, Task, Visit
+from webapp.registry.tasks import create_task
 from webapp.base.timeutil import utcnow
 
 
@@ -49,7 +49,7 @@ def lead_area(server: LiveServer, houses: int = 30, per_house: int = 4) -> Simpl
                                         phone=f"139{random.randrange(10**7, 10**8)}"), house)
             s.add(Visit(house_id=house.id, visited_at=utcnow() - timedelta(days=i % 5), outcome="verified"))
             if i % 4 == 0:
-                create_tip(s, house, "moved_in", f"新住户{i}")
+                create_task(s, house, "moved_in", f"新住户{i}")
         s.commit()
         return SimpleNamespace(lead=lead.username, cells=[str(c.id) for c in cells], houses=[str(h.id) for h in made])
 
@@ -150,13 +150,13 @@ class Registry:
         self.visit(s, days=100)
 
     def task(self, s: Session) -> None:
-        create_tip(s, self.rng.choice(self._houses(s)), "problem", "楼道堆物")
+        create_task(s, self.rng.choice(self._houses(s)), "problem", "楼道堆物")
 
     def close_task(self, s: Session) -> None:
         houses = [h.id for h in self._houses(s)]
-        if tips := list(s.scalars(select(Tip).where(Tip.house_id.in_(houses), Tip.status == "open").order_by(Tip.id))):
-            tip = self.rng.choice(tips)
-            tip.status, tip.closed_at, tip.result, tip.outcome = "done", utcnow(), "no_change", "已核实"
+        if tasks := list(s.scalars(select(Task).where(Task.house_id.in_(houses), Task.status == "open").order_by(Task.id))):
+            task = self.rng.choice(tasks)
+            task.status, task.closed_at, task.result, task.outcome = "done", utcnow(), "no_change", "已核实"
 
     def review(self, s: Session) -> None:
         if stays := self._open(s):

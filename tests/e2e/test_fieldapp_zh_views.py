@@ -65,7 +65,7 @@ def _views(area: Any) -> list[str]:
             f"#/house/{h0}/person/{area.person_id}/edit", f"#/house/{h0}/person/{area.person_id}/endorse",
             f"#/house/{h0}/housing", f"#/house/{h0}/room/{area.room_id}", f"#/house/{h0}/room/new",
             f"#/house/{h0}/visit", f"#/house/{h0}/flag", f"#/house/{h1}/flag/{area.flag_id}/clear",
-            f"#/house/{h1}/unit", f"#/house/{h1}/unit/{area.unit_id}", f"#/house/{h1}/task/{area.tip_id}/close",
+            f"#/house/{h1}/unit", f"#/house/{h1}/unit/{area.unit_id}", f"#/house/{h1}/task/{area.task_id}/close",
             "#/tasks", "#/search", "#/outbox"]
 
 

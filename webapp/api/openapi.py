@@ -7,9 +7,16 @@ from sync.batch import ACCEPTED_PROTOCOLS, MAX_INT32, MAX_SEQ, OPS, PROTOCOL
 from sync.codes import MUTATION_ERRORS, OUTCOMES, REQUEST_ERRORS
 from sync.conflicts import KINDS
 from sync.reference import field_schema
-from sync.wire import RECORD_TYPES
+from sync.wire import PROTOCOL_1_NAMES, RECORD_TYPES
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _record_type() -> dict[str, Any]:
+    """A record type: protocol 1 still calls some by their first names (sync/wire.py)."""
+    first = {old: new for new, old in PROTOCOL_1_NAMES.items()}
+    return {"enum": [*RECORD_TYPES, *sorted(first)],
+            "description": "protocol 1 only: " + ", ".join(f"{old} (= {new})" for old, new in sorted(first.items()))}
 
 
 def _fields(record_type: str) -> dict[str, Any]:
@@ -40,7 +47,7 @@ def _schemas() -> dict[str, Any]:
             "errors": {"type": "array", "items": error},
             "conflict_id": {"type": "string", "format": "uuid"}, "blocked_by": {"type": "string", "format": "uuid"},
             "canonical_id": {"type": "string", "format": "uuid"},
-            "id": {"type": "string", "format": "uuid"}, "type": {"enum": list(RECORD_TYPES)},
+            "id": {"type": "string", "format": "uuid"}, "type": _record_type(),
             "record_id": {"type": "string", "format": "uuid"}}}
     out["ConflictNews"] = {"type": "object", "properties": {
         "id": {"type": "string", "format": "uuid"}, "kind": {"enum": list(KINDS)},
@@ -95,7 +102,7 @@ def document() -> dict[str, Any]:
                     "id": {"type": "string", "format": "uuid", "description": "made on the phone: the idempotency key; "
                            "a fixed resubmission needs a new one (and a new seq)"},
                     "seq": {"type": "integer", "minimum": 1, "maximum": MAX_SEQ},
-                    "type": {"enum": list(RECORD_TYPES)},
+                    "type": _record_type(),
                     "op": {"enum": sorted(OPS)},
                     "record_id": {"type": "string", "format": "uuid"},
                     "base_version": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_INT32,

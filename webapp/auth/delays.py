@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.models import LoginFailure
-from webapp.registry.tips import client_key
+from webapp.registry.tasks import client_key
 from webapp.base.timeutil import utcnow
 
 # A network's failures on an account are forgotten this long after the last one.

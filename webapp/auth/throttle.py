@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import RateCounter
 from webapp.registry.ratelimit import hit, window_start
-from webapp.registry.tips import client_key
+from webapp.registry.tasks import client_key
 from webapp.base.timeutil import utcnow
 
 

@@ -234,7 +234,7 @@ def run_cycle() -> Any:
     permits = permits_due(db.session, settings, today, rules=RuleSettings.from_config(cfg))
     unvisited = unvisited_late(db.session, settings, today, geo=_geo(), now=True)
     filled = fill_defaults(db.session, settings)
-    audit.record("generate_tasks", "tip", None, cycle=cycle.name, permits=permits, unvisited=unvisited,
+    audit.record("generate_tasks", "task", None, cycle=cycle.name, permits=permits, unvisited=unvisited,
                  filled=filled, by_console=True)
     db.session.commit()
     flash(_("Cycle %(name)s: %(unvisited)d tasks for unvisited houses, %(permits)d for permits.",

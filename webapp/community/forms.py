@@ -7,17 +7,17 @@ from flask_babel import lazy_gettext as _l
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
-from webapp.models.enums import TipSource
-from webapp.public.forms import TipForm
+from webapp.models.enums import TaskSource
+from webapp.public.forms import DeclarationForm
 from webapp.oversight.tasks.community import REPORTER_SOURCES
 from webapp.templating import lang
 
 
-class ReportForm(TipForm):
+class ReportForm(DeclarationForm):
     """The plate page's form, less the call-back number (the reporter has an account)."""
 
     contact_phone = None  # type: ignore[assignment]
-    reporting_as = RadioField(_l("I report as"), validators=[InputRequired()], default=TipSource.LEAD)
+    reporting_as = RadioField(_l("I report as"), validators=[InputRequired()], default=TaskSource.LEAD)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

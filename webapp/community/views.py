@@ -15,7 +15,7 @@ from webapp.community import bp
 from webapp.community.forms import ReportForm
 from webapp.extensions import db
 from webapp.models import Committee
-from webapp.models.enums import TaskResult, TipSource
+from webapp.models.enums import TaskResult, TaskSource
 from webapp.registry.scope import report_cells
 from webapp.oversight.tasks import TaskSettings
 from webapp.oversight.tasks.community import (
@@ -48,9 +48,9 @@ def report(house_id: uuid.UUID) -> Any:
         abort(404)
     form = ReportForm()
     if form.validate_on_submit():
-        tip = file_report(db.session, current_user, house, form.kind.data, form.text.data or "",
+        task = file_report(db.session, current_user, house, form.kind.data, form.text.data or "",
                           form.reporting_as.data, TaskSettings.from_config(current_app.config))
-        audit.record("community_report", "tip", tip.id, house_id=str(house.id), source=tip.source)
+        audit.record("community_report", "task", task.id, house_id=str(house.id), source=task.source)
         db.session.commit()
         flash(_("Thank you. Your report was passed to the coordinators of this area."), "ok")
         return redirect(url_for("community.home"))
@@ -67,4 +67,4 @@ def reporters() -> Any:
     names = {c.id: c.name for c in db.session.scalars(select(Committee))}
     return render_template("community/reporters.html", figures=reporter_figures(db.session, committees),
                            committees=names, sources=changes_by_source(db.session, scope.house_clause()),
-                           source_labels=dict(TipSource.choices(lang())))
+                           source_labels=dict(TaskSource.choices(lang())))

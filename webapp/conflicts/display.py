@@ -38,7 +38,7 @@ FIELD_LABELS = {
 RECORD_LABELS = {
     "house": _l("House"), "house_code": _l("House code"), "house_flag": _l("House flag"), "unit": _l("Unit"),
     "room": _l("Room"),
-    "person": _l("Person"), "residency": _l("Residency"), "visit": _l("Visit"), "tip": _l("Tip"),
+    "person": _l("Person"), "residency": _l("Residency"), "visit": _l("Visit"), "task": _l("Task"),
 }
 
 

@@ -17,19 +17,19 @@ from webapp.console import bp
 from webapp.console.forms import EndorsementForm, HouseForm, PersonForm
 from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
-from webapp.models import Cell, House, Person, Residency, Tip, Unit, Visit
-from webapp.models.enums import TipStatus
+from webapp.models import Cell, House, Person, Residency, Task, Unit, Visit
+from webapp.models.enums import TaskStatus
 from webapp.registry import endorsements, privacy
 from webapp.registry.changes import apply_changes
 from webapp.registry.review import reviews_of
 from webapp.registry.address import natural_key
 from webapp.registry.search import masked_query
 from webapp.registry.search import search as run_search
-from webapp.registry.tips import visible_tips
+from webapp.registry.tasks import visible_tasks
 
 HOUSE_FIELDS = ("road", "number", "building", "unit", "floor", "room", "use", "floor_area",
                 "living_area", "lon", "lat", "note")
-CLOSED_TIPS_SHOWN = 10
+CLOSED_TASKS_SHOWN = 10
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -149,19 +149,19 @@ def house(house_id: uuid.UUID) -> Any:
         select(Visit).where(Visit.house_id == house_id, Visit.deleted_at.is_(None))
         .order_by(Visit.visited_at.desc()).limit(20).options(selectinload(Visit.user))
     ).all()
-    # Tasks through the tips service, so the page shows what the task queue would show;
+    # Tasks through the tasks service, so the page shows what the task queue would show;
     # closed ones only counted, with the latest few behind a disclosure.
-    house_tips = visible_tips(current_scope(), status=None).where(Tip.house_id == house_id)
-    open_tips = db.session.scalars(house_tips.where(Tip.status == TipStatus.OPEN)).all()
-    closed = house_tips.where(Tip.status != TipStatus.OPEN)
+    house_tasks = visible_tasks(current_scope(), status=None).where(Task.house_id == house_id)
+    open_tasks = db.session.scalars(house_tasks.where(Task.status == TaskStatus.OPEN)).all()
+    closed = house_tasks.where(Task.status != TaskStatus.OPEN)
     closed_count = db.session.scalar(select(func.count()).select_from(closed.order_by(None).subquery()))
-    closed_tips = db.session.scalars(closed.limit(CLOSED_TIPS_SHOWN)).all()
+    closed_tasks = db.session.scalars(closed.limit(CLOSED_TASKS_SHOWN)).all()
     from webapp.reports.residence import residence_context  # the rules' verdict on this house
 
     units = db.session.scalars(select(Unit).where(Unit.house_id == house_id, Unit.deleted_at.is_(None))
                                .order_by(Unit.name)).all()
     return render_template("console/house.html", house=house_, residencies=residencies, visits=visits, openable=openable, units=units,
-                           reviews=reviews_of(db.session, [r.id for r in residencies]), open_tips=open_tips, closed_tips=closed_tips, closed_count=closed_count,
+                           reviews=reviews_of(db.session, [r.id for r in residencies]), open_tasks=open_tasks, closed_tasks=closed_tasks, closed_count=closed_count,
                            **residence_context(house_))
 
 

@@ -16,7 +16,7 @@ NUMBERS: tuple[tuple[str, Any], ...] = (
     ("new", _l("New")),
     ("changed", _l("Changed")),
     ("departed", _l("Departed")),
-    ("open_tips", _l("Open tips")),
+    ("open_tasks", _l("Open tasks")),
     ("open_conflicts", _l("Open conflicts")),
 )
 NUMBER_KEYS = tuple(key for key, _label in NUMBERS)

@@ -14,18 +14,18 @@ from webapp.models.ratelimit import LoginFailure, RateCounter
 from webapp.models.residence import ResidenceCheck
 from webapp.models.review import Review
 from webapp.models.sync import Conflict, Device, RecordAlias, SyncMutation, SyncProtocol
-from webapp.models.tip import Tip
+from webapp.models.task import Task
 from webapp.models.unit import Unit
 from webapp.models.unit_figures import UnitFigures
 from webapp.models.user import User
 from webapp.models.visit import Visit
 
 # Tables whose rows travel to phones, in an order that respects foreign keys.
-SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Tip, Review)
+SYNCED_MODELS = (Committee, Cell, House, HouseCode, Room, HouseFlag, HouseEvent, Unit, Person, Residency, Visit, Task, Review)
 
 __all__ = [
     "AuditEntry", "Base", "Campaign", "ChangeCounter", "CoordinatorSnapshot", "RecordVersion", "ScopeChange", "Cell", "Committee", "Conflict", "Cycle", "Device", "GradeSnapshot", "House", "HouseCode", "HouseEvent", "HouseFlag",
-    "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "SyncProtocol", "Residency", "Room", "SYNCED_MODELS", "Synced", "Tip", "UTCDateTime", "Unit", "UnitFigures", "User",
+    "LoginFailure", "Person", "RateCounter", "RecordAlias", "ResidenceCheck", "Review", "SyncMutation", "SyncProtocol", "Residency", "Room", "SYNCED_MODELS", "Synced", "Task", "UTCDateTime", "Unit", "UnitFigures", "User",
     "Visit", "campaign_cell", "cell_coordinator",
 ]
 

@@ -33,7 +33,7 @@ campaign_cell = Table(
 class Campaign(Base):
     __tablename__ = "campaign"
 
-    # An integer: the task key "campaign:<id>:<house uuid>" must fit Tip.origin_key (80).
+    # An integer: the task key "campaign:<id>:<house uuid>" must fit Task.origin_key (80).
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(CAMPAIGN_NAME_MAX), unique=True)
     note: Mapped[str] = mapped_column(String(CAMPAIGN_NOTE_MAX), default="")

@@ -204,33 +204,33 @@ UnitKind._labels = {  # type: ignore[attr-defined]
 }
 
 
-class TipKind(Labelled):
+class TaskKind(Labelled):
     MOVED_IN = "moved_in"
     MOVED_OUT = "moved_out"
     PROBLEM = "problem"
 
 
-TipKind._labels = {  # type: ignore[attr-defined]
+TaskKind._labels = {  # type: ignore[attr-defined]
     "moved_in": ("有人搬入", "Someone moved in"),
     "moved_out": ("有人搬离", "Someone moved out"),
     "problem": ("房屋问题", "A problem with the house"),
 }
 
 
-class TipStatus(Labelled):
+class TaskStatus(Labelled):
     OPEN = "open"
     DONE = "done"
     REJECTED = "rejected"
 
 
-TipStatus._labels = {  # type: ignore[attr-defined]
+TaskStatus._labels = {  # type: ignore[attr-defined]
     "open": ("待处理", "Open"),
     "done": ("已处理", "Done"),
     "rejected": ("不予采纳", "Rejected"),
 }
 
 
-class TipSource(Labelled):
+class TaskSource(Labelled):
     PUBLIC = "public"
     LEAD = "lead"
     VOLUNTEER = "volunteer"
@@ -242,7 +242,7 @@ class TipSource(Labelled):
     CAMPAIGN = "campaign"
 
 
-TipSource._labels = {  # type: ignore[attr-defined]
+TaskSource._labels = {  # type: ignore[attr-defined]
     "public": ("群众扫码", "Public (plate scan)"),
     "lead": ("楼组长/网格长", "Building or grid lead"),
     "volunteer": ("志愿者", "Volunteer"),
@@ -256,7 +256,7 @@ TipSource._labels = {  # type: ignore[attr-defined]
 
 
 class TaskResult(Labelled):
-    """How a task (tip) closed. Only `changed` counts as a report that led to a real change."""
+    """How a task closed. Only `changed` counts as a report that led to a real change."""
 
     CHANGED = "changed"
     NO_CHANGE = "no_change"

@@ -18,6 +18,21 @@ from sqlalchemy.orm import Session
 from webapp.models import AuditEntry, User
 from webapp.base.timeutil import LOCAL_TZ
 
+# Names the log's rows were written with before a rename (issue 20: a task was a "tip"). The
+# log is append-only evidence, so its rows keep them; reading, they count as today's name.
+FORMER_NAMES: dict[str, str] = {"close_tip": "close_task", "escalate_tip": "escalate_task",
+                                "reassign_tip": "reassign_task", "tip_due_date": "task_due_date", "tip": "task"}
+
+
+def current_name(name: str) -> str:
+    """An action or object type as the console names it today."""
+    return FORMER_NAMES.get(name, name)
+
+
+def _with_former(name: str) -> list[str]:
+    return [name, *(old for old, new in FORMER_NAMES.items() if new == name)]
+
+
 # Actions whose detail lists the persons (or houses) they showed or touched.
 LISTS_PERSONS = ("search", "view_house", "merge_records")
 LISTS_HOUSES = ("community_report", "search")
@@ -61,7 +76,7 @@ def where(filters: AuditFilters) -> list[ColumnElement[bool]]:
     if filters.unit_id is not None:
         out.append(and_(AuditEntry.object_type == "unit", AuditEntry.object_id == str(filters.unit_id)))
     if filters.action:
-        out.append(AuditEntry.action == filters.action)
+        out.append(AuditEntry.action.in_(_with_former(filters.action)))
     if filters.since is not None:
         out.append(AuditEntry.at >= _local_bound(filters.since))
     if filters.until is not None:
@@ -83,8 +98,9 @@ def page(session: Session, filters: AuditFilters, *, offset: int, limit: int) ->
 
 
 def actions(session: Session) -> list[str]:
-    """The actions the log holds, for the filter (the index on (action, at) answers it)."""
-    return sorted(session.scalars(select(AuditEntry.action).distinct()))
+    """The actions the log holds, for the filter (the index on (action, at) answers it), by
+    today's names."""
+    return sorted({current_name(a) for a in session.scalars(select(AuditEntry.action).distinct())})
 
 
 def detail_text(detail: dict[str, Any] | None, limit: int = 300) -> str:

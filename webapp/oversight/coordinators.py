@@ -23,9 +23,9 @@ from geo.cycles import utc_bounds
 from geo.house_status import judge_visits
 from geo.plausibility import GPS_FAR
 from geo.settings import GeoSettings, default_settings
-from webapp.models import (Conflict, CoordinatorSnapshot, Cycle, House, RecordVersion, Review, Tip, User, Visit,
+from webapp.models import (Conflict, CoordinatorSnapshot, Cycle, House, RecordVersion, Review, Task, User, Visit,
                            cell_coordinator)
-from webapp.models.enums import ReviewStatus, Role, TipStatus
+from webapp.models.enums import ReviewStatus, Role, TaskStatus
 from webapp.base.timeutil import to_local
 
 COUNTS = ("visits", "houses", "scanned", "gps_verified", "unverified", "created", "changed", "conflicts",
@@ -118,11 +118,11 @@ def live(session: Session, cycle: Cycle, settings: GeoSettings | None = None) ->
     put("returned", session.execute(select(Review.submitted_by_id, func.count()).where(
         Review.submitted_by_id.in_(ids), Review.status == ReviewStatus.RETURNED, Review.deleted_at.is_(None),
         Review.decided_at >= lo, Review.decided_at < hi).group_by(Review.submitted_by_id)))
-    closed = and_(Tip.closed_by_id.in_(ids), Tip.closed_at >= lo, Tip.closed_at < hi, Tip.deleted_at.is_(None),
-                  Tip.status.in_((TipStatus.DONE, TipStatus.REJECTED)))
+    closed = and_(Task.closed_by_id.in_(ids), Task.closed_at >= lo, Task.closed_at < hi, Task.deleted_at.is_(None),
+                  Task.status.in_((TaskStatus.DONE, TaskStatus.REJECTED)))
     # The closer (IN `ids`) and the closing time (in the window) are set, as above.
     tasks = cast("Select[int, datetime, date | None]",
-                 select(Tip.closed_by_id, Tip.closed_at, Tip.due_on).where(closed))
+                 select(Task.closed_by_id, Task.closed_at, Task.due_on).where(closed))
     for uid, closed_at, due_on in session.execute(tasks):
         counts[uid]["tasks_closed"] += 1
         if due_on is None or to_local(closed_at).date() <= due_on:

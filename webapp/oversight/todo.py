@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from sync.resolve import conflict_clause
-from webapp.models import Conflict, House, Review, Tip, User, cell_coordinator
-from webapp.models.enums import ReviewStatus, Role, TipStatus
+from webapp.models import Conflict, House, Review, Task, User, cell_coordinator
+from webapp.models.enums import ReviewStatus, Role, TaskStatus
 from webapp.registry.review import LATE_AFTER_DAYS
 from webapp.registry.scope import Scope
 
@@ -41,16 +41,16 @@ def todo(session: Session, user: User, scope: Scope, today: date, now: datetime)
 
 
 def _tasks(session: Session, user: User, scope: Scope, today: date) -> Todo:
-    where = [Tip.status == TipStatus.OPEN, Tip.deleted_at.is_(None), scope.house_clause()]
+    where = [Task.status == TaskStatus.OPEN, Task.deleted_at.is_(None), scope.house_clause()]
     if user.role == Role.COORDINATOR:
         # Theirs, and their cells' tasks for nobody in particular.
         mine = select(cell_coordinator.c.cell_id).where(cell_coordinator.c.user_id == user.id)
-        where.append(or_(Tip.assignee_id == user.id, and_(Tip.assignee_id.is_(None), House.cell_id.in_(mine))))
+        where.append(or_(Task.assignee_id == user.id, and_(Task.assignee_id.is_(None), House.cell_id.in_(mine))))
     soon = today + timedelta(days=DUE_SOON_DAYS)
     row = session.execute(
-        select(func.count(), func.sum(case((and_(Tip.due_on >= today, Tip.due_on <= soon), 1), else_=0)),
-               func.sum(case((Tip.due_on < today, 1), else_=0)))
-        .select_from(Tip).join(House, House.id == Tip.house_id).where(*where)).one()
+        select(func.count(), func.sum(case((and_(Task.due_on >= today, Task.due_on <= soon), 1), else_=0)),
+               func.sum(case((Task.due_on < today, 1), else_=0)))
+        .select_from(Task).join(House, House.id == Task.house_id).where(*where)).one()
     return Todo("tasks", int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
 

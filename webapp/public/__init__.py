@@ -1,4 +1,4 @@
-"""The public plate page /h/<code>: the address, public information, and residents' tips."""
+"""The public plate page /h/<code>: the address, public information, and residents' declarations (tasks)."""
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)

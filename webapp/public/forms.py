@@ -1,4 +1,4 @@
-"""The residents' tip form. Phone validation is `webapp.validation`'s."""
+"""The residents' declaration form (it makes a task). Phone validation is `webapp.validation`'s."""
 from __future__ import annotations
 
 import re
@@ -10,9 +10,9 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from webapp import validation
-from webapp.models.enums import TipKind
-from webapp.models.tip import TIP_TEXT_MAX
-from webapp.registry.tips import clean_text
+from webapp.models.enums import TaskKind
+from webapp.models.task import TASK_TEXT_MAX
+from webapp.registry.tasks import clean_text
 from webapp.templating import bilingual, lang
 
 # Control characters other than tab and line breaks: nobody types them, and PostgreSQL
@@ -20,11 +20,11 @@ from webapp.templating import bilingual, lang
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class TipForm(FlaskForm):
+class DeclarationForm(FlaskForm):
     kind = RadioField(_l("What do you want to tell us?"), validators=[InputRequired()])
     # The length is checked after line breaks are made uniform (see validate_text).
-    text = TextAreaField(_l("Details"), validators=[Length(max=4 * TIP_TEXT_MAX)],
-                         render_kw={"maxlength": TIP_TEXT_MAX, "rows": 5})
+    text = TextAreaField(_l("Details"), validators=[Length(max=4 * TASK_TEXT_MAX)],
+                         render_kw={"maxlength": TASK_TEXT_MAX, "rows": 5})
     contact_phone = StringField(
         _l("Your mobile number, if you would like a call back (optional)"),
         validators=[Optional(), Length(max=32)],
@@ -35,15 +35,15 @@ class TipForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.kind.choices = TipKind.choices(lang())
+        self.kind.choices = TaskKind.choices(lang())
 
     def validate_text(self, field: TextAreaField) -> None:
         text = clean_text(field.data)
         if _CONTROL.search(text):
             raise ValidationError(str(_l("The text contains characters that cannot be saved.")))
-        if len(text) > TIP_TEXT_MAX:
-            raise ValidationError(str(_l("At most %(max)d characters, please.", max=TIP_TEXT_MAX)))
-        if not text and self.kind.data == TipKind.PROBLEM:
+        if len(text) > TASK_TEXT_MAX:
+            raise ValidationError(str(_l("At most %(max)d characters, please.", max=TASK_TEXT_MAX)))
+        if not text and self.kind.data == TaskKind.PROBLEM:
             raise ValidationError(str(_l("Please describe the problem.")))
 
     def validate_contact_phone(self, field: StringField) -> None:

@@ -16,11 +16,11 @@ from flask_wtf.csrf import CSRFError
 from webapp.extensions import db
 from webapp.models import House
 from webapp.public import bp, messages
-from webapp.public.forms import TipForm
+from webapp.public.forms import DeclarationForm
 from webapp.registry import residence_decisions
 from webapp.registry.code_lookup import Lookup, Outcome, look_up
 from webapp.registry.ratelimit import hit
-from webapp.registry.tips import client_key, create_tip
+from webapp.registry.tasks import client_key, create_task
 
 
 # Enough for a resident or a school checking a few certificates; too few to guess a check code
@@ -47,18 +47,18 @@ def house(code: str) -> Any:
     found = look_up(db.session, code)
     if found.outcome is not Outcome.LIVE or found.house is None:
         return _not_live(found)
-    form = TipForm()
+    form = DeclarationForm()
     status = 200
     if request.method == "POST":
         refused = _over_limit(found.house)
         if refused is not None:
             return refused
         if form.validate_on_submit():
-            create_tip(db.session, found.house, form.kind.data, form.text.data or "",
+            create_task(db.session, found.house, form.kind.data, form.text.data or "",
                        contact_phone=form.parsed_phone,
                        client_ip_hash=client_key(request.remote_addr, current_app.config["SECRET_KEY"]))
-            # Not audited: the audit log keeps raw addresses, and a tip is not anyone's
-            # access to personal data. The tip row itself says when and (hashed) from where.
+            # Not audited: the audit log keeps raw addresses, and a task is not anyone's
+            # access to personal data. The task row itself says when and (hashed) from where.
             db.session.commit()
             flash(_("Thank you. Your report was passed to the community workers of this area."), "ok")
             return redirect(url_for("public.house", code=found.code), code=303)
@@ -98,11 +98,11 @@ def _over_verify_limit() -> Any | None:
 def _over_limit(house_: House) -> Any | None:
     """Count this report against the plate and the sender's address; a 429 page when over."""
     cfg = current_app.config
-    window = cfg["TIP_LIMIT_WINDOW_S"]
+    window = cfg["TASK_LIMIT_WINDOW_S"]
     sender = client_key(request.remote_addr, cfg["SECRET_KEY"])
     decisions = [
-        hit(db.session, f"tip:ip:{sender}", cfg["TIP_LIMIT_PER_IP"], window),
-        hit(db.session, f"tip:house:{house_.id}", cfg["TIP_LIMIT_PER_PLATE"], window),
+        hit(db.session, f"task:ip:{sender}", cfg["TASK_LIMIT_PER_IP"], window),
+        hit(db.session, f"task:house:{house_.id}", cfg["TASK_LIMIT_PER_PLATE"], window),
     ]
     # Committed now, whatever happens to the report: a failing form must count too.
     db.session.commit()

@@ -55,7 +55,7 @@ POLICY: dict[tuple[str, str], dict[str, Show]] = {
     # Notes are typed at the door about a person; the police keep their own records.
     ("person", "note"): _row(C, C, C, C, H),
     # Residents leave a phone on a report to be called back by whoever handles it.
-    ("tip", "contact_phone"): _row(C, C, C, C, M),
+    ("task", "contact_phone"): _row(C, C, C, C, M),
     ("unit", "contacts"): _row(C, C, C, C, H),
 }
 RECORD_FIELDS: dict[str, frozenset[str]] = {
@@ -124,7 +124,7 @@ def wire(role: str, record: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 # Minimum data on phones (PIPL art. 6): what no screen of the field app shows stays on the
 # server whatever the role (a reporter's call-back number, a unit's contact persons).
-NOT_ON_PHONES: dict[str, frozenset[str]] = {"tip": frozenset({"contact_phone"}), "unit": frozenset({"contacts"})}
+NOT_ON_PHONES: dict[str, frozenset[str]] = {"task": frozenset({"contact_phone"}), "unit": frozenset({"contacts"})}
 
 
 def wire_rows(role: str, record: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import Conflict, House, Person, RecordAlias, RecordVersion, Residency, Review, Tip, Unit, Visit
+from webapp.models import Conflict, House, Person, RecordAlias, RecordVersion, Residency, Review, Task, Unit, Visit
 from webapp.models.base import Synced
 from webapp.base.timeutil import utcnow
 
@@ -30,7 +30,7 @@ PERSONAL_COLUMNS: dict[type[Any], dict[str, Any]] = {
     Visit: {"lat": None, "lon": None, "accuracy_m": None, "note": None},
     Unit: {"contacts": []},
     House: {"note": None},
-    Tip: {"text": "", "contact_phone": None, "outcome": None, "client_ip_hash": None},
+    Task: {"text": "", "contact_phone": None, "outcome": None, "client_ip_hash": None},
 }
 
 VERSIONED: dict[str, type[Synced]] = {"person": Person, "house": House, "unit": Unit}
@@ -58,10 +58,10 @@ def purge(session: Session, before: datetime) -> dict[str, int]:
     counts["conflict"] = _purge_conflicts(session, purged, now)
     # A resident leaves a phone on a report to be called back: once the task is long closed,
     # the number has served its purpose.
-    counts["tip_contact"] = session.execute(  # type: ignore[attr-defined]
-        update(Tip).where(Tip.closed_at.is_not(None), Tip.closed_at < before,
-                          or_(Tip.contact_phone.is_not(None), Tip.client_ip_hash.is_not(None)))
-        .values(contact_phone=None, client_ip_hash=None, version=Tip.version + 1, changed_at=now)
+    counts["task_contact"] = session.execute(  # type: ignore[attr-defined]
+        update(Task).where(Task.closed_at.is_not(None), Task.closed_at < before,
+                          or_(Task.contact_phone.is_not(None), Task.client_ip_hash.is_not(None)))
+        .values(contact_phone=None, client_ip_hash=None, version=Task.version + 1, changed_at=now)
         .execution_options(synchronize_session=False)).rowcount
     # The change log's past values of every purged person, house and unit (its versions keep
     # who, when and which door; the purge's own version, written at commit, holds no value

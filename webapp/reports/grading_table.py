@@ -30,7 +30,7 @@ FIGURES: tuple[tuple[str, Any, str, str | None], ...] = (
     ("timeliness", _l("Houses visited recently"), "rate:recent_visit_pct:%", "stale"),
     ("coverage", _l("Houses visited this cycle"), "rate:visited_pct:%", "unvisited"),
     ("coverage", _l("Visited with the plate scanned"), "rate:scanned_pct:%", "unscanned"),
-    ("backlog", _l("Open tips"), "count:open_tips", "tips"),
+    ("backlog", _l("Open tasks"), "count:open_tasks", "tasks"),
     ("backlog", _l("Open conflicts"), "count:open_conflicts", "conflicts"),
     ("backlog", _l("Reviews waiting over 7 days"), "count:reviews_late", "reviews"),
     ("backlog", _l("Reviews returned, awaiting the coordinator"), "count:reviews_returned", "reviews"),

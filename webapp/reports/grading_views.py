@@ -109,9 +109,23 @@ def _drill(committee_id: uuid.UUID, metric: str) -> tuple[Committee, Cycle, list
     return committee_, cycle, found
 
 
+# Drill-down metrics under their names before issue 20 (tip became task): an old link still
+# finds the list it meant.
+OLD_METRICS = {"tips": "tasks"}
+
+
+def _renamed(metric: str, **values: Any) -> Any:
+    if metric not in OLD_METRICS:
+        return None
+    assert request.endpoint is not None
+    return redirect(url_for(request.endpoint, metric=OLD_METRICS[metric], **values, **request.args), 301)
+
+
 @bp.route("/grading/committees/<uuid:committee_id>/drill/<metric>")
 @requires("see_grades")
 def drill_page(committee_id: uuid.UUID, metric: str) -> Any:
+    if moved := _renamed(metric, committee_id=committee_id):
+        return moved
     committee_, cycle, found = _drill(committee_id, metric)
     shown, page, pages = page_of(found)
     zh, en = METRICS[metric]
@@ -125,6 +139,8 @@ def drill_page(committee_id: uuid.UUID, metric: str) -> Any:
 @requires("export")
 @writes_on_get
 def drill_export(committee_id: uuid.UUID, metric: str, fmt: str) -> Any:
+    if moved := _renamed(metric, committee_id=committee_id, fmt=fmt):
+        return moved
     committee_, cycle, found = _drill(committee_id, metric)
     zh, en = METRICS[metric]
     title = f"{committee_.name} · {cycle.name} · {zh if lang() == 'zh' else en}"

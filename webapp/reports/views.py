@@ -17,15 +17,15 @@ from webapp.models import House, ResidenceCheck
 from webapp.registry.reports import LISTS, Ask, run_list
 from webapp.registry.rules import RULES, Context, raise_tasks, residence_verdict
 from webapp.registry.rules.settings import SETTING_WORDS, setting_value
-from webapp.registry.rules.tasks import CONFLICT_KINDS, TIP_RULES
+from webapp.registry.rules.tasks import CONFLICT_KINDS, TASK_RULES
 from webapp.reports import bp
 from webapp.reports.common import filters, page_of, row_table, rows, rule_settings, send_export
 from webapp.reports.forms import RaiseTasksForm, ResidenceCheckForm
 from webapp.templating import lang
 from webapp.base.timeutil import local_today, local_week_start
 
-# Lists whose findings can be raised as tasks (conflicts for duplicates, tips for the cell).
-RAISABLE = ("duplicates", *TIP_RULES)
+# Lists whose findings can be raised as tasks (conflicts for duplicates, tasks for the cell).
+RAISABLE = ("duplicates", *TASK_RULES)
 
 
 def _ask(cell_ids: frozenset[uuid.UUID] | None) -> Ask:
@@ -97,7 +97,7 @@ def export(name: str, fmt: str) -> Any:
 @bp.route("/tasks", methods=["POST"])
 @requires("admin")
 def raise_() -> Any:
-    """The centre turns findings into work: conflicts for duplicates, tips for the cells."""
+    """The centre turns findings into work: conflicts for duplicates, tasks for the cells."""
     form = RaiseTasksForm()
     rule = form.rule.data if form.validate_on_submit() else None
     if rule not in RAISABLE:
@@ -108,10 +108,10 @@ def raise_() -> Any:
     if rule == "duplicates":
         flags = [fl for fl in flags if fl.kind in CONFLICT_KINDS]
     raised = raise_tasks(db.session, flags, current_user.id)
-    audit.record("raise_tasks", "rule", rule, conflicts=raised.conflicts, tips=raised.tips, skipped=raised.skipped)
+    audit.record("raise_tasks", "rule", rule, conflicts=raised.conflicts, tasks=raised.tasks, skipped=raised.skipped)
     db.session.commit()
-    flash(_("Raised %(conflicts)d conflicts and %(tips)d tips; %(skipped)d were raised before.",
-            conflicts=raised.conflicts, tips=raised.tips, skipped=raised.skipped), "ok")
+    flash(_("Raised %(conflicts)d conflicts and %(tasks)d tasks; %(skipped)d were raised before.",
+            conflicts=raised.conflicts, tasks=raised.tasks, skipped=raised.skipped), "ok")
     target = "duplicates" if rule == "duplicates" else "flags"
     return redirect(url_for("reports.show", name=target, **({"rule": rule} if target == "flags" else {})))
 

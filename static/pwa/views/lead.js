@@ -4,17 +4,17 @@ import {db} from "../db.js";
 import {label, t} from "../i18n.js";
 import * as store from "../store.js";
 import {h, show} from "../ui.js";
-import {openTips} from "./tasks.js";
+import {openTasks} from "./tasks.js";
 import {pendingItem, withStatus} from "./review.js";
 
 /** A cell's figures, counted the way the coordinator's cell page shows them (visited this collection cycle). */
 export async function figures(cellId) {
   const houses = await store.housesOf(cellId);
   const ids = new Set(houses.map((x) => x.id));
-  const tips = (await openTips()).filter((x) => ids.has(x.house_id));
+  const tasks = (await openTasks()).filter((x) => ids.has(x.house_id));
   const pending = await withStatus("pending", cellId);
   const visited = houses.filter((x) => x.visited).length;
-  return {houses, visited, unvisited: houses.filter((x) => !x.visited), tips, pending};
+  return {houses, visited, unvisited: houses.filter((x) => !x.visited), tasks, pending};
 }
 
 const percent = (part, whole) => (whole ? Math.round((100 * part) / whole) : 0);
@@ -23,7 +23,7 @@ function stats(cellId, f) {
   return h("dl", {class: "stats", "data-cell": cellId},
     h("dt", {}, t("lead_coverage")), h("dd", {class: "coverage"}, `${f.visited}/${f.houses.length}（${percent(f.visited, f.houses.length)}%）`),
     h("dt", {}, t("not_visited")), h("dd", {class: "unvisited"}, String(f.unvisited.length)),
-    h("dt", {}, t("tasks")), h("dd", {class: "open-tasks"}, String(f.tips.length)),
+    h("dt", {}, t("tasks")), h("dd", {class: "open-tasks"}, String(f.tasks.length)),
     h("dt", {}, t("review_pending")), h("dd", {class: "pending-reviews"}, String(f.pending.length)));
 }
 
@@ -52,11 +52,11 @@ export async function cellPage(cellId) {
     h("h2", {}, `${t("not_visited")} (${f.unvisited.length})`),
     f.unvisited.length ? h("ul", {class: "list", id: "unvisited"}, f.unvisited.map((x) =>
       h("li", {"data-house": x.id}, h("a", {class: "row", href: `#/house/${x.id}`}, store.address(x))))) : h("p", {}, t("walk_done")),
-    h("h2", {}, `${t("tasks")} (${f.tips.length})`),
-    f.tips.length ? h("ul", {class: "list", id: "lead-tasks"}, f.tips.map((tip) =>
-      h("li", {"data-tip": tip.id}, h("a", {class: "row", href: `#/house/${tip.house_id}`},
-        h("strong", {}, houseOf.get(tip.house_id) ? store.address(houseOf.get(tip.house_id)) : "?"),
-        h("span", {class: "tag"}, label("tip_source", tip.source)), tip.due_on ? h("span", {class: "muted"}, ` ${t("task_due")} ${tip.due_on}`) : null))))
+    h("h2", {}, `${t("tasks")} (${f.tasks.length})`),
+    f.tasks.length ? h("ul", {class: "list", id: "lead-tasks"}, f.tasks.map((task) =>
+      h("li", {"data-task": task.id}, h("a", {class: "row", href: `#/house/${task.house_id}`},
+        h("strong", {}, houseOf.get(task.house_id) ? store.address(houseOf.get(task.house_id)) : "?"),
+        h("span", {class: "tag"}, label("task_source", task.source)), task.due_on ? h("span", {class: "muted"}, ` ${t("task_due")} ${task.due_on}`) : null))))
       : h("p", {}, t("none")),
     h("p", {}, h("a", {href: "#/cells"}, t("back"))));
 }

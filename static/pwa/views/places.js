@@ -16,7 +16,7 @@ export async function cellList() {
 // The cell page's filters: which houses a coordinator walking the cell wants to see.
 /** @type {Array<[string, (house: any) => boolean]>} */
 const FILTERS = [["all", () => true], ["unvisited", (x) => !x.visited], ["flagged", (x) => x.flags > 0],
-  ["with_tasks", (x) => x.tips > 0], ["walking", (x) => !x.visited]];
+  ["with_tasks", (x) => x.tasks > 0], ["walking", (x) => !x.visited]];
 let chosen = {cell: null, filter: "all"};  // kept while the coordinator goes to a house and back
 
 export async function cellPage(cellId) {
@@ -61,7 +61,7 @@ const houseList = (houses, ordered = false) => h(ordered ? "ol" : "ul", {class: 
     h("span", {class: x.visited ? "tag ok" : "tag"}, x.visited ? t("visited") : t("not_visited")),
     h("span", {class: "muted"}, ` ${t("occupants")} ${x.occupants}`),
     x.flags ? h("span", {class: "tag warn"}, `${t("flags")} ${x.flags}`) : null,
-    x.tips ? h("span", {class: "tag warn"}, `${t("open_tips")} ${x.tips}`) : null))));
+    x.tasks ? h("span", {class: "tag warn"}, `${t("open_tasks")} ${x.tasks}`) : null))));
 
 /** 按路线: the cell's unvisited houses in the walking order kept on the phone. */
 export async function walkPage(cellId) {
@@ -95,11 +95,11 @@ export const permitTag = (due) => [
 export async function housePage(houseId, {scanned = false} = {}) {
   const data = await store.house(houseId);
   if (!data) return show(h("h1", {}, t("house")), h("p", {role: "alert"}, t("plate_unknown")));
-  const {house, codes, flags, units, visits, tips} = data;
+  const {house, codes, flags, units, visits, tasks} = data;
   // The birth date is sealed with the rest (personal.js): open this house's few occupants.
   const occupants = await Promise.all(data.occupants.map(async (o) => ({...o, person: await opened(o.person)})));
   const rooms = new Map((await store.rooms(houseId)).map((r) => [r.id, r.name]));
-  const tasks = await (await import("./tasks.js")).houseSection(houseId, tips);
+  const taskSection = await (await import("./tasks.js")).houseSection(houseId, tasks);
   const review = await (await import("./review.js")).housePart(houseId);
   const base = `#/house/${houseId}`;
   show(
@@ -117,7 +117,7 @@ export async function housePage(houseId, {scanned = false} = {}) {
       h("a", {class: "button ghost", href: `${base}/flag`}, t("flag")),
       h("a", {class: "button ghost", href: `${base}/housing`, id: "act-housing"}, t("housing")),
       h("a", {class: "button ghost", href: `${base}/unit`}, t("add_unit"))),
-    tasks,
+    taskSection,
     h("h2", {}, `${t("occupants")} (${occupants.length})`),
     occupants.length ? h("ul", {class: "list", id: "occupants"}, occupants.map(({residency, person}) =>
       h("li", {class: "occupant", "data-person": person.id},

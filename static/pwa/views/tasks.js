@@ -14,12 +14,12 @@ const OUTCOME_MAX = 500;
 /** The registered user's id (the device registration answers it). */
 export const me = async () => (await getMeta("device"))?.user?.id ?? null;
 
-export const isOverdue = (tip, today = shanghaiToday()) => Boolean(tip.due_on) && tip.due_on < today;
+export const isOverdue = (task, today = shanghaiToday()) => Boolean(task.due_on) && task.due_on < today;
 
 /** "mine" (assigned to me), "cell" (to nobody in particular: every coordinator of the cell) or "other". */
-export function whose(tip, user) {
-  if (tip.assignee_id == null) return "cell";
-  return tip.assignee_id === user ? "mine" : "other";
+export function whose(task, user) {
+  if (task.assignee_id == null) return "cell";
+  return task.assignee_id === user ? "mine" : "other";
 }
 
 /** Overdue first, then by due date (none last), then oldest first. */
@@ -28,15 +28,15 @@ export function byUrgency(a, b, today = shanghaiToday()) {
     || String(a.created_at || "").localeCompare(String(b.created_at || ""));
 }
 
-export async function openTips() {
-  return (await (await db()).getAll("tip")).filter((x) => x.status === "open" && !x.deleted_at);
+export async function openTasks() {
+  return (await (await db()).getAll("task")).filter((x) => x.status === "open" && !x.deleted_at);
 }
 
 /** What the tab's badge counts: open tasks that are mine or the cell's, and (for a coordinator)
  * entries a lead returned. */
 export async function badgeCount() {
   const device = await getMeta("device");
-  const tasks = (await openTips()).filter((x) => whose(x, device?.user?.id ?? null) !== "other").length;
+  const tasks = (await openTasks()).filter((x) => whose(x, device?.user?.id ?? null) !== "other").length;
   if (device?.user?.role !== "coordinator") return tasks;
   return tasks + (await (await db()).getAll("review")).filter((r) => r.status === "returned" && !r.deleted_at).length;
 }
@@ -49,27 +49,27 @@ export async function badge() {
   tab.setAttribute("aria-label", n ? `${t("tasks")} ${n}` : t("tasks"));
 }
 
-function tags(tip, user, today) {
-  const who = whose(tip, user);
+function tags(task, user, today) {
+  const who = whose(task, user);
   return [
-    h("span", {class: "tag"}, label("tip_source", tip.source)),
+    h("span", {class: "tag"}, label("task_source", task.source)),
     h("span", {class: who === "mine" ? "tag ok whose" : "tag whose", "data-whose": who}, t(`task_${who}`)),
-    tip.due_on ? h("span", {class: isOverdue(tip, today) ? "tag bad overdue" : "tag due"},
-      isOverdue(tip, today) ? `${t("task_overdue")} ${tip.due_on}` : `${t("task_due")} ${tip.due_on}`) : null,
+    task.due_on ? h("span", {class: isOverdue(task, today) ? "tag bad overdue" : "tag due"},
+      isOverdue(task, today) ? `${t("task_overdue")} ${task.due_on}` : `${t("task_due")} ${task.due_on}`) : null,
   ];
 }
 
 /** The house page's section: its open tasks, each with a "close" button. */
-export async function houseSection(houseId, tips) {
-  if (!tips.length) return null;
+export async function houseSection(houseId, tasks) {
+  if (!tasks.length) return null;
   const user = await me();
   const today = shanghaiToday();
-  const sorted = [...tips].sort((a, b) => byUrgency(a, b, today));
-  return [h("h2", {}, `${t("tasks")} (${tips.length})`), h("ul", {class: "list", id: "tasks"}, sorted.map((tip) =>
-    h("li", {class: "task", "data-tip": tip.id},
-      h("div", {}, h("strong", {}, label("tip_kind", tip.kind)), " ", ...tags(tip, user, today)),
-      tip.text ? h("p", {class: "task-text"}, tip.text) : null,
-      h("div", {class: "actions"}, h("a", {class: "button small", href: `#/house/${houseId}/task/${tip.id}/close`}, t("task_close"))))))];
+  const sorted = [...tasks].sort((a, b) => byUrgency(a, b, today));
+  return [h("h2", {}, `${t("tasks")} (${tasks.length})`), h("ul", {class: "list", id: "tasks"}, sorted.map((task) =>
+    h("li", {class: "task", "data-task": task.id},
+      h("div", {}, h("strong", {}, label("task_kind", task.kind)), " ", ...tags(task, user, today)),
+      task.text ? h("p", {class: "task-text"}, task.text) : null,
+      h("div", {class: "actions"}, h("a", {class: "button small", href: `#/house/${houseId}/task/${task.id}/close`}, t("task_close"))))))];
 }
 
 /** 待办: the open tasks of the phone's cells, mine first, then the cell's, then colleagues'. */
@@ -77,16 +77,16 @@ export async function listPage() {
   const d = await db();
   const user = await me();
   const today = shanghaiToday();
-  const tips = (await openTips()).sort((a, b) => byUrgency(a, b, today));
+  const tasks = (await openTasks()).sort((a, b) => byUrgency(a, b, today));
   const houses = new Map();
-  for (const tip of tips) if (!houses.has(tip.house_id)) houses.set(tip.house_id, await d.get("house", tip.house_id));
-  const group = (who) => tips.filter((x) => whose(x, user) === who);
+  for (const task of tasks) if (!houses.has(task.house_id)) houses.set(task.house_id, await d.get("house", task.house_id));
+  const group = (who) => tasks.filter((x) => whose(x, user) === who);
   const section = (who, title) => {
     const rows = group(who);
-    return [h("h2", {}, `${title} (${rows.length})`), rows.length ? h("ul", {class: "list", id: `tasks-${who}`}, rows.map((tip) =>
-      h("li", {class: "task", "data-tip": tip.id}, h("a", {class: "row", href: `#/house/${tip.house_id}`},
-        h("strong", {}, houses.get(tip.house_id) ? address(houses.get(tip.house_id)) : "?"), ...tags(tip, user, today),
-        h("span", {class: "task-text"}, `${label("tip_kind", tip.kind)}${tip.text ? `：${tip.text}` : ""}`)))))
+    return [h("h2", {}, `${title} (${rows.length})`), rows.length ? h("ul", {class: "list", id: `tasks-${who}`}, rows.map((task) =>
+      h("li", {class: "task", "data-task": task.id}, h("a", {class: "row", href: `#/house/${task.house_id}`},
+        h("strong", {}, houses.get(task.house_id) ? address(houses.get(task.house_id)) : "?"), ...tags(task, user, today),
+        h("span", {class: "task-text"}, `${label("task_kind", task.kind)}${task.text ? `：${task.text}` : ""}`)))))
       : h("p", {class: "muted", id: `tasks-${who}`}, t("none"))];
   };
   // Entries a grid lead returned (审核): they are work for the coordinator too.
@@ -133,10 +133,10 @@ export function check(values, {newVisit}) {
 
 /** Close a task from its house: the result, a short note, and the visit that found it (today's
  * visit on this phone, or one recorded with the close — queued first, so it reaches the server first). */
-export async function closeTask(houseId, tipId) {
+export async function closeTask(houseId, taskId) {
   const d = await db();
-  const tip = await d.get("tip", tipId);
-  if (!tip || tip.status !== "open") { toast(t("task_gone")); location.hash = `#/house/${houseId}`; return; }
+  const task = await d.get("task", taskId);
+  if (!task || task.status !== "open") { toast(t("task_gone")); location.hash = `#/house/${houseId}`; return; }
   const user = await me();
   const visits = await visitsToday(houseId, user);
   const visitChoice = visits.length ? field(t("task_visit"), "visit", {kind: "select", value: visits[0].id,
@@ -146,8 +146,8 @@ export async function closeTask(houseId, tipId) {
     field(t("gps"), "gps", {kind: "checkbox", value: true}),
     field(t("plate_scanned"), "plate_scanned", {kind: "checkbox", value: false}));
   const form = h("form", {class: "card", novalidate: true, "aria-label": t("task_close")},
-    h("p", {}, h("strong", {}, label("tip_kind", tip.kind)), " ", h("span", {class: "tag"}, label("tip_source", tip.source))),
-    tip.text ? h("p", {class: "task-text"}, tip.text) : null,
+    h("p", {}, h("strong", {}, label("task_kind", task.kind)), " ", h("span", {class: "tag"}, label("task_source", task.source))),
+    task.text ? h("p", {class: "task-text"}, task.text) : null,
     field(t("task_result"), "result", {kind: "select", value: "", options: [["", t("choose")], ...choices("task_result")]}),
     field(t("task_outcome"), "outcome", {kind: "textarea", maxlength: 200}),
     visitChoice, visitFields,
@@ -178,8 +178,8 @@ export async function closeTask(houseId, tipId) {
         mutations.push({type: "visit", op: "create", record_id: visitId, base_version: null, fields, local: fields});
       }
       const fields = {status: statusFor(v.result), outcome: v.outcome, result: v.result, closed_at: now, closed_visit_id: visitId};
-      const base = Object.fromEntries(Object.keys(fields).map((k) => [k, tip[k] ?? null]));
-      mutations.push({type: "tip", op: "update", record_id: tipId, base_version: tip.version ?? null, fields, base, local: fields});
+      const base = Object.fromEntries(Object.keys(fields).map((k) => [k, task[k] ?? null]));
+      mutations.push({type: "task", op: "update", record_id: taskId, base_version: task.version ?? null, fields, base, local: fields});
       await save(mutations);  // one transaction: the visit and the close, in that order
       toast(t("saved"));
       location.hash = `#/house/${houseId}`;

@@ -91,7 +91,7 @@ def _live(session: Session, cycle: Cycle, today: date, settings: RuleSettings, g
     for c in coverage.cells:
         per = counts.setdefault(c.cell_id, {})
         for mine, theirs in (("cov_houses", c.houses), ("visited", c.visited), ("visited_scanned", c.visited_scanned),
-                             ("open_tips", c.open_tips), ("open_conflicts", c.open_conflicts)):
+                             ("open_tasks", c.open_tasks), ("open_conflicts", c.open_conflicts)):
             per[mine] = per.get(mine, 0) + theirs
     cell_to, committees = _committees(session, cell_ids)
     per_committee: dict[uuid.UUID, dict[str, int]] = {cid: {} for cid in committees}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo.coverage import PLANNED_VISITS
 from geo.cycles import utc_bounds
-from webapp.models import Conflict, Cycle, House, Person, Residency, Review, Tip, Unit, Visit
+from webapp.models import Conflict, Cycle, House, Person, Residency, Review, Task, Unit, Visit
 from webapp.models.enums import HouseUse, PersonCategory, ReviewKind, ReviewStatus
 from webapp.oversight.grading.figures import changes, recent_window
 from webapp.registry.review import LATE_AFTER_DAYS
@@ -32,7 +32,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "stale": ("久未走访", "Not visited recently"),
     "unvisited": ("本周期未走访", "Not visited this cycle"),
     "unscanned": ("走访未扫码", "Visited without a plate scan"),
-    "tips": ("未处理线索", "Open tips"),
+    "tasks": ("未处理线索", "Open tasks"),
     "conflicts": ("未处理冲突", "Open conflicts"),
     "reviews": ("待审核/已退回", "Reviews waiting (pending or returned)"),
 }
@@ -157,17 +157,17 @@ def _visited(scanned_missing: bool) -> Drill:
     return drill
 
 
-def tips(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] | None,
+def tasks(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] | None,
          cfg: RuleSettings) -> list[Flag]:
     # The tasks the backlog counts (geo.coverage): planned visits are not backlog.
-    where = [Tip.status == "open", Tip.deleted_at.is_(None), Tip.source.not_in(PLANNED_VISITS)]
+    where = [Task.status == "open", Task.deleted_at.is_(None), Task.source.not_in(PLANNED_VISITS)]
     if cell_ids is not None:
-        where.append(Tip.cell_id.in_(list(cell_ids)) if cell_ids else false())
-    return [_f("tips", kind, "house", house_id, cell_id, house_id, f"{at:%Y-%m-%d} 线索：{text or kind}",
-               f"Tip of {at:%Y-%m-%d}: {text or kind}")
+        where.append(Task.cell_id.in_(list(cell_ids)) if cell_ids else false())
+    return [_f("tasks", kind, "house", house_id, cell_id, house_id, f"{at:%Y-%m-%d} 线索：{text or kind}",
+               f"Task of {at:%Y-%m-%d}: {text or kind}")
             for house_id, cell_id, kind, text, at in s.execute(
-                select(Tip.house_id, Tip.cell_id, Tip.kind, Tip.text, Tip.created_at).where(*where)
-                .order_by(Tip.created_at))]
+                select(Task.house_id, Task.cell_id, Task.kind, Task.text, Task.created_at).where(*where)
+                .order_by(Task.created_at))]
 
 
 def conflicts(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] | None,
@@ -217,7 +217,7 @@ def reviews(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID
 
 DRILLS: dict[str, Drill] = {
     "incomplete": incomplete, "violations": violations, "late": _changes(True), "changes": _changes(False),
-    "stale": stale, "unvisited": _visited(False), "unscanned": _visited(True), "tips": tips, "conflicts": conflicts,
+    "stale": stale, "unvisited": _visited(False), "unscanned": _visited(True), "tasks": tasks, "conflicts": conflicts,
     "reviews": reviews,
 }
 

@@ -5,7 +5,7 @@ Every score runs 0–100:
 - accuracy: 100 − penalty × rule violations per 100 records (floored at 0);
 - timeliness: the mean of changes recorded on time (%) and houses visited recently (%);
 - coverage: the mean of houses visited this cycle (%) and of those with the plate scanned (%);
-- backlog: 100 − penalty × open tips, open conflicts and reviews waiting too long per 100
+- backlog: 100 − penalty × open tasks, open conflicts and reviews waiting too long per 100
   houses (floored at 0). Returned reviews are shown, not scored: a return is the review working.
 The grade score is their weighted mean, rounded to one decimal; the grade is decided on
 that rounded number, so the page never shows 90.0 beside a 良.
@@ -21,7 +21,7 @@ from webapp.registry.rules.settings import GRADE_DIMENSIONS, RuleSettings
 # Raw counts a committee's grade is computed from (all summable, so totals are sums).
 COUNTS = ("persons", "houses", "units", "records", "fields_required", "fields_filled", "violations",
           "changes", "late_changes", "houses_recent", "cov_houses", "visited", "visited_scanned",
-          "open_tips", "open_conflicts", "reviews_late", "reviews_returned")
+          "open_tasks", "open_conflicts", "reviews_late", "reviews_returned")
 
 
 def _pct(part: float, whole: float, empty: float) -> float:
@@ -51,7 +51,7 @@ def score(counts: dict[str, int], settings: RuleSettings) -> Scored:
         "recent_visit_pct": _pct(c["houses_recent"], c["houses"], 0.0),
         "visited_pct": _pct(c["visited"], c["cov_houses"], 0.0),
         "scanned_pct": _pct(c["visited_scanned"], c["cov_houses"], 0.0),
-        "backlog_per_100": _pct(c["open_tips"] + c["open_conflicts"] + c["reviews_late"], c["houses"], 0.0),
+        "backlog_per_100": _pct(c["open_tasks"] + c["open_conflicts"] + c["reviews_late"], c["houses"], 0.0),
     }
     s = {
         "completeness": r["completeness_pct"],

@@ -1,4 +1,4 @@
-"""Tasks (待办) around the one task model, `Tip`: defaults, generators, escalation,
+"""Tasks (待办) around the one task model, `Task`: defaults, generators, escalation,
 reassignment, and community reporters. Plain Python over a Session: no Flask.
 
     settings = TaskSettings.from_config(app.config)

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Tip, User, cell_coordinator
+from webapp.models import Task, User, cell_coordinator
 from webapp.models.enums import Role
 
 
@@ -24,26 +24,26 @@ def coordinators_of(session: Session, cell_id: uuid.UUID | None) -> list[User]:
         .order_by(User.display_name, User.id)))
 
 
-def reassign(session: Session, tip: Tip, assignee_id: int | None, by_user_id: int | None) -> int | None:
+def reassign(session: Session, task: Task, assignee_id: int | None, by_user_id: int | None) -> int | None:
     """Give the task to one coordinator of its cell, or (None) to all of them; returns the
     previous assignee. The caller audits and commits."""
-    if not tip.is_open:
+    if not task.is_open:
         raise AssignError("a closed task is not reassigned")
-    if assignee_id is not None and assignee_id not in {u.id for u in coordinators_of(session, tip.cell_id)}:
+    if assignee_id is not None and assignee_id not in {u.id for u in coordinators_of(session, task.cell_id)}:
         raise AssignError("the assignee must be a coordinator of the task's cell")
-    before = tip.assignee_id
-    tip.assignee_id = assignee_id
-    tip.changed_by_id = by_user_id
+    before = task.assignee_id
+    task.assignee_id = assignee_id
+    task.changed_by_id = by_user_id
     return before
 
 
-def set_due(tip: Tip, due_on: date, by_user_id: int | None, today: date) -> date | None:
+def set_due(task: Task, due_on: date, by_user_id: int | None, today: date) -> date | None:
     """Move the due date; a date moved past today clears the escalation (it is no longer overdue)."""
-    if not tip.is_open:
+    if not task.is_open:
         raise AssignError("a closed task keeps its due date")
-    before = tip.due_on
-    tip.due_on = due_on
+    before = task.due_on
+    task.due_on = due_on
     if due_on >= today:
-        tip.escalated_at = None
-    tip.changed_by_id = by_user_id
+        task.escalated_at = None
+    task.changed_by_id = by_user_id
     return before

@@ -10,16 +10,16 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Tip
-from webapp.models.enums import TipKind, TipStatus
-from webapp.models.tip import TIP_TEXT_MAX
+from webapp.models import Task
+from webapp.models.enums import TaskKind, TaskStatus
+from webapp.models.task import TASK_TEXT_MAX
 
 _CHUNK = 5000
 
 
 def used_keys(session: Session, prefix: str) -> set[str]:
     """Generated tasks' keys with this prefix, open or closed: a key is never used twice."""
-    return set(session.scalars(select(Tip.origin_key).where(Tip.origin_key.startswith(prefix, autoescape=True))))
+    return set(session.scalars(select(Task.origin_key).where(Task.origin_key.startswith(prefix, autoescape=True))))
 
 
 class TaskBatch:
@@ -31,8 +31,8 @@ class TaskBatch:
 
     def add(self, *, house_id: uuid.UUID, cell_id: uuid.UUID | None, source: str, text: str, key: str,
             due_on: date) -> None:
-        self.rows.append({"house_id": house_id, "cell_id": cell_id, "kind": TipKind.PROBLEM.value,
-                          "text": text[:TIP_TEXT_MAX], "status": TipStatus.OPEN.value, "source": str(source),
+        self.rows.append({"house_id": house_id, "cell_id": cell_id, "kind": TaskKind.PROBLEM.value,
+                          "text": text[:TASK_TEXT_MAX], "status": TaskStatus.OPEN.value, "source": str(source),
                           "origin_key": key, "due_on": due_on,
                           "assignee_id": self.sole.get(cell_id) if cell_id else None})
 
@@ -40,7 +40,7 @@ class TaskBatch:
         """Insert them (the columns' defaults fill the rest: id, version, times) and flush; no
         commit. Returns how many were made."""
         for i in range(0, len(self.rows), _CHUNK):
-            self.session.execute(insert(Tip), self.rows[i:i + _CHUNK])
+            self.session.execute(insert(Task), self.rows[i:i + _CHUNK])
         self.session.flush()
         made, self.rows = len(self.rows), []
         return made

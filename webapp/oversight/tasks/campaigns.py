@@ -22,9 +22,9 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from geo.area import houses_in_area
-from webapp.models import Campaign, Cell, Committee, Tip, Visit
-from webapp.models.enums import TaskResult, TipSource, TipStatus
-from webapp.models.tip import TIP_TEXT_MAX
+from webapp.models import Campaign, Cell, Committee, Task, Visit
+from webapp.models.enums import TaskResult, TaskSource, TaskStatus
+from webapp.models.task import TASK_TEXT_MAX
 from webapp.oversight.tasks.batch import TaskBatch, used_keys
 from webapp.registry.tasks.defaults import sole_coordinators
 from webapp.base.timeutil import local_day_bounds_utc, utcnow
@@ -113,7 +113,7 @@ def area_houses(session: Session, campaign: Campaign) -> list[tuple[uuid.UUID, u
 
 
 def task_text(campaign: Campaign) -> str:
-    return f"【重点区域排查】{campaign.name}：请于 {campaign.due_on.isoformat()} 前上门核查"[:TIP_TEXT_MAX]
+    return f"【重点区域排查】{campaign.name}：请于 {campaign.due_on.isoformat()} 前上门核查"[:TASK_TEXT_MAX]
 
 
 def generate_tasks(session: Session, campaign: Campaign) -> Opened:
@@ -131,7 +131,7 @@ def generate_tasks(session: Session, campaign: Campaign) -> Opened:
     for house_id, cell_id in placed:
         key = f"{prefix}{house_id}"
         if key not in used:
-            batch.add(house_id=house_id, cell_id=cell_id, source=TipSource.CAMPAIGN, text=text, key=key,
+            batch.add(house_id=house_id, cell_id=cell_id, source=TaskSource.CAMPAIGN, text=text, key=key,
                       due_on=campaign.due_on)
     out.made = batch.write()
     return out
@@ -177,16 +177,16 @@ def live_progress(session: Session, campaign: Campaign, cell_ids: frozenset[uuid
     for _h, c in houses:
         rows.setdefault(c, CellProgress(c, "", "", None, ""))
     # The campaign's tasks (by the cell asked to act), also of houses since moved out of the area.
-    tip_where = [Tip.origin_key.startswith(campaign.key_prefix, autoescape=True), Tip.deleted_at.is_(None)]
+    task_where = [Task.origin_key.startswith(campaign.key_prefix, autoescape=True), Task.deleted_at.is_(None)]
     if cell_ids is not None:
-        tip_where.append(Tip.cell_id.in_(list(cell_ids)))
-    closed = Tip.status != TipStatus.OPEN
+        task_where.append(Task.cell_id.in_(list(cell_ids)))
+    closed = Task.status != TaskStatus.OPEN
     # Annotated: `func.sum` of a `case` is typed Any, which leaves the rows untyped; integer
     # sums, one per result after the open and closed ones.
     counts: Select[uuid.UUID | None, int, int | None, int | None, Unpack[tuple[int | None, ...]]] = (
-        select(Tip.cell_id, func.count(), func.sum(case((closed, 0), else_=1)), func.sum(case((closed, 1), else_=0)),
-               *(func.sum(case((closed & (Tip.result == r), 1), else_=0)) for r in RESULTS))
-        .where(*tip_where).group_by(Tip.cell_id))
+        select(Task.cell_id, func.count(), func.sum(case((closed, 0), else_=1)), func.sum(case((closed, 1), else_=0)),
+               *(func.sum(case((closed & (Task.result == r), 1), else_=0)) for r in RESULTS))
+        .where(*task_where).group_by(Task.cell_id))
     tasks = session.execute(counts).all()
     for cell_id, n, n_open, n_closed, *results in tasks:
         row = rows.setdefault(cell_id, CellProgress(cell_id, "", "", None, ""))
@@ -267,7 +267,7 @@ def touches(session: Session, campaign: Campaign, cell_ids: frozenset[uuid.UUID]
         return True
     if campaign.figures is not None:
         return any(d.get("cell_id") and uuid.UUID(d["cell_id"]) in cell_ids for d in campaign.figures.get("cells", []))
-    if session.scalar(select(Tip.id).where(Tip.origin_key.startswith(campaign.key_prefix, autoescape=True),
-                                           Tip.cell_id.in_(list(cell_ids))).limit(1)) is not None:
+    if session.scalar(select(Task.id).where(Task.origin_key.startswith(campaign.key_prefix, autoescape=True),
+                                           Task.cell_id.in_(list(cell_ids))).limit(1)) is not None:
         return True
     return any(c in cell_ids for _h, c in area_houses(session, campaign))

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import House, Tip, User
-from webapp.models.enums import Role, TaskResult, TipSource, TipStatus
+from webapp.models import House, Task, User
+from webapp.models.enums import Role, TaskResult, TaskSource, TaskStatus
 from webapp.registry.code_lookup import Outcome, look_up
 from webapp.registry.search import houses_by_address
 from webapp.registry.tasks.settings import TaskSettings
 
 # Who a reporter reports as (the task's source): a person may be 楼组长 and volunteer both.
-REPORTER_SOURCES = (TipSource.LEAD, TipSource.VOLUNTEER, TipSource.PROPERTY)
+REPORTER_SOURCES = (TaskSource.LEAD, TaskSource.VOLUNTEER, TaskSource.PROPERTY)
 FIND_LIMIT = 20
 
 
@@ -51,13 +51,13 @@ def reportable_house(session: Session, cells: frozenset[uuid.UUID], house_id: uu
 
 
 def file_report(session: Session, reporter: User, house: House, kind: str, text: str, source: str,
-                settings: TaskSettings | None = None) -> Tip:
+                settings: TaskSettings | None = None) -> Task:
     """A task for the house's cell, filed by a community reporter; flush, no commit."""
-    from webapp.registry.tips import TipError, create_tip  # tips imports this package
+    from webapp.registry.tasks import TaskError, create_task  # tasks imports this package
 
     if source not in REPORTER_SOURCES:
-        raise TipError(f"a reporter reports as one of {REPORTER_SOURCES}, not {source!r}")
-    return create_tip(session, house, kind, text, source=source, reporter_id=reporter.id, settings=settings)
+        raise TaskError(f"a reporter reports as one of {REPORTER_SOURCES}, not {source!r}")
+    return create_task(session, house, kind, text, source=source, reporter_id=reporter.id, settings=settings)
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,14 @@ class MyReport:
 
     @property
     def led_to_change(self) -> bool:
-        return self.status == TipStatus.DONE and self.result == TaskResult.CHANGED
+        return self.status == TaskStatus.DONE and self.result == TaskResult.CHANGED
 
 
 def my_reports(session: Session, reporter_id: int, limit: int = 100) -> list[MyReport]:
     rows = session.execute(
-        select(Tip, House).join(House, House.id == Tip.house_id)
-        .where(Tip.reporter_id == reporter_id, Tip.deleted_at.is_(None))
-        .order_by(Tip.created_at.desc(), Tip.id).limit(limit))
+        select(Task, House).join(House, House.id == Task.house_id)
+        .where(Task.reporter_id == reporter_id, Task.deleted_at.is_(None))
+        .order_by(Task.created_at.desc(), Task.id).limit(limit))
     return [MyReport(t.id, h.address, t.kind, t.source, t.text, t.created_at, t.status, t.result, t.closed_at)
             for t, h in rows]
 
@@ -99,7 +99,7 @@ class ReporterFigures:
     by_source: dict[str, int] = field(default_factory=dict)
 
 
-_CHANGED = (Tip.status == TipStatus.DONE) & (Tip.result == TaskResult.CHANGED)
+_CHANGED = (Task.status == TaskStatus.DONE) & (Task.result == TaskResult.CHANGED)
 
 
 def reporter_figures(session: Session, committee_ids: Iterable[uuid.UUID] | None = None) -> list[ReporterFigures]:
@@ -108,7 +108,7 @@ def reporter_figures(session: Session, committee_ids: Iterable[uuid.UUID] | None
     users = select(User).where(User.role == Role.REPORTER)
     if committee_ids is not None:
         users = users.where(User.committee_id.in_(list(committee_ids)))
-    # Keyed as `Tip.reporter_id` is typed (nullable), so that its values look the figures up.
+    # Keyed as `Task.reporter_id` is typed (nullable), so that its values look the figures up.
     out: dict[int | None, ReporterFigures] = {
         u.id: ReporterFigures(u.id, u.display_name, u.committee_id)
         for u in session.scalars(users.order_by(User.display_name, User.id))}
@@ -116,11 +116,11 @@ def reporter_figures(session: Session, committee_ids: Iterable[uuid.UUID] | None
         return []
     # Annotated: `func.sum` of a `case` is typed Any, which leaves the rows untyped.
     counts: Select[int | None, str, int, int | None, int | None] = (
-        select(Tip.reporter_id, Tip.source, func.count(),
-               func.sum(case((Tip.status == TipStatus.OPEN, 1), else_=0)),
+        select(Task.reporter_id, Task.source, func.count(),
+               func.sum(case((Task.status == TaskStatus.OPEN, 1), else_=0)),
                func.sum(case((_CHANGED, 1), else_=0)))
-        .where(Tip.reporter_id.in_(list(out)), Tip.deleted_at.is_(None))
-        .group_by(Tip.reporter_id, Tip.source))
+        .where(Task.reporter_id.in_(list(out)), Task.deleted_at.is_(None))
+        .group_by(Task.reporter_id, Task.source))
     for reporter_id, source, filed, still_open, changed in session.execute(counts):
         fig = out[reporter_id]
         fig.filed += filed
@@ -133,8 +133,8 @@ def reporter_figures(session: Session, committee_ids: Iterable[uuid.UUID] | None
 def changes_by_source(session: Session, cell_clause: object) -> dict[str, tuple[int, int]]:
     """(closed, led to a change) per source, for tasks of houses in the clause's cells."""
     rows = session.execute(
-        select(Tip.source, func.count(), func.sum(case((_CHANGED, 1), else_=0)))
-        .join(House, House.id == Tip.house_id)
-        .where(cell_clause, Tip.deleted_at.is_(None), Tip.status != TipStatus.OPEN)  # type: ignore[arg-type]
-        .group_by(Tip.source))
+        select(Task.source, func.count(), func.sum(case((_CHANGED, 1), else_=0)))
+        .join(House, House.id == Task.house_id)
+        .where(cell_clause, Task.deleted_at.is_(None), Task.status != TaskStatus.OPEN)  # type: ignore[arg-type]
+        .group_by(Task.source))
     return {source: (closed, int(changed or 0)) for source, closed, changed in rows}

@@ -1,6 +1,6 @@
 """Generated tasks: residence permits to endorse or renew, houses unvisited late in the cycle.
 
-Idempotent: each generated task carries a key (`Tip.origin_key`, unique) naming what made
+Idempotent: each generated task carries a key (`Task.origin_key`, unique) naming what made
 it, and a key already used, open or closed, is not used again. So a daily cron makes each
 task once, and a task someone closed does not come back the next morning.
 """
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from geo.cycles import current_cycle, utc_bounds
 from geo.settings import GeoSettings
 from webapp.models import House, Person, Visit
-from webapp.models.enums import TipSource
+from webapp.models.enums import TaskSource
 from webapp.registry.rules import RuleSettings, evaluate
 from webapp.oversight.tasks.batch import TaskBatch, used_keys
 from webapp.registry.tasks.defaults import fill_defaults, sole_coordinators
@@ -52,14 +52,14 @@ def permits_due(session: Session, settings: TaskSettings, today: date, *, rules:
     names = dict(session.execute(select(Person.id, Person.name).where(
         Person.id.in_({f.record_id for f in flags}))).all())
     batch = TaskBatch(session, sole_coordinators(session, {f.cell_id for f in flags if f.cell_id}))
-    usual = today + timedelta(days=settings.days_for(TipSource.PERMIT))
+    usual = today + timedelta(days=settings.days_for(TaskSource.PERMIT))
     for f in flags:
         deadline = date.fromisoformat(f.numbers.get("due") or f.numbers["expiry"])
         key = f"permit:{f.record_id}:{f.kind}:{deadline.isoformat()}"
         if key in used:
             continue
         used.add(key)
-        batch.add(house_id=f.house_id, cell_id=f.cell_id, source=TipSource.PERMIT,  # type: ignore[arg-type]
+        batch.add(house_id=f.house_id, cell_id=f.cell_id, source=TaskSource.PERMIT,  # type: ignore[arg-type]
                   text=f"【居住证】{names.get(f.record_id, '')}：{f.zh}", key=key,
                   due_on=min(usual, deadline) if deadline >= today else usual)
     return batch.write()
@@ -81,11 +81,11 @@ def unvisited_late(session: Session, settings: TaskSettings, today: date, *, geo
     suffix = f":{cycle.name}"
     used = {k for k in used_keys(session, "unvisited:") if k.endswith(suffix)}
     batch = TaskBatch(session, sole_coordinators(session, {cell for _h, cell in houses if cell}))
-    due = min(cycle.ends_on, today + timedelta(days=settings.days_for(TipSource.UNVISITED)))
+    due = min(cycle.ends_on, today + timedelta(days=settings.days_for(TaskSource.UNVISITED)))
     for house_id, cell_id in houses:
         key = f"unvisited:{house_id}{suffix}"
         if key in used:
             continue
-        batch.add(house_id=house_id, cell_id=cell_id, source=TipSource.UNVISITED,
+        batch.add(house_id=house_id, cell_id=cell_id, source=TaskSource.UNVISITED,
                   text=f"【走访】本周期（{cycle.name}）尚未走访，请于 {cycle.ends_on} 前上门", key=key, due_on=due)
     return batch.write()

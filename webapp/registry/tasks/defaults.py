@@ -1,6 +1,6 @@
 """A task's defaults: its due date by source, and the cell's coordinator when there is one.
 
-New tasks get them from `registry.tips.create_tip`; tasks written elsewhere (the rules'
+New tasks get them from `registry.tasks.create_task`; tasks written elsewhere (the rules'
 tasks, move-outs from sync, which insert rows directly) get them from `fill_defaults`,
 which `flask tasks generate` and `flask tasks escalate` run first.
 """
@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Tip, cell_coordinator
-from webapp.models.enums import TipStatus
+from webapp.models import Task, cell_coordinator
+from webapp.models.enums import TaskStatus
 from webapp.registry.tasks.settings import TaskSettings
 from webapp.base.timeutil import to_local
 
@@ -32,25 +32,25 @@ def sole_coordinators(session: Session, cell_ids: set[uuid.UUID]) -> dict[uuid.U
     return {cell: ids[0] for cell, ids in users.items() if len(ids) == 1}
 
 
-def set_defaults(session: Session, tip: Tip, settings: TaskSettings, today: date) -> None:
+def set_defaults(session: Session, task: Task, settings: TaskSettings, today: date) -> None:
     """Due date and assignee of a task being made, where not given."""
-    if tip.due_on is None:
-        tip.due_on = today + timedelta(days=settings.days_for(tip.source))
-    if tip.assignee_id is None and tip.cell_id is not None:
-        tip.assignee_id = sole_coordinators(session, {tip.cell_id}).get(tip.cell_id)
+    if task.due_on is None:
+        task.due_on = today + timedelta(days=settings.days_for(task.source))
+    if task.assignee_id is None and task.cell_id is not None:
+        task.assignee_id = sole_coordinators(session, {task.cell_id}).get(task.cell_id)
 
 
 def fill_defaults(session: Session, settings: TaskSettings) -> int:
     """Defaults for open tasks that never had them (no due date); flush, no commit.
 
-    A due date counts from the day the task was made, so a move-out tip queued a week ago
+    A due date counts from the day the task was made, so a move-out task queued a week ago
     is due as if it had had its date all along. Returns how many tasks were filled."""
-    tips = list(session.scalars(select(Tip).where(
-        Tip.status == TipStatus.OPEN, Tip.due_on.is_(None), Tip.deleted_at.is_(None))))
-    sole = sole_coordinators(session, {t.cell_id for t in tips if t.cell_id is not None})
-    for tip in tips:
-        tip.due_on = to_local(tip.created_at).date() + timedelta(days=settings.days_for(tip.source))
-        if tip.assignee_id is None and tip.cell_id is not None:
-            tip.assignee_id = sole.get(tip.cell_id)
+    tasks = list(session.scalars(select(Task).where(
+        Task.status == TaskStatus.OPEN, Task.due_on.is_(None), Task.deleted_at.is_(None))))
+    sole = sole_coordinators(session, {t.cell_id for t in tasks if t.cell_id is not None})
+    for task in tasks:
+        task.due_on = to_local(task.created_at).date() + timedelta(days=settings.days_for(task.source))
+        if task.assignee_id is None and task.cell_id is not None:
+            task.assignee_id = sole.get(task.cell_id)
     session.flush()
-    return len(tips)
+    return len(tasks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from webapp.models.enums import TipSource
+from webapp.models.enums import TaskSource
 
 FALLBACK_DUE_DAYS = 7
 
@@ -28,7 +28,7 @@ class TaskSettings:
                    task_unvisited_late_days=int(late) if late is not None else cls.task_unvisited_late_days)
 
     def due_days(self) -> dict[str, int]:
-        known = {s.value for s in TipSource}
+        known = {s.value for s in TaskSource}
         out: dict[str, int] = {}
         for part in filter(None, (p.strip() for p in self.task_due_days.split(","))):
             source, _, days = part.partition(":")

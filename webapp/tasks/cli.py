@@ -11,7 +11,7 @@ from webapp.oversight import jobs
 from webapp.registry.rules import RuleSettings
 from webapp.oversight.tasks import TaskSettings, escalate, fill_defaults, generate
 from webapp.base.timeutil import local_today
-from webapp.tips import bp
+from webapp.tasks import bp
 
 
 @bp.cli.command("generate")
@@ -20,7 +20,7 @@ def generate_command() -> None:
     cfg = current_app.config
     made = generate(db.session, TaskSettings.from_config(cfg), local_today(),
                     rules=RuleSettings.from_config(cfg), geo=GeoSettings.from_config(cfg))
-    audit.record("generate_tasks", "tip", None, permits=made.permits, unvisited=made.unvisited, filled=made.filled)
+    audit.record("generate_tasks", "task", None, permits=made.permits, unvisited=made.unvisited, filled=made.filled)
     db.session.commit()
     click.echo(f"permits: {made.permits}, unvisited: {made.unvisited}, defaults filled: {made.filled}")
 
@@ -29,10 +29,10 @@ def generate_command() -> None:
 def escalate_command() -> None:
     """Mark open tasks past their due date as escalated (each once, audited)."""
     fill_defaults(db.session, TaskSettings.from_config(current_app.config))
-    tips = escalate(db.session, local_today())
-    for tip in tips:
-        audit.record("escalate_tip", "tip", tip.id, due_on=tip.due_on.isoformat() if tip.due_on else None,
-                     cell_id=str(tip.cell_id) if tip.cell_id else None)
-    jobs.record_run(db.session, "tasks-escalate", escalated=len(tips))  # the home warns when this stops
+    tasks = escalate(db.session, local_today())
+    for task in tasks:
+        audit.record("escalate_task", "task", task.id, due_on=task.due_on.isoformat() if task.due_on else None,
+                     cell_id=str(task.cell_id) if task.cell_id else None)
+    jobs.record_run(db.session, "tasks-escalate", escalated=len(tasks))  # the home warns when this stops
     db.session.commit()
-    click.echo(f"escalated: {len(tips)}")
+    click.echo(f"escalated: {len(tasks)}")

@@ -1,4 +1,4 @@
-"""Residents' tips: the public form, validation, the coordinators' queue, closing, limits."""
+"""Residents' tasks: the public form, validation, the coordinators' queue, closing, limits."""
 from __future__ import annotations
 
 import re
@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import csrf_token, login
 from tests.plating import give_plate
-from webapp.models import AuditEntry, Tip
-from webapp.registry.tips import client_key, create_tip
+from webapp.models import AuditEntry, Task
+from webapp.registry.tasks import client_key, create_task
 
 ATTACKS = [
-    '<script>alert("tip")</script>',
-    "'); DROP TABLE tip; --",
+    '<script>alert("task")</script>',
+    "'); DROP TABLE task; --",
     '<img src=x onerror="alert(1)">',
     "Robert'); DELETE FROM person WHERE ('1'='1",
 ]
@@ -32,9 +32,9 @@ def _send(client, code: str, addr: str = "203.0.113.7", **data: str):  # type: i
                        environ_base={"REMOTE_ADDR": addr})
 
 
-def _tips(db_session: Session) -> list[Tip]:
+def _tasks(db_session: Session) -> list[Task]:
     db_session.rollback()
-    return list(db_session.scalars(select(Tip).order_by(Tip.created_at)))
+    return list(db_session.scalars(select(Task).order_by(Task.created_at)))
 
 
 def test_a_resident_reports_a_move(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
@@ -43,16 +43,16 @@ def test_a_resident_reports_a_move(client, area, codes, db_session) -> None:  # 
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/h/{codes['A1']}")
     thanks = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Thank you" in thanks or "谢谢" in thanks
-    [tip] = _tips(db_session)
+    [task] = _tasks(db_session)
     house = area.houses["A1"]
-    assert (tip.house_id, tip.cell_id, tip.kind, tip.status, tip.source) == (
+    assert (task.house_id, task.cell_id, task.kind, task.status, task.source) == (
         house.id, area.cells["A1"].id, "moved_in", "open", "public")
-    assert tip.text == "301室搬来两位租客\n约上周末"
-    assert tip.contact_phone == "13912345678"
+    assert task.text == "301室搬来两位租客\n约上周末"
+    assert task.contact_phone == "13912345678"
     # Only a keyed hash of the address is kept.
-    assert tip.client_ip_hash == client_key("203.0.113.7", "test-secret")
-    assert "203.0.113.7" not in tip.client_ip_hash and len(tip.client_ip_hash) == 32
-    # Public tips leave no audit row (which would keep the raw address).
+    assert task.client_ip_hash == client_key("203.0.113.7", "test-secret")
+    assert "203.0.113.7" not in task.client_ip_hash and len(task.client_ip_hash) == 32
+    # Public tasks leave no audit row (which would keep the raw address).
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 
@@ -75,48 +75,48 @@ def test_bad_reports_are_refused_with_a_reason(client, area, codes, db_session, 
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert any(e in html for e in error), html[-1500:]
-    assert _tips(db_session) == []
+    assert _tasks(db_session) == []
 
 
 def test_exactly_500_characters_with_crlf_line_breaks_fit(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
     text = ("a" * 99 + "\r\n") * 5  # 500 once line breaks are one character, 505 as sent
     assert _send(client, codes["A1"], kind="problem", text=text.strip()).status_code == 303
-    assert len(_tips(db_session)[0].text) == len(text.strip().replace("\r\n", "\n"))
+    assert len(_tasks(db_session)[0].text) == len(text.strip().replace("\r\n", "\n"))
 
 
 def test_a_report_without_csrf_token_is_refused(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
     response = client.post(f"/h/{codes['A1']}", data={"kind": "moved_in"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "页面已过期" in html and "expired" in html
-    assert _tips(db_session) == []
+    assert _tasks(db_session) == []
 
 
-def test_no_tip_on_a_retired_plate(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+def test_no_task_on_a_retired_plate(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
     old = codes["A1"]
     give_plate(db_session, area.houses["A1"])
     token = csrf_token(client, f"/h/{give_plate(db_session, area.houses['A2'])}")
     assert client.post(f"/h/{old}", data={"csrf_token": token, "kind": "moved_in"}).status_code == 410
-    assert _tips(db_session) == []
+    assert _tasks(db_session) == []
 
 
-def test_the_tip_reaches_the_cells_coordinator(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+def test_the_task_reaches_the_cells_coordinator(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
     _send(client, codes["A1"], kind="problem", text="楼道堆放杂物，疑似群租")
     _send(client, codes["B1"], kind="moved_out", text="乙居委的线索")
     _send(client, codes["none"], kind="moved_out", text="未划网格的线索")
     login(client, "coord")
-    html = client.get("/tips").get_data(as_text=True)
+    html = client.get("/tasks").get_data(as_text=True)
     assert "楼道堆放杂物，疑似群租" in html and area.houses["A1"].address in html
     assert "乙居委的线索" not in html and "未划网格的线索" not in html
     centre = app.test_client()
     login(centre, "centre")
-    html = centre.get("/tips").get_data(as_text=True)
+    html = centre.get("/tasks").get_data(as_text=True)
     assert all(t in html for t in ("楼道堆放杂物", "乙居委的线索", "未划网格的线索"))
 
 
-def test_police_see_tips_but_cannot_close_them_and_see_phones_masked(client, area, codes) -> None:  # type: ignore[no-untyped-def]
+def test_police_see_tasks_but_cannot_close_them_and_see_phones_masked(client, area, codes) -> None:  # type: ignore[no-untyped-def]
     _send(client, codes["A1"], kind="moved_in", contact_phone="13912345678")
     login(client, "police")
-    html = client.get("/tips").get_data(as_text=True)
+    html = client.get("/tasks").get_data(as_text=True)
     assert "139****5678" in html and "13912345678" not in html
     assert "/close" not in html
 
@@ -124,42 +124,63 @@ def test_police_see_tips_but_cannot_close_them_and_see_phones_masked(client, are
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_injection_strings_are_stored_verbatim_and_rendered_inert(client, area, codes, db_session, attack) -> None:  # type: ignore[no-untyped-def]
     assert _send(client, codes["A1"], kind="problem", text=attack).status_code == 303
-    [tip] = _tips(db_session)
-    assert tip.text == attack
-    assert db_session.scalar(select(func.count()).select_from(Tip)) == 1  # no table dropped
+    [task] = _tasks(db_session)
+    assert task.text == attack
+    assert db_session.scalar(select(func.count()).select_from(Task)) == 1  # no table dropped
     login(client, "coord")
-    html = client.get("/tips").get_data(as_text=True)
+    html = client.get("/tasks").get_data(as_text=True)
     assert attack not in html
     assert "<script>alert" not in html and not re.search(r"<img[^>]*onerror", html)
     assert attack.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
         .replace('"', "&#34;").replace("'", "&#39;") in html
 
 
-def _close(client, tip: Tip, **data: str):  # type: ignore[no-untyped-def]
-    token = csrf_token(client, "/tips")
-    return client.post(f"/tips/{tip.id}/close", data={"csrf_token": token, "version": str(tip.version), **data})
+def _close(client, task: Task, **data: str):  # type: ignore[no-untyped-def]
+    token = csrf_token(client, "/tasks")
+    return client.post(f"/tasks/{task.id}/close", data={"csrf_token": token, "version": str(task.version), **data})
 
 
-def test_a_coordinator_closes_a_tip(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+def test_a_coordinator_closes_a_task(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
     _send(client, codes["A1"], kind="moved_in", text="新租客")
-    [tip] = _tips(db_session)
-    version = tip.version
+    [task] = _tasks(db_session)
+    version = task.version
     login(client, "coord")
-    response = _close(client, tip, status="done", outcome="已上门登记两人")
+    response = _close(client, task, status="done", outcome="已上门登记两人")
     assert response.status_code == 302
-    [closed] = _tips(db_session)
+    [closed] = _tasks(db_session)
     assert (closed.status, closed.outcome) == ("done", "已上门登记两人")
     assert closed.closed_by_id == area.users["coordinator"].id
     assert closed.closed_at is not None and closed.version == version + 1
-    assert db_session.scalar(select(AuditEntry.action).where(AuditEntry.object_id == str(tip.id))) == "close_tip"
-    assert "新租客" not in client.get("/tips").get_data(as_text=True)
-    assert "新租客" in client.get("/tips?status=done").get_data(as_text=True)
+    assert db_session.scalar(select(AuditEntry.action).where(AuditEntry.object_id == str(task.id))) == "close_task"
+    assert "新租客" not in client.get("/tasks").get_data(as_text=True)
+    assert "新租客" in client.get("/tasks?status=done").get_data(as_text=True)
     # Closing it again (a second tab, an old version) changes nothing.
-    token = csrf_token(client, "/tips")
-    again = client.post(f"/tips/{tip.id}/close", data={"csrf_token": token, "version": str(version),
+    token = csrf_token(client, "/tasks")
+    again = client.post(f"/tasks/{task.id}/close", data={"csrf_token": token, "version": str(version),
                                                        "status": "rejected", "outcome": "重复"})
     assert again.status_code == 302
-    assert _tips(db_session)[0].status == "done"
+    assert _tasks(db_session)[0].status == "done"
+
+
+def test_the_old_tips_addresses_redirect_to_tasks(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20: the queue was at /tips. A bookmark gets 301; a form posted from a page left
+    open across the update gets 308, so the browser posts the same body to the new address."""
+    _send(client, codes["A1"], kind="moved_in", text="旧地址")
+    [task] = _tasks(db_session)
+    for old, new in (("/tips", "/tasks"), ("/tips/", "/tasks"), ("/tips?status=done&assignee=me", "/tasks?status=done&assignee=me")):
+        response = client.get(old)
+        assert (response.status_code, response.headers["Location"]) == (301, new), old
+    login(client, "coord")
+    token = csrf_token(client, "/tasks")
+    form = {"csrf_token": token, "version": str(task.version), "status": "done", "result": "no_change", "outcome": "已核实"}
+    moved = client.post(f"/tips/{task.id}/close", data=form)
+    assert (moved.status_code, moved.headers["Location"]) == (308, f"/tasks/{task.id}/close")
+    assert _tasks(db_session)[0].status == "open"  # the redirect itself changed nothing
+    # What the browser does with a 308: the same post, to the new address.
+    assert client.post(moved.headers["Location"], data=form).status_code == 302
+    assert _tasks(db_session)[0].status == "done"
+    # Without the form's token the old address refuses the post, like the new one.
+    assert client.post(f"/tips/{task.id}/close", data={**form, "csrf_token": ""}).status_code == 400
 
 
 @pytest.mark.parametrize("data", [
@@ -169,46 +190,46 @@ def test_a_coordinator_closes_a_tip(client, area, codes, db_session) -> None:  #
 ])
 def test_closing_needs_a_result_and_an_outcome(client, area, codes, db_session, data) -> None:  # type: ignore[no-untyped-def]
     _send(client, codes["A1"], kind="moved_out")
-    [tip] = _tips(db_session)
+    [task] = _tasks(db_session)
     login(client, "lead")
-    _close(client, tip, **data)
-    assert _tips(db_session)[0].status == "open"
+    _close(client, task, **data)
+    assert _tasks(db_session)[0].status == "open"
 
 
-def test_a_tip_outside_the_scope_cannot_be_closed(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+def test_a_task_outside_the_scope_cannot_be_closed(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
     _send(client, codes["B1"], kind="moved_out")
-    [tip] = _tips(db_session)
+    [task] = _tasks(db_session)
     login(client, "coord")
-    assert _close(client, tip, status="done", outcome="x").status_code == 404
+    assert _close(client, task, status="done", outcome="x").status_code == 404
 
 
-def test_the_tip_keeps_the_cell_it_was_sent_to(db_session, area) -> None:  # type: ignore[no-untyped-def]
+def test_the_task_keeps_the_cell_it_was_sent_to(db_session, area) -> None:  # type: ignore[no-untyped-def]
     house = area.houses["A1"]
-    tip = create_tip(db_session, house, "problem", "漏水")
+    task = create_task(db_session, house, "problem", "漏水")
     house.cell_id = area.cells["A2"].id
     db_session.commit()
-    assert db_session.get(Tip, tip.id).cell_id == area.cells["A1"].id
+    assert db_session.get(Task, task.id).cell_id == area.cells["A1"].id
 
 
-def test_an_unplaced_house_gets_a_tip_without_cell(db_session, area) -> None:  # type: ignore[no-untyped-def]
-    tip = create_tip(db_session, area.houses["none"], "moved_in", source="lead")
-    assert tip.cell_id is None and tip.source == "lead"
+def test_an_unplaced_house_gets_a_task_without_cell(db_session, area) -> None:  # type: ignore[no-untyped-def]
+    task = create_task(db_session, area.houses["none"], "moved_in", source="lead")
+    assert task.cell_id is None and task.source == "lead"
 
 
 # --- rate limits on the public form ---------------------------------------------------
 
 
 def test_tight_limit_per_plate_whatever_the_address(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
-    app.config.update(TIP_LIMIT_PER_PLATE=2, TIP_LIMIT_PER_IP=100)
+    app.config.update(TASK_LIMIT_PER_PLATE=2, TASK_LIMIT_PER_IP=100)
     results = [_send(client, codes["A1"], addr=f"198.51.100.{i}", kind="moved_in").status_code for i in range(3)]
     assert results == [303, 303, 429]
     # Another plate is unaffected.
     assert _send(client, codes["A2"], kind="moved_in").status_code == 303
-    assert len(_tips(db_session)) == 3
+    assert len(_tasks(db_session)) == 3
 
 
 def test_loose_limit_per_address_across_plates(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
-    app.config.update(TIP_LIMIT_PER_PLATE=100, TIP_LIMIT_PER_IP=3)
+    app.config.update(TASK_LIMIT_PER_PLATE=100, TASK_LIMIT_PER_IP=3)
     results = [_send(client, code, kind="moved_in").status_code for code in codes.values()]
     assert results == [303, 303, 303, 429]
     refused = _send(client, codes["A1"], kind="moved_in")
@@ -218,15 +239,15 @@ def test_loose_limit_per_address_across_plates(app, client, area, codes, db_sess
 
 
 def test_refused_and_invalid_reports_count_too(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
-    app.config.update(TIP_LIMIT_PER_PLATE=2)
+    app.config.update(TASK_LIMIT_PER_PLATE=2)
     assert _send(client, codes["A1"], kind="nonsense").status_code == 422
     assert _send(client, codes["A1"], kind="moved_in").status_code == 303
     assert _send(client, codes["A1"], kind="moved_in").status_code == 429
 
 
-def test_tip_factory_free_text_kinds(db_session, area) -> None:  # type: ignore[no-untyped-def]
+def test_task_factory_free_text_kinds(db_session, area) -> None:  # type: ignore[no-untyped-def]
     house = f.house(db_session, area.cells["A1"])
     with pytest.raises(ValueError):
-        create_tip(db_session, house, "rumour")
+        create_task(db_session, house, "rumour")
     with pytest.raises(ValueError):
-        create_tip(db_session, house, "problem", "z" * 501)
+        create_task(db_session, house, "problem", "z" * 501)

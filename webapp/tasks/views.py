@@ -16,17 +16,17 @@ from sqlalchemy.orm import Session
 from webapp import audit
 from webapp.access import current_scope, requires
 from webapp.extensions import db
-from webapp.models import Tip, User, cell_coordinator
-from webapp.models.enums import Role, TaskResult, TipStatus
+from webapp.models import Task, User, cell_coordinator
+from webapp.models.enums import Role, TaskResult, TaskStatus
 from webapp.oversight.tasks import AssignError, coordinators_of, reassign, set_due
-from webapp.registry.tips import UNASSIGNED, TipError, close_tip, find_visible, visible_tips
+from webapp.registry.tasks import UNASSIGNED, TaskError, close_task, find_visible, visible_tasks
 from webapp.templating import lang
 from webapp.base.timeutil import local_today
-from webapp.tips import bp
-from webapp.tips.forms import AssignTipForm, CloseTipForm
+from webapp.tasks import bp
+from webapp.tasks.forms import AssignTaskForm, CloseTaskForm
 
 PAGE_SIZE = 50
-_STATUSES = {s.value for s in TipStatus}
+_STATUSES = {s.value for s in TaskStatus}
 
 
 @bp.context_processor
@@ -38,7 +38,7 @@ def _labels() -> dict[str, Any]:
 
 def _filters() -> dict[str, Any]:
     """The queue's filters from the query string (404 on a value that cannot be one)."""
-    status = request.args.get("status", TipStatus.OPEN)
+    status = request.args.get("status", TaskStatus.OPEN)
     if status not in _STATUSES and status != "all":
         abort(404)
     raw = request.args.get("assignee", "")
@@ -64,95 +64,95 @@ def _assignees(session: Session) -> list[User]:
     return list(session.scalars(query))
 
 
-def _coordinators_by_cell(session: Session, tips: list[Tip]) -> dict[uuid.UUID, list[User]]:
+def _coordinators_by_cell(session: Session, tasks: list[Task]) -> dict[uuid.UUID, list[User]]:
     out: dict[uuid.UUID, list[User]] = defaultdict(list)
-    for cell_id in {t.cell_id for t in tips if t.cell_id is not None}:
+    for cell_id in {t.cell_id for t in tasks if t.cell_id is not None}:
         out[cell_id] = coordinators_of(session, cell_id)
     return out
 
 
-@bp.route("/tips")
+@bp.route("/tasks")
 @login_required
 def index() -> Any:
     f = _filters()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     today = local_today()
-    query = visible_tips(current_scope(), None if f["status"] == "all" else f["status"],
+    query = visible_tasks(current_scope(), None if f["status"] == "all" else f["status"],
                          assignee=f["assignee_value"], overdue_on=today if f["overdue"] else None,
                          escalated=f["escalated"])
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    tips = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    user_ids = {i for t in tips for i in (t.assignee_id, t.reporter_id) if i is not None}
+    tasks = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    user_ids = {i for t in tasks for i in (t.assignee_id, t.reporter_id) if i is not None}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
     args = {k: v for k, v in (("status", f["status"]), ("assignee", f["assignee"]),
                               ("overdue", "1" if f["overdue"] else ""), ("escalated", "1" if f["escalated"] else ""))
             if v}
     return render_template(
-        "tips/index.html", tips=tips, page=page, total=total, pages=max(1, -(-(total or 0) // PAGE_SIZE)),
-        form=CloseTipForm(), today=today, users=users, filters=f, args=args, assignees=_assignees(db.session),
-        coordinators=_coordinators_by_cell(db.session, list(tips)) if current_scope().may("assign") else {})
+        "tasks/index.html", tasks=tasks, page=page, total=total, pages=max(1, -(-(total or 0) // PAGE_SIZE)),
+        form=CloseTaskForm(), today=today, users=users, filters=f, args=args, assignees=_assignees(db.session),
+        coordinators=_coordinators_by_cell(db.session, list(tasks)) if current_scope().may("assign") else {})
 
 
 def _back() -> Any:
     # Back to the queue as the user filtered it (only the queue's own parameters).
     keep = {k: v for k, v in request.args.items() if k in ("status", "assignee", "overdue", "escalated", "page")}
-    return redirect(url_for("tips.index", **keep))
+    return redirect(url_for("tasks.index", **keep))
 
 
-@bp.route("/tips/<uuid:tip_id>/close", methods=["POST"])
+@bp.route("/tasks/<uuid:task_id>/close", methods=["POST"])
 @requires("edit")
-def close(tip_id: uuid.UUID) -> Any:
-    tip = find_visible(db.session, current_scope(), tip_id)
-    if tip is None:
+def close(task_id: uuid.UUID) -> Any:
+    task = find_visible(db.session, current_scope(), task_id)
+    if task is None:
         abort(404)
-    form = CloseTipForm()
+    form = CloseTaskForm()
     back = _back()
     if not form.validate_on_submit():
         flash(_("Choose a result and say what was found."), "error")
         return back
-    if form.version.data != str(tip.version) or not tip.is_open:
-        flash(_("Someone else closed or changed this tip meanwhile."), "error")
+    if form.version.data != str(task.version) or not task.is_open:
+        flash(_("Someone else closed or changed this task meanwhile."), "error")
         return back
     try:
-        close_tip(tip, form.status.data, form.outcome.data, current_user.id, result=form.result.data or None)
-    except TipError:
+        close_task(task, form.status.data, form.outcome.data, current_user.id, result=form.result.data or None)
+    except TaskError:
         flash(_("Choose a result and say what was found. Only a task closed as done can have changed the registry."),
               "error")
         return back
-    audit.record("close_tip", "tip", tip.id, status=tip.status, result=tip.result)
+    audit.record("close_task", "task", task.id, status=task.status, result=task.result)
     db.session.commit()
-    flash(_("Tip closed."), "ok")
+    flash(_("Task closed."), "ok")
     return back
 
 
-@bp.route("/tips/<uuid:tip_id>/assign", methods=["POST"])
+@bp.route("/tasks/<uuid:task_id>/assign", methods=["POST"])
 @requires("assign")
-def assign(tip_id: uuid.UUID) -> Any:
-    tip = find_visible(db.session, current_scope(), tip_id)
-    if tip is None:
+def assign(task_id: uuid.UUID) -> Any:
+    task = find_visible(db.session, current_scope(), task_id)
+    if task is None:
         abort(404)
-    form = AssignTipForm()
-    form.assignee.choices = [("", ""), *((str(u.id), u.display_name) for u in coordinators_of(db.session, tip.cell_id))]
+    form = AssignTaskForm()
+    form.assignee.choices = [("", ""), *((str(u.id), u.display_name) for u in coordinators_of(db.session, task.cell_id))]
     back = _back()
     if not form.validate_on_submit():
         flash(_("Choose a coordinator of the task's cell and a due date."), "error")
         return back
-    if form.version.data != str(tip.version) or not tip.is_open:
-        flash(_("Someone else closed or changed this tip meanwhile."), "error")
+    if form.version.data != str(task.version) or not task.is_open:
+        flash(_("Someone else closed or changed this task meanwhile."), "error")
         return back
     assignee = int(form.assignee.data) if form.assignee.data else None
     try:
-        before = reassign(db.session, tip, assignee, current_user.id) if assignee != tip.assignee_id else assignee
-        due_before = set_due(tip, form.due_on.data, current_user.id, local_today()) \
-            if form.due_on.data != tip.due_on else tip.due_on
+        before = reassign(db.session, task, assignee, current_user.id) if assignee != task.assignee_id else assignee
+        due_before = set_due(task, form.due_on.data, current_user.id, local_today()) \
+            if form.due_on.data != task.due_on else task.due_on
     except AssignError:
         flash(_("Choose a coordinator of the task's cell and a due date."), "error")
         return back
     if before != assignee:
-        audit.record("reassign_tip", "tip", tip.id, before=before, after=assignee)
-    if due_before != tip.due_on:
-        audit.record("tip_due_date", "tip", tip.id, before=due_before.isoformat() if due_before else None,
-                     after=tip.due_on.isoformat() if tip.due_on else None)
+        audit.record("reassign_task", "task", task.id, before=before, after=assignee)
+    if due_before != task.due_on:
+        audit.record("task_due_date", "task", task.id, before=due_before.isoformat() if due_before else None,
+                     after=task.due_on.isoformat() if task.due_on else None)
     db.session.commit()
     flash(_("Task updated."), "ok")
     return back
