@@ -96,6 +96,10 @@ class PullPage:
     conflicts: list[dict[str, Any]] | None = None
     # Protocol 2: the device's own writes left out (it holds them: sync/echo.py).
     echoes: int = 0
+    # Rows sent because they came into the device's cells (a house moved in, a cell added),
+    # not because they changed: the phone dropped them when they left, so they are sent even
+    # at the version the device's own write made (never taken for an echo).
+    restored: set[str] = field(default_factory=set)
 
     def to_wire(self, protocol: int = 1) -> dict[str, Any]:
         changes: dict[str, Any] = self.changes
@@ -189,7 +193,7 @@ def _without_echoes(session: Session, device: Device, page: PullPage) -> None:
     if not held:
         return
     for name in [n for n in page.changes if n in RECORD_TYPES]:
-        kept = [r for r in page.changes[name] if (r["id"], r["version"]) not in held]
+        kept = [r for r in page.changes[name] if (r["id"], r["version"]) not in held or r["id"] in page.restored]
         page.echoes += len(page.changes[name]) - len(kept)
         if kept:
             page.changes[name] = kept
@@ -443,9 +447,15 @@ def _houses_in_full(session: Session, house_ids: set[uuid.UUID], cells: frozense
             continue
         rows = session.execute(select(table).where(
             where, _in_cells(table, cells), table.c.seq <= cursor.high, *_snapshot_only(table))).all()
-        if rows:
-            columns = public_columns(table)
-            page.changes.setdefault(table.name, []).extend(row_to_wire(r, columns) for r in rows)
+        _restore(page, table, rows)
+
+
+def _restore(page: PullPage, table: Table, rows: Sequence[Any]) -> None:
+    if rows:
+        columns = public_columns(table)
+        wire = [row_to_wire(r, columns) for r in rows]
+        page.changes.setdefault(table.name, []).extend(wire)
+        page.restored.update(r["id"] for r in wire)
 
 
 def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] | None, cursor: Cursor,
@@ -488,6 +498,4 @@ def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] |
         for table in TABLES:
             rows = session.execute(select(table).where(
                 _in_cells(table, frozenset(added)), table.c.seq <= cursor.high, *_snapshot_only(table))).all()
-            if rows:
-                columns = public_columns(table)
-                page.changes.setdefault(table.name, []).extend(row_to_wire(r, columns) for r in rows)
+            _restore(page, table, rows)
