@@ -243,3 +243,22 @@ def registered_phone(client: Any, username: str, log: list[Any] | None = None, p
     phone.user_id = registered.get_json()["user"]["id"]  # type: ignore[attr-defined]
     phone.pull()
     return phone
+
+
+def direct(session: Any, device: Any, protocol: int, limit: int = 1000) -> Send:
+    """A transport without HTTP: the push and pull functions on `session`, each call committed,
+    the answers through JSON as on the wire (`limit` small to exercise paging)."""
+    from sync.batch import parse_batch
+    from sync.pull import pull
+    from sync.push import apply_batch
+
+    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
+        if kind == "push":
+            result = apply_batch(session, device, parse_batch(body))
+            session.commit()
+            answer = {"outcomes": [o.to_wire(protocol) for o in result.outcomes], "last_seq": result.last_seq}
+        else:
+            answer = pull(session, device, cursor, limit=limit, protocol=protocol).to_wire(protocol)
+            session.commit()
+        return json.loads(json.dumps(answer))  # type: ignore[no-any-return]
+    return send

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import json
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -17,11 +16,9 @@ from sqlalchemy.orm import Session
 
 from tests import factories as f
 from tests.conftest import valid_id
-from tests.sync_client import Phone, expand_page
+from tests.sync_client import Phone, direct, expand_page
 from sync import devices
-from sync.batch import parse_batch
 from sync.pull import pull
-from sync.push import apply_batch
 from webapp.models import Conflict, SyncMutation, Visit
 
 pytestmark = pytest.mark.slow  # a property campaign: `make test`, not `make check`
@@ -50,20 +47,6 @@ VALUES = {"phone": ["13900000001", "13900000002", "13700000003", None],
           "note": ["甲", "乙", "丙", None], "name": ["张一", "张二", "李三", "王四"]}
 
 
-def _transport(session: Session, device: Any, protocol: int) -> Any:
-    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
-        if kind == "push":
-            result = apply_batch(session, device, parse_batch(body))
-            session.commit()
-            answer = {"outcomes": [o.to_wire(protocol) for o in result.outcomes], "last_seq": result.last_seq}
-        else:
-            # Small pages: paging is exercised.
-            answer = pull(session, device, cursor, limit=7, protocol=protocol).to_wire(protocol)
-            session.commit()
-        return json.loads(json.dumps(answer))  # what crosses the wire is JSON
-    return send
-
-
 def _world(s: Session, protocol: int) -> tuple[list[Phone], list[str]]:
     committee = f.committee(s)
     cell = f.cell(s, committee)
@@ -77,7 +60,7 @@ def _world(s: Session, protocol: int) -> tuple[list[Phone], list[str]]:
         cell.coordinators.append(user)
         s.flush()
         device = devices.register(s, user, None, None).device
-        phones.append(Phone(_transport(s, device, protocol), protocol=protocol))
+        phones.append(Phone(direct(s, device, protocol, limit=7), protocol=protocol))  # small pages: paging
         phones[-1].device = device  # type: ignore[attr-defined]
     s.commit()
     return phones, [str(h.id) for h in houses]

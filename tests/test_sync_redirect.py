@@ -10,7 +10,6 @@ ended residency current again on the phone, which no later pull corrected.
 """
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from typing import Any
@@ -20,11 +19,9 @@ from sqlalchemy.orm import Session
 
 from tests import factories as f
 from tests.conftest import valid_id
-from tests.sync_client import Phone, expand_page
+from tests.sync_client import Phone, direct, expand_page
 from sync import devices
-from sync.batch import parse_batch
 from sync.pull import pull
-from sync.push import apply_batch
 
 TABLES = ("house", "person", "residency")
 
@@ -36,17 +33,7 @@ def _phone(s: Session, cell: Any, name: str, protocol: int) -> Phone:
     device = devices.register(s, user, None, None).device
     s.commit()
 
-    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
-        if kind == "push":
-            result = apply_batch(s, device, parse_batch(body))
-            s.commit()
-            answer = {"outcomes": [o.to_wire(protocol) for o in result.outcomes], "last_seq": result.last_seq}
-        else:
-            answer = pull(s, device, cursor, limit=1000, protocol=protocol).to_wire(protocol)
-            s.commit()
-        return json.loads(json.dumps(answer))  # type: ignore[no-any-return]
-
-    phone = Phone(send, protocol=protocol)
+    phone = Phone(direct(s, device, protocol), protocol=protocol)
     phone.device = device  # type: ignore[attr-defined]
     phone.pull()
     return phone
