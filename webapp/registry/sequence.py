@@ -19,6 +19,7 @@ Nothing happens on import: `install()` puts the hooks in place (see `recording`)
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, TextClause, bindparam, event, insert, select, text, update
@@ -64,15 +65,10 @@ def _stamp_statement(tables: tuple[Table, ...]) -> str:
     return "WITH " + ",\n".join(parts) + "\nSELECT value FROM n"
 
 
-_STAMP_IN_ONE: dict[tuple[Table, ...], Any] = {}
-
-
+@cache
 def _stamp_in_one(tables: tuple[Table, ...]) -> Any:
-    """The one statement for these tables (a push writes the same few tables every time)."""
-    statement = _STAMP_IN_ONE.get(tables)
-    if statement is None:
-        statement = _STAMP_IN_ONE[tables] = text(_stamp_statement(tables))
-    return statement
+    """The one statement for these tables, built once (a push writes the same few tables)."""
+    return text(_stamp_statement(tables))
 
 
 def stamp(session: Session, tables: tuple[Table, ...] = STAMPED_TABLES) -> int:
@@ -92,18 +88,13 @@ def stamp(session: Session, tables: tuple[Table, ...] = STAMPED_TABLES) -> int:
     return seq
 
 
-_SQLITE_STAMP: dict[Table, Any] = {}
-
-
+@cache
 def _sqlite_stamp(table: Table) -> Any:
-    statement = _SQLITE_STAMP.get(table)
-    if statement is None:
-        values: dict[str, Any] = {"seq": bindparam("seq")}
-        if "changed_at" in table.c:
-            # Core updates apply `onupdate`; stamping is bookkeeping, not a change.
-            values["changed_at"] = table.c.changed_at
-        statement = _SQLITE_STAMP[table] = update(table).where(table.c.seq.is_(None)).values(**values)
-    return statement
+    values: dict[str, Any] = {"seq": bindparam("seq")}
+    if "changed_at" in table.c:
+        # Core updates apply `onupdate`; stamping is bookkeeping, not a change.
+        values["changed_at"] = table.c.changed_at
+    return update(table).where(table.c.seq.is_(None)).values(**values)
 
 
 def mark_unstamped(session: Session, table: Table | None = None) -> None:
