@@ -33,6 +33,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # Milliseconds a SQLite writer waits for another worker's lock before failing.
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
+    # How often a thread per worker checkpoints SQLite's write-ahead log, so that no commit
+    # pays for it (webapp/base/checkpoint.py); 0: the commit that fills it does, as SQLite would.
+    SQLITE_CHECKPOINT_MS = _env_int("SQLITE_CHECKPOINT_MS", 1000)
 
     # Dates shown and "today"/"this week" boundaries; storage is always UTC.
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")

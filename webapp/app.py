@@ -53,7 +53,7 @@ def register_extensions(app: Flask) -> None:
         os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_CHECKPOINT_MS"])
     migrate.init_app(app, db, directory=_migrations_dir())
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, default_timezone=app.config["TIMEZONE"])

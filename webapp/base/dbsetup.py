@@ -12,6 +12,7 @@ nor holds up, a writer. Which one applies is a context variable, so the web laye
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from webapp.base import checkpoint
 
 SQLITE_MMAP_BYTES = 4 << 30  # larger than a district's registry (~1 GB at demo scale 40)
 
@@ -41,9 +44,15 @@ def writes_on_get(view: Any) -> Any:
     return view
 
 
-def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
+def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000, checkpoint_ms: int = 0) -> None:
+    """`checkpoint_ms` > 0: a thread checkpoints the WAL that often instead of the commits
+    (webapp/base/checkpoint.py); 0 leaves it to SQLite, in the commit past 1,000 pages."""
     if engine.dialect.name != "sqlite":
         return
+    database = engine.url.database
+    on_file = database not in (None, "", ":memory:")
+    # A plain path only: the thread opens the file itself (a file: URI keeps SQLite's way).
+    path = os.path.abspath(database) if on_file and database and not database.startswith("file:") else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -52,7 +61,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys = ON")
-        if engine.url.database not in (None, "", ":memory:"):
+        if on_file:
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
             # Reads through a memory map instead of a read() per page: the district-wide
@@ -60,6 +69,9 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
             # the 2 MB page cache cannot hold a 1 GB registry. Address space, not memory:
             # the pages are the OS's file cache, shared by every worker.
             cur.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+            if checkpoint_ms > 0 and path:
+                cur.execute(f"PRAGMA wal_autocheckpoint = {checkpoint.BACKSTOP_PAGES}")
+                checkpoint.watch(path, checkpoint_ms / 1000)
         cur.close()
 
     @event.listens_for(engine, "begin")
