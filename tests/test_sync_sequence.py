@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from webapp.registry.sequence import STAMPED_TABLES, _stamp_in_one, committed_seq
 from tests import factories as f
 from webapp.base.timeutil import utcnow
-from webapp.models import Cell, ChangeCounter, Committee, Device, House, Visit, cell_coordinator
+from webapp.models import Cell, ChangeCounter, Committee, Device, House, RecordVersion, Visit, cell_coordinator
 
 
 def test_one_commit_is_one_number_across_tables(db_session: Session) -> None:
@@ -85,6 +85,26 @@ def test_a_statement_that_does_not_name_its_table_stamps_every_table(db_session:
               if s.get_bind().dialect.name == "sqlite" else house.id})
     s.commit()
     assert s.scalar(select(House.seq).where(House.id == house.id)) == committed_seq(s)
+
+
+def test_a_savepoint_rolled_back_keeps_what_came_before_it_to_stamp(db_session: Session) -> None:
+    """Rows written before a savepoint that fails (a race on a unique name, a dry run) are still
+    numbered at commit: were they not, no pull would ever send them."""
+    s = db_session
+    house = f.house(s, f.cell(s))
+    s.commit()
+    house.note = "written before the savepoint"
+    s.flush()
+    with pytest.raises(RuntimeError), s.begin_nested():
+        s.execute(update(House).where(House.id == house.id).values(note="undone"))
+        raise RuntimeError("the savepoint fails")
+    s.commit()
+    assert s.scalar(select(House.seq).where(House.id == house.id)) == committed_seq(s)
+    assert s.scalar(select(House.note).where(House.id == house.id)) == "written before the savepoint"
+    # ... and kept in the change log (which copies the rows the commit is about to number).
+    logged = s.scalars(select(RecordVersion.snapshot).where(RecordVersion.record_id == house.id)
+                       .order_by(RecordVersion.version)).all()
+    assert logged[-1]["note"] == "written before the savepoint"
 
 
 def test_a_database_without_the_counter_row_starts_it(db_session: Session) -> None:

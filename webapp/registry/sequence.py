@@ -23,7 +23,7 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, TextClause, bindparam, event, insert, select, text, update
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from webapp.models import SYNCED_MODELS, ChangeCounter, ScopeChange
 
@@ -146,15 +146,20 @@ def _before_commit(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # Only when the whole transaction ends. A savepoint rolled back (a lost race on a unique
+    # name, a dry run) leaves what the transaction wrote before it to be stamped at commit;
+    # forgetting it there committed those rows unnumbered, and no pull ever sent them. Naming
+    # a table the savepoint's rollback emptied again costs an UPDATE that finds nothing.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 _HOOKS: tuple[tuple[str, Any], ...] = (
     ("after_flush", _after_flush),
     ("do_orm_execute", _on_execute),
     ("before_commit", _before_commit),
-    ("after_rollback", _after_rollback),
+    ("after_transaction_end", _after_transaction_end),
 )
 
 
