@@ -15,8 +15,9 @@ from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import HERE, LiveServer
 from webapp.models import Person
 
-# App 0.6.0's sync modules (protocol 1), as that release shipped them (commit 0a5fb02):
-# served in place of today's, the rest of the app unchanged.
+# App 0.6.0's sync modules (protocol 1), and the offline-search journal its sync writes to
+# (digits.js: 0.6.0 records a merged person as an alias there), as that release shipped them
+# (commit 0a5fb02): served in place of today's, the rest of the app unchanged.
 OLD_APP = HERE / "app_0_6"
 
 
@@ -80,7 +81,7 @@ def old_app(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContex
     def serve(body: str) -> Any:
         return lambda route: route.fulfill(status=200, body=body,
                                            headers={"Content-Type": "text/javascript; charset=utf-8"})
-    for name in ("api.js", "sync.js"):
+    for name in ("api.js", "sync.js", "digits.js"):
         context.route(f"**/static/pwa/{name}*", serve(_old(name)))
     yield context
     context.close()
@@ -103,3 +104,34 @@ def test_the_old_app_still_syncs_with_the_new_server(old_app: BrowserContext, li
     assert _row(page, "person", occupant[0]["record_id"])["version"] == 1
     assert "seq" in _row(page, "residency", occupant[1]["record_id"])
     assert fa.outbox(page) == []
+
+
+def test_the_old_app_follows_a_person_merged_on_the_server(old_app: BrowserContext, live_server: LiveServer) -> None:
+    """The same person typed twice on a 0.6.0 phone (a second visit's form, before the first
+    synced): the server merges the second into the first (`merged`, `canonical_id`), and the
+    old app moves what names the copy to that id and still finds the person by number."""
+    page = old_app.new_page()
+    area = fa.coordinator_area(live_server)
+    fa.app_login(page, area.username)
+    number = fa.fresh_id()
+    first = fa.occupant_mutations(area.houses[0], "旧版合并", number)
+    fa.queue(page, first)
+    assert fa.sync(page)["ok"] and fa.outbox(page) == []
+    again = fa.occupant_mutations(area.houses[0], "旧版合并", number)
+    page.evaluate("""() => window.addEventListener("gw:synced", (ev) => (window.synced ||= []).push(ev.detail))""")
+    fa.queue(page, again)
+    fa.sync(page)
+    # Every sync since, the one that learnt of the merge included (fa.sync runs two).
+    assert all(r["ok"] for r in page.evaluate("() => window.synced")), page.evaluate("() => window.synced")
+    assert fa.outbox(page) == []
+    canonical, copy = first[0]["record_id"], again[0]["record_id"]
+    with Session(live_server.engine) as s:
+        assert s.get(Person, uuid.UUID(copy)) is None
+        assert s.get(Person, uuid.UUID(canonical)) is not None
+    assert _row(page, "person", copy) is None
+    assert _row(page, "person", canonical)["name"] == "旧版合并"
+    # Offline search by the last digits still finds the person under the registry's id.
+    numbers = page.evaluate("""async (id) => {
+      const map = await (await import('/static/pwa/digits.js')).ready(); return map && map.get(id);
+    }""", canonical)
+    assert numbers and numbers[0] == number
