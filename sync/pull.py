@@ -38,7 +38,16 @@ from webapp.base.timeutil import utcnow
 
 TABLES: tuple[Table, ...] = tuple(m.__table__ for m in PULLED_MODELS)  # type: ignore[attr-defined]
 NAMES = tuple(t.name for t in TABLES)
-RECENT_VISITS = timedelta(days=90)
+# The visits a phone holds: enough to tell which houses were visited this collection cycle at
+# any moment of it, the longest cycle (a quarter: July to September, 92 days) included. With
+# 90, a quarter's first day had left the phone by its last, and houses visited then showed
+# unvisited (tests/test_visit_window.py). The field app keeps the same (static/pwa/keep.js).
+RECENT_VISITS = timedelta(days=93)
+
+
+def recent_visits_since(now: datetime) -> datetime:
+    """The oldest visit a phone holds at `now` (tests/vectors/visit_window.json)."""
+    return now - RECENT_VISITS
 # The console shows when a phone last synced to the minute, and looks for stale work in days.
 RECORD_PULL_EVERY = timedelta(minutes=1)
 _HOUSE_CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "task", "residency",
@@ -406,7 +415,7 @@ def _snapshot_only(table: Table) -> list[ColumnElement[bool]]:
     if table.name == "residency":
         out.append(c.end_date.is_(None))
     if table.name == "visit":
-        out.append(c.visited_at >= utcnow() - RECENT_VISITS)
+        out.append(c.visited_at >= recent_visits_since(utcnow()))
     if table.name == "task":
         out.append(c.status == "open")
     if table.name == "review":

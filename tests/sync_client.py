@@ -18,7 +18,7 @@ from typing import Any
 Send = Callable[[str, dict[str, Any] | None, str | None], dict[str, Any]]
 ACKNOWLEDGED = {"applied", "merged", "already_applied", "conflict"}
 HOUSE_CHILDREN = ("house_code", "room", "house_flag", "house_event", "unit", "visit", "task", "residency", "review")
-RECENT_VISITS = timedelta(days=90)
+RECENT_VISITS = timedelta(days=93)  # docs/sync.md §4
 # Protocol 1 names the task table by its first name (docs/sync.md): this client keeps "task"
 # and says "tip" on the wire when it speaks protocol 1, as the app of that time did.
 PROTOCOL_1_NAMES = {"task": "tip"}

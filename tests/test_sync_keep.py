@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync import devices
-from sync.pull import needs_record, pull, record
+from sync.pull import RECENT_VISITS, needs_record, pull, record
 from tests import factories as f
 from tests.conftest import valid_id
 from tests.sync_client import Phone
@@ -120,7 +120,7 @@ def test_a_client_following_the_doc_equals_a_fresh_snapshot(db_session: Session,
     # The registry holds what the phone pruned: ended residencies, closed tasks, old visits.
     houses = [h.id for h in world.houses]
     assert s.scalar(select(Residency.id).where(Residency.house_id.in_(houses), Residency.end_date.is_not(None)))
-    assert s.scalar(select(Visit.id).where(Visit.house_id.in_(houses), Visit.visited_at < utcnow() - timedelta(days=90)))
+    assert s.scalar(select(Visit.id).where(Visit.house_id.in_(houses), Visit.visited_at < utcnow() - RECENT_VISITS))
     assert pruned == 15 and s.get(House, world.away.id) is not None
 
 

@@ -1,12 +1,13 @@
 // What a phone keeps: exactly what a fresh snapshot would hold (docs/sync.md §4 "What the phone
 // keeps"). A snapshot holds live records, open residencies, open tasks, reviews not yet approved
-// and visits of the last 90 days; incremental pulls also bring the rows that just left that set
+// and visits of the last 93 days; incremental pulls also bring the rows that just left that set
 // (a residency that ended, a task closed, a review approved) and never say when a visit ages
 // out. So a row outside the set is deleted as it arrives, like a tombstone, visits that aged out
 // are dropped once a day, and persons with no open residency left go once a round is complete —
 // never after one page: a person's residency may come on a later page.
 
-export const RECENT_VISIT_DAYS = 90;  // sync/pull.py RECENT_VISITS
+// A quarter's first day still counts on its last (tests/vectors/visit_window.json).
+export const RECENT_VISIT_DAYS = 93;  // sync/pull.py RECENT_VISITS
 const DAY_MS = 86400000;
 
 const visitCutoff = (now) => new Date(now.getTime() - RECENT_VISIT_DAYS * DAY_MS).toISOString();
