@@ -4,6 +4,7 @@ field; nothing of cases held quietly for the centre, no values of records outsid
 masked values for a role that sees them masked. Both backends."""
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -135,3 +136,41 @@ def test_decided_long_ago_is_no_longer_told(db_session: Session, area: Any) -> N
     conflict.resolved_at -= timedelta(days=31)
     s.commit()
     assert _by_id(_round(s, phone)[0], cid) is None
+
+
+def test_a_users_conflicts_are_found_by_index_not_by_walking_all(db_session: Session, area: Any, backend: str) -> None:
+    """Every pull asks for them: with a district's conflicts of years, walking every row
+    (there was no index on user_id) cost each pull more than the rest of it."""
+    from datetime import timedelta
+
+    from sqlalchemy import event, insert, text
+
+    from sync.conflict_news import conflicts_for
+    from webapp.base.timeutil import utcnow
+
+    s = db_session
+    phone = Phone(s, area.users["coordinator"])
+    others = area.users["centre"].id
+    now = utcnow()
+    s.execute(insert(Conflict), [{"id": uuid.uuid4(), "kind": "field", "record_type": "house", "record_id": uuid.uuid4(),
+                                  "user_id": others, "created_at": now - timedelta(minutes=n)} for n in range(3000)])
+    s.commit()
+    if backend == "postgresql":
+        s.execute(text("ANALYZE conflict"))
+    seen: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if re.search(r'FROM "?conflict"?\s', statement):  # SQLite quotes the keyword
+            seen.append((statement, parameters))
+
+    engine = s.get_bind()
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        conflicts_for(s, phone.device, now)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(seen) == 1
+    statement, parameters = seen[0]
+    explain = "EXPLAIN " if backend == "postgresql" else "EXPLAIN QUERY PLAN "
+    plan = " ".join(str(r) for r in s.connection().exec_driver_sql(explain + statement, parameters).all())
+    assert "ix_conflict_user_created" in plan, plan

@@ -53,6 +53,9 @@ class Conflict(Base):
     __table_args__ = (
         Index("ix_conflict_open", "cell_id", sqlite_where=text("resolved_at IS NULL"),
               postgresql_where=text("resolved_at IS NULL")),
+        # Every pull asks for its user's conflicts, newest first (sync/conflict_news.py): without
+        # this, a walk of every conflict the district ever had.
+        Index("ix_conflict_user_created", "user_id", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
