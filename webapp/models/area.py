@@ -15,7 +15,9 @@ cell_coordinator = Table(
     "cell_coordinator",
     Base.metadata,
     Column("cell_id", ForeignKey("cell.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # Indexed too: every push and pull asks for the cells of its coordinator (scope_for), and
+    # the primary key starts with the cell.
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 

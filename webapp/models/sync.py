@@ -54,7 +54,7 @@ class Conflict(Base):
         Index("ix_conflict_open", "cell_id", sqlite_where=text("resolved_at IS NULL"),
               postgresql_where=text("resolved_at IS NULL")),
         # Every pull asks for its user's conflicts, newest first (sync/conflict_news.py): without
-        # this, a walk of every conflict the district ever had.
+        # this, a walk of every conflict the district ever recorded.
         Index("ix_conflict_user_created", "user_id", "created_at"),
     )
 
