@@ -43,15 +43,15 @@ NAMES = tuple(t.name for t in TABLES)
 # 90, a quarter's first day had left the phone by its last, and houses visited then showed
 # unvisited (tests/test_visit_window.py). The field app keeps the same (static/pwa/keep.js).
 RECENT_VISITS = timedelta(days=93)
+# The console shows when a phone last synced to the minute, and looks for stale work in days.
+RECORD_PULL_EVERY = timedelta(minutes=1)
+_HOUSE_CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "task", "residency",
+                             "review"})
 
 
 def recent_visits_since(now: datetime) -> datetime:
     """The oldest visit a phone holds at `now` (tests/vectors/visit_window.json)."""
     return now - RECENT_VISITS
-# The console shows when a phone last synced to the minute, and looks for stale work in days.
-RECORD_PULL_EVERY = timedelta(minutes=1)
-_HOUSE_CHILDREN = frozenset({"house_code", "room", "house_flag", "house_event", "unit", "visit", "task", "residency",
-                             "review"})
 
 
 class CursorInvalid(ValueError):
