@@ -131,6 +131,11 @@ def _house_of(kind: str, rid: uuid.UUID, values: dict[str, Any], state: State) -
 def create(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State,
             ctx: conflicts.Context, now: datetime, work: Write, device: Device, reach: Reach) -> Outcome:
     existing = state.get(m.type, rid)
+    if existing is not None and rid != m.record_id:
+        # This id was merged into another record by an earlier create (an alias): this is that
+        # create again under a new mutation id, answered as the first time was. What it typed
+        # otherwise went to the centre then, if it mattered (duplicate_person).
+        return Outcome(m.id, m.seq, "merged", m.type, m.record_id, canonical_id=rid)
     if existing is not None:
         differ = sorted(k for k, v in values.items() if to_wire(existing.get(k)) != to_wire(v))
         if not differ:

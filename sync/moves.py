@@ -100,8 +100,13 @@ def move_house(m: Mutation, values: dict[str, Any], state: State, ctx: conflicts
     person_id = values["person_id"]
     for old in state.open_residencies(person_id):
         if old["house_id"] == values["house_id"]:
-            # Already living there: the same fact recorded twice.
+            # Already living there: the same fact recorded twice. Kept as an alias, like a
+            # merged person: a phone that never heard this answer (lost on the way) edits its
+            # copy offline, and that edit must reach the registry's residency, not the centre.
             state.alias[m.record_id] = old["id"]
+            work.extras.append((RecordAlias.__table__, {"alias_id": m.record_id, "canonical_id": old["id"],
+                                                        "record_type": "residency", "created_at": now,
+                                                        "mutation_id": m.id}))
             return Outcome(m.id, m.seq, "merged", m.type, m.record_id, canonical_id=old["id"])
         if values["start_date"] <= old["start_date"]:
             # Two open residencies that overlap in time: a person cannot live in both.

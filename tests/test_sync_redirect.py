@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests import factories as f
+from webapp.models import Conflict, Residency
 from tests.conftest import valid_id
 from tests.sync_client import Phone, direct, expand_page
 from sync import devices
@@ -118,4 +119,47 @@ def test_a_merged_create_leaves_the_canonical_record_as_the_registry_has_it(
     phone.pull()
     held = phone.rows["residency"][world["residency"]]
     assert (held["start_date"], held["version"]) == ("2020-01-01", 1)
+    _assert_equal(s, phone)
+
+
+@pytest.mark.parametrize("protocol", [1, 2])
+def test_an_edit_of_a_merged_copy_reaches_the_registrys_record(db_session: Session, world: dict[str, Any],
+                                                                protocol: int) -> None:
+    """The answer that said "merged" was lost, so the phone still holds its copy and edits it
+    offline (the occupant moved out). The edit, sent with the retried create, ends the
+    registry's residency: it is not an out_of_scope case for the centre."""
+    s = db_session
+    phone = _phone(s, world["cell"], "a", protocol)
+    mine = str(uuid.uuid4())
+    phone.queue("residency", "create", mine, {"person_id": world["person"], "house_id": world["house"],
+                                              "start_date": "2026-11-01"})
+    phone.push(drop_response=True)
+    phone.queue("residency", "update", mine, {"end_date": "2026-11-20", "end_reason": "搬走"})
+    outcomes = phone.push()
+    # The edit was made on a copy the server never had (version 0): merged into the registry's.
+    assert [(o["status"], o.get("first_status"), o.get("canonical_id")) for o in outcomes] == [
+        ("already_applied", "merged", world["residency"]), ("merged", None, None)], outcomes
+    s.expire_all()
+    stay = s.get(Residency, uuid.UUID(world["residency"]))
+    assert stay is not None and (str(stay.end_date), stay.end_reason) == ("2026-11-20", "搬走")
+    assert s.query(Conflict).filter(Conflict.device_id == phone.device.id).count() == 0  # type: ignore[attr-defined]
+    phone.pull()
+    _assert_equal(s, phone)
+
+
+@pytest.mark.parametrize("protocol", [1, 2])
+def test_a_merged_create_sent_again_under_a_new_mutation_id_is_merged_again(
+        db_session: Session, world: dict[str, Any], protocol: int) -> None:
+    """A client that rebuilt its outbox (new mutation ids) sends the merged create again, with
+    other values: the same answer as the first time, not an id_reused case for the centre."""
+    s = db_session
+    phone = _phone(s, world["cell"], "a", protocol)
+    mine = str(uuid.uuid4())
+    fields = {"person_id": world["person"], "house_id": world["house"], "start_date": "2026-11-01"}
+    phone.queue("residency", "create", mine, fields)
+    assert [o.get("canonical_id") for o in phone.push()] == [world["residency"]]
+    phone.queue("residency", "create", mine, {**fields, "start_date": "2026-11-02"})
+    outcomes = phone.push()
+    assert [(o["status"], o.get("canonical_id")) for o in outcomes] == [("merged", world["residency"])]
+    phone.pull()
     _assert_equal(s, phone)
