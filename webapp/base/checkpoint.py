@@ -6,9 +6,9 @@ dirties a page per row and index entry (random UUID keys land on a different lea
 time), so a 500-mutation push passed the mark about every other commit and paid for it:
 0.15 s of a 2,500-mutation push's 0.75 s (bench.wire's push, in process).
 
-Instead a thread in each process that writes checkpoints every `interval` seconds, PASSIVE
-(it neither waits for nor holds up readers and writers; the sqlite3 module lets go of the
-GIL meanwhile). Commits still checkpoint themselves past BACKSTOP_PAGES, should the thread
+Instead a thread in each process that writes checkpoints every `interval` seconds a file
+committed to since, PASSIVE (it neither waits for nor holds up readers and writers; the
+sqlite3 module lets go of the GIL meanwhile). Commits still checkpoint themselves past BACKSTOP_PAGES, should the thread
 fall behind or be gone, so the log cannot grow without bound.
 """
 from __future__ import annotations
@@ -42,47 +42,66 @@ def checkpoint(path: str) -> tuple[int, int, int] | None:
 
 
 class Checkpointer:
-    """One daemon thread per process for every SQLite file the process writes to."""
+    """One daemon thread per process for every SQLite file the process writes to.
+
+    It checkpoints a file only after a commit to it (an idle database is never opened), and
+    only while an engine that writes it is not disposed: an engine's owner that is done with
+    the file (a finished test, a benchmark removing its directory, a restore) disposes it, and
+    from then on the thread neither opens the file nor makes its -wal and -shm again.
+    """
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
-        self._paths: set[str] = set()
+        self._writers: dict[str, set[int]] = {}  # path → the engines (ids) writing it
+        self._dirty: set[str] = set()  # paths committed to since their last checkpoint
         self._lock = threading.Lock()
+        self._busy = threading.Lock()  # held while a checkpoint runs: `unwatch` waits for it
         self._pid = 0  # the thread runs in this process (a fork leaves the thread behind)
         self.last: dict[str, tuple[int, int, int]] = {}  # what each path's last checkpoint did
 
-    def watch(self, path: str) -> None:
+    def watch(self, path: str, engine: int) -> None:
         with self._lock:
-            self._paths.add(path)
+            self._writers.setdefault(path, set()).add(engine)
             if self._pid != os.getpid():
                 self._pid = os.getpid()
                 threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True).start()
+
+    def written(self, path: str) -> None:
+        self._dirty.add(path)  # on every commit: no lock (one set operation, atomic under the GIL)
+
+    def unwatch(self, path: str, engine: int) -> None:
+        """This engine is done with the file; returns once no checkpoint of it runs."""
+        with self._busy, self._lock:
+            writers = self._writers.get(path, set())
+            writers.discard(engine)
+            if not writers:
+                self._writers.pop(path, None)
+                self._dirty.discard(path)
+                self.last.pop(path, None)
 
     def _run(self) -> None:
         while True:
             time.sleep(self.interval)
             with self._lock:
-                paths = list(self._paths)
-            for path in paths:
-                done = checkpoint(path)
-                if done is not None:
-                    self.last[path] = done
-                elif not os.path.exists(path):
-                    with self._lock:
-                        self._paths.discard(path)
-                        self.last.pop(path, None)
+                due = [p for p in self._dirty if p in self._writers]
+                self._dirty.difference_update(due)
+            for path in due:
+                with self._busy:
+                    if path not in self._writers:  # unwatched meanwhile
+                        continue
+                    done = checkpoint(path)
+                    if done is not None:
+                        self.last[path] = done
 
 
 _checkpointers: dict[float, Checkpointer] = {}
 _registry_lock = threading.Lock()
 
 
-def watch(path: str, interval: float) -> Checkpointer:
-    """Checkpoint `path` every `interval` seconds from this process's thread."""
+def checkpointer(interval: float) -> Checkpointer:
+    """This process's checkpointer for `interval` seconds."""
     with _registry_lock:
-        checkpointer = _checkpointers.setdefault(interval, Checkpointer(interval))
-    checkpointer.watch(path)
-    return checkpointer
+        return _checkpointers.setdefault(interval, Checkpointer(interval))
 
 
 def last(path: str) -> tuple[int, int, int] | None:

@@ -53,6 +53,9 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000, checkpoint_m
     on_file = database not in (None, "", ":memory:")
     # A plain path only: the thread opens the file itself (a file: URI keeps SQLite's way).
     path = os.path.abspath(database) if on_file and database and not database.startswith("file:") else None
+    background = checkpoint.checkpointer(checkpoint_ms / 1000) if checkpoint_ms > 0 and path else None
+    if background is not None and path:
+        _checkpoint_in_background(engine, background, path)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -69,14 +72,26 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000, checkpoint_m
             # the 2 MB page cache cannot hold a 1 GB registry. Address space, not memory:
             # the pages are the OS's file cache, shared by every worker.
             cur.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
-            if checkpoint_ms > 0 and path:
+            if background is not None and path:
                 cur.execute(f"PRAGMA wal_autocheckpoint = {checkpoint.BACKSTOP_PAGES}")
-                checkpoint.watch(path, checkpoint_ms / 1000)
+                background.watch(path, id(engine))
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(f"BEGIN {sqlite_begin.get()}")
+
+
+def _checkpoint_in_background(engine: Engine, background: checkpoint.Checkpointer, path: str) -> None:
+    """Tell the thread of every commit to `path`, and stop it when the engine is disposed."""
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(_conn: Any) -> None:
+        background.written(path)
+
+    @event.listens_for(engine, "engine_disposed")
+    def _on_dispose(_engine: Any) -> None:
+        background.unwatch(path, id(engine))  # connecting again watches again
 
 
 def refresh_statistics(session: Any) -> None:
