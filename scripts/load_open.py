@@ -6,7 +6,7 @@ keep-alive connection, in protocol 2 (push gzip-compressed, answers in zstd). Ar
 spaced evenly at each rate for STEP seconds; a sync's latency counts from when it was due,
 not from when a busy client got round to it (no coordinated omission). The server's CPU
 (gunicorn and PostgreSQL, from /proc) per completed sync and per mutation is reported per rate.
-The load client runs on the same two cores.
+The load client runs on the same two cores; its own CPU per sync is reported beside.
 
     .venv/bin/python -m scripts.load_open --rates 25,50,75,100,150,200 --step 20 --workers 3
 """
@@ -207,11 +207,13 @@ def main(argv: list[str] | None = None) -> int:
         capacity = 0.0
         for rate in (float(r) for r in args.rates.split(",")):
             before = {k: tree_cpu(p) for k, p in pids.items() if p}
+            client_before = time.process_time()
             wall = time.perf_counter()
             step = run_step(phones, rate, args.step, args.batch, pool)
             pool.join()
             wall = time.perf_counter() - wall
             cpu = {k: tree_cpu(p) - before[k] for k, p in pids.items() if p}
+            client = time.process_time() - client_before
             syncs = len(step.sync_ms)
             row = {"rate": rate, "syncs": syncs, "achieved_per_s": round(syncs / wall, 1), "late": step.late,
                    "errors": len(step.errors),
@@ -222,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
                    "server_cpu_ms_per_sync": round(sum(cpu.values()) * 1000 / max(syncs, 1), 1),
                    "server_cpu_ms_per_mutation": round(sum(cpu.values()) * 1000 / max(step.mutations, 1), 2),
                    "cpu_ms_per_sync": {k: round(v * 1000 / max(syncs, 1), 1) for k, v in cpu.items()},
+                   # The load client shares the two cores: what it spends is not the server's to use.
+                   "client_cpu_ms_per_sync": round(client * 1000 / max(syncs, 1), 1),
                    "load_average": round(os.getloadavg()[0], 1)}
             report["steps"].append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
