@@ -6,10 +6,11 @@ dirties a page per row and index entry (random UUID keys land on a different lea
 time), so a 500-mutation push passed the mark about every other commit and paid for it:
 0.15 s of a 2,500-mutation push's 0.75 s (bench.wire's push, in process).
 
-Instead a thread in each process that writes checkpoints every `interval` seconds a file
-committed to since, PASSIVE (it neither waits for nor holds up readers and writers; the
-sqlite3 module lets go of the GIL meanwhile). Commits still checkpoint themselves past BACKSTOP_PAGES, should the thread
-fall behind or be gone, so the log cannot grow without bound.
+Instead a thread in each process that writes checkpoints, every `interval` seconds, each
+file committed to since, PASSIVE (it neither waits for nor holds up readers and writers; the
+sqlite3 module lets go of the GIL meanwhile). Commits still checkpoint themselves past
+BACKSTOP_PAGES, should the thread fall behind or be gone, so the log cannot grow without
+bound.
 """
 from __future__ import annotations
 
@@ -67,7 +68,10 @@ class Checkpointer:
                 threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True).start()
 
     def written(self, path: str) -> None:
-        self._dirty.add(path)  # on every commit: no lock (one set operation, atomic under the GIL)
+        # Under the lock: the thread iterates the set, and an add in the middle of that (a
+        # commit on another thread) would end the thread with "set changed size".
+        with self._lock:
+            self._dirty.add(path)
 
     def unwatch(self, path: str, engine: int) -> None:
         """This engine is done with the file; returns once no checkpoint of it runs."""
