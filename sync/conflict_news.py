@@ -20,7 +20,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from sync.wire import to_wire
@@ -40,12 +40,16 @@ def conflicts_for(session: Session, device: Device, now: datetime, scope: Scope 
     user = device.user
     scope = scope or scope_for(session, user)
     since = now - timedelta(days=DECIDED_DAYS)
-    rows = list(session.scalars(
-        select(Conflict).where(Conflict.user_id == user.id, Conflict.kind.not_in(QUIET_KINDS),
-                               or_(Conflict.resolved_at.is_(None), Conflict.resolved_at >= since))
-        .order_by(Conflict.created_at.desc(), Conflict.id).limit(MOST)))
+    rows = list(session.scalars(_USERS_CONFLICTS, {"user": user.id, "since": since}))
     persons = _visible_persons(session, scope, rows)
     return [_news(c, user.role, _visible(c, scope, persons)) for c in rows]
+
+
+# Built once: the first page of every pull round reads it.
+_USERS_CONFLICTS = (
+    select(Conflict).where(Conflict.user_id == bindparam("user"), Conflict.kind.not_in(QUIET_KINDS),
+                           or_(Conflict.resolved_at.is_(None), Conflict.resolved_at >= bindparam("since")))
+    .order_by(Conflict.created_at.desc(), Conflict.id).limit(MOST))
 
 
 def _target(c: Conflict) -> uuid.UUID | None:

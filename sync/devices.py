@@ -11,8 +11,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.models import Device, User
@@ -88,12 +90,14 @@ def by_token(session: Session, token: str) -> Device | None:
     return session.scalar(select(Device).where(Device.token_hash == _hash(token))) if token else None
 
 
-def authenticate(session: Session, token: str | None, idle_days: int | None = None) -> Device:
+def authenticate(session: Session, token: str | None, idle_days: int | None = None, *,
+                 lock: bool = False) -> Device:
+    """The live device a token names. `lock`: on PostgreSQL, also lock its row until the
+    transaction ends (a push: one per device at a time, see `sync.push.apply_batch`)."""
     if not token:
         raise DeviceRefused("device_unknown", "missing device token / 缺少设备令牌")
-    # With its user in the same round trip: every sync call checks that the user is active.
-    device = session.scalar(select(Device).options(joinedload(Device.user))
-                            .where(Device.token_hash == _hash(token)))
+    lock = lock and session.get_bind().dialect.name == "postgresql"
+    device = session.scalar(_by_token(lock), {"token_hash": _hash(token)})
     if device is None:
         raise DeviceRefused("device_unknown", "unknown device token / 设备令牌无效")
     if device.revoked_at is not None:
@@ -113,6 +117,13 @@ def authenticate(session: Session, token: str | None, idle_days: int | None = No
     if not user.active:
         raise DeviceRefused("user_inactive", "the user of this device is disabled / 此设备的用户已停用")
     return device
+
+
+@cache
+def _by_token(lock: bool) -> Any:
+    # With its user in the same round trip: every sync call checks that the user is active.
+    query = select(Device).options(joinedload(Device.user)).where(Device.token_hash == bindparam("token_hash"))
+    return query.with_for_update(of=Device) if lock else query
 
 
 def revoke(session: Session, device: Device, by_user_id: int | None) -> None:

@@ -22,13 +22,13 @@ from typing import Any
 from sqlalchemy import (
     JSON, BigInteger, Boolean, ColumnElement, Date, DateTime, Float, Integer, String, Table, Uuid, and_, bindparam, exists,
     false, literal, or_,
-    Text, cast, func, select, text, true, type_coerce, union_all,
+    Select, Text, cast, func, select, text, true, type_coerce, union_all,
 )
 from sqlalchemy.orm import Session
 
 from sync import compact
 from sync.conflict_news import conflicts_for
-from sync.state import among
+from sync.state import is_postgresql, listed
 from sync.wire import PULLED_MODELS, RECORD_TYPES, public_columns, row_to_wire, to_wire, wire_name
 from webapp.models import Cell, Device, House, Residency, ScopeChange, SyncMutation
 from webapp.registry.sequence import committed_seq
@@ -196,9 +196,8 @@ def _without_echoes(session: Session, device: Device, page: PullPage) -> None:
     the phone sent it (its receipt keeps that version: sync/echo.py): the phone holds them.
     One query for the whole page."""
     ids = {uuid.UUID(r["id"]) for name, rows in page.changes.items() if name in RECORD_TYPES for r in rows}
-    held = {(str(i), v) for i, v in session.execute(select(SyncMutation.record_id, SyncMutation.version).where(
-        SyncMutation.device_id == device.id, SyncMutation.version.is_not(None),
-        among(session, SyncMutation.record_id, ids)))} if ids else set()
+    held = {(str(i), v) for i, v in session.execute(_held(is_postgresql(session)), {
+        "device": device.id, "ids": list(ids)})} if ids else set()
     if not held:
         return
     for name in [n for n in page.changes if n in RECORD_TYPES]:
@@ -208,6 +207,13 @@ def _without_echoes(session: Session, device: Device, page: PullPage) -> None:
             page.changes[name] = kept
         else:
             del page.changes[name]
+
+
+@cache
+def _held(postgresql: bool) -> Any:
+    return select(SyncMutation.record_id, SyncMutation.version).where(
+        SyncMutation.device_id == bindparam("device"), SyncMutation.version.is_not(None),
+        listed(SyncMutation.record_id, "ids", postgresql))
 
 
 def _mask_for(role: str, page: PullPage) -> None:
@@ -277,7 +283,7 @@ def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cu
         clauses += _snapshot_only(table)
     # Core rows straight from the connection, ids and times as stored (the encoder writes
     # their wire form directly: no uuid.UUID or datetime made only to be turned into text).
-    public = [_as_stored(c[n], session.get_bind().dialect.name == "postgresql") for n in public_columns(table)]
+    public = _stored_columns(table, is_postgresql(session))
     return list(session.connection().execute(select(*public).where(*clauses).order_by(seq, c.id).limit(limit)))
 
 
@@ -301,7 +307,7 @@ def _snapshot_persons(session: Session, table: Table, cells: frozenset[uuid.UUID
         .distinct().order_by(Residency.person_id).limit(limit)))
     rows: list[Any] = []
     if residents:
-        public = [_as_stored(c[n], session.get_bind().dialect.name == "postgresql") for n in public_columns(table)]
+        public = _stored_columns(table, is_postgresql(session))
         seq = c.seq + 0  # the ids drive: most persons of the district may share this number
         rows = list(session.connection().execute(select(*public).where(
             c.id.in_(residents), seq == after_seq, seq > cursor.base, seq <= cursor.high,
@@ -311,6 +317,12 @@ def _snapshot_persons(session: Session, table: Table, cells: frozenset[uuid.UUID
         after_id = residents[-1]
     rest = Cursor(cursor.base, cursor.high, cursor.table, after_seq, str(after_id))
     return rows + _rows(session, table, cells, rest, True, limit - len(rows), person_shortcut=False)
+
+
+@cache
+def _stored_columns(table: Table, postgresql: bool) -> tuple[Any, ...]:
+    """The table's public columns as `_as_stored` reads them, built once per table."""
+    return tuple(_as_stored(table.c[n], postgresql) for n in public_columns(table))
 
 
 def _as_stored(column: Any, postgresql: bool) -> Any:
@@ -459,6 +471,13 @@ def _houses_in_full(session: Session, house_ids: set[uuid.UUID], cells: frozense
         _restore(page, table, rows)
 
 
+@cache
+def _scope_changes(postgresql: bool) -> Select[str, uuid.UUID, str]:
+    return select(ScopeChange.record_type, ScopeChange.record_id, ScopeChange.kind).where(
+        listed(ScopeChange.cell_id, "cells", postgresql),
+        ScopeChange.seq > bindparam("base", type_=BigInteger()), ScopeChange.seq <= bindparam("high", type_=BigInteger()))
+
+
 def _restore(page: PullPage, table: Table, rows: Sequence[Any]) -> None:
     if rows:
         columns = public_columns(table)
@@ -484,8 +503,8 @@ def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] |
         left = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(dropped)))) - kept
         if left:
             page.evict.setdefault("committee", []).extend(sorted(str(c) for c in left))
-    events = session.execute(select(ScopeChange.record_type, ScopeChange.record_id, ScopeChange.kind).where(
-        ScopeChange.cell_id.in_(cells), ScopeChange.seq > cursor.base, ScopeChange.seq <= cursor.high)).all()
+    events = session.execute(_scope_changes(is_postgresql(session)), {
+        "cells": list(cells), "base": cursor.base, "high": cursor.high}).all()
     entering = {i for t, i, k in events if k == "enter" and t == "house"}
     if entering:
         _houses_in_full(session, entering, cells, cursor, page)

@@ -63,11 +63,11 @@ def _json_object() -> dict[str, Any]:
     return body
 
 
-def _device() -> Device:
+def _device(*, lock: bool = False) -> Device:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else None
     try:
-        return devices.authenticate(db.session, token, idle_days=current_app.config["DEVICE_IDLE_DAYS"])
+        return devices.authenticate(db.session, token, idle_days=current_app.config["DEVICE_IDLE_DAYS"], lock=lock)
     except devices.DeviceRefused as refused:
         status = 403 if refused.code == "device_revoked" else 401
         raise Refused(problem(status, refused.detail, refused.code,
@@ -192,14 +192,14 @@ def _answer(data: dict[str, Any]) -> Any:
 
 @bp.route("/sync/push", methods=["POST"])
 def push() -> Any:
-    device = _device()
+    device = _device(lock=True)  # one push per phone at a time (sync.push.apply_batch)
     changelog.set_door(db.session, "phone", device.id)  # the history names the phone
     body = _json_object()
     try:
         batch = parse_batch(body, _served())
     except BatchInvalid as invalid:
         return problem(BATCH_STATUS.get(invalid.code, 422), invalid.detail, invalid.code, protocol=PROTOCOL)
-    result = apply_batch(db.session, device, batch)
+    result = apply_batch(db.session, device, batch, device_locked=True)
     db.session.commit()
     return _answer({"protocol": batch.protocol, "last_seq": result.last_seq,
                     "outcomes": [o.to_wire(batch.protocol) for o in result.outcomes]})

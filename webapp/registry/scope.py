@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, false, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, exists, false, select, true
 from sqlalchemy.orm import Session
 
 from webapp.models import Cell, House, Person, Residency, User, cell_coordinator
@@ -121,16 +121,25 @@ def scope_for(session: Session, user: User) -> Scope:
     role = user.role
     if role in ALL_CELLS_ROLES:
         return Scope(role, None)
+    key: uuid.UUID | int | None
     if role == Role.COMMITTEE:
-        query = select(Cell.id).where(Cell.committee_id == user.committee_id)
-    elif role == Role.GRID_LEAD:
-        query = select(Cell.id).where(Cell.grid_lead_id == user.id)
-    elif role == Role.COORDINATOR:
-        query = select(cell_coordinator.c.cell_id).where(cell_coordinator.c.user_id == user.id)
+        key = user.committee_id
+    elif role in (Role.GRID_LEAD, Role.COORDINATOR):
+        key = user.id
     else:
         # Reporters among them: no registry data at all (see `report_cells`).
         return Scope(role, frozenset())
-    return Scope(role, frozenset(session.scalars(query)))
+    if key is None:  # a committee account not yet given its committee: no cells, not those without one
+        return Scope(role, frozenset())
+    return Scope(role, frozenset(session.scalars(_CELLS_OF[role], {"key": key})))
+
+
+# Built once (every push and pull asks): the cells each role's user is given.
+_CELLS_OF: dict[str, Select[uuid.UUID]] = {
+    Role.COMMITTEE: select(Cell.id).where(Cell.committee_id == bindparam("key")),
+    Role.GRID_LEAD: select(Cell.id).where(Cell.grid_lead_id == bindparam("key")),
+    Role.COORDINATOR: select(cell_coordinator.c.cell_id).where(cell_coordinator.c.user_id == bindparam("key")),
+}
 
 
 def report_cells(session: Session, user: User) -> frozenset[uuid.UUID]:

@@ -51,7 +51,11 @@ def next_seq(session: Session) -> int:
 
 def committed_seq(session: Session) -> int:
     """The highest number whose changes are all committed and visible."""
-    return int(session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0)
+    return int(session.scalar(_COMMITTED) or 0)
+
+
+# Built once: every pull reads it.
+_COMMITTED = select(ChangeCounter.value).where(ChangeCounter.id == 1)
 
 
 def _stamp_statement(tables: tuple[Table, ...]) -> str:
