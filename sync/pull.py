@@ -196,7 +196,7 @@ def _without_echoes(session: Session, device: Device, page: PullPage) -> None:
     the phone sent it (its receipt keeps that version: sync/echo.py): the phone holds them.
     One query for the whole page."""
     ids = {uuid.UUID(r["id"]) for name, rows in page.changes.items() if name in RECORD_TYPES for r in rows}
-    held = {(str(i), v) for i, v in session.execute(_held(is_postgresql(session)), {
+    held = {(str(i), v) for i, v in session.connection().execute(_held(is_postgresql(session)), {
         "device": device.id, "ids": list(ids)})} if ids else set()
     if not held:
         return
@@ -244,7 +244,7 @@ def _tables_changed(session: Session, cursor: Cursor) -> set[int]:
     nothing happened (most of a pull's time under load went to those empty queries)."""
     if cursor.table >= len(TABLES):
         return set()
-    return set(session.scalars(_probe(cursor.table), {"base": cursor.base, "high": cursor.high}))
+    return set(session.connection().scalars(_probe(cursor.table), {"base": cursor.base, "high": cursor.high}))
 
 
 @cache
@@ -503,7 +503,7 @@ def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] |
         left = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(dropped)))) - kept
         if left:
             page.evict.setdefault("committee", []).extend(sorted(str(c) for c in left))
-    events = session.execute(_scope_changes(is_postgresql(session)), {
+    events = session.connection().execute(_scope_changes(is_postgresql(session)), {
         "cells": list(cells), "base": cursor.base, "high": cursor.high}).all()
     entering = {i for t, i, k in events if k == "enter" and t == "house"}
     if entering:

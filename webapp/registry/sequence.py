@@ -39,14 +39,16 @@ ANY = "*"
 
 def next_seq(session: Session) -> int:
     """Take the next number; the row stays locked until this transaction ends."""
-    value = session.execute(
-        update(ChangeCounter).where(ChangeCounter.id == 1)
-        .values(value=ChangeCounter.value + 1).returning(ChangeCounter.value)
-    ).scalar()
+    value = session.execute(_NEXT).scalar()
     if value is None:  # a fresh database without the seeded row
         session.execute(insert(ChangeCounter).values(id=1, value=1))
         value = 1
     return int(value)
+
+
+# Built once: every commit that wrote synced rows takes a number.
+_NEXT = (update(ChangeCounter).where(ChangeCounter.id == 1)
+         .values(value=ChangeCounter.value + 1).returning(ChangeCounter.value))
 
 
 def committed_seq(session: Session) -> int:
