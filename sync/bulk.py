@@ -1,9 +1,10 @@
-"""Writing a push's rows: new ones by COPY on PostgreSQL, changed ones by one UPDATE from
-arrays there; executemany elsewhere.
+"""Writing a push's rows: new ones by COPY on PostgreSQL (a few by one multi-row INSERT),
+changed ones by one UPDATE from arrays there; executemany elsewhere.
 
 On PostgreSQL, executemany still sends one INSERT per row (pipelined); COPY sends the rows
 as one stream, and a 500-mutation push writes about 1,000 of them (records and receipts):
-BENCHMARKS.md, figure 1. The rows go through the same conversions an INSERT would give them:
+BENCHMARKS.md, figure 1. Up to `SMALL` rows (a phone's few door visits, their receipts) go
+in one INSERT instead: COPY's start and end cost a round trip each and the server more. The rows go through the same conversions an INSERT would give them:
 each column's bind processing (aware UTC times, JSON) and its Python-side default when the
 row leaves it out. An integrity error comes back as SQLAlchemy's `IntegrityError`, so
 sync/write.py's slow path (one mutation per savepoint) works the same on both backends.
@@ -23,6 +24,7 @@ from sqlalchemy.sql.elements import Null
 from webapp.registry.sequence import STAMPED_TABLES, mark_unstamped
 
 Convert = Callable[[Any], Any]
+SMALL = 50
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -41,21 +43,35 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         return
     converts = [_converter(column, dialect) for column in columns]
     names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
-    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+    table_name = dialect.identifier_preparer.format_table(table)
+    values = ([convert(row[c.name]) if c.name in row else convert(_default(c))
+               for c, convert in zip(columns, converts, strict=True)] for row in rows)
     import psycopg  # only on PostgreSQL, where the driver is psycopg
 
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([convert(row[c.name]) if c.name in row else convert(_default(c))
-                                for c, convert in zip(columns, converts, strict=True)])
+        if len(rows) <= SMALL:
+            # A few rows (a phone's visits): one INSERT of them all. COPY's start and end are
+            # two round trips, and PostgreSQL spent ~0.4 ms more on the COPY of ten visits.
+            statement = _small_insert(table_name, names, len(columns), len(rows))
+            cursor.execute(statement, [v for row in values for v in row])
+        else:
+            statement = f"COPY {table_name} ({names}) FROM STDIN"
+            with cursor.copy(statement) as copy:
+                for row in values:
+                    copy.write_row(row)
     except psycopg.errors.IntegrityError as error:
         raise IntegrityError(statement, None, error) from error
     finally:
         cursor.close()
     if table in STAMPED_TABLES:
         mark_unstamped(session, table)  # COPY passes by the ORM's execute hook
+
+
+@cache
+def _small_insert(table_name: str, names: str, width: int, count: int) -> str:
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    return f"INSERT INTO {table_name} ({names}) VALUES " + ", ".join([one] * count)
 
 
 @cache

@@ -134,7 +134,21 @@ class PullPage:
 
 def pull(session: Session, device: Device, cursor_text: str | None, limit: int = 2000,
          protocol: int = 1) -> PullPage:
-    if session.get_bind().dialect.name == "postgresql":
+    scope = scope_for(session, device.user)
+    cells = scope.cell_ids
+    if cursor_text:
+        cursor = Cursor.decode(cursor_text)
+        if cursor.table == len(TABLES):  # the last round is complete: start the next one
+            cursor = Cursor(cursor.high, max(cursor.high, committed_seq(session)))
+    else:
+        cursor = Cursor(0, committed_seq(session))
+    page = PullPage(cursor="", more=False, snapshot=cursor.base == 0, high_water=cursor.high,
+                    last_applied_seq=device.last_seq)
+    # Before the planner settings below: the probe's thirteen EXISTS plan the same whatever
+    # the values (each walks its seq index), and planning them anew cost PostgreSQL more than
+    # running them (0.35 of 0.39 ms a pull).
+    changed = None if page.snapshot else _tables_changed(session, cursor)
+    if is_postgresql(session):
         # A page's statements repeat with other values (cursor, cells); psycopg prepares a
         # statement after five runs and PostgreSQL may then keep one generic plan, blind to
         # the values: a first sync's person pages then took seconds each (rounds of 4 s grew
@@ -146,23 +160,12 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         # district; so cost a random read as a cached one, for this transaction only.
         session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
                              "set_config('random_page_cost', '1.1', true)"))
-    scope = scope_for(session, device.user)
-    cells = scope.cell_ids
-    if cursor_text:
-        cursor = Cursor.decode(cursor_text)
-        if cursor.table == len(TABLES):  # the last round is complete: start the next one
-            cursor = Cursor(cursor.high, max(cursor.high, committed_seq(session)))
-    else:
-        cursor = Cursor(0, committed_seq(session))
-    page = PullPage(cursor="", more=False, snapshot=cursor.base == 0, high_water=cursor.high,
-                    last_applied_seq=device.last_seq)
     if cursor.round_start and cursor.base > 0:
         _scope_moves(session, device, cells, cursor, page)
     if cursor.round_start:
         page.conflicts = conflicts_for(session, device, utcnow(), scope)
     remaining = limit
     residencies: list[dict[str, Any]] = []
-    changed = None if page.snapshot else _tables_changed(session, cursor)
     while cursor.table < len(TABLES) and remaining > 0:
         table = TABLES[cursor.table]
         skip = changed is not None and cursor.table not in changed

@@ -1,6 +1,7 @@
-"""sync/bulk.py: a push's rows written by COPY on PostgreSQL read back exactly as the same
-rows written by INSERT (defaults, JSON, times, awkward text), a duplicate key is an
-IntegrityError the push's savepoint recovers from, and copied synced rows are stamped."""
+"""sync/bulk.py: a push's rows written on PostgreSQL (a few in one multi-row INSERT, more by
+COPY: both ways are tested) read back exactly as the same rows written by SQLAlchemy's INSERT
+(defaults, JSON, times, awkward text), a duplicate key is an IntegrityError the push's
+savepoint recovers from, and written synced rows are stamped."""
 from __future__ import annotations
 
 import uuid
@@ -12,11 +13,20 @@ from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import sync.bulk
 from sync.bulk import insert_rows, update_rows
 from webapp.models import Conflict, Person
 
 AWKWARD = "王\t小明\n\\N \"引号\" 'x' 😀 \\ end"
 SHANGHAI = timezone(timedelta(hours=8))
+
+
+@pytest.fixture(autouse=True, params=["values", "copy"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A few rows go in one INSERT, more by COPY: every test here runs both ways."""
+    if request.param == "copy":
+        monkeypatch.setattr(sync.bulk, "SMALL", 0)
+    return str(request.param)
 
 
 def _conflict(**kw: Any) -> dict[str, Any]:
