@@ -4,10 +4,11 @@ changed ones by one UPDATE from arrays there; executemany elsewhere.
 On PostgreSQL, executemany still sends one INSERT per row (pipelined); COPY sends the rows
 as one stream, and a 500-mutation push writes about 1,000 of them (records and receipts):
 BENCHMARKS.md, figure 1. Up to `SMALL` rows (a phone's few door visits, their receipts) go
-in one INSERT instead: COPY's start and end cost a round trip each and the server more. The rows go through the same conversions an INSERT would give them:
-each column's bind processing (aware UTC times, JSON) and its Python-side default when the
-row leaves it out. An integrity error comes back as SQLAlchemy's `IntegrityError`, so
-sync/write.py's slow path (one mutation per savepoint) works the same on both backends.
+in one INSERT instead: COPY's start and end cost a round trip each, and the server more. The
+rows go through the same conversions an INSERT would give them: each column's bind
+processing (aware UTC times, JSON) and its Python-side default when the row leaves it out.
+An integrity error comes back as SQLAlchemy's `IntegrityError`, so sync/write.py's slow path
+(one mutation per savepoint) works the same on both backends.
 """
 from __future__ import annotations
 
