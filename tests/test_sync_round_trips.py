@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from sync import protocol
+from tests.statements import statements
 from webapp.base.timeutil import utcnow
 from webapp.models import SyncProtocol
 
@@ -24,21 +24,12 @@ PULL = {"postgresql": 9, "sqlite": 9}
 
 
 def _statements(app: Any, run: Callable[[], None]) -> list[str]:
+    """What the app's own engine sends (not the tests' `engine`: another pool)."""
     from webapp.extensions import db
 
     with app.app_context():
         engine = db.engine
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-    return seen
+    return statements(engine, run)
 
 
 @pytest.fixture

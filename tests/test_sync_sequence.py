@@ -10,13 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from webapp.registry.sequence import STAMPED_TABLES, _stamp_in_one, committed_seq
 from tests import factories as f
+from tests.statements import statements
 from webapp.base.timeutil import utcnow
 from webapp.models import Cell, ChangeCounter, Committee, Device, House, RecordVersion, Visit, cell_coordinator
 
@@ -46,20 +47,6 @@ def test_a_commit_without_synced_changes_takes_no_number(db_session: Session) ->
     assert committed_seq(s) == before
 
 
-def _statements(engine: Engine, run: Any) -> list[str]:
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-    return seen
-
-
 def test_a_commit_stamps_only_the_tables_it_wrote(db_session: Session, engine: Engine) -> None:
     """A push of ten visits writes one synced table: its commit stamps (and logs) that one,
     not all fourteen (it did, a quarter of such a push's time)."""
@@ -68,7 +55,7 @@ def test_a_commit_stamps_only_the_tables_it_wrote(db_session: Session, engine: E
     s.commit()
     before = committed_seq(s)
     s.add(Visit(house_id=house.id, visited_at=utcnow(), outcome="verified"))
-    seen = _statements(engine, s.commit)
+    seen = statements(engine, s.commit)
     stamped = {t.name for t in STAMPED_TABLES if any(
         re.search(rf"UPDATE \"?{t.name}\"? SET .*seq", q) or f"{t.name} SET seq" in q for q in seen)}
     assert stamped == {"visit"}, seen
