@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, Table, bindparam, insert, text, update
+from sqlalchemy import JSON, Column, Connection, Integer, Table, bindparam, insert, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,11 +37,17 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     dialect = connection.dialect
     columns = _columns(table, set().union(*rows))
     if dialect.name != "postgresql" or columns is None:
-        # On the connection, past the ORM's execute layer (and its hook: named here instead).
         connection.execute(_insert(table), rows)
-        if table in STAMPED_TABLES:
-            mark_unstamped(session, table)
-        return
+    else:
+        _copy(connection, table, columns, rows)
+    if table in STAMPED_TABLES:
+        # Written on the connection, past the ORM's execute hook that would have named it.
+        mark_unstamped(session, table)
+
+
+def _copy(connection: Connection, table: Table, columns: list[Column[Any]], rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows by COPY, or a few in one INSERT, through psycopg's own cursor."""
+    dialect = connection.dialect
     converts = [_converter(column, dialect) for column in columns]
     names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
     table_name = dialect.identifier_preparer.format_table(table)
@@ -65,8 +71,6 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         raise IntegrityError(statement, None, error) from error
     finally:
         cursor.close()
-    if table in STAMPED_TABLES:
-        mark_unstamped(session, table)  # COPY passes by the ORM's execute hook
 
 
 @cache

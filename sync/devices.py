@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
+from sync.state import is_postgresql
 from webapp.models import Device, User
 from webapp.base.timeutil import utcnow
 
@@ -96,7 +97,7 @@ def authenticate(session: Session, token: str | None, idle_days: int | None = No
     transaction ends (a push: one per device at a time, see `sync.push.apply_batch`)."""
     if not token:
         raise DeviceRefused("device_unknown", "missing device token / 缺少设备令牌")
-    lock = lock and session.get_bind().dialect.name == "postgresql"
+    lock = lock and is_postgresql(session)
     device = session.scalar(_by_token(lock), {"token_hash": _hash(token)})
     if device is None:
         raise DeviceRefused("device_unknown", "unknown device token / 设备令牌无效")

@@ -171,7 +171,7 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         skip = changed is not None and cursor.table not in changed
         rows = [] if skip else _rows(session, table, cells, cursor, page.snapshot, remaining)
         if rows:
-            encode = _encoder(table, session.get_bind().dialect.name == "postgresql")
+            encode = _encoder(table, is_postgresql(session))
             wire = [encode(r) for r in rows]
             remaining -= len(rows)
             cursor.after_seq, cursor.after_id = rows[-1].seq or 0, wire[-1]["id"]
@@ -274,7 +274,7 @@ def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cu
         # house_id, persons by their open residencies) and only the page's rows are sorted:
         # on SQLite `seq + 0` keeps the seq index out of the plan; PostgreSQL, planning with
         # the values (see `pull`), chooses well by itself and was slower with it (bench/findings.md).
-        if session.get_bind().dialect.name != "postgresql":
+        if not is_postgresql(session):
             seq = c.seq + 0
         if table.name == "person":
             scope = c.id.in_(_residents(cells))

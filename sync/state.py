@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -78,18 +78,12 @@ class State:
         return sorted(found, key=lambda r: (r["id"] not in self.new["person"], r.get("claims_id_of") is not None))
 
 
-def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
-    """`column IN values`. On PostgreSQL as `= ANY(array)`: one parameter, not one per value
-    (a push looks up thousands of ids, and binding each apart took ~3 ms per thousand)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
-
-
 def listed(column: Any, name: str, postgresql: bool) -> ColumnElement[bool]:
-    """`column IN :name`, for a statement built once and run with a list bound to `name`
-    (as `among` binds it). Building a statement anew costs about as much as running it
-    again (~0.07 ms), and a small sync runs twenty: the hot ones are built once per process."""
+    """`column IN :name`, for a statement built once and run with a list bound to `name`.
+    Building a statement anew costs about as much as running it again (~0.07 ms), and a
+    small sync runs twenty: they are built once per process. On PostgreSQL as `= ANY(array)`:
+    one parameter, not one per value (a push looks up thousands of ids, and binding each
+    apart took ~3 ms per thousand)."""
     if postgresql:
         return column == any_(bindparam(name, type_=ARRAY(column.type)))
     return column.in_(bindparam(name, expanding=True))
@@ -285,8 +279,7 @@ class CellCommittees:
     def _query(self, cell_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
         if not cell_ids:
             return {}
-        return dict(self.session.execute(
-            select(Cell.id, Cell.committee_id).where(among(self.session, Cell.id, cell_ids))).all())
+        return dict(self.session.execute(_committees_of(is_postgresql(self.session)), {"cells": list(cell_ids)}).all())
 
     def get(self, cell_id: uuid.UUID) -> uuid.UUID | None:
         if self.known is None:
@@ -295,6 +288,11 @@ class CellCommittees:
         if cell_id not in self.known:
             self.known[cell_id] = self._query({cell_id}).get(cell_id)
         return self.known[cell_id]
+
+
+@cache
+def _committees_of(postgresql: bool) -> Select[uuid.UUID, uuid.UUID]:
+    return select(Cell.id, Cell.committee_id).where(listed(Cell.id, "cells", postgresql))
 
 
 def cell_committees(session: Session, state: State) -> CellCommittees:
