@@ -167,14 +167,17 @@ def _may_show_personal_data() -> bool:
 
 
 def register_transaction_mode(app: Flask) -> None:
-    """Safe methods only read: let SQLite begin them DEFERRED (see webapp.base.dbsetup)."""
+    """Safe methods only read: let SQLite begin them DEFERRED (see webapp.base.dbsetup).
+    Every other request says IMMEDIATE itself rather than trust the default: the mode is a
+    context variable, and a caller's "only reads" (a test's session, a CLI command around a
+    request) must not make a push take its write lock half-way and fail with SQLITE_BUSY."""
     from webapp.base.dbsetup import sqlite_begin
 
     @app.before_request
     def _begin_mode() -> None:
         view = app.view_functions.get(request.endpoint or "")
-        if request.method in ("GET", "HEAD", "OPTIONS") and not getattr(view, "writes_on_get", False):
-            g.sqlite_begin_token = sqlite_begin.set("DEFERRED")
+        reads = request.method in ("GET", "HEAD", "OPTIONS") and not getattr(view, "writes_on_get", False)
+        g.sqlite_begin_token = sqlite_begin.set("DEFERRED" if reads else "IMMEDIATE")
 
     @app.teardown_request
     def _reset_mode(_exc: BaseException | None) -> None:
