@@ -71,13 +71,15 @@ clean:
 # Then figure 8 (issue 15, ~1.5 min): the field app's unlock and search with sealed records, and
 # figure 9 (issue 16, under a minute with the demo kept): the offline map; and figure 10 (issue 17,
 # about a minute): a sync on the wire, protocol 1 and 2, bytes with headers, requests, connections;
-# each its own section of the BENCHMARKS.md just written.
+# and figure 11 (issue 17, about two minutes): a phone's pull against its area's history; each its
+# own section of the BENCHMARKS.md just written.
 .PHONY: bench
 bench: dev-deps system-deps
 	$(PY) -m bench.run
 	$(PY) -m bench.fieldapp_search
 	$(PY) -m bench.fieldapp_map
 	$(PY) -m bench.wire --write
+	$(PY) -m bench.pull_history --write
 
 # Reliability (issue 8): the long runs; their latest figures are in RELIABILITY.md.
 # `make test` runs short versions (tests/test_fuzz_api.py ~200 cases, tests/test_faults.py 10 kills).

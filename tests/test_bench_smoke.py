@@ -76,3 +76,14 @@ def test_which_figures_only_asks_for() -> None:
     assert wanted("6") == {"2", "6"}  # 6's server side measures the device figure 2 sets up
     with pytest.raises(SystemExit, match="no figure 9"):
         wanted("1,9")
+
+
+def test_the_pull_history_figure_is_produced() -> None:
+    """Figure 11 (bench/pull_history.py), tiny: a history of one push, three syncs, SQLite."""
+    from bench import pull_history
+
+    results = [pull_history.one("sqlite", history, syncs=3, houses=50) for history in (0, 500)]
+    assert all(r["pull_cpu_ms"] > 0 and r["rows_per_pull"] == 30 for r in results), results
+    text = pull_history.section(results, 1.0, "pytest")
+    assert text.startswith(pull_history.BEGIN) and text.endswith(pull_history.END)
+    assert "| sqlite | 500 | 30 |" in text, text
