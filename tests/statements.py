@@ -22,3 +22,13 @@ def statements(engine: Engine, run: Callable[[], Any]) -> list[str]:
     finally:
         event.remove(engine, "before_cursor_execute", note)
     return seen
+
+
+def app_statements(app: Any, run: Callable[[], Any]) -> list[str]:
+    """What the app's own engine sends while `run` makes requests (not the tests' `engine`:
+    another pool)."""
+    from webapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    return statements(engine, run)

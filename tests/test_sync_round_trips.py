@@ -6,14 +6,13 @@ authenticates it, not by a second one."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from sync import protocol
-from tests.statements import statements
+from tests.statements import app_statements
 from webapp.base.timeutil import utcnow
 from webapp.models import SyncProtocol
 
@@ -21,15 +20,6 @@ from webapp.models import SyncProtocol
 # one INSERT on the driver's own cursor, outside this count, as COPY did).
 PUSH = {"postgresql": 10, "sqlite": 14}
 PULL = {"postgresql": 9, "sqlite": 9}
-
-
-def _statements(app: Any, run: Callable[[], None]) -> list[str]:
-    """What the app's own engine sends (not the tests' `engine`: another pool)."""
-    from webapp.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    return statements(engine, run)
 
 
 @pytest.fixture
@@ -77,7 +67,7 @@ def test_a_small_sync_stays_within_its_statements(app, client, area, backend: st
 
     push()
     pull()  # the steady state: what a phone does every few minutes
-    pushed, pulled = _statements(app, push), _statements(app, pull)
+    pushed, pulled = app_statements(app, push), app_statements(app, pull)
     assert len(pushed) <= PUSH[backend], pushed
     assert len(pulled) <= PULL[backend], pulled
     if backend == "postgresql":

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import csrf_token
-from tests.statements import statements
+from tests.statements import app_statements
 from webapp.base.timeutil import utcnow
 
 
@@ -23,11 +23,7 @@ def sqlite_only(backend: str) -> None:
 
 
 def _begins(app: Any, run: Any) -> list[str]:
-    from webapp.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    return [s for s in statements(engine, run) if s.startswith("BEGIN")]
+    return [s for s in app_statements(app, run) if s.startswith("BEGIN")]
 
 
 @pytest.fixture
