@@ -13,7 +13,7 @@ from functools import cache
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -99,13 +99,13 @@ _NOTE_PUSH = (update(_DEVICE).where(_DEVICE.c.id == bindparam("_device"))
                        ("last_seq", "last_push_at", "last_seen_at", "app_version", "protocol", "pending")}))
 
 
-def _receipts(session: Session, device: Device, batch: Batch) -> tuple[dict[uuid.UUID, SyncMutation], set[int]]:
+def _receipts(session: Session, device: Device, batch: Batch) -> tuple[dict[uuid.UUID, Row[Any]], set[int]]:
     """In one query: the receipts of the batch's mutations seen before (by id), and the
     sequence numbers of this device already answered for under another mutation id."""
     if not batch.mutations:
         return {}, set()
     ids = {m.id for m in batch.mutations}
-    rows = session.scalars(_receipts_query(is_postgresql(session)), {
+    rows = session.connection().execute(_receipts_query(is_postgresql(session)), {
         "ids": list(ids), "device": device.id, "seqs": list({m.seq for m in batch.mutations})}).all()
     known = {r.id: r for r in rows if r.id in ids}
     new_seqs = {m.seq for m in batch.mutations if m.id not in known}
@@ -115,9 +115,14 @@ def _receipts(session: Session, device: Device, batch: Batch) -> tuple[dict[uuid
 
 @cache
 def _receipts_query(postgresql: bool) -> Any:
-    return select(SyncMutation).where(or_(
-        listed(SyncMutation.id, "ids", postgresql),
-        and_(SyncMutation.device_id == bindparam("device"), listed(SyncMutation.device_seq, "seqs", postgresql))))
+    # Rows, not SyncMutation objects: only read, and loading them as objects cost more than
+    # the query on every push.
+    return select(_RECEIPTS).where(or_(
+        listed(_RECEIPTS.c.id, "ids", postgresql),
+        and_(_RECEIPTS.c.device_id == bindparam("device"), listed(_RECEIPTS.c.device_seq, "seqs", postgresql))))
+
+
+_RECEIPTS = cast(Table, SyncMutation.__table__)
 
 
 def _seq_taken(m: Mutation) -> Outcome:
@@ -128,7 +133,7 @@ def _seq_taken(m: Mutation) -> Outcome:
         "en": f"sequence number {m.seq} was already used by another change from this phone; resend it"}])
 
 
-def _already(m: Mutation, stored: SyncMutation | None) -> Outcome:
+def _already(m: Mutation, stored: Row[Any] | None) -> Outcome:
     """A mutation seen before: answer with what happened to it the first time, so a phone
     whose response was lost still learns of a rejection, a conflict or a merge."""
     outcome = Outcome(m.id, m.seq, "already_applied", m.type, m.record_id)

@@ -5,9 +5,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, any_, bindparam, select, text
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -90,7 +90,15 @@ def listed(column: Any, name: str, postgresql: bool) -> ColumnElement[bool]:
 
 
 def is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    # Asked a dozen times a sync, and the app's session resolves its bind each time it is
+    # asked: kept in the session's own info, which lives as long as the session does.
+    known = session.info.get(_POSTGRESQL)
+    if known is None:
+        known = session.info[_POSTGRESQL] = session.get_bind().dialect.name == "postgresql"
+    return bool(known)
+
+
+_POSTGRESQL = "gridwalk_is_postgresql"
 
 
 def load(session: Session, mutations: list[Mutation]) -> State:
@@ -107,7 +115,7 @@ def load(session: Session, mutations: list[Mutation]) -> State:
                     pass
     every = {i for ids in wanted.values() for i in ids}
     if every:
-        for alias in session.scalars(_aliases(is_postgresql(session)), {"ids": list(every)}):
+        for alias in session.connection().execute(_aliases(is_postgresql(session)), {"ids": list(every)}):
             state.alias[alias.alias_id] = alias.canonical_id
             wanted[alias.record_type].add(alias.canonical_id)
     # Rows found second-hand: the houses of residencies and visits edited.
@@ -147,7 +155,10 @@ def own_failures(session: Session, state: State, device_id: uuid.UUID, mutations
 
 @cache
 def _aliases(postgresql: bool) -> Any:
-    return select(RecordAlias).where(listed(RecordAlias.alias_id, "ids", postgresql))
+    # Rows, not objects: every push asks, and almost always finds none.
+    table = cast(Table, RecordAlias.__table__)
+    return select(table.c.alias_id, table.c.canonical_id, table.c.record_type).where(
+        listed(table.c.alias_id, "ids", postgresql))
 
 
 @cache

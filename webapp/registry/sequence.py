@@ -39,25 +39,28 @@ ANY = "*"
 
 def next_seq(session: Session) -> int:
     """Take the next number; the row stays locked until this transaction ends."""
-    value = session.execute(_NEXT).scalar()
+    value = session.connection().execute(_NEXT).scalar()
     if value is None:  # a fresh database without the seeded row
-        session.execute(insert(ChangeCounter).values(id=1, value=1))
+        session.connection().execute(insert(_COUNTER).values(id=1, value=1))
         value = 1
     return int(value)
 
 
-# Built once: every commit that wrote synced rows takes a number.
-_NEXT = (update(ChangeCounter).where(ChangeCounter.id == 1)
-         .values(value=ChangeCounter.value + 1).returning(ChangeCounter.value))
+# Built once, on the table and run on the connection: every commit that wrote synced rows
+# takes a number, and as an ORM statement this one UPDATE cost 126 µs instead of 20 (the ORM's
+# bulk-update path works out which loaded objects to refresh; no counter object is ever loaded).
+_COUNTER = cast(Table, ChangeCounter.__table__)
+_NEXT = (update(_COUNTER).where(_COUNTER.c.id == 1)
+         .values(value=_COUNTER.c.value + 1).returning(_COUNTER.c.value))
 
 
 def committed_seq(session: Session) -> int:
     """The highest number whose changes are all committed and visible."""
-    return int(session.scalar(_COMMITTED) or 0)
+    return int(session.connection().scalar(_COMMITTED) or 0)
 
 
 # Built once: every pull reads it.
-_COMMITTED = select(ChangeCounter.value).where(ChangeCounter.id == 1)
+_COMMITTED = select(_COUNTER.c.value).where(_COUNTER.c.id == 1)
 
 
 def _stamp_statement(tables: tuple[Table, ...]) -> str:
@@ -89,8 +92,9 @@ def stamp(session: Session, tables: tuple[Table, ...] = STAMPED_TABLES) -> int:
         session.execute(insert(ChangeCounter).values(id=1, value=0))  # a fresh database
         return int(session.connection().execute(statement).scalar_one())
     seq = next_seq(session)
+    connection = session.connection()
     for table in tables:
-        session.execute(_sqlite_stamp(table), {"seq": seq})
+        connection.execute(_sqlite_stamp(table), {"seq": seq})
     return seq
 
 
