@@ -80,6 +80,7 @@ bench: dev-deps system-deps
 	$(PY) -m bench.fieldapp_map
 	$(PY) -m bench.wire --write
 	$(PY) -m bench.pull_history --write
+	$(PY) -m bench.sqlite_writers --write
 
 # Reliability (issue 8): the long runs; their latest figures are in RELIABILITY.md.
 # `make test` runs short versions (tests/test_fuzz_api.py ~200 cases, tests/test_faults.py 10 kills).

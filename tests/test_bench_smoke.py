@@ -87,3 +87,14 @@ def test_the_pull_history_figure_is_produced() -> None:
     text = pull_history.section(results, 1.0, "pytest")
     assert text.startswith(pull_history.BEGIN) and text.endswith(pull_history.END)
     assert "| sqlite | 500 | 30 |" in text, text
+
+
+def test_the_sqlite_writers_figure_is_produced() -> None:
+    """Figure 12 (bench/sqlite_writers.py), tiny: two processes of two threads, both ways."""
+    from bench import sqlite_writers
+
+    results = [sqlite_writers.one(line, processes=2, threads=2, writes=3) for line in (True, False)]
+    assert [(r["line"], r["writes"]) for r in results] == [(True, 12), (False, 12)]
+    assert all(0 <= r["p50_ms"] <= r["p90_ms"] <= r["p99_ms"] <= r["max_ms"] and r["writes_per_s"] > 0 for r in results)
+    text = sqlite_writers.section(results, 2, 2, 1.0, "pytest")
+    assert text.startswith(sqlite_writers.BEGIN) and text.endswith(sqlite_writers.END)

@@ -8,7 +8,8 @@ IMMEDIATE) instead of failing with SQLITE_BUSY half-way through.
 
 Read-only work (a GET request) begins DEFERRED instead: under WAL it then never waits for,
 nor holds up, a writer. Which one applies is a context variable, so the web layer can say
-"this request only reads" without the services knowing.
+"this request only reads" without the services knowing. Writers of a database file wait
+for their turn on a file lock before their BEGIN IMMEDIATE (webapp/base/writers.py).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from webapp.base import checkpoint
+from webapp.base import checkpoint, writers
 
 SQLITE_MMAP_BYTES = 4 << 30  # larger than a district's registry (~1 GB at demo scale 40)
 
@@ -77,9 +78,56 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000, checkpoint_m
                 background.watch(path, id(engine))
         cur.close()
 
+    line = writers.WriterLine(path, busy_timeout_ms / 1000) if path else None
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(f"BEGIN {sqlite_begin.get()}")
+        mode = sqlite_begin.get()
+        if line is None or mode == "DEFERRED":
+            conn.exec_driver_sql(f"BEGIN {mode}")
+            return
+        info = conn.connection.info
+        line.take(info)  # a writer's turn first (webapp/base/writers.py)
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            writers.let_go(info)
+            raise
+
+    if line is not None:
+        _let_go_when_done(engine)
+
+
+def _let_go_when_done(engine: Engine) -> None:
+    """A writer's turn ends once SQLite's COMMIT or ROLLBACK has returned (the engine's
+    "commit" and "rollback" events come before them), or with its connection."""
+    dialect = engine.dialect
+    for name in ("do_commit", "do_rollback"):
+        done = getattr(dialect, name)
+
+        def then_let_go(dbapi_connection: Any, done: Any = done) -> None:
+            try:
+                done(dbapi_connection)
+            finally:
+                _let_go_of(dbapi_connection)
+
+        setattr(dialect, name, then_let_go)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_conn: Any, record: Any) -> None:
+        writers.let_go(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_conn: Any, record: Any, _exception: Any) -> None:
+        writers.let_go(record.info)
+
+
+def _let_go_of(dbapi_connection: Any) -> None:
+    try:
+        info = dbapi_connection.info  # the pool's proxy: its record's info
+    except (AttributeError, NotImplementedError):
+        return  # the dialect's first look at a new connection: never a writer's turn
+    writers.let_go(info)
 
 
 def _checkpoint_in_background(engine: Engine, background: checkpoint.Checkpointer, path: str) -> None:
