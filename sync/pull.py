@@ -270,18 +270,22 @@ def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cu
           snapshot: bool, limit: int, *, person_shortcut: bool = True) -> list[Any]:
     if person_shortcut and snapshot and cells is not None and table.name == "person" and cursor.after_id:
         return _snapshot_persons(session, table, cells, cursor, limit)
-    if not snapshot and cells:
+    if not snapshot:
         # Every sync's pull: one statement per table, built once.
-        params = {"base": cursor.base, "high": cursor.high, "after_seq": cursor.after_seq,
-                  "cells": list(cells), "limit": limit}
+        if cells is not None and not cells:
+            return []
+        params: dict[str, Any] = {"base": cursor.base, "high": cursor.high, "after_seq": cursor.after_seq,
+                                  "limit": limit}
+        if cells is not None:
+            params["cells"] = list(cells)
         if cursor.after_id:
             params["after_id"] = uuid.UUID(cursor.after_id)
         return list(session.connection().execute(
-            _changes(table, is_postgresql(session), bool(cursor.after_id)), params))
+            _changes(table, is_postgresql(session), bool(cursor.after_id), cells is None), params))
     c = table.c
     seq: ColumnElement[Any] = c.seq
     scope = _in_cells(table, cells)
-    if snapshot and cells is not None:
+    if cells is not None:
         # A first sync reads the device's share of the district, a few percent of it, where
         # most rows carry one number (an import, the first seeding): walking the seq index and
         # testing each row's scope read the whole table for every page (SQLite, persons: 1.8 s
@@ -293,16 +297,9 @@ def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cu
             seq = c.seq + 0
         if table.name == "person":
             scope = c.id.in_(_residents(cells))
-    after = or_(seq > cursor.after_seq,
-                and_(seq == cursor.after_seq, c.id > uuid.UUID(cursor.after_id))) if cursor.after_id \
-        else seq > cursor.after_seq
-    clauses = [seq > cursor.base, seq <= cursor.high, after, scope]
-    if cursor.after_id:
-        # Implied by `after`, which no index can search (an OR): a table's later pages then
-        # start the seq index where the last one ended, not at the round's beginning.
-        clauses.append(seq >= cursor.after_seq)
-    if snapshot:
-        clauses += _snapshot_only(table)
+    after_id = uuid.UUID(cursor.after_id) if cursor.after_id else None
+    clauses = [*_in_round(seq, c.id, cursor.base, cursor.high, cursor.after_seq, after_id), scope]
+    clauses += _snapshot_only(table)
     # Core rows straight from the connection, ids and times as stored (the encoder writes
     # their wire form directly: no uuid.UUID or datetime made only to be turned into text).
     public = _stored_columns(table, is_postgresql(session))
@@ -310,11 +307,11 @@ def _rows(session: Session, table: Table, cells: frozenset[uuid.UUID] | None, cu
 
 
 @cache
-def _changes(table: Table, postgresql: bool, paged: bool) -> Any:
-    """What changed in the cells (`cells`) in the round (`base`, `high`] after the cursor
-    (`after_seq`, and `after_id` when `paged`): an incremental pull's statement for `table`,
-    built once with its values as parameters (building and keying it anew was a tenth of a
-    pull's time).
+def _changes(table: Table, postgresql: bool, paged: bool, every_cell: bool) -> Any:
+    """What changed in the cells (`cells`; every cell for the roles that see them all) in the
+    round (`base`, `high`] after the cursor (`after_seq`, and `after_id` when `paged`): an
+    incremental pull's statement for `table`, built once with its values as parameters
+    (building and keying it anew was a tenth of a pull's time).
 
     On SQLite the seq index drives and the scope only filters (`indexed=False`). Without
     statistics to weigh one index against the other, SQLite let the scope drive: every pull
@@ -323,17 +320,24 @@ def _changes(table: Table, postgresql: bool, paged: bool) -> Any:
     area's history). The work now follows the district's changes since the last pull, and a
     page stops at its limit. PostgreSQL plans with the values (see `pull`) and chooses itself."""
     c = table.c
-    seq = c.seq
-    after_seq = bindparam("after_seq", type_=BigInteger())
-    after: ColumnElement[bool] = seq > after_seq
-    if paged:
-        after = or_(after, and_(seq == after_seq, c.id > bindparam("after_id", type_=c.id.type)))
-    clauses = [seq > bindparam("base", type_=BigInteger()), seq <= bindparam("high", type_=BigInteger()), after,
-               _scope_of(table, bindparam("cells", expanding=True), indexed=postgresql)]
-    if paged:
-        clauses.append(seq >= after_seq)  # as in `_rows`: where the last page ended
-    return (select(*_stored_columns(table, postgresql)).where(*clauses)
-            .order_by(seq, c.id).limit(bindparam("limit", type_=Integer())))
+    big = BigInteger()
+    scope = true() if every_cell else _scope_of(table, bindparam("cells", expanding=True), indexed=postgresql)
+    after_id = bindparam("after_id", type_=c.id.type) if paged else None
+    clauses = _in_round(c.seq, c.id, bindparam("base", type_=big), bindparam("high", type_=big),
+                        bindparam("after_seq", type_=big), after_id)
+    return (select(*_stored_columns(table, postgresql)).where(*clauses, scope)
+            .order_by(c.seq, c.id).limit(bindparam("limit", type_=Integer())))
+
+
+def _in_round(seq: Any, row_id: Any, base: Any, high: Any, after_seq: Any, after_id: Any) -> list[ColumnElement[bool]]:
+    """Rows numbered in the round (`base`, `high`] past the cursor: after (`after_seq`,
+    `after_id`) in (seq, id) order, or after `after_seq` on a table's first page (no id)."""
+    clauses = [seq > base, seq <= high]
+    if after_id is None:
+        return clauses + [seq > after_seq]
+    # `seq >= after_seq` is implied by the OR, which no index can search: with it a table's
+    # later pages start the seq index where the last one ended, not at the round's beginning.
+    return clauses + [or_(seq > after_seq, and_(seq == after_seq, row_id > after_id)), seq >= after_seq]
 
 
 def _snapshot_persons(session: Session, table: Table, cells: frozenset[uuid.UUID], cursor: Cursor,
