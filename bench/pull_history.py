@@ -21,7 +21,6 @@ import json
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +30,7 @@ import zstandard
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.base.ids import new_id  # as the field app makes them (static/pwa/ids.js)
 from bench.dataset import PASSWORD, app_config, build, cells_by_code, make_coordinator, pick_cells
 from bench.report import write_section
 from webapp.models import House
@@ -55,8 +55,8 @@ class Phone:
         mutations = []
         for _ in range(visits):
             self.seq += 1
-            mutations.append({"id": str(uuid.uuid4()), "seq": self.seq, "type": "visit", "op": "create",
-                              "record_id": str(uuid.uuid4()), "at": "2026-11-26T08:00:00Z",
+            mutations.append({"id": str(new_id()), "seq": self.seq, "type": "visit", "op": "create",
+                              "record_id": str(new_id()), "at": "2026-11-26T08:00:00Z",
                               "fields": {"house_id": self.houses[self.seq % len(self.houses)],
                                          "visited_at": "2026-11-26T08:00:00Z", "outcome": "verified",
                                          "plate_scanned": True}})

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from webapp.base.ids import new_id  # as the field app makes them (static/pwa/ids.js)
 from bench.server import call, register
 from bench.stats import Clock, Sample, alternate
 from webapp.registry.sequence import STAMPED_TABLES, committed_seq
@@ -74,22 +75,22 @@ def mutations(engine: Engine, phone: Phone, count: int) -> list[dict[str, Any]]:
     def add(kind: str, op: str, rid: uuid.UUID, fields: dict[str, Any], version: int | None = None,
             base: dict[str, Any] | None = None) -> None:
         phone.seq += 1
-        out.append({"id": str(uuid.uuid4()), "seq": phone.seq, "type": kind, "op": op, "record_id": str(rid),
+        out.append({"id": str(new_id()), "seq": phone.seq, "type": kind, "op": op, "record_id": str(rid),
                     "base_version": version, "fields": fields, "base": base or {}, "at": "2026-11-26T08:00:00Z"})
 
     for i in range(part):  # new occupants: a person and their residency
-        pid = uuid.uuid4()
+        pid = new_id()
         add("person", "create", pid, {"name": f"新住户{phone.seq}", "id_type": "resident",
                                       "id_number": new_id_number(), "phone": f"139{phone.seq % 10**8:08d}",
                                       "category": "migrant"})
-        add("residency", "create", uuid.uuid4(), {"person_id": str(pid), "house_id": str(houses[i % len(houses)]),
+        add("residency", "create", new_id(), {"person_id": str(pid), "house_id": str(houses[i % len(houses)]),
                                                   "relation": "tenant", "start_date": "2026-11-20"})
     half = len(living) // 2
     for rid, rver, *_ in living[half:half + part]:  # move-outs
         add("residency", "update", rid, {"end_date": "2026-11-25", "end_reason": "搬离"}, rver,
             {"end_date": None, "end_reason": None})
     for i in range(part):  # visits
-        add("visit", "create", uuid.uuid4(), {"house_id": str(houses[(i * 7) % len(houses)]),
+        add("visit", "create", new_id(), {"house_id": str(houses[(i * 7) % len(houses)]),
                                               "visited_at": "2026-11-26T03:00:00Z", "outcome": "verified",
                                               "plate_scanned": False})
     for _rid, _rv, pid, pver, old in living[:part]:  # phone edits

@@ -33,6 +33,7 @@ import zstandard
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.base.ids import new_id  # as the field app makes them (static/pwa/ids.js)
 from bench.dataset import PASSWORD, build, cells_by_code, make_coordinator, pick_cells
 from bench.pull import change_elsewhere
 from bench.report import write_section
@@ -180,14 +181,14 @@ def work(engine: Any, phone: Phone, cells: list[uuid.UUID], new: int = 2000, edi
     def add(kind: str, op: str, rid: Any, fields: dict[str, Any], version: int | None = None,
             base: dict[str, Any] | None = None) -> None:
         phone.seq += 1
-        out.append({"id": str(uuid.uuid4()), "seq": phone.seq, "type": kind, "op": op, "record_id": str(rid),
+        out.append({"id": str(new_id()), "seq": phone.seq, "type": kind, "op": op, "record_id": str(rid),
                     "base_version": version, "fields": fields, "base": base or {}, "at": "2026-11-26T08:00:00Z"})
 
     for i in range(new // 2):
-        pid = uuid.uuid4()
+        pid = new_id()
         add("person", "create", pid, {"name": f"新住户{phone.seq}", "id_type": "resident", "id_number": new_id_number(),
                                       "phone": f"139{phone.seq % 10**8:08d}", "category": "migrant"})
-        add("residency", "create", uuid.uuid4(), {"person_id": str(pid), "house_id": str(houses[i % len(houses)]),
+        add("residency", "create", new_id(), {"person_id": str(pid), "house_id": str(houses[i % len(houses)]),
                                                   "relation": "tenant", "start_date": "2026-11-20"})
     for pid, version, old in living:
         add("person", "update", pid, {"phone": f"137{(phone.seq * 7919) % 10**8:08d}"}, version, {"phone": old})

@@ -25,6 +25,7 @@ import shapely
 from sqlalchemy import CursorResult, Table, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from webapp.base.ids import new_id
 from geo.shapes import polygon
 from webapp.registry.scope_changes import record_house_moves
 from webapp.models import Cell, House, HouseEvent
@@ -175,7 +176,7 @@ def _write(session: Session, moves: list[tuple[Any, uuid.UUID]], code_of: dict[A
         # The optimistic version check failed for some house: someone edited it meanwhile.
         raise StaleHouseError(f"{len(params) - result.rowcount} house(s) changed meanwhile: roll back, run again")
     events = [{
-        "id": uuid.uuid4(), "version": 1, "changed_at": now, "changed_by_id": by_user_id,
+        "id": new_id(), "version": 1, "changed_at": now, "changed_by_id": by_user_id,
         "house_id": h.id, "kind": HouseEventKind.CELL_CHANGED.value, "at": now, "related_house_ids": [],
         "detail": {"from_cell": code_of.get(h.cell_id), "to_cell": code_of[target],
                    "from_cell_id": str(h.cell_id) if h.cell_id else None, "to_cell_id": str(target)},

@@ -22,7 +22,6 @@ import queue
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +29,7 @@ import zstandard
 
 from scripts.load import _postmaster, pct, seed, tree_cpu
 from tests.faults import Gunicorn, PgCluster, app_env
+from webapp.base.ids import new_id  # as the field app makes them (static/pwa/ids.js)
 
 NOW = "2026-11-26T08:00:00Z"
 P99_LIMIT_MS = 500
@@ -80,8 +80,8 @@ class Phone:
         out = []
         for i in range(n):
             self.seq += 1
-            out.append({"id": str(uuid.uuid4()), "seq": self.seq, "type": "visit", "op": "create",
-                        "record_id": str(uuid.uuid4()), "at": NOW,
+            out.append({"id": str(new_id()), "seq": self.seq, "type": "visit", "op": "create",
+                        "record_id": str(new_id()), "at": NOW,
                         "fields": {"house_id": self.houses[(self.seq + i) % len(self.houses)], "visited_at": NOW,
                                    "outcome": "verified", "plate_scanned": True, "note": "入户核查"}})
         return out

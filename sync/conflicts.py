@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table
 
+from webapp.base.ids import new_id
 from sync.batch import Mutation
 from sync.state import CellCommittees
 from sync.wire import to_wire
@@ -59,7 +60,7 @@ def row(ctx: Context, kind: str, *, base: dict[str, Any], registry: dict[str, An
     """A conflict row ready for insert; the device's values are kept whole."""
     m = ctx.mutation
     return {
-        "id": uuid.uuid4(), "kind": kind, "record_type": m.type, "record_id": m.record_id,
+        "id": new_id(), "kind": kind, "record_type": m.type, "record_id": m.record_id,
         "house_id": ctx.house_id, "cell_id": ctx.cell_id, "committee_id": ctx.committee_id,
         "device_id": ctx.device.id, "user_id": ctx.device.user_id, "mutation_id": m.id,
         "base_values": {k: to_wire(v) for k, v in base.items()},

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
+from webapp.base.ids import new_id
 from sync.state import is_postgresql
 from webapp.models import Device, User
 from webapp.base.timeutil import utcnow
@@ -78,7 +78,7 @@ def register(session: Session, user: User, label: str | None, app_version: str |
             f"or ask the residents' committee or the centre to end one in the console's device list / "
             f"此账号已登记 {cap} 部手机：请在不再使用的手机上退出登录，或请居委会、中心在控制台的设备列表中停用一部")
     token = secrets.token_urlsafe(32)
-    device = Device(id=uuid.uuid4(), user_id=user.id, label=(label or "")[:100] or None,
+    device = Device(id=new_id(), user_id=user.id, label=(label or "")[:100] or None,
                     token_hash=_hash(token), app_version=(app_version or "")[:32] or None,
                     last_seen_at=now)
     session.add(device)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.base.ids import new_id
 from sync import conflicts
 from sync.batch import Mutation, Outcome
 from sync.reach import Reach
@@ -125,7 +126,7 @@ def move_house(m: Mutation, values: dict[str, Any], state: State, ctx: conflicts
 
 
 def _move_out_task(house: dict[str, Any], name: str | None, now: datetime) -> dict[str, Any]:
-    return {"id": uuid.uuid4(), "version": 1, "changed_at": now, "house_id": house["id"],
+    return {"id": new_id(), "version": 1, "changed_at": now, "house_id": house["id"],
             "cell_id": house["cell_id"], "kind": "moved_out", "status": "open", "source": "sync",
             # In the words the task list shows (Chinese): who, not their id; not where they went
             # (the new address may lie outside this cell's committee).

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from webapp.base.ids import new_id
 from sync.resolve_rules import ResolveError, canonical_id, check_record, from_text, problem, redirect_refs
 from sync.validate import parse_fields
 from sync.wire import RECORD_TYPES, RecordType, to_wire
@@ -123,7 +124,7 @@ def open_case(session: Session, conflict: Conflict) -> Case:
     first = conflict.record_id
     if conflict.kind in MERGED_KINDS and conflict.detail.get("merged_into"):
         first = uuid.UUID(conflict.detail["merged_into"])
-    target_id = canonical_id(session, first) if first is not None else uuid.uuid4()
+    target_id = canonical_id(session, first) if first is not None else new_id()
     target = session.get(rtype.model, target_id)
     op = str(conflict.detail.get("op") or "update")
     device = session.get(Device, conflict.device_id) if conflict.device_id else None

@@ -83,4 +83,4 @@ export function showErrors(form, errors, pick) {
 }
 
 export const formValues = (form) => Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v).trim()]));
-export const uuid = () => crypto.randomUUID();
+export {newId as uuid} from "./ids.js";

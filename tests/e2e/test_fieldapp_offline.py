@@ -86,6 +86,8 @@ def test_offline_round_trip(context: Any, live_server: LiveServer) -> None:
         phones = {p.name: p.phone for p in created}
         assert phones == {names[0]: "13900001111", names[1]: "13700002222", names[2]: "13900001111"}
         assert all(p.sex == "M" and p.birth_date is not None for p in created)
+        # Made on the phone (static/pwa/ids.js): time-ordered, so a push's rows share index pages.
+        assert all(p.id.version == 7 for p in created)
         living = s.scalars(select(Residency).where(Residency.house_id == _uuid(house))).all()
         assert sorted((r.person_id in {p.id for p in created}, r.end_date is None) for r in living) == [
             (False, False), (True, True), (True, True), (True, True)]

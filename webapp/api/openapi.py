@@ -104,7 +104,8 @@ def document() -> dict[str, Any]:
                     "seq": {"type": "integer", "minimum": 1, "maximum": MAX_SEQ},
                     "type": _record_type(),
                     "op": {"enum": sorted(OPS)},
-                    "record_id": {"type": "string", "format": "uuid"},
+                    "record_id": {"type": "string", "format": "uuid", "description": "any UUID; version 7 "
+                                  "(time-ordered, tests/vectors/ids.json) keeps a push's new rows together"},
                     "base_version": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_INT32,
                                      "description": "null for a create; 0 for an edit of a record created on this "
                                                     "phone whose create is not answered yet"},

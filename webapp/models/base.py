@@ -13,6 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from webapp.base.ids import new_id
 from webapp.base.timeutil import utcnow
 
 # Stable constraint names, so that Alembic batch migrations on SQLite can find them.
@@ -65,7 +66,7 @@ class Synced:
     tombstone, and `purged_at` marks a tombstone whose personal data has been erased.
     """
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -94,6 +95,3 @@ class Synced:
         self.deleted_at = utcnow()
         self.changed_by_id = by_user_id
 
-
-def new_id() -> uuid.UUID:
-    return uuid.uuid4()

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.base.ids import new_id
 from webapp.models.base import Base
 from webapp.models.house import House
 from webapp.models.person import Person, Residency
@@ -24,7 +25,7 @@ class CoverageSnapshot(Base):
     __tablename__ = "coverage_snapshot"
     __table_args__ = (UniqueConstraint("cycle_id", "cell_id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     cycle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cycle.id"))
     cell_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cell.id"), index=True)
     committee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("committee.id"), index=True)

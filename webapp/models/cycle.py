@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.base.ids import new_id
 from webapp.models.base import Base
 from webapp.base.timeutil import utcnow
 
@@ -14,7 +15,7 @@ from webapp.base.timeutil import utcnow
 class Cycle(Base):
     __tablename__ = "cycle"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(64), unique=True)  # e.g. "2026-11" or "2026Q4"
     # month or quarter; key-area campaigns are `Campaign` rows, never cycles (never "current").
     kind: Mapped[str] = mapped_column(String(12), default="month")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.base.ids import new_id
 from webapp.models.base import Base
 from webapp.base.timeutil import utcnow
 
@@ -24,7 +25,7 @@ class GradeSnapshot(Base):
     __tablename__ = "grade_snapshot"
     __table_args__ = (UniqueConstraint("cycle_id", "committee_key"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     cycle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cycle.id"), index=True)
     committee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("committee.id"), default=None, index=True)
     committee_key: Mapped[str] = mapped_column(String(40))  # str(committee_id) or SUBDISTRICT_KEY
@@ -44,7 +45,7 @@ class CoordinatorSnapshot(Base):
     __tablename__ = "coordinator_snapshot"
     __table_args__ = (UniqueConstraint("cycle_id", "user_id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     cycle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cycle.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # The counts, the user's name then, and the cells they worked (ids) for scoping.

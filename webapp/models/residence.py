@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.base.ids import new_id
 from webapp.models.base import Base
 from webapp.models.user import User
 from webapp.base.timeutil import utcnow
@@ -22,7 +23,7 @@ class ResidenceCheck(Base):
     __tablename__ = "residence_check"
     __table_args__ = (Index("ix_residence_check_house_at", "house_id", "checked_at"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     house_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("house.id"))
     result: Mapped[str] = mapped_column(String(12))  # enums.ResidenceCheckResult
     # A decision for an applicant living there (None: a check of the house alone).

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.base.ids import new_id
 from webapp.models.base import Base
 from webapp.models.user import User
 from webapp.base.timeutil import utcnow
@@ -18,7 +19,7 @@ class Device(Base):
 
     __tablename__ = "device"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     label: Mapped[str | None] = mapped_column(String(100), default=None)  # browser / model
     # Only a hash of the bearer token is kept: a database leak does not let anyone sync.
@@ -58,7 +59,7 @@ class Conflict(Base):
         Index("ix_conflict_user_created", "user_id", "created_at"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(24))
     record_type: Mapped[str] = mapped_column(String(20))
     record_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.base.ids import new_id
 from webapp.base.timeutil import utcnow
 from webapp.models.base import Base
 
@@ -24,7 +25,7 @@ class UnitFigures(Base):
     __tablename__ = "unit_figures"
     __table_args__ = (UniqueConstraint("cycle_id", "cell_key"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     cycle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cycle.id"), index=True)
     cell_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cell.id"), default=None)
     cell_key: Mapped[str] = mapped_column(String(40))  # str(cell_id) or NO_HOUSE_KEY: a NULL is no key

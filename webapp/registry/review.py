@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, selectinload
 
+from webapp.base.ids import new_id
 from webapp.models import Cell, Committee, House, Residency, Review, User
 from webapp.models.enums import ReviewKind, ReviewStatus, Role
 from webapp.models.review import REVIEW_REASON_MAX
@@ -62,7 +63,7 @@ def cell_requires(session: Session, cell_id: uuid.UUID | None) -> bool:
 def new_row(kind: str, residency: Mapping[str, Any], person_name: str | None, cell_id: uuid.UUID | None,
             user_id: int | None, now: datetime) -> dict[str, Any]:
     """A pending review as a table row (sync writes rows, not ORM objects)."""
-    return {"id": uuid.uuid4(), "version": 1, "changed_at": now, "changed_by_id": user_id,
+    return {"id": new_id(), "version": 1, "changed_at": now, "changed_by_id": user_id,
             "house_id": residency["house_id"], "cell_id": cell_id, "residency_id": residency["id"],
             "person_id": residency["person_id"], "person_name": person_name, "kind": kind, "status": ReviewStatus.PENDING.value,
             "reason": None, "submitted_by_id": user_id, "decided_by_id": None, "decided_at": None,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from webapp.base.ids import new_id
 from webapp.models import House, HouseCode, Person, Unit
 from webapp.registry.changes import apply_changes
 from webapp.registry.extract.check import _Checks
@@ -101,9 +102,9 @@ class _Importer(_Checks):
 
     def _new_house(self, code: str, changes: dict[str, Any]) -> House:
         # No cell here: placing houses in cells by geometry is the geo module's job.
-        house = House(id=uuid.uuid4(), cell_id=None, changed_by_id=self.by, **changes)
+        house = House(id=new_id(), cell_id=None, changed_by_id=self.by, **changes)
         self.session.add(house)
-        self.session.add(HouseCode(id=uuid.uuid4(), code=code, kind="external", house_id=house.id,
+        self.session.add(HouseCode(id=new_id(), code=code, kind="external", house_id=house.id,
                                    changed_by_id=self.by))
         self.houses[code] = house
         return house
@@ -119,7 +120,7 @@ class _Importer(_Checks):
                 changes["house_id"] = house.id if house else None
             unit = self.units.get(code)
             if unit is None:
-                unit = Unit(id=uuid.uuid4(), external_code=code, changed_by_id=self.by, contacts=[])
+                unit = Unit(id=new_id(), external_code=code, changed_by_id=self.by, contacts=[])
                 apply_changes(unit, changes, self.by)
                 self.session.add(unit)
                 self.units[code] = unit
@@ -143,7 +144,7 @@ class _Importer(_Checks):
                 changes["employer_unit_id"] = employer.id if employer else None
             person = self.persons.get(key)
             if person is None:
-                person = Person(id=uuid.uuid4())
+                person = Person(id=new_id())
                 apply_changes(person, {"id_number": key, **changes}, self.by)
                 self.session.add(person)
                 self.persons[key] = person

@@ -5,6 +5,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from webapp.base.ids import new_id
 from webapp.models import House, Residency
 from webapp.models.enums import Relation, Source
 from webapp.registry.changes import apply_changes
@@ -70,7 +71,7 @@ class _Residencies:
             return
         if v.get("end_date") is None:
             self._end_elsewhere(mine, v["start_date"], out)
-        new = Residency(id=uuid.uuid4(), person_id=person.id, house_id=house.id, start_date=v["start_date"],
+        new = Residency(id=new_id(), person_id=person.id, house_id=house.id, start_date=v["start_date"],
                         end_date=v.get("end_date"), relation=v.get("relation") or Relation.TENANT.value,
                         source=Source.IMPORT.value, changed_by_id=self.work.by)
         self.code_of.setdefault(house.id, v["house_external_code"])
