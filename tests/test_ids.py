@@ -82,3 +82,12 @@ def test_every_table_keyed_by_a_uuid_makes_version_7() -> None:
             continue
         assert column.default is not None, column
         assert column.default.arg(None).version == 7, column  # type: ignore[union-attr]
+
+
+def test_no_module_makes_random_ids_of_its_own() -> None:
+    """One maker of ids: a `uuid4()` beside it would bring random keys back, unnoticed."""
+    root = Path(__file__).parent.parent
+    makers = [str(p.relative_to(root)) for folder in ("webapp", "sync", "geo")
+              for p in sorted((root / folder).rglob("*.py")) if "uuid4(" in p.read_text(encoding="utf-8")]
+    assert makers == []
+    assert "randomUUID" not in "".join(p.read_text(encoding="utf-8") for p in (root / "static" / "pwa").rglob("*.js"))

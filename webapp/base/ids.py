@@ -10,6 +10,10 @@ The phone makes the same ids (static/pwa/ids.js); both are held to tests/vectors
 Any UUID stays a valid id: old apps and other clients send version 4, and rows made before
 this change keep theirs. Ids order by the millisecond only: nothing may rely on their order
 within one, nor on a phone's clock being right.
+
+An id now tells when its record was made. It is shown only where the record is (the public
+plate page names a house by its plate code, never by id), to people who may see the record's
+history, which says as much.
 """
 from __future__ import annotations
 

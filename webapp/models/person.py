@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.models.base import Base, Synced
+from webapp.models.base import Base, Synced, optional_reference
 from webapp.models.house import House, Room
 
 _LIVE = "deleted_at IS NULL"
@@ -38,6 +38,8 @@ class Person(Synced, Base):
         Index("ix_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
         Index("ix_person_id_rev", "id_rev", postgresql_ops={"id_rev": "varchar_pattern_ops"}),
         Index("ix_person_phone_rev", "phone_rev", postgresql_ops={"phone_rev": "varchar_pattern_ops"}),
+        optional_reference("person", "claims_id_of"),
+        optional_reference("person", "employer_unit_id"),
     )
 
     # Personal columns are nullable so that a purged tombstone can keep only id and version.
@@ -115,6 +117,7 @@ class Residency(Synced, Base):
             sqlite_where=text(_OPEN),
             postgresql_where=text(_OPEN),
         ),
+        optional_reference("residency", "room_id"),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.models.base import Base, Synced
+from webapp.models.base import Base, Synced, optional_reference
 from webapp.models.house import House
 from webapp.models.visit import Visit
 from webapp.base.timeutil import utcnow
@@ -39,6 +39,7 @@ class Task(Synced, Base):
         Index("ix_task_open_due", "due_on",
               sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
               postgresql_where=text("status = 'open' AND deleted_at IS NULL")),
+        optional_reference("task", "closed_visit_id"),
         # A generated task's key (e.g. "unvisited:<house>:2026-11"): generating twice makes none.
         Index("uq_task_origin_key", "origin_key", unique=True,
               sqlite_where=text("origin_key IS NOT NULL"),
