@@ -35,11 +35,12 @@ SEARCH = """async ([q]) => {
 }"""
 QUEUE = """async ([houses, n]) => {
   const {save} = await import('/static/pwa/outbox.js');
+  const {newId} = await import('/static/pwa/ids.js');  // as the app's screens make them
   const list = [];
   for (let i = 0; i < n; i++) {
     const fields = {house_id: houses[i % houses.length], visited_at: new Date().toISOString(), outcome: 'verified',
       plate_scanned: false};
-    list.push({type: 'visit', op: 'create', record_id: crypto.randomUUID(), base_version: null, fields, base: {},
+    list.push({type: 'visit', op: 'create', record_id: newId(), base_version: null, fields, base: {},
       local: fields});
   }
   await save(list);
