@@ -296,17 +296,22 @@ def section(report: dict[str, Any], seconds: float, command: str) -> str:
            "protocol 2 / peer; the target is issue 17's.", "",
            "| test | measure | protocol 1 | protocol 2 | peer (issue 17) | ratio | target | |",
            "|---|---|---|---|---|---|---|---|"]
+    missed = []
     for title, key, measure, unit, target in ROWS:
         a, b = p1[key][measure], p2[key][measure]
         peer = report["peer"].get(key, {}).get(measure)
         ratio = "—" if not peer else f"{b / peer:.3f}×" if b / peer < 0.01 else f"{b / peer:.2f}×"
         met = "—" if target is None or peer is None else ("met" if b <= target * peer else "**missed**")
+        if met == "**missed**":
+            missed.append(f"{title} ({unit})")
         out.append(f"| {title} | {unit} | "
                    f"{_value(a, unit)} | {_value(b, unit)} | {_value(peer, unit) if peer else '—'} | {ratio} | "
                    f"{f'≤ {target:.2f}×' if target else '—'} | {met} |")
-    out += ["", "Push times are the server's ingest of 2,500 mutations (validation, merge, scope, the change log) "
-            "and did not reach the target; the open-model load and its target (200 syncs/s) are in RELIABILITY.md "
-            "(`make load`): not reached either. Everything measured in bytes and requests is."]
+    # Said from this run's outcomes: a push's time sits near its target and varies run to run.
+    verdict = f"Missed in this run: {'; '.join(missed)}." if missed else "Every target above is met in this run."
+    out += ["", f"{verdict} A push's time is the server's ingest of 2,500 mutations (validation, merge, scope, "
+            "the change log); the open-model load and its target (200 syncs/s) are in RELIABILITY.md "
+            "(`make load`): not reached."]
     return "\n".join(out + [END])
 
 

@@ -8,6 +8,7 @@ import re
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +99,23 @@ def test_the_sqlite_writers_figure_is_produced() -> None:
     assert all(0 <= r["p50_ms"] <= r["p90_ms"] <= r["p99_ms"] <= r["max_ms"] and r["writes_per_s"] > 0 for r in results)
     text = sqlite_writers.section(results, 2, 2, 1.0, "pytest")
     assert text.startswith(sqlite_writers.BEGIN) and text.endswith(sqlite_writers.END)
+
+
+def test_the_wire_figure_says_which_targets_this_run_missed() -> None:
+    """Figure 10's closing sentence follows the table, not a sentence written once by hand."""
+    from bench import wire
+
+    def side(push_s: float, second_s: float) -> dict[str, Any]:
+        step = {"s": 0.3, "requests": 2, "kb_in": 800.0, "kb_out": 100.0, "rows": 17_000, "times": [0.3]}
+        return {"first_pull": step, "push": {**step, "s": push_s, "kb_in": 6.0},
+                "pull_after": {**step, "kb_in": 1.0}, "second_push": {**step, "s": second_s, "kb_in": 6.0, "times": [second_s]},
+                "wire": {"connections": 1, "requests": 30}}
+
+    def text(push_s: float, second_s: float) -> str:
+        report = {"houses": 2_000, "protocol1": side(1.0, 1.0), "protocol2": side(push_s, second_s),
+                  "peer": wire.PEER, "load_average": [0.5], "gunicorn_args": "gunicorn.conf.py"}
+        return wire.section(report, 1.0, "pytest")
+
+    assert "Missed in this run: second push, same size (time)." in text(0.50, 0.43)
+    assert "Missed in this run: push of 2,000 new + 500 edits (time); second push, same size (time)." in text(0.60, 0.43)
+    assert "Every target above is met in this run." in text(0.50, 0.20)
