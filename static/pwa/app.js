@@ -6,7 +6,6 @@ import * as bridge from "./sw-bridge.js";
 import {schedule, sync} from "./sync.js";
 import {h, show, toast} from "./ui.js";
 import {searchIndex} from "./store.js";
-import {setKnownAreaCodes} from "./validation.js";
 import * as vault from "./vault.js";
 import * as walk from "./walk.js";
 import * as places from "./views/places.js";
@@ -161,8 +160,6 @@ async function start() {
   window.addEventListener("gw:db-blocked", () => toast(t("db_blocked")));
   for (const ev of ["pointerdown", "keydown"]) document.addEventListener(ev, idle, {passive: true});
   idle();
-  fetch("/app/area-codes.json").then((r) => r.json()).then(setKnownAreaCodes).catch(() => {});
-  import("./regions.js").then((m) => m.regions()).catch(() => {});  // the hukou district list, for the forms
   bridge.register().catch(() => {});
   await db();
   await openPlateLink();

@@ -19,7 +19,7 @@ const NAMES = {
   other: ["证件号码", "Document number"],
 };
 export const ID_TYPES = Object.keys(NAMES);
-let knownAreas = null;  // GB/T 2260 codes (current and retired), loaded by the app
+let knownAreas = null;  // GB/T 2260 codes (current and retired), loaded when a form opens (regions.areaLists)
 
 export class ValidationError extends Error {
   constructor(errors) {
@@ -317,7 +317,7 @@ export function parseLandline(value, field = "landline", defaultArea = "021") {
   return `${area}-${local}`;
 }
 
-let counties = null;  // current county-level GB/T 2260 codes (regions.json), loaded by the app
+let counties = null;  // current county-level GB/T 2260 codes (regions.json), loaded when a form opens
 export function setCounties(codes) { counties = new Set(codes); }
 
 /** A hukou region: a current county code, as offered by the picker (webapp/validation/area_codes.py). */

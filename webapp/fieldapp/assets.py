@@ -19,7 +19,8 @@ SUFFIXES = frozenset({".js", ".css", ".png", ".json"})
 # npm files the app loads (idb at start; jsQR when the camera opens and Leaflet when a map
 # opens, lazily: all precached, so they work offline and cost the start nothing).
 VENDOR = (("idb", "index.js"), ("jsqr", "jsQR.js"), ("leaflet", "leaflet.js"), ("leaflet", "leaflet.css"))
-# Routes whose answers belong to the shell (rendered by Flask, hashed through their sources).
+# Routes whose answers belong to the shell (rendered by Flask, hashed through their sources). The
+# two GB/T 2260 lists are precached but loaded only when a form opens (static/pwa/regions.js).
 SHELL_ROUTES = ("/app/", "/app/manifest.webmanifest", "/app/area-codes.json", "/app/regions.json")
 
 

@@ -11,6 +11,7 @@ import {sync} from "../sync.js";
 import {field, formValues, h, show, showErrors, toast} from "../ui.js";
 import {parseLandline, parseMobile, parsePersonId, parseRegion, ValidationError} from "../validation.js";
 import {landlineArea} from "./person.js";
+import {areaLists} from "../regions.js";
 import {open} from "../vault.js";
 import {logout} from "./session.js";
 
@@ -23,7 +24,7 @@ let syncing = false;
  * (plain values: outbox.resend seals a person's). */
 async function checkFix(entry, values) {
   const errors = [], fixes = {}, local = {};
-  const record = await (await db()).get(entry.type, entry.record_id);
+  const [record] = await Promise.all([(await db()).get(entry.type, entry.record_id), areaLists()]);
   for (const [name, raw] of Object.entries(values)) {
     try {
       if (name === "id_number") {

@@ -9,7 +9,7 @@ import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
 import {parseLandline, parseMobile, parsePersonId, parseRegion, shanghaiToday, ValidationError} from "../validation.js";
 import {db} from "../db.js";
 import {hukouPlace} from "../address.js";
-import {regionName, regionPicker} from "../regions.js";
+import {areaLists, regionName, regionPicker} from "../regions.js";
 
 const meta = (name, fallback) => document.querySelector(`meta[name="${name}"]`)?.content || fallback;
 /** LANDLINE_AREA_CODE, HOME_REGION and HUKOU_MATCH_LEVEL, as the shell carries them. */
@@ -139,7 +139,8 @@ async function households(houseId) {
 }
 
 export async function addPerson(houseId) {
-  const [rooms, homes, house] = await Promise.all([roomsOf(houseId), households(houseId), (await db()).get("house", houseId)]);
+  const [rooms, homes, house] = await Promise.all([roomsOf(houseId), households(houseId), (await db()).get("house", houseId),
+    areaLists()]);
   const form = h("form", {class: "card", novalidate: true, "aria-label": t("add_occupant")},
     field(t("name"), "name", {required: true, autocomplete: "off"}),
     field(t("id_type"), "id_type", {kind: "select", options: choices("id_type"), value: "resident"}),
@@ -236,7 +237,7 @@ const EDITED = ["name", "id_type", "id_number", "phone", "landline", "phone_stat
 const COUPLED = {id_type: "id_number"};  // the type goes with the number: masked number, fixed type
 
 export async function editPerson(houseId, personId) {
-  const row = await (await db()).get("person", personId);
+  const [row] = await Promise.all([(await db()).get("person", personId), areaLists()]);
   if (!row) return show(h("h1", {}, t("edit")), h("p", {role: "alert"}, t("none")));
   const p = await opened(row);
   // A role that sees a field masked got `<field>_masked` only (docs/sync.md), one that may not see
