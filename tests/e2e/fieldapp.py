@@ -6,7 +6,7 @@ import itertools
 import uuid
 from types import SimpleNamespace
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from tests import factories as f
@@ -47,6 +47,19 @@ def coordinator_area(server: LiveServer, houses: int = 2) -> SimpleNamespace:
             username=coord.username, user_id=coord.id, cell_id=str(cell.id), houses=[str(h.id) for h in made],
             codes=[h.codes[0].code for h in made], outside_code=outside.codes[0].code, person_id=str(person.id),
             person_name=person.name, person_id_number=number, tag=tag)
+
+
+def declare(browser: Browser, live_server: LiveServer, code: str, text: str) -> None:
+    """A resident scans the plate with their own phone and files a declaration (no login)."""
+    resident = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 360, "height": 740})
+    page = resident.new_page()
+    page.goto(f"/h/{code}")
+    page.check("input[name=kind][value=moved_in]")
+    page.fill("[name=text]", text)
+    page.click("form button[type=submit].primary")
+    page.wait_for_load_state()
+    expect(page.locator("main")).not_to_contain_text(text)  # a thank-you page, not the form again
+    resident.close()
 
 
 def wait(page: Page, predicate: str, arg: object = None, timeout_s: float = 10.0) -> None:

@@ -11,10 +11,8 @@ looks for the elements themselves, which innerHTML would create all the same."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.orm import Session
 
 from tests.e2e import fieldapp as fa
@@ -27,26 +25,6 @@ SHORT = "<b data-h=1>乙"  # rooms and house rooms hold 16 and 32 characters
 NO_MARKUP = "() => document.querySelectorAll('[data-h], img[src=\"/x-hostile\"]').length"
 
 
-@pytest.fixture
-def context(browser: Browser, live_server: LiveServer) -> Any:
-    ctx = browser.new_context(base_url=live_server.url, locale="zh-CN")
-    yield ctx
-    ctx.close()
-
-
-def _declare(browser: Browser, live_server: LiveServer, code: str, text: str) -> None:
-    """A resident, not logged in, on the plate page: the outsider's door to a coordinator's phone."""
-    resident = browser.new_context(base_url=live_server.url, locale="zh-CN")
-    page = resident.new_page()
-    page.goto(f"/h/{code}")
-    page.check("input[name=kind][value=moved_in]")
-    page.fill("[name=text]", text)
-    page.click("form button[type=submit].primary")
-    page.wait_for_load_state()
-    assert page.evaluate(NO_MARKUP) == 0
-    resident.close()
-
-
 def _shows(page: Page, hash_: str, *texts: str) -> None:
     fa.go(page, hash_)
     for text in texts:
@@ -54,7 +32,8 @@ def _shows(page: Page, hash_: str, *texts: str) -> None:
     assert page.evaluate(NO_MARKUP) == 0, hash_
 
 
-def test_markup_in_stored_text_stays_text_on_the_phone(context: Any, browser: Browser, live_server: LiveServer) -> None:
+def test_markup_in_stored_text_stays_text_on_the_phone(context: BrowserContext, browser: Browser,
+                                                      live_server: LiveServer) -> None:
     area = fa.coordinator_area(live_server)
     house_id = uuid.UUID(area.houses[0])
     with Session(live_server.engine) as s:
@@ -69,7 +48,7 @@ def test_markup_in_stored_text_stays_text_on_the_phone(context: Any, browser: Br
         s.add(room)
         s.commit()
         room_id = str(room.id)
-    _declare(browser, live_server, area.codes[0], f"告知{LONG}")
+    fa.declare(browser, live_server, area.codes[0], f"告知{LONG}")
 
     page = context.new_page()
     fa.app_login(page, area.username)

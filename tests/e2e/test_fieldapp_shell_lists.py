@@ -4,10 +4,7 @@ still from the service worker's cache with no signal: the ID number's "unknown a
 the hukou district picker work offline on the first form opened after login."""
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import BrowserContext, expect
 
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
@@ -16,14 +13,7 @@ LISTS = ("/app/area-codes.json", "/app/regions.json")
 UNKNOWN_AREA = "123456198510100037"  # tests/vectors/validation.json: unknown-area-warns
 
 
-@pytest.fixture
-def context(browser: Browser, live_server: LiveServer) -> Any:
-    ctx = browser.new_context(base_url=live_server.url, locale="zh-CN")
-    yield ctx
-    ctx.close()
-
-
-def test_the_lists_load_with_the_first_form_offline_not_at_open(context: Any, live_server: LiveServer) -> None:
+def test_the_lists_load_with_the_first_form_offline_not_at_open(context: BrowserContext, live_server: LiveServer) -> None:
     area = fa.coordinator_area(live_server)
     page = context.new_page()
     asked: list[str] = []

@@ -31,19 +31,6 @@ def context(browser: Browser, live_server: LiveServer) -> Any:
     ctx.close()
 
 
-def _declare(browser: Browser, live_server: LiveServer, code: str, text: str) -> None:
-    """A resident scans the plate with their own phone and files a declaration (no login)."""
-    resident = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 360, "height": 740})
-    page = resident.new_page()
-    page.goto(f"/h/{code}")
-    page.check("input[name=kind][value=moved_in]")
-    page.fill("[name=text]", text)
-    page.click("form button[type=submit].primary")
-    page.wait_for_load_state()
-    expect(page.locator("main")).not_to_contain_text(text)  # a thank-you page, not the form again
-    resident.close()
-
-
 def _task_ids(page: Page, selector: str, count: int) -> list[str]:
     """The tasks listed under `selector`, once the view shows `count` of them (it renders after the hash changes)."""
     rows = page.locator(f"{selector} li[data-task]")
@@ -55,7 +42,7 @@ def test_declaration_to_a_task_closed_offline_with_its_visit_and_counted(context
                                                                           live_server: LiveServer) -> None:
     area = fa.coordinator_area(live_server)
     house = area.houses[1]
-    _declare(browser, live_server, area.codes[1], "402室新搬来一家三口")
+    fa.declare(browser, live_server, area.codes[1], "402室新搬来一家三口")
     with Session(live_server.engine) as s:
         [task] = s.scalars(select(Task).where(Task.house_id == uuid.UUID(house))).all()
         assert (task.source, task.status, task.assignee_id) == ("public", "open", area.user_id)
