@@ -5,10 +5,11 @@ import math
 import random
 import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
+from webapp.base.ids import uuid7
 from webapp.registry.demo.grid import _Layout
 from webapp.registry.demo.records import _Cell, _House
 from webapp.registry.demo.reference import REFERENCE_DATE
@@ -21,6 +22,9 @@ from webapp.registry.demo.vocabulary import (
 )
 from webapp.registry.demo.writer import Progress, _Writer
 from webapp.validation import ALPHABET, HOUSE_BODY_LEN, make_house_code
+
+
+_EPOCH_MS = int(datetime.combine(REFERENCE_DATE, time(), timezone.utc).timestamp() * 1000)
 
 
 class _State:
@@ -52,11 +56,16 @@ class _State:
         self.commercial: list[_House] = []
         self.residential: list[_House] = []
         self.user_count = 0
+        self.ids_made = 0
 
     # -- small helpers --
 
     def new_id(self) -> uuid.UUID:
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+        # Version 7, as the app makes them (webapp/base/ids.py), yet reproducible: the seeded
+        # draw for the random bits and, for the clock, a millisecond per record counted from
+        # the reference date, so records are numbered in the order they were generated.
+        self.ids_made += 1
+        return uuid7(_EPOCH_MS + self.ids_made, self.rng.getrandbits(128).to_bytes(16, "big"))
 
     def _permutation(self, modulus: int) -> tuple[int, int, int]:
         """An affine bijection on [0, modulus): distinct inputs give distinct, random-looking codes."""
