@@ -110,7 +110,19 @@ def main(argv: list[str] | None = None) -> None:
     report.sections = [s for s in report.sections if s[0] != FINDINGS_TITLE]
     if FINDINGS.exists():
         report.sections.append((FINDINGS_TITLE, FINDINGS.read_text(encoding="utf-8")))
-    Path(args.out).write_text(report.markdown(), encoding="utf-8")
+    rewrite(Path(args.out), report)
+
+
+def rewrite(path: Path, report: Report) -> None:
+    """`path` from `report`, keeping the sections the later figures' own commands wrote there
+    (bench.wire, bench.fieldapp_map…): they are not in the main run's figures, and rewriting the
+    findings once dropped figures 8 to 12 until they were measured again."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = [(m.group(0), f"<!-- {m.group(1)} -->", f"<!-- /{m.group(1)} -->")
+            for m in re.finditer(r"<!-- (bench\.\w+) -->.*?<!-- /\1 -->", old, flags=re.S)]
+    path.write_text(report.markdown(), encoding="utf-8")
+    for text, begin, end in kept:
+        write_section(path, text, begin, end)
 
 
 FINDINGS_TITLE = "Misses profiled and fixed"

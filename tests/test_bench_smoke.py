@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bench import cache
+from bench.report import FINDINGS_TITLE, Report, Row, rewrite, write_section
 from bench.run import SMOKE, run, wanted
 
 pytestmark = pytest.mark.slow  # every benchmark figure, small: `make test`, not `make check`
@@ -119,3 +120,20 @@ def test_the_wire_figure_says_which_targets_this_run_missed() -> None:
     assert "Missed in this run: second push, same size (time)." in text(0.50, 0.43)
     assert "Missed in this run: push of 2,000 new + 500 edits (time); second push, same size (time)." in text(0.60, 0.43)
     assert "Every target above is met in this run." in text(0.50, 0.20)
+
+
+def test_rewriting_the_report_keeps_the_figures_written_by_their_own_commands(tmp_path: Path) -> None:
+    """`python -m bench.report` (the findings changed, nothing measured) dropped figures 8 to
+    12, which bench.wire and the others write into BENCHMARKS.md after the main run."""
+    out = tmp_path / "BENCHMARKS.md"
+    first = Report(machine={"cpu": "test"}, command="make bench", rows=[Row("1", "push", "sqlite", "1 mut/s")],
+                   sections=[(FINDINGS_TITLE, "found A")])
+    out.write_text(first.markdown(), encoding="utf-8")
+    for name, body in (("bench.wire", "## Sync on the wire\n\nten"), ("bench.fieldapp_map", "## Map\n\neleven")):
+        write_section(out, f"<!-- {name} -->\n{body}\n<!-- /{name} -->", f"<!-- {name} -->", f"<!-- /{name} -->")
+    first.sections = [(FINDINGS_TITLE, "found B")]
+    rewrite(out, first)
+    doc = out.read_text(encoding="utf-8")
+    assert "found B" in doc and "found A" not in doc
+    assert doc.index("ten") < doc.index("eleven") < doc.index(f"## {FINDINGS_TITLE}")
+    assert doc.count("<!-- bench.wire -->") == 1 and doc.count("<!-- /bench.fieldapp_map -->") == 1
