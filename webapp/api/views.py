@@ -192,6 +192,10 @@ def _answer(data: dict[str, Any]) -> Any:
 
 @bp.route("/sync/push", methods=["POST"])
 def push() -> Any:
+    # The body first, however slowly a weak signal brings it, and only then the database: on
+    # SQLite the device's lock is the one writer's, and every other phone's push waited behind
+    # an upload (tests/test_slow_upload.py). Bytes only: expanding and parsing wait for the token.
+    request.get_data(cache=True)
     device = _device(lock=True)  # one push per phone at a time (sync.push.apply_batch)
     changelog.set_door(db.session, "phone", device.id)  # the history names the phone
     body = _json_object()
