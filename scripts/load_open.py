@@ -2,7 +2,9 @@
 server's speed; the highest rate at which push and pull p99 stay under 500 ms is the capacity.
 
 Each sync is one phone's push of 10 door visits, then its pull, over the phone's own
-keep-alive connection, in protocol 2 (push gzip-compressed, answers in zstd). Arrivals are
+keep-alive connection, in protocol 2 (push gzip-compressed, answers in zstd), the pull carried
+by the push as the field app asks it (one request; `--separate-pull`: two). Push latency is
+then the push and its page; pull latency, that of any further pages. Arrivals are
 spaced evenly at each rate for STEP seconds; a sync's latency counts from when it was due,
 not from when a busy client got round to it (no coordinated omission). The server's CPU
 (gunicorn and PostgreSQL, from /proc) per completed sync and per mutation is reported per rate.
@@ -99,14 +101,19 @@ class Step:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def one_sync(phone: Phone, due: float, step: Step, batch: int) -> None:
+def one_sync(phone: Phone, due: float, step: Step, batch: int, carry: bool = True) -> None:
     try:
-        status, body = phone.call("POST", "/api/sync/push", {"protocol": phone.protocol,
-                                                             "mutations": phone.visits(batch)})
+        sent: dict[str, Any] = {"protocol": phone.protocol, "mutations": phone.visits(batch)}
+        if carry and phone.protocol >= 2:  # the pull comes with the push, as the field app asks it
+            sent["pull"] = {"cursor": phone.cursor, "limit": 10000}
+        status, body = phone.call("POST", "/api/sync/push", sent)
         pushed = time.perf_counter()
         if status != 200 or any(o["status"] != "applied" for o in body["outcomes"]):
             step.errors.append(f"push {status} {str(body)[:120]}")
-        for _ in range(5):
+        carried = body.get("pull") if status == 200 else None
+        if carried is not None:
+            phone.cursor = carried["cursor"]
+        for _ in range(5 if carried is None or carried["more"] else 0):
             path = f"/api/sync/pull?protocol={phone.protocol}&limit={10000 if phone.protocol >= 2 else 2000}" + \
                 (f"&cursor={phone.cursor}" if phone.cursor else "")
             status, page = phone.call("GET", path)
@@ -129,7 +136,8 @@ def one_sync(phone: Phone, due: float, step: Step, batch: int) -> None:
         phone.busy.release()
 
 
-def run_step(phones: list[Phone], rate: float, seconds: float, batch: int, pool: queue.Queue[Any]) -> Step:
+def run_step(phones: list[Phone], rate: float, seconds: float, batch: int, pool: queue.Queue[Any],
+             carry: bool = True) -> Step:
     step = Step(rate)
     interval = 1.0 / rate
     start = time.perf_counter() + 0.05
@@ -144,7 +152,7 @@ def run_step(phones: list[Phone], rate: float, seconds: float, batch: int, pool:
             phone = phones[turn % len(phones)]
             turn += 1
             if phone.busy.acquire(blocking=False):
-                pool.put((one_sync, (phone, due, step, batch)))
+                pool.put((one_sync, (phone, due, step, batch, carry)))
                 break
         else:
             step.late += 1
@@ -169,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gunicorn-args", default="", help="added to gunicorn.conf.py's, e.g. '--worker-class sync'")
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--protocol", type=int, choices=(1, 2), default=2, help="1: the old app's requests")
+    parser.add_argument("--separate-pull", action="store_true",
+                        help="protocol 2 without the pull carried by the push: two requests a sync")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     cluster = None
@@ -201,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         pids = {"gunicorn": server.proc.pid if server.proc else 0,
                 "postgresql": _postmaster(cluster.data) if cluster else 0}
         report: dict[str, Any] = {"phones": args.phones, "batch": args.batch, "workers": args.workers,
-                                  "protocol": args.protocol,
+                                  "protocol": args.protocol, "pull_carried": args.protocol >= 2 and not args.separate_pull,
                                   "gunicorn_args": args.gunicorn_args or "gunicorn.conf.py", "backend": args.backend,
                                   "steps": []}
         capacity = 0.0
@@ -209,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             before = {k: tree_cpu(p) for k, p in pids.items() if p}
             client_before = time.process_time()
             wall = time.perf_counter()
-            step = run_step(phones, rate, args.step, args.batch, pool)
+            step = run_step(phones, rate, args.step, args.batch, pool, carry=not args.separate_pull)
             pool.join()
             wall = time.perf_counter() - wall
             cpu = {k: tree_cpu(p) - before[k] for k, p in pids.items() if p}

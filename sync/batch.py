@@ -105,6 +105,14 @@ class Outcome:
         return out
 
 
+@dataclass(frozen=True)
+class PullAsked:
+    """The pull a push may carry (docs/sync.md §3): answered with the outcomes, so that a
+    sync is one round trip. Read after the batch commits, as `GET /api/sync/pull` would."""
+    cursor: str | None
+    limit: int
+
+
 @dataclass
 class Batch:
     protocol: int
@@ -112,6 +120,7 @@ class Batch:
     clock: datetime | None
     pending: int | None
     mutations: list[Mutation]
+    pull: PullAsked | None = None
 
 
 def _uuid(value: Any, where: str) -> uuid.UUID:
@@ -167,8 +176,22 @@ def parse_batch(body: Any, served: frozenset[int] = ACCEPTED_PROTOCOLS) -> Batch
         protocol=protocol, app_version=str(app_version or "")[:32] or None,
         clock=_time(body.get("clock")),
         pending=pending if isinstance(pending, int) and 0 <= pending <= MAX_INT32 else None,
-        mutations=mutations,
+        mutations=mutations, pull=_pull_asked(body.get("pull")),
     )
+
+
+def _pull_asked(raw: Any) -> PullAsked | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BatchInvalid("invalid_batch", "pull must be an object {cursor, limit} / pull 必须是对象 {cursor, limit}")
+    cursor, limit = raw.get("cursor"), raw.get("limit", versions.PULL_LIMIT_DEFAULT)
+    if cursor is not None and not isinstance(cursor, str):
+        raise BatchInvalid("invalid_batch", "pull.cursor must be text or null / pull.cursor 必须是文本或 null")
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= versions.PULL_LIMIT_MAX:
+        raise BatchInvalid("invalid_limit", f"pull.limit must be a whole number from 1 to {versions.PULL_LIMIT_MAX} / "
+                                            f"pull.limit 必须是 1 到 {versions.PULL_LIMIT_MAX} 的整数")
+    return PullAsked(cursor or None, limit)
 
 
 def _one_mutation_per_seq(mutations: list[Mutation]) -> None:

@@ -75,7 +75,7 @@ REQUEST_ERRORS: dict[str, tuple[int, str]] = {
     "invalid_mutation": (422, "a mutation without a UUID id or record_id, a seq from 1 to 2^53 - 1, a known type "
                               "and op, or with fields or base not objects"),
     "batch_too_large": (413, "more than 5,000 mutations in one push"),
-    "invalid_limit": (422, "pull `limit` not a whole number from 1 to 10,000"),
+    "invalid_limit": (422, "pull `limit`, or a push's `pull.limit`, not a whole number from 1 to 10,000"),
     "cursor_invalid": (422, "unknown cursor: pull again without one (a snapshot)"),
     "login_failed": (401, "wrong username or password (the same for an unknown or disabled login)"),
     "too_many_attempts": (429, "too many failed logins: wait `retry_after` seconds (header Retry-After)"),

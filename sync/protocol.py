@@ -17,6 +17,8 @@ from webapp.models import SyncProtocol
 
 PROTOCOL = 2
 PREVIOUS = 1
+# Rows a pull page holds: asked by `limit`, or by a push's `pull.limit` (docs/sync.md §3, §4).
+PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX = 2000, 10_000
 
 
 class ProtocolRefused(Exception):

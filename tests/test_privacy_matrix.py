@@ -53,8 +53,9 @@ def _conflict_id(db_session) -> str:  # type: ignore[no-untyped-def]
     return str(db_session.scalar(select(Conflict.id).where(Conflict.record_type == "person")))
 
 
-def _pull_text(client, username: str) -> str:  # type: ignore[no-untyped-def]
-    """Every pulled page, by the old app's protocol (still served) and the new one's."""
+def _pull_text(client, username: str, by_push: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """Every pulled page, by the old app's protocol (still served) and the new one's; with
+    `by_push`, as pages a push carries (docs/sync.md §3)."""
     r = client.post("/api/devices", json={"username": username, "password": "pw", "label": "t"})
     if r.status_code == 403:
         return ""  # no phone for this role (police): nothing can leak this way
@@ -63,11 +64,18 @@ def _pull_text(client, username: str) -> str:  # type: ignore[no-untyped-def]
     for protocol in ("1", "2"):
         cursor = None
         for _ in range(20):
-            page = client.get("/api/sync/pull", query_string={"protocol": protocol, **({"cursor": cursor} if cursor else {})},
-                              headers=headers)
-            text += page.get_data(as_text=True)
-            cursor = page.get_json()["cursor"]
-            if not page.get_json()["more"]:
+            if by_push:
+                answer = client.post("/api/sync/push", headers=headers, json={
+                    "protocol": int(protocol), "mutations": [], "pull": {"cursor": cursor}})
+                text += answer.get_data(as_text=True)
+                page = answer.get_json()["pull"]
+            else:
+                answer = client.get("/api/sync/pull", headers=headers,
+                                    query_string={"protocol": protocol, **({"cursor": cursor} if cursor else {})})
+                text += answer.get_data(as_text=True)
+                page = answer.get_json()
+            cursor = page["cursor"]
+            if not page["more"]:
                 break
         else:
             raise AssertionError("pull did not finish")
@@ -77,8 +85,8 @@ def _pull_text(client, username: str) -> str:  # type: ignore[no-untyped-def]
 def _door(name: str, client, db_session, resident) -> str | None:  # type: ignore[no-untyped-def]
     """What the role gets through a door, as text; None when the door is closed to it."""
     pid = resident.id
-    if name == "pull":
-        return _pull_text(client, client.username)
+    if name in ("pull", "push_pull"):
+        return _pull_text(client, client.username, by_push=name == "push_pull")
     if name == "edit_form_rerender":
         # A refused save (no name) renders the form again: it must not carry what was kept.
         data = {"version": str(resident.version), "name": "", "id_type": "resident", "id_number": "", "phone": "",
@@ -104,7 +112,7 @@ def _door(name: str, client, db_session, resident) -> str | None:  # type: ignor
 
 
 DOORS = ["person_page", "house_page", "search", "search_by_number", "edit_form", "edit_form_rerender",
-         "extract_persons", "tasks", "conflict", "pull"]
+         "extract_persons", "tasks", "conflict", "pull", "push_pull"]
 
 
 @pytest.mark.parametrize("door", DOORS)
@@ -123,7 +131,7 @@ def test_no_door_shows_a_field_in_clear_to_a_role_the_policy_masks_it_from(clien
             assert value not in text, f"{role} sees {field} in clear through {door}"
     if privacy.show(role, "task", "contact_phone") is not privacy.Show.CLEAR:
         assert TASK_PHONE not in text
-    if door == "pull":
+    if door in ("pull", "push_pull"):
         assert TASK_PHONE not in text  # no phone screen shows it: it stays on the server
 
 
@@ -140,14 +148,15 @@ def test_the_person_page_shows_what_the_policy_allows(client, resident, role: st
             assert privacy.mask(field, getattr(resident, field)) in page, (role, field)
 
 
-def test_a_grid_leads_phone_gets_masks_and_a_coordinators_the_numbers(client, resident) -> None:
+@pytest.mark.parametrize("by_push", [False, True], ids=["pull", "push_pull"])
+def test_a_grid_leads_phone_gets_masks_and_a_coordinators_the_numbers(client, resident, by_push: bool) -> None:
     """The phone never holds more than its user's console shows (issue 15 point 4)."""
-    lead = _pull_text(client, "lead")
+    lead = _pull_text(client, "lead", by_push)
     assert FIELDS["id_number"] not in lead and '"id_number_masked":"110***********002X"' in lead
     assert '"birth_date_masked":"1949"' in lead and FIELDS["hukou_address"] not in lead
     # Protocol 2's pages name the masked columns once, the masks among the row's values.
     assert '"id_number_masked"' in lead.split('"protocol":2', 1)[1] and '"110***********002X"' in lead
-    coordinator = _pull_text(client, "coord")
+    coordinator = _pull_text(client, "coord", by_push)
     assert FIELDS["id_number"] in coordinator and FIELDS["hukou_address"] in coordinator
 
 

@@ -71,3 +71,30 @@ def test_a_form_post_begins_immediate(app, client, area, db_session: Session) ->
 
     begins = _begins(app, log_in)
     assert begins and set(begins) == {"BEGIN IMMEDIATE"}, begins
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_a_console_page_begins_deferred_for_a_logged_in_user(app, client, area, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import login
+
+    login(client, "centre")
+
+    def page() -> None:
+        r = client.get("/tasks")
+        assert r.status_code == 200, r.status_code
+
+    begins = _begins(app, page)
+    assert begins and begins[0] == "BEGIN DEFERRED", begins
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_the_pull_a_push_carries_begins_deferred_after_the_push_commits(app, client, area, headers,  # type: ignore[no-untyped-def]
+                                                                        db_session: Session) -> None:
+    def push() -> None:
+        r = client.post("/api/sync/push", json={"protocol": 2, "mutations": [], "pull": {"cursor": None}},
+                        headers=headers)
+        assert r.status_code == 200 and "pull" in r.get_json(), r.get_data(as_text=True)
+
+    begins = _begins(app, push)
+    # The push writes; the page is read as a pull's is, without the writer's lock; the export's audit row after it.
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN IMMEDIATE"], begins

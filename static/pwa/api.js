@@ -6,8 +6,8 @@ import {open, unlocked} from "./vault.js";
 export const PROTOCOL = 2;
 // 0.5: personal fields sealed at rest (issue 15); 0.6: keeps a snapshot's rows whatever the
 // pages, reads the round's conflicts (issue 16); 0.7: protocol 2 (issue 17); 0.8: the task
-// store, formerly `tip` (database version 4, issue 20).
-export const APP_VERSION = "0.8.0";
+// store, formerly `tip` (database version 4, issue 20); 0.9: the last push carries the pull.
+export const APP_VERSION = "0.9.0";
 
 // Rows a page may carry (docs/sync.md §4): the most, so that a first sync's references (a
 // residency's person) fall in the same compressed answer as what they name (BENCHMARKS.md, figure 10).
@@ -57,15 +57,21 @@ export async function token(device = null) {
 }
 
 /** The outcomes name only each mutation's seq (and what the phone does not know): the rest is
- * filled in from the batch sent, so the answer reads as protocol 1's. */
-export async function push(mutations, pending) {
-  const answer = await call("POST", "/api/sync/push", {protocol: PROTOCOL, app_version: APP_VERSION,
-    clock: new Date().toISOString(), pending, mutations}, await token(), undefined, true);
+ * filled in from the batch sent, so the answer reads as protocol 1's. `pullFrom` (a cursor, or
+ * null for a snapshot): the pull that follows comes in the same round trip (docs/sync.md §3);
+ * `answer.pull` is then its first page, absent when the server gave none (a cursor it refuses):
+ * the phone pulls as usual.
+ * @param {any[]} mutations @param {number} pending @param {{pullFrom?: string | null}} [options] */
+export async function push(mutations, pending, {pullFrom} = {}) {
+  const body = {protocol: PROTOCOL, app_version: APP_VERSION, clock: new Date().toISOString(), pending, mutations};
+  if (pullFrom !== undefined) body.pull = {cursor: pullFrom, limit: PULL_LIMIT};
+  const answer = await call("POST", "/api/sync/push", body, await token(), undefined, true);
   const bySeq = new Map(mutations.map((m) => [m.seq, m]));
   answer.outcomes = answer.outcomes.map((o) => {
     const m = bySeq.get(o.seq);
     return {id: m?.id, type: m?.type, record_id: m?.record_id, ...o};
   });
+  if (answer.pull) answer.pull = rows(answer.pull);
   return answer;
 }
 
@@ -73,7 +79,10 @@ export async function push(mutations, pending) {
 export async function pull(cursor) {
   const q = new URLSearchParams({protocol: String(PROTOCOL), limit: String(PULL_LIMIT)});
   if (cursor) q.set("cursor", cursor);
-  const page = await call("GET", `/api/sync/pull?${q}`, null, await token());
+  return rows(await call("GET", `/api/sync/pull?${q}`, null, await token()));
+}
+
+function rows(page) {
   page.changes = Object.fromEntries(Object.entries(page.changes || {}).map(([table, columns]) => {
     const names = Object.keys(columns);
     const count = names.length ? columns[names[0]].length : 0;

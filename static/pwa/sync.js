@@ -24,8 +24,9 @@ export function sync(reason = "manual") {
     emit("gw:sync-start", {reason});
     const result = {at: new Date().toISOString(), reason, ok: true, conflicts: 0, rejected: 0, decided: 0};
     try {
-      result.pushed = await push(result);
-      result.pulled = await pull(result);
+      const carried = {};
+      result.pushed = await push(result, carried);
+      result.pulled = await pull(result, carried);
     } catch (error) {
       Object.assign(result, {ok: false, error: error.code || "network", status: error.status || 0});
       if (error.code === "device_revoked" || error.code === "user_inactive") {
@@ -55,7 +56,9 @@ export function exclusive(fn) {
   return navigator.locks ? navigator.locks.request("gridwalk-sync", () => fn()) : fn();
 }
 
-async function push(told) {
+/** Push the outbox in batches. The last batch carries the pull (docs/sync.md §3): its first
+ * page, when the server gives one, goes to `carried` for pull() to apply after the outcomes. */
+async function push(told, carried) {
   let sent = 0;
   for (;;) {
     const d = await db();
@@ -63,9 +66,12 @@ async function push(told) {
     if (!waiting.length) return sent;
     const batch = [];
     for (const e of waiting.slice(0, BATCH)) batch.push(await wire(e));
-    const answer = await api.push(batch, waiting.length);
+    const last = waiting.length <= BATCH;
+    const cursor = last ? (await getMeta("cursor")) || null : undefined;
+    const answer = await api.push(batch, waiting.length, {pullFrom: cursor});
     await outcomes(answer.outcomes, told);
     sent += batch.length;
+    if (last && answer.pull) Object.assign(carried, {page: answer.pull, cursor});
   }
 }
 
@@ -156,13 +162,14 @@ async function redirect(tx, type, from, to) {
 // snapshot, at most once a day so a registry that sends such a row cannot make every sync a first one.
 const REPAIR_EVERY_MS = 86400000;
 
-async function pull(told = {}) {
-  let cursor = await getMeta("cursor");
+async function pull(told = {}, carried = {}) {
+  let cursor = carried.page ? carried.cursor : await getMeta("cursor");
   let count = 0;
   for (;;) {
     let page;
     try {
-      page = await api.pull(cursor);
+      page = carried.page || await api.pull(cursor);
+      carried.page = null;
     } catch (error) {
       if (error.code !== "cursor_invalid" || !cursor) throw error;
       cursor = null;

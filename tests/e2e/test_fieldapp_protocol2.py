@@ -36,9 +36,15 @@ def _row(page: Page, store: str, rid: str) -> Any:
 
 
 def _pages(page: Page) -> list[Any]:
+    """The answers that carry pull pages: pulls, and pushes (docs/sync.md §3)."""
     pages: list[Any] = []
-    page.on("response", lambda r: pages.append(r) if "/api/sync/pull" in r.url else None)
+    page.on("response", lambda r: pages.append(r) if "/api/sync/pu" in r.url else None)
     return pages
+
+
+def _page_of(response: Any) -> dict[str, Any] | None:
+    body = response.json()
+    return body.get("pull") if "/api/sync/push" in response.url else body
 
 
 def test_the_new_app_compresses_its_pushes_and_gets_no_echo(page: Page, live_server: LiveServer) -> None:
@@ -53,9 +59,9 @@ def test_the_new_app_compresses_its_pushes_and_gets_no_echo(page: Page, live_ser
     pushes = [r for r in live_server.requests[seen:] if r.path == "/api/sync/push"]
     assert pushes and all(r.content_encoding == "gzip" for r in pushes), pushes
     pulls = [r for r in live_server.requests[seen:] if r.path == "/api/sync/pull"]
-    assert pulls and all("protocol=2" in r.query for r in pulls)
-    assert "zstd" in pulls[0].accept_encoding or "gzip" in pulls[0].accept_encoding
-    bodies = [r.json() for r in responses]
+    assert all("protocol=2" in r.query for r in pulls)
+    assert "zstd" in pushes[0].accept_encoding or "gzip" in pushes[0].accept_encoding
+    bodies = [b for b in map(_page_of, responses) if b is not None]
     assert any(b.get("echoes", 0) >= 7 for b in bodies), bodies
     mine = {m["record_id"] for m in occupant}
     assert not any(rid in mine for b in bodies for t in b["changes"].values() for rid in t.get("id", []))

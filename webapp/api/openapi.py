@@ -5,6 +5,7 @@ from typing import Any
 
 from sync.batch import ACCEPTED_PROTOCOLS, MAX_INT32, MAX_SEQ, OPS, PROTOCOL
 from sync.codes import MUTATION_ERRORS, OUTCOMES, REQUEST_ERRORS
+from sync.protocol import PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX
 from sync.conflicts import KINDS
 from sync.reference import field_schema
 from sync.wire import PROTOCOL_1_NAMES, RECORD_TYPES
@@ -145,7 +146,12 @@ def document() -> dict[str, Any]:
                     "type": "object", "required": ["protocol", "mutations"], "properties": {
                         "protocol": protocol, "app_version": {"type": "string"},
                         "clock": {"type": "string", "format": "date-time"}, "pending": {"type": "integer"},
-                        "mutations": {"type": "array", "items": {"$ref": "#/components/schemas/Mutation"}}}}}}},
+                        "mutations": {"type": "array", "items": {"$ref": "#/components/schemas/Mutation"}},
+                        "pull": {"type": "object", "description": "the pull that follows, answered under `pull` "
+                                 "once the batch has committed (docs/sync.md §3)", "properties": {
+                                     "cursor": {"type": ["string", "null"]},
+                                     "limit": {"type": "integer", "minimum": 1, "maximum": PULL_LIMIT_MAX,
+                                               "default": PULL_LIMIT_DEFAULT}}}}}}}},
                 "parameters": [{"name": "Content-Encoding", "in": "header", "required": False,
                                 "schema": {"enum": ["gzip", "deflate", "zstd", "br", "identity"]},
                                 "description": "a compressed body expands to at most PUSH_MAX_EXPANDED_MB "
@@ -155,14 +161,18 @@ def document() -> dict[str, Any]:
                                           "type": "object", "required": ["protocol", "last_seq", "outcomes"],
                                           "properties": {"protocol": {"type": "integer"}, "last_seq": {"type": "integer"},
                                                          "outcomes": {"type": "array", "items": {
-                                                             "$ref": "#/components/schemas/Outcome"}}}}}}},
+                                                             "$ref": "#/components/schemas/Outcome"}},
+                                                         "pull": {"$ref": "#/components/schemas/Page",
+                                                                  "description": "when asked, and the cursor "
+                                                                  "was accepted"}}}}}},
                               **_errors(400, 401, 403, 413, 415, 422, 426)}}},  # 400 protocol_unsupported
             "/api/sync/pull": {"get": {
                 "summary": "Changes since a cursor, in commit order, for this device's cells", "security": bearer,
                 "parameters": [
                     {"name": "protocol", "in": "query", "required": True, "schema": protocol},
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PULL_LIMIT_MAX,
+                                                                 "default": PULL_LIMIT_DEFAULT}}],
                 "responses": {"200": {"description": "a page of changes and evictions (zstd, br or gzip as "
                                                      "accepted); docs/sync.md §4",
                                       "content": {"application/json": {"schema": {
