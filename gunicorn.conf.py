@@ -11,6 +11,10 @@ from typing import Any
 # (BENCHMARKS.md, "Open-model load"): the same 3 workers served 30 syncs/s under p99 500 ms
 # against 20 with sync workers, at 27 instead of 32 ms of server CPU a sync. A waiting
 # keep-alive connection holds no thread (gthread parks it in a selector).
+# Four threads a worker also keep phones uploading slowly on a weak signal from holding a
+# worker: with one, three such uploads stopped a three-worker server. On SQLite the threads
+# compute one request at a time (webapp/base/gate.py, ONE_REQUEST_AT_A_TIME): four taking turns
+# with the interpreter served 140 syncs/s where one at a time served 170–185 (RELIABILITY.md).
 worker_class = "gthread"
 threads = 4
 keepalive = 10

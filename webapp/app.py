@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import load_config
 from webapp.base.dbsetup import configure_engine
 from webapp.extensions import babel, csrf, db, login_manager, migrate
+from webapp.base.gate import OneAtATime
 
 
 def create_app(config: Any = None) -> Flask:
@@ -18,6 +19,8 @@ def create_app(config: Any = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    if _one_request_at_a_time(app.config):
+        app.wsgi_app = OneAtATime(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -26,6 +29,11 @@ def create_app(config: Any = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     return app
+
+
+def _one_request_at_a_time(config: Any) -> bool:
+    chosen = config.get("ONE_REQUEST_AT_A_TIME")
+    return str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite") if chosen is None else bool(chosen)
 
 
 def _select_locale() -> str:

@@ -203,22 +203,21 @@ def push() -> Any:
     except BatchInvalid as invalid:
         return problem(BATCH_STATUS.get(invalid.code, 422), invalid.detail, invalid.code, protocol=PROTOCOL)
     result = apply_batch(db.session, device, batch, device_locked=True)
-    if batch.pull is None:
-        db.session.commit()
-    else:
-        _commit_keeping(device, device.user)
     answer = {"protocol": batch.protocol, "last_seq": result.last_seq,
               "outcomes": [o.to_wire(batch.protocol) for o in result.outcomes]}
-    if batch.pull is not None:
-        # The pull that follows, in the same round trip: read after the commit, as a pull
-        # request would be (on SQLite in a reading transaction, waiting for no writer). A
-        # cursor the server refuses leaves the page out; the phone's own pull then learns why.
-        with reads_only():
-            try:
-                answer["pull"] = {"protocol": batch.protocol,
-                                  **_page(device, batch.pull.cursor, batch.pull.limit, batch.protocol)}
-            except CursorInvalid:
-                db.session.rollback()
+    if batch.pull is None:
+        db.session.commit()
+        return _answer(answer)
+    _commit_keeping(device, device.user)
+    # The pull that follows, in the same round trip: read after the commit, as a pull request
+    # would be (on SQLite in a reading transaction, waiting for no writer). A cursor the server
+    # refuses leaves the page out; the phone's own pull then learns why.
+    with reads_only():
+        try:
+            answer["pull"] = {"protocol": batch.protocol,
+                              **_page(device, batch.pull.cursor, batch.pull.limit, batch.protocol)}
+        except CursorInvalid:
+            db.session.rollback()
     return _answer(answer)
 
 
