@@ -2,6 +2,8 @@
 paging tests (issue 16 §1–2). Records compare by id and version, table by table."""
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -59,13 +61,16 @@ def differences(phone: Store, snapshot: Store) -> dict[str, dict[str, list[str]]
 
 class Pages:
     """Makes every pull of a browser context ask for `size()` rows a page, and runs `between()`
-    before each page reaches the server (a write elsewhere, mid-round). Counts the pages."""
+    before each page reaches the server (a write elsewhere, mid-round). Counts the pages. A
+    push that carries its pull (docs/sync.md §3) is a page too: its `pull.limit` is rewritten
+    in the (gzip-compressed) body the same way; `carried` counts those."""
 
     def __init__(self, context: BrowserContext, size: Callable[[], int],
                  between: Callable[[], None] | None = None) -> None:
-        self.size, self.between, self.count = size, between, 0
+        self.size, self.between, self.count, self.carried = size, between, 0, 0
         self.context = context
         context.route("**/api/sync/pull?*", self._handle)
+        context.route("**/api/sync/push", self._handle_push)
 
     def _handle(self, route: Any) -> None:
         parts = urlsplit(route.request.url)
@@ -76,5 +81,21 @@ class Pages:
             self.between()
         route.continue_(url=urlunsplit(parts._replace(query=urlencode(query))))
 
+    def _handle_push(self, route: Any) -> None:
+        raw = route.request.post_data_buffer or b""
+        packed = route.request.headers.get("content-encoding") == "gzip"
+        body = json.loads(gzip.decompress(raw) if packed else raw)
+        if not isinstance(body.get("pull"), dict):
+            route.continue_()
+            return
+        body["pull"]["limit"] = self.size()
+        self.count += 1
+        self.carried += 1
+        if self.between is not None:
+            self.between()
+        data = json.dumps(body).encode()
+        route.continue_(post_data=gzip.compress(data) if packed else data)
+
     def close(self) -> None:
         self.context.unroute("**/api/sync/pull?*", self._handle)
+        self.context.unroute("**/api/sync/push", self._handle_push)
