@@ -60,6 +60,9 @@ class CursorInvalid(ValueError):
     pass
 
 
+MAX_SEQ = 2**63 - 1  # change numbers are BIGINT
+
+
 @dataclass
 class Cursor:
     base: int
@@ -82,7 +85,9 @@ class Cursor:
             cursor = cls(int(base), int(high), int(table), int(after_seq), after_id)
         except ValueError:
             raise CursorInvalid(text) from None
-        if not (0 <= cursor.base <= cursor.high and 0 <= cursor.table <= len(TABLES)):
+        if not (0 <= cursor.base <= cursor.high <= MAX_SEQ and 0 <= cursor.table <= len(TABLES)
+                and 0 <= cursor.after_seq <= MAX_SEQ):
+            # Past a 64-bit seq no query can take it: a 500 deep in the driver before.
             raise CursorInvalid(text)
         return cursor
 

@@ -121,3 +121,15 @@ def test_a_push_without_pull_answers_as_before(client, area) -> None:  # type: i
     phone = _phone(client)
     body = _push(client, phone, [_visit(area, 1)]).get_json()
     assert set(body) == {"protocol", "last_seq", "outcomes"}
+
+
+@pytest.mark.parametrize("cursor", ["1.0.99999999999999999999999.0.0.", "1.0.5.0.99999999999999999999999.",
+                                    "1.9223372036854775808.9223372036854775808.13.0.", "1.0.5.0.-1."])
+def test_a_cursor_past_64_bits_is_refused_at_both_doors(client, area, db_session, cursor: str) -> None:  # type: ignore[no-untyped-def]
+    """It answered 500 (the driver cannot bind the number) at GET /api/sync/pull."""
+    phone = _phone(client)
+    pulled = client.get("/api/sync/pull", query_string={"protocol": 2, "cursor": cursor}, headers=phone)
+    assert pulled.status_code == 422 and pulled.get_json()["code"] == "cursor_invalid"
+    pushed = _push(client, phone, [_visit(area, 1)], pull={"cursor": cursor})
+    assert pushed.status_code == 200 and "pull" not in pushed.get_json()
+    assert [o["status"] for o in pushed.get_json()["outcomes"]] == ["applied"]
