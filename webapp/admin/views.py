@@ -26,6 +26,7 @@ from webapp.oversight.accounts import set_password, temporary_password
 from webapp.reports.common import parse_uuid
 from webapp.templating import lang
 from webapp.base.timeutil import utcnow
+from webapp.query_args import page_number
 
 PAGE_SIZE = 50
 
@@ -69,7 +70,7 @@ def _filters() -> staff.UserFilters:
 @requires("admin_users")
 def users() -> Any:
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     rows, total = staff.list_users(db.session, _me(), filters, idle_days=current_app.config["DEVICE_IDLE_DAYS"],
                                    now=utcnow(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     args = {k: v for k, v in request.args.items() if k != "page"}

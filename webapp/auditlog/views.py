@@ -24,6 +24,7 @@ from webapp.registry import privacy, versions
 from webapp.reports.common import send_export
 from webapp.templating import local_dt
 from webapp.base.timeutil import utcnow
+from webapp.query_args import page_number
 
 PAGE_SIZE = 100
 EXPORT_MAX = 100_000  # rows in one file; narrow the filters for more
@@ -78,7 +79,7 @@ def _filters() -> tuple[AuditFilters, dict[str, str]]:
 @writes_on_get
 def index() -> Any:
     f, args = _filters()
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = page_number()
     rows, total = page(db.session, f, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     if f.any_record():
         # Who looked at whom is itself a look at a person's record (PIPL art. 56).

@@ -21,6 +21,7 @@ from webapp.extensions import db
 from webapp.models import Cell, Committee, Conflict
 from webapp.templating import bilingual
 from webapp.base.timeutil import utcnow
+from webapp.query_args import days, page_number
 
 PAGE_SIZE = 50
 
@@ -34,10 +35,9 @@ def _uuid_arg(name: str) -> uuid.UUID | None:
 
 def _filters() -> service.Filters:
     kind = request.args.get("kind") or None
-    older = request.args.get("older", type=int)
     return service.Filters(
         kind=kind if kind in KINDS else None, committee_id=_uuid_arg("committee"), cell_id=_uuid_arg("cell"),
-        older_than_days=older if older and older > 0 else None, resolved=request.args.get("status") == "resolved")
+        older_than_days=days("older"), resolved=request.args.get("status") == "resolved")
 
 
 def _choices() -> tuple[list[Committee], list[Cell]]:
@@ -53,7 +53,7 @@ def _choices() -> tuple[list[Committee], list[Cell]]:
 @login_required
 def index() -> Any:
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     query = service.queue(current_scope(), filters)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     conflicts = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()

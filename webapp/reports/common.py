@@ -25,6 +25,7 @@ from webapp.registry.scope import Scope
 from webapp.reports.export import MIMETYPES, Table, render
 from webapp.templating import lang
 from webapp.base.timeutil import to_local, utcnow
+from webapp.query_args import page_number
 
 PAGE_SIZE = 100
 
@@ -97,7 +98,7 @@ def filters(scope: Scope | None = None) -> Filters:
 
 def page_of(items: list[Any]) -> tuple[list[Any], int, int]:
     pages = max(1, -(-len(items) // PAGE_SIZE))
-    page = min(pages, max(1, request.args.get("page", 1, type=int) or 1))
+    page = min(pages, page_number())
     return items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], page, pages
 
 

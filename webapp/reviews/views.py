@@ -20,6 +20,7 @@ from webapp.registry import review as rules
 from webapp.reviews import bp
 from webapp.reviews.forms import DecideForm, SettingForm
 from webapp.templating import lang
+from webapp.query_args import page_number
 
 PAGE_SIZE = 50
 _KINDS = {k.value for k in ReviewKind}
@@ -57,7 +58,7 @@ def _settable_committees() -> list[Committee]:
 def index() -> Any:
     scope = current_scope()
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     query = rules.queue(scope, filters)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     reviews = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()

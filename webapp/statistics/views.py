@@ -22,6 +22,7 @@ from webapp.reports.grading_views import _choices, _cycle
 from webapp.statistics import bp
 from webapp.statistics.labels import CHART_TITLES, key_label, labelled
 from webapp.base.timeutil import local_today
+from webapp.query_args import page_number
 
 TREND_CYCLES = 12
 PAGE_SIZE = 100
@@ -101,7 +102,7 @@ def persons() -> Any:
     f = filters()
     cycle = _cycle()
     as_of = min(cycle.ends_on, local_today())
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     found = drill(db.session, chart, key, as_of, f.cell_ids,
                   permit_warn_days=current_app.config["PERMIT_EXPIRY_WARN_DAYS"],
                   offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)

@@ -24,6 +24,7 @@ from webapp.templating import lang
 from webapp.base.timeutil import local_today
 from webapp.tasks import bp
 from webapp.tasks.forms import AssignTaskForm, CloseTaskForm
+from webapp.query_args import page_number
 
 PAGE_SIZE = 50
 _STATUSES = {s.value for s in TaskStatus}
@@ -75,7 +76,7 @@ def _coordinators_by_cell(session: Session, tasks: list[Task]) -> dict[uuid.UUID
 @login_required
 def index() -> Any:
     f = _filters()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     today = local_today()
     query = visible_tasks(current_scope(), None if f["status"] == "all" else f["status"],
                          assignee=f["assignee_value"], overdue_on=today if f["overdue"] else None,

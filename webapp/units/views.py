@@ -15,6 +15,7 @@ from webapp.models import Cell
 from webapp.models.enums import UnitKind
 from webapp.registry import units
 from webapp.units import bp
+from webapp.query_args import page_number
 
 
 @bp.route("/units")
@@ -36,7 +37,7 @@ def index() -> Any:
             abort(404)
     rows = units.search(db.session, scope, q, kind=kind, cell_id=cell_id)
     size = current_app.config["SEARCH_PAGE_SIZE"]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     pages = max(1, -(-len(rows) // size))
     cells = db.session.scalars(select(Cell).where(scope.cell_clause(), Cell.deleted_at.is_(None))
                                .order_by(Cell.code)).all()
