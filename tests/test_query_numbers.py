@@ -1,7 +1,9 @@
-"""Numbers in a console page's query string (`?page=`, `?older=`) past what the database or
-Python take: each page answered 500 for `?page=99999999999999999999999` (an OFFSET past 64
-bits) and the conflict queue for `?older=` as many days (a timedelta overflow). Now every
-such number is kept within range (webapp/query_args.py). Both backends."""
+"""Numbers in a query string past what the database or Python take: each console page
+answered 500 for `?page=99999999999999999999999` (an OFFSET past 64 bits), the conflict
+queue for `?older=` as many days (a timedelta overflow), the task queue for such an
+`?assignee=` or for "²" (a digit to str.isdigit, not to int()), and the pull for
+`?protocol=²` or `?limit=²`. Every such number is now read by webapp/query_args.py. Both
+backends."""
 from __future__ import annotations
 
 import pytest
@@ -25,3 +27,23 @@ def test_any_page_number_answers_a_page(client, area, url: str, number: str) -> 
 def test_any_age_filter_answers_the_conflict_queue(client, area, older: str) -> None:  # type: ignore[no-untyped-def]
     login(client, "centre")
     assert client.get("/conflicts", query_string={"older": older}).status_code == 200
+
+
+@pytest.mark.parametrize("assignee", [HUGE, "²", "2147483648"])
+def test_any_assignee_answers_the_task_queue_or_404(client, area, assignee: str) -> None:  # type: ignore[no-untyped-def]
+    login(client, "centre")
+    assert client.get("/tasks", query_string={"assignee": assignee}).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("campaign", [HUGE, "²", "2147483648"])
+def test_any_campaign_number_answers_the_map_or_404(client, area, campaign: str) -> None:  # type: ignore[no-untyped-def]
+    login(client, "centre")
+    assert client.get("/coverage", query_string={"campaign": campaign}).status_code == 404
+
+
+@pytest.mark.parametrize(("query", "code"), [({"protocol": "²"}, "invalid_protocol"), ({"protocol": "2", "limit": "²"},
+                                              "invalid_limit"), ({"protocol": "2", "limit": HUGE}, "invalid_limit")])
+def test_a_pull_refuses_digits_that_are_not_numbers(client, area, query: dict[str, str], code: str) -> None:  # type: ignore[no-untyped-def]
+    token = client.post("/api/devices", json={"username": "coord", "password": "pw"}).get_json()["token"]
+    answer = client.get("/api/sync/pull", query_string=query, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 422 and answer.get_json()["code"] == code

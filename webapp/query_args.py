@@ -8,6 +8,16 @@ from flask import request
 MAX_PAGE = 1_000_000
 # A hundred years; a timedelta of 10^23 days overflows.
 MAX_DAYS = 36_500
+MAX_ID = 2**31 - 1  # an INTEGER id column's range
+
+
+def whole_number(text: str | None, most: int = MAX_ID) -> int | None:
+    """`text` as a whole number from 0 to `most`, else None. ASCII digits only: str.isdigit
+    takes "²", which int() then refuses (a 500); and within `most` (a database column's range)."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(most)):
+        return None
+    value = int(text)
+    return value if value <= most else None
 
 
 def page_number(name: str = "page") -> int:

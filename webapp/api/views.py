@@ -25,6 +25,7 @@ from webapp.errors import problem
 from webapp.extensions import csrf, db
 from webapp.models import Device, User
 from webapp.models.enums import Role
+from webapp.query_args import whole_number
 from webapp.registry import changelog
 from webapp.registry.scope import allowed
 from webapp.base.timeutil import utcnow
@@ -242,15 +243,15 @@ def pull_changes() -> Any:
     device = _device()
     raw = request.args.get("protocol", "")
     try:
-        protocol = check_protocol(int(raw) if raw.lstrip("-").isdigit() else raw or None, _served())
+        protocol = check_protocol(int(raw) if raw.isascii() and raw.lstrip("-").isdigit() else raw or None, _served())
     except BatchInvalid as invalid:
         return problem(BATCH_STATUS.get(invalid.code, 422), invalid.detail, invalid.code, protocol=PROTOCOL)
-    limit_text = request.args.get("limit", str(versions.PULL_LIMIT_DEFAULT))
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= versions.PULL_LIMIT_MAX:
+    limit = whole_number(request.args.get("limit", str(versions.PULL_LIMIT_DEFAULT)), versions.PULL_LIMIT_MAX)
+    if not limit:  # not a whole number, 0, or past the most
         return problem(422, f"limit must be a whole number from 1 to {versions.PULL_LIMIT_MAX} / "
                             f"limit 必须是 1 到 {versions.PULL_LIMIT_MAX} 的整数", "invalid_limit")
     try:
-        page = _page(device, request.args.get("cursor") or None, int(limit_text), protocol)
+        page = _page(device, request.args.get("cursor") or None, limit, protocol)
     except CursorInvalid:
         return problem(422, "unknown cursor: start again without one / 游标无效，请重新完整同步", "cursor_invalid")
     return _answer({"protocol": protocol, **page})

@@ -22,6 +22,7 @@ from webapp.models import Campaign, Cell, House, Visit
 from webapp.registry.scope import Scope
 from webapp.oversight.tasks.campaigns import CellProgress, area_houses, touches
 from webapp.base.timeutil import local_day_bounds_utc
+from webapp.query_args import whole_number
 
 NUMBERS: tuple[tuple[str, Any], ...] = (
     ("houses", _l("Houses")),
@@ -38,9 +39,10 @@ def chosen(session: Session, scope: Scope) -> Campaign | None:
     raw = request.args.get("campaign")
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 10 or int(raw) > 2**31 - 1:  # the id column's range
+    number = whole_number(raw)
+    if number is None:
         abort(404)
-    campaign = session.get(Campaign, int(raw))
+    campaign = session.get(Campaign, number)
     if campaign is None or (scope.cell_ids is not None and not touches(session, campaign, scope.cell_ids)):
         abort(404)
     return campaign

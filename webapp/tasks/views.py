@@ -24,7 +24,7 @@ from webapp.templating import lang
 from webapp.base.timeutil import local_today
 from webapp.tasks import bp
 from webapp.tasks.forms import AssignTaskForm, CloseTaskForm
-from webapp.query_args import page_number
+from webapp.query_args import page_number, whole_number
 
 PAGE_SIZE = 50
 _STATUSES = {s.value for s in TaskStatus}
@@ -47,8 +47,8 @@ def _filters() -> dict[str, Any]:
         assignee: int | str | None = raw or None
     elif raw == "me":
         assignee = current_user.id
-    elif raw.isdigit():
-        assignee = int(raw)
+    elif (number := whole_number(raw)) is not None:
+        assignee = number
     else:
         abort(404)
     return {"status": status, "assignee": raw, "assignee_value": assignee,
