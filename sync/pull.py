@@ -60,7 +60,7 @@ class CursorInvalid(ValueError):
     pass
 
 
-MAX_SEQ = 2**63 - 1  # change numbers are BIGINT
+MAX_CHANGE = 2**63 - 1  # change numbers are BIGINT (a phone's seq has its own, sync/batch.MAX_SEQ)
 
 
 @dataclass
@@ -85,8 +85,8 @@ class Cursor:
             cursor = cls(int(base), int(high), int(table), int(after_seq), after_id)
         except ValueError:
             raise CursorInvalid(text) from None
-        if not (0 <= cursor.base <= cursor.high <= MAX_SEQ and 0 <= cursor.table <= len(TABLES)
-                and 0 <= cursor.after_seq <= MAX_SEQ):
+        if not (0 <= cursor.base <= cursor.high <= MAX_CHANGE and 0 <= cursor.table <= len(TABLES)
+                and 0 <= cursor.after_seq <= MAX_CHANGE):
             # Past a 64-bit seq no query can take it: a 500 deep in the driver before.
             raise CursorInvalid(text)
         return cursor

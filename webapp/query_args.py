@@ -1,4 +1,4 @@
-"""Numbers read from a console page's query string, kept within what the database takes."""
+"""Numbers read from a query string (console pages, the pull), kept within what the database takes."""
 from __future__ import annotations
 
 from flask import request
