@@ -1,5 +1,6 @@
-"""Writing a push's rows: new ones by COPY on PostgreSQL (a few by one multi-row INSERT),
-changed ones by one UPDATE from arrays there; executemany elsewhere.
+"""Writing a push's rows: new ones by COPY on PostgreSQL (a few by one multi-row INSERT) and
+by the driver's own executemany on SQLite; changed ones by one UPDATE from arrays on
+PostgreSQL, executemany elsewhere.
 
 On PostgreSQL, executemany still sends one INSERT per row (pipelined); COPY sends the rows
 as one stream, and a 500-mutation push writes about 1,000 of them (records and receipts):
@@ -7,13 +8,16 @@ BENCHMARKS.md, figure 1. Up to `SMALL` rows (a phone's few door visits, their re
 in one INSERT instead: COPY's start and end cost a round trip each, and the server more. The
 rows go through the same conversions an INSERT would give them: each column's bind
 processing (aware UTC times, JSON) and its Python-side default when the row leaves it out.
-An integrity error comes back as SQLAlchemy's `IntegrityError`, so sync/write.py's slow path
-(one mutation per savepoint) works the same on both backends.
+On SQLite SQLAlchemy's executemany ran its compiled statement's parameter processing once
+per row (a dict built, each value looked up and bound): a sixth of a 500-mutation push's
+time, where the driver alone needs the converted values in a tuple. An integrity error
+comes back as SQLAlchemy's `IntegrityError`, so sync/write.py's slow path (one mutation
+per savepoint) works the same on both backends.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, Integer, Table, bindparam, insert, text, update
@@ -34,25 +38,51 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if not rows:
         return
     connection = session.connection()
-    dialect = connection.dialect
     columns = _columns(table, set().union(*rows))
-    if dialect.name != "postgresql" or columns is None:
+    if columns is None:
         connection.execute(_insert(table), rows)
-    else:
+    elif connection.dialect.name == "postgresql":
         _copy(connection, table, columns, rows)
+    else:
+        _executemany(connection, table, columns, rows)
     if table in STAMPED_TABLES:
         # Written on the connection, past the ORM's execute hook that would have named it.
         mark_unstamped(session, table)
 
 
+def _values(connection: Connection, columns: list[Column[Any]], rows: list[dict[str, Any]]) -> Any:
+    """Each row's values in the columns' order, as the driver takes them."""
+    converts = [_converter(column, connection.dialect) for column in columns]
+    pairs = list(zip(columns, converts, strict=True))
+    return ([convert(row[c.name]) if c.name in row else convert(_default(c)) for c, convert in pairs]
+            for row in rows)
+
+
+def _names(connection: Connection, table: Table, columns: list[Column[Any]]) -> tuple[str, str]:
+    """The table's name and the column list, quoted for the dialect."""
+    preparer = connection.dialect.identifier_preparer
+    return preparer.format_table(table), ", ".join(preparer.quote(c.name) for c in columns)
+
+
+def _executemany(connection: Connection, table: Table, columns: list[Column[Any]], rows: list[dict[str, Any]]) -> None:
+    """SQLite: one INSERT run for every row by sqlite3's own cursor."""
+    import sqlite3  # only on SQLite
+
+    table_name, names = _names(connection, table, columns)
+    statement = f"INSERT INTO {table_name} ({names}) VALUES ({', '.join(['?'] * len(columns))})"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(statement, _values(connection, columns, rows))
+    except sqlite3.IntegrityError as error:
+        raise IntegrityError(statement, None, error) from error
+    finally:
+        cursor.close()
+
+
 def _copy(connection: Connection, table: Table, columns: list[Column[Any]], rows: list[dict[str, Any]]) -> None:
     """PostgreSQL: the rows by COPY, or a few in one INSERT, through psycopg's own cursor."""
-    dialect = connection.dialect
-    converts = [_converter(column, dialect) for column in columns]
-    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
-    table_name = dialect.identifier_preparer.format_table(table)
-    values = ([convert(row[c.name]) if c.name in row else convert(_default(c))
-               for c, convert in zip(columns, converts, strict=True)] for row in rows)
+    table_name, names = _names(connection, table, columns)
+    values = _values(connection, columns, rows)
     import psycopg  # only on PostgreSQL, where the driver is psycopg
 
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -104,6 +134,7 @@ def _default(column: Column[Any]) -> Any:
     return default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=1024)  # per column and engine: tests make many engines
 def _converter(column: Column[Any], dialect: Any) -> Convert:
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return process if process is not None else _same

@@ -172,24 +172,36 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
     if cursor.round_start:
         page.conflicts = conflicts_for(session, device, utcnow(), scope)
     remaining = limit
-    residencies: list[dict[str, Any]] = []
+    found: list[tuple[Table, list[Any]]] = []
+    postgresql = is_postgresql(session)
     while cursor.table < len(TABLES) and remaining > 0:
         table = TABLES[cursor.table]
         skip = changed is not None and cursor.table not in changed
         rows = [] if skip else _rows(session, table, cells, cursor, page.snapshot, remaining)
         if rows:
-            encode = _encoder(table, is_postgresql(session))
-            wire = [encode(r) for r in rows]
             remaining -= len(rows)
-            cursor.after_seq, cursor.after_id = rows[-1].seq or 0, wire[-1]["id"]
-            if table.name == "residency":
-                residencies += wire
-            page.changes.setdefault(table.name, []).extend(wire)
+            cursor.after_seq, cursor.after_id = rows[-1].seq or 0, _encoder(table, postgresql)(rows[-1])["id"]
+            found.append((table, rows))
         if remaining > 0:
             cursor.table, cursor.after_seq, cursor.after_id = cursor.table + 1, 0, ""
-    if protocol >= 2 and not page.snapshot:
-        # Not in a snapshot: the phone starts its store again from one.
-        _without_echoes(session, device, page)
+    # Not in a snapshot: the phone starts its store again from one.
+    held = _held_by(session, device, found) if protocol >= 2 and not page.snapshot else set()
+    residencies: list[dict[str, Any]] = []
+    for table, rows in found:
+        encode = _encoder(table, postgresql)
+        if table.name not in RECORD_TYPES:
+            wire = [encode(r) for r in rows]
+        elif table.name == "residency":
+            # All of them, the device's own too: a person moving in comes with their residency.
+            wire = [encode(r) for r in rows]
+            residencies += wire
+            if held:
+                wire = [w for w, r in zip(wire, rows, strict=True) if not _echo(r, held, page.restored)]
+        else:
+            wire = [encode(r) for r in rows if not (held and _echo(r, held, page.restored))]
+        page.echoes += len(rows) - len(wire)
+        if wire:
+            page.changes.setdefault(table.name, []).extend(wire)
     if not page.snapshot and residencies:
         _persons_moving_in(session, cells, cursor, page, residencies)
     page.more = cursor.table < len(TABLES)
@@ -201,22 +213,29 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
     return page
 
 
-def _without_echoes(session: Session, device: Device, page: PullPage) -> None:
-    """The page less the rows still at the version one of this device's mutations made, as
-    the phone sent it (its receipt keeps that version: sync/echo.py): the phone holds them.
-    One query for the whole page."""
-    ids = {uuid.UUID(r["id"]) for name, rows in page.changes.items() if name in RECORD_TYPES for r in rows}
-    held = {(str(i), v) for i, v in session.connection().execute(_held(is_postgresql(session)), {
-        "device": device.id, "ids": list(ids)})} if ids else set()
-    if not held:
-        return
-    for name in [n for n in page.changes if n in RECORD_TYPES]:
-        kept = [r for r in page.changes[name] if (r["id"], r["version"]) not in held or r["id"] in page.restored]
-        page.echoes += len(page.changes[name]) - len(kept)
-        if kept:
-            page.changes[name] = kept
-        else:
-            del page.changes[name]
+def _held_by(session: Session, device: Device, found: list[tuple[Table, list[Any]]]) -> set[tuple[uuid.UUID, int]]:
+    """Of the page's records, (id, version) of those still at the version one of this
+    device's mutations made, as the phone sent it (its receipt keeps that version:
+    sync/echo.py): the phone holds them, and they are left out before being encoded. One
+    query for the whole page."""
+    ids = {_as_uuid(r.id) for table, rows in found if table.name in RECORD_TYPES for r in rows}
+    if not ids:
+        return set()
+    return {(i, v) for i, v in session.connection().execute(_held(is_postgresql(session)), {
+        "device": device.id, "ids": list(ids)})}
+
+
+def _echo(row: Any, held: set[tuple[uuid.UUID, int]], restored: set[str]) -> bool:
+    """Whether the phone holds this row as it is (`_held_by`); a row the page restores
+    (a scope move) is sent whatever the phone wrote."""
+    if (_as_uuid(row.id), row.version) not in held:
+        return False
+    return not restored or _uuid_wire(row.id) not in restored
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    """SQLite's rows keep a UUID as its 32 hex digits, PostgreSQL's driver gives a uuid.UUID."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 @cache
@@ -400,6 +419,7 @@ def _as_stored(column: Any, postgresql: bool) -> Any:
     return column
 
 
+@cache
 @cache
 def _encoder(table: Table, postgresql: bool = False) -> Callable[[Sequence[Any]], dict[str, Any]]:
     """A row of the table's public columns → its wire dict, as `row_to_wire` makes it, with

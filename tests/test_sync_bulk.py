@@ -1,6 +1,6 @@
 """sync/bulk.py: a push's rows written on PostgreSQL (a few in one multi-row INSERT, more by
-COPY: both ways are tested) read back exactly as the same rows written by SQLAlchemy's INSERT
-(defaults, JSON, times, awkward text), a duplicate key is an IntegrityError the push's
+COPY: both ways are tested) and on SQLite (the driver's own executemany) read back exactly as
+the same rows written by SQLAlchemy's INSERT (defaults, JSON, times, awkward text), a duplicate key is an IntegrityError the push's
 savepoint recovers from, and written synced rows are stamped."""
 from __future__ import annotations
 
