@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 5000
-WORKERS ?= 3
+# Empty: gunicorn.conf.py's count, one worker a core.
+WORKERS ?=
 # The app reads them too: with PUBLIC_BASE_URL unset, plates link to where it serves (config.py).
 export HOST PORT
 export FLASK_APP := webapp:create_app
@@ -52,7 +53,7 @@ run: seed
 	@echo "  Plates and the app link: $${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"
 	@$(VENV)/bin/flask demo-logins
 	@echo ""
-	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - "webapp:create_app()"
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) $(if $(WORKERS),--workers $(WORKERS)) --access-logfile - "webapp:create_app()"
 
 # System packages first: npm (for node_modules) may be among them.
 test: system-deps dev-deps
@@ -88,7 +89,7 @@ bench: dev-deps system-deps
 # Then the open model (issue 17): syncs arriving at fixed rates, the highest with p99 < 500 ms.
 load: dev-deps system-deps
 	$(PY) -m scripts.load --devices 200 --seconds 60 --workers 8
-	$(PY) -m scripts.load_open --phones 64 --rates 10,20,30,40,60,80,100,130,160,200 --step 15 --workers 3
+	$(PY) -m scripts.load_open --phones 64 --rates 10,20,30,40,60,80,100,130,160,200,215,230 --step 15 $(if $(WORKERS),--workers $(WORKERS))
 fuzz: dev-deps system-deps
 	FUZZ_CASES=2400 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py
 faults: dev-deps system-deps

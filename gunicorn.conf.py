@@ -3,6 +3,7 @@ the directory it starts in (pass `-c` to use another). Command-line flags overri
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
 # Threaded workers keep a phone's connection open between the requests of one sync (a push,
@@ -16,6 +17,12 @@ from typing import Any
 # compute one request at a time (webapp/base/gate.py, ONE_REQUEST_AT_A_TIME): four taking turns
 # with the interpreter served 140 syncs/s where one at a time served 170–185 (RELIABILITY.md).
 worker_class = "gthread"
+# One worker a core. Each computes one request at a time on SQLite (above), so a third worker
+# on two cores only took turns with the other two for the cores: `make load`'s open model
+# (RELIABILITY.md, "One worker a core") held 200-215 syncs/s with two workers, 185-200 with
+# three, at 7.1-8.1 ms of gunicorn CPU a sync against 7.7-7.9. `--workers` (or WORKERS for
+# `make run`) overrides it.
+workers = os.cpu_count() or 2
 threads = 4
 keepalive = 10
 

@@ -282,7 +282,7 @@ def section(report: dict[str, Any], seconds: float, command: str) -> str:
            f"{len(p2['second_push']['times'])}). The machine is shared (load average "
            f"{'–'.join(str(x) for x in report.get('load_average', []))} from other work during this run): times vary "
            "run to run, bytes do not. "
-           "gunicorn with `gunicorn.conf.py` (3 workers) on SQLite; the client as the field app: one keep-alive "
+           f"gunicorn with `gunicorn.conf.py` ({report['workers']} workers) on SQLite; the client as the field app: one keep-alive "
            "connection, pushes gzip-compressed (protocol 2), `Accept-Encoding: zstd, br, gzip`. Bytes are "
            "counted by a TCP relay between client and server: headers, bodies, both directions. "
            f"TCP connections opened over the whole scenario: protocol 1 {p1['wire']['connections']} for "
@@ -324,13 +324,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=4)
     parser.add_argument("--houses", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn.conf.py's (one a core) unless given")
     parser.add_argument("--gunicorn-args", default="", help="added to gunicorn.conf.py's, e.g. '--worker-class sync'")
     parser.add_argument("--json", default=None)
     parser.add_argument("--write", action="store_true", help="replace figure 10 in BENCHMARKS.md")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     report: dict[str, Any] = {"peer": PEER, "gunicorn_args": args.gunicorn_args or "gunicorn.conf.py",
+                              "workers": args.workers or os.cpu_count(),
                               "load_average": [round(os.getloadavg()[0], 1)]}
     with tempfile.TemporaryDirectory(prefix="gw-wire-") as tmp:
         for protocol in (1, 2):

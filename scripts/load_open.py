@@ -10,7 +10,7 @@ not from when a busy client got round to it (no coordinated omission). The serve
 (gunicorn and PostgreSQL, from /proc) per completed sync and per mutation is reported per rate.
 The load client runs on the same two cores; its own CPU per sync is reported beside.
 
-    .venv/bin/python -m scripts.load_open --rates 25,50,75,100,150,200 --step 20 --workers 3
+    .venv/bin/python -m scripts.load_open --rates 25,50,75,100,150,200 --step 20 [--workers 3]
 """
 from __future__ import annotations
 
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", default="25,50,75,100,150,200")
     parser.add_argument("--step", type=float, default=20, help="seconds at each rate")
     parser.add_argument("--batch", type=int, default=10, help="visits per push")
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn.conf.py's (one a core) unless given")
     parser.add_argument("--gunicorn-args", default="", help="added to gunicorn.conf.py's, e.g. '--worker-class sync'")
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--protocol", type=int, choices=(1, 2), default=2, help="1: the old app's requests")
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             t.start()
         pids = {"gunicorn": server.proc.pid if server.proc else 0,
                 "postgresql": _postmaster(cluster.data) if cluster else 0}
-        report: dict[str, Any] = {"phones": args.phones, "batch": args.batch, "workers": args.workers,
+        report: dict[str, Any] = {"phones": args.phones, "batch": args.batch, "workers": args.workers or os.cpu_count(),
                                   "protocol": args.protocol, "pull_carried": args.protocol >= 2 and not args.separate_pull,
                                   "gunicorn_args": args.gunicorn_args or "gunicorn.conf.py", "backend": args.backend,
                                   "steps": []}

@@ -116,7 +116,8 @@ class Http:
 class Gunicorn:
     """gunicorn on a free loopback port, in its own process group so SIGKILL takes all of it."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2) -> None:
+    def __init__(self, env: dict[str, str], workers: int | None = 2) -> None:
+        """`workers` None: gunicorn.conf.py's count (one a core)."""
         self.env, self.workers = env, workers
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -129,7 +130,8 @@ class Gunicorn:
         self.proc = subprocess.Popen(
             # --preload: workers fork from a master that already imported the app, so a killed
             # worker is replaced in milliseconds (importing takes seconds on a busy machine).
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
+             *(["--workers", str(self.workers)] if self.workers is not None else []),
              "--graceful-timeout", "2", "--preload", "webapp:create_app()"],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + seconds

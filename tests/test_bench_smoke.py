@@ -114,7 +114,8 @@ def test_the_wire_figure_says_which_targets_this_run_missed() -> None:
 
     def text(push_s: float, second_s: float) -> str:
         report = {"houses": 2_000, "protocol1": side(1.0, 1.0), "protocol2": side(push_s, second_s),
-                  "peer": wire.PEER, "load_average": [0.5], "gunicorn_args": "gunicorn.conf.py"}
+                  "peer": wire.PEER, "load_average": [0.5], "gunicorn_args": "gunicorn.conf.py",
+                  "workers": 2}
         return wire.section(report, 1.0, "pytest")
 
     assert "Missed in this run: second push, same size (time)." in text(0.50, 0.43)

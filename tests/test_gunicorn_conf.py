@@ -1,8 +1,10 @@
-"""gunicorn.conf.py, which `make run` and deployments use: each worker, once its app is
-loaded, takes the long-lived objects out of the garbage collector's scans."""
+"""gunicorn.conf.py, which `make run` and deployments use: one worker a core, and each
+worker, once its app is loaded, takes the long-lived objects out of the garbage collector's
+scans."""
 from __future__ import annotations
 
 import gc
+import os
 import runpy
 from pathlib import Path
 
@@ -24,3 +26,10 @@ def test_a_sync_is_one_connection() -> None:
     (bench/wire.py counts them: figure 10)."""
     settings = runpy.run_path(str(CONF))
     assert settings["worker_class"] == "gthread" and settings["threads"] >= 2 and settings["keepalive"] >= 5
+
+
+def test_one_worker_a_core() -> None:
+    """On SQLite each worker computes one request at a time (webapp/base/gate.py): a worker
+    more than the cores only takes turns for them (RELIABILITY.md, "One worker a core")."""
+    settings = runpy.run_path(str(CONF))
+    assert settings["workers"] == (os.cpu_count() or 2)
