@@ -166,6 +166,29 @@ def test_injection_in_console_forms(client, area, db_session) -> None:  # type: 
             _assert_inert(r.get_data(as_text=True), payload, shown)
 
 
+@pytest.mark.parametrize("field", ["floor_area", "living_area", "lon", "lat", "floor"])
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "1e400", "99999999999999999999999"])
+def test_console_numbers_that_are_not_numbers_are_refused(client, area, db_session, field: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    """A house form's numbers: NaN, infinities and numbers past every range are the form shown
+    again with its error, never a 500 and never stored (SQLite would keep NaN as NULL, and
+    PostgreSQL a NaN no range check excludes)."""
+    from webapp.models import House
+
+    login(client, "centre")
+    house = area.houses["A1"]
+    before = db_session.get(House, house.id)
+    version, stored = before.version, {name: getattr(before, name) for name in ("floor_area", "living_area", "lon", "lat", "floor")}
+    form = {"version": str(version), "use": "rented", "road": before.road or "路", "number": before.number or "1",
+            "building": "", "unit": "", "room": before.room or "", "note": "", "floor": "", "floor_area": "",
+            "living_area": "", "lon": "", "lat": "", "csrf_token": csrf_token(client, "/")}
+    r = client.post(f"/houses/{house.id}/edit", data={**form, field: value})
+    assert r.status_code in (200, 422), r.status_code  # the form again, with what was wrong
+    db_session.rollback()
+    after = db_session.get(House, house.id)
+    assert after.version == version
+    assert {name: getattr(after, name) for name in stored} == stored
+
+
 def test_injection_through_sync(client, phone, area, db_session) -> None:  # type: ignore[no-untyped-def]
     from webapp.models import House, Person, Room, Unit, Visit
 
