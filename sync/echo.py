@@ -23,6 +23,7 @@ from webapp.registry import privacy
 # Told otherwise: the version by the outcome; the rest is bookkeeping protocol 2 never sends.
 NOT_TOLD = frozenset({"id", "version", "changed_at", "changed_by_id", "seq"}) | PRIVATE_COLUMNS
 _ABSENT = object()
+_NOTHING: frozenset[str] = frozenset()
 
 
 def tell(writes: list[tuple[Mutation, Outcome, Write]], state: State, role: str) -> None:
@@ -42,12 +43,12 @@ def tell(writes: list[tuple[Mutation, Outcome, Write]], state: State, role: str)
         if o.status != "applied" or o.version is None or record in unsure or row is None:
             continue
         told: dict[str, Any] = {}
-        for name in (written.get(record, set()) | set(m.fields)) - NOT_TOLD:
-            value = to_wire(row.get(name))
+        for name in (written.get(record, _NOTHING) | m.fields.keys()) - NOT_TOLD:
+            stored = row.get(name)
             sent = m.fields.get(name, _ABSENT)
             if sent is _ABSENT:
-                if value is not None:
-                    told[name] = value  # set by the server alone
-            elif value != to_wire(sent):
+                if stored is not None:
+                    told[name] = to_wire(stored)  # set by the server alone
+            elif (value := to_wire(stored)) != to_wire(sent):
                 told[name] = value  # normalised or derived otherwise than typed
         o.told = privacy.phone_rows(role, m.type, [told])[0] if told else {}

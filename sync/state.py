@@ -126,8 +126,11 @@ def load(session: Session, mutations: list[Mutation]) -> State:
     wanted["house"] |= {r["house_id"] for r in state.rows["room"].values() if r.get("house_id")}
     persons = wanted["person"] | {r["person_id"] for r in state.rows["residency"].values()}
     fetch(session, state, "person", persons)
-    # Open residencies of every person touched: moving house ends the old one.
-    wanted["house"] |= open_residencies(session, state, persons | _ids(mutations, "residency", "person_id"))
+    # Open residencies of every person touched: moving house ends the old one. Only of those
+    # the registry holds: a residency names its person by foreign key, so a person new to it
+    # (most of a push's) has none, and asking for a thousand of them cost a tenth of loading.
+    touched = persons | _ids(mutations, "residency", "person_id")
+    wanted["house"] |= open_residencies(session, state, {p for p in touched if p in state.rows["person"]})
     fetch(session, state, "house", wanted["house"])
     # Every number the batch may look up (creates, and corrections of a number) in one go.
     live_persons(session, state, {n for m in mutations if m.type == "person" and (n := _number(m.fields))})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import cache
 from datetime import date, datetime
 from collections.abc import Callable
 from typing import Any
@@ -144,13 +145,13 @@ def parse_fields(rtype: RecordType, fields: dict[str, Any], *, creating: bool) -
 
 def _domain_rules(kind: str, values: dict[str, Any]) -> list[FieldError]:
     errors: list[FieldError] = []
-    for (rtype, field), (low, high) in ranges.RANGES.items():
-        value = values.get(field) if rtype == kind else None
+    for field, (low, high) in _ranges_of(kind):
+        value = values.get(field)
         if value is not None and not low <= value <= high:
             errors.append(_err(field, "field.range", f"{field} 应在 {low:g} 到 {high:g} 之间",
                                f"{field} must be from {low:g} to {high:g}"))
-    for (rtype, field), vocabulary in ENUM_FIELDS.items():
-        if rtype == kind and values.get(field) is not None:
+    for field, vocabulary in _vocabularies_of(kind):
+        if values.get(field) is not None:
             try:
                 vocabulary(values[field])
             except ValueError:
@@ -171,6 +172,17 @@ def _domain_rules(kind: str, values: dict[str, Any]) -> list[FieldError]:
         except validation.ValidationError as error:
             errors += error.errors
     return errors
+
+
+@cache
+def _ranges_of(kind: str) -> tuple[tuple[str, tuple[float, float]], ...]:
+    """The ranges (webapp/validation/ranges.py) of this record type's fields, read once."""
+    return tuple((field, bounds) for (rtype, field), bounds in ranges.RANGES.items() if rtype == kind)
+
+
+@cache
+def _vocabularies_of(kind: str) -> tuple[tuple[str, type[enums.Labelled]], ...]:
+    return tuple((field, vocabulary) for (rtype, field), vocabulary in ENUM_FIELDS.items() if rtype == kind)
 
 
 def _person_rules(values: dict[str, Any]) -> list[FieldError]:

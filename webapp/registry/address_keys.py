@@ -11,9 +11,10 @@ explicit call, with the numbering and the change log: `webapp.registry.recording
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, event, or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.registry.sequence import unstamped_tables
@@ -35,8 +36,7 @@ def stamp(session: Session) -> None:
         table = model.__table__
         if table.name not in written:
             continue
-        found = session.execute(select(table.c.id, *(table.c[p] for p in parts), table.c[key], table.c[room_key])
-                                .where(table.c.seq.is_(None))).all()
+        found = session.execute(_unstamped(table, parts, key, room_key)).all()
         changed = []
         for row in found:
             want = place_keys(dict(zip(("road", "number", "building", "room"), row[1:5], strict=True)))
@@ -48,6 +48,16 @@ def stamp(session: Session) -> None:
                 update(table).where(table.c.id == bindparam("_id"))
                 .values({key: bindparam("_key"), room_key: bindparam("_room"), "changed_at": table.c.changed_at}),
                 changed)
+
+
+@cache
+def _unstamped(table: Any, parts: tuple[str, ...], key: str, room_key: str) -> Any:
+    """The rows this transaction wrote whose keys may change, built once. A row with no part
+    and no key has none to set (`place_keys` of nothing is (None, None)): a push's new persons
+    mostly give no hukou address, and reading them back was 3 % of a 500-mutation push."""
+    some = or_(*(table.c[p].is_not(None) for p in parts), table.c[key].is_not(None), table.c[room_key].is_not(None))
+    return select(table.c.id, *(table.c[p] for p in parts), table.c[key], table.c[room_key]).where(
+        table.c.seq.is_(None), some)
 
 
 def _before_commit(session: Session) -> None:
