@@ -221,7 +221,7 @@ def _held_by(session: Session, device: Device, found: list[tuple[Table, list[Any
     ids = {_as_uuid(r.id) for table, rows in found if table.name in RECORD_TYPES for r in rows}
     if not ids:
         return set()
-    return {(i, v) for i, v in session.connection().execute(_held(is_postgresql(session)), {
+    return {(r.record_id, r.version) for r in session.connection().execute(_held(is_postgresql(session)), {
         "device": device.id, "ids": list(ids)})}
 
 
