@@ -20,8 +20,8 @@ worker_class = "gthread"
 # One worker a core. Each computes one request at a time on SQLite (above), so a third worker
 # on two cores only took turns with the other two for the cores: `make load`'s open model
 # (RELIABILITY.md, "One worker a core") held 185-215 syncs/s with two workers (200 or more in
-# four runs of five), 185-200 with three, at 7.1-8.1 ms of gunicorn CPU a sync against 7.7-7.9. `--workers` (or WORKERS for
-# `make run`) overrides it.
+# four runs of five), 185-200 with three, at 7.1-8.1 ms of gunicorn CPU a sync against
+# 7.7-7.9. `--workers` (or WORKERS for `make run`) overrides it.
 workers = os.cpu_count() or 2
 threads = 4
 keepalive = 10

@@ -420,7 +420,6 @@ def _as_stored(column: Any, postgresql: bool) -> Any:
 
 
 @cache
-@cache
 def _encoder(table: Table, postgresql: bool = False) -> Callable[[Sequence[Any]], dict[str, Any]]:
     """A row of the table's public columns → its wire dict, as `row_to_wire` makes it, with
     each column's conversion chosen once rather than tested per value (a first sync of

@@ -63,5 +63,29 @@ def test_a_write_that_loses_a_race_fails_alone(client: Any, phone: dict[str, str
     assert logged == [newcomer.id]
 
 
+def test_an_update_that_loses_a_race_fails_alone(client: Any, phone: dict[str, str], area: Any, db_session: Session,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same through the UPDATE path: a correction of a number to one another phone has
+    just registered. The person keeps the registry's number and version; the visit is stored."""
+    for module in (sync.state, sync.moves):
+        monkeypatch.setattr(module, "live_persons", lambda *_args: None)
+    house, person = area.houses["A1"], area.persons["A1"]
+    version, number = person.version, person.id_number
+    visit = _mutation(1, "visit", house_id=str(house.id), visited_at="2026-11-26T08:00:00Z", outcome="verified")
+    correction = {**_mutation(2, "person", id_number=area.persons["B1"].id_number), "op": "update",
+                  "record_id": str(person.id), "base_version": version, "base": {"id_number": number}}
+    r = client.post("/api/sync/push", json={"protocol": 2, "mutations": [visit, correction]}, headers=phone)
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    outcomes = {o["seq"]: o for o in r.get_json()["outcomes"]}
+    assert outcomes[1]["status"] == "applied" and outcomes[2]["status"] == "conflict", outcomes
+
+    db_session.rollback()
+    kept = db_session.get(Person, person.id)
+    assert kept is not None and kept.id_number == number and kept.version == version
+    conflict = db_session.get(Conflict, uuid.UUID(outcomes[2]["conflict_id"]))
+    assert conflict is not None and conflict.kind == "constraint"
+    assert db_session.get(Visit, uuid.UUID(visit["record_id"])) is not None
+
+
 def _visits(s: Session, house_id: uuid.UUID) -> dict[uuid.UUID, Visit]:
     return {v.id: v for v in s.scalars(select(Visit).where(Visit.house_id == house_id))}
