@@ -9,8 +9,9 @@ in one INSERT instead: COPY's start and end cost a round trip each, and the serv
 rows go through the same conversions an INSERT would give them: each column's bind
 processing (aware UTC times, JSON) and its Python-side default when the row leaves it out.
 On SQLite SQLAlchemy's executemany ran its compiled statement's parameter processing once
-per row (a dict built, each value looked up and bound): a sixth of a 500-mutation push's
-time, where the driver alone needs the converted values in a tuple. An integrity error
+per row (a dict built, each value looked up and bound) around the same conversions, where
+the driver needs only the converted values in a tuple (py-spy: the inserts went from 22.0 %
+to 20.4 % of a 500-mutation push's samples). An integrity error
 comes back as SQLAlchemy's `IntegrityError`, so sync/write.py's slow path (one mutation
 per savepoint) works the same on both backends.
 """

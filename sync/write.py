@@ -71,7 +71,7 @@ def write(session: Session, writes: list[tuple[Mutation, Outcome, Write]], devic
     # as objects the session would have to forget on a rollback, and releasing the session's
     # savepoint ran every commit hook (numbering, change log, address keys) there, so that
     # PostgreSQL's change counter stayed locked through the receipts and the device's note.
-    # On a small push the session's savepoint was a tenth of the sync's CPU.
+    # On a small push the session's savepoint and its release were about 3 % of the sync's CPU.
     connection = session.connection()
     try:
         with connection.begin_nested():
