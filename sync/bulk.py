@@ -51,8 +51,9 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         mark_unstamped(session, table)
 
 
-def _values(connection: Connection, columns: list[Column[Any]], rows: list[dict[str, Any]]) -> Any:
-    """Each row's values in the columns' order, as the driver takes them."""
+def driver_values(connection: Connection, columns: list[Column[Any]], rows: list[dict[str, Any]]) -> Any:
+    """Each row's values in the columns' order, as the driver takes them (bench.push's
+    floor converts its rows with this too, before it starts the clock)."""
     converts = [_once_each(_converter(column, connection.dialect))
                 if isinstance(getattr(column.type, "impl", column.type), (DateTime, Date))
                 else _converter(column, connection.dialect) for column in columns]
@@ -89,7 +90,7 @@ def _executemany(connection: Connection, table: Table, columns: list[Column[Any]
     statement = f"INSERT INTO {table_name} ({names}) VALUES ({', '.join(['?'] * len(columns))})"
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(statement, _values(connection, columns, rows))
+        cursor.executemany(statement, driver_values(connection, columns, rows))
     except sqlite3.IntegrityError as error:
         raise IntegrityError(statement, None, error) from error
     finally:
@@ -99,7 +100,7 @@ def _executemany(connection: Connection, table: Table, columns: list[Column[Any]
 def _copy(connection: Connection, table: Table, columns: list[Column[Any]], rows: list[dict[str, Any]]) -> None:
     """PostgreSQL: the rows by COPY, or a few in one INSERT, through psycopg's own cursor."""
     table_name, names = _names(connection, table, columns)
-    values = _values(connection, columns, rows)
+    values = driver_values(connection, columns, rows)
     import psycopg  # only on PostgreSQL, where the driver is psycopg
 
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]

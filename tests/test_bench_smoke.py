@@ -3,9 +3,11 @@ that every figure is produced and positive (speed is for `make bench`, see BENCH
 that the copies each backend measures agree, and that a kept district is reused."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,15 @@ def test_the_wire_figure_says_which_targets_this_run_missed() -> None:
     assert "Missed in this run: second push, same size (time)." in text(0.50, 0.43)
     assert "Missed in this run: push of 2,000 new + 500 edits (time); second push, same size (time)." in text(0.60, 0.43)
     assert "Every target above is met in this run." in text(0.50, 0.20)
+    assert "database's own share" not in text(0.50, 0.20)
+    floor = {"s": 0.073, "times": [0.07, 0.073, 0.08], "rows": 6500, "changed": {"person": 500},
+             "tables": {"record_version": 1500, "person": 1000, "residency": 1000, "sync_mutation": 2500}}
+    report = {"houses": 2_000, "protocol1": side(1.0, 1.0), "protocol2": {**side(0.5, 0.36), "floor": floor},
+              "peer": wire.PEER, "load_average": [0.5], "gunicorn_args": "gunicorn.conf.py", "workers": 2}
+    said = wire.section(report, 1.0, "pytest")
+    assert ("the 6,500 rows the last push wrote (1,500 record_version, 1,000 person, 1,000 residency, "
+            "2,500 sync_mutation new; 500 person changed" in said), said
+    assert "take **0.07 s** (median of 3): 34% of the second push's target of 0.21 s" in said, said
 
 
 def test_rewriting_the_report_keeps_the_figures_written_by_their_own_commands(tmp_path: Path) -> None:
@@ -138,3 +149,53 @@ def test_rewriting_the_report_keeps_the_figures_written_by_their_own_commands(tm
     assert "found B" in doc and "found A" not in doc
     assert doc.index("ten") < doc.index("eleven") < doc.index(f"## {FINDINGS_TITLE}")
     assert doc.count("<!-- bench.wire -->") == 1 and doc.count("<!-- /bench.fieldapp_map -->") == 1
+
+
+def test_the_database_floor_writes_again_exactly_what_the_push_wrote(tmp_path: Path) -> None:
+    """Figure 10's floor (bench.push.driver_write): the rows one push wrote, deleted and written
+    again by SQLite alone. Measured on the same rows, or it measures nothing: the registry
+    after it is the registry before it, row for row, with the new rows really written anew."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import text
+
+    from bench import wire
+    from bench.dataset import PASSWORD, app_config, build, cells_by_code, make_coordinator, pick_cells
+    from webapp import create_app
+
+    url = f"sqlite:///{tmp_path / 'district.sqlite3'}"
+    district = build("sqlite", url, 0.2, tmp_path, say=lambda _s: None)
+    area, _n = pick_cells(cells_by_code(district.engine), 0, 100)
+    make_coordinator(district.engine, "wire", area)
+    client = create_app(app_config(url)).test_client()
+    token = client.post("/api/devices", json={"username": "wire", "password": PASSWORD, "label": "floor"}).get_json()["token"]
+    batch = wire.work(district.engine, SimpleNamespace(seq=0), area, new=40, edits=10)
+    marks = wire.marks_before(district.engine, batch)
+    answer = client.post("/api/sync/push", json={"protocol": 2, "mutations": batch},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and {o["status"] for o in answer.get_json()["outcomes"]} == {"applied"}
+    tables = ("person", "residency", "sync_mutation", "record_version")
+
+    def value(v: Any) -> Any:
+        # The change log's snapshots are JSON that SQLite wrote; written again from Python they
+        # are the same objects in other spacing.
+        return json.loads(v) if isinstance(v, str) and v.startswith("{") else v
+
+    def contents() -> dict[str, list[Any]]:
+        with district.engine.connect() as conn:
+            return {t: sorted((tuple(map(value, row)) for row in conn.execute(text(f"SELECT * FROM {t}"))), key=repr)
+                    for t in tables}
+
+    before = contents()
+    with district.engine.begin() as conn:  # which persons are inserted from here on
+        conn.execute(text("CREATE TABLE inserted (id TEXT)"))
+        conn.execute(text("CREATE TRIGGER note_insert AFTER INSERT ON person BEGIN "
+                          "INSERT INTO inserted VALUES (new.id); END"))
+    floor = wire.database_floor(district.engine, batch, marks, repeats=2)
+    assert contents() == before
+    with district.engine.connect() as conn:
+        inserted = list(conn.scalars(text("SELECT id FROM inserted")))
+    created = {uuid.UUID(m["record_id"]) for m in batch if m["type"] == "person" and m["op"] == "create"}
+    assert len(inserted) == 2 * len(created) and {uuid.UUID(i) for i in inserted} == created  # each repeat wrote them
+    assert floor["tables"] == {"record_version": 30, "person": 20, "residency": 20, "sync_mutation": 50}
+    assert floor["changed"] == {"person": 10} and floor["rows"] == 130 and floor["s"] > 0
