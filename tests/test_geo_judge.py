@@ -18,7 +18,7 @@ from geo.coverage import cycle_coverage
 from geo.cycles import utc_bounds
 from geo.distance import EARTH_RADIUS_M
 from geo.house_status import (
-    LOOKBACK, UNVERIFIED, VISITED, judge_visits, statuses_between, unverified_per_cell,
+    LOOKBACK, UNVERIFIED, VISITED, _per_house, judge_visits, statuses_between, unverified_per_cell,
 )
 from geo.plausibility import HouseSpot, check_visits
 from geo.settings import GeoSettings
@@ -146,3 +146,19 @@ def test_at_the_walking_limit_both_judges_agree(db_session: Session) -> None:
 
 def test_the_cycle_of_the_reference_bounds() -> None:
     assert utc_bounds(CYCLE) == (LO, HI)
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_sqlite_reads_each_coordinators_visits_in_order_without_sorting_them(db_session: Session,
+                                                                            scoped: bool) -> None:
+    """The window needs each coordinator's visits in time order. Read by ix_visit_user_at, a
+    range per coordinator, they come so; sorting the cycle's ~40,000 visits on every coverage
+    page was a fifth of judging them at scale 40 (figure 4). The grouping per house still sorts."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans by statistics and sorts or not as they say")
+    w = _world(db_session, 4)
+    statement = _per_house(db_session, LO, HI, [w.cells[0].id] if scoped else None, S)
+    compiled = statement.compile(db_session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = [str(r[-1]) for r in db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+    assert not [p for p in plan if "FOR ORDER BY" in p], plan
+    assert [p for p in plan if "visit USING INDEX ix_visit_user_at (user_id=? AND visited_at>? AND visited_at<?)" in p], plan
