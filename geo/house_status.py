@@ -191,6 +191,7 @@ def _own_tests(v: Subquery, s: GeoSettings, least: Any) -> Subquery:
         case((has_spot, c.h_lat), (has_fix, c.lat), else_=null()).label("y"),
     ).subquery("p")
 
+
 def _haversine(lon1: Any, lat1: Any, lon2: Any, lat2: Any, least: Any) -> Any:
     """`geo.distance.haversine_m` as a SQL expression, operation for operation. `least` is
     the dialect's two-argument minimum: as a CASE, the root (and its sines) was computed
