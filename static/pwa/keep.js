@@ -6,6 +6,8 @@
 // are dropped once a day, and persons with no open residency left go once a round is complete —
 // never after one page: a person's residency may come on a later page.
 
+import {sent} from "./rows.js";
+
 // A quarter's first day still counts on its last (tests/vectors/visit_window.json).
 export const RECENT_VISIT_DAYS = 93;  // sync/pull.py RECENT_VISITS
 const DAY_MS = 86400000;
@@ -38,7 +40,7 @@ export async function ageVisits(tx, queued, now = new Date()) {
   const store = tx.objectStore("visit");
   let dropped = 0;
   for (const v of await store.getAll()) {
-    if (v.visited_at && v.visited_at < cutoff && !queued.has(v.id)) { await store.delete(v.id); dropped += 1; }
+    if (v.visited_at && v.visited_at < cutoff && !queued.has(v.id)) { sent(store.delete(v.id)); dropped += 1; }
   }
   await meta.put(today, "visits_aged_on");
   return dropped;
@@ -53,7 +55,7 @@ export async function endOfRound(tx, queued) {
   const present = new Set();
   for (const id of await people.getAllKeys()) {
     if (housed.has(id) || queued.has(id)) present.add(id);
-    else await people.delete(id);
+    else sent(people.delete(id));
   }
   return residencies.filter((r) => !present.has(r.person_id)).length;
 }

@@ -5,6 +5,7 @@
 import {db, DIGITS, TABLES} from "./db.js";
 import * as digits from "./digits.js";
 import {isPersonal, local as localOf, numbers} from "./personal.js";
+import {Rows, sent} from "./rows.js";
 import {open, seal} from "./vault.js";
 import {uuid} from "./ui.js";
 
@@ -34,11 +35,13 @@ export async function save(mutations) {
   const tx = d.transaction(["outbox", "meta", DIGITS, ...stores], "readwrite");
   let seq = (await tx.objectStore("meta").get("seq")) || 0;
   const at = new Date().toISOString();
+  const rows = new Rows(tx);
+  for (const m of ready) rows.read(m.type, m.record_id);
   for (const m of ready) {
     seq += 1;
     const entry = {...m, id: uuid(), seq, at, state: "pending"};
-    await tx.objectStore("outbox").add(entry);
-    await applyLocal(tx.objectStore(m.type), entry);
+    sent(tx.objectStore("outbox").add(entry));
+    await applyLocal(rows, entry);
   }
   digits.write(tx, found);
   await tx.objectStore("meta").put(seq, "seq");
@@ -46,17 +49,18 @@ export async function save(mutations) {
   window.dispatchEvent(new CustomEvent("gw:outbox"));
 }
 
-/** An entry's `local` over the stored record. A sealed `patch` is kept under the entry's seq:
+/** An entry's `local` over the stored record (read and written through `rows`, a Rows of the
+ * entry's transaction). A sealed `patch` is kept under the entry's seq:
  * the record is opened with its patches in seq order (personal.opened), so queued edits layer
  * over the server's row as plain values would, without opening anything here. */
-export async function applyLocal(store, e) {
-  const current = await store.get(e.record_id);
-  if (e.op === "delete") return store.delete(e.record_id);
+export async function applyLocal(rows, e) {
+  if (e.op === "delete") return rows.remove(e.type, e.record_id);
+  const current = await rows.read(e.type, e.record_id);
   if (e.op === "create" && current && current.version > 0) return undefined;  // the server's row won
   const {patch, ...plain} = e.local || {};
   const row = {...(current || {id: e.record_id, version: 0}), ...plain, id: e.record_id};
   if (patch) row.patches = {...row.patches, [e.seq]: patch};
-  return store.put(row);
+  return rows.put(e.type, row);
 }
 
 export async function all() { return (await db()).getAll("outbox"); }
@@ -80,6 +84,7 @@ export async function resend(seqs, fixes = {}, local = {}) {
   const found = type === "person" ? await digits.change([numbers(head.record_id, fixes)]) : null;
   const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
   let seq = (await tx.objectStore("meta").get("seq")) || 0;
+  const rows = new Rows(tx);
   for (const old of seqs) {
     const e = await tx.objectStore("outbox").get(old);
     if (!e) continue;
@@ -92,9 +97,7 @@ export async function resend(seqs, fixes = {}, local = {}) {
       errors: undefined, blocked_by: undefined};
     await tx.objectStore("outbox").add(entry);
     // The phone's copy shows the fix at once (masked number, sex and birth date from the new ID).
-    if (first && Object.keys(local).length && (await tx.objectStore(e.type).get(e.record_id))) {
-      await applyLocal(tx.objectStore(e.type), entry);
-    }
+    if (first && Object.keys(local).length && (await rows.read(e.type, e.record_id))) await applyLocal(rows, entry);
   }
   digits.write(tx, found);
   await tx.objectStore("meta").put(seq, "seq");

@@ -3,6 +3,7 @@ import * as api from "./api.js";
 import {db, DIGITS, getMeta, HOUSE_CHILDREN, setMeta, TABLES} from "./db.js";
 import * as digits from "./digits.js";
 import {applyLocal, wire} from "./outbox.js";
+import {Rows, sent} from "./rows.js";
 import {ageVisits, endOfRound, outside, queuedIds} from "./keep.js";
 import {local, minimal, numbers, stored} from "./personal.js";
 import {open, unlocked} from "./vault.js";
@@ -89,22 +90,31 @@ async function outcomes(list, told = {}) {
   const d = await db();
   const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
   const box = tx.objectStore("outbox");
-  for (const o of list) {
-    const e = await box.get(o.seq);
+  // Every request goes out before any answer is awaited (rows.js).
+  let entries = await Promise.all(list.map((o) => box.get(o.seq)));
+  const rows = new Rows(tx);
+  list.forEach((o, i) => { if (learnt.has(o.seq) && entries[i]) rows.read(entries[i].type, entries[i].record_id); });
+  for (const [i, o] of list.entries()) {
+    const e = entries[i];
     if (!e || e.id !== o.id) continue;
     // Sent before and its answer lost (a closed tab, a dropped connection): what happened the
     // first time is what counts — a rejection must still reach the coordinator (docs/sync.md §2).
     const status = o.status === "already_applied" ? (o.first_status || "applied") : o.status;
     if (DONE.has(status)) {
-      await box.delete(o.seq);
-      if (learnt.has(o.seq)) await learn(tx.objectStore(e.type), e, learnt.get(o.seq));
+      sent(box.delete(o.seq));
+      if (learnt.has(o.seq)) await learn(rows, e, learnt.get(o.seq));
       // The registry does not have what this phone created: the centre has its values, and
       // the local copy goes (docs/sync.md §3), so the store stays what a snapshot would hold.
-      if (status === "conflict" && e.op === "create") await tx.objectStore(e.type).delete(e.record_id);
-      if (o.canonical_id && o.canonical_id !== o.record_id) await redirect(tx, o.type, o.record_id, o.canonical_id);
+      if (status === "conflict" && e.op === "create") rows.remove(e.type, e.record_id);
+      if (o.canonical_id && o.canonical_id !== o.record_id) {
+        await redirect(tx, o.type, o.record_id, o.canonical_id);
+        // It rewrote queued entries and rows: read the rest again, after it (rare).
+        rows.forget();
+        entries = [...entries.slice(0, i + 1), ...await Promise.all(list.slice(i + 1).map((x) => box.get(x.seq)))];
+      }
     } else {
       if (status === "rejected" && e.state !== "rejected") told.rejected = (told.rejected || 0) + 1;
-      await box.put({...e, state: status, errors: o.errors || [], blocked_by: o.blocked_by || null});
+      sent(box.put({...e, state: status, errors: o.errors || [], blocked_by: o.blocked_by || null}));
     }
   }
   if (notices) told.conflicts = (told.conflicts || 0) + await notices.record(tx, conflicts);
@@ -129,14 +139,14 @@ async function prepareLearnt(list) {
   return out;
 }
 
-async function learn(store, e, {version, values}) {
-  const row = await store.get(e.record_id);
+async function learn(rows, e, {version, values}) {
+  const row = await rows.read(e.type, e.record_id);
   if (!row || (row.version || 0) > version) return;  // gone, or a newer one came meanwhile
   const {patch, ...clear} = values;
   const next = {...row, ...clear, version};
   // Sealed values as a patch just after the change's own (personal.opened applies them in order).
   if (patch) next.patches = {...row.patches, [`${e.seq}.5`]: patch};
-  await store.put(next);
+  rows.put(e.type, next);
 }
 
 /** A duplicate merged on the server: use its id here too, in queued mutations and what names
@@ -227,31 +237,27 @@ async function applyPage(page, {fresh = false, told = /** @type {Record<string, 
   const queued = await queuedIds(tx);
   if (fresh && page.snapshot) for (const table of TABLES) await tx.objectStore(table).clear();
   const now = new Date();
+  // Writes are sent, not awaited one by one (rows.js): IndexedDB runs them in order.
+  const records = new Rows(tx);
   for (const table of TABLES) {
     const store = tx.objectStore(table);
     for (const row of changes[table] || []) {
       // A row a snapshot would not hold (keep.js) goes as a tombstone does, unless this phone
       // still has a change of it queued.
-      if (row.deleted_at || (outside(table, row, now) && !queued.has(row.id))) await store.delete(row.id);
-      else await store.put(row);
+      sent(row.deleted_at || (outside(table, row, now) && !queued.has(row.id)) ? store.delete(row.id) : store.put(row));
     }
   }
-  for (const [table, ids] of Object.entries(page.evict || {})) {
-    for (const id of ids) {
-      await tx.objectStore(table).delete(id);
-      if (table === "house") {
-        for (const child of HOUSE_CHILDREN) {
-          const store = tx.objectStore(child);
-          for (const key of await store.index("house_id").getAllKeys(id)) await store.delete(key);
-        }
-      }
-    }
-  }
+  const evicted = Object.entries(page.evict || {}).flatMap(([table, ids]) => ids.map((id) => [table, id]));
+  for (const [table, id] of evicted) sent(tx.objectStore(table).delete(id));
+  const children = evicted.filter(([table]) => table === "house").flatMap(([, id]) => HOUSE_CHILDREN.map((child) => [child, id]));
+  const keys = await Promise.all(children.map(([child, id]) => tx.objectStore(child).index("house_id").getAllKeys(id)));
+  children.forEach(([child], i) => { for (const key of keys[i]) sent(tx.objectStore(child).delete(key)); });
   // What is still queued goes back on top. An entry at or below last_applied_seq reached the
   // server though its answer was lost: it stays, and the next push learns its outcome
   // (dropping it here would hide a rejection or a conflict, docs/sync.md §4).
-  const box = tx.objectStore("outbox");
-  for (const e of await box.getAll()) await applyLocal(tx.objectStore(e.type), e);
+  const waiting = await tx.objectStore("outbox").getAll();
+  for (const e of waiting) records.read(e.type, e.record_id);
+  for (const e of waiting) await applyLocal(records, e);
   let orphans = 0;
   if (!page.more) {
     // Only once the round is complete: a person's residency may come on a later page.

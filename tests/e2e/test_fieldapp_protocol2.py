@@ -15,9 +15,10 @@ from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import HERE, LiveServer
 from webapp.models import Person
 
-# App 0.6.0's sync modules (protocol 1), and the offline-search journal its sync writes to
-# (digits.js: 0.6.0 records a merged person as an alias there), as that release shipped them
-# (commit 0a5fb02): served in place of today's, the rest of the app unchanged.
+# App 0.6.0's sync modules (protocol 1), the offline-search journal its sync writes to
+# (digits.js: 0.6.0 records a merged person as an alias there) and the outbox its pulls put
+# back on top (outbox.js: applyLocal took a store, not rows.js's Rows), as that release shipped
+# them (commit 0a5fb02): served in place of today's, the rest of the app unchanged.
 OLD_APP = HERE / "app_0_6"
 
 
@@ -87,7 +88,7 @@ def old_app(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContex
     def serve(body: str) -> Any:
         return lambda route: route.fulfill(status=200, body=body,
                                            headers={"Content-Type": "text/javascript; charset=utf-8"})
-    for name in ("api.js", "sync.js", "digits.js"):
+    for name in ("api.js", "sync.js", "digits.js", "outbox.js"):
         context.route(f"**/static/pwa/{name}*", serve(_old(name)))
     yield context
     context.close()
@@ -141,3 +142,17 @@ def test_the_old_app_follows_a_person_merged_on_the_server(old_app: BrowserConte
       const map = await (await import('/static/pwa/digits.js')).ready(); return map && map.get(id);
     }""", canonical)
     assert numbers and numbers[0] == number
+
+
+def test_the_old_app_keeps_a_refused_change_through_its_pulls(old_app: BrowserContext, live_server: LiveServer) -> None:
+    """Each pull of 0.6.0 puts the queued changes back over the page (its outbox.js)."""
+    page = old_app.new_page()
+    area = fa.coordinator_area(live_server)
+    fa.app_login(page, area.username)
+    stay = {"person_id": area.person_id, "house_id": area.houses[1], "start_date": "not a date", "relation": "tenant"}
+    refused = str(uuid.uuid4())
+    fa.queue(page, [{"type": "residency", "op": "create", "record_id": refused, "base_version": None,
+                     "fields": stay, "local": stay}])
+    assert fa.sync(page)["ok"]
+    assert [(e["record_id"], e["state"]) for e in fa.outbox(page)] == [(refused, "rejected")]
+    assert _row(page, "residency", refused)["start_date"] == "not a date"
