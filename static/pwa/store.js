@@ -62,17 +62,20 @@ export async function houseRows(d, list, total) {
   return Promise.all(list.map((h) => Promise.all(CHILDREN.map((s) => tx.objectStore(s).index("house_id").getAll(h.id)))));
 }
 
+const HOUSE_PAGE = ["residency", "house_code", "house_flag", "unit", "visit", "task"];
+
+/** Everything the house page shows, in one transaction with every request in flight (each
+ * awaited in a transaction of its own, the page opened at every door waited on a dozen). */
 export async function house(id) {
-  const d = await db();
-  const h = await d.get("house", id);
+  const tx = (await db()).transaction(["house", "person", ...HOUSE_PAGE]);
+  const [h, stays, codes, flags, units, visits, tasks] = await Promise.all([tx.objectStore("house").get(id),
+    ...HOUSE_PAGE.map((s) => tx.objectStore(s).index("house_id").getAll(id))]);
+  const residencies = stays.filter((r) => !r.end_date);
+  const persons = await Promise.all(residencies.map((r) => tx.objectStore("person").get(r.person_id)));
   if (!h) return null;
-  const byHouse = (s) => d.getAllFromIndex(s, "house_id", id);
-  const residencies = (await byHouse("residency")).filter((r) => !r.end_date);
-  const occupants = [];
-  for (const r of residencies) occupants.push({residency: r, person: (await d.get("person", r.person_id)) || {id: r.person_id}});
-  return {house: h, occupants, codes: await byHouse("house_code"), flags: (await byHouse("house_flag")).filter((f) => !f.cleared_at),
-    units: await byHouse("unit"), visits: (await byHouse("visit")).sort((a, b) => b.visited_at.localeCompare(a.visited_at)),
-    tasks: (await byHouse("task")).filter((t) => t.status === "open")};
+  return {house: h, occupants: residencies.map((r, i) => ({residency: r, person: persons[i] || {id: r.person_id}})), codes,
+    flags: flags.filter((f) => !f.cleared_at), units, visits: visits.sort((a, b) => b.visited_at.localeCompare(a.visited_at)),
+    tasks: tasks.filter((t) => t.status === "open")};
 }
 
 export async function houseByCode(code) {
