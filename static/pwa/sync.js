@@ -238,7 +238,6 @@ async function applyPage(page, {fresh = false, told = /** @type {Record<string, 
   if (fresh && page.snapshot) for (const table of TABLES) await tx.objectStore(table).clear();
   const now = new Date();
   // Writes are sent, not awaited one by one (rows.js): IndexedDB runs them in order.
-  const records = new Rows(tx);
   for (const table of TABLES) {
     const store = tx.objectStore(table);
     for (const row of changes[table] || []) {
@@ -256,6 +255,7 @@ async function applyPage(page, {fresh = false, told = /** @type {Record<string, 
   // server though its answer was lost: it stays, and the next push learns its outcome
   // (dropping it here would hide a rejection or a conflict, docs/sync.md §4).
   const waiting = await tx.objectStore("outbox").getAll();
+  const records = new Rows(tx);  // reads from here on see the page's writes
   for (const e of waiting) records.read(e.type, e.record_id);
   for (const e of waiting) await applyLocal(records, e);
   let orphans = 0;
