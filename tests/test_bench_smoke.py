@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import sqlite3
 import uuid
 from dataclasses import replace
@@ -132,6 +133,32 @@ def test_the_wire_figure_says_which_targets_this_run_missed() -> None:
     assert ("the 6,500 rows the last push wrote (1,500 record_version, 1,000 person, 1,000 residency, "
             "2,500 sync_mutation new; 500 person changed" in said), said
     assert "take **0.07 s** (median of 3): 34% of the second push's target of 0.21 s" in said, said
+    assert "sent again" not in said
+    resend = {**side(0.5, 0.36)["push"], "s": 0.05, "times": [0.05, 0.06], "statuses": {"already_applied": 2500}}
+    said = wire.section({**report, "protocol2": {**report["protocol2"], "resend": resend},
+                         "protocol1": {**report["protocol1"], "resend": resend}}, 1.0, "pytest")
+    assert "| the last push sent again (its answer lost) | time | 0.05 s | 0.05 s | — | — | — | — |" in said, said
+    assert "2,500 of 2,500 mutations answered `already_applied`" in said, said
+
+
+def test_the_wire_relay_sends_each_segment_at_once() -> None:
+    """Figure 10's byte-counting relay must not slow what it counts. Without TCP_NODELAY on its
+    own sockets, Nagle held a small answer's last segment until the far side's delayed ACK:
+    40 ms stalls that made a resent push (small answers) look as slow as a new one."""
+    from bench import wire
+
+    with socket.create_server(("127.0.0.1", 0)) as upstream:
+        relay = wire.Relay(upstream.getsockname()[:2])
+        try:
+            with socket.create_connection(("127.0.0.1", relay.port), timeout=10) as phone:
+                server_side, _ = upstream.accept()
+                with server_side:
+                    phone.sendall(b"ping")
+                    assert server_side.recv(4) == b"ping"  # through the relay, both ways open
+                    assert len(relay.ends) == 2
+                    assert all(end.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for end in relay.ends)
+        finally:
+            relay.close()
 
 
 def test_rewriting_the_report_keeps_the_figures_written_by_their_own_commands(tmp_path: Path) -> None:
