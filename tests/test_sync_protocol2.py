@@ -169,6 +169,22 @@ def test_a_compressed_push_is_applied(client, token, area, coding: str) -> None:
     assert r.status_code == 200 and r.get_json()["outcomes"][0]["status"] == "applied"
 
 
+_EMPTY = b'{"protocol": 2, "mutations": []}'
+
+
+@pytest.mark.parametrize("coding", ["gzip", "zstd"])
+def test_a_body_in_several_members_or_frames_is_applied_whole(client, token, area, coding: str) -> None:  # type: ignore[no-untyped-def]
+    """gzip allows a series of members and zstd a series of frames (RFC 1952 §2.2, RFC 8878
+    §3.1): a streaming compressor may end one per chunk. The server read only the first and
+    refused the body as broken JSON (or, had the first part been a document, dropped the rest)."""
+    body = json.dumps({"protocol": 2, "mutations": _newcomer(area)[:2]}).encode()
+    squeeze = {"gzip": lambda b: gzip.compress(b, mtime=0), "zstd": zstandard.compress}[coding]
+    half = len(body) // 2
+    r = _push(client, token, [], coding=coding, raw=squeeze(body[:half]) + squeeze(body[half:]))
+    assert r.status_code == 200, r.get_json()
+    assert [o["status"] for o in r.get_json()["outcomes"]] == ["applied", "applied"]
+
+
 @pytest.mark.parametrize(("coding", "raw", "status", "code"), [
     ("gzip", gzip.compress(b"[" + b" " * (17 * 1024 * 1024) + b"]"), 413, "body_too_large"),
     ("zstd", zstandard.compress(b" " * (17 * 1024 * 1024)), 413, "body_too_large"),
@@ -177,7 +193,14 @@ def test_a_compressed_push_is_applied(client, token, area, coding: str) -> None:
     ("gzip", b"not gzip at all", 400, "invalid_encoding"),
     ("gzip", gzip.compress(b'{"protocol": 2, "mutations": []}')[:-12], 400, "invalid_encoding"),
     ("compress", b"x", 415, "unsupported_encoding"),
-], ids=["gzip-bomb", "zstd-bomb", "br-bomb", "deflate-bomb", "not-gzip", "gzip-cut", "unknown-coding"])
+    ("gzip", gzip.compress(_EMPTY, mtime=0) + b"junk", 400, "invalid_encoding"),
+    ("deflate", zlib.compress(_EMPTY) + b"junk", 400, "invalid_encoding"),
+    ("zstd", zstandard.compress(_EMPTY) + b"junk", 400, "invalid_encoding"),
+    ("zstd", zstandard.compress(_EMPTY)[:-3], 400, "invalid_encoding"),
+    ("gzip", gzip.compress(b"[", mtime=0) + gzip.compress(b" " * (17 * 1024 * 1024) + b"]", mtime=0),
+     413, "body_too_large"),
+], ids=["gzip-bomb", "zstd-bomb", "br-bomb", "deflate-bomb", "not-gzip", "gzip-cut", "unknown-coding",
+        "gzip-trailing", "deflate-trailing", "zstd-trailing", "zstd-cut", "gzip-bomb-in-second-member"])
 # Named ids: gzip's header carries the time, and xdist's workers must collect the same names.
 def test_a_body_past_the_cap_or_undecodable_is_refused_whole(client, token, area, coding: str, raw: bytes,
                                                              status: int, code: str) -> None:  # type: ignore[no-untyped-def]

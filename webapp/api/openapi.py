@@ -155,7 +155,9 @@ def document() -> dict[str, Any]:
                 "parameters": [{"name": "Content-Encoding", "in": "header", "required": False,
                                 "schema": {"enum": ["gzip", "deflate", "zstd", "br", "identity"]},
                                 "description": "a compressed body expands to at most PUSH_MAX_EXPANDED_MB "
-                                               "(413 body_too_large)"}],
+                                               "(413 body_too_large); gzip members and zstd frames "
+                                               "in series are one body, bytes after its end or a cut "
+                                               "body 400 invalid_encoding"}],
                 "responses": {"200": {"description": "outcomes, in sequence order (zstd, br or gzip as accepted)",
                                       "content": {"application/json": {"schema": {
                                           "type": "object", "required": ["protocol", "last_seq", "outcomes"],
