@@ -152,7 +152,8 @@ def test_a_snapshot_page_is_compact(client, token, area) -> None:  # type: ignor
 
 @pytest.mark.parametrize(("accept", "coding"), [
     ("gzip, deflate, br, zstd", "zstd"), ("gzip, br", "br"), ("gzip", "gzip"), ("zstd;q=0, gzip", "gzip"),
-    ("identity", None), (None, None)])
+    ("identity", None), (None, None), ("gzip;q=1, zstd;q=0.5", "gzip"), ("br;q=0.9, zstd;q=0.8, gzip;q=0.1", "br"),
+    ("*", "zstd"), ("*;q=0, gzip;q=0.2", "gzip")])
 def test_answers_in_the_best_coding_the_client_accepts(client, token, area, accept: str | None,
                                                       coding: str | None) -> None:  # type: ignore[no-untyped-def]
     r = _pull(client, token, encoding=accept)

@@ -35,11 +35,10 @@ class EncodingRefused(Exception):
 
 
 def choose(accepted: Accept) -> str | None:
-    """The coding to answer in: the first of ours the client accepts (q > 0)."""
-    for coding in PREFERRED:
-        if accepted[coding] > 0:
-            return coding
-    return None
+    """The coding to answer in: of ours, the one the client weighs highest (RFC 9110
+    §12.5.3: "gzip;q=1, zstd;q=0.5" asks for gzip), at equal weight the first; none at q=0."""
+    best = max(PREFERRED, key=lambda coding: accepted[coding])  # the first of equals
+    return best if accepted[best] > 0 else None
 
 
 def compress(body: bytes, coding: str | None, gzip_level: int = 6) -> tuple[bytes, str | None]:
