@@ -127,18 +127,20 @@ def _uuid(value: Any, where: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
-        raise BatchInvalid("invalid_mutation", f"{where}: not a UUID") from None
+        raise BatchInvalid("invalid_mutation", f"{where}: not a UUID / {where} 不是 UUID") from None
 
 
-def _time(value: Any) -> datetime | None:
+def _time(value: Any, where: str = "clock", code: str = "invalid_batch") -> datetime | None:
+    """The batch's `clock` or a mutation's `at`: named as such when refused (a mutation's
+    bad `at` was once reported as the batch's clock)."""
     if value in (None, ""):
         return None
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise BatchInvalid("invalid_batch", "clock: not an ISO 8601 time") from None
+        raise BatchInvalid(code, f"{where}: not an ISO 8601 time / {where} 不是 ISO 8601 时间") from None
     if moment.tzinfo is None:
-        raise BatchInvalid("invalid_batch", "clock: a time zone is required")
+        raise BatchInvalid(code, f"{where}: a time zone is required / {where} 须带时区")
     return moment
 
 
@@ -157,13 +159,14 @@ def storable_text(value: Any) -> bool:
 
 def parse_batch(body: Any, served: frozenset[int] = ACCEPTED_PROTOCOLS) -> Batch:
     if not isinstance(body, dict):
-        raise BatchInvalid("invalid_batch", "the body must be a JSON object")
+        raise BatchInvalid("invalid_batch", "the body must be a JSON object / 请求体必须是 JSON 对象")
     protocol = check_protocol(body.get("protocol"), served)
     raw = body.get("mutations")
     if not isinstance(raw, list):
-        raise BatchInvalid("invalid_batch", "mutations must be a list")
+        raise BatchInvalid("invalid_batch", "mutations must be a list / mutations 必须是列表")
     if len(raw) > MAX_MUTATIONS:
-        raise BatchInvalid("batch_too_large", f"at most {MAX_MUTATIONS} mutations per push")
+        raise BatchInvalid("batch_too_large", f"at most {MAX_MUTATIONS} mutations per push / "
+                                              f"每次最多提交 {MAX_MUTATIONS} 条变更")
     pending = body.get("pending")
     app_version = body.get("app_version")
     if isinstance(app_version, str) and not storable_text(app_version):
@@ -207,20 +210,24 @@ def _one_mutation_per_seq(mutations: list[Mutation]) -> None:
 def _mutation(raw: Any, index: int, protocol: int) -> Mutation:
     where = f"mutations[{index}]"
     if not isinstance(raw, dict):
-        raise BatchInvalid("invalid_mutation", f"{where}: must be an object")
+        raise BatchInvalid("invalid_mutation", f"{where}: must be an object / {where} 必须是对象")
     seq = raw.get("seq")
     if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
-        raise BatchInvalid("invalid_mutation", f"{where}.seq: a positive integer up to 2^53 - 1 is required")
+        raise BatchInvalid("invalid_mutation", f"{where}.seq: a positive integer up to 2^53 - 1 is required / "
+                                               f"{where}.seq 必须是 1 到 2^53 - 1 的整数")
     kind, op = raw.get("type"), raw.get("op")
     if isinstance(kind, str):
         kind = read_name(kind, protocol)  # protocol 1's "tip" is a task
     if not isinstance(kind, str) or kind not in RECORD_TYPES:
-        raise BatchInvalid("invalid_mutation", f"{where}.type: unknown record type {kind!r}")
+        raise BatchInvalid("invalid_mutation", f"{where}.type: unknown record type {kind!r} / "
+                                               f"{where}.type 不是已知的记录类型")
     if not isinstance(op, str) or op not in OPS:
-        raise BatchInvalid("invalid_mutation", f"{where}.op: must be create, update or delete")
+        raise BatchInvalid("invalid_mutation", f"{where}.op: must be create, update or delete / "
+                                               f"{where}.op 必须是 create、update 或 delete")
     fields, base = raw.get("fields") or {}, raw.get("base") or {}
     if not isinstance(fields, dict) or not isinstance(base, dict):
-        raise BatchInvalid("invalid_mutation", f"{where}: fields and base must be objects")
+        raise BatchInvalid("invalid_mutation", f"{where}: fields and base must be objects / "
+                                               f"{where} 的 fields 和 base 必须是对象")
     base_version = raw.get("base_version")
     problems = []
     if base_version is not None and (not isinstance(base_version, int) or isinstance(base_version, bool)
@@ -231,4 +238,5 @@ def _mutation(raw: Any, index: int, protocol: int) -> Mutation:
         base_version = None
     return Mutation(id=_uuid(raw.get("id"), f"{where}.id"), seq=seq, type=kind, op=op,
                     record_id=_uuid(raw.get("record_id"), f"{where}.record_id"),
-                    base_version=base_version, fields=fields, base=base, at=_time(raw.get("at")), problems=problems)
+                    base_version=base_version, fields=fields, base=base,
+                    at=_time(raw.get("at"), f"{where}.at", "invalid_mutation"), problems=problems)

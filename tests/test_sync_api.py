@@ -37,8 +37,50 @@ CASES = [
     ("unknown type", "phone", {"protocol": 1, "mutations": [{"id": str(uuid.uuid4()), "seq": 1, "type": "user",
                                                             "op": "create", "record_id": str(uuid.uuid4())}]},
      422, "invalid_mutation"),
+    ("mutation time without a zone", "phone", {"protocol": 2, "mutations": [{"id": str(uuid.uuid4()), "seq": 1,
+     "type": "visit", "op": "create", "record_id": str(uuid.uuid4()), "at": "2026-11-26T08:00:00"}]},
+     422, "invalid_mutation"),
     ("empty batch", "phone", {"protocol": 1, "mutations": []}, 200, None),
 ]
+
+
+def _good() -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "seq": 1, "type": "visit", "op": "create", "record_id": str(uuid.uuid4())}
+
+
+# (what is wrong, the body, the name its message must give)
+MALFORMED = [
+    ("not an object", [1], "JSON"),
+    ("mutations not a list", {"protocol": 2, "mutations": {}}, "mutations"),
+    ("too many", {"protocol": 2, "mutations": [_good()] * 5001}, "5000"),
+    ("mutation not an object", {"protocol": 2, "mutations": [1]}, "mutations[0]"),
+    ("seq", {"protocol": 2, "mutations": [{**_good(), "seq": 0}]}, "mutations[0].seq"),
+    ("type", {"protocol": 2, "mutations": [{**_good(), "type": "user"}]}, "mutations[0].type"),
+    ("op", {"protocol": 2, "mutations": [{**_good(), "op": "merge"}]}, "mutations[0].op"),
+    ("fields", {"protocol": 2, "mutations": [{**_good(), "fields": [1]}]}, "fields"),
+    ("id", {"protocol": 2, "mutations": [{**_good(), "id": "x"}]}, "mutations[0].id"),
+    ("record_id", {"protocol": 2, "mutations": [{**_good(), "record_id": 5}]}, "mutations[0].record_id"),
+    ("clock", {"protocol": 2, "clock": "noon", "mutations": []}, "clock"),
+    ("clock without zone", {"protocol": 2, "clock": "2026-11-26T08:00:00", "mutations": []}, "clock"),
+    ("at", {"protocol": 2, "mutations": [{**_good(), "at": "yesterday"}]}, "mutations[0].at"),
+    ("at without zone", {"protocol": 2, "mutations": [{**_good(), "at": "2026-11-26T08:00:00"}]}, "mutations[0].at"),
+    ("seq twice", {"protocol": 2, "mutations": [_good(), _good()]}, "mutations[1].seq"),
+]
+
+
+@pytest.mark.parametrize(("body", "names"), [c[1:] for c in MALFORMED], ids=[c[0] for c in MALFORMED])
+def test_a_malformed_batch_is_told_in_both_languages_and_names_its_field(body: Any, names: str) -> None:
+    """Every refusal of the envelope says what is wrong in English and Chinese and names the
+    field: half of them were English only, and a mutation's bad `at` was called the clock."""
+    from sync.batch import BatchInvalid, parse_batch
+
+    with pytest.raises(BatchInvalid) as refused:
+        parse_batch(body, frozenset({1, 2}))
+    detail = refused.value.detail
+    assert names in detail, detail
+    assert any("\u4e00" <= c <= "\u9fff" for c in detail) and any(c.isascii() and c.isalpha() for c in detail), detail
+    if ".at" in names:
+        assert "clock" not in detail
 
 
 @pytest.mark.parametrize(("name", "headers", "body", "status", "code"), CASES, ids=[c[0] for c in CASES])
