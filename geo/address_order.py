@@ -1,23 +1,23 @@
-"""The one natural address order: "2" < "10", "301" < "1201", "3A" < "12".
+"""The natural address order of doors: "2" < "10", "301" < "1201", "3A" < "12".
 
 Walking routes, coverage lists and campaign sheets all sort doors this way, so it lives on
-its own rather than in any one of them.
+its own rather than in any one of them. The order itself is the registry's
+(`webapp.registry.address.natural_key`), the one the field app's `naturalCompare` follows by
+shared vectors (tests/vectors/address.json): runs of ASCII digits compare as numbers. A copy
+here took any Unicode digit, and `int()` refuses some of them: a room written "①" or "2²"
+made every coverage page, route and campaign sheet of its cell a 500.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_DIGITS = re.compile(r"(\d+)")
-NaturalKey = tuple[tuple[int, int, str], ...]
+from webapp.registry.address import natural_key as _registry_order
+
+NaturalKey = tuple[tuple[int, int | str], ...]
 
 
 def natural_key(text: str | None) -> NaturalKey:
-    """Digits compare as numbers, the rest as text: "2" < "10", "301" < "1201", "3A" < "12"."""
-    if not text:
-        return ()
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
-                 for part in _DIGITS.split(text) if part)
+    return _registry_order(text or "")
 
 
 def building_key(h: Any) -> tuple[str, str, str]:

@@ -93,6 +93,21 @@ def test_cell_json_lists_unvisited_houses_with_links(client, cov) -> None:  # ty
     assert a1["unvisited"] == [] and a1["dots"][0]["status"] == "visited"
 
 
+def test_a_room_written_in_circled_or_superscript_digits_lists(client, cov, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Rooms as people write them ("①", "2²"): the cell's list sorted them with int() on any
+    Unicode digit, and int() refuses these two, so the whole cell answered 500."""
+    house = cov.area.houses["A2"]
+    other = House(cell_id=house.cell_id, road=house.road, number=house.number, building=house.building,
+                  room="2²", lon=house.lon, lat=house.lat)
+    house.room = "①"
+    db_session.add(other)
+    db_session.commit()
+    login(client, "lead")
+    r = client.get(f"/coverage/cells/{cov.area.cells['A2'].id}.json?cycle={cov.current.id}")
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    assert [u["id"] for u in r.get_json()["unvisited"]] == [str(other.id), str(house.id)]
+
+
 def test_a_typed_plate_is_visited_but_unverified(client, cov, db_session: Session) -> None:  # type: ignore[no-untyped-def]
     house = cov.area.houses["A2"]
     db_session.add(Visit(house_id=house.id, user_id=cov.area.users["coordinator"].id,

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,6 +46,13 @@ def test_natural_key() -> None:
     assert sorted(["1201", "301", "302", "1101"], key=natural_key) == ["301", "302", "1101", "1201"]
     assert sorted(["88弄", "9弄", "100弄"], key=natural_key) == ["9弄", "88弄", "100弄"]
     assert natural_key(None) == natural_key("") == ()
+
+
+def test_natural_key_is_the_registrys_order_for_any_text() -> None:
+    """The field app's order by its shared vectors, and no digit int() refuses can break it."""
+    vectors = json.loads((Path(__file__).parent / "vectors" / "address.json").read_text(encoding="utf-8"))
+    assert sorted(reversed(vectors["order"]), key=natural_key) == vectors["order"]
+    assert sorted(["②", "①", "2²", "10", "2"], key=natural_key) == ["2", "2²", "10", "①", "②"]
 
 
 def test_doors_inside_a_building_in_unit_floor_room_order() -> None:
