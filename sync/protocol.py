@@ -61,7 +61,7 @@ def accepted(session: Session, now: datetime, days: int) -> frozenset[int]:
 def check(protocol: Any, served: frozenset[int]) -> int:
     """An old app is told to update (426); an app newer than the server to wait for it."""
     if not isinstance(protocol, int) or isinstance(protocol, bool):
-        raise ProtocolRefused("invalid_protocol", f"protocol must be an integer, not {protocol!r} / protocol 必须是整数")
+        raise ProtocolRefused("invalid_protocol", f"protocol must be an integer, not {protocol!r:.40} / protocol 必须是整数")
     if protocol > PROTOCOL:
         raise ProtocolRefused("protocol_unsupported",
                               f"protocol {protocol} is newer than this server's ({PROTOCOL}): the server is updated "

@@ -118,6 +118,16 @@ def test_a_stale_form_is_refused(client, area, db_session, phone) -> None:  # ty
     assert _conflict(db_session, cid).resolved_at is None
 
 
+@pytest.mark.parametrize("version", ["²", "9" * 5000, "-1", "x"], ids=["superscript", "5000-digits", "negative", "letter"])
+def test_a_form_with_a_version_it_was_not_given_is_stale(client, area, db_session, phone, version: str) -> None:  # type: ignore[no-untyped-def]
+    """The hidden version as a tampered form sends it: "²" (a digit to str.isdigit, not to
+    int()) and 5,000 digits were a 500; "-1" and "x" skipped the check and resolved."""
+    cid = field_conflict(area, db_session, phone)
+    login(client, "centre")
+    assert resolve(client, cid, version=version, choice__note="take").status_code == 409
+    assert _conflict(db_session, cid).resolved_at is None
+
+
 def test_committee_resolves_its_own_area_only(client, area, db_session, phone) -> None:  # type: ignore[no-untyped-def]
     mine = field_conflict(area, db_session, phone)
     theirs = out_of_scope(area, phone, "B1")

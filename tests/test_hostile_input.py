@@ -96,6 +96,15 @@ def test_numbers_the_database_cannot_hold_are_refused(client, phone, area, value
         assert r.get_json()["code"] in ("invalid_json", "number_out_of_range")
 
 
+@pytest.mark.parametrize("digits", [20, 4301, 50_000])
+def test_an_integer_too_long_for_any_column_is_out_of_range_not_broken_json(client, phone, area, digits: int) -> None:  # type: ignore[no-untyped-def]
+    """Valid JSON with an integer of thousands of digits: CPython's int() refuses past 4,300
+    digits, and that was answered 400 invalid_json, as if the body were broken."""
+    body = b'{"protocol": 2, "mutations": [], "pending": ' + b"9" * digits + b"}"
+    r = client.post("/api/sync/push", headers=phone, data=body, content_type="application/json")
+    assert (r.status_code, r.get_json()["code"]) == (422, "number_out_of_range")
+
+
 @pytest.mark.parametrize("value", ["\x00", "a\x00b", "\ud800"])
 def test_text_the_database_cannot_hold_is_rejected(client, phone, area, value: str) -> None:  # type: ignore[no-untyped-def]
     """PostgreSQL refuses NUL in text and lone surrogates cannot be encoded: a rejection."""

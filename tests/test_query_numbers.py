@@ -42,8 +42,11 @@ def test_any_campaign_number_answers_the_map_or_404(client, area, campaign: str)
 
 
 @pytest.mark.parametrize(("query", "code"), [({"protocol": "²"}, "invalid_protocol"), ({"protocol": "2", "limit": "²"},
-                                              "invalid_limit"), ({"protocol": "2", "limit": HUGE}, "invalid_limit")])
+                                              "invalid_limit"), ({"protocol": "2", "limit": HUGE}, "invalid_limit"),
+                                             ({"protocol": "9" * 5000}, "invalid_protocol")],
+                         ids=["protocol-superscript", "limit-superscript", "limit-huge", "protocol-5000-digits"])
 def test_a_pull_refuses_digits_that_are_not_numbers(client, area, query: dict[str, str], code: str) -> None:  # type: ignore[no-untyped-def]
     token = client.post("/api/devices", json={"username": "coord", "password": "pw"}).get_json()["token"]
     answer = client.get("/api/sync/pull", query_string=query, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 422 and answer.get_json()["code"] == code
+    assert len(answer.get_json()["detail"]) < 200  # not the 5,000 digits echoed back

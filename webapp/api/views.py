@@ -242,8 +242,10 @@ def _commit_keeping(*kept: Any) -> None:
 def pull_changes() -> Any:
     device = _device()
     raw = request.args.get("protocol", "")
+    # A number only within 19 digits: past 4,300 int() itself refuses (a 500 it was).
+    number = raw.isascii() and raw.lstrip("-").isdigit() and len(raw) <= 19
     try:
-        protocol = check_protocol(int(raw) if raw.isascii() and raw.lstrip("-").isdigit() else raw or None, _served())
+        protocol = check_protocol(int(raw) if number else raw or None, _served())
     except BatchInvalid as invalid:
         return problem(BATCH_STATUS.get(invalid.code, 422), invalid.detail, invalid.code, protocol=PROTOCOL)
     limit = whole_number(request.args.get("limit", str(versions.PULL_LIMIT_DEFAULT)), versions.PULL_LIMIT_MAX)

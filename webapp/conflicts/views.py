@@ -21,7 +21,7 @@ from webapp.extensions import db
 from webapp.models import Cell, Committee, Conflict
 from webapp.templating import bilingual
 from webapp.base.timeutil import utcnow
-from webapp.query_args import days, page_number
+from webapp.query_args import days, page_number, whole_number
 
 PAGE_SIZE = 50
 
@@ -111,11 +111,14 @@ def resolve(conflict_id: uuid.UUID) -> Any:
     decisions = {row.name: service.Decision(form.choice(row.name).data or "keep",
                                             value.data if (value := form.value(row.name)) is not None else None)
                  for row in case.rows}
-    version = form.version.data or ""
+    version = form.version.data or ""  # empty: no record to compare with (a creation held)
+    expected = whole_number(version) if version else None
     try:
+        if version and expected is None:
+            # Not a version this form was given ("²" and 5,000 digits were a 500): stale.
+            raise service.Stale()
         result = service.resolve(db.session, case, decisions, current_user.id,
-                                 expected_version=int(version) if version.isdigit() else None,
-                                 restore=bool(form.restore.data))
+                                 expected_version=expected, restore=bool(form.restore.data))
     except service.Stale:
         db.session.rollback()
         case = service.open_case(db.session, _visible(conflict_id))
