@@ -67,9 +67,14 @@ def _coerce(column_type: Any, field: str, value: Any) -> Any:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 raise ValueError("no zone")
+            if not ranges.plausible_day(moment.date()):
+                raise _Implausible()
             return moment
         if isinstance(column_type, Date):
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
+            if not ranges.plausible_day(day):
+                raise _Implausible()
+            return day
         if isinstance(column_type, Boolean):
             if not isinstance(value, bool):
                 raise ValueError("not a boolean")
@@ -100,6 +105,8 @@ def _coerce(column_type: Any, field: str, value: Any) -> Any:
     except _BadCharacters:
         raise _FieldProblem(_err(field, "field.characters", f"{field} 含有无法保存的字符",
                                  f"{field} contains characters that cannot be stored")) from None
+    except _Implausible:
+        raise _FieldProblem(_err(field, "field.range", *ranges.days_problem(field))) from None
     except _Long as long:
         raise _FieldProblem(_err(field, "field.too_long", f"{field} 超过 {long.limit} 个字符",
                                  f"{field} is longer than {long.limit} characters")) from None
@@ -110,6 +117,10 @@ def _coerce(column_type: Any, field: str, value: Any) -> Any:
 
 class _BadCharacters(Exception):
     pass
+
+
+class _Implausible(Exception):
+    """A day outside ranges.DAYS."""
 
 
 class _Long(Exception):

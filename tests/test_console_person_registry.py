@@ -120,3 +120,20 @@ def test_an_endorsement_recorded_in_the_console_clears_the_due_list(client, area
     future = today.replace(year=today.year + 1).isoformat()
     assert client.post(f"/persons/{person.id}/endorsement",
                        data={"csrf_token": csrf_token(client, "/"), "endorsed_on": future}).status_code == 422
+
+
+def test_a_permit_day_outside_the_calendar_a_push_keeps_is_refused(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """9999 typed for "long-term": the push refused it (field.range) and the form must too, or the
+    permits rule's anniversaries ran past year 9999 and failed every rules run."""
+    person = area.persons["A1"]
+    login(client, "centre")
+    data = _form(person, csrf_token=csrf_token(client, "/"), permit_number="SH2026", permit_issued="9999-01-01",
+                 permit_expiry="9999-12-31")
+    response = client.post(f"/persons/{person.id}/edit", data=data, headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="permit_issued-error"' in page and 'id="permit_expiry-error"' in page
+    assert "请填写 1900-01-01 至 2099-12-31 之间的日期" in page
+    db_session.rollback()
+    db_session.refresh(person)
+    assert person.permit_issued is None and person.permit_expiry is None

@@ -204,6 +204,7 @@ def test_bad_rows_are_reported_and_nothing_is_written(db_session: Session, uid: 
         ["居民身份证", rid(23), "", "", "来沪", "", "", ""],  # line 6
         ["居民身份证", P2, "张二", "", "来沪", "", "", ""],  # line 7
         ["居民身份证", P2, "张二重复", "", "来沪", "", "", ""],  # line 8
+        ["居民身份证", rid(24), "长期", "", "来沪", "", "", "9999-12-31"],  # line 9: 9999 for "long-term"
     ]
     residencies = [[P1, "E999", "承租人", "2025-01-01", ""]]  # line 2
     files = month(tmp_path / "bad", persons=persons, residencies=residencies)
@@ -218,6 +219,7 @@ def test_bad_rows_are_reported_and_nothing_is_written(db_session: Session, uid: 
         ("persons", 5): ["extract.choice"],
         ("persons", 6): ["extract.required"],
         ("persons", 8): ["extract.duplicate"],
+        ("persons", 9): ["extract.range"],
         ("residencies", 2): ["extract.unknown_house"],
     }
     messages = {(e.sheet, e.line): e for e in report.errors}

@@ -50,3 +50,13 @@ def test_a_pull_refuses_digits_that_are_not_numbers(client, area, query: dict[st
     answer = client.get("/api/sync/pull", query_string=query, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 422 and answer.get_json()["code"] == code
     assert len(answer.get_json()["detail"]) < 200  # not the 5,000 digits echoed back
+
+
+@pytest.mark.parametrize(("bound", "day"), [("until", "9999-12-31"), ("since", "0001-01-01"), ("since", "9999-12-31"),
+                                            ("until", "0001-01-01")])
+def test_the_audit_log_takes_the_calendars_ends(client, area, bound: str, day: str) -> None:  # type: ignore[no-untyped-def]
+    """"To 9999-12-31" (one past it in UTC) and "from 0001-01-01" (before it in Shanghai's
+    midnight) overflowed: a 500. Held to the days a record can carry."""
+    login(client, "centre")
+    assert client.get("/audit", query_string={bound: day}).status_code == 200
+    assert client.get("/audit/export.csv", query_string={bound: day}).status_code == 200

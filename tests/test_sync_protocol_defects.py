@@ -17,7 +17,7 @@ from tests import factories as f
 from tests.conftest import valid_id
 from tests.sync_client import registered_phone
 from webapp.base.dbsetup import refresh_statistics
-from webapp.models import Conflict, Person, SyncMutation
+from webapp.models import Conflict, Person, Residency, SyncMutation
 
 NOW = "2026-11-26T08:00:00Z"
 
@@ -213,6 +213,22 @@ def test_numbers_out_of_any_plausible_range_are_rejected(client, area, headers, 
     m = _mutation("house", "update", str(area.houses["A1"].id), {field: value}, base_version=1)
     [outcome] = _push(client, headers, m).get_json()["outcomes"]
     assert outcome["status"] == "rejected" and [e["code"] for e in outcome["errors"]] == ["field.range"]
+
+
+@pytest.mark.parametrize(("kind", "field", "value"), [
+    ("person", "permit_issued", "9999-01-01"), ("person", "permit_expiry", "0202-03-01"),
+    ("person", "permit_endorsed_on", "2100-01-01"), ("residency", "end_date", "9999-12-31"),
+    ("residency", "start_date", "1899-12-31")])
+def test_days_out_of_any_plausible_range_are_rejected(client, area, db_session, headers, kind: str, field: str,
+                                                      value: str) -> None:
+    """A day typed as 9999 ("long-term") or 0202 (for 2020) was stored; a permit issued in 9999
+    then failed the district's whole rules run (tests/vectors/permits.json)."""
+    person = area.persons["A1"]
+    record = person if kind == "person" else db_session.scalars(select(Residency).where(Residency.person_id == person.id)).one()
+    m = _mutation(kind, "update", str(record.id), {field: value}, base_version=record.version)
+    [outcome] = _push(client, headers, m).get_json()["outcomes"]
+    assert outcome["status"] == "rejected" and [e["code"] for e in outcome["errors"]] == ["field.range"]
+    assert "1900-01-01" in outcome["errors"][0]["zh"] and "2099-12-31" in outcome["errors"][0]["en"]
 
 
 def test_a_bulk_load_leaves_the_planner_statistics(db_session, backend, area) -> None:  # type: ignore[no-untyped-def]

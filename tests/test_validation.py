@@ -500,3 +500,24 @@ def test_package_is_pure_python() -> None:
     )
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+DAYS = VECTORS["days"]
+
+
+def test_the_days_window_is_the_vectors() -> None:
+    from webapp.validation import ranges
+
+    assert tuple(d.isoformat() for d in ranges.DAYS) == (DAYS["first"], DAYS["last"])
+
+
+@pytest.mark.parametrize(("day", "ok"), [(d, True) for d in DAYS["valid"]] + [(d, False) for d in DAYS["invalid"]])
+def test_a_day_a_push_takes_is_inside_the_window(day: str, ok: bool) -> None:
+    """A push's move-in on each vector day: taken inside the window; outside it `field.range`
+    (a day Python's calendar cannot hold, past 9999, is not a date at all: `field.type`)."""
+    from sync.validate import parse_fields
+    from sync.wire import RECORD_TYPES
+
+    _values, errors = parse_fields(RECORD_TYPES["residency"], {"start_date": day}, creating=False)
+    codes = [e.code for e in errors]
+    assert codes == ([] if ok else ["field.type" if len(day) > 10 else "field.range"])

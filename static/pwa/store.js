@@ -175,9 +175,13 @@ const dayNumber = (iso) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / 86400000)
 const isoDay = (n) => new Date(n * 86400000).toISOString().slice(0, 10);
 const leap = (y) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
-/** The same day `years` later (ISO dates); 29 February becomes 28 February in a common year. */
+/** The same day `years` later (ISO dates); 29 February becomes 28 February in a common year.
+ * Past the calendar's ends, its last or first day, as permit_due.py's `add_years` (a year
+ * 10000 also sorted before 9999 as text). */
 export function addYears(iso, years) {
   const [y, m, d] = iso.split("-").map(Number);
+  if (y + years > 9999) return "9999-12-31";
+  if (y + years < 1) return "0001-01-01";
   const day = m === 2 && d === 29 && !leap(y + years) ? 28 : d;
   return `${String(y + years).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }

@@ -1,4 +1,6 @@
 // Small DOM helpers: build elements without innerHTML (nothing typed is ever parsed as HTML).
+import {DAYS} from "./validation.js";
+
 /**
  * An element: `attrs` are attributes, `on…` listeners, or properties (a non-string value of a
  * name the element has); false or null leaves one out. Children are nodes or text, nested arrays
@@ -60,7 +62,9 @@ export function field(labelText, name, {kind = "text", value = "", options, requ
     control = h("input", {id, name, type: "checkbox", checked: Boolean(value), ...rest});
     return h("div", {class: "field check"}, control, h("label", {for: id}, labelText));
   } else {
-    control = h(kind === "textarea" ? "textarea" : "input", {id, name, type: kind === "textarea" ? null : kind, required, ...rest});
+    // A day's picker offers only the days the registry takes (validation.js DAYS).
+    const days = kind === "date" ? {min: DAYS[0], max: DAYS[1]} : {};
+    control = h(kind === "textarea" ? "textarea" : "input", {id, name, type: kind === "textarea" ? null : kind, required, ...days, ...rest});
     control.value = String(value ?? "");
   }
   return h("div", {class: "field"}, h("label", {for: id}, labelText), control,

@@ -39,6 +39,18 @@ const isKnownArea = (code) => (knownAreas ? knownAreas.has(code) : true);
 /** Today in the registry's zone (TIMEZONE, Asia/Shanghai by default: clock.js). */
 export const shanghaiToday = () => today();
 
+/** Any day a person types about a record, the window the server keeps (webapp/validation/ranges.py
+ * DAYS; both held to tests/vectors/validation.json): outside it a typo, 9999 for "long-term". */
+export const DAYS = Object.freeze(["1900-01-01", "2099-12-31"]);
+
+/** The error for a day ("YYYY-MM-DD") outside DAYS, or null; an empty day is for `required`.
+ * The shape is checked first: a year past 9999 comes as "10000-01-01", before "2099" as text. */
+export function dayProblem(day, field) {
+  if (!day) return null;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(day) && DAYS[0] <= day && day <= DAYS[1]) return null;
+  return {field, code: "field.range", zh: `日期应在 ${DAYS[0]} 到 ${DAYS[1]} 之间`, en: `The date must be from ${DAYS[0]} to ${DAYS[1]}`};
+}
+
 export function checkCharGb11643(first17) {
   if (!/^[0-9]{17}$/.test(first17)) throw new RangeError(`need 17 digits, got ${first17}`);
   let total = 0;

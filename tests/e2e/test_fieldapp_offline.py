@@ -54,6 +54,11 @@ def test_offline_round_trip(context: Any, live_server: LiveServer) -> None:
     fa.wait(page, "location.hash === arg", f"#/house/{house}")
     page.locator("#occupants li", has_text=area.person_name).get_by_role("link", name="迁出").click()
     page.fill("[name=end_reason]", "搬走")
+    page.fill("[name=end_date]", "2100-01-01")  # past the registry's days: refused here, nothing queued
+    page.click("button[type=submit]")
+    expect(page.locator("[data-error-for=end_date]")).to_have_text("日期应在 1900-01-01 到 2099-12-31 之间")
+    assert len(fa.outbox(page)) == 8
+    page.fill("[name=end_date]", page.evaluate("(async () => (await import('/static/pwa/validation.js')).shanghaiToday())()"))
     page.click("button[type=submit]")
     fa.wait(page, "location.hash === arg", f"#/house/{house}")
     expect(page.locator("#occupants li")).to_have_count(3)

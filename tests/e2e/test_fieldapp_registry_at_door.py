@@ -60,6 +60,12 @@ def test_an_occupant_a_room_and_an_endorsement_recorded_offline(context: Any, li
     page.click("button[type=submit]")
     expect(page.locator("[data-error-for=landline]")).to_have_text("这是手机号码，请填在“手机号码”中")
     page.fill("[name=landline]", "5781 2345")
+    # 9999 typed for "long-term": refused at once, as the server would (field.range), and the
+    # picker offers only the registry's days.
+    assert page.get_attribute("[name=permit_expiry]", "max") == "2099-12-31"
+    page.fill("[name=permit_expiry]", "9999-12-31")
+    page.click("button[type=submit]")
+    expect(page.locator("[data-error-for=permit_expiry]")).to_have_text("日期应在 1900-01-01 到 2099-12-31 之间")
     issued = today - timedelta(days=365)
     page.fill("[name=permit_number]", "SH2025001")
     page.fill("[name=permit_issued]", issued.isoformat())
@@ -72,6 +78,11 @@ def test_an_occupant_a_room_and_an_endorsement_recorded_offline(context: Any, li
     # The yearly endorsement, done today: the tag goes.
     occupant.get_by_role("link", name="记录签注").click()
     fa.wait(page, "location.hash.endsWith('/endorse') && document.body.dataset.view === location.hash")
+    endorsed = page.input_value("[name=permit_endorsed_on]")
+    page.fill("[name=permit_endorsed_on]", "1899-12-31")
+    page.click("button[type=submit]")
+    expect(page.locator("[data-error-for=permit_endorsed_on]")).to_have_text("日期应在 1900-01-01 到 2099-12-31 之间")
+    page.fill("[name=permit_endorsed_on]", endorsed)
     page.click("button[type=submit]")
     fa.wait(page, "location.hash === arg", f"#/house/{house}")
     expect(page.locator("#occupants li", has_text="分离者").locator(".permit.endorse")).to_have_count(0)

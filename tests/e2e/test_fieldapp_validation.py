@@ -75,6 +75,12 @@ RUN = """async ({vectors, groups, areas, counties}) => {
     const code = await v.makeTempHouseCode(row.uuid);
     out.push({case: `house/temp/${row.uuid}`, want: [row.code, true], got: [code, v.isTempHouseCode(v.parseHouseCode(code))]});
   }
+  out.push({case: 'days/window', want: [vectors.days.first, vectors.days.last], got: [...v.DAYS]});
+  for (const day of vectors.days.valid) out.push({case: `days/valid/${day}`, want: null, got: v.dayProblem(day, 'start_date')});
+  for (const day of vectors.days.invalid) {
+    const e = v.dayProblem(day, 'start_date') || {};
+    out.push({case: `days/invalid/${day}`, want: ['field.range', 'start_date', true], got: [e.code, e.field, Boolean(e.zh && e.en)]});
+  }
   out.push({case: 'mask/id', want: ['110***********002X', 'E******78', '', '***'],
             got: ['11010519491231002X', 'E12345678', '', 'ABC'].map(v.maskId)});
   out.push({case: 'mask/phone', want: ['138****5678', '138****5678', '021*****1234', ''],
@@ -93,6 +99,7 @@ def test_js_validation_matches_the_shared_vectors(page: Page) -> None:
                                                           for k in ("valid", "invalid"))
     expected += 1 + sum(len(VECTORS["house_code"][k]) for k in ("valid", "invalid", "make", "temp")) + 2
     expected += sum(len(VECTORS[g][k]) for g in ("landline", "region") for k in ("valid", "invalid"))
+    expected += 1 + len(VECTORS["days"]["valid"]) + len(VECTORS["days"]["invalid"])
     assert len(results) == expected
     wrong = [r for r in results if r["want"] != r["got"]]
     assert not wrong, wrong

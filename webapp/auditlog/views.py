@@ -25,6 +25,7 @@ from webapp.reports.common import send_export
 from webapp.templating import local_dt
 from webapp.base.timeutil import utcnow
 from webapp.query_args import page_number
+from webapp.validation import ranges
 
 PAGE_SIZE = 100
 EXPORT_MAX = 100_000  # rows in one file; narrow the filters for more
@@ -41,9 +42,12 @@ def _date(raw: str | None) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400)
+    # "From 0001-01-01" or "to 9999-12-31" means no bound: held to the days a record can
+    # carry (ranges.DAYS), since the calendar's own ends overflowed into a 500.
+    return min(max(day, ranges.DAYS[0]), ranges.DAYS[1])
 
 
 def _filters() -> tuple[AuditFilters, dict[str, str]]:

@@ -10,6 +10,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from webapp.form_days import plausible_day
 from webapp.models.campaign import CAMPAIGN_NAME_MAX, CAMPAIGN_NOTE_MAX
 
 # A polygon of a few hundred vertices is a few kB; more is a mistake or an attack.
@@ -21,8 +22,8 @@ class CampaignForm(FlaskForm):
                        render_kw={"maxlength": CAMPAIGN_NAME_MAX})
     note = TextAreaField(_l("What to check"), validators=[Optional(), Length(max=CAMPAIGN_NOTE_MAX)],
                          render_kw={"maxlength": CAMPAIGN_NOTE_MAX, "rows": 2})
-    starts_on = DateField(_l("Starts on"), validators=[InputRequired()])
-    due_on = DateField(_l("Target date"), validators=[InputRequired()])
+    starts_on = DateField(_l("Starts on"), validators=[InputRequired(), plausible_day])
+    due_on = DateField(_l("Target date"), validators=[InputRequired(), plausible_day])
     area_kind = RadioField(_l("Area"), default="cells", validators=[InputRequired()])
     cells = SelectMultipleField(_l("Cells"), validate_choice=True,
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())

@@ -9,6 +9,7 @@ from wtforms import DateField, FloatField, HiddenField, IntegerField, SelectFiel
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp import validation
+from webapp.form_days import plausible_day
 from webapp.validation import ranges
 from webapp.models import enums
 from webapp.templating import bilingual, lang
@@ -62,8 +63,8 @@ class PersonForm(VersionedForm):
     hukou_room = StringField(_l("Hukou room"), validators=[Optional(), Length(max=16)])
     hukou_address = StringField(_l("Hukou address as written"), validators=[Optional(), Length(max=200)])
     permit_number = StringField(_l("Residence permit number"), validators=[Optional(), Length(max=32)])
-    permit_issued = DateField(_l("Residence permit issued on"), validators=[Optional()])
-    permit_expiry = DateField(_l("Residence permit expiry"), validators=[Optional()])
+    permit_issued = DateField(_l("Residence permit issued on"), validators=[Optional(), plausible_day])
+    permit_expiry = DateField(_l("Residence permit expiry"), validators=[Optional(), plausible_day])
     employer_unit_id = SelectField(_l("Employer"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
@@ -123,7 +124,7 @@ def region_choices() -> dict[str, list[tuple[str, str]]]:
 class EndorsementForm(FlaskForm):
     """A yearly endorsement (签注) done at the office or seen on the card: its date."""
 
-    endorsed_on = DateField(_l("Endorsed on"), validators=[DataRequired()])
+    endorsed_on = DateField(_l("Endorsed on"), validators=[DataRequired(), plausible_day])
 
     def validate_endorsed_on(self, field: DateField) -> None:
         from webapp.base.timeutil import local_today

@@ -20,6 +20,7 @@ from webapp.console.versions import history_context
 from webapp.console.views import _visible_house
 from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
+from webapp.form_days import plausible_day
 from webapp.registry.house_history import HistoryError, SplitPart, demolish, replate, split
 from webapp.templating import lang
 
@@ -29,7 +30,7 @@ class ReplateForm(FlaskForm):
 
 
 class DemolishForm(FlaskForm):
-    on = DateField(_l("Demolished on"), validators=[DataRequired()])
+    on = DateField(_l("Demolished on"), validators=[DataRequired(), plausible_day])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=100)])
 
 

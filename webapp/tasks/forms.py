@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from webapp.form_days import plausible_day
 from webapp.models.enums import TaskResult, TaskStatus
 from webapp.models.task import TASK_TEXT_MAX
 from webapp.templating import lang
@@ -35,4 +36,4 @@ class AssignTaskForm(FlaskForm):
     version = HiddenField()
     # "" = the cell's coordinators together; the choices are set per task by the view.
     assignee = SelectField(_l("Assigned to"), validate_choice=True)
-    due_on = DateField(_l("Due on"), validators=[InputRequired()])
+    due_on = DateField(_l("Due on"), validators=[InputRequired(), plausible_day])

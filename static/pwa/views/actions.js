@@ -3,7 +3,7 @@ import {db} from "../db.js";
 import {choices, label, msg, t} from "../i18n.js";
 import {save} from "../outbox.js";
 import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
-import {makeTempHouseCode, parseUscc, shanghaiToday} from "../validation.js";
+import {dayProblem, makeTempHouseCode, parseUscc, shanghaiToday} from "../validation.js";
 
 function page(title, houseId, fields, onSave) {
   const form = h("form", {class: "card", novalidate: true, "aria-label": title}, ...fields,
@@ -30,6 +30,8 @@ export async function moveOut(houseId, residencyId) {
     field(t("end_date"), "end_date", {kind: "date", value: shanghaiToday(), required: true}),
     field(t("end_reason"), "end_reason", {maxlength: 100})], async (v) => {
     if (!v.end_date) return [{field: "end_date", zh: "迁出日期必填", en: "The move-out date is required"}];
+    const outside = dayProblem(v.end_date, "end_date");
+    if (outside) return [outside];
     if (v.end_date < r.start_date) return [{field: "end_date", zh: "迁出日期早于入住日期", en: "the move-out date is before the move-in date"}];
     const fields = {end_date: v.end_date, end_reason: v.end_reason || null};
     await save([{type: "residency", op: "update", record_id: residencyId, base_version: r.version ?? null, fields,

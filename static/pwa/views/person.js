@@ -6,7 +6,7 @@ import {byIdNumber, byPhoneInHouse} from "../known.js";
 import {address, permitDue, rooms as roomsOf} from "../store.js";
 import {permitTag} from "./places.js";
 import {field, formValues, h, show, showErrors, toast, uuid} from "../ui.js";
-import {parseLandline, parseMobile, parsePersonId, parseRegion, shanghaiToday, ValidationError} from "../validation.js";
+import {dayProblem, parseLandline, parseMobile, parsePersonId, parseRegion, shanghaiToday, ValidationError} from "../validation.js";
 import {db} from "../db.js";
 import {hukouPlace} from "../address.js";
 import {areaLists, regionName, regionPicker} from "../regions.js";
@@ -34,6 +34,10 @@ function check(values, editable = (_name) => true) {
   attempt("phone", (v) => parseMobile(v));
   attempt("landline", (v) => parseLandline(v, "landline", landlineArea()));
   attempt("hukou_region", (v) => parseRegion(v));
+  for (const name of ["permit_issued", "permit_expiry", "start_date"]) {
+    const problem = editable(name) ? dayProblem(values[name], name) : null;
+    if (problem) errors.push(problem);
+  }
   if (values.permit_issued && values.permit_expiry && values.permit_issued >= values.permit_expiry) {
     errors.push({field: "permit_expiry", code: "permit.dates", zh: "居住证有效期应晚于签发日期", en: "the permit's expiry must be after its issue date"});
   }
@@ -305,6 +309,8 @@ export async function endorse(houseId, personId) {
     if (!on || on > shanghaiToday()) {
       return showErrors(form, [{field: "permit_endorsed_on", zh: "签注日期不能为空，也不能晚于今天", en: "The date is required and cannot be in the future"}], msg);
     }
+    const early = dayProblem(on, "permit_endorsed_on");
+    if (early) return showErrors(form, [early], msg);
     const fields = {permit_endorsed_on: on};
     await save([{type: "person", op: "update", record_id: personId, base_version: row.version ?? null, fields,
       base: {permit_endorsed_on: row.permit_endorsed_on ?? null}, local: await localOf(fields)}]);

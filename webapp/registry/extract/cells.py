@@ -10,6 +10,7 @@ from typing import Any
 
 from webapp.registry.extract.spec import _FORMULA_START, Column, Shape
 from webapp.base import plain_settings
+from webapp.validation import ranges
 from webapp.validation import (FieldError, ValidationError, parse_landline, parse_mobile, parse_person_id, parse_region,
                                parse_uscc)
 
@@ -126,6 +127,11 @@ class _Cells:
         if found is None:
             self.fail(col, "extract.date", f"不是有效日期（应为2025-01-31）：{text}",
                       f"not a valid date (expected 2025-01-31): {text}")
+        elif not ranges.plausible_day(found):
+            # The window a push and the console keep (9999 typed for "long-term").
+            low, high = (d.isoformat() for d in ranges.DAYS)
+            self.fail(col, "extract.range", f"超出范围（{low}～{high}）：{text}", f"out of range ({low} to {high}): {text}")
+            return None
         return found
 
     def _enum(self, col: Column, raw: Any, text: str) -> str | None:

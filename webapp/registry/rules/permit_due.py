@@ -18,11 +18,16 @@ from datetime import date, timedelta
 
 
 def add_years(day: date, years: int) -> date:
-    """The same day `years` later; 29 February becomes 28 February in a common year."""
+    """The same day `years` later; 29 February becomes 28 February in a common year. Past the
+    calendar's ends (a card stored as issued in 9999), its last or first day: the rules run
+    over every person of the district, and one such card failed all of it."""
+    year = day.year + years
+    if not 1 <= year <= 9999:
+        return date.max if year > 9999 else date.min
     try:
-        return day.replace(year=day.year + years)
+        return day.replace(year=year)
     except ValueError:
-        return day.replace(year=day.year + years, day=28)
+        return day.replace(year=year, day=28)
 
 
 @dataclass(frozen=True)
