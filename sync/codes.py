@@ -24,7 +24,8 @@ MUTATION_ERRORS: dict[str, str] = {
     "field.choice": "not one of the field's allowed values (§8 Allowed values)",
     "field.too_long": "text longer than the column holds",
     "field.characters": "text with characters that cannot be stored (NUL, a lone surrogate)",
-    "field.range": "a number outside any plausible range (areas, coordinates)",
+    "field.range": "a number outside any plausible range (areas, coordinates), or a day outside 1900-01-01 to "
+                   "2099-12-31 (a move-in, a permit's dates, a visit)",
     "id.required": "no ID number", "id.type_unknown": "unknown id_type",
     "id.format": "the ID number is not in the format of its type", "id.length": "wrong length",
     "id.check": "the check character is wrong", "id.area_unknown": "no such area code",
@@ -73,7 +74,7 @@ REQUEST_ERRORS: dict[str, tuple[int, str]] = {
     "invalid_batch": (422, "the envelope is malformed (not an object, mutations not a list, a bad clock, two "
                            "mutations under one seq)"),
     "invalid_mutation": (422, "a mutation without a UUID id or record_id, a seq from 1 to 2^53 - 1, a known type "
-                              "and op, or with fields or base not objects"),
+                              "and op, or with fields or base not objects, or an `at` that is not an ISO 8601 time with a zone"),
     "batch_too_large": (413, "more than 5,000 mutations in one push"),
     "invalid_limit": (422, "pull `limit`, or a push's `pull.limit`, not a whole number from 1 to 10,000"),
     "cursor_invalid": (422, "unknown cursor: pull again without one (a snapshot)"),
