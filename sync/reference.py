@@ -7,6 +7,7 @@ both documents; tests/test_sync_reference.py fails while docs/sync.md is not reg
 """
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from sync.conflicts import KINDS, SYNC_KINDS
 from sync.pull import TABLES
 from sync.validate import ENUM_FIELDS
 from sync.wire import PHONE_OMITS, RECORD_TYPES, public_columns
+from webapp.validation import contacts
 from webapp.validation.ids import IdType
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sync.md"
@@ -60,11 +62,20 @@ def json_type(column: Any) -> dict[str, Any]:
 
 
 def field_schema(record_type: str, name: str) -> dict[str, Any]:
+    if (record_type, name) == ("unit", "contacts"):
+        return copy.deepcopy(contacts.SCHEMA)  # a JSON column with a shape (webapp/validation/contacts.py)
     schema = json_type(RECORD_TYPES[record_type].table.c[name])
     values = allowed_values().get((record_type, name))
     if values:
         schema["enum"] = [v for v, _zh, _en in values] + ([None] if "null" in schema.get("type", []) else [])
     return schema
+
+
+def _field_name(record_type: str, name: str) -> str:
+    if (record_type, name) == ("unit", "contacts"):
+        keys = ", ".join(f"`{k}`" for k in contacts.KEYS)
+        return f"list of at most {contacts.MOST} {{{keys}}} (text)"
+    return _type_name(RECORD_TYPES[record_type].table.c[name])
 
 
 def _type_name(column: Any) -> str:
@@ -80,7 +91,7 @@ def markdown() -> str:
     for name, rtype in RECORD_TYPES.items():
         ops = ["create"] * rtype.creatable + ["update"] * rtype.editable + \
             (["delete"] if name in DELETABLE else [])
-        fields = ", ".join(f"`{f}`: {_type_name(rtype.table.c[f])}" for f in sorted(rtype.writable))
+        fields = ", ".join(f"`{f}`: {_field_name(rtype.name, f)}" for f in sorted(rtype.writable))
         lines.append(f"| {name} | {', '.join(ops)} | {fields} |")
     lines += ["", "### Allowed values", "", "A closed field takes only these values (anything else: `field.choice`).",
               "", "| type.field | value | 中文 | English |", "|---|---|---|---|"]

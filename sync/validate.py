@@ -21,6 +21,7 @@ from webapp.base import plain_settings
 from webapp.models import enums
 from webapp.models.base import UTCDateTime
 from webapp.validation import FieldError, ranges
+from webapp.validation.contacts import contacts_problems
 
 # PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded at all: a phone
 # never types either, so such a value is rejected as a field error rather than a 500.
@@ -169,6 +170,8 @@ def _domain_rules(kind: str, values: dict[str, Any]) -> list[FieldError]:
                 errors.append(_err(field, "field.choice", f"{field} 的取值无效", f"{field} has an unknown value"))
     if kind == "person":
         errors += _person_rules(values)
+    if kind == "unit" and "contacts" in values:
+        errors += contacts_problems(values["contacts"])
     if kind == "residency" and values.get("end_date") and values.get("start_date"):
         if values["end_date"] < values["start_date"]:
             errors.append(_err("end_date", "residency.dates", "迁出日期早于入住日期",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from sqlalchemy import select
 
 from tests.conftest import login, valid_id
+from tests.phones import Phone
 from webapp.models import AuditEntry, Unit
 from webapp.validation import uscc_check_char
 
@@ -87,3 +90,33 @@ def test_a_person_linked_on_the_phone_is_an_employee(client, area, db_session) -
     listed = client.get("/units").get_data(as_text=True)
     row = listed[listed.index("谷阳便利店"):]
     assert re.search(r'<td class="num">1</td>', row[:row.index("</tr>")])
+
+
+BROKEN_CONTACTS = ["abc", [1, 2], {"a": {"b": 1}}, [{"name": 5}], [{"name": "x" * 51}], [{"email": "a@b"}],
+                   [{"name": "甲"}] * 21, [{"name": "a\x00b"}]]
+
+
+@pytest.mark.parametrize("contacts", BROKEN_CONTACTS,
+                         ids=["text", "numbers", "object", "number-name", "long-name", "other-key", "too-many", "nul"])
+def test_a_push_stores_contacts_only_in_their_shape(area, db_session, contacts) -> None:  # type: ignore[no-untyped-def]
+    """unit.contacts is JSON, and a push stored whatever a phone sent: the unit's console page,
+    which reads each contact's name, phone and role, then answered 500 for everyone."""
+    phone = Phone(db_session, area.users["coordinator"])
+    fields = {"name": "谷阳便利店", "house_id": str(area.houses["A1"].id), "kind": "shop", "contacts": contacts}
+    [outcome] = phone.push(phone.mutation("unit", "create", fields=fields))
+    assert outcome["status"] == "rejected" and outcome["errors"][0]["field"] == "contacts"
+    assert outcome["errors"][0]["zh"] and outcome["errors"][0]["en"]
+    good = [{"name": "王店主", "phone": "13812345678", "role": "店主"}]
+    [outcome] = phone.push(phone.mutation("unit", "create", fields={**fields, "contacts": good}))
+    assert outcome["status"] == "applied"
+
+
+def test_the_unit_page_reads_contacts_stored_in_another_shape(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Contacts stored before the shape was checked: the page shows those it can read."""
+    unit = Unit(name="谷阳便利店", house_id=area.houses["A1"].id, kind="shop",
+                contacts=[1, {"name": "王店主", "phone": "13812345678"}, "x"])
+    db_session.add(unit)
+    db_session.commit()
+    login(client, "centre")
+    page = client.get(f"/units/{unit.id}")
+    assert page.status_code == 200 and "王店主" in page.get_data(as_text=True)
