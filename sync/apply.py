@@ -113,7 +113,7 @@ def _missing_refs(values: dict[str, Any], rtype: Any, state: State) -> list[dict
     out = []
     for name, kind in rtype.refs:
         ref = values.get(name)
-        if ref is not None and kind in ("house", "person", "unit") and state.get(kind, ref) is None:
+        if ref is not None and kind in ("house", "person", "unit", "room") and state.get(kind, ref) is None:
             out.append(problem("ref.unknown", f"{name} 指向不存在的记录", f"{name} points to a record that does not exist", name))
     return out
 

@@ -44,6 +44,7 @@ MUTATION_ERRORS: dict[str, str] = {
     "residency.dates": "end_date before start_date",
     "task.result": "a task's result does not go with its status",
     "task.visit_house": "the closing visit is at another house than the task",
+    "residency.room_house": "the residency's room is a room of another house",
     "review.transition": "this review cannot move to that status, by this role (docs/sync.md §2 Review)",
     "review.reason": "returning a review needs a reason (at most 200 characters)",
     "op.not_allowed": "this type cannot be created, edited or deleted from a phone",

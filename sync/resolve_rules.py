@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, Integer, select
 from sqlalchemy.orm import Session
 
+from sync.validate import ROOM_ELSEWHERE
 from sync.wire import RecordType
 from webapp.models import Cell, House, HouseCode, HouseFlag, Person, RecordAlias, Residency, Room, ScopeChange, Unit
 from webapp.models.base import Synced, UTCDateTime
@@ -130,6 +131,9 @@ def _person(session: Session, record_id: uuid.UUID, state: dict[str, Any]) -> No
 
 
 def _residency(session: Session, record_id: uuid.UUID, state: dict[str, Any]) -> None:
+    room = session.get(Room, state["room_id"]) if state.get("room_id") else None
+    if room is not None and room.house_id != state.get("house_id"):
+        raise ResolveError([ROOM_ELSEWHERE])
     if state.get("end_date") is not None:
         return
     start = state["start_date"]

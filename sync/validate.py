@@ -234,7 +234,10 @@ def _landline_area() -> str:
 
 def linked_problems(kind: str, rid: uuid.UUID, values: dict[str, Any], state: Any) -> list[dict[str, Any]]:
     """Checks across records, on the batch's rows (sync.state.State): a task closes with a
-    visit made at its own house (the visit may come earlier in the same batch)."""
+    visit made at its own house (the visit may come earlier in the same batch); a stay's room
+    is a room of its house (the group-renting rule counts persons per room)."""
+    if kind == "residency":
+        return _room_problems(rid, values, state)
     if kind != "task" or values.get("closed_visit_id") is None:
         return []
     task, visit = state.get("task", rid), state.get("visit", values["closed_visit_id"])
@@ -245,6 +248,20 @@ def linked_problems(kind: str, rid: uuid.UUID, values: dict[str, Any], state: An
         return [_problem("closed_visit_id", "task.visit_house", "关闭任务的走访不在该任务的房屋",
                          "the visit that closes the task was at another house")]
     return []
+
+
+def _room_problems(rid: uuid.UUID, values: dict[str, Any], state: Any) -> list[dict[str, Any]]:
+    room = state.get("room", values["room_id"]) if values.get("room_id") is not None else None
+    if room is None:
+        return []  # no room named (a missing one is ref.unknown: sync/apply.py)
+    house = values.get("house_id") or (state.get("residency", rid) or {}).get("house_id")
+    if state.alias.get(room["house_id"], room["house_id"]) != state.alias.get(house, house):
+        return [ROOM_ELSEWHERE.as_dict()]
+    return []
+
+
+# A stay whose room is a room of another house: the push (above) and a conflict's resolution.
+ROOM_ELSEWHERE = FieldError("room_id", "residency.room_house", "所选房间不在这处房屋", "the room is in another house")
 
 
 def _problem(field: str, code: str, zh: str, en: str) -> dict[str, Any]:

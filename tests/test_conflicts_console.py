@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import csrf_token, login, valid_id
 from tests.phones import Phone
-from webapp.models import AuditEntry, Conflict, House, HouseCode, Person, RecordAlias, Residency, Review, Visit
+from webapp.models import AuditEntry, Conflict, House, HouseCode, Person, RecordAlias, Residency, Review, Room, Visit
 
 
 @pytest.fixture
@@ -394,3 +394,20 @@ def test_the_old_merge_address_leads_to_the_combine_page(client, area) -> None: 
     posted = client.post("/conflicts/merge", data={"csrf_token": token, "record_type": "person"})
     assert posted.status_code == 308 and posted.headers["Location"].endswith("/conflicts/combine")
     assert client.get(old.headers["Location"]).status_code == 200
+
+
+def test_a_stay_taken_by_the_centre_keeps_its_room_in_its_house(client, area, db_session, phone) -> None:  # type: ignore[no-untyped-def]
+    """A stay at a house outside the phone's cells is held for the centre before any other check
+    (out_of_scope): naming a room of another house, taking it was the one door left to a stay
+    whose room is elsewhere (a push refuses it: residency.room_house)."""
+    room = Room(house_id=area.houses["A1"].id, name="主卧", kind="bedroom")
+    db_session.add(room)
+    db_session.commit()
+    cid = phone.conflict("residency", "create", fields={"person_id": str(area.persons["B1"].id), "start_date": "2026-11-20",
+                                                        "house_id": str(area.houses["B1"].id), "room_id": str(room.id)})
+    assert _conflict(db_session, cid).kind == "out_of_scope"
+    login(client, "centre")
+    take_all = {f"choice__{n}": "take" for n in ("house_id", "person_id", "start_date", "room_id")}
+    refused = resolve(client, cid, version="", **take_all)
+    assert refused.status_code == 422 and "所选房间不在这处房屋" in refused.get_data(as_text=True)
+    assert db_session.get(Residency, _conflict(db_session, cid).record_id) is None

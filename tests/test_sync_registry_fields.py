@@ -109,3 +109,30 @@ def test_rooms_are_recorded_at_the_door(client, token, area, db_session) -> None
     assert gone["status"] == "applied"
     db_session.rollback()
     assert db_session.scalar(select(Room.deleted_at).where(Room.id == room.id)) is not None
+
+
+def test_a_stay_names_a_room_of_its_own_house(client, token, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    """A room is part of one house, and the group-renting rule counts persons per room: a stay
+    at A1 in a room of another house (in the same cell) was applied as sent."""
+    from tests import factories as f
+
+    other = f.house(db_session, area.cells["A1"])
+    room = Room(house_id=other.id, name="主卧", kind="bedroom")
+    db_session.add(room)
+    db_session.commit()
+    pid = str(uuid.uuid4())
+    person = create("person", {"name": "新住户", "id_type": "resident", "id_number": valid_id("31011719900101555"),
+                               "category": "migrant"}, pid)
+    stay = create("residency", {"person_id": pid, "house_id": str(area.houses["A1"].id), "room_id": str(room.id),
+                                "start_date": "2026-11-20"})
+    made, refused = push(client, token, person, stay)
+    assert made["status"] == "applied"
+    assert refused["status"] == "rejected" and [e["code"] for e in refused["errors"]] == ["residency.room_house"]
+    [moved] = push(client, token, {"type": "residency", "op": "update", "base_version": 1, "fields": {"room_id": str(room.id)},
+                                   "record_id": str(area.persons["A1"].current_residency().id)})
+    assert moved["status"] == "rejected" and [e["code"] for e in moved["errors"]] == ["residency.room_house"]
+    # The same room at its own house: taken.
+    pid = str(uuid.uuid4())
+    again = create("person", {**person["fields"], "id_number": valid_id("31011719900101566")}, pid)
+    outcomes = push(client, token, again, create("residency", {**stay["fields"], "person_id": pid, "house_id": str(other.id)}))
+    assert [o["status"] for o in outcomes] == ["applied", "applied"], outcomes
