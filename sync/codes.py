@@ -19,7 +19,7 @@ OUTCOMES: dict[str, str] = {
 # Per-mutation problems: `errors[].code` of a `rejected` outcome.
 MUTATION_ERRORS: dict[str, str] = {
     "field.not_writable": "the field is not one the phone may write for this type",
-    "field.required": "a field a create needs is missing or empty",
+    "field.required": "a field a record needs is missing from its create, or empty (in a create or a change)",
     "field.type": "the value is not of the field's type (text, number, boolean, UUID, date, time)",
     "field.choice": "not one of the field's allowed values (§8 Allowed values)",
     "field.too_long": "text longer than the column holds",

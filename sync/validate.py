@@ -147,10 +147,11 @@ def parse_fields(rtype: RecordType, fields: dict[str, Any], *, creating: bool) -
             values[name] = _coerce(rtype.table.c[name].type, name, raw)
         except _FieldProblem as problem:
             errors.append(problem.error)
-    if creating:
-        for name in REQUIRED_ON_CREATE.get(rtype.name, ()):
-            if values.get(name) in (None, "") and not any(e.field == name for e in errors):
-                errors.append(_err(name, "field.required", f"{name} 必填", f"{name} is required"))
+    for name in REQUIRED_ON_CREATE.get(rtype.name, ()):
+        # What a record must have when made it must keep: a change that empties it (a name of
+        # spaces, an ID number sent as null) left persons without a name or number.
+        if (creating or name in values) and values.get(name) in (None, "") and not any(e.field == name for e in errors):
+            errors.append(_err(name, "field.required", f"{name} 必填", f"{name} is required"))
     errors += _domain_rules(rtype.name, values)
     return values, errors
 

@@ -231,6 +231,24 @@ def test_days_out_of_any_plausible_range_are_rejected(client, area, db_session, 
     assert "1900-01-01" in outcome["errors"][0]["zh"] and "2099-12-31" in outcome["errors"][0]["en"]
 
 
+@pytest.mark.parametrize(("kind", "fields"), [
+    ("person", {"name": "   "}), ("person", {"name": None}), ("person", {"id_number": None}), ("person", {"id_number": ""}),
+    ("house", {"road": " "}), ("house", {"number": None})],
+    ids=["name-spaces", "name-null", "id-null", "id-empty", "road-space", "number-null"])
+def test_a_change_cannot_empty_what_a_record_must_have(client, area, db_session, headers, kind: str,
+                                                       fields: dict[str, Any]) -> None:
+    """A create must give a person's name and ID number (a house's road and number), yet a change
+    could empty them: a person was left without a name or number ("applied"), a house's blank
+    road reached the database's NOT NULL and went to the centre as a conflict."""
+    record = area.persons["A1"] if kind == "person" else area.houses["A1"]
+    [outcome] = _push(client, headers, _mutation(kind, "update", str(record.id), fields,
+                                                 base_version=record.version)).get_json()["outcomes"]
+    [name] = fields
+    assert outcome["status"] == "rejected" and [(e["field"], e["code"]) for e in outcome["errors"]] == [(name, "field.required")]
+    db_session.rollback()
+    assert getattr(db_session.get(type(record), record.id), name)
+
+
 def test_a_bulk_load_leaves_the_planner_statistics(db_session, backend, area) -> None:  # type: ignore[no-untyped-def]
     """A first pull after seeding ran past the worker timeout on PostgreSQL until autovacuum's
     first ANALYZE: the seed, an extract import and a restore now refresh the statistics."""
