@@ -6,7 +6,6 @@ so the app can show them at the field, in Chinese and English.
 """
 from __future__ import annotations
 
-import re
 import uuid
 from functools import cache
 from datetime import date, datetime
@@ -21,11 +20,9 @@ from webapp.base import plain_settings
 from webapp.models import enums
 from webapp.models.base import UTCDateTime
 from webapp.validation import FieldError, ranges
-from webapp.validation.contacts import contacts_problems
-
 # PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded at all: a phone
 # never types either, so such a value is rejected as a field error rather than a 500.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+from webapp.validation.contacts import UNSTORABLE, contacts_problems
 
 ENUM_FIELDS: dict[tuple[str, str], type[enums.Labelled]] = {
     ("house", "use"): enums.HouseUse,
@@ -97,7 +94,7 @@ def _coerce(column_type: Any, field: str, value: Any) -> Any:
         if isinstance(column_type, String):
             if not isinstance(value, str):
                 raise ValueError("not text")
-            if _UNSTORABLE.search(value):
+            if UNSTORABLE.search(value):
                 raise _BadCharacters()
             text = value.strip()
             if column_type.length and len(text) > column_type.length:
