@@ -16,10 +16,12 @@ import shapely
 from geo.distance import metres_per_degree
 from geo.issues import Issue
 from geo.shapes import rfc7946_rings
+from webapp.validation.text import storable
 
 # RFC 7946 drops "crs"; older files may still name one. Only lon/lat WGS-84 is accepted.
 _WGS84_CRS = {"urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "crs84", "wgs84"}
 _POINT_IN_REASON = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)")
+_UNSTORABLE = "characters that cannot be stored (NUL, a lone surrogate)"
 LIMITS = {"code": 20, "name": 64, "committee_code": 20, "committee_name": 64}
 
 
@@ -54,7 +56,9 @@ def load(data: str | bytes | dict[str, Any]) -> tuple[list[CellFeature], list[Is
     issues: list[Issue] = []
     crs = data.get("crs")
     if crs is not None:
-        name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else str(crs)
+        named = crs.get("properties") if isinstance(crs, dict) else None
+        # A "crs" whose properties are not an object names nothing: refused, not a crash.
+        name = str(named.get("name", "")) if isinstance(named, dict) else str(crs)
         if name.lower() not in _WGS84_CRS:
             issues.append(Issue("crs_not_wgs84", detail=name))
             return [], issues
@@ -77,6 +81,9 @@ def _text(props: dict[str, Any], key: str, required: bool, issues: list[Issue], 
     if not isinstance(value, str) or len(value.strip()) > LIMITS[key]:
         issues.append(Issue("bad_property", index, code, detail=f"{key}: text of at most {LIMITS[key]} characters"))
         return None
+    if not storable(value):
+        issues.append(Issue("bad_property", index, code, detail=f"{key}: {_UNSTORABLE}"))
+        return None
     return value.strip()
 
 
@@ -92,11 +99,13 @@ def _feature(index: int, item: Any) -> CellFeature | list[Issue]:
     committee_code = _text(props, "committee_code", True, issues, index, code)
     committee_name = _text(props, "committee_name", False, issues, index, code)
     lead = props.get("grid_lead")
-    if lead is not None and not isinstance(lead, str):
+    if lead is not None and not (isinstance(lead, str) and storable(lead)):
+        # Usernames are looked up: a NUL in one failed the query on PostgreSQL.
         issues.append(Issue("bad_property", index, code, detail="grid_lead: a username"))
+        lead = None
     coordinators = props.get("coordinators")
     if coordinators is not None and (
-        not isinstance(coordinators, list) or not all(isinstance(u, str) for u in coordinators)
+        not isinstance(coordinators, list) or not all(isinstance(u, str) and storable(u) for u in coordinators)
     ):
         issues.append(Issue("bad_property", index, code, detail="coordinators: a list of usernames"))
         coordinators = None

@@ -8,6 +8,7 @@ from typing import Any
 
 from sync import protocol as versions
 from sync.wire import RECORD_TYPES, read_name, wire_name
+from webapp.validation.text import storable
 
 # The protocol this server speaks, and every version it can read (sync/protocol.py says which
 # are served today: the previous one only for its days of grace).
@@ -154,7 +155,7 @@ def check_protocol(protocol: Any, served: frozenset[int] = ACCEPTED_PROTOCOLS) -
 
 def storable_text(value: Any) -> bool:
     """Absent, or text PostgreSQL can hold: no NUL, no lone surrogate (a 500 deep in a query)."""
-    return value is None or (isinstance(value, str) and not any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value))
+    return value is None or (isinstance(value, str) and storable(value))
 
 
 def parse_batch(body: Any, served: frozenset[int] = ACCEPTED_PROTOCOLS) -> Batch:

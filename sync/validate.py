@@ -20,9 +20,8 @@ from webapp.base import plain_settings
 from webapp.models import enums
 from webapp.models.base import UTCDateTime
 from webapp.validation import FieldError, ranges
-# PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded at all: a phone
-# never types either, so such a value is rejected as a field error rather than a 500.
-from webapp.validation.contacts import UNSTORABLE, contacts_problems
+from webapp.validation.contacts import contacts_problems
+from webapp.validation.text import storable
 
 ENUM_FIELDS: dict[tuple[str, str], type[enums.Labelled]] = {
     ("house", "use"): enums.HouseUse,
@@ -94,7 +93,7 @@ def _coerce(column_type: Any, field: str, value: Any) -> Any:
         if isinstance(column_type, String):
             if not isinstance(value, str):
                 raise ValueError("not text")
-            if UNSTORABLE.search(value):
+            if not storable(value):  # a field error, not a 500 deep in a query
                 raise _BadCharacters()
             text = value.strip()
             if column_type.length and len(text) > column_type.length:

@@ -131,6 +131,20 @@ CASES: dict[str, tuple[Any, dict[str, Any]]] = {
     "not a feature collection": ({"type": "Feature"}, {"kind": "not_feature_collection"}),
     "old crs": ({**fc(*grid(1, 1)), "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}},
                 {"kind": "crs_not_wgs84"}),
+    # Refused when read, not a crash: properties that are not an object, and text no database
+    # keeps (a NUL failed PostgreSQL's query; a lone surrogate, from "\ud800", cannot be encoded).
+    "crs properties not an object": ({**fc(*grid(1, 1)), "crs": {"type": "name", "properties": 5}},
+                                     {"kind": "crs_not_wgs84"}),
+    "NUL in a cell code": (fc(feature("A\x00", square(121.2, 31.0))), {"kind": "bad_property", "feature_index": 0}),
+    "lone surrogate in a name": (fc({**feature("A", square(121.2, 31.0)), "properties": {
+        "code": "A", "name": "网格\ud800", "committee_code": "C1", "committee_name": "居委"}}),
+        {"kind": "bad_property", "cell_code": "A"}),
+    "NUL in a committee name": (fc(feature("A", square(121.2, 31.0), committee_name="居委\x00")),
+                                {"kind": "bad_property", "cell_code": "A"}),
+    "NUL in the grid lead": (fc(feature("A", square(121.2, 31.0), grid_lead="xg\x00")),
+                             {"kind": "bad_property", "detail": "grid_lead: a username"}),
+    "surrogate in a coordinator": (fc(feature("A", square(121.2, 31.0), coordinators=["xg", "\udfff"])),
+                                   {"kind": "bad_property", "detail": "coordinators: a list of usernames"}),
 }
 
 

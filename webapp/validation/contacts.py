@@ -7,15 +7,13 @@ reads each contact's name, phone and role, then answered 500 for every user.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from webapp.validation.errors import FieldError
+from webapp.validation.text import storable
 
 MOST = 20  # contacts a unit lists: a shop's owner and manager, a factory's few offices
 KEYS = {"name": 50, "phone": 32, "role": 50}  # the texts a contact has, and their longest
-# NUL and lone surrogates: no database keeps them (sync/validate.py checks every text with it).
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 # The same shape as a JSON Schema, for docs/sync.md and /api/openapi.json (sync/reference.py).
@@ -39,7 +37,7 @@ def contacts_problems(value: Any, field: str = "contacts") -> list[FieldError]:
             if key not in KEYS or not (text is None or isinstance(text, str)):
                 return [FieldError(field, "field.type", f"{field} 的联系人只有姓名、电话、职务（文本）",
                                    f"{field}: a contact has only a name, a phone and a role, as text")]
-            if text and UNSTORABLE.search(text):
+            if not storable(text):
                 return [FieldError(field, "field.characters", f"{field} 含有无法保存的字符",
                                    f"{field} contains characters that cannot be stored")]
             if text and len(text) > KEYS[key]:
