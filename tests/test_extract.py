@@ -231,6 +231,23 @@ def test_bad_rows_are_reported_and_nothing_is_written(db_session: Session, uid: 
     assert person(db_session, P1).phone == "13800000001"
 
 
+def test_a_nul_in_a_cell_is_that_cells_error(db_session: Session, uid: int, tmp_path: Path) -> None:
+    # It was stored on SQLite, and failed the import with a DataError on PostgreSQL (a 500).
+    houses = [["E001", "谷阳\x00北路", *HOUSES[0][2:]]]
+    persons = [["居民身份证", P1, "张\x00一", "13800000001", "来沪", "安徽省", "", ""]]
+    files = month(tmp_path / "nul", houses=houses, persons=persons, residencies=[RESIDENCIES[0]])
+
+    report = run(db_session, files, uid)
+
+    assert not report.ok and not report.written
+    got = {(e.sheet, e.line): [(x.field, x.code) for x in e.errors] for e in report.errors}
+    assert got[("houses", 2)] == [("road", "extract.characters")]
+    assert got[("persons", 2)] == [("name", "extract.characters")]
+    error = report.errors[0].errors[0]
+    assert "无法保存" in error.zh and "cannot be stored" in error.en
+    assert row_counts(db_session) == (0, 0, 0, 0)
+
+
 def test_missing_required_column_is_one_error(db_session: Session, uid: int, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "p.csv", ["证件号码", "手机", "备注"], [[P1, ""]])
     report = run(db_session, {"persons": path}, uid)

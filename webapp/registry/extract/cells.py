@@ -11,6 +11,7 @@ from typing import Any
 from webapp.registry.extract.spec import _FORMULA_START, Column, Shape
 from webapp.base import plain_settings
 from webapp.validation import ranges
+from webapp.validation.text import storable
 from webapp.validation import (FieldError, ValidationError, parse_landline, parse_mobile, parse_person_id, parse_region,
                                parse_uscc)
 
@@ -56,6 +57,12 @@ class _Cells:
         if text is None:
             if col.required:
                 self.fail(col, "extract.required", "不能为空", "is required")
+            return None
+        if not storable(text):
+            # A NUL (a file saved by a broken tool) was stored on SQLite and failed the whole
+            # import on PostgreSQL: this cell's error instead, located like any other.
+            self.fail(col, "extract.characters", "含有无法保存的字符（空字符 NUL）",
+                      "contains characters that cannot be stored (NUL)")
             return None
         if col.max_len and len(text) > col.max_len:
             self.fail(col, "extract.too_long", f"最多{col.max_len}个字符", f"at most {col.max_len} characters")
