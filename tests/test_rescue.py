@@ -58,6 +58,14 @@ def test_a_large_file_goes_in_push_sized_batches(area, db_session, phone, monkey
     (b'{"mutations": {}}', "rescue.shape"),
     (b'{"device_id": "x", "protocol": 1, "mutations": []}', "rescue.device"),
     (b'{"device_id": "6f1c1f4e-9f5e-4a40-8f4b-1f7f5f0b2d11", "protocol": 0, "mutations": []}', "protocol_outdated"),
+    # Read as a push's body is (these were a RecursionError, a 500, and a value stored as is).
+    (b"[" * 100_000 + b"]" * 100_000, "json_too_deep"),
+    (b'{"device_id": "6f1c1f4e-9f5e-4a40-8f4b-1f7f5f0b2d11", "protocol": 1, "mutations": ['
+     + b"[" * 50 + b"]" * 50 + b"]}", "json_too_deep"),
+    (b'{"device_id": "6f1c1f4e-9f5e-4a40-8f4b-1f7f5f0b2d11", "protocol": 1, "mutations": [{"seq": NaN}]}',
+     "rescue.not_json"),
+    (b'{"device_id": "6f1c1f4e-9f5e-4a40-8f4b-1f7f5f0b2d11", "protocol": 1, "mutations": [{"seq": 1e999}]}',
+     "number_out_of_range"),
 ])
 def test_bad_files(data: bytes, code: str) -> None:
     with pytest.raises(rescue.RescueInvalid) as bad:
@@ -98,6 +106,8 @@ def test_a_bad_file_is_shown_at_the_field(client, area, phone) -> None:  # type:
     login(client, "centre")
     response = _upload(client, b"[1, 2]")
     assert response.status_code == 422 and "手机导出" in response.get_data(as_text=True)
+    deep = _upload(client, b"[" * 100_000 + b"]" * 100_000)  # was a 500
+    assert deep.status_code == 422 and "嵌套过深" in deep.get_data(as_text=True)
     unknown = json.dumps({"device_id": "6f1c1f4e-9f5e-4a40-8f4b-1f7f5f0b2d11", "protocol": 1, "mutations": []})
     assert _upload(client, unknown.encode()).status_code == 422
 

@@ -14,8 +14,8 @@ from sync.pull import CursorInvalid, needs_record, pull, record
 from sync.push import apply_batch
 from webapp import audit
 from webapp.api import bp
-from webapp.api.body import BodyRefused
-from webapp.api.body import parse as parse_body
+from webapp.base.json_body import BodyRefused
+from webapp.base.json_body import parse as parse_body
 from webapp.api.encoding import EncodingRefused, choose, compress, expand
 from webapp.api.openapi import document
 from webapp.auth import delays, throttle

@@ -1,4 +1,5 @@
-"""Reading a JSON request body defensively: type, encoding, size and nesting.
+"""Reading JSON from outside defensively: encoding, numbers and nesting. A push's body
+(webapp/api) and a phone's exported outbox (sync/rescue.py) are read by it alike.
 
 Python's json parser recurses per nesting level: a body of a few hundred kilobytes of `[`
 ends in a RecursionError (a 500), and a merely deep one would be walked recursively later
@@ -17,9 +18,13 @@ MAX_INT = 2**63 - 1
 
 
 class BodyRefused(Exception):
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
+    def __init__(self, status: int, code: str, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.status, self.code, self.en, self.zh = status, code, en, zh
+
+    @property
+    def detail(self) -> str:
+        return f"{self.en} / {self.zh}"
 
 
 def _refuse_constant(name: str) -> Any:
@@ -27,25 +32,25 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def parse(raw: bytes) -> Any:
+def parse(raw: bytes, encoding: str = "utf-8") -> Any:
     """The decoded body, or BodyRefused (400 invalid_json, 422 json_too_deep)."""
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding)
     except UnicodeDecodeError:
-        raise BodyRefused(400, "invalid_json", "the body is not UTF-8 / 请求体不是 UTF-8 编码") from None
+        raise BodyRefused(400, "invalid_json", "the body is not UTF-8", "请求体不是 UTF-8 编码") from None
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_int=_int, parse_float=_float)
     except RecursionError:
         raise _too_deep() from None
     except ValueError:
-        raise BodyRefused(400, "invalid_json", "the body is not valid JSON / 请求体不是有效的 JSON") from None
+        raise BodyRefused(400, "invalid_json", "the body is not valid JSON", "请求体不是有效的 JSON") from None
     if isinstance(value, dict | list):
         _check(value)
     return value
 
 
 def _too_deep() -> BodyRefused:
-    return BodyRefused(422, "json_too_deep", f"JSON nested deeper than {MAX_DEPTH} levels / JSON 嵌套过深")
+    return BodyRefused(422, "json_too_deep", f"JSON nested deeper than {MAX_DEPTH} levels", "JSON 嵌套过深")
 
 
 # Numbers are checked as the parser meets them (its hooks), so the walk below visits only
@@ -54,14 +59,14 @@ def _int(text: str) -> int:
     # Past 20 characters (a sign and 19 digits) no integer fits, and past 4,300 digits int()
     # itself refuses (CPython's guard): that was answered as "not valid JSON".
     if len(text) > 20 or abs(value := int(text)) > MAX_INT:
-        raise BodyRefused(422, "number_out_of_range", "an integer is out of range / 整数超出范围")
+        raise BodyRefused(422, "number_out_of_range", "an integer is out of range", "整数超出范围")
     return value
 
 
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):  # 1e400
-        raise BodyRefused(422, "number_out_of_range", "a number is out of range / 数值超出范围")
+        raise BodyRefused(422, "number_out_of_range", "a number is out of range", "数值超出范围")
     return value
 
 
