@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, login, logout
-from webapp.models import AuditEntry, Person
+from tests.conftest import csrf_token, login, logout, valid_id
+from webapp.models import AuditEntry, Conflict, Person
 
 
 def _page(client, url: str) -> str:  # type: ignore[no-untyped-def]
@@ -134,6 +134,45 @@ def test_duplicate_id_number_is_refused(client, area) -> None:  # type: ignore[n
     response = client.post(f"/persons/{person.id}/edit", data=data)
     assert response.status_code == 409
     assert 'id="id_number-error"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username", ["coord", "comm", "lead"])
+def test_the_edit_form_does_not_say_whether_a_number_lives_elsewhere(client, area, db_session, username) -> None:  # type: ignore[no-untyped-def]
+    # It answered 409 for a number held in another committee's cell, "saved" for a free one:
+    # anyone who may edit a person could test any guessed number against the district.
+    person, outside = area.persons["A1"], area.persons["B1"]
+    login(client, username)
+    answers = {}
+    for key, number in (("free", valid_id("11010519800101123")), ("outside", outside.id_number)):
+        db_session.rollback()
+        current = db_session.get(Person, person.id)
+        data = _person_form(current, id_number=number, csrf_token=csrf_token(client, "/"))
+        response = client.post(f"/persons/{person.id}/edit", data=data)
+        answers[key] = (response.status_code, response.headers.get("Location"))
+    assert answers["free"] == answers["outside"] == (302, f"/persons/{person.id}")
+    db_session.rollback()
+    saved = db_session.get(Person, person.id)
+    assert saved is not None and saved.id_number == outside.id_number and saved.claims_id_of == outside.id
+    # Held for the centre, as a push's renumbering is: a case naming both records, seen by
+    # the centre alone; the registered person is untouched.
+    case = db_session.scalars(select(Conflict).where(Conflict.kind == "identity_elsewhere")).one()
+    assert (case.record_id, case.detail["other"], case.committee_id) == (person.id, str(outside.id), None)
+    assert db_session.get(Person, outside.id).claims_id_of is None  # type: ignore[union-attr]
+    assert str(case.id) not in _page(client, "/conflicts")
+    logout(client)
+    login(client, "centre")
+    assert str(case.id) in _page(client, "/conflicts")
+    detail = _page(client, f"/conflicts/{case.id}")
+    assert f"survivor={outside.id}" in detail and f"loser={person.id}" in detail  # the merge, offered
+
+
+def test_a_number_held_by_someone_in_ones_cells_is_refused(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    person, neighbour = area.persons["A1"], area.persons["A2"]  # both in committee A's cells
+    login(client, "comm")
+    data = _person_form(person, id_number=neighbour.id_number, csrf_token=csrf_token(client, "/"))
+    response = client.post(f"/persons/{person.id}/edit", data=data)
+    assert response.status_code == 409 and "该证件号码已登记在其他人员名下" in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Conflict)) == 0
 
 
 def test_living_area_cannot_exceed_floor_area(client, area) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, House, Person, Residency, Task, Unit, Visit
 from webapp.models.enums import TaskStatus
-from webapp.registry import endorsements, privacy
+from webapp.registry import endorsements, privacy, renumber
 from webapp.registry.changes import apply_changes
 from webapp.registry.review import reviews_of
 from webapp.registry.address import natural_key
@@ -283,12 +283,18 @@ def edit_person(person_id: uuid.UUID) -> Any:
         if _stale(form.version.data, person_):
             flash(_("Someone else changed this person meanwhile; review their version and try again."), "error")
             return _person_page(form, person_, guarded, 409)
-        if _id_taken(changes["id_number"], person_.id):
+        renumbered = changes["id_number"] != person_.id_number
+        held = renumber.check(db.session, current_scope(), person_, changes["id_number"]) if renumbered else None
+        if held is not None and held.refused:
             form.id_number.errors = [_("Another person already has this ID number.")]
             return _person_page(form, person_, guarded, 409)
-        if changes["id_number"] != person_.id_number:
-            changes["claims_id_of"] = None  # the centre corrected a held record's number
+        if held is not None:
+            # A number nobody holds clears a held record's claim (the centre corrected it);
+            # one held outside the user's cells makes this record claim it, for the centre.
+            changes["claims_id_of"] = held.claims
         diff = apply_changes(person_, changes, current_user.id)
+        if held is not None and held.claims is not None:
+            renumber.hold_for_centre(db.session, person_, held.claims, changes["id_number"], current_user.id)
         if diff:
             audit.record("edit_person", "person", person_.id, fields=sorted(diff))
             db.session.commit()
@@ -337,11 +343,3 @@ def _employers(person_: Person) -> list[tuple[str, str]]:
         out.insert(0, (str(current), unit.name if unit and unit.name else str(current)))
     return out
 
-
-def _id_taken(number: str, own_id: uuid.UUID) -> bool:
-    # Records held for the centre share the number they claim: they are not "another person".
-    return db.session.scalar(
-        select(func.count()).select_from(Person)
-        .where(Person.id_number == number, Person.id != own_id, Person.deleted_at.is_(None),
-               Person.claims_id_of.is_(None))
-    ) > 0
