@@ -218,6 +218,19 @@ def test_every_look_at_personal_data_is_audited(client, db_session, resident) ->
     assert all(FIELDS["id_number"] not in str(d) for d in logged)  # the typed number is kept masked
 
 
+@pytest.mark.parametrize("typed", ["138 1234 5678", "138-1234-5678", "1101 0519 4912 3100 2X", "110105-19491231-002X",
+                                   "１３８１２３４５６７８"])
+def test_a_number_typed_with_separators_is_logged_masked(client, db_session, resident, typed: str) -> None:
+    # The search reads a number through spaces and hyphens; the audit log kept such a query in clear.
+    login(client, "comm")
+    assert client.get("/search", query_string={"q": typed}).status_code == 200
+    db_session.rollback()
+    logged = db_session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "search")).one()
+    digits = "".join(c for c in typed if c.isalnum())
+    kept = "".join(c for c in logged["q"] if c.isalnum())
+    assert digits not in kept and sum(c != "*" for c in logged["q"] if not c.isspace()) <= 7, logged["q"]
+
+
 def test_committee_and_police_exports_mask_phones_too(client, resident) -> None:
     """Issue 15 point 7: extract exports for committees and police carried full phones."""
     for who in ("comm", "police"):

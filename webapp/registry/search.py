@@ -123,5 +123,12 @@ def address_prefilter(words: list[address.Token]) -> object | None:
 
 
 def masked_query(q: str) -> str:
-    """A query as the audit log keeps it: runs of 6 or more digits masked like an ID number."""
-    return re.sub(r"[0-9Xx]{6,}", lambda m: mask_id(m.group(0)), q)
+    """A query as the audit log keeps it: runs of 6 or more digits masked like an ID number.
+
+    Read as the search reads a number: through the spaces and hyphens it ignores, and in any
+    script of digits (`\\d`, as DIGITS); "138 1234 5678" was kept in clear."""
+    return _NUMBER_RUN.sub(lambda m: mask_id(_SEPARATORS.sub("", m.group(0))), q)
+
+
+_NUMBER_RUN = re.compile(r"[\dXx](?:[ -]*[\dXx]){5,}")
+_SEPARATORS = re.compile(r"[ -]")
