@@ -272,6 +272,45 @@ def test_merge_two_houses_moves_what_hangs_off_them(client, area, db_session, ph
     assert (waiting.house_id, waiting.cell_id, waiting.version) == (keep.id, keep.cell_id, 2)
 
 
+def test_a_combine_closes_only_the_duplicate_case_it_was_made_from(client, area, db_session, phone) -> None:  # type: ignore[no-untyped-def]
+    # Any conflict named in the form was closed as "merged": a field conflict's phone values
+    # were dropped with no one deciding them.
+    person, outside = area.persons["A1"], area.persons["B1"]
+    person.phone = "13700000000"
+    db_session.commit()
+    field = phone.conflict("person", "update", person.id, base_version=1, fields={"phone": "13900001111"},
+                           base={"phone": "13812345678"})
+    held = phone.mutation("person", "create", fields={"name": "王外", "id_number": outside.id_number})
+    assert phone.push(held)[0]["status"] == "applied"  # answered as for a free number
+    case = db_session.scalars(select(Conflict).where(Conflict.kind == "identity_elsewhere")).one()
+    login(client, "centre")
+    token = csrf_token(client, "/conflicts/combine")
+    unrelated = client.post("/conflicts/combine", data={
+        "csrf_token": token, "record_type": "person", "survivor": str(person.id),
+        "loser": str(area.persons["A2"].id), "conflict_id": str(field)})
+    assert unrelated.status_code == 302
+    settled = client.post("/conflicts/combine", data={
+        "csrf_token": token, "record_type": "person", "survivor": str(outside.id),
+        "loser": str(case.record_id), "conflict_id": str(case.id)})
+    assert settled.status_code == 302
+    db_session.rollback()
+    assert _conflict(db_session, field).resolved_at is None
+    closed = _conflict(db_session, case.id)
+    assert closed.resolved_at is not None and closed.resolution["target_id"] == str(outside.id)
+
+
+def test_finding_a_person_to_combine_by_number_is_audited(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    # A grid lead sees numbers masked; the combine page, given a full number, shows whose it is.
+    person = area.persons["A1"]
+    login(client, "lead")
+    page = client.get("/conflicts/combine", query_string={"record_type": "person", "survivor": person.id_number})
+    assert page.status_code == 200 and person.name in page.get_data(as_text=True)
+    db_session.rollback()
+    row = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "search")).one()
+    assert row.detail["persons"] == [str(person.id)] and row.detail["door"] == "merge"
+    assert person.id_number not in str(row.detail)
+
+
 def test_merge_refuses_records_outside_the_area(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
     login(client, "comm")
     token = csrf_token(client, "/conflicts/combine")

@@ -21,9 +21,16 @@ from webapp.conflicts.forms import CombineForm
 from webapp.extensions import db
 from webapp.models import House, HouseCode, Person, Residency
 from webapp.models.base import Synced
+from webapp.registry.rules.tasks import CONFLICT_KINDS
 from webapp.registry.scope import Scope
+from webapp.registry.search import masked_query
 from webapp.templating import bilingual
 from webapp.base.timeutil import utcnow
+
+
+# The conflicts a combine decides: the same person or house twice, however it was found.
+SETTLED_BY_COMBINE = frozenset({"duplicate_person", "duplicate_house", "identity_elsewhere", "address_elsewhere",
+                                *CONFLICT_KINDS.values()})
 
 
 def lookup(scope: Scope, record_type: str, text: str | None) -> Synced | None:
@@ -58,6 +65,12 @@ def _page(form: CombineForm, status: int = 200) -> Any:
     kind = form.record_type.data or "person"
     pair = {name: lookup(scope, kind, getattr(form, name).data) for name in ("survivor", "loser")}
     weights = {name: _weight(kind, r) for name, r in pair.items() if r is not None}
+    if kind == "person" and any(pair.values()):
+        # Finding a person by a full ID number is a search (a masked role learns whose it is):
+        # audited as one, the typed text masked.
+        audit.record("search", "person", None, door="merge", persons=[str(r.id) for r in pair.values() if r],
+                     q=" / ".join(masked_query(getattr(form, n).data or "") for n in pair))
+        db.session.commit()
     return render_template("conflicts/combine.html", form=form, pair=pair, weights=weights, kind=kind,
                            ), status
 
@@ -95,7 +108,7 @@ def combine_records() -> Any:
             field = getattr(form, item.field, form.loser)
             field.errors = [*field.errors, bilingual(item)]
         return _page(form, 422)
-    _close_conflict(form.conflict_id.data, result)
+    _close_conflict(form.conflict_id.data, kind, result)
     audit.record("merge_records", kind, result.survivor_id, merged=str(result.loser_id), moved=result.moved)
     db.session.commit()
     flash(_("Merged: the second record is now part of the first."), "ok")
@@ -103,14 +116,22 @@ def combine_records() -> Any:
     return redirect(url_for(endpoint, **{key: result.survivor_id}))
 
 
-def _close_conflict(raw_id: str | None, result: combine.Combined) -> None:
-    """A combine made from a duplicate conflict settles that conflict."""
+def _close_conflict(raw_id: str | None, kind: str, result: combine.Combined) -> None:
+    """A combine made from a duplicate conflict settles that conflict: one of the kinds a
+    combine answers, naming one of the two records. Any other conflict named in the form
+    (a field conflict elsewhere was closed, and the phone's values dropped undecided) stays."""
     try:
         conflict_id = uuid.UUID(raw_id or "")
     except ValueError:
         return
     conflict = find_visible(db.session, current_scope(), conflict_id)
     if conflict is None or conflict.resolved_at is not None:
+        return
+    detail = conflict.detail or {}
+    named = {str(conflict.record_id), str(detail.get("other")), str(detail.get("merged_into")),
+             *(str(i) for i in detail.get("ids") or [])}
+    if (conflict.kind not in SETTLED_BY_COMBINE or conflict.record_type != kind
+            or not named & {str(result.survivor_id), str(result.loser_id)}):
         return
     conflict.resolved_at = utcnow()
     conflict.resolved_by_id = current_user.id
