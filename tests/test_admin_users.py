@@ -238,3 +238,15 @@ def test_the_coverage_maps_cell_panel_leads_admins_to_the_cells_people(client, p
     coordinator = client.application.test_client()
     login(coordinator, "coord")
     assert "/admin/cells/" not in coordinator.get("/coverage").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("user_id", ["2147483648", "9223372036854775808", "0", "99999999999999999999999"])
+@pytest.mark.parametrize(("method", "path"), [("GET", ""), ("GET", "/cells"), ("GET", "/cells.json"),
+                                              ("GET", "/reset-password"), ("POST", "/deactivate"),
+                                              ("POST", "/reactivate"), ("POST", "/reset-password")])
+def test_an_id_past_the_column_is_not_found(client, people, method: str, path: str, user_id: str) -> None:  # type: ignore[no-untyped-def]
+    # Past a 32-bit INTEGER the database refused the number (a 500 on PostgreSQL past 2^31,
+    # on SQLite past 2^63): an id no row can have is simply not there.
+    login(client, "centre")
+    data = {"csrf_token": csrf_token(client, "/")} if method == "POST" else None
+    assert client.open(f"/admin/users/{user_id}{path}", method=method, data=data).status_code == 404

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from werkzeug.routing import IntegerConverter, UUIDConverter
+
 from tests.conftest import login
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -18,8 +20,8 @@ def _sample(rule: Any) -> str:
     """A URL for the rule with plausible values in its variables (CSRF is checked first)."""
     values: dict[str, Any] = {}
     for name, converter in rule._converters.items():
-        kind = type(converter).__name__
-        values[name] = uuid.uuid4() if kind == "UUIDConverter" else 1 if kind in ("IntegerConverter",) else "x"
+        values[name] = uuid.uuid4() if isinstance(converter, UUIDConverter) else 1 \
+            if isinstance(converter, IntegerConverter) else "x"  # the app's <rowid:> is one too
     return rule.build(values, append_unknown=False)[1]  # type: ignore[no-any-return]
 
 

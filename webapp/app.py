@@ -10,6 +10,7 @@ from config import load_config
 from webapp.base.dbsetup import configure_engine
 from webapp.extensions import babel, csrf, db, login_manager, migrate
 from webapp.base.gate import OneAtATime
+from webapp.query_args import RowId
 
 
 def create_app(config: Any = None) -> Flask:
@@ -22,6 +23,7 @@ def create_app(config: Any = None) -> Flask:
     if _one_request_at_a_time(app.config):
         app.wsgi_app = OneAtATime(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
     register_extensions(app)
+    app.url_map.converters["rowid"] = RowId
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)

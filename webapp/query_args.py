@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import request
+from werkzeug.routing import IntegerConverter
 
 # Far past any list the console shows (50 rows a page). A larger page made an OFFSET past 64
 # bits, which no database takes: a 500 for `?page=99999999999999999999999`.
@@ -29,3 +30,12 @@ def days(name: str) -> int | None:
     """A positive number of days asked for, at most MAX_DAYS; None when absent or not one."""
     value = request.args.get(name, type=int)
     return min(value, MAX_DAYS) if value and value > 0 else None
+
+
+class RowId(IntegerConverter):
+    """`<rowid:name>` in a route: an INTEGER primary key, 1 to MAX_ID. Beyond it `<int:>` handed
+    the database a number it refuses (psycopg's NumericValueOutOfRange, SQLite's
+    OverflowError): a 500 where an unknown id is a 404."""
+
+    def __init__(self, map: object) -> None:  # noqa: A002  (werkzeug's own name)
+        super().__init__(map, min=1, max=MAX_ID)  # type: ignore[arg-type]

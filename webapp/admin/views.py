@@ -106,7 +106,7 @@ def new_user() -> Any:
     return render_template("admin/user.html", form=form, user=None, cells=[], devices=[]), status
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<rowid:user_id>", methods=["GET", "POST"])
 @requires("admin_users")
 def edit_user(user_id: int) -> Any:
     user = _user(user_id)
@@ -138,7 +138,7 @@ def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, uuid.UUID) else value
 
 
-@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@bp.route("/users/<rowid:user_id>/deactivate", methods=["POST"])
 @requires("admin_users")
 def deactivate(user_id: int) -> Any:
     user = _user(user_id)
@@ -153,7 +153,7 @@ def deactivate(user_id: int) -> Any:
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@bp.route("/users/<rowid:user_id>/reactivate", methods=["POST"])
 @requires("admin_users")
 def reactivate(user_id: int) -> Any:
     user = _user(user_id)
@@ -170,16 +170,14 @@ def reactivate(user_id: int) -> Any:
     return render_template("admin/reset_password.html", user=user, form=None, password=password)
 
 
-@bp.route("/users/<int:user_id>/reset-password", methods=["GET"])
-@requires("admin_users")
-def confirm_reset(user_id: int) -> Any:
-    return render_template("admin/reset_password.html", user=_user(user_id), form=EmptyForm(), password=None)
-
-
-@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+# One rule for both methods: with a GET rule and a POST rule on one path, werkzeug answered
+# a POST to an id the converter refuses with 405 (it noted the GET rule's method first).
+@bp.route("/users/<rowid:user_id>/reset-password", methods=["GET", "POST"])
 @requires("admin_users")
 def reset_password(user_id: int) -> Any:
     user = _user(user_id)  # never oneself: one's own password is changed on /account
+    if request.method == "GET":  # the confirmation
+        return render_template("admin/reset_password.html", user=user, form=EmptyForm(), password=None)
     if not EmptyForm().validate_on_submit():
         abort(400)
     password = temporary_password()
@@ -201,7 +199,7 @@ def _cell_choices(cells: list[Cell], user: User) -> list[tuple[str, str]]:
     return [(str(c.id), label(c)) for c in cells]
 
 
-@bp.route("/users/<int:user_id>/cells", methods=["GET", "POST"])
+@bp.route("/users/<rowid:user_id>/cells", methods=["GET", "POST"])
 @requires("admin_users")
 def user_cells(user_id: int) -> Any:
     user = _user(user_id)
@@ -229,7 +227,7 @@ def user_cells(user_id: int) -> Any:
     return render_template("admin/cells.html", user=user, form=form), status
 
 
-@bp.route("/users/<int:user_id>/cells.json")
+@bp.route("/users/<rowid:user_id>/cells.json")
 @requires("admin_users")
 def user_cells_data(user_id: int) -> Any:
     """The cells the map may tick for this user: outlines (WGS-84, as stored), and whether the

@@ -138,7 +138,7 @@ def cells() -> Any:
     return jsonify(cells=[{"id": str(i), "code": code, "name": name, "boundary": b} for i, code, name, b in rows])
 
 
-@bp.route("/<int(max=2147483647):campaign_id>")
+@bp.route("/<rowid:campaign_id>")
 @requires("view")
 def show(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
@@ -151,7 +151,7 @@ def show(campaign_id: int) -> Any:
                            today=local_today())
 
 
-@bp.route("/<int(max=2147483647):campaign_id>/generate", methods=["POST"])
+@bp.route("/<rowid:campaign_id>/generate", methods=["POST"])
 @requires("campaigns")
 def generate(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
@@ -170,7 +170,7 @@ def generate(campaign_id: int) -> Any:
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
-@bp.route("/<int(max=2147483647):campaign_id>/close", methods=["POST"])
+@bp.route("/<rowid:campaign_id>/close", methods=["POST"])
 @requires("campaigns")
 def close(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
@@ -199,7 +199,7 @@ def progress_table(cells: list[CellProgress], total: CellProgress) -> tuple[list
     return head, rows
 
 
-@bp.route("/<int(max=2147483647):campaign_id>/export.<fmt>")
+@bp.route("/<rowid:campaign_id>/export.<fmt>")
 @requires("view")
 @writes_on_get
 def export(campaign_id: int, fmt: str) -> Any:
