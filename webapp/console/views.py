@@ -271,8 +271,8 @@ def edit_person(person_id: uuid.UUID) -> Any:
         stored = getattr(person_, name)
         getattr(form, name).data = stored
         getattr(form, name).raw_data = [str(stored)] if stored not in (None, "") else []
-    valid = form.validate_on_submit()
-    changes = _person_changes(form, person_) if valid else {}
+    valid = form.validate_on_submit() or (form.is_submitted() and _only_kept_values_fail(form, person_, kept))
+    changes = _person_changes(form, person_, kept) if valid else {}
     for name in guarded:
         field = getattr(form, name)
         if name in kept:
@@ -308,13 +308,31 @@ def _person_page(form: PersonForm, person_: Person, guarded: list[str], status: 
                            landline_area=current_app.config["LANDLINE_AREA_CODE"]), status
 
 
-def _person_changes(form: PersonForm, person_: Person) -> dict[str, Any]:
+def _only_kept_values_fail(form: PersonForm, person_: Person, kept: list[str]) -> bool:
+    """Whether the only failing fields are hidden ones the user left as stored: then those
+    errors go, and the stored values stand as they are (`_person_changes`).
+
+    A value stored under older rules (a county code retired from GB/T 2260 since, a number
+    imported before a check existed) failed again on every save, at a field the role may
+    not see: nothing about the person could be saved. An ID number is checked again when
+    its type was changed: the stored number must fit the new type."""
+    unchecked = [n for n in kept if n != "id_number" or form.id_type.data == person_.id_type]
+    failing = [field for field in form if field.errors]
+    if not failing or any(field.name not in unchecked for field in failing):
+        return False
+    for field in failing:
+        field.errors = []
+    return True
+
+
+def _person_changes(form: PersonForm, person_: Person, kept: list[str]) -> dict[str, Any]:
+    """The form's values; a hidden field left empty keeps the stored value exactly."""
     parsed = form.parsed_id
-    assert parsed is not None
     employer = form.employer_unit_id.data
-    return {
-        "name": form.name.data.strip(), "id_type": form.id_type.data, "id_number": parsed.number,
-        "sex": parsed.sex or person_.sex, "birth_date": parsed.birth_date or person_.birth_date,
+    changes = {
+        "name": form.name.data.strip(), "id_type": form.id_type.data,
+        "id_number": parsed.number if parsed else person_.id_number,
+        "sex": (parsed and parsed.sex) or person_.sex, "birth_date": (parsed and parsed.birth_date) or person_.birth_date,
         "phone": form.parsed_phone, "landline": form.parsed_landline,
         "phone_status": form.phone_status.data or None, "category": form.category.data,
         **{name: _blank_to_none(getattr(form, name).data) for name in HUKOU_PARTS},
@@ -324,6 +342,7 @@ def _person_changes(form: PersonForm, person_: Person) -> dict[str, Any]:
         "employer_unit_id": uuid.UUID(employer) if employer else None,
         "note": _blank_to_none(form.note.data),
     }
+    return {**changes, **{name: getattr(person_, name) for name in kept}}
 
 
 HUKOU_PARTS = ("hukou_region", "hukou_road", "hukou_number", "hukou_building", "hukou_room")
