@@ -238,11 +238,28 @@ def test_loose_limit_per_address_across_plates(app, client, area, codes, db_sess
     assert _send(client, codes["A1"], addr="192.0.2.44", kind="moved_in").status_code == 303
 
 
-def test_refused_and_invalid_reports_count_too(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
-    app.config.update(TASK_LIMIT_PER_PLATE=2)
+def test_refused_and_invalid_reports_count_against_the_sender(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+    app.config.update(TASK_LIMIT_PER_PLATE=100, TASK_LIMIT_PER_IP=2)
     assert _send(client, codes["A1"], kind="nonsense").status_code == 422
     assert _send(client, codes["A1"], kind="moved_in").status_code == 303
     assert _send(client, codes["A1"], kind="moved_in").status_code == 429
+
+
+def test_junk_posts_do_not_block_a_plate_and_a_refused_report_keeps_its_text(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+    # Five invalid posts (from one phone, or many) used up the plate's reports for an hour,
+    # and the 429 page had no form: the next resident's typed report was gone.
+    app.config.update(TASK_LIMIT_PER_PLATE=2, TASK_LIMIT_PER_IP=100)
+    for i in range(5):
+        assert _send(client, codes["A1"], addr=f"198.51.100.{i}", kind="moved_in",
+                     contact_phone="1381234567").status_code == 422
+    assert _send(client, codes["A1"], kind="moved_in", text="第一份").status_code == 303
+    assert _send(client, codes["A1"], kind="moved_in", text="第二份").status_code == 303
+    refused = _send(client, codes["A1"], kind="moved_out", text="302室已搬走，请核实")
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 3600
+    page = refused.get_data(as_text=True)
+    assert "提交过于频繁" in page and "Too many reports" in page
+    assert "302室已搬走，请核实" in page and re.search(r'<input checked [^>]*value="moved_out"', page)
+    assert [t.text for t in _tasks(db_session)] == ["第一份", "第二份"]
 
 
 def test_task_factory_free_text_kinds(db_session, area) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from webapp.extensions import db
-from webapp.models import House
 from webapp.public import bp, messages
 from webapp.public.forms import DeclarationForm
 from webapp.registry import residence_decisions
@@ -48,21 +47,25 @@ def house(code: str) -> Any:
     if found.outcome is not Outcome.LIVE or found.house is None:
         return _not_live(found)
     form = DeclarationForm()
-    status = 200
+    status, limited = 200, None
     if request.method == "POST":
-        refused = _over_limit(found.house)
-        if refused is not None:
-            return refused
-        if form.validate_on_submit():
-            create_task(db.session, found.house, form.kind.data, form.text.data or "",
-                       contact_phone=form.parsed_phone,
-                       client_ip_hash=client_key(request.remote_addr, current_app.config["SECRET_KEY"]))
-            # Not audited: the audit log keeps raw addresses, and a task is not anyone's
-            # access to personal data. The task row itself says when and (hashed) from where.
-            db.session.commit()
-            flash(_("Thank you. Your report was passed to the community workers of this area."), "ok")
-            return redirect(url_for("public.house", code=found.code), code=303)
-        status = 422
+        cfg = current_app.config
+        sender = client_key(request.remote_addr, cfg["SECRET_KEY"])
+        # Every attempt counts against the sender's network; only a report that would be
+        # accepted counts against the plate. Five junk posts from one phone used to block a
+        # plate's reports for everyone for an hour.
+        limited = _over_limit(f"task:ip:{sender}", cfg["TASK_LIMIT_PER_IP"])
+        if limited is None and form.validate_on_submit():
+            limited = _over_limit(f"task:house:{found.house.id}", cfg["TASK_LIMIT_PER_PLATE"])
+            if limited is None:
+                create_task(db.session, found.house, form.kind.data, form.text.data or "",
+                            contact_phone=form.parsed_phone, client_ip_hash=sender)
+                # Not audited: the audit log keeps raw addresses, and a task is not anyone's
+                # access to personal data. The task row itself says when and (hashed) from where.
+                db.session.commit()
+                flash(_("Thank you. Your report was passed to the community workers of this area."), "ok")
+                return redirect(url_for("public.house", code=found.code), code=303)
+        status = 422 if limited is None else 429
     cell = found.house.cell
     verified, asked = None, request.method == "GET" and "certificate" in request.args
     if asked:
@@ -74,12 +77,16 @@ def house(code: str) -> Any:
         # Only what the certificate itself says about the house: never whose it is.
         verified = None if check is None else {"number": check.certificate_no, "on": check.checked_at,
                                                "basis": check.basis}
-    return render_template(
+    page = render_template(
         "public/house.html", address=found.house.address, code=found.code, form=form,
         committee=cell.committee.name if cell is not None else None,
         service_phone=current_app.config["PUBLIC_SERVICE_PHONE"],
         notice=current_app.config["PUBLIC_NOTICE"], verified=verified, asked=asked,
-    ), status
+        limited=messages.too_many(limited) if limited else None,
+    )
+    # Over a limit, the page comes back with the form as it was typed: nothing is lost.
+    headers = {"Retry-After": str(limited)} if limited else {}
+    return page, status, headers
 
 
 def _over_verify_limit() -> Any | None:
@@ -95,24 +102,12 @@ def _over_verify_limit() -> Any | None:
     return response
 
 
-def _over_limit(house_: House) -> Any | None:
-    """Count this report against the plate and the sender's address; a 429 page when over."""
-    cfg = current_app.config
-    window = cfg["TASK_LIMIT_WINDOW_S"]
-    sender = client_key(request.remote_addr, cfg["SECRET_KEY"])
-    decisions = [
-        hit(db.session, f"task:ip:{sender}", cfg["TASK_LIMIT_PER_IP"], window),
-        hit(db.session, f"task:house:{house_.id}", cfg["TASK_LIMIT_PER_PLATE"], window),
-    ]
-    # Committed now, whatever happens to the report: a failing form must count too.
+def _over_limit(key: str, limit: int) -> int | None:
+    """Count one hit on `key` in the reports' window: None while allowed, else the seconds to
+    wait. Committed now, whatever happens to the report."""
+    decision = hit(db.session, key, limit, current_app.config["TASK_LIMIT_WINDOW_S"])
     db.session.commit()
-    refused = [d for d in decisions if not d.allowed]
-    if not refused:
-        return None
-    retry_after = max(d.retry_after for d in refused)
-    response = _message(messages.too_many(retry_after), 429)
-    response.headers["Retry-After"] = str(retry_after)
-    return response
+    return None if decision.allowed else decision.retry_after
 
 
 def _not_live(found: Lookup) -> Any:
