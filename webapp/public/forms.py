@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 
 from webapp import validation
 from webapp.models.enums import TaskKind
@@ -20,14 +20,27 @@ from webapp.templating import bilingual, lang
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def _at_most(longest: int, said: int | None) -> Any:
+    """Stop at more than `longest` characters, saying "at most `said`" (the real limit, checked
+    after cleaning) or, for a phone, that it is not one."""
+    def check(_form: Any, field: Any) -> None:
+        if field.data and len(field.data) > longest:
+            raise StopValidation(str(_l("At most %(max)d characters, please.", max=said)) if said
+                                 else str(_l("This is not a mobile number.")))
+    return check
+
+
 class DeclarationForm(FlaskForm):
-    kind = RadioField(_l("What do you want to tell us?"), validators=[InputRequired()])
-    # The length is checked after line breaks are made uniform (see validate_text).
-    text = TextAreaField(_l("Details"), validators=[Length(max=4 * TASK_TEXT_MAX)],
+    kind = RadioField(_l("What do you want to tell us?"),
+                      validators=[InputRequired(_l("Please choose what you want to tell us."))])
+    # The length is checked after line breaks are made uniform (see validate_text); the
+    # guard before it only stops absurd input, with the same words and nothing after them
+    # (WTForms' own message and ours both showed for one problem).
+    text = TextAreaField(_l("Details"), validators=[_at_most(4 * TASK_TEXT_MAX, TASK_TEXT_MAX)],
                          render_kw={"maxlength": TASK_TEXT_MAX, "rows": 5})
     contact_phone = StringField(
         _l("Your mobile number, if you would like a call back (optional)"),
-        validators=[Optional(), Length(max=32)],
+        validators=[Optional(), _at_most(32, None)],
         render_kw={"inputmode": "tel", "autocomplete": "tel"},
     )
 
