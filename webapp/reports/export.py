@@ -14,16 +14,15 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from webapp.registry import spreadsheet
+
 Table = tuple[list[str], list[list[Any]]]
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def _cell(value: Any) -> Any:
-    # Spreadsheet programs run text starting with = + - @ as a formula: keep it text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return spreadsheet.as_text(value)
 
 
 def to_csv(note: str, tables: Sequence[Table]) -> bytes:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from webapp.registry.extract.spec import _FORMULA_START, Column, Shape
+from webapp.registry import spreadsheet
+from webapp.registry.extract.spec import Column, Shape
 from webapp.base import plain_settings
 from webapp.validation import ranges
 from webapp.validation.text import storable
@@ -35,8 +36,7 @@ def _text(raw: Any, nfkc: bool = False) -> str | None:
     value = (unicodedata.normalize("NFKC", str(raw)) if nfkc else str(raw)).strip()
     if value.startswith('="') and value.endswith('"'):
         value = value[2:-1].strip()  # Excel's "keep as text" CSV idiom
-    if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_START:
-        value = value[1:]
+    value = spreadsheet.read_back(value)
     return value or None
 
 

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from webapp.models import House, HouseCode, Person, Residency, Unit
 from webapp.registry.extract.cells import _zh_labels
 from webapp.registry.extract.spec import (
-    _FORMULA_START,
     COMMENT,
     HOUSES,
     NOTE_SHEET,
@@ -24,7 +23,7 @@ from webapp.registry.extract.spec import (
     Column,
     Shape,
 )
-from webapp.registry import privacy
+from webapp.registry import privacy, spreadsheet
 
 HouseFilter = Iterable[uuid.UUID | str] | Select[Any] | None
 
@@ -139,9 +138,7 @@ def _out_value(col: Column, value: Any) -> Any:
         return None
     if col.kind == "enum" and col.choices is not None:
         return _zh_labels(col.choices).get(value, value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return spreadsheet.as_text(value)
 
 
 def _csv_cell(value: Any) -> str:

@@ -13,7 +13,6 @@ ShapeName = Literal["houses", "units", "persons", "residencies"]
 COMMENT = "#"
 NOTE_SHEET = "说明"
 # Excel runs a cell starting with one of these as a formula; exports prefix them with "'".
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
