@@ -1,6 +1,7 @@
 """Login, CSRF, delays after failures, logout, language."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_token, login
@@ -34,6 +35,20 @@ def test_wrong_password_is_refused_and_audited(client, area, db_session) -> None
     assert "用户名或密码错误" in response.get_data(as_text=True) or "Wrong username" in response.get_data(as_text=True)
     db_session.rollback()
     assert db_session.scalar(select(AuditEntry.action)) == "login_failed"
+
+
+@pytest.mark.parametrize("door", ["console", "api"])
+def test_a_password_typed_as_the_username_is_not_logged(client, area, db_session, door: str) -> None:  # type: ignore[no-untyped-def]
+    # The failed login's row kept the typed name whole: often the password, typed one box early.
+    typed = "Secret-Pass-2026"
+    if door == "console":
+        assert login(client, typed, "x").status_code == 401
+    else:
+        assert client.post("/api/devices", json={"username": typed, "password": "x"}).status_code == 401
+    assert login(client, "coord", "wrong").status_code == 401
+    db_session.rollback()
+    names = [e.detail["username"] for e in db_session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert names == ["S" + "*" * (len(typed) - 1), "coord"]  # a login's own name is kept
 
 
 def test_repeated_failures_delay_that_network_not_the_account(client, app, area) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from webapp.base.json_body import BodyRefused
 from webapp.base.json_body import parse as parse_body
 from webapp.api.encoding import EncodingRefused, choose, compress, expand
 from webapp.api.openapi import document
-from webapp.auth import delays, throttle
+from webapp.auth import delays, throttle, typed_name
 from webapp.auth.passwords import check_login
 from webapp.base.dbsetup import reads_only, sqlite_begin
 from webapp.errors import problem
@@ -93,7 +93,7 @@ def register_device() -> Any:
     username = username.strip()
     wait = throttle.retry_after(db.session)
     if wait:
-        audit.record("login_throttled", "user", None, username=username[:64], via="api")
+        audit.record("login_throttled", "user", None, username=typed_name.for_the_log(db.session, username), via="api")
         db.session.commit()
         return _delayed(wait, "too many failed logins from this address; try again later / "
                               "此地址登录失败次数过多，请稍后再试")
@@ -106,7 +106,8 @@ def register_device() -> Any:
     if not check_login(user, password) or user is None:
         throttle.count_failure(db.session)
         delays.count_failure(db.session, username)
-        audit.record("device_login_failed", "user", user.id if user else None, username=username[:64])
+        audit.record("device_login_failed", "user", user.id if user else None,
+                     username=typed_name.for_the_log(db.session, username))
         db.session.commit()
         return problem(401, WRONG_LOGIN, "login_failed")
     # The password was right: only now may an answer depend on who the user is.

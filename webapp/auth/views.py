@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from webapp import audit
-from webapp.auth import bp, delays, sessions, throttle
+from webapp.auth import bp, delays, sessions, throttle, typed_name
 from webapp.auth.forms import EmptyForm, LoginForm
 from webapp.auth.passwords import check_login
 from webapp.extensions import db
@@ -36,7 +36,7 @@ def login() -> Any:
     username = form.username.data.strip()
     wait = throttle.retry_after(db.session)
     if wait:
-        audit.record("login_throttled", "user", None, username=username[:64])
+        audit.record("login_throttled", "user", None, username=typed_name.for_the_log(db.session, username))
         db.session.commit()
         flash(ngettext("Too many failed logins from this address. Try again in %(num)d minute.",
                        "Too many failed logins from this address. Try again in %(num)d minutes.",
@@ -65,7 +65,7 @@ def login() -> Any:
     delays.count_failure(db.session, username)
     # Whether the account exists, is disabled or had the wrong password stays in the audit
     # log, never in the answer.
-    audit.record("login_failed", "user", user.id if user else None, username=username[:64],
+    audit.record("login_failed", "user", user.id if user else None, username=typed_name.for_the_log(db.session, username),
                  inactive=user is not None and not user.active)
     db.session.commit()
     flash(_("Wrong username or password."), "error")
