@@ -294,7 +294,7 @@ def edit_person(person_id: uuid.UUID) -> Any:
             changes["claims_id_of"] = held.claims
         diff = apply_changes(person_, changes, current_user.id)
         if held is not None and held.claims is not None:
-            renumber.hold_for_centre(db.session, person_, held.claims, changes["id_number"], current_user.id)
+            renumber.case_for_centre(db.session, person_, held.claims, changes["id_number"], current_user.id)
         if diff:
             audit.record("edit_person", "person", person_.id, fields=sorted(diff))
             db.session.commit()

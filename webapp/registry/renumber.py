@@ -37,7 +37,7 @@ def check(session: Session, scope: Scope, person: Person, number: str) -> Renumb
     return Renumbering(True, None) if seen is not None else Renumbering(False, holders[0])
 
 
-def hold_for_centre(session: Session, person: Person, other: uuid.UUID, number: str, by_user_id: int) -> Conflict:
+def case_for_centre(session: Session, person: Person, other: uuid.UUID, number: str, by_user_id: int) -> Conflict:
     """The centre's case: the same person (merge into `other`) or a mistyped number. As a
     push's held case, it names no house, cell or committee: only the centre sees it."""
     case = Conflict(kind="identity_elsewhere", record_type="person", record_id=person.id, user_id=by_user_id,
