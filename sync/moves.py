@@ -17,6 +17,7 @@ from sync.state import State, fetch, live_persons, open_residencies
 from sync.wire import to_wire
 from sync.write import Write, conflict_outcome, update_row
 from webapp.models import Device, House, RecordAlias, ScopeChange, Task
+from webapp.registry.tasks.records import move_out_text
 
 
 ADDRESS = ("road", "number", "building", "unit", "room")
@@ -128,9 +129,7 @@ def move_house(m: Mutation, values: dict[str, Any], state: State, ctx: conflicts
 def _move_out_task(house: dict[str, Any], name: str | None, now: datetime) -> dict[str, Any]:
     return {"id": new_id(), "version": 1, "changed_at": now, "house_id": house["id"],
             "cell_id": house["cell_id"], "kind": "moved_out", "status": "open", "source": "sync",
-            # In the words the task list shows (Chinese): who, not their id; not where they went
-            # (the new address may lie outside this cell's committee).
-            "text": f"{name or '一位住户'}已在别处登记入住，请上门确认是否已从本户迁出",
+            "text": move_out_text(name),
             "created_at": now}
 
 

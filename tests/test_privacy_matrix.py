@@ -258,6 +258,40 @@ def test_purge_erases_the_copies_in_conflicts(db_session, resident, runner) -> N
     assert FIELDS["id_number"] not in kept and FIELDS["phone"] not in kept and "13800009999" not in kept
 
 
+def test_purge_erases_the_name_in_move_out_tasks_and_the_receipts_told_values(db_session, area) -> None:  # type: ignore[no-untyped-def]
+    """A move elsewhere leaves a task naming who moved, and a push's receipt keeps the birth
+    date, sex and phone the server set: both outlived the purge of the person."""
+    from tests.phones import Phone
+    from webapp.models import SyncMutation, Task
+    from webapp.registry.retention import purge
+    from webapp.base.timeutil import utcnow
+
+    s, phone = db_session, Phone(db_session, area.users["coordinator"])
+    pid = uuid.uuid4()
+    number = valid_id("31011719800808123")
+    assert [o["status"] for o in phone.push(
+        phone.mutation("person", "create", pid, fields={"name": "赵迁出", "id_number": number,
+                                                         "phone": "138 0013 8000"}),
+        phone.mutation("residency", "create", fields={"person_id": str(pid), "house_id": str(area.houses["A1"].id),
+                                                      "start_date": "2025-01-01"}))] == ["applied", "applied"]
+    next_door = f.house(s, area.cells["A1"])
+    s.commit()
+    assert phone.push(phone.mutation("residency", "create", fields={
+        "person_id": str(pid), "house_id": str(next_door.id), "start_date": "2026-11-01"}))[0]["status"] == "applied"
+    task = s.scalars(select(Task).where(Task.kind == "moved_out")).one()
+    assert "赵迁出" in task.text  # the old cell's phones no longer hold the person: named here
+    told = s.scalars(select(SyncMutation.detail).where(SyncMutation.record_id == pid)).one()["set"]
+    assert {"birth_date", "sex", "phone"} <= set(told)
+    s.get(Person, pid).deleted_at = utcnow() - timedelta(days=400)  # type: ignore[union-attr]
+    s.commit()
+    purge(s, before=utcnow() - timedelta(days=180))
+    s.commit()
+    s.expire_all()
+    assert "赵迁出" not in s.get(Task, task.id).text  # type: ignore[union-attr]
+    kept = str(s.scalars(select(SyncMutation.detail).where(SyncMutation.record_id == pid)).one())
+    assert "1980-08-08" not in kept and "13800138000" not in kept and "sex" not in kept
+
+
 def test_a_mask_never_rebuilds_a_number() -> None:
     """What masked roles see of one person together (ID 3+4, birth year, hukou province)
     leaves at least thousands of candidates (the phone's old clear fields left one in 67 %)."""

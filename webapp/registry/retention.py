@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import Conflict, House, Person, RecordAlias, RecordVersion, Residency, Review, Task, Unit, Visit
+from webapp.models import (Conflict, House, Person, RecordAlias, RecordVersion, Residency, Review, SyncMutation, Task,
+                           Unit, Visit)
 from webapp.models.base import Synced
 from webapp.base.timeutil import utcnow
+from webapp.registry.tasks.records import move_out_text
 
 # Per table, the columns that may identify a person, and what they become. Keyed by synced
 # models as `Any`: no one type has both the `Synced` columns and the `__tablename__` that
@@ -39,7 +41,7 @@ VERSIONED: dict[str, type[Synced]] = {"person": Person, "house": House, "unit": 
 def purge(session: Session, before: datetime) -> dict[str, int]:
     """Erase personal columns of tombstones deleted before `before`; return counts per table."""
     now = utcnow()
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"task_text": _unname_move_out_tasks(session, before, now)}
     for model, values in PERSONAL_COLUMNS.items():
         stmt = (
             update(model)
@@ -56,6 +58,7 @@ def purge(session: Session, before: datetime) -> dict[str, int]:
         .values(person_name=None, version=Review.version + 1, changed_at=now)
         .execution_options(synchronize_session=False)).rowcount
     counts["conflict"] = _purge_conflicts(session, purged, now)
+    counts["receipt"] = _purge_receipts(session, purged)
     # A resident leaves a phone on a report to be called back: once the task is long closed,
     # the number has served its purpose.
     counts["task_contact"] = session.execute(  # type: ignore[attr-defined]
@@ -94,3 +97,38 @@ def _purge_conflicts(session: Session, purged: Any, now: datetime) -> int:
                 n: ({"choice": d.get("choice")} if n in personal else d) for n, d in fields.items()}}
         conflict.purged_at = now
     return len(rows)
+
+
+def _unname_move_out_tasks(session: Session, before: datetime, now: datetime) -> int:
+    """A move elsewhere leaves a task at the old house naming who moved (sync/moves.py): for
+    each person about to be purged, that exact text at their houses loses the name. Run
+    before the person's columns are erased, while the name is still there to match."""
+    due = session.execute(select(Person.id, Person.name).where(
+        Person.deleted_at.is_not(None), Person.deleted_at < before, Person.purged_at.is_(None),
+        Person.name.is_not(None))).all()
+    count = 0
+    for person_id, name in due:
+        houses = select(Residency.house_id).where(Residency.person_id == person_id)
+        count += session.execute(  # type: ignore[attr-defined]
+            update(Task).where(Task.kind == "moved_out", Task.house_id.in_(houses), Task.text == move_out_text(name))
+            .values(text=move_out_text(None), version=Task.version + 1, changed_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+    return count
+
+
+def _purge_receipts(session: Session, purged: Any) -> int:
+    """A push's receipt keeps what the server set beside the phone's values (`set`: a birth
+    date and sex from the ID number, a normalised phone), to answer a resend: for a purged
+    person those values go; the outcome, version and errors stay."""
+    aliases = select(RecordAlias.alias_id).where(RecordAlias.canonical_id.in_(purged))
+    personal = set(PERSONAL_COLUMNS[Person])
+    rows = session.scalars(select(SyncMutation).where(
+        SyncMutation.record_type == "person",
+        or_(SyncMutation.record_id.in_(purged), SyncMutation.record_id.in_(aliases)))).all()
+    count = 0
+    for receipt in rows:
+        told = (receipt.detail or {}).get("set") or {}
+        if personal & set(told):
+            receipt.detail = {**receipt.detail, "set": {k: v for k, v in told.items() if k not in personal}}
+            count += 1
+    return count

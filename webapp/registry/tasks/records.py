@@ -24,6 +24,13 @@ from webapp.registry.tasks.settings import TaskSettings, default_settings
 from webapp.base.timeutil import local_today, utcnow
 
 
+def move_out_text(name: str | None) -> str:
+    """The text of the task a move elsewhere leaves at the old house (sync/moves.py): in the
+    words the task list shows, who moved (the old cell's phones no longer hold them), not
+    where to. The purge rewrites it without the name (webapp/registry/retention.py)."""
+    return f"{name or '一位住户'}已在别处登记入住，请上门确认是否已从本户迁出"
+
+
 class TaskError(ValueError):
     """A task that cannot be made or closed as asked (the forms catch this before it happens)."""
 
