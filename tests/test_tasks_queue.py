@@ -172,6 +172,38 @@ def test_a_coordinator_closes_a_task(client, area, codes, db_session) -> None:  
     assert _tasks(db_session)[0].status == "done"
 
 
+def test_a_close_that_loses_a_race_at_the_write_is_a_409(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Two closes at one moment (PostgreSQL; SQLite runs one writer at a time): both pass the
+    view's version check, and the second's write finds the version moved. That was a 500."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writing requests: the second waits and sees the first")
+    from sqlalchemy import event, update
+    from webapp.extensions import db
+
+    _send(client, codes["A1"], kind="moved_in", text="同时处理")
+    [task] = _tasks(db_session)
+    login(client, "coord")
+    with app.app_context():
+        engine = db.engine
+
+    def the_other_close(session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+        # The other request's write lands between this one's check and its flush.
+        if any(isinstance(o, Task) for o in session.dirty):
+            with engine.begin() as other:
+                other.execute(update(Task).where(Task.id == task.id).values(
+                    status="done", outcome="另一位已处理", version=Task.version + 1))
+
+    event.listen(db.session, "before_flush", the_other_close)
+    try:
+        response = _close(client, task, status="rejected", outcome="我这边的结论")
+    finally:
+        event.remove(db.session, "before_flush", the_other_close)
+    assert response.status_code == 409
+    assert "同一时刻" in response.get_data(as_text=True)
+    [closed] = _tasks(db_session)
+    assert (closed.status, closed.outcome) == ("done", "另一位已处理")
+
+
 def test_the_old_tips_addresses_redirect_to_tasks(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
     """Issue 20: the queue was at /tips. A bookmark gets 301; a form posted from a page left
     open across the update gets 308, so the browser posts the same body to the new address."""

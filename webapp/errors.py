@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException, InternalServerError
 
 from webapp.extensions import db
 
@@ -72,6 +74,17 @@ def register(app: Flask) -> None:
             response = app.make_response((render_template("error.html", status=status, error=None), status))
         response.headers["Retry-After"] = retry
         return response
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    def _raced(error: Exception) -> Any:
+        # Two people acting on one record at the same moment (a double-click, two tabs): the
+        # version check or a unique index refused the second write at flush, after the view's
+        # own checks had passed. Nothing of the request was saved; a 409 says why, not a 500.
+        db.session.rollback()
+        app.logger.warning("concurrent write refused: %s", error)
+        return _http(Conflict(_("Someone else changed this at the same moment; nothing of yours was saved. "
+                                "Reload the page, check and try again.")))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
