@@ -99,3 +99,32 @@ def test_checks_are_limited_per_address(client, area, db_session) -> None:  # ty
     answers = [client.get(f"/h/{plate}?certificate=2026{n:08d}&check=ABCDEF").status_code
                for n in range(CERTIFICATE_CHECKS_PER_HOUR + 1)]
     assert answers[:-1] == [200] * CERTIFICATE_CHECKS_PER_HOUR and answers[-1] == 429
+
+
+def test_the_same_certificate_form_sent_twice_issues_one(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    # A double-click issued two certificates, both genuine at the plate.
+    house, person = area.houses["A2"], area.persons["A2"]
+    login(client, "comm")
+    first = _decide(client, house, person, result="stable", basis="registered_lease")
+    again = _decide(client, house, person, result="stable", basis="registered_lease")
+    assert first.status_code == 302 and again.status_code == 302
+    db_session.rollback()
+    [issued] = db_session.scalars(select(ResidenceCheck.certificate_no)).all()
+    assert f"今天已为此人出具证明（编号 {issued}）" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_one_applicants_refusal_is_theirs_not_the_houses(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    # Refusing one applicant (their own missing lease) refused every other resident of the
+    # house, and showed that applicant's reason as the house's verdict.
+    house, refused = area.houses["A2"], area.persons["A2"]
+    neighbour = f.person(db_session, name="李邻", id_number=valid_id("31011719900303123"), category="migrant")
+    f.residency(db_session, neighbour, house)
+    db_session.commit()
+    login(client, "comm")
+    assert _decide(client, house, refused, result="refused", note="本人未带租赁合同").status_code == 302
+    assert _decide(client, house, neighbour, result="stable", basis="registered_lease").status_code == 302
+    db_session.rollback()
+    results = {c.person_id: c.result for c in db_session.scalars(select(ResidenceCheck))}
+    assert results == {refused.id: "refused", neighbour.id: "stable"}
+    page = client.get(f"/houses/{house.id}").get_data(as_text=True)
+    assert "核实不予认定" not in page  # not the house's verdict (the decisions table still lists it)

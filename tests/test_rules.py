@@ -277,6 +277,17 @@ def test_legal_residence_not_lived_in_and_committee_refusal(db_session: Session,
     assert set(by_record(run(s, "legal_residence"))) == {shop.id}
 
 
+def test_the_verdict_names_local_days(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    # A vacant visit at 07:00 in Shanghai on 1 December is 23:00 UTC on 30 November: the
+    # reason said "最近一次走访（2026-11-30）", and so did the certificate's stored reasons.
+    s = db_session
+    vacant = f.house(s, cell)
+    live_in(s, vacant, 1, category="separated")
+    s.add(Visit(house_id=vacant.id, visited_at=datetime(2026, 11, 30, 23, tzinfo=timezone.utc), outcome="vacant"))
+    [flag] = by_record(run(s, "legal_residence"))[vacant.id]
+    assert "（2026-12-01）" in flag.zh and "(2026-12-01)" in flag.en
+
+
 def test_computed_group_renting_weighs_in_the_legal_residence_verdict(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
     """Issue 18: a 群租嫌疑 the rules computed did not affect the verdict; now it refuses it."""
     s = db_session

@@ -15,6 +15,12 @@ def to_local(moment: datetime, tz: ZoneInfo = LOCAL_TZ) -> datetime:
     return moment.astimezone(tz)
 
 
+def local_date(moment: datetime, tz: ZoneInfo = LOCAL_TZ) -> date:
+    """The local calendar day of a stored instant (a naive one is UTC, as stored): what a
+    page means by "the visit of 1 December". Its UTC date is a day early before 08:00."""
+    return to_local(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc), tz).date()
+
+
 def local_today(tz: ZoneInfo = LOCAL_TZ, now: datetime | None = None) -> date:
     return to_local(now or utcnow(), tz).date()
 

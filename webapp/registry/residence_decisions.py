@@ -20,6 +20,7 @@ from webapp.models import House, Person, ResidenceCheck, Residency
 from webapp.models.enums import ResidenceBasis, ResidenceCheckResult
 from webapp.registry.rules import Context, RuleSettings, residence_verdict
 from webapp.validation import ALPHABET
+from webapp.base.timeutil import local_day_bounds_utc
 
 CHECK_CODE_LEN = 6
 
@@ -58,6 +59,12 @@ def decide(session: Session, house: House, person: Person, *, result: str, basis
         basis = None
     else:
         raise DecisionError("请选择认定结果", "Choose the decision")
+    issued = _issued_today(session, house, person, today) if result == ResidenceCheckResult.STABLE else None
+    if issued is not None:
+        # The same form sent twice (a double-click, a reload) issued a second certificate,
+        # both genuine at the plate. One a day; the one issued is named.
+        raise DecisionError(f"今天已为此人出具证明（编号 {issued}），不再重复出具",
+                            f"A certificate was issued to this person here today already (No. {issued})")
     check = ResidenceCheck(house_id=house.id, person_id=person.id, result=result, basis=basis, note=note,
                            reasons=[f"{zh} / {en}" for zh, en in verdict.reasons], checked_by_id=by_user_id)
     if result == ResidenceCheckResult.STABLE:
@@ -66,6 +73,15 @@ def decide(session: Session, house: House, person: Person, *, result: str, basis
     session.add(check)
     session.flush()
     return check
+
+
+def _issued_today(session: Session, house: House, person: Person, today: date) -> str | None:
+    """The number of a certificate issued to this person at this house on this local day."""
+    start, end = local_day_bounds_utc(today)
+    return session.scalar(select(ResidenceCheck.certificate_no).where(
+        ResidenceCheck.house_id == house.id, ResidenceCheck.person_id == person.id,
+        ResidenceCheck.result == ResidenceCheckResult.STABLE, ResidenceCheck.checked_at >= start,
+        ResidenceCheck.checked_at < end).limit(1))
 
 
 def _new_number(session: Session, today: date) -> str:

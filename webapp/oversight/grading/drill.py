@@ -21,7 +21,7 @@ from webapp.registry.review import LATE_AFTER_DAYS
 from webapp.registry.rules import Flag, evaluate
 from webapp.registry.rules.base import live_person, open_residency
 from webapp.registry.rules.settings import RuleSettings
-from webapp.base.timeutil import to_local
+from webapp.base.timeutil import local_date, to_local
 
 Drill = Callable[[Session, Cycle, date, frozenset[uuid.UUID] | None, RuleSettings], list[Flag]]
 METRICS: dict[str, tuple[str, str]] = {
@@ -102,9 +102,9 @@ def _changes(late_only: bool) -> Drill:
             if late_only and not late:
                 continue
             what = ("入住", "moved in") if ch.kind == "arrival" else ("迁出", "moved out")
-            found = (f"，{ch.found_at:%Y-%m-%d} 走访发现，{ch.lag_days} 天后登记" if ch.found_at
+            found = (f"，{local_date(ch.found_at)} 走访发现，{ch.lag_days} 天后登记" if ch.found_at
                      else "，登记时尚无走访")
-            found_en = (f"; found by the visit on {ch.found_at:%Y-%m-%d}, recorded {ch.lag_days} days later"
+            found_en = (f"; found by the visit on {local_date(ch.found_at)}, recorded {ch.lag_days} days later"
                         if ch.found_at else "; recorded before any visit")
             limit = f"（应在 {cfg.timely_record_days} 天内）" if late else ""
             limit_en = f" (within {cfg.timely_record_days} days expected)" if late else ""
@@ -127,11 +127,11 @@ def stale(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] 
         select(House.id, House.cell_id, last.c.at).outerjoin(last, last.c.house_id == House.id)
         .where(or_(last.c.at.is_(None), last.c.at < lo), *_houses(cell_ids)))
     for house_id, cell_id, at in s.execute(houses):
-        zh = f"最近走访 {at:%Y-%m-%d}" if at else "从未走访"
-        en = f"Last visited {at:%Y-%m-%d}" if at else "Never visited"
+        zh = f"最近走访 {local_date(at)}" if at else "从未走访"
+        en = f"Last visited {local_date(at)}" if at else "Never visited"
         out.append(_f("stale", "stale", "house", house_id, cell_id, house_id,
                       f"{zh}（应在 {cfg.visit_max_age_days} 天内）", f"{en} (within {cfg.visit_max_age_days} days expected)",
-                      last=at.date().isoformat() if at else None))
+                      last=local_date(at).isoformat() if at else None))
     return out
 
 
@@ -163,8 +163,8 @@ def tasks(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UUID] 
     where = [Task.status == "open", Task.deleted_at.is_(None), Task.source.not_in(PLANNED_VISITS)]
     if cell_ids is not None:
         where.append(Task.cell_id.in_(list(cell_ids)) if cell_ids else false())
-    return [_f("tasks", kind, "house", house_id, cell_id, house_id, f"{at:%Y-%m-%d} 线索：{text or kind}",
-               f"Task of {at:%Y-%m-%d}: {text or kind}")
+    return [_f("tasks", kind, "house", house_id, cell_id, house_id, f"{local_date(at)} 线索：{text or kind}",
+               f"Task of {local_date(at)}: {text or kind}")
             for house_id, cell_id, kind, text, at in s.execute(
                 select(Task.house_id, Task.cell_id, Task.kind, Task.text, Task.created_at).where(*where)
                 .order_by(Task.created_at))]
@@ -192,8 +192,8 @@ def conflicts(s: Session, cycle: Cycle, today: date, cell_ids: frozenset[uuid.UU
             continue
         zh, en = KINDS.get(kind, (kind, kind))
         out.append(_f("conflicts", kind, record_type, record_id, cell_id, house_id,
-                      f"{at:%Y-%m-%d} 冲突：{(detail or {}).get('zh') or zh}",
-                      f"Conflict of {at:%Y-%m-%d}: {(detail or {}).get('en') or en}", conflict_id=str(cid)))
+                      f"{local_date(at)} 冲突：{(detail or {}).get('zh') or zh}",
+                      f"Conflict of {local_date(at)}: {(detail or {}).get('en') or en}", conflict_id=str(cid)))
     return out
 
 

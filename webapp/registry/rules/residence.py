@@ -10,6 +10,7 @@ from typing import Any, TypeVarTuple, Unpack
 
 from sqlalchemy import Select, and_, func, select
 
+from webapp.base.timeutil import local_date
 from webapp.models import House, HouseFlag, Person, ResidenceCheck, Residency, Visit
 from webapp.models.enums import HouseFlagKind, HouseUse, PersonCategory, ResidenceCheckResult, VisitOutcome
 from webapp.registry.rules.base import Context, Flag, live_person, open_residency, rule
@@ -54,8 +55,8 @@ def residence_reasons(ctx: Context, *, require_registrants: bool = True) -> dict
             .where(HouseFlag.kind.in_(REFUSING_FLAGS), HouseFlag.cleared_at.is_(None), HouseFlag.deleted_at.is_(None)))
             .order_by(House.id, HouseFlag.kind)):
         zh, en = _RESIDENCE_KINDS[kind]
-        since = f"（{raised:%Y-%m-%d} 起）" if raised else ""
-        since_en = f" (since {raised:%Y-%m-%d})" if raised else ""
+        since = f"（{local_date(raised)} 起）" if raised else ""
+        since_en = f" (since {local_date(raised)})" if raised else ""
         if kind == HouseFlagKind.VACANT:
             add(house_id, cell_id, kind, f"未实际居住：标记为{zh}{since}", f"Not actually lived in: flagged {en.lower()}{since_en}")
         else:
@@ -67,8 +68,8 @@ def residence_reasons(ctx: Context, *, require_registrants: bool = True) -> dict
             select(House.id, House.cell_id, Visit.visited_at).join(last, last.c.house_id == House.id)
             .join(Visit, and_(Visit.house_id == House.id, Visit.visited_at == last.c.at, Visit.deleted_at.is_(None)))
             .where(Visit.outcome == VisitOutcome.VACANT))):
-        add(house_id, cell_id, "last_visit_vacant", f"未实际居住：最近一次走访（{at:%Y-%m-%d}）为空置",
-            f"Not actually lived in: the last visit ({at:%Y-%m-%d}) found it vacant")
+        add(house_id, cell_id, "last_visit_vacant", f"未实际居住：最近一次走访（{local_date(at)}）为空置",
+            f"Not actually lived in: the last visit ({local_date(at)}) found it vacant")
 
     # 群租 the rules compute from who lives in which room (the group_rent rule), raised or not.
     for flag in group_rent(Context(s, ctx.settings, ctx.today, ctx.cell_ids, ctx.house_ids)):
@@ -80,15 +81,19 @@ def residence_reasons(ctx: Context, *, require_registrants: bool = True) -> dict
         add(house_id, cell_id, "commercial_use", "登记用途为商用，不是居住房屋（疑似非改居）",
             "Recorded use is commercial, not a dwelling (possibly used as one)")
 
+    # The house's own verification only (no person): an applicant's refusal is about them (a
+    # missing lease), and refused every other resident, its reason shown as the house's.
+    house_checks = ResidenceCheck.person_id.is_(None)
     newest = (select(ResidenceCheck.house_id.label("house_id"), func.max(ResidenceCheck.checked_at).label("at"))
-              .group_by(ResidenceCheck.house_id).subquery())
+              .where(house_checks).group_by(ResidenceCheck.house_id).subquery())
     for house_id, cell_id, at, note in s.execute(scoped(
             select(House.id, House.cell_id, ResidenceCheck.checked_at, ResidenceCheck.note)
             .join(newest, newest.c.house_id == House.id)
-            .join(ResidenceCheck, and_(ResidenceCheck.house_id == House.id, ResidenceCheck.checked_at == newest.c.at))
+            .join(ResidenceCheck, and_(ResidenceCheck.house_id == House.id, ResidenceCheck.checked_at == newest.c.at,
+                                       house_checks))
             .where(ResidenceCheck.result == ResidenceCheckResult.REFUSED))):
-        add(house_id, cell_id, "refused", f"居委会于 {at:%Y-%m-%d} 核实不予认定{('：' + note) if note else ''}",
-            f"The committee refused it on {at:%Y-%m-%d}{(': ' + note) if note else ''}")
+        add(house_id, cell_id, "refused", f"居委会于 {local_date(at)} 核实不予认定{('：' + note) if note else ''}",
+            f"The committee refused it on {local_date(at)}{(': ' + note) if note else ''}")
     if require_registrants and out:
         # Reasons are few; count who is registered only in those houses.
         counts = registrants(s, list(out))
