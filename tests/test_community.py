@@ -126,8 +126,9 @@ def test_a_reporter_registers_no_phone(client, area, reporter) -> None:  # type:
 def test_the_centre_adds_a_reporter_from_the_command_line(area, runner, client, db_session) -> None:  # type: ignore[no-untyped-def]
     code = area.committees["A"].code
     result = runner.invoke(args=["community", "add-reporter", "louzu1", "--committee", code, "--name", "孙楼组长",
-                                 "--password", "pw"])
+                                 "--password", "louzu-wanfang-2026"])  # the password policy holds here too
     assert result.exit_code == 0, result.output
-    assert runner.invoke(args=["community", "add-reporter", "x", "--committee", "NOPE", "--password", "pw"]).exit_code != 0
-    login(client, "louzu1")
+    assert runner.invoke(args=["community", "add-reporter", "x", "--committee", "NOPE",
+                               "--password", "louzu-wanfang-2026"]).exit_code != 0
+    login(client, "louzu1", "louzu-wanfang-2026")
     assert client.get("/community").status_code == 200

@@ -80,3 +80,11 @@ def test_cycle_close(runner, db_session: Session) -> None:  # type: ignore[no-un
     assert runner.invoke(args=["cycle", "close", "nope"]).exit_code != 0
     shown = runner.invoke(args=["cycle", "coverage", "2026-10"])
     assert shown.exit_code == 0 and "closed" in shown.output
+
+
+def test_export_to_a_missing_directory_is_a_clear_error(runner, db_session: Session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "nonexistent" / "x.geojson"
+    result = runner.invoke(args=["cells", "export", str(out)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # not FileNotFoundError
+    assert "cannot write" in result.output and str(out) in result.output

@@ -1,7 +1,12 @@
 """Command-line tasks: `flask --app webapp <command>`."""
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import timedelta
+from typing import BinaryIO
 
 import click
 from flask import Flask, current_app
@@ -144,15 +149,27 @@ def deactivate_user(username: str) -> None:
     click.echo(f"deactivated {username}; {revoked} phone token(s) revoked / 已停用，{revoked} 部手机的令牌已吊销")
 
 
+# Retention days accepted: 0 (every tombstone now: the rows stay, so phones still learn of
+# the deletions) to a century. A negative number is a mistake, and more days than a date
+# can go back overflow.
+RETENTION_DAYS = click.IntRange(0, 36500)
+
+
 @click.command("purge-tombstones")
 @with_appcontext
-@click.option("--days", type=int, default=None, help="Override TOMBSTONE_RETENTION_DAYS.")
+@click.option("--days", type=RETENTION_DAYS, default=None, help="Override TOMBSTONE_RETENTION_DAYS (0–36500).")
 def purge_tombstones(days: int | None) -> None:
     """Erase personal data from tombstones older than the retention period (PIPL art. 47)."""
     from webapp.registry.retention import purge
     from webapp.base.timeutil import utcnow
 
-    keep = days if days is not None else current_app.config["TOMBSTONE_RETENTION_DAYS"]
+    if days is not None:
+        keep = days
+    else:
+        try:
+            keep = RETENTION_DAYS.convert(current_app.config["TOMBSTONE_RETENTION_DAYS"], None, None)
+        except click.BadParameter as e:
+            raise click.ClickException(f"TOMBSTONE_RETENTION_DAYS: {e.message}") from None
     counts = purge(db.session, before=utcnow() - timedelta(days=keep))
     from webapp.oversight import jobs
 
@@ -200,15 +217,18 @@ def import_extract_cmd(houses: str | None, units: str | None, persons: str | Non
 @click.argument("shape", type=click.Choice(["houses", "units", "persons", "residencies"]))
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @click.option("--mask-ids", is_flag=True, help="Mask personal fields as the police's console does (for sharing outside the centre).")
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
 @with_appcontext
-def export_extract_cmd(shape: str, path: str, mask_ids: bool) -> None:
-    """Export one shape of the registry in the extract's columns (CSV or XLSX by extension)."""
+def export_extract_cmd(shape: str, path: str, mask_ids: bool, force: bool) -> None:
+    """Export one shape of the registry in the extract's columns (CSV or XLSX by extension).
+
+    The file is readable by its owner only (mode 0600): it holds full ID numbers."""
     from webapp.registry.extract import export_extract
     from webapp.base.timeutil import to_local, utcnow
 
     fmt = "xlsx" if path.lower().endswith(".xlsx") else "csv"
     note = f"Gridwalk 导出 export · CLI · {to_local(utcnow()):%Y-%m-%d %H:%M} Asia/Shanghai · {shape}"
-    with open(path, "wb") as out:
+    with _private_file(path, force) as out:
         rows = export_extract(db.session, shape, fmt, out, header_note=note, role=Role.POLICE if mask_ids else None)  # type: ignore[arg-type]
     from webapp import audit
 
@@ -216,6 +236,34 @@ def export_extract_cmd(shape: str, path: str, mask_ids: bool) -> None:
                  full_ids=not mask_ids, via="cli", path=path)
     db.session.commit()
     click.echo(f"{rows} rows → {path}")
+
+
+@contextmanager
+def _private_file(path: str, force: bool) -> Iterator[BinaryIO]:
+    """A new file at `path` that only its owner may read (mode 0600, whatever the umask).
+
+    An existing file is refused unless `force`; then the export is written beside it and
+    replaces it whole once complete. A failed export leaves nothing behind."""
+    try:
+        if force:
+            fd, written = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                                           prefix=".gridwalk-export-")  # mode 0600
+        else:
+            written = path
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o600)
+    except FileExistsError:
+        raise click.ClickException(f"{path} exists: give --force to replace it / 文件已存在，加 --force 覆盖") from None
+    except OSError as e:
+        raise click.ClickException(f"cannot write {path}: {e.strerror} / 无法写入该文件") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        if force:
+            os.replace(written, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(written)
+        raise
 
 
 @click.command("demo-logins")

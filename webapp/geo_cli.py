@@ -76,7 +76,7 @@ def import_command(path: Path, dry_run: bool, between_committees: bool, no_assig
 
 
 @cells_cli.command("export")
-@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
 def export_command(path: str) -> None:
     """Export cells as GeoJSON (导出网格); "-" writes to standard output."""
     collection = export_cells(db.session)
@@ -88,7 +88,10 @@ def export_command(path: str) -> None:
     if path == "-":
         click.echo(text, nl=False)
         return
-    Path(path).write_text(text, encoding="utf-8")
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise click.ClickException(f"无法写入 / cannot write {path}: {e.strerror}") from None
     click.echo(f"已导出 / exported: {path}", err=True)
 
 

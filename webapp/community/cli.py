@@ -20,13 +20,18 @@ from webapp.models.enums import Role
 def add_reporter(username: str, committee_code: str, display_name: str | None, phone: str | None,
                  password: str) -> None:
     """Create a community reporter of a committee (they see its houses' addresses only)."""
-    from webapp.auth.passwords import hash_password
+    from webapp.auth.passwords import hash_password, new_password_weaknesses
+    from webapp.auth.policy import describe
 
     committee = db.session.scalar(select(Committee).where(Committee.code == committee_code))
     if committee is None:
         raise click.ClickException(f"no committee with code {committee_code!r}")
     if db.session.scalar(select(User).where(User.username == username)):
         raise click.ClickException(f"user {username!r} exists")
+    # The policy of `flask create-user` and /admin/users: a reporter's login is a login.
+    weak = new_password_weaknesses(password, username)
+    if weak:
+        raise click.ClickException(f"{describe(weak, 'en')} / {describe(weak, 'zh')}")
     user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
                 role=Role.REPORTER, committee_id=committee.id, phone=phone)
     db.session.add(user)
