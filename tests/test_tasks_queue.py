@@ -168,8 +168,23 @@ def test_a_coordinator_closes_a_task(client, area, codes, db_session) -> None:  
     token = csrf_token(client, "/tasks")
     again = client.post(f"/tasks/{task.id}/close", data={"csrf_token": token, "version": str(version),
                                                        "status": "rejected", "outcome": "重复"})
-    assert again.status_code == 302
+    assert again.status_code == 409 and "您填写的内容（未保存）：重复" in again.get_data(as_text=True)
     assert _tasks(db_session)[0].status == "done"
+
+
+def test_a_refused_close_keeps_what_was_typed(client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]
+    # Refused (a result that does not fit the status), the queue came back by a redirect and
+    # the typed outcome was gone.
+    _send(client, codes["A1"], kind="moved_in", text="新租客")
+    [task] = _tasks(db_session)
+    login(client, "coord")
+    refused = _close(client, task, status="rejected", result="changed", outcome="上门两次无人，邻居说已搬走")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert ">上门两次无人，邻居说已搬走</textarea>" in page
+    assert re.search(r'<input type="radio" name="status" value="rejected" required checked>', page)
+    assert re.search(r'<option value="changed" selected>', page)
+    assert _tasks(db_session)[0].is_open
 
 
 def test_a_close_that_loses_a_race_at_the_write_is_a_409(app, client, area, codes, db_session) -> None:  # type: ignore[no-untyped-def]

@@ -75,6 +75,11 @@ def _coordinators_by_cell(session: Session, tasks: list[Task]) -> dict[uuid.UUID
 @bp.route("/tasks")
 @login_required
 def index() -> Any:
+    return _queue()
+
+
+def _queue(kept: dict[str, Any] | None = None, status: int = 200) -> Any:
+    """The queue as filtered; `kept`: a refused close's typed values, shown again in its form."""
     f = _filters()
     page = page_number()
     today = local_today()
@@ -91,7 +96,8 @@ def index() -> Any:
     return render_template(
         "tasks/index.html", tasks=tasks, page=page, total=total, pages=max(1, -(-(total or 0) // PAGE_SIZE)),
         form=CloseTaskForm(), today=today, users=users, filters=f, args=args, assignees=_assignees(db.session),
-        coordinators=_coordinators_by_cell(db.session, list(tasks)) if current_scope().may("assign") else {})
+        coordinators=_coordinators_by_cell(db.session, list(tasks)) if current_scope().may("assign") else {},
+        kept=kept or {}), status
 
 
 def _back() -> Any:
@@ -107,19 +113,25 @@ def close(task_id: uuid.UUID) -> Any:
     if task is None:
         abort(404)
     form = CloseTaskForm()
-    back = _back()
+    # A refused close shows the queue again with what was typed, not a redirect that lost it.
+    kept = {"task": task.id, "status": form.status.data, "result": form.result.data, "outcome": form.outcome.data}
     if not form.validate_on_submit():
         flash(_("Choose a result and say what was found."), "error")
-        return back
+        return _queue(kept, 422)
     if form.version.data != str(task.version) or not task.is_open:
         flash(_("Someone else closed or changed this task meanwhile."), "error")
-        return back
+        if not task.is_open and form.outcome.data:
+            # Its form is gone with it: what was typed is said here, to copy.
+            flash(_("What you typed (not saved): %(text)s", text=form.outcome.data), "error")
+        return _queue(kept, 409)
     try:
         close_task(task, form.status.data, form.outcome.data, current_user.id, result=form.result.data or None)
     except TaskError:
+        db.session.rollback()
         flash(_("Choose a result and say what was found. Only a task closed as done can have changed the registry."),
               "error")
-        return back
+        return _queue(kept, 422)
+    back = _back()
     audit.record("close_task", "task", task.id, status=task.status, result=task.result)
     db.session.commit()
     flash(_("Task closed."), "ok")
