@@ -244,6 +244,24 @@ def test_a_grid_lead_reassigns_within_the_cell_and_moves_the_due_date(client, ar
     assert s.get(Task, task.id).assignee_id is None
 
 
+def test_a_due_date_is_not_moved_into_the_past(client, area, queue, db_session) -> None:  # type: ignore[no-untyped-def]
+    # 1900-01-01 was taken: the task was overdue, and escalated, at once.
+    login(client, "lead")
+    task = queue["late"]
+    before = task.due_on
+    assert before is not None and before < local_today()
+    refused = _assign(client, task, assignee="", due_on="1900-01-01")
+    assert refused.status_code == 302
+    assert "截止日期不能改到今天之前" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    db_session.rollback()
+    assert db_session.get(Task, task.id).due_on == before
+    # A date already past may stay as it is while the task is reassigned.
+    kept = _assign(client, task, assignee=str(area.coord2.id), due_on=before.isoformat())
+    assert kept.status_code == 302
+    db_session.rollback()
+    assert (db_session.get(Task, task.id).assignee_id, db_session.get(Task, task.id).due_on) == (area.coord2.id, before)
+
+
 def test_coordinators_may_not_reassign(client, area, queue, db_session) -> None:  # type: ignore[no-untyped-def]
     login(client, "coord")
     task = queue["late"]

@@ -19,6 +19,7 @@ from webapp.extensions import db
 from webapp.models import Task, User, cell_coordinator
 from webapp.models.enums import Role, TaskResult, TaskStatus
 from webapp.oversight.tasks import AssignError, coordinators_of, reassign, set_due
+from webapp.oversight.tasks.assign import PastDue
 from webapp.registry.tasks import UNASSIGNED, TaskError, close_task, find_visible, visible_tasks
 from webapp.templating import lang
 from webapp.base.timeutil import local_today
@@ -158,7 +159,12 @@ def assign(task_id: uuid.UUID) -> Any:
         before = reassign(db.session, task, assignee, current_user.id) if assignee != task.assignee_id else assignee
         due_before = set_due(task, form.due_on.data, current_user.id, local_today()) \
             if form.due_on.data != task.due_on else task.due_on
+    except PastDue:
+        db.session.rollback()
+        flash(_("A due date cannot be moved to before today."), "error")
+        return back
     except AssignError:
+        db.session.rollback()
         flash(_("Choose a coordinator of the task's cell and a due date."), "error")
         return back
     if before != assignee:

@@ -15,6 +15,11 @@ class AssignError(ValueError):
     """A reassignment or due date that cannot be made as asked."""
 
 
+class PastDue(AssignError):
+    """A due date moved to before today: the task would be overdue, and escalated, at once
+    (1900-01-01 was taken). A date already past may stay as it is."""
+
+
 def coordinators_of(session: Session, cell_id: uuid.UUID | None) -> list[User]:
     if cell_id is None:
         return []
@@ -41,6 +46,8 @@ def set_due(task: Task, due_on: date, by_user_id: int | None, today: date) -> da
     """Move the due date; a date moved past today clears the escalation (it is no longer overdue)."""
     if not task.is_open:
         raise AssignError("a closed task keeps its due date")
+    if due_on < today:
+        raise PastDue(f"{due_on} is before today ({today})")
     before = task.due_on
     task.due_on = due_on
     if due_on >= today:
