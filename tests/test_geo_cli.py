@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from webapp.models import AuditEntry, Cell, Cycle, House
 from webapp.models.coverage import CoverageSnapshot
+from webapp.base.timeutil import local_today
 
 D = 0.002
 
@@ -63,6 +64,20 @@ def test_import_with_errors_fails_and_writes_nothing(runner, db_session: Session
     assert "重叠" in result.output and "Overlaps cell" in result.output and "nothing imported" in result.output
     db_session.rollback()
     assert db_session.scalars(select(Cell)).all() == []
+
+
+def test_a_running_cycle_is_not_closed_without_early(runner, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    # Closed with weeks to run, its coverage and grades froze and later visits never counted.
+    today = local_today()
+    db_session.add(Cycle(name="now", kind="month", starts_on=today.replace(day=1), ends_on=today))
+    db_session.commit()
+    refused = runner.invoke(args=["cycle", "close", "now"])
+    assert refused.exit_code != 0 and "--early" in refused.output and "Traceback" not in refused.output
+    db_session.rollback()
+    assert db_session.scalar(select(Cycle.closed_at).where(Cycle.name == "now")) is None
+    assert runner.invoke(args=["cycle", "close", "now", "--early"]).exit_code == 0
+    db_session.rollback()
+    assert db_session.scalar(select(Cycle.closed_at).where(Cycle.name == "now")) is not None
 
 
 def test_cycle_close(runner, db_session: Session) -> None:  # type: ignore[no-untyped-def]

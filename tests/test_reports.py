@@ -174,6 +174,14 @@ def test_the_centre_closes_a_cycle_and_its_grades_freeze(client, area, db_sessio
     assert db_session.scalar(select(func.count()).select_from(GradeSnapshot)
                              .where(GradeSnapshot.cycle_id == cycle.id)) == 3
     assert db_session.get(Cycle, cycle.id).closed_at is not None  # type: ignore[union-attr]
+    # The page offers no close while a cycle runs; a post made anyway is refused.
+    running = Cycle(name="running", kind="month", starts_on=local_today().replace(day=1), ends_on=local_today())
+    db_session.add(running)
+    db_session.commit()
+    early = client.post("/reports/grading/close", data={"csrf_token": token, "cycle": str(running.id)})
+    assert "次日起才能关闭" in client.get(early.headers["Location"]).get_data(as_text=True)
+    db_session.rollback()
+    assert db_session.get(Cycle, running.id).closed_at is None  # type: ignore[union-attr]
     page = client.get(f"/reports/grading?cycle={cycle.id}").get_data(as_text=True)
     assert "these grades no longer change" in page or "不再变化" in page
     assert f">{cycle.name}<" in page  # in the trend

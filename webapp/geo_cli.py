@@ -112,10 +112,11 @@ def assign_command(dry_run: bool, username: str | None) -> None:
 @cycle_cli.command("close")
 @click.argument("name")
 @click.option("--by", "username", default=None, help="Username recorded as closing it.")
-def close_command(name: str, username: str | None) -> None:
+@click.option("--early", is_flag=True, help="Close before the cycle's last day has passed (cannot be undone).")
+def close_command(name: str, username: str | None, early: bool) -> None:
     """Close a cycle and freeze its coverage and grades (关闭周期并冻结覆盖与等级)."""
     from geo.coverage import cycle_coverage
-    from webapp.oversight.grading import close_and_freeze
+    from webapp.oversight.grading import close_and_freeze, still_running
     from webapp.registry.rules.settings import RuleSettings
     from webapp.base.timeutil import local_today
 
@@ -124,6 +125,10 @@ def close_command(name: str, username: str | None) -> None:
         raise click.ClickException(f"找不到周期 / no cycle named {name}")
     if cycle.is_closed:
         raise click.ClickException(f"周期已关闭 / cycle {name} is already closed")
+    if still_running(cycle, local_today()) and not early:
+        raise click.ClickException(f"周期至 {cycle.ends_on} 结束，之后才能关闭（确需提前请加 --early，关闭后不可撤销）/ "
+                                   f"cycle {name} runs until {cycle.ends_on}; close it after that, or give --early "
+                                   "(a close cannot be undone)")
     # The same close as the grading page's: coverage and grades freeze together.
     close_and_freeze(db.session, cycle, _user_id(username), today=local_today(),
                      settings=RuleSettings.from_config(current_app.config), geo_settings=_settings())

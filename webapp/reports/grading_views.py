@@ -18,7 +18,7 @@ from webapp.base.dbsetup import sqlite_begin, writes_on_get
 from webapp.extensions import db
 from webapp.models import Cell, Committee, Cycle
 from webapp.models.enums import Grade
-from webapp.oversight.grading import GradeReport, GradeRow, close_and_freeze, freeze, grade_cycle, trend
+from webapp.oversight.grading import GradeReport, GradeRow, close_and_freeze, freeze, grade_cycle, still_running, trend
 from webapp.oversight.grading.drill import METRICS, drill
 from webapp.reports import bp
 from webapp.reports.common import (geo_settings, page_of, parse_uuid, row_table, rows, rule_settings,
@@ -178,6 +178,10 @@ def close() -> Any:
         return redirect(url_for("reports.grading"))
     if cycle.is_closed:
         flash(_("This cycle is already closed."), "error")
+        return redirect(url_for("reports.grading", cycle=cycle.id))
+    if still_running(cycle, local_today()):
+        flash(_("This cycle runs until %(day)s: it can be closed from the next day.", day=cycle.ends_on.isoformat()),
+              "error")
         return redirect(url_for("reports.grading", cycle=cycle.id))
     close_and_freeze(db.session, cycle, current_user.id, today=local_today(), settings=rule_settings(),
                      geo_settings=geo_settings())

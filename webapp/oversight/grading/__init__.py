@@ -166,6 +166,12 @@ def freeze(session: Session, cycle: Cycle, by_user_id: int | None, *, today: dat
     return report
 
 
+def still_running(cycle: Cycle, today: date) -> bool:
+    """A cycle closes after its last day: closed early, its coverage and grades froze with
+    weeks of visits still to come, and a close is not undone."""
+    return today <= cycle.ends_on
+
+
 def close_and_freeze(session: Session, cycle: Cycle, by_user_id: int | None, *, today: date,
                      settings: RuleSettings | None = None, geo_settings: GeoSettings | None = None) -> None:
     """Close the cycle (coverage freezes in geo.coverage) and freeze its grades, the
