@@ -225,3 +225,20 @@ def test_progress_on_a_hand_made_fixture_and_close_freezes_it(area, db_session: 
         generate_tasks(s, campaign)
     with pytest.raises(CampaignError):
         close_campaign(s, campaign, None)
+
+
+def test_two_closes_at_one_moment_close_once(area, db_session: Session, engine) -> None:  # type: ignore[no-untyped-def]
+    """Both read the campaign open (PostgreSQL; SQLite runs one writer at a time): the one
+    whose close lands second is refused, not a second close with its figures."""
+    s = db_session
+    if s.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: the second close reads the first")
+    campaign, _opened = _open(s, area)
+    s.commit()
+    assert not campaign.is_closed  # this session's copy, as a second request read it
+    with engine.begin() as other:  # the first request's close, committed meanwhile
+        other.execute(Campaign.__table__.update().where(Campaign.id == campaign.id).values(closed_at=_utc(11, 9)))
+    with pytest.raises(CampaignError):
+        close_campaign(s, campaign, area.users["centre"].id, now=_utc(11, 10))
+    s.rollback()
+    assert s.get(Campaign, campaign.id).closed_at == _utc(11, 9)  # type: ignore[union-attr]

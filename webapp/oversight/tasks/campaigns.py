@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Unpack
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session
 
 from geo.area import houses_in_area
@@ -241,6 +241,14 @@ def close_campaign(session: Session, campaign: Campaign, by_user_id: int | None,
         raise CampaignError("活动已结束", "The campaign is already closed")
     now = now or utcnow()
     session.flush()
+    # Claimed in the database first: a campaign has no version, and two closes at one moment
+    # both passed the check above on PostgreSQL (two close records, the figures frozen twice).
+    # The second UPDATE waits for the first's row lock, then finds the campaign closed.
+    claimed = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.closed_at.is_(None))
+                              .values(closed_at=now, closed_by_id=by_user_id)
+                              .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise CampaignError("活动已结束", "The campaign is already closed")
     live = live_progress(session, campaign, None, now)
     campaign.figures = {"as_of": now.isoformat(), "cells": [c.to_dict() for c in live.cells],
                         "total": live.total.figures()}
