@@ -112,6 +112,10 @@ def test_a_stale_form_changes_nothing(client, area, db_session) -> None:  # type
     assert "meanwhile" in page or "同时" in page or "期间" in page
     s.rollback()
     assert s.get(Review, review.id).status == "pending"
+    # A reason typed for a refused return is said again, to copy (it was lost).
+    page = _post(client, f"/reviews/{review.id}/return", version=str(review.version + 1),
+                 reason="证件照片与本人不符，请复核").get_data(as_text=True)
+    assert "您填写的内容（未保存）：证件照片与本人不符，请复核" in page
 
 
 def test_queue_order_filters_and_scope(client, area, db_session) -> None:  # type: ignore[no-untyped-def]

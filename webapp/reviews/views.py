@@ -81,6 +81,12 @@ def _refused(error: rules.ReviewRefused) -> None:
     flash(" ".join(e.zh if lang() == "zh" else e.en for e in error.errors), "error")
 
 
+def _keep_typed(reason: str | None) -> None:
+    # A refused decision goes back to the list: a reason typed for it is said there, to copy.
+    if reason and reason.strip():
+        flash(_("What you typed (not saved): %(text)s", text=reason.strip()), "error")
+
+
 def _change(review_id: uuid.UUID, status: ReviewStatus, action: str, done: str) -> Any:
     review = rules.find_visible(db.session, current_scope(), review_id)
     if review is None:
@@ -92,12 +98,14 @@ def _change(review_id: uuid.UUID, status: ReviewStatus, action: str, done: str) 
         return back
     if form.version.data != str(review.version):
         flash(_("Someone else decided or resubmitted this review meanwhile."), "error")
+        _keep_typed(form.reason.data)
         return back
     try:
         before = rules.change_status(review, current_scope(), current_user.id, status, form.reason.data)
     except rules.ReviewRefused as error:
         db.session.rollback()
         _refused(error)
+        _keep_typed(form.reason.data)
         return back
     audit.record(action, "review", review.id, kind=review.kind, residency_id=str(review.residency_id),
                  before=before, after=review.status, reason=review.reason if status == ReviewStatus.RETURNED else None)
