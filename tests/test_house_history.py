@@ -91,3 +91,92 @@ def test_console_split_and_demolish(client, area, db_session) -> None:  # type: 
     db_session.rollback()
     assert db_session.get(House, house.id).deleted_at is not None  # type: ignore[union-attr]
     assert db_session.scalar(select(Residency.end_date).where(Residency.house_id == house.id)) == date(2026, 11, 1)
+
+
+# ---- a removed house (demolished, or split and so retired) refuses every further change
+
+
+@pytest.mark.parametrize("action", ["split", "replate", "demolish"])
+def test_a_demolished_house_refuses_every_change(db_session: Session, action: str) -> None:
+    s = db_session
+    house = f.house(s, f.cell(s))
+    demolish(s, house, None, date(2026, 11, 1))
+    with pytest.raises(HistoryError) as error:
+        {"split": lambda: split(s, house, [SplitPart("A"), SplitPart("B")], None),
+         "replate": lambda: replate(s, house, None),
+         "demolish": lambda: demolish(s, house, None, date(2026, 11, 2))}[action]()
+    assert error.value.code == "house.deleted"
+
+
+def test_a_split_house_cannot_be_split_again(db_session: Session) -> None:
+    s = db_session
+    house = f.house(s, f.cell(s))
+    split(s, house, [SplitPart("A"), SplitPart("B")], None)
+    with pytest.raises(HistoryError) as error:
+        split(s, house, [SplitPart("A"), SplitPart("B")], None)
+    assert error.value.code == "house.deleted"
+    assert len(s.scalars(select(House).where(House.deleted_at.is_(None), House.room.in_(["A", "B"]))).all()) == 2
+
+
+def _live_rooms(s: Session, house: House) -> list[str | None]:
+    return sorted(s.scalars(select(House.room).where(House.deleted_at.is_(None), House.road == house.road,
+                                                      House.number == house.number, House.id != house.id)))
+
+
+def test_console_refuses_a_second_split_and_changes_to_a_demolished_house(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import csrf_token, login
+
+    s = db_session
+    house = f.house(s, area.cells["A2"], road="分户路", number="1")
+    s.commit()
+    login(client, "comm")
+    token = csrf_token(client, f"/houses/{house.id}/history")
+    rooms = {"csrf_token": token, "s-rooms": "A 10\nB 8"}
+    assert client.post(f"/houses/{house.id}/split", data=rooms).status_code == 302
+    again = client.post(f"/houses/{house.id}/split", data=rooms)  # a double click
+    assert again.status_code == 409 and "该房屋已注销" in again.get_data(as_text=True)
+    english = client.post(f"/houses/{house.id}/split", data=rooms, headers={"Accept-Language": "en"})
+    assert english.status_code == 409 and "This house no longer exists" in english.get_data(as_text=True)
+    s.rollback()
+    assert _live_rooms(s, house) == ["A", "B"]
+
+    gone = area.houses["A2"]
+    assert client.post(f"/houses/{gone.id}/demolish", data={"csrf_token": token, "d-on": "2026-11-01"}).status_code == 302
+    for action, data in (("split", {"s-rooms": "A 10\nB 8"}), ("replate", {"r-reason": "x"})):
+        refused = client.post(f"/houses/{gone.id}/{action}", data={"csrf_token": token, **data})
+        assert refused.status_code == 409 and "该房屋已注销" in refused.get_data(as_text=True), action
+    edit = client.get(f"/houses/{gone.id}/edit")
+    assert edit.status_code == 409 and "该房屋已注销" in edit.get_data(as_text=True)
+    assert client.post(f"/houses/{gone.id}/edit", data={"csrf_token": token, "road": "x"}).status_code == 409
+    assert client.get(f"/houses/{gone.id}").status_code == 200  # its page and history stay readable
+    assert client.get(f"/houses/{gone.id}/history").status_code == 200
+
+
+@pytest.mark.parametrize("rooms, bad", [
+    ("A -10\nB 8", "A -10"), ("A 10\nB 1e300", "B 1e300"), ("A nan\nB 8", "A nan"), ("A 10\nB inf", "B inf"),
+    ("A" * 17 + " 10\nB 8", "A" * 17 + " 10"), ("A" * 40 + "\nB 8", "A" * 40)])
+def test_console_split_checks_each_line(client, area, db_session, rooms: str, bad: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import csrf_token, login
+
+    s = db_session
+    house = f.house(s, area.cells["A2"], road="分户路", number="2")
+    s.commit()
+    login(client, "comm")
+    token = csrf_token(client, f"/houses/{house.id}/history")
+    refused = client.post(f"/houses/{house.id}/split", data={"csrf_token": token, "s-rooms": rooms})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and f"“{bad}”" in page and ("居住面积" in page or "房间号" in page)
+    s.rollback()
+    assert _live_rooms(s, house) == [] and s.get(House, house.id).deleted_at is None  # type: ignore[union-attr]
+
+
+def test_console_split_line_error_in_english(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import csrf_token, login
+
+    house = f.house(db_session, area.cells["A2"], road="分户路", number="3")
+    db_session.commit()
+    login(client, "comm")
+    token = csrf_token(client, f"/houses/{house.id}/history")
+    refused = client.post(f"/houses/{house.id}/split", data={"csrf_token": token, "s-rooms": "A -10\nB 8"},
+                          headers={"Accept-Language": "en"})
+    assert refused.status_code == 422 and "“A -10”: the living area must be from 0 to 100000 m²" in refused.get_data(as_text=True)

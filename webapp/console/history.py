@@ -3,13 +3,14 @@ and the actions that change its life (re-plate, split, demolish) for those who m
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import String
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -21,8 +22,10 @@ from webapp.console.views import _visible_house
 from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
 from webapp.form_days import plausible_day
+from webapp.models import House
 from webapp.registry.house_history import HistoryError, SplitPart, demolish, replate, split
 from webapp.templating import lang
+from webapp.validation import ranges
 
 
 class ReplateForm(FlaskForm):
@@ -34,20 +37,34 @@ class DemolishForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=100)])
 
 
+# A new room's name is stored in House.room: longer than its column, PostgreSQL refuses the
+# insert (a 500) and SQLite keeps it whole. Read from the column so the limit lives in one place.
+ROOM_MAX = cast(String, House.__table__.c.room.type).length or 16
+
+
 class SplitForm(FlaskForm):
     rooms = TextAreaField(_l("New rooms, one per line: room name and living area in m², e.g. “301A 12”"),
                           validators=[DataRequired(), Length(max=2000)])
 
     def parts(self) -> list[SplitPart]:
+        """Each line a room and its area, checked like the house form checks them (the same
+        ranges.AREA_M2: -10 or 1e300 m² is a typo); an error names the line to correct."""
         out = []
         for line in (self.rooms.data or "").splitlines():
             words = line.split()
             if not words:
                 continue
+            if len(words[0]) > ROOM_MAX:
+                raise ValidationError(_("“%(line)s”: the room name may have at most %(max)s characters.",
+                                        line=line.strip(), max=ROOM_MAX))
             try:
                 area = float(words[1]) if len(words) > 1 else None
             except ValueError:
                 raise ValidationError(_("“%(line)s”: the living area must be a number.", line=line)) from None
+            low, high = ranges.AREA_M2
+            if area is not None and not low <= area <= high:  # written so that NaN fails too
+                raise ValidationError(_("“%(line)s”: the living area must be from %(low)s to %(high)s m².",
+                                        line=line.strip(), low=f"{low:g}", high=f"{high:g}"))
             out.append(SplitPart(words[0], area))
         return out
 
@@ -85,7 +102,10 @@ def replate_house(house_id: uuid.UUID) -> Any:
     form = ReplateForm(prefix="r")
     if not form.validate_on_submit():
         return _page(house_id, 422, replate_form=form)
-    plate = replate(db.session, house, current_user.id, form.reason.data or "")
+    try:
+        plate = replate(db.session, house, current_user.id, form.reason.data or "")
+    except HistoryError as error:  # a removed house gets no new plate
+        return _refused(house_id, error, replate_form=form)
     audit.record("replate_house", "house", house.id, code=plate.code)
     db.session.commit()
     flash(_("New plate code: %(code)s. Print the plate from the plates page.", code=plate.code), "ok")

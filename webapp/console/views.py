@@ -168,7 +168,14 @@ def house(house_id: uuid.UUID) -> Any:
 @bp.route("/houses/<uuid:house_id>/edit", methods=["GET", "POST"])
 @requires("edit")
 def edit_house(house_id: uuid.UUID) -> Any:
+    from webapp.registry.house_history import HistoryError, ensure_alive
+    from webapp.templating import lang
+
     house_ = _visible_house(house_id)
+    try:  # a demolished or split house is history: editing it would bring it back as a duplicate
+        ensure_alive(db.session, house_)
+    except HistoryError as error:
+        abort(409, description=error.zh if lang() == "zh" else error.en)
     form = HouseForm(obj=house_)
     if request.method == "GET":
         form.version.data = str(house_.version)

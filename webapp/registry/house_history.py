@@ -32,6 +32,17 @@ class SplitPart:
     living_area: float | None = None
 
 
+def ensure_alive(session: Session, house: House) -> None:
+    """Refuse any change to a removed house (demolished, or split and so retired): changing it
+    again would revive it or make duplicate houses (a double click on Split made four).
+    The row is read under a lock (FOR UPDATE; SQLite serialises writers anyway), so of two
+    concurrent requests the second waits for the first and then sees the tombstone."""
+    deleted_at = session.scalar(select(House.deleted_at).where(House.id == house.id).with_for_update())
+    if deleted_at is not None or house.deleted_at is not None:
+        raise HistoryError("house.deleted", "该房屋已注销（已拆除或已分户）",
+                           "This house no longer exists (demolished or split)")
+
+
 def _event(session: Session, house: House, kind: str, by_user_id: int | None,
            related: list[uuid.UUID] | None = None, **detail: object) -> None:
     session.add(HouseEvent(house_id=house.id, kind=kind, at=utcnow(), changed_by_id=by_user_id,
@@ -40,6 +51,7 @@ def _event(session: Session, house: House, kind: str, by_user_id: int | None,
 
 def replate(session: Session, house: House, by_user_id: int | None, reason: str = "") -> HouseCode:
     """A new plate (the old one lost or damaged): the old code is retired and still resolves."""
+    ensure_alive(session, house)
     old = current_plate(house)
     if old is not None:
         old.retired_at = utcnow()
@@ -68,8 +80,7 @@ def demolish(session: Session, house: House, by_user_id: int | None, on: date, r
     Returns how many residencies ended; each of those persons is now a possible omission
     (no current residence) for the centre to follow up.
     """
-    if house.deleted_at is not None:
-        raise HistoryError("house.deleted", "该房屋已注销", "this house is already removed")
+    ensure_alive(session, house)
     ended = _open_residencies(session, house)
     for residency in ended:
         residency.end_date = max(on, residency.start_date)
@@ -86,6 +97,7 @@ def split(session: Session, house: House, parts: list[SplitPart], by_user_id: in
     """One house becomes several (rooms let separately, a flat divided): each part is a new
     house at the same address with its own room, and the original is retired once nobody
     lives in it any more."""
+    ensure_alive(session, house)
     names = [p.room.strip() for p in parts]
     if len(parts) < 2 or any(not n for n in names) or len(set(names)) != len(names):
         raise HistoryError("split.parts", "请至少填写两个不重复的房间号", "give at least two different room names")
