@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests import factories as f
@@ -180,3 +180,18 @@ def test_console_split_line_error_in_english(client, area, db_session) -> None: 
     refused = client.post(f"/houses/{house.id}/split", data={"csrf_token": token, "s-rooms": "A -10\nB 8"},
                           headers={"Accept-Language": "en"})
     assert refused.status_code == 422 and "“A -10”: the living area must be from 0 to 100000 m²" in refused.get_data(as_text=True)
+
+
+def test_demolishing_closes_the_houses_open_tasks(db_session: Session) -> None:
+    # They stayed open, fell overdue and were escalated to the committee.
+    from webapp.models import Task
+    from webapp.registry.tasks import create_task
+
+    s = db_session
+    house = f.house(s, f.cell(s))
+    task = create_task(s, house, "moved_in", "301室搬来新住户")
+    s.flush()
+    demolish(s, house, None, date(2026, 11, 1))
+    s.refresh(task)
+    assert (task.status, task.outcome) == ("rejected", "房屋已拆除，无需处理 / the house was demolished")
+    assert s.scalar(select(func.count()).select_from(Task).where(Task.status == "open")) == 0

@@ -13,8 +13,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import House, HouseCode, HouseEvent, Residency
+from webapp.models import House, HouseCode, HouseEvent, Residency, Task
+from webapp.models.enums import TaskStatus
 from webapp.registry.plates import candidate_code, current_plate
+from webapp.registry.tasks.records import close_task
 from webapp.base.timeutil import utcnow
 
 ADDRESS_FIELDS = ("cell_id", "cell_manual", "road", "number", "building", "unit", "floor", "lon", "lat", "use")
@@ -86,8 +88,14 @@ def demolish(session: Session, house: House, by_user_id: int | None, on: date, r
         residency.end_date = max(on, residency.start_date)
         residency.end_reason = "房屋拆除 demolished"
         residency.changed_by_id = by_user_id
+    # Its open tasks have nothing left to do: closed with the reason, not left to fall overdue
+    # and be escalated to the committee.
+    open_tasks = list(session.scalars(select(Task).where(Task.house_id == house.id, Task.status == TaskStatus.OPEN,
+                                                         Task.deleted_at.is_(None))))
+    for task in open_tasks:
+        close_task(task, TaskStatus.REJECTED, "房屋已拆除，无需处理 / the house was demolished", by_user_id)
     _event(session, house, "demolished", by_user_id, on=on.isoformat(), reason=reason,
-           residencies_ended=len(ended))
+           residencies_ended=len(ended), tasks_closed=len(open_tasks))
     house.tombstone(by_user_id)
     session.flush()
     return len(ended)
