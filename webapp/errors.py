@@ -7,7 +7,9 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import BadRequest, Conflict, HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+# Not "Conflict": that name is the sync conflict model everywhere else (tests/test_conflict_kinds.py).
+from werkzeug.exceptions import Conflict as HTTPConflict
 
 from webapp.extensions import db
 
@@ -83,7 +85,7 @@ def register(app: Flask) -> None:
         # own checks had passed. Nothing of the request was saved; a 409 says why, not a 500.
         db.session.rollback()
         app.logger.warning("concurrent write refused: %s", error)
-        return _http(Conflict(_("Someone else changed this at the same moment; nothing of yours was saved. "
+        return _http(HTTPConflict(_("Someone else changed this at the same moment; nothing of yours was saved. "
                                 "Reload the page, check and try again.")))
 
     @app.errorhandler(Exception)
