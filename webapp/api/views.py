@@ -107,7 +107,7 @@ def register_device() -> Any:
         throttle.count_failure(db.session)
         delays.count_failure(db.session, username)
         audit.record("device_login_failed", "user", user.id if user else None,
-                     username=typed_name.for_the_log(db.session, username))
+                     username=typed_name.for_the_log(db.session, username, user is not None))
         db.session.commit()
         return problem(401, WRONG_LOGIN, "login_failed")
     # The password was right: only now may an answer depend on who the user is.

@@ -14,10 +14,14 @@ from webapp.models import User
 LONGEST = 64
 
 
-def for_the_log(session: Session, typed: str) -> str:
+def for_the_log(session: Session, typed: str, is_login: bool | None = None) -> str:
+    """`is_login`: whether the caller already found a login of this name (a failed login
+    looked the user up: no second query); None asks the database."""
     typed = typed[:LONGEST]
     if not typed:
         return ""
-    if typed.isprintable() and session.scalar(select(exists().where(User.username == typed))):
+    if is_login is None:
+        is_login = typed.isprintable() and bool(session.scalar(select(exists().where(User.username == typed))))
+    if is_login:
         return typed
     return typed[0] + "*" * (len(typed) - 1) if typed[0].isprintable() else "*" * len(typed)

@@ -65,7 +65,7 @@ def login() -> Any:
     delays.count_failure(db.session, username)
     # Whether the account exists, is disabled or had the wrong password stays in the audit
     # log, never in the answer.
-    audit.record("login_failed", "user", user.id if user else None, username=typed_name.for_the_log(db.session, username),
+    audit.record("login_failed", "user", user.id if user else None, username=typed_name.for_the_log(db.session, username, user is not None),
                  inactive=user is not None and not user.active)
     db.session.commit()
     flash(_("Wrong username or password."), "error")

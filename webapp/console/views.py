@@ -21,11 +21,13 @@ from webapp.models import Cell, House, Person, Residency, Task, Unit, Visit
 from webapp.models.enums import TaskStatus
 from webapp.registry import endorsements, privacy, renumber
 from webapp.registry.changes import apply_changes
+from webapp.registry.house_history import HistoryError, ensure_alive
 from webapp.registry.review import reviews_of
 from webapp.registry.address import natural_key
 from webapp.registry.search import masked_query
 from webapp.registry.search import search as run_search
 from webapp.registry.tasks import visible_tasks
+from webapp.templating import lang
 
 HOUSE_FIELDS = ("road", "number", "building", "unit", "floor", "room", "use", "floor_area",
                 "living_area", "lon", "lat", "note")
@@ -168,9 +170,6 @@ def house(house_id: uuid.UUID) -> Any:
 @bp.route("/houses/<uuid:house_id>/edit", methods=["GET", "POST"])
 @requires("edit")
 def edit_house(house_id: uuid.UUID) -> Any:
-    from webapp.registry.house_history import HistoryError, ensure_alive
-    from webapp.templating import lang
-
     house_ = _visible_house(house_id)
     try:  # a demolished or split house is history: editing it would bring it back as a duplicate
         ensure_alive(db.session, house_)
