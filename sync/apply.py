@@ -18,6 +18,7 @@ from sync.wire import RECORD_TYPES, to_wire
 from sync.write import Write, conflict_outcome, stamp_person, update_row
 from webapp.models import Device, RecordAlias
 from webapp.models.enums import ReviewKind
+from webapp.registry import removed_houses
 from webapp.registry.scope import Scope
 
 
@@ -61,6 +62,12 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: Ce
     if missing:
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=missing)
+    if _at_removed_house(m, rid, values, state):
+        # Typed offline before the house went: kept whole for the centre, who may place the
+        # stay elsewhere or end it, and the phone learns the house is gone.
+        house_row = state.get("house", values.get("house_id") or (state.get(m.type, rid) or {}).get("house_id")) or {}
+        return conflict_outcome(m, work, ctx, "house_removed", {}, {
+            "house_id": to_wire(house_row.get("id")), "deleted_at": to_wire(house_row.get("deleted_at"))}, now)
     if m.type == "review":
         # Deciding a review is not typed data to keep for the centre: outside one's role
         # it is refused (review.transition), like any other illegal move.
@@ -116,6 +123,14 @@ def _missing_refs(values: dict[str, Any], rtype: Any, state: State) -> list[dict
         if ref is not None and kind in ("house", "person", "unit", "room") and state.get(kind, ref) is None:
             out.append(problem("ref.unknown", f"{name} 指向不存在的记录", f"{name} points to a record that does not exist", name))
     return out
+
+
+def _at_removed_house(m: Mutation, rid: uuid.UUID, values: dict[str, Any], state: State) -> bool:
+    if m.type not in removed_houses.STANDING or m.op == "delete":
+        return False
+    before = None if m.op == "create" else state.get(m.type, rid)
+    after = values if before is None else {**before, **values}
+    return removed_houses.newly_stands(m.type, after, before, state.get("house", after.get("house_id")))
 
 
 def _house_of(kind: str, rid: uuid.UUID, values: dict[str, Any], state: State) -> dict[str, Any] | None:

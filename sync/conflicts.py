@@ -33,6 +33,7 @@ SYNC_KINDS = {
                           "A new house at an address already registered outside the device's cells: merge or "
                           "correct the address"),
     "constraint": ("与其他同时提交的数据冲突", "Clashed with data written at the same moment"),
+    "house_removed": ("新记录指向已注销（已拆除或已分户）的房屋", "A new record at a house that was demolished or split"),
     "id_reused": ("用已有记录的编号新建了内容不同的记录", "A create under the id of an existing record, with other values"),
 }
 # Every kind in the conflict queue: sync's and the rules' duplicate findings (`rule_*`,

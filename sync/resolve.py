@@ -24,10 +24,11 @@ from webapp.base.ids import new_id
 from sync.resolve_rules import ResolveError, canonical_id, check_record, from_text, problem, redirect_refs
 from sync.validate import parse_fields
 from sync.wire import RECORD_TYPES, RecordType, to_wire
-from webapp.models import Conflict, Device, Residency, User
+from webapp.models import Conflict, Device, House, Residency, User
 from webapp.models.base import Synced
 from webapp.models.enums import ReviewKind
 from webapp.registry.changes import apply_changes
+from webapp.registry import removed_houses
 from webapp.registry.review import open_review
 from webapp.registry.scope import Scope
 from webapp.base.timeutil import utcnow
@@ -266,6 +267,7 @@ def _write(session: Session, case: Case, values: dict[str, Any], choices: dict[s
     if case.creating:
         if not values:
             return "discard", None  # every field kept: the registry stays without the record
+        _refuse_removed_house(session, case.rtype.name, dict(values), None)
         check_record(session, case.rtype.name, case.target_id, dict(values))
         session.flush()  # an older residency ends before the new one is written
         return "create", _create(session, case, values, by_user_id)
@@ -274,6 +276,8 @@ def _write(session: Session, case: Case, values: dict[str, Any], choices: dict[s
     deleting = choices.get(DELETE_FIELD) == "take" and record.deleted_at is None
     deleted_at = now if deleting else None if restore else record.deleted_at
     state = {c.key: getattr(record, c.key) for c in case.rtype.table.columns} | values | {"deleted_at": deleted_at}
+    _refuse_removed_house(session, case.rtype.name, state,
+                          {c.key: getattr(record, c.key) for c in case.rtype.table.columns})
     check_record(session, case.rtype.name, record.id, state)
     session.flush()
     action = "update"
@@ -288,6 +292,17 @@ def _write(session: Session, case: Case, values: dict[str, Any], choices: dict[s
     record.changed_at = now
     record.changed_by_id = by_user_id
     return action, record
+
+
+def _refuse_removed_house(session: Session, kind: str, after: dict[str, Any], before: dict[str, Any] | None) -> None:
+    """The centre may place a stay the phone brought elsewhere or end it, not write it at a
+    house that is gone (webapp/registry/removed_houses.py, as the push decides)."""
+    if kind not in removed_houses.STANDING or after.get("house_id") is None:
+        return
+    house = session.get(House, after["house_id"])
+    row = {"deleted_at": house.deleted_at} if house is not None else None
+    if removed_houses.newly_stands(kind, after, before, row):
+        raise ResolveError([problem("house_id", "house.removed", removed_houses.ZH, removed_houses.EN)])
 
 
 def _create(session: Session, case: Case, values: dict[str, Any], by_user_id: int) -> Synced:
