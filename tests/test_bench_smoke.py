@@ -226,3 +226,15 @@ def test_the_database_floor_writes_again_exactly_what_the_push_wrote(tmp_path: P
     assert len(inserted) == 2 * len(created) and {uuid.UUID(i) for i in inserted} == created  # each repeat wrote them
     assert floor["tables"] == {"record_version": 30, "person": 20, "residency": 20, "sync_mutation": 50}
     assert floor["changed"] == {"person": 10} and floor["rows"] == 130 and floor["s"] > 0
+
+
+def test_the_push_profile_is_produced() -> None:
+    """bench/push_profile.py, tiny: every step timed, the driver's own share read and smaller
+    than the push it is part of."""
+    from bench import push_profile
+
+    report = push_profile.run(scale=0.1, rounds=2, new=20, edits=5)
+    assert report["mutations_per_round"] == 25 and len(report["seconds"]["all"]) == 2
+    labels = {label for _module, _name, label in push_profile.STEPS}
+    assert set(report["steps_ms"]) == labels and all(v > 0 for v in report["steps_ms"].values()), report
+    assert 0 < report["sqlite_ms"] < 1000 * max(report["seconds"]["all"]) * 2, report
