@@ -1,7 +1,7 @@
 """A house's life: re-plated, split, demolished — each a new version and an event."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -195,3 +195,41 @@ def test_demolishing_closes_the_houses_open_tasks(db_session: Session) -> None:
     s.refresh(task)
     assert (task.status, task.outcome) == ("rejected", "房屋已拆除，无需处理 / the house was demolished")
     assert s.scalar(select(func.count()).select_from(Task).where(Task.status == "open")) == 0
+
+
+# ---- a demolition is dated today or earlier: a future day ended its residencies on a day to
+# come while the house was gone now
+
+
+def test_a_demolition_cannot_be_dated_after_today(db_session: Session) -> None:
+    from webapp.base.timeutil import local_today
+
+    s = db_session
+    house = f.house(s, f.cell(s))
+    residency = f.residency(s, f.person(s), house, start_date=date(2020, 5, 1))
+    with pytest.raises(HistoryError) as error:
+        demolish(s, house, None, local_today() + timedelta(days=1))
+    assert error.value.code == "demolish.future" and "晚于今天" in error.value.zh and "after today" in error.value.en
+    assert house.deleted_at is None and residency.end_date is None
+    assert demolish(s, house, None, local_today()) == 1  # today is fine
+
+
+@pytest.mark.parametrize("language, message", [("zh", "拆除日期不能晚于今天"),
+                                               ("en", "A demolition cannot be dated after today")])
+def test_console_refuses_a_future_demolition_keeping_what_was_typed(client, area, db_session, language: str,
+                                                                    message: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import csrf_token, login
+    from webapp.base.timeutil import local_today
+
+    house = area.houses["A2"]
+    login(client, "comm")
+    token = csrf_token(client, f"/houses/{house.id}/history")
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    refused = client.post(f"/houses/{house.id}/demolish", data={"csrf_token": token, "d-on": tomorrow, "d-reason": "旧改"},
+                          headers={"Accept-Language": language})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and message in page
+    assert f'value="{tomorrow}"' in page and 'value="旧改"' in page
+    db_session.rollback()
+    assert db_session.get(House, house.id).deleted_at is None  # type: ignore[union-attr]
+    assert db_session.scalar(select(Residency.end_date).where(Residency.house_id == house.id)) is None

@@ -20,6 +20,7 @@ from webapp.console import bp
 from webapp.console.versions import history_context
 from webapp.console.views import _visible_house
 from webapp.base.dbsetup import writes_on_get
+from webapp.base.timeutil import local_today
 from webapp.extensions import db
 from webapp.form_days import plausible_day
 from webapp.models import House
@@ -35,6 +36,11 @@ class ReplateForm(FlaskForm):
 class DemolishForm(FlaskForm):
     on = DateField(_l("Demolished on"), validators=[DataRequired(), plausible_day])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=100)])
+
+    def validate_on(self, field: DateField) -> None:
+        # The registry refuses it too (house_history.demolish); here it is said beside the field.
+        if field.data and field.data > local_today():
+            raise ValidationError(_("A demolition cannot be dated after today."))
 
 
 # A new room's name is stored in House.room: longer than its column, PostgreSQL refuses the
@@ -120,7 +126,7 @@ def demolish_house(house_id: uuid.UUID) -> Any:
     if not form.validate_on_submit():
         return _page(house_id, 422, demolish_form=form)
     try:
-        ended = demolish(db.session, house, current_user.id, form.on.data, form.reason.data or "")
+        ended = demolish(db.session, house, current_user.id, form.on.data, form.reason.data or "", local_today())
     except HistoryError as error:
         return _refused(house_id, error, demolish_form=form)
     audit.record("demolish_house", "house", house.id, residencies_ended=ended)

@@ -17,7 +17,7 @@ from webapp.models import House, HouseCode, HouseEvent, Residency, Task
 from webapp.models.enums import TaskStatus
 from webapp.registry.plates import candidate_code, current_plate
 from webapp.registry.tasks.records import close_task
-from webapp.base.timeutil import utcnow
+from webapp.base.timeutil import local_today, utcnow
 
 ADDRESS_FIELDS = ("cell_id", "cell_manual", "road", "number", "building", "unit", "floor", "lon", "lat", "use")
 
@@ -76,13 +76,20 @@ def _open_residencies(session: Session, house: House) -> list[Residency]:
         Residency.house_id == house.id, Residency.end_date.is_(None), Residency.deleted_at.is_(None))))
 
 
-def demolish(session: Session, house: House, by_user_id: int | None, on: date, reason: str = "") -> int:
+def demolish(session: Session, house: House, by_user_id: int | None, on: date, reason: str = "",
+             today: date | None = None) -> int:
     """The house is gone: its open residencies end that day, and the house becomes a tombstone.
 
     Returns how many residencies ended; each of those persons is now a possible omission
     (no current residence) for the centre to follow up.
     """
     ensure_alive(session, house)
+    today = today or local_today()
+    if on > today:
+        # The house is a tombstone from now on, yet its residents would live there until the
+        # day typed (up to 2099): a demolition is recorded once it has happened.
+        raise HistoryError("demolish.future", f"拆除日期不能晚于今天（{today.isoformat()}）",
+                           f"A demolition cannot be dated after today ({today.isoformat()})")
     ended = _open_residencies(session, house)
     for residency in ended:
         residency.end_date = max(on, residency.start_date)
