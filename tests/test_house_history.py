@@ -233,3 +233,44 @@ def test_console_refuses_a_future_demolition_keeping_what_was_typed(client, area
     db_session.rollback()
     assert db_session.get(House, house.id).deleted_at is None  # type: ignore[union-attr]
     assert db_session.scalar(select(Residency.end_date).where(Residency.house_id == house.id)) is None
+
+
+def test_demolishing_withdraws_the_houses_waiting_reviews(db_session: Session) -> None:
+    # A pending review of a demolished house stayed in the lead's queue, on the phones and in
+    # the committee's backlog, about residents of a house that no longer exists.
+    from webapp.models import Review
+    from webapp.registry.review import QueueFilters, queue
+    from webapp.registry.scope import Scope
+
+    s = db_session
+    cell = f.cell(s)
+    house, elsewhere = f.house(s, cell), f.house(s, cell)
+    coordinator, committee = f.user(s, "coord", "coordinator"), f.user(s, "comm", "committee")
+    staying = f.residency(s, f.person(s, name="甲"), house, start_date=date(2026, 10, 1))
+    left = f.residency(s, f.person(s, name="乙"), house, start_date=date(2025, 1, 1), end_date=date(2026, 10, 1))
+    approved = f.residency(s, f.person(s, name="丙"), house, start_date=date(2026, 9, 1))
+    other = f.residency(s, f.person(s, name="丁"), elsewhere, start_date=date(2026, 10, 1))
+
+    def review(residency: Residency, kind: str, status: str, reason: str | None = None) -> Review:
+        made = Review(house_id=residency.house_id, cell_id=cell.id, residency_id=residency.id,
+                      person_id=residency.person_id, kind=kind, status=status, reason=reason,
+                      submitted_by_id=coordinator.id, changed_by_id=coordinator.id)
+        s.add(made)
+        return made
+
+    waiting = [review(staying, "registration", "pending"), review(left, "move_out", "returned", "迁出日期不对")]
+    kept = [review(approved, "registration", "approved"), review(other, "registration", "pending")]
+    s.commit()
+    demolish(s, house, committee.id, date(2026, 11, 1))
+    s.commit()
+    for r in waiting:
+        s.refresh(r)
+        assert (r.deleted_at is not None, r.changed_by_id, r.version) == (True, committee.id, 2), r.kind
+    assert waiting[1].reason == "迁出日期不对"  # the lead's words stay with the return
+    for r in kept:
+        s.refresh(r)
+        assert (r.deleted_at, r.version) == (None, 1)
+    assert [r.id for r in s.scalars(queue(Scope("centre", None), QueueFilters()))] == [kept[1].id]
+    detail = s.scalar(select(HouseEvent.detail).where(HouseEvent.house_id == house.id))
+    assert detail["reviews_withdrawn"] == 2
+    assert detail["reviews_withdrawn_reason"] == "房屋已拆除，无需审核 / the house was demolished"

@@ -10,11 +10,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from webapp.models import House, HouseCode, HouseEvent, Residency, Task
-from webapp.models.enums import TaskStatus
+from webapp.models import House, HouseCode, HouseEvent, Residency, Review, Task
+from webapp.models.enums import ReviewStatus, TaskStatus
 from webapp.registry.plates import candidate_code, current_plate
 from webapp.registry.tasks.records import close_task
 from webapp.base.timeutil import local_today, utcnow
@@ -76,9 +76,25 @@ def _open_residencies(session: Session, house: House) -> list[Residency]:
         Residency.house_id == house.id, Residency.end_date.is_(None), Residency.deleted_at.is_(None))))
 
 
+# Why a demolition withdrew the house's waiting reviews (kept in its "demolished" event).
+REVIEWS_WITHDRAWN = "房屋已拆除，无需审核 / the house was demolished"
+
+
+def _waiting_reviews(session: Session, house: House) -> list[Review]:
+    """Reviews still waiting (pending on the lead, or returned to the coordinator) about this
+    house or any residency at it. Withdrawn as tombstones, as every other door removes a synced
+    record: the queue, the to-do lists, the grading backlog and the phones all leave them out,
+    with no new status for the phones to learn. Decided (approved) ones stay as history."""
+    at_house = select(Residency.id).where(Residency.house_id == house.id)
+    return list(session.scalars(select(Review).where(
+        Review.deleted_at.is_(None), Review.status != ReviewStatus.APPROVED,
+        or_(Review.house_id == house.id, Review.residency_id.in_(at_house)))))
+
+
 def demolish(session: Session, house: House, by_user_id: int | None, on: date, reason: str = "",
              today: date | None = None) -> int:
-    """The house is gone: its open residencies end that day, and the house becomes a tombstone.
+    """The house is gone: its open residencies end that day, its open tasks close and its
+    waiting reviews are withdrawn, and the house becomes a tombstone.
 
     Returns how many residencies ended; each of those persons is now a possible omission
     (no current residence) for the centre to follow up.
@@ -101,8 +117,13 @@ def demolish(session: Session, house: House, by_user_id: int | None, on: date, r
                                                          Task.deleted_at.is_(None))))
     for task in open_tasks:
         close_task(task, TaskStatus.REJECTED, "房屋已拆除，无需处理 / the house was demolished", by_user_id)
+    # Its waiting reviews are about residents of a house that is gone: withdrawn, with the reason.
+    withdrawn = _waiting_reviews(session, house)
+    for review in withdrawn:
+        review.tombstone(by_user_id)
     _event(session, house, "demolished", by_user_id, on=on.isoformat(), reason=reason,
-           residencies_ended=len(ended), tasks_closed=len(open_tasks))
+           residencies_ended=len(ended), tasks_closed=len(open_tasks), reviews_withdrawn=len(withdrawn),
+           reviews_withdrawn_reason=REVIEWS_WITHDRAWN if withdrawn else None)
     house.tombstone(by_user_id)
     session.flush()
     return len(ended)
