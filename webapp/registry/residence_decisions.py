@@ -43,6 +43,11 @@ def applicants(session: Session, house_id: object) -> list[Person]:
 def decide(session: Session, house: House, person: Person, *, result: str, basis: str | None, note: str | None,
            by_user_id: int, today: date, settings: RuleSettings) -> ResidenceCheck:
     """Record the decision (flushed, not committed); DecisionError when it may not be made."""
+    # One decision for a person at a time: the person's row is locked (FOR UPDATE; SQLite runs
+    # one writer at a time anyway) before anything is checked, so of two forms posted at the
+    # same moment the second waits for the first to commit and then finds its certificate.
+    # Checked unlocked, both found none and two certificates were issued on PostgreSQL.
+    session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
     if person not in applicants(session, house.id):
         raise DecisionError("此人现不住在该房屋", "This person does not live in this house now")
     verdict = residence_verdict(Context(session, settings, today), house.id)
