@@ -103,10 +103,7 @@ def assign_houses(session: Session, *, house_ids: Iterable[uuid.UUID] | None = N
                   by_user_id: int | None = None, dry_run: bool = False) -> AssignReport:
     """Place live houses (all, or those given) in the cell their location lies in."""
     session.flush()
-    cells = session.execute(
-        select(Cell.id, Cell.code, Cell.boundary).where(Cell.deleted_at.is_(None), Cell.boundary.is_not(None))
-        .order_by(Cell.code)
-    ).all()
+    cells = _cells(session)
     cell_ids = [c.id for c in cells]
     code_of = {c.id: c.code for c in session.execute(select(Cell.id, Cell.code))}
     index_of = {cid: k for k, cid in enumerate(cell_ids)}
@@ -136,6 +133,26 @@ def assign_houses(session: Session, *, house_ids: Iterable[uuid.UUID] | None = N
     if moves and not dry_run:
         _write(session, moves, code_of, by_user_id)
     return report
+
+
+def cell_at(session: Session, lon: float, lat: float, current: uuid.UUID | None = None) -> uuid.UUID | None:
+    """The cell `assign_houses` would place a house at this point in, the house being in
+    `current` now (a point on its edge stays there); None outside every cell, where it keeps
+    its cell. The console asks it before saving a house's coordinates."""
+    cells = _cells(session)
+    ids = [c.id for c in cells]
+    now = ids.index(current) if current in ids else -1
+    [k] = locate([polygon(c.boundary) for c in cells], np.array([lon], dtype=float), np.array([lat], dtype=float),
+                 np.array([now], dtype=np.int64)).tolist()
+    return ids[k] if k >= 0 else None
+
+
+def _cells(session: Session) -> list[Any]:
+    """The live cells with a boundary, by code (the tie rule's order)."""
+    return list(session.execute(
+        select(Cell.id, Cell.code, Cell.boundary).where(Cell.deleted_at.is_(None), Cell.boundary.is_not(None))
+        .order_by(Cell.code)
+    ).all())
 
 
 def _houses(session: Session, house_ids: Iterable[uuid.UUID] | None) -> list[Any]:

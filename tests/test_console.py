@@ -210,3 +210,63 @@ def test_living_area_cannot_exceed_floor_area(client, area) -> None:  # type: ig
     response = client.post(f"/houses/{house.id}/edit", data=data)
     assert response.status_code == 422
     assert 'id="living_area-error"' in response.get_data(as_text=True)
+
+
+# ---- a house's coordinates decide its cell at the next `flask cells assign`: outside the
+# centre, nobody may type them into a cell they do not cover (the house then left their scope)
+
+
+def _inside(cell) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A point well inside a cell (the factories' cells are squares 0.002° wide)."""
+    lon, lat = cell.boundary["coordinates"][0][0]
+    return f"{lon + 0.001:.6f}", f"{lat + 0.001:.6f}"
+
+
+def _house_form(client, house, lon: str, lat: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"version": str(house.version), "road": house.road, "number": house.number, "use": "rented",
+            "lon": lon, "lat": lat, "note": "坐标已核对", "csrf_token": csrf_token(client, "/")}
+
+
+@pytest.mark.parametrize("username, language, message", [
+    ("comm", "zh", "该坐标位于您管辖范围以外的网格"),
+    ("comm", "en", "These coordinates lie in a grid cell outside yours"),
+    ("coord", "zh", "该坐标位于您管辖范围以外的网格"),  # a cell of the same committee, not theirs
+])
+def test_coordinates_in_a_cell_one_does_not_cover_are_refused(client, area, db_session, username: str, language: str,
+                                                             message: str) -> None:  # type: ignore[no-untyped-def]
+    from geo.assign import assign_houses
+    from webapp.models import House
+
+    house = area.houses["A1"]
+    foreign = area.cells["B1" if username == "comm" else "A2"]
+    lon, lat = _inside(foreign)
+    login(client, username)
+    response = client.post(f"/houses/{house.id}/edit", data=_house_form(client, house, lon, lat),
+                           headers={"Accept-Language": language})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in page and foreign.code in page
+    assert f'value="{lon}"' in page and 'value="坐标已核对"' in page  # what was typed stays in the form
+    db_session.rollback()
+    saved = db_session.get(House, house.id)
+    assert (saved.lon, saved.lat, saved.version) == (None, None, house.version)
+    assert assign_houses(db_session, dry_run=True).moved == []
+
+
+@pytest.mark.parametrize("username, where", [
+    ("comm", "A2"),        # another of one's own cells
+    ("comm", None),        # in no cell at all: assign leaves the house where it is
+    ("coord", "A1"),       # within the house's own cell
+    ("centre", "B1"),      # the centre may move anything
+])
+def test_coordinates_within_ones_cells_or_none_are_saved(client, area, db_session, username: str,
+                                                         where: str | None) -> None:  # type: ignore[no-untyped-def]
+    from webapp.models import House
+
+    house = area.houses["A1"]
+    lon, lat = _inside(area.cells[where]) if where else ("121.000000", "31.500000")
+    login(client, username)
+    response = client.post(f"/houses/{house.id}/edit", data=_house_form(client, house, lon, lat))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.rollback()
+    saved = db_session.get(House, house.id)
+    assert (saved.lon, saved.lat) == (float(lon), float(lat))

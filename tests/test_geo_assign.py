@@ -157,3 +157,16 @@ def test_demo_data_is_already_in_place(db_session: Session) -> None:
     assert report.checked == houses > 1000
     assert report.moved == [] and report.kept_manual == [] and report.unplaced == []
 
+
+
+def test_cell_at_answers_as_assign_would_for_one_point(db_session: Session) -> None:
+    # The console's check of typed coordinates (webapp/console/views.py) asks this.
+    from geo.assign import cell_at
+
+    s = db_session
+    cells = _grid_cells(s)
+    edge = (X0 + STEP, Y0 + STEP / 2)  # on the edge G00 | G10
+    assert cell_at(s, X0 + STEP / 2, Y0 + STEP / 2) == cells["G00"].id
+    assert cell_at(s, *edge, current=cells["G10"].id) == cells["G10"].id  # stays where it is
+    assert cell_at(s, *edge, current=cells["G21"].id) == cells["G00"].id  # else the smallest code
+    assert cell_at(s, 120.0, 30.0, current=cells["G00"].id) is None  # outside every cell

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from geo.assign import cell_at
 from webapp import audit
 from webapp.access import current_scope, require_cell, requires
 from webapp.console import bp
@@ -183,6 +184,13 @@ def edit_house(house_id: uuid.UUID) -> Any:
             flash(_("Someone else changed this house meanwhile; review their version and try again."), "error")
             return render_template("console/house_edit.html", form=form, house=house_), 409
         changes = {name: _blank_to_none(getattr(form, name).data) for name in HOUSE_FIELDS}
+        foreign = _foreign_cell(house_, changes["lon"], changes["lat"])
+        if foreign is not None:
+            form.lon.errors = [*form.lon.errors, _(
+                "These coordinates lie in a grid cell outside yours (%(cell)s): the next placement by "
+                "location would move the house there. Check them, or ask the centre to move the house.",
+                cell=foreign.code)]
+            return render_template("console/house_edit.html", form=form, house=house_), 422
         diff = apply_changes(house_, changes, current_user.id)
         if diff:
             audit.record("edit_house", "house", house_.id, fields=sorted(diff))
@@ -191,6 +199,20 @@ def edit_house(house_id: uuid.UUID) -> Any:
         return redirect(url_for("console.house", house_id=house_.id))
     status = 422 if request.method == "POST" else 200
     return render_template("console/house_edit.html", form=form, house=house_), status
+
+
+def _foreign_cell(house_: House, lon: float | None, lat: float | None) -> Cell | None:
+    """The cell outside the user's scope that new coordinates would place the house in at the
+    next `flask cells assign` (geo/assign.py), taking it out of its committee's hands; None
+    when they are unchanged, in one of the user's cells, or in no cell (the house then keeps
+    its cell). The centre covers every cell."""
+    scope = current_scope()
+    if scope.cell_ids is None or lon is None or lat is None or (lon, lat) == (house_.lon, house_.lat):
+        return None
+    target = cell_at(db.session, lon, lat, house_.cell_id)
+    if target is None or scope.covers_cell(target):
+        return None
+    return db.session.get(Cell, target)
 
 
 @bp.route("/persons/<uuid:person_id>")
