@@ -135,50 +135,28 @@ def test_two_certificate_forms_at_the_same_moment_issue_one(engine, area, db_ses
     has written its own but not yet committed. On PostgreSQL both passed the check and two
     certificates were issued; the race is made certain, not left to timing. (SQLite runs one
     writer at a time: the second waits at its BEGIN IMMEDIATE and then sees the first.)"""
-    import threading
-
     from sqlalchemy.orm import Session
 
+    from tests.races import first_writes_then_second
     from webapp.base.timeutil import local_today
     from webapp.registry import residence_decisions
     from webapp.registry.rules.settings import default_settings
 
     house_id, person_id = area.houses["A2"].id, area.persons["A2"].id
     by = area.users["committee"].id
-    written, release = threading.Event(), threading.Event()
-    results: dict[str, str] = {}
-    errors: list[BaseException] = []
 
-    def post(name: str) -> None:
+    def post(_name: str, session: Session) -> str:
+        house, person = session.get(House, house_id), session.get(Person, person_id)
         try:
-            with Session(engine) as session:
-                if name == "second":
-                    written.wait(30)
-                house, person = session.get(House, house_id), session.get(Person, person_id)
-                try:
-                    check = residence_decisions.decide(session, house, person, result="stable",
-                                                       basis="registered_lease", note=None, by_user_id=by,
-                                                       today=local_today(), settings=default_settings())
-                    results[name] = f"issued {check.certificate_no}"
-                except residence_decisions.DecisionError as refused:
-                    session.rollback()
-                    results[name] = refused.zh
-                if name == "first":
-                    written.set()
-                    release.wait(30)
-                session.commit()
-        except BaseException as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
+            check = residence_decisions.decide(session, house, person, result="stable", basis="registered_lease",
+                                               note=None, by_user_id=by, today=local_today(),
+                                               settings=default_settings())
+        except residence_decisions.DecisionError as refused:
+            session.rollback()
+            return refused.zh
+        return f"issued {check.certificate_no}"
 
-    threads = [threading.Thread(target=post, args=(name,)) for name in ("first", "second")]
-    for t in threads:
-        t.start()
-    written.wait(30)
-    threads[1].join(1.0)  # the second now waits for the first (a lock) or, before the fix, raced on
-    release.set()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
+    results = first_writes_then_second(engine, post)
     db_session.rollback()
     [issued] = db_session.scalars(select(ResidenceCheck.certificate_no)).all()
     assert results == {"first": f"issued {issued}", "second": f"今天已为此人出具证明（编号 {issued}），不再重复出具"}

@@ -15,6 +15,7 @@ from sync.batch import parse_batch
 from sync.push import apply_batch
 from tests import factories as f
 from tests.conftest import valid_id
+from tests.races import first_writes_then_second
 from tests.sync_client import registered_phone
 from webapp.base.dbsetup import refresh_statistics
 from webapp.models import Conflict, Person, Residency, SyncMutation
@@ -98,36 +99,18 @@ def test_a_duplicate_person_race_ends_the_same_on_both_backends(db_session, engi
     houses = {"first": str(area.houses["A1"].id), "second": str(f.house(s, area.cells["A1"]).id)}
     s.commit()
     number = valid_id("42010119900101777")
-    written, release, results, errors = threading.Event(), threading.Event(), {}, []
+    tokens_by = dict(zip(("first", "second"), tokens, strict=True))
 
-    def push(name: str, token: str) -> None:
+    def push(name: str, session: Session) -> list[dict[str, Any]]:
         pid = str(uuid.uuid4())
         body = {"protocol": 1, "mutations": [
             _mutation("person", "create", pid, {"name": "新来的", "id_number": number}),
             _mutation("residency", "create", str(uuid.uuid4()), {"person_id": pid, "house_id": houses[name],
                                                                  "start_date": "2026-11-20"}, seq=2)]}
-        try:
-            with Session(engine) as session:
-                if name == "second":
-                    written.wait(30)
-                device = devices.authenticate(session, token)
-                results[name] = [o.to_wire() for o in apply_batch(session, device, parse_batch(body)).outcomes]
-                if name == "first":
-                    written.set()
-                    release.wait(30)
-                session.commit()
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
+        device = devices.authenticate(session, tokens_by[name])
+        return [o.to_wire() for o in apply_batch(session, device, parse_batch(body)).outcomes]
 
-    threads = [threading.Thread(target=push, args=args) for args in (("first", tokens[0]), ("second", tokens[1]))]
-    for t in threads:
-        t.start()
-    written.wait(30)
-    threads[1].join(1.0)  # the second is now waiting (a lock) or, before the fix, racing ahead
-    release.set()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
+    results = first_writes_then_second(engine, push)
     first, second = results["first"][0], results["second"][0]
     assert first["status"] == "applied"
     assert (second["status"], second.get("canonical_id")) == ("merged", first["record_id"]), second
