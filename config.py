@@ -42,7 +42,8 @@ class Config:
     # pays for it (webapp/base/checkpoint.py); 0: the commit that fills it does, as SQLite would.
     SQLITE_CHECKPOINT_MS = _env_int("SQLITE_CHECKPOINT_MS", 1000)
 
-    # Dates shown and "today"/"this week" boundaries; storage is always UTC.
+    # The zone dates are shown in (console, field app); storage is always UTC. The server's own
+    # calendar is Asia/Shanghai's whatever this says (webapp/base/timeutil.py LOCAL_TZ).
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_CN")
     LANGUAGES = ("zh_CN", "en")
