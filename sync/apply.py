@@ -18,7 +18,7 @@ from sync.wire import RECORD_TYPES, to_wire
 from sync.write import Write, conflict_outcome, stamp_person, update_row
 from webapp.models import Device, RecordAlias
 from webapp.models.enums import ReviewKind
-from webapp.registry import removed_houses
+from webapp.registry import privacy, removed_houses
 from webapp.registry.scope import Scope
 
 
@@ -211,7 +211,8 @@ def change(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
         values = {"deleted_at": now}
     same = m.base_version == current["version"]
     # A review's change was checked against its status now (sync/reviews.py): nothing to merge.
-    merged = three_way(current, _base_values(m), values, m.fields, same_version=same or m.type == "review")
+    merged = three_way(current, _base_values(m), values, m.fields, same_version=same or m.type == "review",
+                       unseen=privacy.unclear(reach.scope.role, m.type))
     ended = m.type == "residency" and current.get("end_date") is None and current.get("deleted_at") is None \
         and merged.take.get("end_date") is not None
     if m.type == "review":

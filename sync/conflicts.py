@@ -26,9 +26,10 @@ SYNC_KINDS = {
     "edit_deleted": ("修改了已删除或已合并的记录", "An edit to a deleted or merged record"),
     "out_of_scope": ("涉及本机网格以外或不存在的记录", "A change touching a record outside the device's cells, or unknown"),
     # Held for the centre without telling the phone (sync/moves.py hold_for_centre).
-    "identity_elsewhere": ("身份证号已登记在本机网格以外：确认迁入（合并）或更正号码",
-                           "ID number already registered outside the device's cells: confirm the move-in (merge) "
-                           "or correct the number"),
+    "identity_elsewhere": ("身份证号已登记在录入人看不到的人员名下（网格以外，或其角色只见遮蔽号码）："
+                           "确认迁入（合并）或更正号码",
+                           "ID number already registered to someone the recorder may not see (outside their cells, "
+                           "or their role sees numbers masked): confirm the move-in (merge) or correct the number"),
     "address_elsewhere": ("新建房屋的地址已登记在本机网格以外：合并或更正地址",
                           "A new house at an address already registered outside the device's cells: merge or "
                           "correct the address"),

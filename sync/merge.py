@@ -28,17 +28,31 @@ class MergeResult:
 
 
 def three_way(current: dict[str, Any], base: dict[str, Any], incoming: dict[str, Any],
-              wire_incoming: dict[str, Any], same_version: bool) -> MergeResult:
+              wire_incoming: dict[str, Any], same_version: bool,
+              unseen: frozenset[str] = frozenset()) -> MergeResult:
     """`incoming` holds column values, `wire_incoming` the same fields as the phone sent them.
 
     When the phone's base version is the registry's version nothing changed meanwhile, so
     every field is taken; otherwise a field without a base value is treated as unchanged by
     the phone only if it equals the registry's.
+
+    `unseen`: fields the phone's role sees masked or not at all. Whatever it sends in them is
+    never compared with the registry's value (nor with its own base): "equal, nothing to do"
+    against "a conflict" answered a grid lead which of 10,000 guesses was a masked phone
+    number. At the current version they are taken; behind it, the centre decides.
     """
     result = MergeResult(silent=same_version)
     for name, value in incoming.items():
         now = to_wire(current.get(name))
         mine = to_wire(value)
+        if name in unseen:
+            if same_version:
+                result.take[name] = value
+            else:
+                started = base.get(name, _MISSING)
+                result.conflicts[name] = {"base": None if started is _MISSING else started,
+                                          "registry": now, "device": wire_incoming.get(name, mine)}
+            continue
         if now == mine:
             continue
         if same_version:

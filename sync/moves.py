@@ -17,6 +17,7 @@ from sync.state import State, fetch, live_persons, open_residencies
 from sync.wire import to_wire
 from sync.write import Write, conflict_outcome, update_row
 from webapp.models import Device, House, RecordAlias, ScopeChange, Task
+from webapp.registry import privacy
 from webapp.registry.tasks.records import move_out_text
 
 
@@ -53,7 +54,11 @@ def visible_twin(session: Session, state: State, reach: Reach,
                  found: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, uuid.UUID | None]:
     """Of the records sharing a number, the first the device may see (to merge with), else
     the one to claim in a case for the centre (the registry's holder of the number). Which
-    of them exist outside the device's cells must make no difference to what it is told."""
+    of them exist outside the device's cells must make no difference to what it is told.
+    Nor which exist inside them, to a role that sees ID numbers only masked: a merge would
+    confirm a guessed number of a resident it sees masked (privacy.unclear)."""
+    if found and "id_number" in privacy.unclear(reach.scope.role, "person"):
+        return None, found[0].get("claims_id_of") or found[0]["id"]
     for twin in found:
         if within(session, state, reach, twin["id"]):
             return twin, None

@@ -194,12 +194,32 @@ def test_the_edit_form_does_not_say_whether_a_number_lives_elsewhere(client, are
 
 
 def test_a_number_held_by_someone_in_ones_cells_is_refused(client, area, db_session) -> None:  # type: ignore[no-untyped-def]
-    person, neighbour = area.persons["A1"], area.persons["A2"]  # both in committee A's cells
-    login(client, "comm")
+    person, neighbour = area.persons["A1"], area.persons["A2"]
+    area.cells["A2"].coordinators.append(area.users["coordinator"])  # both in the coordinator's cells
+    db_session.commit()
+    login(client, "coord")  # who sees their residents' numbers in clear
     data = _person_form(person, id_number=neighbour.id_number, csrf_token=csrf_token(client, "/"))
     response = client.post(f"/persons/{person.id}/edit", data=data)
     assert response.status_code == 409 and "该证件号码已登记在其他人员名下" in response.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(Conflict)) == 0
+
+
+@pytest.mark.parametrize("username", ["comm", "lead"])
+def test_a_masked_role_is_not_told_whose_number_it_typed(client, area, db_session, username) -> None:  # type: ignore[no-untyped-def]
+    # Committees and grid leads see their residents' numbers masked: "taken" answered whether a
+    # guessed number was a neighbour's, one guess a save. Held for the centre instead, as for
+    # a holder outside their cells.
+    person, neighbour = area.persons["A1"], area.persons["A2"]  # both in committee A's cells
+    login(client, username)
+    data = _person_form(person, id_number=neighbour.id_number, csrf_token=csrf_token(client, "/"))
+    data.update({"phone": "", "id_number": neighbour.id_number})
+    response = client.post(f"/persons/{person.id}/edit", data=data)
+    assert (response.status_code, response.headers.get("Location")) == (302, f"/persons/{person.id}")
+    db_session.rollback()
+    saved = db_session.get(Person, person.id)
+    assert saved is not None and saved.claims_id_of == neighbour.id
+    case = db_session.scalars(select(Conflict).where(Conflict.kind == "identity_elsewhere")).one()
+    assert (case.record_id, case.detail["other"]) == (person.id, str(neighbour.id))
 
 
 def test_living_area_cannot_exceed_floor_area(client, area) -> None:  # type: ignore[no-untyped-def]

@@ -96,6 +96,14 @@ def sees_all(role: str, record: str) -> bool:
     return all(show(role, record, f) is C for f in RECORD_FIELDS.get(record, ()))
 
 
+@cache  # asked for every phone edit a push merges
+def unclear(role: str, record: str) -> frozenset[str]:
+    """The fields of this record type the role does not see in clear. What the role sends in
+    them must never be compared with what is stored in a way its answer shows: "the same as
+    stored" would tell it the value (sync/merge.py, sync/moves.py, renumber.py)."""
+    return frozenset(f for f in RECORD_FIELDS.get(record, ()) if show(role, record, f) is not C)
+
+
 def mask(field: str, value: Any) -> str | None:
     if value in (None, ""):
         return None

@@ -6,7 +6,8 @@ the district (it did: 409 for a number held outside their cells, "saved" for a f
 So, as a push does (docs/sync.md, "Someone registered elsewhere"; sync/apply.py
 `_renumbered`): a holder the user sees refuses the number, one they do not see makes the
 record stand as typed, held for the centre (`claims_id_of`), with an `identity_elsewhere`
-case naming both records. The user is told "saved" either way.
+case naming both records. The user is told "saved" either way. A role that sees ID numbers
+only masked is never refused: every holder is one it does not see in clear.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Conflict, Person
+from webapp.registry import privacy
 from webapp.registry.scope import Scope
 
 
@@ -33,6 +35,10 @@ def check(session: Session, scope: Scope, person: Person, number: str) -> Renumb
                                 Person.claims_id_of.is_(None))))
     if not holders:
         return Renumbering(False, None)
+    if "id_number" in privacy.unclear(scope.role, "person"):
+        # A role that sees numbers masked learns nothing either: "taken" would confirm a
+        # guessed number of a resident it sees masked.
+        return Renumbering(False, holders[0])
     seen = session.scalar(select(Person.id).where(Person.id.in_(holders), scope.person_clause()).limit(1))
     return Renumbering(True, None) if seen is not None else Renumbering(False, holders[0])
 
