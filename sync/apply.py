@@ -16,9 +16,9 @@ from sync.state import CellCommittees, State, fetch
 from sync.validate import linked_problems, parse_fields
 from sync.wire import RECORD_TYPES, to_wire
 from sync.write import Write, conflict_outcome, stamp_person, update_row
-from webapp.models import Device, RecordAlias
+from webapp.models import Device, RecordAlias, ScopeChange
 from webapp.models.enums import ReviewKind
-from webapp.registry import privacy, removed_houses
+from webapp.registry import privacy, removed_houses, scope_changes
 from webapp.registry.scope import Scope
 
 
@@ -225,7 +225,11 @@ def change(session: Session, m: Mutation, rid: uuid.UUID, values: dict[str, Any]
     if m.type == "task" and merged.take.get("status") in ("done", "rejected"):
         merged.take["closed_by_id"] = device.user_id  # who closed it: the phone's user, as in the console
     if merged.take:
+        before = dict(current) if m.type in ("house", "residency") else None
         update_row(m.type, current, merged.take, now, work, device, state)
+        if before is not None:
+            work.extras += [(ScopeChange.__table__, r) for r in scope_changes.of_edit(
+                m.type, before, current, lambda h: (state.get("house", h) or {}).get("cell_id"))]
     if ended:
         reviews.submitted(session, ReviewKind.MOVE_OUT, current, state, ctx, device, now, work)
     if merged.conflicts:

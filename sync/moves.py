@@ -17,7 +17,7 @@ from sync.state import State, fetch, live_persons, open_residencies
 from sync.wire import to_wire
 from sync.write import Write, conflict_outcome, update_row
 from webapp.models import Device, House, RecordAlias, ScopeChange, Task
-from webapp.registry import privacy
+from webapp.registry import privacy, scope_changes
 from webapp.registry.tasks.records import move_out_text
 
 
@@ -127,7 +127,7 @@ def move_house(m: Mutation, values: dict[str, Any], state: State, ctx: conflicts
             # The old cell's coordinator confirms the move-out at the door.
             person = state.get("person", person_id) or {}
             work.extras.append((Task.__table__, _move_out_task(old_house, person.get("name"), now)))
-            work.extras.append((ScopeChange.__table__, _scope_row(old_house["cell_id"], "person", person_id, "leave")))
+            work.extras.append((ScopeChange.__table__, scope_changes.row(old_house["cell_id"], "person", person_id, "leave")))
     return None
 
 
@@ -136,7 +136,3 @@ def _move_out_task(house: dict[str, Any], name: str | None, now: datetime) -> di
             "cell_id": house["cell_id"], "kind": "moved_out", "status": "open", "source": "sync",
             "text": move_out_text(name),
             "created_at": now}
-
-
-def _scope_row(cell_id: uuid.UUID, kind: str, rid: uuid.UUID, change: str) -> dict[str, Any]:
-    return {"cell_id": cell_id, "record_type": kind, "record_id": rid, "kind": change}

@@ -610,6 +610,12 @@ def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] |
             Residency.person_id.in_(persons), Residency.end_date.is_(None), Residency.deleted_at.is_(None),
             Residency.house_id.in_(_houses_in(cells)))))
         leaving = {(t, i) for t, i in leaving if not (t == "person" and i in staying)}
+    stays = {i for t, i in leaving if t == "residency"}
+    if stays:
+        # A stay moved to another house of the device's cells: still here.
+        here = set(session.scalars(select(Residency.id).where(
+            Residency.id.in_(stays), Residency.house_id.in_(_houses_in(cells)))))
+        leaving = {(t, i) for t, i in leaving if not (t == "residency" and i in here)}
     for record_type, record_id in sorted(leaving, key=str):
         page.evict.setdefault(record_type, []).append(str(record_id))
     added = cells - before

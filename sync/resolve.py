@@ -24,11 +24,11 @@ from webapp.base.ids import new_id
 from sync.resolve_rules import ResolveError, canonical_id, check_record, from_text, problem, redirect_refs
 from sync.validate import parse_fields
 from sync.wire import RECORD_TYPES, RecordType, to_wire
-from webapp.models import Conflict, Device, House, Residency, User
+from webapp.models import Conflict, Device, House, Residency, ScopeChange, User
 from webapp.models.base import Synced
 from webapp.models.enums import ReviewKind
 from webapp.registry.changes import apply_changes
-from webapp.registry import removed_houses
+from webapp.registry import removed_houses, scope_changes
 from webapp.registry.review import open_review
 from webapp.registry.scope import Scope
 from webapp.base.timeutil import utcnow
@@ -276,9 +276,11 @@ def _write(session: Session, case: Case, values: dict[str, Any], choices: dict[s
     deleting = choices.get(DELETE_FIELD) == "take" and record.deleted_at is None
     deleted_at = now if deleting else None if restore else record.deleted_at
     state = {c.key: getattr(record, c.key) for c in case.rtype.table.columns} | values | {"deleted_at": deleted_at}
-    _refuse_removed_house(session, case.rtype.name, state,
-                          {c.key: getattr(record, c.key) for c in case.rtype.table.columns})
+    before = {c.key: getattr(record, c.key) for c in case.rtype.table.columns}
+    _refuse_removed_house(session, case.rtype.name, state, before)
     check_record(session, case.rtype.name, record.id, state)
+    for change in scope_changes.of_edit(case.rtype.name, before, state, lambda h: _cell_of(session, h)):
+        session.add(ScopeChange(**change))
     session.flush()
     action = "update"
     if record.deleted_at is not None and restore:
@@ -292,6 +294,11 @@ def _write(session: Session, case: Case, values: dict[str, Any], choices: dict[s
     record.changed_at = now
     record.changed_by_id = by_user_id
     return action, record
+
+
+def _cell_of(session: Session, house_id: uuid.UUID | None) -> uuid.UUID | None:
+    house = session.get(House, house_id) if house_id is not None else None
+    return house.cell_id if house is not None else None
 
 
 def _refuse_removed_house(session: Session, kind: str, after: dict[str, Any], before: dict[str, Any] | None) -> None:

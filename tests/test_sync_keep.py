@@ -151,3 +151,105 @@ def test_a_cell_taken_away_leaves_nothing_behind(db_session: Session) -> None:
     phone.pull()
     assert str(far.id) not in phone.rows["cell"] and str(other_committee.id) not in phone.rows["committee"]
     assert _replica(phone) == _snapshot(s, world.device)
+
+
+def _pusher(s: Session, role: str, cells: list[Any]) -> Any:
+    """A phone of another user (a grid lead's of `cells`, or the centre's) pushing one edit."""
+    from sync.batch import parse_batch
+    from sync.push import apply_batch
+
+    user = f.user(s, f"{role[:4]}{uuid.uuid4().hex[:6]}", role)
+    for cell in cells:
+        cell.grid_lead_id = user.id
+    device = devices.register(s, user, None, None).device
+    s.commit()
+
+    def push(kind: str, record_id: Any, fields: dict[str, Any], version: int) -> str:
+        batch = parse_batch({"protocol": 2, "mutations": [{
+            "id": str(uuid.uuid4()), "seq": 1, "type": kind, "op": "update", "record_id": str(record_id),
+            "base_version": version, "fields": fields, "at": "2026-11-26T08:00:00Z"}]})
+        [outcome] = apply_batch(s, device, batch).outcomes
+        s.commit()
+        return outcome.status
+    return push
+
+
+def _coordinators_phone(s: Session, world: World) -> Phone:
+    def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
+        page = pull(s, world.device, cursor, limit=1000)
+        if needs_record(world.device, page):
+            record(world.device, page)
+        s.commit()
+        return json.loads(json.dumps(page.to_wire()))
+    phone = Phone(send)
+    phone.pull()
+    return phone
+
+
+@pytest.mark.parametrize("role", ["grid_lead", "centre"])
+def test_a_house_a_push_moves_to_another_cell_leaves_the_old_cells_phone(db_session: Session, role: str) -> None:
+    # Only `flask cells assign` and merges wrote the "leave" a pull evicts by: a lead's or the
+    # centre's phone giving a house another cell left it, its residents and their full
+    # numbers on the old cell's phones for good.
+    s = db_session
+    world = World(s, random.Random(3))
+    phone = _coordinators_phone(s, world)
+    house = world.houses[0]
+    resident = s.scalar(select(Residency.person_id).where(Residency.house_id == house.id))
+    assert str(house.id) in phone.rows["house"] and str(resident) in phone.rows["person"]
+    push = _pusher(s, role, [world.cell, world.elsewhere])
+    assert push("house", house.id, {"cell_id": str(world.elsewhere.id)}, house.version) == "applied"
+    phone.pull()
+    assert str(house.id) not in phone.rows["house"] and str(resident) not in phone.rows["person"]
+    assert _replica(phone) == _snapshot(s, world.device)
+
+
+def test_a_stay_a_push_moves_to_another_cells_house_takes_its_person_away(db_session: Session) -> None:
+    s = db_session
+    world = World(s, random.Random(4))
+    phone = _coordinators_phone(s, world)
+    stay = world._open()[0]
+    assert str(stay.person_id) in phone.rows["person"]
+    push = _pusher(s, "centre", [])
+    assert push("residency", stay.id, {"house_id": str(world.away.id)}, stay.version) == "applied"
+    phone.pull()
+    assert str(stay.person_id) not in phone.rows["person"]
+    assert _replica(phone) == _snapshot(s, world.device)
+
+
+def test_a_house_the_centre_moves_by_deciding_a_conflict_leaves_the_old_cells_phone(db_session: Session) -> None:
+    from sync.resolve import Decision, open_case, resolve
+    from webapp.models import Conflict
+
+    s = db_session
+    world = World(s, random.Random(5))
+    phone = _coordinators_phone(s, world)
+    house = world.houses[1]
+    centre = f.user(s, f"ctr{uuid.uuid4().hex[:6]}", "centre")
+    conflict = Conflict(kind="field", record_type="house", record_id=house.id, house_id=house.id,
+                        cell_id=world.cell.id, base_values={"cell_id": str(world.cell.id)},
+                        registry_values={"cell_id": str(world.cell.id)},
+                        device_values={"cell_id": str(world.elsewhere.id)}, detail={"op": "update"})
+    s.add(conflict)
+    s.commit()
+    case = open_case(s, conflict)
+    resolve(s, case, {"cell_id": Decision("take")}, centre.id, expected_version=house.version)
+    s.commit()
+    assert s.get(House, house.id).cell_id == world.elsewhere.id  # type: ignore[union-attr]
+    phone.pull()
+    assert str(house.id) not in phone.rows["house"]
+    assert _replica(phone) == _snapshot(s, world.device)
+
+
+def test_a_stay_moved_within_the_devices_cells_stays(db_session: Session) -> None:
+    s = db_session
+    world = World(s, random.Random(6))
+    world.elsewhere.coordinators.append(world.device.user)  # the coordinator has both cells
+    s.commit()
+    phone = _coordinators_phone(s, world)
+    stay = world._open()[0]
+    push = _pusher(s, "centre", [])
+    assert push("residency", stay.id, {"house_id": str(world.away.id)}, stay.version) == "applied"
+    phone.pull()
+    assert str(stay.person_id) in phone.rows["person"] and str(stay.id) in phone.rows["residency"]
+    assert _replica(phone) == _snapshot(s, world.device)
