@@ -218,7 +218,8 @@ class Phone:
 def registered_phone(client: Any, username: str, log: list[Any] | None = None, prune: bool = True,
                      protocol: int = 1) -> Phone:
     """A phone registered through the API by a Flask test client (password "pw"), first pull
-    done; `user_id` is the registration's user, as the app keeps it (its tasks are "mine").
+    done; `user_id` is the registration's user, as the app keeps it (its tasks are "mine");
+    `headers` carry its token.
     Every answer the server gives it is appended to `log`, if given. Protocol 2 sends its
     pushes gzip-compressed, as the field app does."""
     registered = client.post("/api/devices", json={"username": username, "password": "pw", "label": "测试手机"})
@@ -241,6 +242,7 @@ def registered_phone(client: Any, username: str, log: list[Any] | None = None, p
 
     phone = Phone(send, prune, protocol)
     phone.user_id = registered.get_json()["user"]["id"]  # type: ignore[attr-defined]
+    phone.headers = headers  # type: ignore[attr-defined]  # to ask the API outside a round
     phone.pull()
     return phone
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import csrf_token, login, logout
 from tests.phones import Phone
+from tests.sync_client import registered_phone
 from webapp.models import AuditEntry, Cell, Device, User, cell_coordinator
 from webapp.oversight import staff
 
@@ -124,6 +125,63 @@ def test_a_new_role_ends_sessions_takes_cells_and_phones(client, people, db_sess
     assert not db_session.scalars(select(cell_coordinator.c.cell_id).where(cell_coordinator.c.user_id == coord.id)).all()
     [entry] = _audits(db_session, "edit_user")
     assert entry.detail["role"] == ["coordinator", "police"] and entry.detail["phone_changed"] is False
+    assert (entry.detail["devices_revoked"], entry.detail["devices_revoked_because"]) == (1, "no_device")
+
+
+# A coordinator's phone holds residents' ID numbers and phones in clear; a committee or grid
+# lead sees them only masked (webapp/registry/privacy.py). Later pulls send only records that
+# change, so the clear copies would stay on the phone for good: the phone's login must end, and
+# a new login's snapshot brings the numbers masked. Each case says whether the phone's login
+# ends, and in which language the admin is told why.
+@pytest.mark.parametrize(("before", "after", "ends", "language", "told"), [
+    ("coordinator", "committee", True, "zh-CN", "只能看到脱敏的身份证号和手机号"),
+    ("coordinator", "grid_lead", True, "en", "sees ID numbers and phones only masked"),
+    ("grid_lead", "committee", False, "en", None),  # masked before and after: nothing to take back
+    ("grid_lead", "coordinator", False, "en", None),  # sees more: the phone may keep what it has
+])
+def test_a_new_role_that_sees_numbers_masked_ends_the_phone_logins(  # type: ignore[no-untyped-def]
+        client, people, db_session, before: str, after: str, ends: bool, language: str, told: str | None) -> None:
+    user = people.users[before]
+    person = people.persons["A1"]
+    pid = str(person.id)
+    handset = client.application.test_client()
+    phone = registered_phone(handset, user.username)
+    held = phone.rows["person"][pid]
+    assert ("id_number" in held) == (before == "coordinator")  # as the old role sees it
+
+    login(client, "centre")
+    response = client.post(f"/admin/users/{user.id}", headers={"Accept-Language": language}, data={
+        "csrf_token": csrf_token(client, "/admin/users"), "display_name": user.display_name, "role": after,
+        "committee": str(people.committees["A"].id), "phone": ""})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"], headers={"Accept-Language": language}).get_data(as_text=True)
+    db_session.rollback()
+    [entry] = _audits(db_session, "edit_user")
+    assert entry.detail["role"] == [before, after]
+    pulled = handset.get("/api/sync/pull?protocol=1", headers=phone.headers)
+    if not ends:
+        assert pulled.status_code == 200 and "devices_revoked" not in entry.detail
+        assert db_session.scalars(select(Device).where(Device.user_id == user.id, Device.revoked_at.is_not(None))).all() == []
+        return
+    # The phone hears it at its next sync, and hands its unsynced work over before wiping.
+    assert pulled.status_code == 403 and pulled.get_json()["code"] == "device_revoked"
+    assert (entry.detail["devices_revoked"], entry.detail["devices_revoked_because"]) == (1, "sees_less")
+    assert told is not None and told in page
+    # Logged in again (after the wipe), the phone's snapshot holds the numbers masked only.
+    if after == "grid_lead":
+        staff.set_cells(db_session, people.users["centre"], db_session.get(User, user.id), {people.cells["A1"].id})
+        db_session.commit()
+    again = registered_phone(handset, user.username)
+    held = again.rows["person"][pid]
+    assert "id_number" not in held and "phone" not in held, held
+    assert held["id_number_masked"] != person.id_number and held["phone_masked"]
+
+
+def test_a_role_sees_less_when_a_field_it_read_is_masked_or_hidden_for_the_new_one() -> None:
+    assert staff.sees_less("coordinator", "committee") and staff.sees_less("centre", "grid_lead")
+    assert staff.sees_less("committee", "police")  # notes: shown to committees, hidden from the police
+    assert not staff.sees_less("grid_lead", "committee") and not staff.sees_less("committee", "grid_lead")
+    assert not staff.sees_less("committee", "coordinator") and not staff.sees_less("coordinator", "centre")
 
 
 def test_deactivation_ends_everything_and_reactivation_needs_a_new_password(client, people, db_session) -> None:  # type: ignore[no-untyped-def]

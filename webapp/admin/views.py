@@ -113,18 +113,30 @@ def edit_user(user_id: int) -> Any:
     form = _user_form(user)
     if form.validate_on_submit():
         try:
-            diff = staff.update(db.session, _me(), user, display_name=form.display_name.data, role=form.role.data,
+            edit = staff.update(db.session, _me(), user, display_name=form.display_name.data, role=form.role.data,
                                 committee_id=parse_uuid(form.committee.data), phone=form.parsed_phone)
         except staff.StaffError as error:
             db.session.rollback()
             form.committee.errors = [*form.committee.errors, _refused(error)]
         else:
-            if diff:
+            if edit.diff:
+                revoked = ({"devices_revoked": edit.devices_revoked, "devices_revoked_because": edit.revoked_because}
+                           if edit.devices_revoked else {})
                 audit.record("edit_user", "user", user.id, username=user.username,
-                             **{k: [_plain(old), _plain(new)] for k, (old, new) in diff.items() if k != "phone"},
-                             phone_changed="phone" in diff)
+                             **{k: [_plain(old), _plain(new)] for k, (old, new) in edit.diff.items() if k != "phone"},
+                             phone_changed="phone" in edit.diff, **revoked)
                 db.session.commit()
                 flash(_("Saved."), "ok")
+                if edit.revoked_because == "sees_less":
+                    # The phone holds ID numbers and phones in clear from the old role: the admin
+                    # must know it stops working until its user logs in again.
+                    flash(_("%(name)s's new role sees ID numbers and phones only masked, so their phone logins "
+                            "have ended (%(n)d). The phone must log in again and then holds the numbers "
+                            "masked; unsynced work on it can be exported for the centre.",
+                            name=user.display_name, n=edit.devices_revoked), "ok")
+                elif edit.revoked_because == "no_device":
+                    flash(_("%(name)s's new role holds no phone, so their phone logins have ended (%(n)d).",
+                            name=user.display_name, n=edit.devices_revoked), "ok")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     cells = db.session.scalars(select(Cell).where(Cell.id.in_(staff.cells_of(db.session, user))).order_by(Cell.code)).all()
     devices = db.session.scalars(select(Device).where(Device.user_id == user.id)

@@ -21,6 +21,7 @@ from sync import devices
 from webapp.models import Cell, Committee, Device, User, cell_coordinator
 from webapp.models.enums import Role
 from webapp.oversight import accounts
+from webapp.registry import privacy
 from webapp.registry.scope import allowed
 
 # The roles a committee may give; the centre gives any.
@@ -168,18 +169,46 @@ def create(session: Session, actor: User, *, username: str, display_name: str, r
     return user
 
 
+def sees_less(old_role: str, new_role: str) -> bool:
+    """Whether `new_role` sees some personal field a phone may hold less than `old_role` did:
+    in clear before and not now, or shown before (clear or masked) and hidden now
+    (webapp/registry/privacy.py). A phone keeps what it pulled under the old role, and later
+    pulls send only records that change: its clear numbers would stay."""
+    for record, name in privacy.POLICY:
+        if name in privacy.NOT_ON_PHONES.get(record, ()):
+            continue
+        before, after = privacy.show(old_role, record, name), privacy.show(new_role, record, name)
+        if (before is privacy.Show.CLEAR and after is not privacy.Show.CLEAR) or (
+                before is not privacy.Show.HIDDEN and after is privacy.Show.HIDDEN):
+            return True
+    return False
+
+
+@dataclass
+class Edit:
+    diff: dict[str, tuple[Any, Any]]  # {field: (old, new)}
+    devices_revoked: int = 0  # phone tokens ended by the change
+    # Why they ended: "no_device" (the new role holds no phone) or "sees_less" (it sees personal
+    # fields masked or hidden that the phone holds in clear: it must log in again for a new snapshot).
+    revoked_because: str | None = None
+
+
 def update(session: Session, actor: User, user: User, *, display_name: str, role: str,
-           committee_id: uuid.UUID | None, phone: str | None) -> dict[str, tuple[Any, Any]]:
-    """Change a login; return {field: (old, new)}. A new role or committee is a new scope: the
-    user's sessions end, and cells or phones the new role cannot have are taken away."""
+           committee_id: uuid.UUID | None, phone: str | None) -> Edit:
+    """Change a login. A new role or committee is a new scope: the user's sessions end, and
+    cells or phones the new role cannot have are taken away. A new role that sees less of a
+    person than the old one (a coordinator made a committee or grid lead) also ends the phone
+    tokens: the phone holds what the old role saw, and only a new login's snapshot replaces it."""
     if not may_manage(actor, user):
         raise StaffError("user.refused", "不能管理该账号", "You cannot manage this login.")
     role = _role(actor, role)
     changes = {"display_name": display_name.strip() or user.username, "role": role,
                "committee_id": _committee(session, actor, role, committee_id), "phone": phone or None}
     diff = {k: (getattr(user, k), v) for k, v in changes.items() if getattr(user, k) != v}
+    old_role = user.role
     for k, (_old, new) in diff.items():
         setattr(user, k, new)
+    out = Edit(diff)
     if "role" in diff or "committee_id" in diff:
         if role != Role.COORDINATOR or "committee_id" in diff:
             session.execute(delete(cell_coordinator).where(cell_coordinator.c.user_id == user.id))
@@ -187,11 +216,13 @@ def update(session: Session, actor: User, user: User, *, display_name: str, role
             for cell in session.scalars(select(Cell).where(Cell.grid_lead_id == user.id)):
                 cell.grid_lead_id = None
                 cell.changed_by_id = actor.id
-        if not allowed(role, "device"):
-            devices.revoke_all(session, user, actor.id)
+        why = "no_device" if not allowed(role, "device") else "sees_less" if sees_less(old_role, role) else None
+        if why is not None:
+            out.devices_revoked = devices.revoke_all(session, user, actor.id)
+            out.revoked_because = why if out.devices_revoked else None
         accounts.end_sessions(session, user)
     session.flush()
-    return diff
+    return out
 
 
 def cells_of(session: Session, user: User) -> set[uuid.UUID]:
