@@ -7,20 +7,30 @@
 // leaves both or neither. At unlock one snapshot and a few changes are opened (one decryption
 // of a few MB); on lock the memory copy is dropped. After a sync the journal is folded into a
 // new snapshot, and persons no longer on the phone leave it.
+//
+// Minimum data (PIPL art. 6): a person who leaves the phone (evicted with a cell, a tombstone,
+// no open residency left at the end of a round, a merged or refused copy) takes their numbers
+// with them. The transaction that deletes them marks the journal (`gone`, meta `digits_gone`),
+// and the sync that ran it folds at once, not after FOLD_AFTER records; the mark outlives a tab
+// closed or a phone locked in between, and the next sync folds then. A snapshot starts the
+// journal again with the tables (`restart`).
 import {db, DIGITS} from "./db.js";
+import {newId} from "./ids.js";
 import {opened} from "./personal.js";
 import {open, seal, unlocked} from "./vault.js";
 
 const FOLD_AFTER = 20;  // journal records before a sync folds them into one snapshot
+const GONE = "digits_gone";  // meta: persons left the phone since the last fold (a fresh value each time)
 let numbers = null;  // Map person id → [ID number | null, phone | null]
 let loading = null;
 let early = [];  // changes this tab committed while a load was reading
 
 // Rows: a change {id, n?, p?} (an absent key leaves that number as it was), a snapshot's
-// [id, n, p], or {alias: [from, to]}.
+// [id, n, p], or {alias: [from, to]}; in memory only, {gone: id} (a fold dropped it meanwhile).
 function take(map, rows) {
   for (const r of rows) {
     if (Array.isArray(r)) map.set(r[0], [r[1], r[2]]);
+    else if (r.gone) map.delete(r.gone);
     // An alias record (written by apps before the merged copy was dropped, sync.js redirect).
     else if (r.alias) { if (map.has(r.alias[0])) map.set(r.alias[1], map.get(r.alias[0])); } else {
       const [n, p] = map.get(r.id) || [null, null];
@@ -45,6 +55,21 @@ export function write(tx, prepared) {
   if (!prepared) return;
   tx.objectStore(DIGITS).add(prepared.record);
   tx.done.then(() => remember(prepared.rows), () => {});
+}
+
+/** Persons left the phone in this transaction (its scope must include "meta"): the next
+ * `foldGone` takes their numbers out of the journal. */
+export function gone(tx) {
+  tx.objectStore("meta").put(newId(), GONE);
+}
+
+/** A snapshot clears every table in this transaction (its scope must include DIGITS and "meta"):
+ * the journal starts again with them, from what `write` adds to it next (the snapshot's persons
+ * and the queued ones put back on top). The memory copy is opened again from it. */
+export function restart(tx) {
+  tx.objectStore(DIGITS).clear();
+  tx.objectStore("meta").delete(GONE);
+  tx.done.then(drop, () => {});
 }
 
 /** The journal as stored: the last snapshot, then every change after what it folded. */
@@ -114,18 +139,30 @@ export function ready() {
   return loading;
 }
 
-/** Fold the journal into one snapshot once it has grown (after a sync), or now (`force`). */
+/** Fold the journal into one snapshot once it has grown (after a sync), or now (`force`).
+ * Persons no longer on the phone leave it, and the memory copy. */
 export async function fold({force = false} = {}) {
   const d = await db();
   if (!unlocked() || (!force && (await d.count(DIGITS)) <= FOLD_AFTER)) return;
+  const due = await d.get("meta", GONE);
   const {map, lastKey} = await read();
   const people = new Set(await d.getAllKeys("person"));
-  for (const id of map.keys()) if (!people.has(id)) map.delete(id);
+  const left = [...map.keys()].filter((id) => !people.has(id));
+  for (const id of left) map.delete(id);
   const record = await sealSnapshot(map, lastKey);
-  const tx = d.transaction(DIGITS, "readwrite");
-  tx.store.add(record);
-  if (lastKey) tx.store.delete(IDBKeyRange.upperBound(lastKey));
+  const tx = d.transaction([DIGITS, "meta"], "readwrite");
+  tx.objectStore(DIGITS).add(record);
+  if (lastKey) tx.objectStore(DIGITS).delete(IDBKeyRange.upperBound(lastKey));
+  // Persons who left after `due` was read may still be in this snapshot: their mark stays.
+  const meta = tx.objectStore("meta");
+  if (due !== undefined && (await meta.get(GONE)) === due) await meta.delete(GONE);
   await tx.done;
+  if (left.length) remember(left.map((id) => ({gone: id})));
+}
+
+/** Fold now if persons left the phone since the last fold (`gone`): a sync calls it at its end. */
+export async function foldGone() {
+  if (unlocked() && (await (await db()).get("meta", GONE)) !== undefined) await fold({force: true});
 }
 
 /** A new data key (login could not recover the old one): the journal cannot be opened any more. */

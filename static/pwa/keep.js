@@ -46,16 +46,18 @@ export async function ageVisits(tx, queued, now = new Date()) {
   return dropped;
 }
 
-/** End of a complete round: persons living in none of the phone's houses leave. Answers the
- * open residencies whose person is missing (a store damaged by an older app: see sync.js). */
+/** End of a complete round: persons living in none of the phone's houses leave. Answers how
+ * many left (`dropped`: their numbers must leave digits.js's journal too) and the open
+ * residencies whose person is missing (`orphans`: a store damaged by an older app, see sync.js). */
 export async function endOfRound(tx, queued) {
   const residencies = (await tx.objectStore("residency").getAll()).filter((r) => !r.end_date);
   const housed = new Set(residencies.map((r) => r.person_id));
   const people = tx.objectStore("person");
   const present = new Set();
+  let dropped = 0;
   for (const id of await people.getAllKeys()) {
     if (housed.has(id) || queued.has(id)) present.add(id);
-    else sent(people.delete(id));
+    else { sent(people.delete(id)); dropped += 1; }
   }
-  return residencies.filter((r) => !present.has(r.person_id)).length;
+  return {dropped, orphans: residencies.filter((r) => !present.has(r.person_id)).length};
 }

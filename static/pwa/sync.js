@@ -41,6 +41,9 @@ export function sync(reason = "manual") {
         window.dispatchEvent(new HashChangeEvent("hashchange"));
       }
     }
+    // Persons that left the phone in this sync (or one cut short before) take their numbers
+    // out of the offline-search journal now, not once it has grown (digits.js).
+    await digits.foldGone().catch(() => {});
     await setMeta("last_sync", result);
     emit("gw:synced", result);
     return result;
@@ -86,6 +89,7 @@ async function outcomes(list, told = {}) {
   // (the canonical person keeps its own, from the pull; not the copy's, which may differ).
   const merged = list.filter((o) => o.type === "person" && o.canonical_id && o.canonical_id !== o.record_id)
     .map((o) => ({id: o.record_id, n: null, p: null}));
+  let left = merged.length > 0;  // persons whose local copy goes: their numbers leave the journal too
   const found = await digits.change([...[...learnt.values()].map((x) => x.numbers), ...merged]);
   const d = await db();
   const tx = d.transaction(["outbox", "meta", DIGITS, ...TABLES], "readwrite");
@@ -105,7 +109,10 @@ async function outcomes(list, told = {}) {
       if (learnt.has(o.seq)) await learn(rows, e, learnt.get(o.seq));
       // The registry does not have what this phone created: the centre has its values, and
       // the local copy goes (docs/sync.md §3), so the store stays what a snapshot would hold.
-      if (status === "conflict" && e.op === "create") rows.remove(e.type, e.record_id);
+      if (status === "conflict" && e.op === "create") {
+        rows.remove(e.type, e.record_id);
+        if (e.type === "person") left = true;
+      }
       if (o.canonical_id && o.canonical_id !== o.record_id) {
         await redirect(tx, o.type, o.record_id, o.canonical_id);
         // It rewrote queued entries and rows: read the rest again, after it (rare).
@@ -119,6 +126,7 @@ async function outcomes(list, told = {}) {
   }
   if (notices) told.conflicts = (told.conflicts || 0) + await notices.record(tx, conflicts);
   digits.write(tx, found);
+  if (left) digits.gone(tx);
   await tx.done;
 }
 
@@ -201,13 +209,14 @@ async function repairDue() {
 }
 
 /** Numbers of persons this page brings ([{id, n, p}] for digits.js), then those of queued edits,
- * which the outbox puts back over the page's rows. */
-async function pageNumbers(rows) {
+ * which the outbox puts back over the page's rows: of the page's persons, or of every queued
+ * person when the journal starts again (`restart`, a snapshot's first page). */
+async function pageNumbers(rows, restart = false) {
   const out = rows.filter((r) => !r.deleted_at).map((r) => ({id: r.id, n: r.id_number || null, p: r.phone || null}));
-  if (!out.length) return out;
+  if (!out.length && !restart) return out;
   const ids = new Set(out.map((r) => r.id));
   for (const e of await (await db()).getAll("outbox")) {
-    if (e.type !== "person" || !ids.has(e.record_id)) continue;
+    if (e.type !== "person" || !(restart || ids.has(e.record_id))) continue;
     const row = {id: e.record_id};
     for (const [k, key] of [["id_number", "n"], ["phone", "p"]]) {
       if (k in (e.fields || {})) row[key] = e.fields[k]?.$enc ? await open(e.fields[k].$enc) : e.fields[k];
@@ -229,13 +238,17 @@ async function applyPage(page, {fresh = false, told = /** @type {Record<string, 
   const news = notices ? await notices.prepareNews(page.conflicts) : null;
   const rows = page.changes.person || [];
   const persons = await Promise.all(rows.map((p) => (p.deleted_at ? p : stored(p))));
-  const found = await digits.change(await pageNumbers(rows));
+  const restart = fresh && page.snapshot;
+  const found = await digits.change(await pageNumbers(rows, restart));
   const changes = Object.fromEntries(Object.entries(page.changes).map(([t, list]) => [t, list.map((r) => minimal(t, r))]));
   changes.person = persons;
   const d = await db();
   const tx = d.transaction([...TABLES, "outbox", "meta", DIGITS], "readwrite");
   const queued = await queuedIds(tx);
-  if (fresh && page.snapshot) for (const table of TABLES) await tx.objectStore(table).clear();
+  if (restart) {
+    for (const table of TABLES) await tx.objectStore(table).clear();
+    digits.restart(tx);  // the numbers of persons not in the snapshot go with their rows
+  }
   const now = new Date();
   // Writes are sent, not awaited one by one (rows.js): IndexedDB runs them in order.
   for (const table of TABLES) {
@@ -246,7 +259,10 @@ async function applyPage(page, {fresh = false, told = /** @type {Record<string, 
       sent(row.deleted_at || (outside(table, row, now) && !queued.has(row.id)) ? store.delete(row.id) : store.put(row));
     }
   }
+  // Persons leaving the phone (tombstones, evictions, the end of a round): their numbers go too.
+  let left = rows.some((r) => r.deleted_at);
   const evicted = Object.entries(page.evict || {}).flatMap(([table, ids]) => ids.map((id) => [table, id]));
+  if (evicted.some(([table]) => table === "person")) left = true;
   for (const [table, id] of evicted) sent(tx.objectStore(table).delete(id));
   const children = evicted.filter(([table]) => table === "house").flatMap(([, id]) => HOUSE_CHILDREN.map((child) => [child, id]));
   const keys = await Promise.all(children.map(([child, id]) => tx.objectStore(child).index("house_id").getAllKeys(id)));
@@ -261,11 +277,14 @@ async function applyPage(page, {fresh = false, told = /** @type {Record<string, 
   let orphans = 0;
   if (!page.more) {
     // Only once the round is complete: a person's residency may come on a later page.
-    orphans = await endOfRound(tx, queued);
+    const round = await endOfRound(tx, queued);
+    orphans = round.orphans;
+    if (round.dropped) left = true;
     await ageVisits(tx, queued, now);
   }
   if (notices) told.decided = (told.decided || 0) + await notices.reconcile(tx, news);
   digits.write(tx, found);
+  if (left) digits.gone(tx);
   tx.objectStore("meta").put(page.cursor, "cursor");
   await tx.done;
   return orphans;
