@@ -9,10 +9,11 @@ a phone that missed a round hears the same again.
 
 What a phone may learn stays what its pushes could tell it: cases held for the centre
 without a word to the phone (`identity_elsewhere`, `address_elsewhere`: sync/moves.py) are
-left out, and a conflict whose record lies outside the device's cells now (`out_of_scope`, or
-a house that moved away) carries no values, only that it is open or decided. Values go
-through the privacy policy for the user's role (webapp/registry/privacy.py), as the pull's
-rows do: a masked field travels masked, with `masked: true`.
+left out, and a conflict whose record lies outside the device's cells now (`out_of_scope`, a
+house that moved away, a resident who moved away) carries no values, only that it is open or
+decided. Values go through the privacy policy for the user's role (webapp/registry/privacy.py),
+as the pull's rows do: a masked field travels masked, with `masked: true`; what phones never
+keep (a unit's contact persons: privacy.NOT_ON_PHONES) is left out.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sqlalchemy import Row, Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from sync.wire import to_wire
-from webapp.models import Conflict, Device, Person
+from webapp.models import Conflict, Device, House, Person
 from webapp.registry import privacy
 from webapp.registry.scope import Scope, scope_for
 
@@ -42,7 +43,8 @@ def conflicts_for(session: Session, device: Device, now: datetime, scope: Scope 
     since = now - timedelta(days=DECIDED_DAYS)
     rows = list(session.connection().execute(_USERS_CONFLICTS, {"user": user.id, "since": since}))
     persons = _visible_persons(session, scope, rows)
-    return [_news(c, user.role, _visible(c, scope, persons)) for c in rows]
+    cells = _cells_now(session, rows)
+    return [_news(c, user.role, _visible(c, scope, persons, cells)) for c in rows]
 
 
 # Built once: the first page of every pull round reads it. Rows, not Conflict objects: only
@@ -60,19 +62,30 @@ def _target(c: Row[Any]) -> uuid.UUID | None:
 
 
 def _visible_persons(session: Session, scope: Scope, rows: list[Row[Any]]) -> set[uuid.UUID]:
-    """Persons (conflicts without a house: a duplicate merged, an edit of a person) the scope sees now."""
-    wanted = {t for c in rows if c.cell_id is None and c.record_type == "person" and (t := _target(c)) is not None}
+    """The persons of these conflicts the scope sees now: where they live now, not where the
+    conflict found them (a resident who moved away takes the centre's decision along)."""
+    wanted = {t for c in rows if c.record_type == "person" and (t := _target(c)) is not None}
     if not wanted:
         return set()
     return set(session.scalars(select(Person.id).where(Person.id.in_(wanted), scope.person_clause())))
 
 
-def _visible(c: Row[Any], scope: Scope, persons: set[uuid.UUID]) -> bool:
+def _cells_now(session: Session, rows: list[Row[Any]]) -> dict[uuid.UUID, uuid.UUID | None]:
+    """The cell each conflict's house is in now (a house may have moved since)."""
+    houses = {c.house_id for c in rows if c.house_id is not None and c.record_type != "person"}
+    if not houses:
+        return {}
+    return {house_id: cell_id for house_id, cell_id in session.execute(select(House.id, House.cell_id).where(House.id.in_(houses)))}
+
+
+def _visible(c: Row[Any], scope: Scope, persons: set[uuid.UUID], cells: dict[uuid.UUID, uuid.UUID | None]) -> bool:
     if c.kind in NO_VALUES_KINDS:
         return False
-    if c.cell_id is not None:
-        return scope.covers_cell(c.cell_id)
-    return c.record_type == "person" and _target(c) in persons
+    if c.record_type == "person":
+        return _target(c) in persons
+    if c.house_id is not None and c.house_id in cells:
+        return scope.covers_cell(cells[c.house_id])
+    return c.cell_id is not None and scope.covers_cell(c.cell_id)
 
 
 def _news(c: Row[Any], role: str, visible: bool) -> dict[str, Any]:
@@ -82,7 +95,8 @@ def _news(c: Row[Any], role: str, visible: bool) -> dict[str, Any]:
                            "created_at": to_wire(c.created_at), "resolved_at": to_wire(c.resolved_at),
                            "fields": {}, "decision": None}
     if visible:
-        names = sorted(set(c.registry_values) if c.kind == "field" else set(c.device_values))
+        names = sorted((set(c.registry_values) if c.kind == "field" else set(c.device_values))
+                       - privacy.NOT_ON_PHONES.get(c.record_type, frozenset()))
         out["fields"] = {n: {"registry": _seen(role, c.record_type, n, c.registry_values.get(n)),
                              "device": _seen(role, c.record_type, n, c.device_values.get(n)),
                              **({"masked": True} if not privacy.clear(role, c.record_type, n) else {})}
@@ -92,7 +106,7 @@ def _news(c: Row[Any], role: str, visible: bool) -> dict[str, Any]:
         out["decision"] = {"action": c.resolution.get("action"), "fields": {
             n: {"choice": d.get("choice"),
                 **({"value": _seen(role, c.record_type, n, d.get("value"))} if visible and "value" in d else {})}
-            for n, d in sorted(fields.items())}}
+            for n, d in sorted(fields.items()) if n not in privacy.NOT_ON_PHONES.get(c.record_type, ())}}
     return out
 
 

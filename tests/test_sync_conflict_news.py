@@ -156,3 +156,48 @@ def test_a_users_conflicts_are_found_by_index_not_by_walking_all(db_session: Ses
         s.execute(text("ANALYZE conflict"))
     plan = plan_of(s, "conflict", lambda: conflicts_for(s, phone.device, now))
     assert "ix_conflict_user_created" in plan, plan
+
+
+def test_a_units_contact_persons_never_reach_the_phone_by_a_notice(db_session: Session, area: Any) -> None:
+    # The pull leaves a unit's contacts (names, mobiles) off phones; a notice of the phone's
+    # conflicting edit of them carried the registry's whole list.
+    from webapp.models import Unit
+
+    s = db_session
+    unit = Unit(name="甲公司", house_id=area.houses["A1"].id, kind="enterprise",
+                contacts=[{"name": "联系人李四", "phone": "13911110000", "role": "经理"}])
+    s.add(unit)
+    s.commit()
+    phone = Phone(s, area.users["coordinator"])
+    cid = phone.conflict("unit", "update", unit.id, base_version=unit.version + 1,
+                         fields={"contacts": [{"name": "王五", "phone": "13900000000", "role": "前台"}],
+                                 "name": "甲公司（新）"}, base={})
+    told = _by_id(_round(s, phone)[0], cid)
+    assert told is not None and told["kind"] == "field"
+    assert "contacts" not in told["fields"] and "13911110000" not in str(told) and "联系人李四" not in str(told)
+    assert told["fields"]["name"]["device"] == "甲公司（新）"  # the rest is told as ever
+
+
+def test_a_decision_about_a_resident_who_moved_away_carries_no_values(db_session: Session, area: Any) -> None:
+    # Judged by the cell the conflict found the person in, the centre's decision (a mobile it
+    # chose) still reached the old cell's phone after they moved to another committee.
+    from datetime import date
+
+    s = db_session
+    person = area.persons["A1"]
+    phone = Phone(s, area.users["coordinator"])
+    _, cursor, _ = _round(s, phone)
+    person.set_phone("13700000001")
+    s.commit()
+    cid = phone.conflict("person", "update", person.id, base_version=1, fields={"phone": "13700000002"},
+                         base={"phone": "13812345678"})
+    stay = person.current_residency()
+    assert stay is not None
+    stay.end_date = date(2026, 11, 30)
+    f.residency(s, person, area.houses["B1"], start_date=date(2026, 12, 1))
+    s.commit()
+    _, cursor, _ = _round(s, phone, cursor)
+    _decide(s, cid, area.users["centre"].id, phone=Decision("edit", "13711112222"))
+    told = _by_id(_round(s, phone, cursor)[0], cid)
+    assert told is not None and told["resolved_at"] is not None
+    assert told["fields"] == {} and told["decision"] == {"action": "update", "fields": {"phone": {"choice": "edit"}}}
