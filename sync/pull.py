@@ -5,13 +5,25 @@ committed value when the round began; pages go table by table in (seq, id) order
 round (base 0) is a consistent snapshot: rows changed while it pages get a number above the
 mark and arrive in the next round. The cursor is opaque to the app.
 
+The cursor also says which cells the phone holds once it has applied every page up to it (the
+device's cells when that page was read). Each page compares them with the cells now: what
+was taken away is evicted and what was given arrives in full on that very page, whichever
+page of a round or snapshot it is (a round that compared only on its first page kept a cell
+taken away mid-round on the phone for good). The same cursor asked again (an answer lost)
+answers the same. A MAC binds it to the server's key and the device's user, so a phone
+cannot claim cells it never held to have their houses listed.
+
 Reading a page writes nothing. What the device row keeps of its pulls (when it last pulled,
-the cells its last round covered) is recorded separately by `record`, and only when it
-changed or has aged: a write on every page took a row lock and a commit for what is a read,
-and on SQLite made every pull wait for the one writer.
+the cells its last round covered, read only for a version 1 cursor) is recorded separately
+by `record`, and only when it changed or has aged: a write on every page took a row lock and
+a commit for what is a read, and on SQLite made every pull wait for the one writer.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +73,10 @@ class CursorInvalid(ValueError):
 
 
 MAX_CHANGE = 2**63 - 1  # change numbers are BIGINT (a phone's seq has its own, sync/batch.MAX_SEQ)
+# A cell in a cursor: its UUID's 16 bytes in unpadded base64url. "*" for every cell.
+_CELL_CHARS = 22
+_CELLS_TEXT = re.compile(r"\*|(?:[A-Za-z0-9_-]{22})*")
+MAX_CURSOR_CELLS = 10_000
 
 
 @dataclass
@@ -70,19 +86,34 @@ class Cursor:
     table: int = 0
     after_seq: int = 0
     after_id: str = ""
+    # The cells whose records the phone holds once it has applied the pages up to this cursor
+    # (None: every cell). A version 1 cursor did not say (`held_said` False): `pull` takes
+    # the cells recorded on the device row, which the rounds of that time compared against.
+    held: frozenset[uuid.UUID] | None = None
+    held_said: bool = True
 
-    def encode(self) -> str:
-        return f"1.{self.base}.{self.high}.{self.table}.{self.after_seq}.{self.after_id}"
+    def encode(self, key: bytes = b"", user: int | None = None) -> str:
+        body = f"2.{self.base}.{self.high}.{self.table}.{self.after_seq}.{self.after_id}.{_cells_text(self.held)}"
+        return f"{body}.{_mac(key, user, body)}"
 
     @classmethod
-    def decode(cls, text: str) -> Cursor:
+    def decode(cls, text: str, key: bytes = b"", user: int | None = None) -> Cursor:
         try:
-            version, base, high, table, after_seq, after_id = text.split(".")
-            if version != "1":
+            version, rest = text.split(".", 1)
+            if version == "1":  # before the held cells travelled in it: still accepted
+                base, high, table, after_seq, after_id = rest.split(".")
+                held, said = None, False
+            elif version == "2":
+                body, mac = text.rsplit(".", 1)
+                if not hmac.compare_digest(mac, _mac(key, user, body)):
+                    raise ValueError
+                base, high, table, after_seq, after_id, cells = rest.rsplit(".", 1)[0].split(".")
+                held, said = _cells_of(cells), True
+            else:
                 raise ValueError
             if after_id:
                 uuid.UUID(after_id)
-            cursor = cls(int(base), int(high), int(table), int(after_seq), after_id)
+            cursor = cls(int(base), int(high), int(table), int(after_seq), after_id, held, said)
         except ValueError:
             raise CursorInvalid(text) from None
         if not (0 <= cursor.base <= cursor.high <= MAX_CHANGE and 0 <= cursor.table <= len(TABLES)
@@ -94,6 +125,29 @@ class Cursor:
     @property
     def round_start(self) -> bool:
         return self.table == 0 and self.after_seq == 0 and not self.after_id
+
+
+def _cells_text(cells: frozenset[uuid.UUID] | None) -> str:
+    if cells is None:
+        return "*"
+    return "".join(base64.urlsafe_b64encode(c.bytes)[:_CELL_CHARS].decode() for c in sorted(cells))
+
+
+def _cells_of(text: str) -> frozenset[uuid.UUID] | None:
+    if text == "*":
+        return None
+    if not _CELLS_TEXT.fullmatch(text) or len(text) > _CELL_CHARS * MAX_CURSOR_CELLS:
+        raise ValueError(text)
+    return frozenset(uuid.UUID(bytes=base64.urlsafe_b64decode(text[i:i + _CELL_CHARS] + "=="))
+                     for i in range(0, len(text), _CELL_CHARS))
+
+
+def _mac(key: bytes, user: int | None, body: str) -> str:
+    """The cursor's seal: the server's key over the device's user and the cursor. A phone reads
+    its cursor but cannot make one: one naming cells it never held would be answered with their
+    houses' ids as evictions (and another user's cursor with that user's)."""
+    digest = hmac.new(key, f"{user}|{body}".encode(), hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 @dataclass
@@ -140,15 +194,23 @@ class PullPage:
 
 
 def pull(session: Session, device: Device, cursor_text: str | None, limit: int = 2000,
-         protocol: int = 1) -> PullPage:
+         protocol: int = 1, key: bytes = b"") -> PullPage:
+    """One page for the device after `cursor_text` (None: a snapshot). `key` seals the cursors
+    (the app's secret key; the same for every page of a device). Raises CursorInvalid."""
     scope = scope_for(session, device.user)
     cells = scope.cell_ids
     if cursor_text:
-        cursor = Cursor.decode(cursor_text)
+        cursor = Cursor.decode(cursor_text, key, device.user_id)
+        if not cursor.held_said:
+            cursor.held = _recorded_cells(device, cells)
         if cursor.table == len(TABLES):  # the last round is complete: start the next one
-            cursor = Cursor(cursor.high, max(cursor.high, committed_seq(session)))
+            cursor = Cursor(cursor.high, max(cursor.high, committed_seq(session)), held=cursor.held)
     else:
-        cursor = Cursor(0, committed_seq(session))
+        cursor = Cursor(0, committed_seq(session), held=cells)
+    if (cursor.held is None) != (cells is None):
+        # From every cell to some (a centre's login given a committee's role) or back: what to
+        # evict, or to send, is most of the district. The phone starts again from a snapshot.
+        raise CursorInvalid(cursor_text or "")
     page = PullPage(cursor="", more=False, snapshot=cursor.base == 0, high_water=cursor.high,
                     last_applied_seq=device.last_seq)
     # Before the planner settings below: the probe's thirteen EXISTS plan the same whatever
@@ -168,7 +230,12 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
         session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
                              "set_config('random_page_cost', '1.1', true)"))
     if cursor.round_start and cursor.base > 0:
-        _scope_moves(session, device, cells, cursor, page)
+        _scope_moves(session, cells, cursor, page)
+    if cursor.held != cells:
+        # Between any two pages: taken away is evicted, given arrives whole, on this page; the
+        # cursor it answers holds the cells as they are now.
+        _cells_changed(session, cursor.held, cells, cursor, page)
+        cursor.held = cells
     if cursor.round_start:
         page.conflicts = conflicts_for(session, device, utcnow(), scope)
     remaining = limit
@@ -208,7 +275,7 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
     if not page.more:
         page.round_complete = True
         page.round_cells = sorted(str(c) for c in cells) if cells is not None else None
-    page.cursor = cursor.encode()
+    page.cursor = cursor.encode(key, device.user_id)
     _mask_for(device.user.role, page)
     return page
 
@@ -265,8 +332,9 @@ def needs_record(device: Device, page: PullPage) -> bool:
 
 
 def record(device: Device, page: PullPage) -> None:
-    """Note the pull on the device row: when, and the cells its completed round covered
-    (the next round compares against them to evict what left and send what arrived)."""
+    """Note the pull on the device row: when, and the cells its completed round covered (a
+    version 1 cursor, from before the cursor said which cells the phone holds, is compared
+    against them: `_recorded_cells`)."""
     if page.round_complete:
         device.cells = page.round_cells
     device.last_pull_at = device.last_seen_at = utcnow()
@@ -578,23 +646,20 @@ def _restore(page: PullPage, table: Table, rows: Sequence[Any]) -> None:
         page.restored.update(r["id"] for r in wire)
 
 
-def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] | None, cursor: Cursor,
-                 page: PullPage) -> None:
-    """What entered or left the device's cells without changing itself, since the last round."""
+def _recorded_cells(device: Device, cells: frozenset[uuid.UUID] | None) -> frozenset[uuid.UUID] | None:
+    """What a version 1 cursor's phone holds, as the rounds of that time took it: the cells of
+    its last complete round (those of every page until one completes). Comparing a mid-round
+    version 1 cursor with them again at worst evicts, or sends, a second time what that round's
+    first page did."""
+    if device.cells is None:
+        return cells
+    return frozenset(uuid.UUID(c) for c in device.cells)
+
+
+def _scope_moves(session: Session, cells: frozenset[uuid.UUID] | None, cursor: Cursor, page: PullPage) -> None:
+    """What entered or left the device's cells without changing itself, in the round (its first page)."""
     if cells is None:
         return
-    before = {uuid.UUID(c) for c in device.cells} if device.cells is not None else set(cells)
-    dropped = before - cells
-    if dropped:
-        gone = session.scalars(select(House.id).where(House.cell_id.in_(dropped))).all()
-        page.evict.setdefault("house", []).extend(str(h) for h in gone)
-        # The cells themselves, and a committee none of the device's cells belongs to any more:
-        # a snapshot would not hold them either (the phone's cell list, its map and map tiles).
-        page.evict.setdefault("cell", []).extend(sorted(str(c) for c in dropped))
-        kept = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(cells)))) if cells else set()
-        left = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(dropped)))) - kept
-        if left:
-            page.evict.setdefault("committee", []).extend(sorted(str(c) for c in left))
     events = session.connection().execute(_scope_changes(is_postgresql(session)), {
         "cells": list(cells), "base": cursor.base, "high": cursor.high}).all()
     entering = {i for t, i, k in events if k == "enter" and t == "house"}
@@ -618,9 +683,39 @@ def _scope_moves(session: Session, device: Device, cells: frozenset[uuid.UUID] |
         leaving = {(t, i) for t, i in leaving if not (t == "residency" and i in here)}
     for record_type, record_id in sorted(leaving, key=str):
         page.evict.setdefault(record_type, []).append(str(record_id))
-    added = cells - before
+
+
+def _cells_changed(session: Session, held: frozenset[uuid.UUID] | None, cells: frozenset[uuid.UUID] | None,
+                   cursor: Cursor, page: PullPage) -> None:
+    """The device's cells are not those the phone holds (`held`, from its cursor): cells taken
+    away are evicted, cells given sent in full, on this page. Rare (a change of assignment),
+    and then a few indexed queries; a page whose cells did not change runs none."""
+    if held is None or cells is None:
+        return
+    dropped, added = held - cells, cells - held
+    if dropped:
+        gone = set(session.scalars(select(House.id).where(House.cell_id.in_(dropped))))
+        # And a house that left a dropped cell after the phone last heard of its moves: a
+        # round's first page tells those numbered in the round for the cells it had then; a
+        # snapshot read only houses not moved since its mark. Unless it is in the cells now.
+        since = cursor.high if page.snapshot else cursor.base
+        moved = set(session.scalars(select(ScopeChange.record_id).where(
+            ScopeChange.cell_id.in_(dropped), ScopeChange.seq > since,
+            ScopeChange.record_type == "house", ScopeChange.kind == "leave"))) - gone
+        if moved and cells:
+            moved -= set(session.scalars(select(House.id).where(House.id.in_(moved), House.cell_id.in_(cells))))
+        if gone or moved:
+            page.evict.setdefault("house", []).extend(sorted(str(h) for h in gone | moved))
+        # The cells themselves, and a committee none of the device's cells belongs to any more:
+        # a snapshot would not hold them either (the phone's cell list, its map and map tiles).
+        page.evict.setdefault("cell", []).extend(sorted(str(c) for c in dropped))
+        kept = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(cells)))) if cells else set()
+        left = set(session.scalars(select(Cell.committee_id).where(Cell.id.in_(dropped)))) - kept
+        if left:
+            page.evict.setdefault("committee", []).extend(sorted(str(c) for c in left))
     if added:
-        # Newly assigned cells arrive in full, whatever their rows' numbers.
+        # Newly given cells arrive in full, whatever their rows' numbers, once: the cursor this
+        # page answers holds them.
         for table in TABLES:
             rows = session.execute(select(table).where(
                 _in_cells(table, frozenset(added)), table.c.seq <= cursor.high, *_snapshot_only(table))).all()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -253,3 +254,214 @@ def test_a_stay_moved_within_the_devices_cells_stays(db_session: Session) -> Non
     phone.pull()
     assert str(stay.person_id) in phone.rows["person"] and str(stay.id) in phone.rows["residency"]
     assert _replica(phone) == _snapshot(s, world.device)
+
+
+class Puller:
+    """The server's side of a phone's pulls, as /api/sync/pull does it (`pull`, then `record`
+    when `needs_record`), `limit` rows a page. `hooks`: (condition, change) pairs; before a page
+    is read, the first whose condition holds is committed and dropped (a centre changing the
+    phone's cells between two pages). `lost`: numbers of pages whose answer never reaches the
+    phone, which then asks again with the same cursor."""
+
+    def __init__(self, s: Session, device: Device, limit: int) -> None:
+        self.s, self.device, self.limit = s, device, limit
+        self.pages = 0
+        self.hooks: list[tuple[Callable[[], bool], Callable[[], None]]] = []
+        self.lost: set[int] = set()
+
+    def __call__(self, kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
+        assert kind == "pull"
+        while True:
+            self.pages += 1
+            for hook in self.hooks:
+                if hook[0]():
+                    self.hooks.remove(hook)
+                    hook[1]()
+                    self.s.commit()
+                    break
+            page = pull(self.s, self.device, cursor, limit=self.limit)
+            if needs_record(self.device, page):
+                record(self.device, page)
+            self.s.commit()
+            if self.pages not in self.lost:
+                return json.loads(json.dumps(page.to_wire()))
+
+
+class Far:
+    """A cell of another committee with a house and its resident, given to the world's
+    coordinator (`give`) or taken away (`take`)."""
+
+    def __init__(self, world: World) -> None:
+        s = world.s
+        self.world, self.committee = world, f.committee(s)
+        self.cell = f.cell(s, self.committee)
+        self.house = f.house(s, self.cell)
+        self.person = world.newcomer()
+        f.residency(s, self.person, self.house)
+        s.commit()
+
+    def give(self) -> None:
+        self.cell.coordinators.append(self.world.device.user)
+
+    def take(self) -> None:
+        self.cell.coordinators.remove(self.world.device.user)
+
+    def on(self, phone: Phone) -> set[str]:
+        """What of the far cell the phone holds."""
+        ids = {str(self.committee.id), str(self.cell.id), str(self.house.id), str(self.person.id)}
+        return ids & {k for rows in phone.rows.values() for k in rows}
+
+
+def _several_pages(world: World) -> None:
+    for _ in range(12):  # changes in the world's own cell: the next round is several pages of 3
+        world.write()
+
+
+def test_a_cell_taken_away_between_two_pages_of_a_round_is_evicted(db_session: Session) -> None:
+    """D2: the round's evictions were worked out on its first page only, and its last page
+    recorded the cells as they were then: a cell taken away in between was never evicted, and
+    its houses and residents (full ID numbers) stayed on the phone for good."""
+    s = db_session
+    world = World(s, random.Random(11))
+    far = Far(world)
+    far.give()
+    s.commit()
+    server = Puller(s, world.device, 3)
+    phone = Phone(server)
+    phone.pull()
+    assert far.on(phone) == {str(far.committee.id), str(far.cell.id), str(far.house.id), str(far.person.id)}
+    _several_pages(world)
+    start = server.pages
+    server.hooks.append((lambda: server.pages == start + 2, far.take))
+    phone.pull()
+    assert not server.hooks and server.pages >= start + 2  # taken away before the round's second page
+    assert far.on(phone) == set()
+    assert _replica(phone) == _snapshot(s, world.device)
+    phone.pull()
+    assert _replica(phone) == _snapshot(s, world.device)
+
+
+def test_a_cell_taken_away_during_the_first_snapshot_is_evicted(db_session: Session) -> None:
+    """The same during a first sync that spans pages: the snapshot's early pages brought the
+    far cell's house and resident, and it is taken away before the snapshot's last page."""
+    s = db_session
+    world = World(s, random.Random(12))
+    far = Far(world)
+    far.give()
+    s.commit()
+    server = Puller(s, world.device, 3)
+    phone = Phone(server)
+    server.hooks.append((lambda: str(far.person.id) in phone.rows.get("person", {}), far.take))
+    phone.pull()
+    assert not server.hooks  # taken away after the resident had come, before the round ended
+    assert far.on(phone) == set()
+    assert _replica(phone) == _snapshot(s, world.device)
+
+
+@pytest.mark.parametrize("first_sync", [False, True])
+def test_a_cell_given_between_two_pages_arrives_whole(db_session: Session, first_sync: bool) -> None:
+    """A cell given mid-round (or mid-snapshot) arrives in full by the round's end: its pages
+    already read (committee, cell, house...) did not hold it, and the next round, seeing the
+    cells recorded by this one, did not send it either."""
+    s = db_session
+    world = World(s, random.Random(13))
+    far = Far(world)
+    server = Puller(s, world.device, 3)
+    phone = Phone(server)
+    if not first_sync:
+        phone.pull()
+        assert far.on(phone) == set()
+        _several_pages(world)
+    start = server.pages
+    server.hooks.append((lambda: server.pages == start + 2, far.give))
+    phone.pull()
+    assert not server.hooks and server.pages >= start + 2  # given before the round's second page
+    assert far.on(phone) == {str(far.committee.id), str(far.cell.id), str(far.house.id), str(far.person.id)}
+    assert _replica(phone) == _snapshot(s, world.device)
+    pages = server.pages
+    phone.pull()  # the next round: the cell came whole, and is not sent again
+    assert server.pages == pages + 1 and _replica(phone) == _snapshot(s, world.device)
+
+
+def test_a_lost_answer_that_evicted_a_cell_is_evicted_again(db_session: Session) -> None:
+    """The page that evicts a cell taken away, answered but never heard (a weak signal): the
+    phone asks again with the same cursor and must be told again. A one-page round recorded the
+    new cells on the device row as it answered, so the second asking evicted nothing."""
+    s = db_session
+    world = World(s, random.Random(14))
+    far = Far(world)
+    far.give()
+    s.commit()
+    server = Puller(s, world.device, 10_000)
+    phone = Phone(server)
+    phone.pull()
+    assert str(far.house.id) in phone.rows["house"]
+    far.take()
+    s.commit()
+    server.lost = {server.pages + 1}
+    phone.pull()
+    assert far.on(phone) == set()
+    assert _replica(phone) == _snapshot(s, world.device)
+
+
+def test_a_house_that_left_a_cell_taken_away_is_evicted(db_session: Session) -> None:
+    """A house moves out of the far cell (to a cell not the phone's), then the cell is taken
+    away, before the phone pulls again: the round's moves are read for the cells the device has
+    now, and the cell's houses are those in it now, so the house fell between the two."""
+    from webapp.registry.scope_changes import record_house_moves
+    s = db_session
+    world = World(s, random.Random(15))
+    far = Far(world)
+    far.give()
+    s.commit()
+    phone = Phone(Puller(s, world.device, 3))
+    phone.pull()
+    assert str(far.house.id) in phone.rows["house"] and str(far.person.id) in phone.rows["person"]
+    far.house.cell_id = world.elsewhere.id
+    record_house_moves(s, [(far.house.id, far.cell.id, world.elsewhere.id)])
+    s.commit()
+    far.take()
+    s.commit()
+    phone.pull()
+    assert far.on(phone) == set()
+    assert _replica(phone) == _snapshot(s, world.device)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cells_given_and_taken_between_any_pages_leave_the_phone_as_a_snapshot(db_session: Session,
+                                                                             seed: int) -> None:
+    """Cells given and taken away at random between pages of rounds and snapshots (also given
+    and taken again within one round), with writes, pages of random sizes and answers lost at
+    random: after a round with no change of its own (what changed during the last one comes
+    in the next), the phone holds exactly what a fresh snapshot would."""
+    s, rng = db_session, random.Random(seed)
+    world = World(s, rng)
+    fars = [Far(world) for _ in range(3)]
+    server = Puller(s, world.device, 1)
+    churn = {"on": True}
+
+    def between_pages() -> bool:
+        if churn["on"] and rng.random() < 0.3:
+            far = rng.choice(fars)
+            if world.device.user in far.cell.coordinators:
+                far.take()
+            else:
+                far.give()
+            s.commit()
+        if churn["on"] and rng.random() < 0.3:
+            world.write()
+        server.limit = rng.randint(1, 12)
+        if rng.random() < 0.1:
+            server.lost.add(server.pages)
+        return False
+
+    server.hooks.append((between_pages, lambda: None))
+    phone = Phone(server)
+    for _ in range(8):
+        churn["on"] = True
+        phone.pull()
+        churn["on"] = False
+        phone.pull()
+        assert _replica(phone) == _snapshot(s, world.device)
+        if rng.random() < 0.2:
+            phone.cursor = None  # a snapshot again

@@ -19,7 +19,7 @@ from webapp.registry.sequence import STAMPED_TABLES, _stamp_in_one, committed_se
 from tests import factories as f
 from tests.statements import statements
 from webapp.base.timeutil import utcnow
-from webapp.models import Cell, ChangeCounter, Committee, Device, House, RecordVersion, Visit, cell_coordinator
+from webapp.models import Cell, ChangeCounter, Committee, Device, House, RecordVersion, User, Visit, cell_coordinator
 
 
 def test_one_commit_is_one_number_across_tables(db_session: Session) -> None:
@@ -187,6 +187,68 @@ def test_a_cell_taken_away_is_evicted_on_the_next_round(client, phone, area, db_
     assert _device(s).cells == [str(a2.id)]
     again = _pull(client, phone, page["cursor"])
     assert again["evict"] == {}  # the new cells were kept: nothing left since
+
+
+def _refused(client: Any, phone: dict[str, str], cursor: str) -> bool:
+    response = client.get("/api/sync/pull", query_string={"protocol": "2", "cursor": cursor}, headers=phone)
+    return response.status_code == 422 and response.get_json()["code"] == "cursor_invalid"
+
+
+def test_a_cursor_naming_cells_the_phone_never_held_is_refused(client, phone, area, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    """The cursor says which cells the phone holds (sync/pull.py): one claiming another cell
+    would be answered with that cell's houses as evictions. It is sealed with the app's key and
+    bound to the user: made, edited, or taken from another user's phone, it is refused."""
+    from sync.pull import Cursor
+    mine = Cursor.decode(_pull(client, phone, None)["cursor"], b"test-secret", area.users["coordinator"].id)
+    assert mine.held == frozenset({area.cells["A1"].id})
+    b1 = area.cells["B1"].id
+    claims = Cursor(mine.base, mine.high, mine.table, held=frozenset({area.cells["A1"].id, b1}))
+    assert _refused(client, phone, claims.encode(b"not-the-key", area.users["coordinator"].id))
+    assert _refused(client, phone, claims.encode(b"test-secret", area.users["centre"].id))
+    edited = Cursor(mine.base, mine.high, mine.table, held=mine.held).encode(b"test-secret", area.users["coordinator"].id)
+    assert not _refused(client, phone, edited)
+    assert _refused(client, phone, edited.replace(".", ".1", 1))  # another base, the seal kept
+    committee = client.post("/api/devices", json={"username": "comm", "password": "pw", "label": "t"})
+    theirs = _pull(client, {"Authorization": f"Bearer {committee.get_json()['token']}"}, None)["cursor"]
+    assert _refused(client, phone, theirs)
+
+
+def test_a_version_1_cursor_still_works_and_evicts_a_cell_taken_away(client, phone, area, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    """A phone that last pulled before cursors said which cells it holds sends a version 1
+    cursor (also mid-round): it is compared with the cells recorded on the device row."""
+    first = _pull(client, phone, None)
+    s = db_session
+    a1_houses = {h["id"] for h in first["changes"]["house"]}
+    s.rollback()
+    s.execute(delete(cell_coordinator).where(cell_coordinator.c.cell_id == area.cells["A1"].id))
+    s.execute(cell_coordinator.insert().values(cell_id=area.cells["A2"].id, user_id=area.users["coordinator"].id))
+    s.commit()
+    high = first["high_water"]
+    for old in (f"1.{high}.{high}.13.0.", f"1.0.{high}.2.0."):  # between rounds, and mid-round
+        s.execute(update(Device).values(cells=[str(area.cells["A1"].id)]))  # as that round left it
+        s.commit()
+        page = _pull(client, phone, old)
+        assert set(page["evict"]["house"]) >= a1_houses and page["evict"]["cell"] == [str(area.cells["A1"].id)]
+        assert str(area.houses["A2"].id) in {h["id"] for h in page["changes"]["house"]}
+        assert page["cursor"].startswith("2.")
+
+
+def test_a_phone_whose_user_no_longer_sees_every_cell_starts_again(client, area, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    """The centre's login given a committee's role: its phone held the district. Evicting all
+    but the committee's cells is most of the district: the cursor is refused, and the phone's
+    snapshot starts its store again."""
+    registered = client.post("/api/devices", json={"username": "centre", "password": "pw", "label": "t"})
+    centre = {"Authorization": f"Bearer {registered.get_json()['token']}"}
+    first = _pull(client, centre, None)
+    assert str(area.houses["B1"].id) in {h["id"] for h in first["changes"]["house"]}
+    s = db_session
+    s.rollback()
+    s.execute(update(User).where(User.username == "centre").values(role="committee",
+                                                                  committee_id=area.committees["A"].id))
+    s.commit()
+    assert _refused(client, centre, first["cursor"])
+    again = _pull(client, centre, None)
+    assert again["snapshot"] and str(area.houses["B1"].id) not in {h["id"] for h in again["changes"]["house"]}
 
 
 

@@ -260,10 +260,17 @@ def pull_changes() -> Any:
     return _answer({"protocol": protocol, **page})
 
 
+def _cursor_key() -> bytes:
+    """What seals the pull's cursors (sync/pull.py: a phone cannot make one): the app's secret
+    key. A new key makes every phone's cursor invalid once: each pulls a snapshot again."""
+    secret = current_app.config["SECRET_KEY"]
+    return secret if isinstance(secret, bytes) else str(secret).encode()
+
+
 def _page(device: Device, cursor: str | None, limit: int, protocol: int) -> dict[str, Any]:
     """One pull page as wire data, for a pull request or a push that carries one. Raises
     CursorInvalid (nothing written then)."""
-    page = pull(db.session, device, cursor, limit=limit, protocol=protocol)
+    page = pull(db.session, device, cursor, limit=limit, protocol=protocol, key=_cursor_key())
     persons = len(page.changes.get("person", []))
     note_device = needs_record(device, page)
     device_id, user_id = device.id, device.user_id  # the commit below expires the row
