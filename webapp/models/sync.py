@@ -34,8 +34,8 @@ class Device(Base):
     pending: Mapped[int] = mapped_column(default=0)
     app_version: Mapped[str | None] = mapped_column(String(32), default=None)
     protocol: Mapped[int | None] = mapped_column(default=None)
-    # The cells it held at its last complete pull: a change of assignment is then a change
-    # of scope (new cells sent in full, dropped cells evicted).
+    # The cells it held at its last complete pull. Read only for a version 1 cursor (an app from
+    # before the cursor said which cells the phone holds: sync/pull.py `_recorded_cells`).
     cells: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
