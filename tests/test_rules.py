@@ -461,7 +461,7 @@ def test_likely_duplicates_and_units_become_conflicts_once(db_session: Session, 
     flags = {fl.kind: fl for fl in run(s, "duplicates")}
     assert set(flags) == {"likely_person", "same_uscc", "merged_record"}
     assert {uuid.UUID(i) for i in flags["likely_person"].numbers["ids"]} == {a.id, b.id}
-    assert flags["likely_person"].en.startswith("2 persons share name, birth date (1988-08-08) and area code (310117)")
+    assert flags["likely_person"].en.startswith("2 persons share name, birth date and area code")
     assert flags["same_uscc"].numbers["count"] == 2 and flags["same_uscc"].record_type == "unit"
     raised = raise_tasks(s, flags.values(), None)
     assert (raised.conflicts, raised.tasks) == (3, 0)
@@ -506,8 +506,36 @@ def test_accuracy_ids_and_birth_dates(db_session: Session, cell) -> None:  # typ
     assert set(flags) == {(bad_check.id, "invalid_id"), (legacy.id, "legacy_id"), (mismatch.id, "birth_mismatch"),
                           (newborn.id, "birth_date")}
     assert flags[(bad_check.id, "invalid_id")].en == "Invalid ID number: ID number failed its check: compare every character with the card"
-    assert flags[(newborn.id, "birth_date")].en == "Birth date 2025-06-01 is after moving in on 2025-05-01"
+    assert flags[(newborn.id, "birth_date")].en == "The birth date is after moving in on 2025-05-01"
     assert not {good.id, hmt.id, passport.id} & {rid for rid, _k in flags}
+
+
+def test_no_finding_spells_out_a_birth_date_or_the_digits_a_mask_hides(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]
+    # A finding's words reach every role that sees the person, grid leads, committees and police
+    # among them, beside the masked number (first 3, last 4 characters). A birth date and an
+    # area code in them were the rest of the number: a "likely the same person" finding gave
+    # it whole, a birth-date finding left a handful of candidates.
+    s = db_session
+    h = f.house(s, cell)
+    twins = [live_in(s, h, 1, name="李四", born=date(1988, 8, 8))[0] for _ in range(2)]
+    mismatch = live_in(s, h, 1, born=date(1990, 1, 1))[0]
+    mismatch.birth_date = date(1990, 1, 2)
+    ancient = live_in(s, h, 1, born=date(1880, 3, 4), id_number=valid_id("11010518800304123"))[0]
+    newborn = person(s, born=date(2025, 6, 1))
+    f.residency(s, newborn, h, start_date=date(2025, 5, 1))
+    bad_day = live_in(s, h, 1)[0]
+    bad_day.set_id_number("11010519491331" + "0021")  # 31 December... of a 13th month
+    findings = [fl for fl in evaluate(s, today=TODAY, settings=S) if fl.record_type == "person"]
+    said = {fl.kind for fl in findings}
+    assert {"likely_person", "birth_mismatch", "birth_date", "invalid_id"} <= said, said
+    for who in (*twins, mismatch, ancient, newborn, bad_day):
+        number = who.id_number or ""
+        secrets = {number[:6], number[6:14], number[6:10] + "-" + number[10:12] + "-" + number[12:14]}
+        secrets |= {who.birth_date.isoformat()} if who.birth_date else set()
+        for fl in findings:
+            if who.id in {fl.record_id, *(uuid.UUID(i) for i in fl.numbers.get("ids", []))}:
+                words = fl.zh + fl.en + str(fl.numbers)
+                assert not {x for x in secrets if x and x in words}, (fl.kind, words)
 
 
 def test_accuracy_phones_at_the_age_threshold(db_session: Session, cell) -> None:  # type: ignore[no-untyped-def]

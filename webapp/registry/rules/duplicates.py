@@ -137,11 +137,13 @@ def _likely(ctx: Context) -> list[Flag]:
             if (name, born, area_code) in groups:
                 found[(name, born, area_code)].append((pid, house_id, cell_id))
     out = []
-    for (_name, birth, code), members in found.items():
+    for members in found.values():
+        # Never the birth date or the area code: with the masked number beside it (first 3, last
+        # 4 characters) they are the whole number, for the roles the policy shows it masked.
         flag = _group_flag(ctx, "likely_person", "person", members,
-                           f"{len(members)} 人姓名、出生日期（{birth}）和证件地区码（{code}）相同，号码不同：疑似重复登记",
-                           f"{len(members)} persons share name, birth date ({birth}) and area code ({code}) under "
-                           "different ID numbers: possibly one person", {"birth_date": birth.isoformat(), "area": code})
+                           f"{len(members)} 人姓名、出生日期和证件地区码相同，号码不同：疑似重复登记",
+                           f"{len(members)} persons share name, birth date and area code under different ID numbers: "
+                           "possibly one person", {})
         if flag:
             out.append(flag)
     return out
