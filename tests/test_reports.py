@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import csrf_token, login, logout, valid_id
 from webapp.models import AuditEntry, Conflict, Cycle, GradeSnapshot, HouseFlag, ResidenceCheck
+from webapp.oversight.grading.drill import METRICS
 from webapp.base.timeutil import local_today, local_week_start
 
 USERNAMES = {"coordinator": "coord", "grid_lead": "lead", "committee": "comm", "centre": "centre",
@@ -119,6 +120,25 @@ def test_exports_need_the_export_permission(client, area, role: str) -> None:  #
     login(client, USERNAMES[role])
     assert client.get("/reports/lists/arrivals.csv").status_code == 403
     assert client.get("/reports/grading").status_code == 403
+
+
+@pytest.mark.parametrize("metric", sorted(METRICS))
+def test_every_drill_down_exports_as_a_workbook_in_chinese(client, area, metric: str) -> None:  # type: ignore[no-untyped-def]
+    # The reviews list's sheet was named "待审核/已退回": Excel refuses a "/" there, and the
+    # Chinese export was a 500 (the English title had none).
+    login(client, "centre")
+    a = area.committees["A"].id
+    answer = client.get(f"/reports/grading/committees/{a}/drill/{metric}.xlsx", headers={"Accept-Language": "zh-CN"})
+    assert answer.status_code == 200, metric
+    book = load_workbook(io.BytesIO(answer.get_data()))
+    assert all("/" not in name for name in book.sheetnames)
+
+
+def test_a_sheet_name_is_one_excel_takes() -> None:
+    from webapp.reports.export import sheet_title
+
+    assert sheet_title("待审核/已退回") == "待审核-已退回" and sheet_title("'" + "长" * 40 + "'") == "长" * 31
+    assert sheet_title("a[b]c:d*e?f\\g") == "a-b-c-d-e-f-g" and sheet_title("''") == "Sheet"
 
 
 def test_grading_pages_drill_down_and_exports(client, area, db_session) -> None:  # type: ignore[no-untyped-def]

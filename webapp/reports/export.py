@@ -37,12 +37,21 @@ def to_csv(note: str, tables: Sequence[Table]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+# Excel refuses these in a sheet's name (openpyxl raises): "待审核/已退回" was a 500.
+_NOT_IN_SHEET_NAMES = str.maketrans({c: "-" for c in "[]:*?/\\"})
+
+
+def sheet_title(title: str) -> str:
+    """A sheet name Excel takes: no []:*?/\\, not quoted, at most 31 characters."""
+    return title.translate(_NOT_IN_SHEET_NAMES).strip("'")[:31] or "Sheet"
+
+
 def to_xlsx(note: str, sheets: Sequence[tuple[str, Table]]) -> bytes:
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     book.properties.title = note[:255]
     for title, (head, rows) in sheets:
-        sheet = book.create_sheet(title[:31])
+        sheet = book.create_sheet(sheet_title(title))
         sheet.append([note])
         sheet.append(head)
         for cell in sheet[2]:
