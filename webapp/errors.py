@@ -7,6 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 # Not "Conflict": that name is the sync conflict model everywhere else (tests/test_conflict_kinds.py).
 from werkzeug.exceptions import Conflict as HTTPConflict
@@ -53,7 +54,7 @@ def register(app: Flask) -> None:
             db.session.rollback()
         if wants_json():
             return problem(status, error.description or "", getattr(error, "problem_code", None))
-        return render_template("error.html", status=status, error=error), status
+        return render_template("error.html", status=status, error=error, message=_page_message(error)), status
 
     @app.errorhandler(OperationalError)
     def _transient(error: OperationalError) -> Any:
@@ -94,6 +95,25 @@ def register(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("unhandled error")
         return _http(InternalServerError())
+
+
+def _page_message(error: HTTPException) -> str:
+    """What the error page says, in the page's language. A description the app wrote is its
+    own (already both languages, or translated); werkzeug's and Flask-WTF's own are English
+    only, and a Chinese page showed "The CSRF token is missing." to someone whose form expired."""
+    if isinstance(error, CSRFError):
+        return _("This form has expired or was not sent from this site. Reload the page and try again: "
+                 "what you entered may need to be entered again.")
+    if error.description and error.description != type(error).description:
+        return str(error.description)
+    generic = {
+        400: _("The request could not be understood. Check what you entered (a date, a number) and try again."),
+        405: _("This page cannot be used that way. Go back and use the page's own buttons."),
+        409: _("This clashes with the record as it is now. Reload the page and try again."),
+        415: _("This kind of file or content is not accepted here."),
+        429: _("Too many requests for now. Please wait a moment and try again."),
+    }
+    return generic.get(error.code or 0, _("The request could not be completed. Go back and try again."))
 
 
 def _storage_full(error: BaseException) -> bool:
