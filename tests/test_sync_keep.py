@@ -205,16 +205,22 @@ def test_a_house_a_push_moves_to_another_cell_leaves_the_old_cells_phone(db_sess
     assert _replica(phone) == _snapshot(s, world.device)
 
 
-def test_a_stay_a_push_moves_to_another_cells_house_takes_its_person_away(db_session: Session) -> None:
+@pytest.mark.parametrize("covered", [False, True], ids=["to another cell", "within the device's cells"])
+def test_a_stay_a_push_moves_to_another_house_goes_with_its_cell(db_session: Session, covered: bool) -> None:
+    # To a house outside the device's cells its person and the stay leave the phone; to one
+    # of its other cells both stay.
     s = db_session
     world = World(s, random.Random(4))
+    if covered:
+        world.elsewhere.coordinators.append(world.device.user)
+        s.commit()
     phone = _coordinators_phone(s, world)
     stay = world._open()[0]
     assert str(stay.person_id) in phone.rows["person"]
     push = _pusher(s, "centre", [])
     assert push("residency", stay.id, {"house_id": str(world.away.id)}, stay.version) == "applied"
     phone.pull()
-    assert str(stay.person_id) not in phone.rows["person"]
+    assert (str(stay.person_id) in phone.rows["person"], str(stay.id) in phone.rows["residency"]) == (covered, covered)
     assert _replica(phone) == _snapshot(s, world.device)
 
 
@@ -239,20 +245,6 @@ def test_a_house_the_centre_moves_by_deciding_a_conflict_leaves_the_old_cells_ph
     assert s.get(House, house.id).cell_id == world.elsewhere.id  # type: ignore[union-attr]
     phone.pull()
     assert str(house.id) not in phone.rows["house"]
-    assert _replica(phone) == _snapshot(s, world.device)
-
-
-def test_a_stay_moved_within_the_devices_cells_stays(db_session: Session) -> None:
-    s = db_session
-    world = World(s, random.Random(6))
-    world.elsewhere.coordinators.append(world.device.user)  # the coordinator has both cells
-    s.commit()
-    phone = _coordinators_phone(s, world)
-    stay = world._open()[0]
-    push = _pusher(s, "centre", [])
-    assert push("residency", stay.id, {"house_id": str(world.away.id)}, stay.version) == "applied"
-    phone.pull()
-    assert str(stay.person_id) in phone.rows["person"] and str(stay.id) in phone.rows["residency"]
     assert _replica(phone) == _snapshot(s, world.device)
 
 
@@ -312,6 +304,18 @@ class Far:
         return ids & {k for rows in phone.rows.values() for k in rows}
 
 
+def _holding_far(s: Session, seed: int, limit: int) -> tuple[World, Far, Puller, Phone]:
+    """A world whose device was given the far cell, and a phone that has pulled it."""
+    world = World(s, random.Random(seed))
+    far = Far(world)
+    far.give()
+    s.commit()
+    server = Puller(s, world.device, limit)
+    phone = Phone(server)
+    phone.pull()
+    return world, far, server, phone
+
+
 def _several_pages(world: World) -> None:
     for _ in range(12):  # changes in the world's own cell: the next round is several pages of 3
         world.write()
@@ -322,13 +326,7 @@ def test_a_cell_taken_away_between_two_pages_of_a_round_is_evicted(db_session: S
     recorded the cells as they were then: a cell taken away in between was never evicted, and
     its houses and residents (full ID numbers) stayed on the phone for good."""
     s = db_session
-    world = World(s, random.Random(11))
-    far = Far(world)
-    far.give()
-    s.commit()
-    server = Puller(s, world.device, 3)
-    phone = Phone(server)
-    phone.pull()
+    world, far, server, phone = _holding_far(s, 11, 3)
     assert far.on(phone) == {str(far.committee.id), str(far.cell.id), str(far.house.id), str(far.person.id)}
     _several_pages(world)
     start = server.pages
@@ -388,13 +386,7 @@ def test_a_lost_answer_that_evicted_a_cell_is_evicted_again(db_session: Session)
     phone asks again with the same cursor and must be told again. A one-page round recorded the
     new cells on the device row as it answered, so the second asking evicted nothing."""
     s = db_session
-    world = World(s, random.Random(14))
-    far = Far(world)
-    far.give()
-    s.commit()
-    server = Puller(s, world.device, 10_000)
-    phone = Phone(server)
-    phone.pull()
+    world, far, server, phone = _holding_far(s, 14, 10_000)
     assert str(far.house.id) in phone.rows["house"]
     far.take()
     s.commit()
@@ -410,12 +402,7 @@ def test_a_house_that_left_a_cell_taken_away_is_evicted(db_session: Session) -> 
     now, and the cell's houses are those in it now, so the house fell between the two."""
     from webapp.registry.scope_changes import record_house_moves
     s = db_session
-    world = World(s, random.Random(15))
-    far = Far(world)
-    far.give()
-    s.commit()
-    phone = Phone(Puller(s, world.device, 3))
-    phone.pull()
+    world, far, _server, phone = _holding_far(s, 15, 3)
     assert str(far.house.id) in phone.rows["house"] and str(far.person.id) in phone.rows["person"]
     far.house.cell_id = world.elsewhere.id
     record_house_moves(s, [(far.house.id, far.cell.id, world.elsewhere.id)])
