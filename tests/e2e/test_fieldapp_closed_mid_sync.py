@@ -76,7 +76,12 @@ def test_tab_closed_mid_sync_loses_and_doubles_nothing(page: Page, live_server: 
             mid = _server_counts(live_server, area.user_id, names)
             assert mid["receipts"] == before["receipts"] + sent
         else:
-            page.close()  # the request never reaches the server
+            # The request never reaches the server: failed at once, as with the signal gone, and
+            # the tab closed. Left held, a closing page's pending request was once let through
+            # to the server (CI, 2026-12-06), which made this case the one above.
+            for pending in held:
+                pending.abort()
+            page.close()
             assert _server_counts(live_server, area.user_id, names) == before
         context.unroute("**/api/sync/push")
 
