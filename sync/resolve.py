@@ -275,8 +275,8 @@ def _write(session: Session, case: Case, values: dict[str, Any], choices: dict[s
     assert record is not None
     deleting = choices.get(DELETE_FIELD) == "take" and record.deleted_at is None
     deleted_at = now if deleting else None if restore else record.deleted_at
-    state = {c.key: getattr(record, c.key) for c in case.rtype.table.columns} | values | {"deleted_at": deleted_at}
     before = {c.key: getattr(record, c.key) for c in case.rtype.table.columns}
+    state = before | values | {"deleted_at": deleted_at}
     _refuse_removed_house(session, case.rtype.name, state, before)
     check_record(session, case.rtype.name, record.id, state)
     for change in scope_changes.of_edit(case.rtype.name, before, state, lambda h: _cell_of(session, h)):
