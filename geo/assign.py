@@ -135,16 +135,32 @@ def assign_houses(session: Session, *, house_ids: Iterable[uuid.UUID] | None = N
     return report
 
 
+class CellFinder:
+    """The cell `assign_houses` would place a point in, for one point at a time: the cells are
+    read on the first question and kept for the rest (a push may place several houses). The
+    push asks it (as `sync.reach.Locate`) before a phone moves a house's coordinates."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._ids: list[uuid.UUID] | None = None
+        self._geoms: list[shapely.Polygon] = []
+
+    def __call__(self, lon: float, lat: float, current: uuid.UUID | None = None) -> uuid.UUID | None:
+        """`current`: the house's cell now (a point on its edge stays there); None outside
+        every cell, where it keeps its cell."""
+        if self._ids is None:
+            cells = _cells(self._session)
+            self._ids, self._geoms = [c.id for c in cells], [polygon(c.boundary) for c in cells]
+        now = self._ids.index(current) if current in self._ids else -1
+        [k] = locate(self._geoms, np.array([lon], dtype=float), np.array([lat], dtype=float),
+                     np.array([now], dtype=np.int64)).tolist()
+        return self._ids[k] if k >= 0 else None
+
+
 def cell_at(session: Session, lon: float, lat: float, current: uuid.UUID | None = None) -> uuid.UUID | None:
-    """The cell `assign_houses` would place a house at this point in, the house being in
-    `current` now (a point on its edge stays there); None outside every cell, where it keeps
-    its cell. The console asks it before saving a house's coordinates."""
-    cells = _cells(session)
-    ids = [c.id for c in cells]
-    now = ids.index(current) if current in ids else -1
-    [k] = locate([polygon(c.boundary) for c in cells], np.array([lon], dtype=float), np.array([lat], dtype=float),
-                 np.array([now], dtype=np.int64)).tolist()
-    return ids[k] if k >= 0 else None
+    """One point's cell, as `CellFinder` answers it. The console asks it before saving a
+    house's coordinates."""
+    return CellFinder(session)(lon, lat, current)
 
 
 def _cells(session: Session) -> list[Any]:

@@ -11,7 +11,7 @@ from sync import conflicts, reviews
 from sync.batch import DELETABLE, Mutation, Outcome
 from sync.merge import three_way
 from sync.moves import hold_for_centre, merge_twin, move_house, same_address, twins, visible_twin
-from sync.reach import Reach, outside
+from sync.reach import Locate, Reach, outside
 from sync.state import CellCommittees, State, fetch
 from sync.validate import linked_problems, parse_fields
 from sync.wire import RECORD_TYPES, to_wire
@@ -23,7 +23,7 @@ from webapp.registry.scope import Scope
 
 
 def process(session: Session, m: Mutation, state: State, scope: Scope, cells: CellCommittees,
-             device: Device, now: datetime, work: Write) -> Outcome:
+             device: Device, now: datetime, work: Write, locate: Locate) -> Outcome:
     if not scope.may("edit"):
         # Police read every cell and reporters none; neither changes the registry, by sync
         # no more than in the console. Refused, not a conflict: there is nothing to merge.
@@ -41,7 +41,7 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: Ce
     if blocker is not None:
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "blocked", m.type, m.record_id, blocked_by=blocker)
-    reach = Reach(state, scope)
+    reach = Reach(state, scope, locate)
     errors_wire = [e.as_dict() for e in errors]
     op_problem = _op_problem(m, rtype, rid, state, reach)
     if op_problem:

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sync import echo
 from sync.apply import process
 from sync.bulk import insert_rows
+from sync.reach import Locate
 from sync.batch import Batch, Mutation, Outcome
 from sync.state import cell_committees, is_postgresql, listed, load, own_failures
 from sync.write import Write, write
@@ -34,8 +35,10 @@ class PushResult:
     last_seq: int
 
 
-def apply_batch(session: Session, device: Device, batch: Batch, *, device_locked: bool = False) -> PushResult:
-    """`device_locked`: the caller read the device row FOR UPDATE already
+def apply_batch(session: Session, device: Device, batch: Batch, *, locate: Locate,
+                device_locked: bool = False) -> PushResult:
+    """`locate`: where a house's new point lies (geo.assign.CellFinder; sync/reach.py).
+    `device_locked`: the caller read the device row FOR UPDATE already
     (`devices.authenticate(lock=True)`), saving a round trip on every push."""
     now = utcnow()
     if is_postgresql(session) and not device_locked:
@@ -62,7 +65,7 @@ def apply_batch(session: Session, device: Device, batch: Batch, *, device_locked
     writes: list[tuple[Mutation, Outcome, Write]] = []
     for m in fresh:
         work = Write()
-        outcome = process(session, m, state, scope, cells, device, now, work)
+        outcome = process(session, m, state, scope, cells, device, now, work, locate)
         writes.append((m, outcome, work))
     write(session, writes, device, now)
     echo.tell(writes, state, user.role)

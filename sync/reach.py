@@ -7,6 +7,12 @@ cell it is in and the cell it is moved to; everything else by its house; every r
 the record it names. A person is in reach when they live (have an open residency) only in
 the device's cells, or were created by this very batch.
 
+A house's coordinates are its cell to come: `flask cells assign` places a house by them, so
+a point that lies in another cell would hand the house (and who lives there) to that cell's
+committee at the next run. A phone may not move a house's point into a cell outside its own,
+as the console may not (webapp/console/views.py `_foreign_cell`); the point's cell comes from
+`geo/` through `Locate`, which the caller passes in (sync/ does not import geo/).
+
 For a device with a limited scope, a record that does not exist and one outside its cells
 get the same answer (sync/apply.py makes both an `out_of_scope` conflict that keeps the
 typed values for the centre), so a push cannot be used to learn what lies outside.
@@ -14,18 +20,25 @@ typed values for the centre), so a push cannot be used to learn what lies outsid
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from sync.batch import Mutation
 from sync.state import State
 from webapp.registry.scope import Scope
 
 
+class Locate(Protocol):
+    """The cell `flask cells assign` would place a house at this point in, the house being in
+    `current` now; None outside every cell (geo.assign.CellFinder)."""
+
+    def __call__(self, lon: float, lat: float, current: uuid.UUID | None) -> uuid.UUID | None: ...
+
+
 class Reach:
     """The questions a push asks about one scope, over the batch's loaded rows."""
 
-    def __init__(self, state: State, scope: Scope) -> None:
-        self.state, self.scope = state, scope
+    def __init__(self, state: State, scope: Scope, locate: Locate) -> None:
+        self.state, self.scope, self.locate = state, scope, locate
 
     @property
     def everywhere(self) -> bool:
@@ -87,4 +100,17 @@ def outside(m: Mutation, rid: uuid.UUID, values: dict[str, Any], refs: tuple[tup
     if m.op == "create" and m.type == "person":
         return False  # a new person lives nowhere yet: their residency is judged on its own
     after = {**(current or {}), **values, "id": rid}
+    if m.type == "house" and _point_elsewhere(current, after, reach):
+        return True
     return not reach.record(m.type, after)
+
+
+def _point_elsewhere(current: dict[str, Any] | None, after: dict[str, Any], reach: Reach) -> bool:
+    """True when the house's new point lies in a cell outside the scope. An unchanged point
+    is not judged again (a house placed by hand may sit elsewhere), nor is a point outside
+    every cell (the house keeps its cell there)."""
+    lon, lat = after.get("lon"), after.get("lat")
+    if lon is None or lat is None or (current and (current.get("lon"), current.get("lat")) == (lon, lat)):
+        return False
+    target = reach.locate(float(lon), float(lat), after.get("cell_id"))
+    return target is not None and not reach.scope.covers_cell(target)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from sync.batch import MAX_MUTATIONS, Batch, BatchInvalid, Outcome, parse_batch
 from sync.push import apply_batch
+from sync.reach import Locate
 from webapp.base.json_body import BodyRefused
 from webapp.base.json_body import parse as parse_json
 from webapp.models import Device
@@ -74,8 +75,9 @@ def read_file(data: bytes) -> RescueFile:
     return RescueFile(device_id, batches)
 
 
-def import_file(session: Session, rescue: RescueFile) -> RescueResult:
-    """Apply the file as the device's own pushes; flush, no commit (the caller commits once)."""
+def import_file(session: Session, rescue: RescueFile, locate: Locate) -> RescueResult:
+    """Apply the file as the device's own pushes; flush, no commit (the caller commits once).
+    `locate` as for a push (sync.push.apply_batch)."""
     device = session.get(Device, rescue.device_id)
     if device is None:
         raise RescueInvalid("rescue.device_unknown", "找不到文件中的设备", "the file's device is not registered here")
@@ -83,7 +85,7 @@ def import_file(session: Session, rescue: RescueFile) -> RescueResult:
     seen, pushed, pending = device.last_seen_at, device.last_push_at, device.pending
     outcomes: list[Outcome] = []
     for batch in rescue.batches:
-        outcomes += apply_batch(session, device, batch).outcomes
+        outcomes += apply_batch(session, device, batch, locate=locate).outcomes
     device.last_seen_at, device.last_push_at = seen, pushed
     # The file is the phone's whole outbox: once imported, nothing of it is stranded any more.
     device.pending = 0 if rescue.count else pending

@@ -187,5 +187,23 @@ def area(db_session: Session):  # type: ignore[no-untyped-def]
                            persons=persons, committees={"A": com_a, "B": com_b})
 
 
+@pytest.fixture
+def placed(area, db_session):  # type: ignore[no-untyped-def]
+    """The area's cells at fixed places: the factories' squares march east with every cell any
+    test made, and a long run put them past the longitudes a house may have."""
+    from tests import factories as f
+
+    for i, cell in enumerate(area.cells.values()):
+        cell.boundary = f._square(121.40 + i * 0.01, 31.20)
+    db_session.commit()
+    return area
+
+
+def inside(cell) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A point well inside a cell (the factories' cells are squares 0.002° wide)."""
+    lon, lat = cell.boundary["coordinates"][0][0]
+    return f"{lon + 0.001:.6f}", f"{lat + 0.001:.6f}"
+
+
 def logout(client) -> None:  # type: ignore[no-untyped-def]
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})

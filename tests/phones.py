@@ -11,6 +11,7 @@ from sync import devices
 from sync.batch import parse_batch
 from sync.push import apply_batch
 from webapp.models import Device, User
+from geo.assign import CellFinder
 
 NOW = "2026-11-26T08:00:00Z"
 
@@ -33,7 +34,7 @@ class Phone:
         body: dict[str, Any] = {"protocol": 1, "app_version": "0.3.0", "clock": NOW, "mutations": list(mutations)}
         if pending is not None:
             body["pending"] = pending
-        result = apply_batch(self.session, self.device, parse_batch(body))
+        result = apply_batch(self.session, self.device, parse_batch(body), locate=CellFinder(self.session))
         self.session.commit()
         return [o.to_wire() for o in result.outcomes]
 

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from geo.assign import CellFinder
 
 Send = Callable[[str, dict[str, Any] | None, str | None], dict[str, Any]]
 ACKNOWLEDGED = {"applied", "merged", "already_applied", "conflict"}
@@ -256,7 +257,7 @@ def direct(session: Any, device: Any, protocol: int, limit: int = 1000) -> Send:
 
     def send(kind: str, body: dict[str, Any] | None, cursor: str | None) -> dict[str, Any]:
         if kind == "push":
-            result = apply_batch(session, device, parse_batch(body))
+            result = apply_batch(session, device, parse_batch(body), locate=CellFinder(session))
             session.commit()
             answer = {"outcomes": [o.to_wire(protocol) for o in result.outcomes], "last_seq": result.last_seq}
         else:

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests import factories as f
-from tests.conftest import csrf_token, login, logout, valid_id
+from tests.conftest import csrf_token, inside, login, logout, valid_id
 from webapp.models import AuditEntry, Conflict, Person
 
 
@@ -237,22 +236,6 @@ def test_living_area_cannot_exceed_floor_area(client, area) -> None:  # type: ig
 # centre, nobody may type them into a cell they do not cover (the house then left their scope)
 
 
-@pytest.fixture
-def placed(area, db_session):  # type: ignore[no-untyped-def]
-    """The area's cells at fixed places: the factories' squares march east with every cell any
-    test made, and a long run put them past the longitudes a house may have."""
-    for i, cell in enumerate(area.cells.values()):
-        cell.boundary = f._square(121.40 + i * 0.01, 31.20)
-    db_session.commit()
-    return area
-
-
-def _inside(cell) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """A point well inside a cell (the factories' cells are squares 0.002° wide)."""
-    lon, lat = cell.boundary["coordinates"][0][0]
-    return f"{lon + 0.001:.6f}", f"{lat + 0.001:.6f}"
-
-
 def _house_form(client, house, lon: str, lat: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"version": str(house.version), "road": house.road, "number": house.number, "use": "rented",
             "lon": lon, "lat": lat, "note": "坐标已核对", "csrf_token": csrf_token(client, "/")}
@@ -270,7 +253,7 @@ def test_coordinates_in_a_cell_one_does_not_cover_are_refused(client, placed, db
 
     house = placed.houses["A1"]
     foreign = placed.cells["B1" if username == "comm" else "A2"]
-    lon, lat = _inside(foreign)
+    lon, lat = inside(foreign)
     login(client, username)
     response = client.post(f"/houses/{house.id}/edit", data=_house_form(client, house, lon, lat),
                            headers={"Accept-Language": language})
@@ -294,7 +277,7 @@ def test_coordinates_within_ones_cells_or_none_are_saved(client, placed, db_sess
     from webapp.models import House
 
     house = placed.houses["A1"]
-    lon, lat = _inside(placed.cells[where]) if where else ("121.000000", "31.500000")
+    lon, lat = inside(placed.cells[where]) if where else ("121.000000", "31.500000")
     login(client, username)
     response = client.post(f"/houses/{house.id}/edit", data=_house_form(client, house, lon, lat))
     assert response.status_code == 302, response.get_data(as_text=True)

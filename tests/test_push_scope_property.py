@@ -34,6 +34,7 @@ from sync.push import apply_batch
 from sync.wire import wire_name
 from tests.conftest import _empty_tables, valid_id
 from tests.sync_client import expand_page, full_outcomes
+from geo.assign import CellFinder
 from webapp.models import (
     Base, Cell, Committee, Device, House, HouseFlag, Person, RecordAlias, Residency, Unit, User, Visit, cell_coordinator,
 )
@@ -209,7 +210,7 @@ def _run(s: Session, engine: Engine, outside: bool, batches: list[list[dict[str,
 
     cursor = pull_all(None)
     for batch in batches:
-        result = apply_batch(s, device, parse_batch({"protocol": protocol, "mutations": batch}))
+        result = apply_batch(s, device, parse_batch({"protocol": protocol, "mutations": batch}), locate=CellFinder(s))
         s.commit()
         answers = [o.to_wire(protocol) for o in result.outcomes]
         # Protocol 2 answers name the seq only, and add what the server set (compared too).

@@ -14,6 +14,7 @@ from sync import devices, rescue
 from tests.conftest import csrf_token, login
 from tests.phones import Phone
 from webapp.models import AuditEntry, Device, SyncMutation, Visit
+from geo.assign import CellFinder
 
 
 @pytest.fixture
@@ -34,10 +35,10 @@ def _visits(db_session: Session) -> int:
 
 def test_importing_the_same_file_twice_applies_nothing_twice(area, db_session, phone) -> None:  # type: ignore[no-untyped-def]
     data = json.dumps(outbox(area, phone)).encode()
-    first = rescue.import_file(db_session, rescue.read_file(data))
+    first = rescue.import_file(db_session, rescue.read_file(data), CellFinder(db_session))
     db_session.commit()
     assert [o.status for o in first.outcomes] == ["applied", "applied"]
-    again = rescue.import_file(db_session, rescue.read_file(data))
+    again = rescue.import_file(db_session, rescue.read_file(data), CellFinder(db_session))
     db_session.commit()
     assert [o.status for o in again.outcomes] == ["already_applied", "already_applied"]
     assert _visits(db_session) == 2
@@ -48,7 +49,7 @@ def test_a_large_file_goes_in_push_sized_batches(area, db_session, phone, monkey
     monkeypatch.setattr(rescue, "MAX_MUTATIONS", 2)
     parsed = rescue.read_file(json.dumps(outbox(area, phone, 5)).encode())
     assert [len(b.mutations) for b in parsed.batches] == [2, 2, 1]
-    result = rescue.import_file(db_session, parsed)
+    result = rescue.import_file(db_session, parsed, CellFinder(db_session))
     db_session.commit()
     assert result.counts() == {"applied": 5} and phone.device.last_seq == 5
 

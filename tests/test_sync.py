@@ -18,6 +18,7 @@ from sync.pull import pull
 from sync.push import apply_batch
 from sync.wire import PULLED_MODELS, public_columns, row_to_wire
 from webapp.models import Conflict, Person, Residency, SyncMutation, Task, Visit
+from geo.assign import CellFinder
 
 NOW = "2026-11-26T08:00:00Z"
 
@@ -47,7 +48,7 @@ def mutation(field: SimpleNamespace, kind: str, op: str, record_id: Any = None, 
 
 def push(field: SimpleNamespace, *mutations: dict[str, Any]) -> list[dict[str, Any]]:
     batch = parse_batch({"protocol": 1, "app_version": "0.1", "clock": NOW, "mutations": list(mutations)})
-    result = apply_batch(field.s, field.device, batch)
+    result = apply_batch(field.s, field.device, batch, locate=CellFinder(field.s))
     field.s.commit()
     return [o.to_wire() for o in result.outcomes]
 
@@ -346,7 +347,7 @@ def test_moving_out_of_the_cells_evicts_the_person(field: SimpleNamespace) -> No
     field.s.commit()
     body = {"protocol": 1, "mutations": [mutation(field, "residency", "create", fields={
         "person_id": str(field.person.id), "house_id": str(field.b1.id), "start_date": "2026-11-10"})]}
-    assert apply_batch(field.s, device_b, parse_batch(body)).outcomes[0].status == "applied"
+    assert apply_batch(field.s, device_b, parse_batch(body), locate=CellFinder(field.s)).outcomes[0].status == "applied"
     field.s.commit()
     page = pull(field.s, field.device, cursor)
     assert page.evict == {"person": [str(field.person.id)]}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 from tests.conftest import valid_id
 from webapp.models import Conflict, Person, SyncMutation, Visit
+from geo.assign import CellFinder
 
 pytestmark = pytest.mark.slow  # races between processes: `make test`, not `make check`
 
@@ -39,7 +40,7 @@ def _worker(url: str, token: str, batches: list[dict[str, Any]], out: Any) -> No
             with Session(engine) as session:
                 try:
                     device = devices.authenticate(session, token)
-                    result = apply_batch(session, device, parse_batch(body))
+                    result = apply_batch(session, device, parse_batch(body), locate=CellFinder(session))
                     session.commit()
                     statuses += [o.status for o in result.outcomes]
                     break

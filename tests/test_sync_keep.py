@@ -23,6 +23,7 @@ from tests.sync_client import Phone
 from webapp.models import Device, House, Person, Residency, Review, Task, Visit
 from webapp.registry.tasks import create_task
 from webapp.base.timeutil import utcnow
+from geo.assign import CellFinder
 
 
 def _snapshot(s: Session, device: Device) -> dict[str, dict[str, int]]:
@@ -169,7 +170,7 @@ def _pusher(s: Session, role: str, cells: list[Any]) -> Any:
         batch = parse_batch({"protocol": 2, "mutations": [{
             "id": str(uuid.uuid4()), "seq": 1, "type": kind, "op": "update", "record_id": str(record_id),
             "base_version": version, "fields": fields, "at": "2026-11-26T08:00:00Z"}]})
-        [outcome] = apply_batch(s, device, batch).outcomes
+        [outcome] = apply_batch(s, device, batch, locate=CellFinder(s)).outcomes
         s.commit()
         return outcome.status
     return push

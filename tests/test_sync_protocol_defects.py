@@ -19,6 +19,7 @@ from tests.races import first_writes_then_second
 from tests.sync_client import registered_phone
 from webapp.base.dbsetup import refresh_statistics
 from webapp.models import Conflict, Person, Residency, SyncMutation
+from geo.assign import CellFinder
 
 NOW = "2026-11-26T08:00:00Z"
 
@@ -75,7 +76,7 @@ def test_the_same_batch_sent_twice_at_once_is_applied_once(db_session, engine, a
     def push(session: Session) -> list[str]:
         locked = locked_by == "authentication"
         device = devices.authenticate(session, token, lock=locked)
-        return [o.status for o in apply_batch(session, device, parse_batch(body), device_locked=locked).outcomes]
+        return [o.status for o in apply_batch(session, device, parse_batch(body), locate=CellFinder(session), device_locked=locked).outcomes]
 
     for _ in range(3):
         first, second = _concurrently(engine, push, push)
@@ -108,7 +109,7 @@ def test_a_duplicate_person_race_ends_the_same_on_both_backends(db_session, engi
             _mutation("residency", "create", str(uuid.uuid4()), {"person_id": pid, "house_id": houses[name],
                                                                  "start_date": "2026-11-20"}, seq=2)]}
         device = devices.authenticate(session, tokens_by[name])
-        return [o.to_wire() for o in apply_batch(session, device, parse_batch(body)).outcomes]
+        return [o.to_wire() for o in apply_batch(session, device, parse_batch(body), locate=CellFinder(session)).outcomes]
 
     results = first_writes_then_second(engine, push)
     first, second = results["first"][0], results["second"][0]

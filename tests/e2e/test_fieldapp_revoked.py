@@ -17,6 +17,7 @@ from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
 from webapp.models import Device, Person, SyncMutation
+from geo.assign import CellFinder
 
 REVOKED_ZH = "本机已被停用：请导出待同步数据交给中心，然后清除"
 
@@ -72,7 +73,7 @@ def test_revoked_phone_hands_over_before_it_wipes(page: Page, live_server: LiveS
 
     # The centre imports the file (the rescue import, as the devices console does): all of it arrives.
     with Session(live_server.engine) as s:
-        result_ = rescue.import_file(s, rescue.read_file(json.dumps(handed).encode()))
+        result_ = rescue.import_file(s, rescue.read_file(json.dumps(handed).encode()), CellFinder(s))
         s.commit()
         assert result_.counts() == {"applied": 4}
         assert sorted(p.id_number for p in s.scalars(select(Person).where(Person.name.in_(names)))) == sorted(numbers)

@@ -12,6 +12,7 @@ from sync import protocol as versions
 from sync.batch import PROTOCOL, BatchInvalid, check_protocol, parse_batch, storable_text
 from sync.pull import CursorInvalid, needs_record, pull, record
 from sync.push import apply_batch
+from geo.assign import CellFinder
 from webapp import audit
 from webapp.api import bp
 from webapp.base.json_body import BodyRefused
@@ -204,7 +205,7 @@ def push() -> Any:
         batch = parse_batch(body, _served())
     except BatchInvalid as invalid:
         return problem(BATCH_STATUS.get(invalid.code, 422), invalid.detail, invalid.code, protocol=PROTOCOL)
-    result = apply_batch(db.session, device, batch, device_locked=True)
+    result = apply_batch(db.session, device, batch, locate=CellFinder(db.session), device_locked=True)
     answer = {"protocol": batch.protocol, "last_seq": result.last_seq,
               "outcomes": [o.to_wire(batch.protocol) for o in result.outcomes]}
     if batch.pull is None:

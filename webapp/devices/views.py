@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from sync import devices as device_service
 from sync import fleet
+from geo.assign import CellFinder
 from sync.rescue import RescueInvalid, import_file, read_file
 from webapp import audit
 from webapp.access import current_scope, requires
@@ -59,7 +60,7 @@ def rescue() -> Any:
     if not form.validate_on_submit():
         return render_template("devices/rescue.html", form=form, result=None), 422
     try:
-        result = import_file(db.session, read_file(form.file.data.read()))
+        result = import_file(db.session, read_file(form.file.data.read()), CellFinder(db.session))
     except RescueInvalid as invalid:
         db.session.rollback()
         form.file.errors = [invalid.zh if lang() == "zh" else invalid.en]
