@@ -87,3 +87,34 @@ def test_a_masked_role_registering_a_neighbours_number_is_not_told_it_is_theirs(
     assert held is not None and held.claims_id_of == neighbour.id
     case = db_session.scalars(select(Conflict).where(Conflict.kind == "identity_elsewhere")).one()
     assert case.detail["other"] == str(neighbour.id)
+
+
+def _phone_of(client: Any, username: str) -> dict[str, str]:
+    r = client.post("/api/devices", json={"username": username, "password": "pw", "label": f"{username}'s phone"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return {"Authorization": f"Bearer {r.get_json()['token']}"}
+
+
+def _register(number: str, mobile: str) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "seq": 1, "type": "person", "op": "create", "record_id": str(uuid.uuid4()),
+            "fields": {"name": "新登记", "id_number": number, "phone": mobile, "category": "migrant"}, "at": NOW}
+
+
+def test_a_masked_roles_own_numbers_come_back_as_it_may_hold_them(client: Any, area: Any, lead: Any) -> None:
+    # Protocol 2 sends a phone's own writes back neither in the answer nor in the pull (no
+    # echo): a grid lead's phone kept in clear the numbers it typed for a new resident, where a
+    # pull gives it their masks. The answer now tells it to drop them (null) beside the masks.
+    number, mobile = valid_id("11010519800101123"), "13911112222"
+    [outcome] = _push(client, lead, [_register(number, mobile)])
+    assert outcome["status"] == "applied"
+    told = outcome.get("set", {})
+    assert told.get("id_number", "absent") is None and told.get("id_number_masked") == "110***********" + number[-4:]
+    assert told.get("phone", "absent") is None and told.get("phone_masked") == "139****2222"
+    # The birth date the phone read from the number goes too; the lead's mask shows its year.
+    assert told.get("birth_date", "absent") is None and told.get("birth_date_masked", "").startswith("1980")
+
+
+def test_a_coordinator_is_told_nothing_of_numbers_it_holds_in_clear(client: Any, area: Any) -> None:
+    [outcome] = _push(client, _phone_of(client, "coord"), [_register(valid_id("11010519800101123"), "13911112222")])
+    assert outcome["status"] == "applied"
+    assert not {"id_number", "phone", "id_number_masked", "phone_masked"} & outcome.get("set", {}).keys()

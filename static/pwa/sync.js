@@ -5,8 +5,8 @@ import * as digits from "./digits.js";
 import {applyLocal, wire} from "./outbox.js";
 import {Rows, sent} from "./rows.js";
 import {ageVisits, endOfRound, outside, queuedIds} from "./keep.js";
-import {local, minimal, numbers, stored} from "./personal.js";
-import {open, unlocked} from "./vault.js";
+import {isPersonal, local, minimal, numbers, stored} from "./personal.js";
+import {open, seal, unlocked} from "./vault.js";
 
 const BATCH = 500;
 const DONE = new Set(["applied", "merged", "conflict"]);
@@ -106,7 +106,10 @@ async function outcomes(list, told = {}) {
     const status = o.status === "already_applied" ? (o.first_status || "applied") : o.status;
     if (DONE.has(status)) {
       sent(box.delete(o.seq));
-      if (learnt.has(o.seq)) await learn(rows, e, learnt.get(o.seq));
+      if (learnt.has(o.seq)) {
+        await learn(rows, e, learnt.get(o.seq));
+        if (learnt.get(o.seq).typed !== undefined) left = true;  // the typed number leaves the journal
+      }
       // The registry does not have what this phone created: the centre has its values, and
       // the local copy goes (docs/sync.md §3), so the store stays what a snapshot would hold.
       if (status === "conflict" && e.op === "create") {
@@ -140,20 +143,42 @@ async function prepareLearnt(list) {
     const status = o.status === "already_applied" ? (o.first_status || "applied") : o.status;
     if (status !== "applied" || o.version == null) continue;
     const set = o.set || {};
-    out.set(o.seq, o.type === "person"
-      ? {version: o.version, values: await local(set), numbers: numbers(o.record_id, set)}
-      : {version: o.version, values: minimal(o.type, set), numbers: null});
+    if (o.type !== "person") {
+      out.set(o.seq, {version: o.version, values: minimal(o.type, set), numbers: null});
+      continue;
+    }
+    // A `null` is a value typed here that this role does not hold (a grid lead's new phone
+    // number for a resident, told back as its mask): it leaves the record, the edit's own
+    // sealed patch and the search journal, as a pull would have it (docs/sync.md §3 `set`).
+    const erased = Object.keys(set).filter((k) => set[k] === null && isPersonal("person", k));
+    const kept = Object.fromEntries(Object.entries(set).filter(([k]) => !erased.includes(k)));
+    out.set(o.seq, {version: o.version, values: await local(kept), numbers: numbers(o.record_id, set),
+      typed: erased.length ? await withoutTyped(o.seq, erased) : undefined});
   }
   return out;
 }
 
-async function learn(rows, e, {version, values}) {
+/** The edit's own sealed patch less `erased` (null: nothing left of it). */
+async function withoutTyped(seq, erased) {
+  const e = await (await db()).get("outbox", seq);
+  if (!e?.local?.patch) return null;
+  const values = JSON.parse(await open(e.local.patch));
+  for (const k of erased) delete values[k];
+  return Object.keys(values).length ? seal(JSON.stringify(values)) : null;
+}
+
+async function learn(rows, e, {version, values, typed}) {
   const row = await rows.read(e.type, e.record_id);
   if (!row || (row.version || 0) > version) return;  // gone, or a newer one came meanwhile
   const {patch, ...clear} = values;
   const next = {...row, ...clear, version};
   // Sealed values as a patch just after the change's own (personal.opened applies them in order).
   if (patch) next.patches = {...row.patches, [`${e.seq}.5`]: patch};
+  if (typed !== undefined) {
+    next.patches = {...next.patches};
+    if (typed) next.patches[e.seq] = typed;
+    else delete next.patches[e.seq];
+  }
   rows.put(e.type, next);
 }
 

@@ -97,6 +97,7 @@ def sees_all(role: str, record: str) -> bool:
 
 
 @cache  # asked for every phone edit a push merges
+@cache  # asked for every mutation of a push
 def unclear(role: str, record: str) -> frozenset[str]:
     """The fields of this record type the role does not see in clear. What the role sends in
     them must never be compared with what is stored in a way its answer shows: "the same as
