@@ -79,7 +79,8 @@ REQUEST_ERRORS: dict[str, tuple[int, str]] = {
     "batch_too_large": (413, "more than 5,000 mutations in one push"),
     "invalid_limit": (422, "pull `limit`, or a push's `pull.limit`, not a whole number from 1 to 10,000"),
     "cursor_invalid": (422, "unknown, altered or another user's cursor, one sealed with a former SECRET_KEY, or a "
-                          "change between every cell and some: pull again without one (a snapshot)"),
+                          "change between every cell and some, or another role for the user: pull again without "
+                          "one (a snapshot)"),
     "login_failed": (401, "wrong username or password (the same for an unknown or disabled login)"),
     "too_many_attempts": (429, "too many failed logins: wait `retry_after` seconds (header Retry-After)"),
     "role_no_device": (403, "the role holds no phone (police, community reporters)"),

@@ -91,9 +91,12 @@ class Cursor:
     # the cells recorded on the device row, which the rounds of that time compared against.
     held: frozenset[uuid.UUID] | None = None
     held_said: bool = True
+    # The role the phone's rows were masked for (None: a version 1 or 2 cursor did not say).
+    role: str | None = None
 
-    def encode(self, key: bytes = b"", user: int | None = None) -> str:
-        body = f"2.{self.base}.{self.high}.{self.table}.{self.after_seq}.{self.after_id}.{_cells_text(self.held)}"
+    def encode(self, key: bytes, user: int | None, role: str) -> str:
+        body = (f"3.{self.base}.{self.high}.{self.table}.{self.after_seq}.{self.after_id}."
+                f"{_cells_text(self.held)}.{role}")
         return f"{body}.{_mac(key, user, body)}"
 
     @classmethod
@@ -102,18 +105,20 @@ class Cursor:
             version, rest = text.split(".", 1)
             if version == "1":  # before the held cells travelled in it: still accepted
                 base, high, table, after_seq, after_id = rest.split(".")
-                held, said = None, False
-            elif version == "2":
+                held, said, role = None, False, None
+            elif version in ("2", "3"):  # 2: before the role travelled in it, still accepted
                 body, mac = text.rsplit(".", 1)
                 if not hmac.compare_digest(mac, _mac(key, user, body)):
                     raise ValueError
-                base, high, table, after_seq, after_id, cells = rest.rsplit(".", 1)[0].split(".")
+                fields = rest.rsplit(".", 1)[0].split(".")
+                role = fields.pop() if version == "3" else None
+                base, high, table, after_seq, after_id, cells = fields
                 held, said = _cells_of(cells), True
             else:
                 raise ValueError
             if after_id:
                 uuid.UUID(after_id)
-            cursor = cls(int(base), int(high), int(table), int(after_seq), after_id, held, said)
+            cursor = cls(int(base), int(high), int(table), int(after_seq), after_id, held, said, role)
         except ValueError:
             raise CursorInvalid(text) from None
         if not (0 <= cursor.base <= cursor.high <= MAX_CHANGE and 0 <= cursor.table <= len(TABLES)
@@ -201,6 +206,11 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
     cells = scope.cell_ids
     if cursor_text:
         cursor = Cursor.decode(cursor_text, key, device.user_id)
+        if cursor.role is not None and cursor.role != device.user.role:
+            # The user's role changed since: the phone's rows were masked for the old one (a
+            # grid lead made a coordinator holds residents' numbers masked, and only records
+            # that change would come again). It starts again from a snapshot for the new role.
+            raise CursorInvalid(cursor_text)
         if not cursor.held_said:
             cursor.held = _recorded_cells(device, cells)
         if cursor.table == len(TABLES):  # the last round is complete: start the next one
@@ -275,7 +285,7 @@ def pull(session: Session, device: Device, cursor_text: str | None, limit: int =
     if not page.more:
         page.round_complete = True
         page.round_cells = sorted(str(c) for c in cells) if cells is not None else None
-    page.cursor = cursor.encode(key, device.user_id)
+    page.cursor = cursor.encode(key, device.user_id, device.user.role)
     _mask_for(device.user.role, page)
     return page
 

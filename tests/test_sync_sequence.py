@@ -203,9 +203,10 @@ def test_a_cursor_naming_cells_the_phone_never_held_is_refused(client, phone, ar
     assert mine.held == frozenset({area.cells["A1"].id})
     b1 = area.cells["B1"].id
     claims = Cursor(mine.base, mine.high, mine.table, held=frozenset({area.cells["A1"].id, b1}))
-    assert _refused(client, phone, claims.encode(b"not-the-key", area.users["coordinator"].id))
-    assert _refused(client, phone, claims.encode(b"test-secret", area.users["centre"].id))
-    edited = Cursor(mine.base, mine.high, mine.table, held=mine.held).encode(b"test-secret", area.users["coordinator"].id)
+    assert _refused(client, phone, claims.encode(b"not-the-key", area.users["coordinator"].id, "coordinator"))
+    assert _refused(client, phone, claims.encode(b"test-secret", area.users["centre"].id, "coordinator"))
+    edited = Cursor(mine.base, mine.high, mine.table, held=mine.held).encode(b"test-secret", area.users["coordinator"].id,
+                                                                             "coordinator")
     assert not _refused(client, phone, edited)
     assert _refused(client, phone, edited.replace(".", ".1", 1))  # another base, the seal kept
     committee = client.post("/api/devices", json={"username": "comm", "password": "pw", "label": "t"})
@@ -230,7 +231,7 @@ def test_a_version_1_cursor_still_works_and_evicts_a_cell_taken_away(client, pho
         page = _pull(client, phone, old)
         assert set(page["evict"]["house"]) >= a1_houses and page["evict"]["cell"] == [str(area.cells["A1"].id)]
         assert str(area.houses["A2"].id) in {h["id"] for h in page["changes"]["house"]}
-        assert page["cursor"].startswith("2.")
+        assert page["cursor"].startswith("3.")
 
 
 def test_a_phone_whose_user_no_longer_sees_every_cell_starts_again(client, area, db_session: Session) -> None:  # type: ignore[no-untyped-def]
@@ -251,6 +252,39 @@ def test_a_phone_whose_user_no_longer_sees_every_cell_starts_again(client, area,
     assert again["snapshot"] and str(area.houses["B1"].id) not in {h["id"] for h in again["changes"]["house"]}
 
 
+
+def test_a_phone_whose_user_was_given_another_role_starts_again(client, area, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    """A grid lead's phone holds residents' numbers masked. Made a coordinator of the same
+    cell, the lead's next pulls sent only records that changed: the numbers stayed masked on
+    the phone for good. The cursor says which role the rows were masked for; another role's
+    phone starts again from a snapshot, in clear."""
+    registered = client.post("/api/devices", json={"username": "lead", "password": "pw", "label": "t"})
+    lead = {"Authorization": f"Bearer {registered.get_json()['token']}"}
+    first = _pull(client, lead, None)
+    resident = next(p for p in first["changes"]["person"] if p["id"] == str(area.persons["A1"].id))
+    assert "id_number" not in resident and resident["id_number_masked"]
+    s = db_session
+    s.rollback()
+    s.execute(update(Cell).where(Cell.grid_lead_id == area.users["grid_lead"].id).values(grid_lead_id=None))
+    s.execute(update(User).where(User.username == "lead").values(role="coordinator"))
+    s.execute(cell_coordinator.insert().values(cell_id=area.cells["A1"].id, user_id=area.users["grid_lead"].id))
+    s.commit()
+    assert _refused(client, lead, first["cursor"])
+    again = _pull(client, lead, None)
+    resident = next(p for p in again["changes"]["person"] if p["id"] == str(area.persons["A1"].id))
+    assert again["snapshot"] and resident["id_number"] == area.persons["A1"].id_number
+
+
+def test_a_version_2_cursor_is_still_taken(client, phone, area) -> None:  # type: ignore[no-untyped-def]
+    """Phones that last pulled before the role travelled in the cursor hold a version 2 one."""
+    from sync.pull import Cursor, _cells_text, _mac
+
+    mine = Cursor.decode(_pull(client, phone, None)["cursor"], b"test-secret", area.users["coordinator"].id)
+    assert mine.role == "coordinator"
+    body = f"2.{mine.high}.{mine.high}.13.0..{_cells_text(mine.held)}"  # the round done, as version 2 wrote it
+    old = f"{body}.{_mac(b'test-secret', area.users['coordinator'].id, body)}"
+    page = _pull(client, phone, old)
+    assert not page["snapshot"] and page["cursor"].startswith("3.")
 
 def test_a_pull_does_not_wait_for_a_writer_on_sqlite(database_url, area, backend, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     """A page with nothing to record is a read: under WAL it neither waits for nor holds up
