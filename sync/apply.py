@@ -23,10 +23,10 @@ from webapp.registry.scope import Scope
 
 
 def process(session: Session, m: Mutation, state: State, scope: Scope, cells: CellCommittees,
-             device: Device, now: datetime, work: Write, locate: Locate) -> Outcome:
-    if not scope.may("edit"):
+             device: Device, now: datetime, work: Write, locate: Locate, rescue: bool = False) -> Outcome:
+    if not scope.may("edit") and not rescue:
         # Police read every cell and reporters none; neither changes the registry, by sync
-        # no more than in the console. Refused, not a conflict: there is nothing to merge.
+        # no more than in the console. Refused, not a conflict: the phone keeps the entry.
         state.failed[m.record_id] = m.id
         return Outcome(m.id, m.seq, "rejected", m.type, m.record_id, errors=[problem(
             "role.read_only", "此角色只能查看，不能修改登记", "this role may look but not change the registry")])
@@ -54,6 +54,11 @@ def process(session: Session, m: Mutation, state: State, scope: Scope, cells: Ce
     cell_id = house.get("cell_id") if house else values.get("cell_id")
     ctx = conflicts.Context(device=device, mutation=m, house_id=house["id"] if house else None,
                             cell_id=cell_id, cells=cells)
+    if not scope.may("edit"):
+        # A rescue file typed before its user became read-only: the phone that typed it was
+        # wiped once it handed the file over, so what it carries waits for the centre whole.
+        return conflict_outcome(m, work, ctx, "out_of_scope", {}, state.get(m.type, rid) or {}, now,
+                                detail={"held": "role_read_only", "role": str(scope.role)})
     if outside(m, rid, values, rtype.refs, reach):
         # Before any check that reads the registry: what lies outside (or nowhere) answers
         # alike, and what was typed waits for the centre rather than being lost.

@@ -36,8 +36,10 @@ class PushResult:
 
 
 def apply_batch(session: Session, device: Device, batch: Batch, *, locate: Locate,
-                device_locked: bool = False) -> PushResult:
+                device_locked: bool = False, rescue: bool = False) -> PushResult:
     """`locate`: where a house's new point lies (geo.assign.CellFinder; sync/reach.py).
+    `rescue`: a wiped phone's outbox imported by the centre (sync/rescue.py), whose work a
+    role that now changes nothing hands to the centre rather than having it refused.
     `device_locked`: the caller read the device row FOR UPDATE already
     (`devices.authenticate(lock=True)`), saving a round trip on every push."""
     now = utcnow()
@@ -65,7 +67,7 @@ def apply_batch(session: Session, device: Device, batch: Batch, *, locate: Locat
     writes: list[tuple[Mutation, Outcome, Write]] = []
     for m in fresh:
         work = Write()
-        outcome = process(session, m, state, scope, cells, device, now, work, locate)
+        outcome = process(session, m, state, scope, cells, device, now, work, locate, rescue)
         writes.append((m, outcome, work))
     write(session, writes, device, now)
     echo.tell(writes, state, user.role)

@@ -4,6 +4,20 @@ A phone that cannot sync (weeks without network, a broken app, a revoked device)
 `{"device_id", "protocol", "mutations": [...]}` (docs/sync.md §6). The file is applied as
 that device's push would be (`parse_batch` + `apply_batch`), revoked or not, so outcomes
 and idempotency are the push's own: importing a file twice applies nothing twice.
+
+Judged by the device's user as they are now (their role and cells today, not when the work
+was typed), with one rule on top, so that nothing typed is lost because its user changed:
+
+- a user whose role now changes nothing (made police or a community reporter): every
+  mutation of the file waits for the centre as an `out_of_scope` conflict, kept whole, as a
+  coordinator's work from cells taken away from them does (a phone's push is answered
+  `rejected` with `role.read_only` and keeps the entry in its outbox; a rescued phone has
+  been wiped). What any push refuses whoever sends it (a field the type has not, a value
+  that fails its rule, an operation the type has not) is still `rejected`
+  (`apply_batch(..., rescue=True)`, sync/apply.py);
+- moved to other cells, or to a role that sees numbers masked (committee, grid lead), or
+  deactivated: the push's own rules already keep the work (`out_of_scope` and `field`
+  conflicts, sync/apply.py), nothing more is needed.
 """
 from __future__ import annotations
 
@@ -85,7 +99,7 @@ def import_file(session: Session, rescue: RescueFile, locate: Locate) -> RescueR
     seen, pushed, pending = device.last_seen_at, device.last_push_at, device.pending
     outcomes: list[Outcome] = []
     for batch in rescue.batches:
-        outcomes += apply_batch(session, device, batch, locate=locate).outcomes
+        outcomes += apply_batch(session, device, batch, locate=locate, rescue=True).outcomes
     device.last_seen_at, device.last_push_at = seen, pushed
     # The file is the phone's whole outbox: once imported, nothing of it is stranded any more.
     device.pending = 0 if rescue.count else pending

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from webapp.templating import lang
 
 # (pattern in the label, Chinese, English), the first that matches; browsers before engines
@@ -40,3 +43,22 @@ def device_name(label: str | None) -> str:
         if found:
             return f"{platform} · {z if zh else e} {found.group(1)}"
     return platform
+
+
+# A rescue import's outcome per mutation, for the centre reading the result (sync/codes.py
+# OUTCOMES says the same to a phone): above all, whether what was typed is kept.
+OUTCOMES = {
+    "applied": _l("Written to the register"),
+    "merged": _l("Written, merged with changes made elsewhere"),
+    "conflict": _l("Kept whole for the centre to decide (conflict)"),
+    "rejected": _l("Refused: not written, and what was typed is not kept"),
+    "blocked": _l("Not written: it depends on a refused change, and what was typed is not kept"),
+}
+
+
+def outcome_label(status: str, first_status: str | None = None) -> str:
+    """The outcome in words; one imported before says what it got then."""
+    if status == "already_applied":
+        then = OUTCOMES.get(first_status or "")
+        return _("Imported before: %(then)s", then=then) if then else _("Imported before")
+    return str(OUTCOMES.get(status, status))

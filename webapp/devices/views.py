@@ -17,6 +17,7 @@ from webapp.access import current_scope, requires
 from webapp.conflicts.display import record_label
 from webapp.devices import bp
 from webapp.devices.forms import RescueForm, RevokeForm
+from webapp.devices.labels import outcome_label
 from webapp.extensions import db
 from webapp.registry import changelog
 from webapp.templating import lang
@@ -69,4 +70,5 @@ def rescue() -> Any:
     audit.record("rescue_import", "device", result.device.id, file=form.file.data.filename,
                  mutations=len(result.outcomes), outcomes=result.counts(), revoked=result.device.revoked_at is not None)
     db.session.commit()
-    return render_template("devices/rescue.html", form=RescueForm(), result=result, record_label=record_label)
+    return render_template("devices/rescue.html", form=RescueForm(), result=result, record_label=record_label,
+                           outcome_label=outcome_label)
