@@ -25,6 +25,10 @@ worker_class = "gthread"
 workers = os.cpu_count() or 2
 threads = 4
 keepalive = 10
+# A pull's cursor names the cells the phone holds (22 characters each, sync/pull.py) and
+# travels in the request line: gunicorn's default 4,094 bytes held about 180 cells, its most
+# 8,190 about 360 (a committee has 8-20; the centre's cursor says "every cell" in one).
+limit_request_line = 8190
 
 
 def post_worker_init(worker: Any) -> None:

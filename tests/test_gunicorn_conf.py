@@ -33,3 +33,17 @@ def test_one_worker_a_core() -> None:
     more than the cores only takes turns for them (RELIABILITY.md, "One worker a core")."""
     settings = runpy.run_path(str(CONF))
     assert settings["workers"] == (os.cpu_count() or 2)
+
+
+def test_a_pull_for_300_cells_fits_in_the_request_line() -> None:
+    """The cursor travels in the pull's query: a phone whose request line is refused cannot
+    sync at all."""
+    import uuid
+
+    from sync.pull import Cursor
+
+    settings = runpy.run_path(str(CONF))
+    cells = frozenset(uuid.uuid4() for _ in range(300))
+    cursor = Cursor(10**12, 10**12 + 5, 7, 10**12, str(uuid.uuid4()), held=cells).encode(b"k", 10**6, "grid_lead")
+    line = f"GET /api/sync/pull?protocol=2&limit=10000&cursor={cursor} HTTP/1.1"
+    assert len(line) <= settings["limit_request_line"]
