@@ -96,7 +96,6 @@ def sees_all(role: str, record: str) -> bool:
     return all(show(role, record, f) is C for f in RECORD_FIELDS.get(record, ()))
 
 
-@cache  # asked for every phone edit a push merges
 @cache  # asked for every mutation of a push
 def unclear(role: str, record: str) -> frozenset[str]:
     """The fields of this record type the role does not see in clear. What the role sends in
