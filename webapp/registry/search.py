@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import House, HouseCode, Person, Residency
@@ -70,7 +70,15 @@ def search(session: Session, scope: Scope, raw: str, limit: int = 50) -> SearchR
     if DIGITS.match(compact):
         if len(compact) >= 15:
             result.read_as.append("id_number")
-            result.persons = _persons(session, scope, Person.id_number == compact, limit)
+            if privacy.clear(scope.role, "person", "id_number"):
+                whole = Person.id_number == compact
+            else:
+                # Matched by what the role sees of numbers, its mask: an exact match would
+                # confirm a guess at the hidden digits, one search per guess.
+                whole = and_(Person.id_number.startswith(compact[:3], autoescape=True),
+                             Person.id_rev.startswith(compact[::-1][:MASK_TAIL], autoescape=True),
+                             func.length(Person.id_number) == len(compact))
+            result.persons = _persons(session, scope, whole, limit)
         else:
             # The last digits of an ID or phone number: a prefix of the reversed copies. Past
             # the digits a role's mask shows, a match would tell the hidden ones one by one.
