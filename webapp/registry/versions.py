@@ -2,8 +2,9 @@
 and which fields changed from the version before, old → new, as a role may see them.
 
 Values pass through the privacy policy here, before any page or export has them: a masked
-field comes out masked on both sides, a hidden one as hidden (that it changed is shown, not
-what it was). Plain SQLAlchemy: no Flask.
+field comes out masked on both sides, and a change is listed only when what the role sees of
+it changed (its mask; never a hidden field). "Changed" beside two equal masks told a grid lead
+whether the number it had just written over was its guess. Plain SQLAlchemy: no Flask.
 """
 from __future__ import annotations
 
@@ -26,9 +27,8 @@ BASELINE, CREATED, CHANGED, DELETED, ERASED = "baseline", "created", "changed", 
 @dataclass
 class Change:
     field: str
-    old: Any  # as the role sees it: the value, its mask, or None
+    old: Any  # as the role sees it: the value or its mask
     new: Any
-    hidden: bool = False  # the role does not see this field: only that it changed
 
 
 @dataclass
@@ -62,8 +62,11 @@ def diff(record_type: str, role: str, before: dict[str, Any] | None, after: dict
             continue
         old_seen, hidden = _seen(role, record_type, name, old)
         new_seen, _hidden = _seen(role, record_type, name, new)
-        # A masked change may look the same on both sides (other middle digits): still listed.
-        out.append(Change(name, old_seen, new_seen, hidden))
+        if hidden or old_seen == new_seen:
+            # Other hidden digits, or a hidden field: "it changed" would tell a role that
+            # wrote a guess over the value whether the guess was the value.
+            continue
+        out.append(Change(name, old_seen, new_seen))
     return out
 
 
