@@ -53,6 +53,9 @@ POLICY: dict[tuple[str, str], dict[str, Show]] = {
     ("person", "permit_number"): _row(C, C, M, M, M),
     **{("person", f): _row(C, C, H, H, H)
        for f in ("hukou_address", "hukou_road", "hukou_number", "hukou_building", "hukou_room")},
+    # A record held for the centre because its ID number is someone else's names that person:
+    # to anyone else it would say whose the number is (the push answers it as nobody's).
+    ("person", "claims_id_of"): _row(C, H, H, H, H),
     # Notes are typed at the door about a person; the police keep their own records.
     ("person", "note"): _row(C, C, C, C, H),
     # Residents leave a phone on a report to be called back by whoever handles it.
