@@ -331,3 +331,18 @@ def test_held_case_links_the_centre_to_the_merge(client, db_session, area) -> No
     logout(client)
     login(client, "comm")  # the committee of neither side sees the centre's case
     assert client.get(f"/conflicts/{case.id}").status_code == 404
+
+
+def test_phone_rows_are_copied_only_when_something_must_go() -> None:
+    # A coordinator's pull sends thousands of person rows: the policy row that keeps a held
+    # registration's claimed person from every role but the centre must not cost them a copy
+    # each (pulled rows never carry it), yet one that does carry it loses it.
+    from webapp.registry import privacy
+
+    rows = [{"id": "p1", "name": "王五", "id_number": "11010519491231002X", "phone": "13812345678"}]
+    assert privacy.phone_rows("coordinator", "person", rows) is rows
+    assert privacy.phone_rows("grid_lead", "person", rows) == [
+        {"id": "p1", "name": "王五", "id_number_masked": "110***********002X", "phone_masked": "138****5678"}]
+    held = [{**rows[0], "claims_id_of": "p0"}]
+    assert "claims_id_of" not in privacy.phone_rows("coordinator", "person", held)[0]
+    assert "claims_id_of" not in privacy.phone_rows("centre", "person", held)[0]

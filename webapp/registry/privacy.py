@@ -93,10 +93,12 @@ def clear(role: str, record: str, field: str) -> bool:
     return show(role, record, field) is C
 
 
-@cache  # the policy is fixed at import; asked for every row a push tells its phone
-def sees_all(role: str, record: str) -> bool:
-    """Whether the role sees every field of this record type in clear (nothing to project)."""
-    return all(show(role, record, f) is C for f in RECORD_FIELDS.get(record, ()))
+@cache  # the policy is fixed at import; asked for every page of a pull and every push answer
+def sees_all_on_phones(role: str, record: str) -> bool:
+    """Whether the role sees in clear every field of this record type that phones keep
+    (nothing to project before a row goes to its phone)."""
+    kept_off = NOT_ON_PHONES.get(record, frozenset())
+    return all(show(role, record, f) is C for f in RECORD_FIELDS.get(record, ()) if f not in kept_off)
 
 
 @cache  # asked for every mutation of a push
@@ -137,20 +139,19 @@ def wire(role: str, record: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 # Minimum data on phones (PIPL art. 6): what no screen of the field app shows stays on the
 # server whatever the role (a reporter's call-back number, a unit's contact persons).
-NOT_ON_PHONES: dict[str, frozenset[str]] = {"task": frozenset({"contact_phone"}), "unit": frozenset({"contacts"})}
-
-
-def wire_rows(role: str, record: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if sees_all(role, record):
-        return rows  # the common case (coordinators, the centre): no copy per row
-    return [wire(role, record, r) for r in rows]
+# Whose number a held registration uses (`claims_id_of`) is the centre's: pulled rows never
+# carry it (sync/wire.py PRIVATE_COLUMNS), and no phone screen would show it.
+NOT_ON_PHONES: dict[str, frozenset[str]] = {"task": frozenset({"contact_phone"}), "unit": frozenset({"contacts"}),
+                                            "person": frozenset({"claims_id_of"})}
 
 
 def phone_rows(role: str, record: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows for a phone's pull: as the role may see them, less what phones never keep."""
-    rows = wire_rows(role, record, rows)
+    """Rows for a phone's pull: as the role may see them, less what phones never keep. A row
+    is copied only when something of it must go (coordinators' and the centre's pages: never)."""
+    if not sees_all_on_phones(role, record):
+        rows = [wire(role, record, r) for r in rows]
     dropped = NOT_ON_PHONES.get(record)
-    if not dropped:
+    if not dropped or not any(dropped & r.keys() for r in rows):
         return rows
     return [{k: v for k, v in r.items() if k not in dropped} for r in rows]
 
