@@ -173,6 +173,7 @@ def test_the_edit_form_does_not_say_whether_a_number_lives_elsewhere(client, are
     for key, number in (("free", valid_id("11010519800101123")), ("outside", outside.id_number)):
         db_session.rollback()
         current = db_session.get(Person, person.id)
+        version = current.version
         data = _person_form(current, id_number=number, csrf_token=csrf_token(client, "/"))
         response = client.post(f"/persons/{person.id}/edit", data=data)
         answers[key] = (response.status_code, response.headers.get("Location"))
@@ -284,3 +285,25 @@ def test_coordinates_within_ones_cells_or_none_are_saved(client, placed, db_sess
     db_session.rollback()
     saved = db_session.get(House, house.id)
     assert (saved.lon, saved.lat) == (float(lon), float(lat))
+
+
+@pytest.mark.parametrize("field", ["phone", "id_number"])
+def test_a_masked_role_typing_a_number_is_answered_alike_right_or_wrong(client, area, db_session, field) -> None:  # type: ignore[no-untyped-def]
+    # A grid lead sees the phone as 138****5678 and may type a new one. Typing the number the
+    # record already holds changed nothing: no "Saved.", no new version, where any other number
+    # was saved. Which answer came told whether the guess was the number.
+    person = area.persons["A1"]
+    real = getattr(person, field)
+    wrong = "13800005678" if field == "phone" else valid_id("11010519491201002")
+    login(client, "lead")
+    answers = []
+    for guess in (real, wrong):
+        db_session.rollback()
+        current = db_session.get(Person, person.id)
+        version = current.version
+        data = _person_form(current, **{"id_number": "", "phone": "", "csrf_token": csrf_token(client, "/"), field: guess})
+        response = client.post(f"/persons/{person.id}/edit", data=data, follow_redirects=True)
+        db_session.rollback()
+        after = db_session.get(Person, person.id)
+        answers.append((response.status_code, "已保存" in response.get_data(as_text=True), after.version - version))
+    assert answers[0] == answers[1] == (200, True, 1), answers

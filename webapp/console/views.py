@@ -17,6 +17,7 @@ from webapp.access import current_scope, require_cell, requires
 from webapp.console import bp
 from webapp.console.forms import EndorsementForm, HouseForm, PersonForm
 from webapp.base.dbsetup import writes_on_get
+from webapp.base.timeutil import utcnow
 from webapp.extensions import db
 from webapp.models import Cell, House, Person, Residency, Task, Unit, Visit
 from webapp.models.enums import TaskStatus
@@ -323,6 +324,13 @@ def edit_person(person_id: uuid.UUID) -> Any:
         diff = apply_changes(person_, changes, current_user.id)
         if held is not None and held.claims is not None:
             renumber.case_for_centre(db.session, person_, held.claims, changes["id_number"], current_user.id)
+        typed = [n for n in guarded if n not in kept]
+        if typed and not diff:
+            # A role that sees these fields masked typed over them what they already hold:
+            # "nothing changed" (no new version, no "Saved.") would tell it its guess was the
+            # number. Saved as a change is, with the same values.
+            person_.changed_by_id, person_.changed_at = current_user.id, utcnow()
+            diff = dict.fromkeys(typed, (None, None))
         if diff:
             audit.record("edit_person", "person", person_.id, fields=sorted(diff))
             db.session.commit()
