@@ -173,7 +173,6 @@ def test_the_edit_form_does_not_say_whether_a_number_lives_elsewhere(client, are
     for key, number in (("free", valid_id("11010519800101123")), ("outside", outside.id_number)):
         db_session.rollback()
         current = db_session.get(Person, person.id)
-        version = current.version
         data = _person_form(current, id_number=number, csrf_token=csrf_token(client, "/"))
         response = client.post(f"/persons/{person.id}/edit", data=data)
         answers[key] = (response.status_code, response.headers.get("Location"))
