@@ -9,7 +9,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from sync import combine
 from sync.resolve import find_visible
@@ -23,7 +23,7 @@ from webapp.models import House, HouseCode, Person, Residency
 from webapp.models.base import Synced
 from webapp.registry.rules.tasks import CONFLICT_KINDS
 from webapp.registry.scope import Scope
-from webapp.registry.search import masked_query
+from webapp.registry.search import masked_query, whole_id_number
 from webapp.templating import bilingual
 from webapp.base.timeutil import utcnow
 
@@ -34,7 +34,8 @@ SETTLED_BY_COMBINE = frozenset({"duplicate_person", "duplicate_house", "identity
 
 
 def lookup(scope: Scope, record_type: str, text: str | None) -> Synced | None:
-    """A live record in the user's area by id, ID number (persons) or house code (houses)."""
+    """A live record in the user's area by id, ID number (persons: as the role may match one) or
+    house code (houses)."""
     text = (text or "").strip()
     if not text:
         return None
@@ -43,8 +44,15 @@ def lookup(scope: Scope, record_type: str, text: str | None) -> Synced | None:
     except ValueError:
         by = ("key", text.upper())
     if record_type == "person":
-        match = Person.id == by[1] if by[0] == "id" else and_(Person.id_number == by[1], Person.claims_id_of.is_(None))
-        return db.session.scalar(select(Person).where(match, Person.deleted_at.is_(None), scope.person_clause()))
+        if by[0] == "id":
+            return db.session.scalar(select(Person).where(Person.id == by[1], Person.deleted_at.is_(None),
+                                                          scope.person_clause()))
+        # As the search reads a number the role types: by what it sees of numbers (a masked
+        # role's right and wrong guesses find the same records), and only when that is one.
+        found = db.session.scalars(select(Person).where(
+            whole_id_number(scope.role, by[1]), Person.claims_id_of.is_(None), Person.deleted_at.is_(None),
+            scope.person_clause()).limit(2)).all()
+        return found[0] if len(found) == 1 else None
     match = House.id == by[1] if by[0] == "id" else House.id.in_(
         select(HouseCode.house_id).where(HouseCode.code == by[1], HouseCode.deleted_at.is_(None)))
     return db.session.scalar(select(House).where(match, House.deleted_at.is_(None), scope.house_clause()))

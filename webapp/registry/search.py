@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -70,15 +71,7 @@ def search(session: Session, scope: Scope, raw: str, limit: int = 50) -> SearchR
     if DIGITS.match(compact):
         if len(compact) >= 15:
             result.read_as.append("id_number")
-            if privacy.clear(scope.role, "person", "id_number"):
-                whole = Person.id_number == compact
-            else:
-                # Matched by what the role sees of numbers, its mask: an exact match would
-                # confirm a guess at the hidden digits, one search per guess.
-                whole = and_(Person.id_number.startswith(compact[:3], autoescape=True),
-                             Person.id_rev.startswith(compact[::-1][:MASK_TAIL], autoescape=True),
-                             func.length(Person.id_number) == len(compact))
-            result.persons = _persons(session, scope, whole, limit)
+            result.persons = _persons(session, scope, whole_id_number(scope.role, compact), limit)
         else:
             # The last digits of an ID or phone number: a prefix of the reversed copies. Past
             # the digits a role's mask shows, a match would tell the hidden ones one by one.
@@ -100,6 +93,18 @@ def search(session: Session, scope: Scope, raw: str, limit: int = 50) -> SearchR
         result.persons = _persons(session, scope, Person.name.startswith(q, autoescape=True), limit)
         result.houses = houses_by_address(session, scope.house_clause(), q, limit)
     return result
+
+
+def whole_id_number(role: str, number: str) -> Any:
+    """The persons a whole ID number typed by this role finds: its holder for a role that sees
+    numbers in clear; for any other, every number with the same mask (first 3 and last 4
+    characters, same length). An exact match would confirm a guess at the hidden digits, one
+    search, or one combine form, per guess."""
+    if privacy.clear(role, "person", "id_number"):
+        return Person.id_number == number
+    return and_(Person.id_number.startswith(number[:3], autoescape=True),
+                Person.id_rev.startswith(number[::-1][:MASK_TAIL], autoescape=True),
+                func.length(Person.id_number) == len(number))
 
 
 def houses_by_address(session: Session, where: object, q: str, limit: int) -> list[House]:
