@@ -96,7 +96,9 @@ def app_login(page: Page, username: str) -> None:
     page.fill("[name=pin2]", PIN)
     page.click("#login-go")
     wait(page, "location.hash === '#/cells'")
-    wait(page, "navigator.serviceWorker.controller !== null")
+    # A new context's worker first caches the whole app shell: past 10 s on a loaded machine
+    # (a full CI run beside other work), well inside 30.
+    wait(page, "navigator.serviceWorker.controller !== null", timeout_s=30.0)
     sync(page)
 
 
