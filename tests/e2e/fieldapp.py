@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 from playwright.sync_api import Browser, Page, expect
@@ -47,6 +49,29 @@ def coordinator_area(server: LiveServer, houses: int = 2) -> SimpleNamespace:
             username=coord.username, user_id=coord.id, cell_id=str(cell.id), houses=[str(h.id) for h in made],
             codes=[h.codes[0].code for h in made], outside_code=outside.codes[0].code, person_id=str(person.id),
             person_name=person.name, person_id_number=number, tag=tag)
+
+
+@contextmanager
+def lead_phone(browser: Browser, server: LiveServer) -> Iterator[tuple[SimpleNamespace, Page]]:
+    """`coordinator_area` (two houses) with a grid lead over its cell, logged in to the app on
+    a phone of their own: (the area, the lead's page)."""
+    from webapp.models import Cell
+
+    area = coordinator_area(server, houses=2)
+    with Session(server.engine) as s:
+        lead = f.user(s, f"gl_{area.tag}", "grid_lead")
+        cell = s.get(Cell, uuid.UUID(area.cell_id))
+        assert cell is not None
+        cell.grid_lead_id = lead.id
+        s.commit()
+        username = lead.username
+    context = browser.new_context(base_url=server.url, locale="zh-CN")
+    try:
+        page = context.new_page()
+        app_login(page, username)
+        yield area, page
+    finally:
+        context.close()
 
 
 def declare(browser: Browser, live_server: LiveServer, code: str, text: str) -> None:

@@ -11,10 +11,9 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
-from webapp.models import Cell, Person, Residency
+from webapp.models import Person, Residency
 
 
 def _type_id(page: Page, house: str, number: str, phone: str = "") -> None:
@@ -66,22 +65,9 @@ def test_the_same_number_here_and_a_shared_mobile_are_said(page: Page, live_serv
 
 
 def test_a_grid_lead_is_never_told_a_masked_number_is_known(browser: Browser, live_server: LiveServer) -> None:
-    area = fa.coordinator_area(live_server, houses=2)
-    with Session(live_server.engine) as s:
-        lead = f.user(s, f"gl_door_{area.tag}", "grid_lead")
-        cell = s.get(Cell, uuid.UUID(area.cell_id))
-        assert cell is not None
-        cell.grid_lead_id = lead.id
-        s.commit()
-        username = lead.username
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
-    try:
-        page = context.new_page()
-        fa.app_login(page, username)
+    with fa.lead_phone(browser, live_server) as (area, page):
         _type_id(page, area.houses[1], area.person_id_number)
         page.wait_for_timeout(300)
         expect(page.locator("#door-check")).to_have_count(1)  # the check ran: the box is there, empty
         expect(page.locator("#door-check")).to_be_hidden()
         assert page.evaluate("async (n) => (await import('/static/pwa/known.js')).byIdNumber(n)", area.person_id_number) is None
-    finally:
-        context.close()

@@ -11,11 +11,9 @@ import uuid
 from playwright.sync_api import Browser
 from sqlalchemy.orm import Session
 
-from tests import factories as f
 from tests.e2e import fieldapp as fa
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_fieldapp_numbers_leave import JOURNAL
-from webapp.models import Cell
 
 # The record as the app opens it (its sealed blob and patches, with the unlocked key).
 OPENED = """async (id) => {
@@ -29,18 +27,7 @@ PERSON_ID = """async (name) => (await (await (await import('/static/pwa/db.js'))
 
 
 def test_a_leads_phone_keeps_only_the_masks_of_numbers_it_typed(browser: Browser, live_server: LiveServer) -> None:
-    area = fa.coordinator_area(live_server, houses=2)
-    with Session(live_server.engine) as s:
-        lead = f.user(s, f"gl_typed_{area.tag}", "grid_lead")
-        cell = s.get(Cell, uuid.UUID(area.cell_id))
-        assert cell is not None
-        cell.grid_lead_id = lead.id
-        s.commit()
-        username = lead.username
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
-    try:
-        page = context.new_page()
-        fa.app_login(page, username)
+    with fa.lead_phone(browser, live_server) as (area, page):
         name, number, mobile = f"新住{area.tag}", fa.fresh_id(), "13912344321"
         fa.block_sync(page)  # no signal: the save's own sync must not answer before the look below
         fa.add_occupant(page, area.houses[1], name, number, phone=mobile)
@@ -67,5 +54,3 @@ def test_a_leads_phone_keeps_only_the_masks_of_numbers_it_typed(browser: Browser
 
             saved = s.get(Person, uuid.UUID(person_id))
             assert saved is not None and (saved.id_number, saved.phone) == (number, mobile)
-    finally:
-        context.close()
