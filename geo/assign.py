@@ -76,17 +76,18 @@ class AssignReport:
 
 
 def locate(cell_geoms: list[shapely.Polygon], lon: np.ndarray, lat: np.ndarray,
-           current: np.ndarray) -> np.ndarray:
+           current: np.ndarray, tree: shapely.STRtree | None = None) -> np.ndarray:
     """For each point, the index of its cell (-1: outside every cell).
 
     `cell_geoms` must be ordered by cell code (the tie rule picks the lowest index);
-    `current` holds each point's current cell index, or -1.
+    `current` holds each point's current cell index, or -1; `tree`, the STRtree of
+    `cell_geoms` when the caller keeps one.
     """
     n = len(lon)
     chosen = np.full(n, -1, dtype=np.int64)
     if n == 0 or not cell_geoms:
         return chosen
-    tree = shapely.STRtree(cell_geoms)
+    tree = tree or shapely.STRtree(cell_geoms)
     # "intersects" for a point = inside or on the boundary (the closed polygon).
     pt, cell = tree.query(shapely.points(lon, lat), predicate="intersects")
     order = np.lexsort((cell, pt))  # by point, then by cell index (= code order)
@@ -144,6 +145,7 @@ class CellFinder:
         self._session = session
         self._ids: list[uuid.UUID] | None = None
         self._geoms: list[shapely.Polygon] = []
+        self._tree: shapely.STRtree | None = None
 
     def __call__(self, lon: float, lat: float, current: uuid.UUID | None = None) -> uuid.UUID | None:
         """`current`: the house's cell now (a point on its edge stays there); None outside
@@ -151,9 +153,10 @@ class CellFinder:
         if self._ids is None:
             cells = _cells(self._session)
             self._ids, self._geoms = [c.id for c in cells], [polygon(c.boundary) for c in cells]
+            self._tree = shapely.STRtree(self._geoms) if self._geoms else None
         now = self._ids.index(current) if current in self._ids else -1
         [k] = locate(self._geoms, np.array([lon], dtype=float), np.array([lat], dtype=float),
-                     np.array([now], dtype=np.int64)).tolist()
+                     np.array([now], dtype=np.int64), self._tree).tolist()
         return self._ids[k] if k >= 0 else None
 
 
