@@ -5,15 +5,20 @@ from __future__ import annotations
 import gc
 import gzip
 import json
+import runpy
 import threading
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bench.dataset import PASSWORD, app_config
+
+# gunicorn.conf.py's (a worker's settings file, not a module to import).
+GC_YOUNG = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))["GC_YOUNG"]
 
 
 class Served:
@@ -21,7 +26,10 @@ class Served:
         from webapp.app import create_app
 
         self.app = create_app(app_config(url))
-        gc.freeze()  # as each gunicorn worker does once the app is loaded (gunicorn.conf.py)
+        # As each gunicorn worker does once the app is loaded (gunicorn.conf.py).
+        self.gc_threshold = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(GC_YOUNG, *self.gc_threshold[1:])
         self.server: BaseWSGIServer = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, name="bench-server", daemon=True)
         self.thread.start()
@@ -33,6 +41,7 @@ class Served:
         self.server.shutdown()
         self.thread.join(timeout=10)
         gc.unfreeze()
+        gc.set_threshold(*self.gc_threshold)
         with self.app.app_context():
             db.engine.dispose()
 

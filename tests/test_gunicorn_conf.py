@@ -1,6 +1,6 @@
 """gunicorn.conf.py, which `make run` and deployments use: one worker a core, and each
 worker, once its app is loaded, takes the long-lived objects out of the garbage collector's
-scans."""
+scans and scans the young ones less often."""
 from __future__ import annotations
 
 import gc
@@ -11,14 +11,17 @@ from pathlib import Path
 CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
 
-def test_a_worker_freezes_what_it_loaded() -> None:
+def test_a_worker_freezes_what_it_loaded_and_scans_young_objects_less_often() -> None:
     settings = runpy.run_path(str(CONF))
     assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
     try:
         settings["post_worker_init"](None)
         assert gc.get_freeze_count() > 1000
+        assert gc.get_threshold() == (settings["GC_YOUNG"], *before[1:]) and settings["GC_YOUNG"] > before[0]
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
 
 
 def test_a_sync_is_one_connection() -> None:
