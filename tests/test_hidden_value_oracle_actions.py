@@ -68,9 +68,13 @@ def _cases() -> list[Any]:
 
 
 # The run time's share: committees (every door: they act and export) with every field; grid
-# leads (the same actions, no exports) with a number, a phone and a hukou part; the police
-# (no actions: exports, lists and tasks) with the call-back number, which only they see masked.
-FIELDS_OF = {"grid_lead": {"id_number", "phone", "hukou_room"}, "police": {"contact_phone"}}
+# leads (the same actions; of the exports, the ones `see_statistics`, `see_coordinators` and
+# `view` open: coverage, statistics, campaigns, the coordinators' work and the year; the rest
+# refused) with a number, a phone, a hukou part, and the two fields statistics count by (age,
+# province); the police (no actions: exports, lists and tasks) with the call-back number,
+# which only they see masked.
+FIELDS_OF = {"grid_lead": {"id_number", "phone", "hukou_room", "birth_date", "hukou_region"},
+             "police": {"contact_phone"}}
 
 
 # ---------------------------------------------------------------------------------------
@@ -245,6 +249,8 @@ def _house_edit(client: Any, out: Answers) -> None:
 
 
 def _report_doors(client: Any, out: Answers) -> None:
+    """Every role walks all of them: a door it is refused must refuse it alike in both worlds
+    (a 403 costs next to nothing)."""
     world = out.world
     cell_a1 = next(i for i, label in world.labels.items() if label == "cell A1")
     committee_a = next(i for i, label in world.labels.items() if label == "committee A")
@@ -301,9 +307,8 @@ def _walk(app: Any, engine: Engine, s: Session, case: Case, role: str, value: An
     """Four worlds in turn (each door that writes the guess gets one where the value is still
     A or B); the answers of all four in one record."""
     out: Answers | None = None
-    reports = role != "grid_lead"  # the committee's exports and more; the lead's are fewer
     steps: list[Any] = [
-        lambda c, o: (reports and _report_doors(c, o), _review_doors(c, o), _combine_doors(c, o, case),
+        lambda c, o: (_report_doors(c, o), _review_doors(c, o), _combine_doors(c, o, case),
                       _public_doors(app, o, case, s), _conflict_doors(c, o, ROLES[role], case, ("keep", "take"))),
         lambda c, o: _conflict_doors(c, o, ROLES[role], case, ("edit",)),
         lambda c, o: (_edit_doors(c, o, case, None), _house_edit(c, o)),
