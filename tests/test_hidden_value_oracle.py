@@ -28,8 +28,8 @@ same house holds a value lying between A and B, so a door that sorts by the hidd
 orders the two residents differently in the two worlds.
 
 The doors where a role acts (conflict decisions, combine, reviews, edit forms), the exports,
-statistics, coverage, campaigns, the audit log and the public plate page, and the hukou
-address's parts and a task's call-back number: tests/test_hidden_value_oracle_actions.py.
+statistics, coverage, campaigns, the audit log and the public plate page, and a task's
+call-back number: tests/test_hidden_value_oracle_actions.py.
 
 Not varied here, on purpose: whether a hukou address is the address lived at (人户分离 is a
 rule every role reads, by its finding, not by the address), and a birth date across a rule's
@@ -93,6 +93,10 @@ HIDDEN = [
     Hidden("hukou_region", "110105", "110108", NEIGHBOUR["hukou_region"]),
     Hidden("hukou_address", "北京市朝阳区某路8号", "北京市海淀区另一路99号", "北京市东城区某路1号"),
     Hidden("hukou_road", "朝阳门南大街", "学院路", "丰台路"),
+    # The parts each alone (the address keys the 人户分离 rule compares are made of them).
+    Hidden("hukou_number", "甲8号", "丙99号", "乙5号"),
+    Hidden("hukou_building", "乙3栋", "戊9栋", "己5栋"),
+    Hidden("hukou_room", "1701室", "2903室", "2001室"),
     Hidden("permit_number", "P310000123456", "P319999993456", NEIGHBOUR["permit_number"]),
 ]
 

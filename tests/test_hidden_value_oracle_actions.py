@@ -6,8 +6,7 @@ with a guess at the hidden value (right in world A, wrong in B), coverage, stati
 campaigns, the audit log, the yearly and other exports (CSV and XLSX, read cell by cell),
 and the public plate page (anonymous: a resident's declaration carrying the guess).
 
-Also varied here: the parts of a hukou address (number, building, room) one by one, and a
-task's call-back number (masked for the police only).
+Also varied here: a task's call-back number (masked for the police only).
 
 Same worlds as the first file (its `_build`), plus a task, a campaign, a plate and two
 pending reviews; for the roles with a phone, three field conflicts raised by their own push
@@ -32,12 +31,6 @@ from tests.test_hidden_value_oracle import (HIDDEN, NEIGHBOUR, ROLES, TARGET, An
                                             _house_id, _mutation, _wire, assert_alike)
 from webapp.models import Campaign, House, HouseCode, Review
 
-# The parts of a hukou address, each alone (the first file varies the road and the whole).
-HUKOU_PARTS = [
-    Hidden("hukou_number", "甲8号", "丙99号", "乙5号"),
-    Hidden("hukou_building", "乙3栋", "戊9栋", "丁5栋"),
-    Hidden("hukou_room", "1701室", "2903室", "2001室"),
-]
 # A task's call-back number (the police see it masked); the neighbour's task's lies between.
 CONTACT = Hidden("contact_phone", "13812345678", "13899995678", "13850005678")
 UNVARIED = Hidden("phone", TARGET["phone"], TARGET["phone"], NEIGHBOUR["phone"])
@@ -56,7 +49,7 @@ class Case:
         return self.record == "person"
 
 
-CASES = [Case(h, "person") for h in [*HIDDEN, *HUKOU_PARTS]] + [Case(CONTACT, "task")]
+CASES = [Case(h, "person") for h in HIDDEN] + [Case(CONTACT, "task")]
 
 
 def _cases() -> list[Any]:
