@@ -80,6 +80,7 @@ bench: dev-deps system-deps
 	$(PY) -m bench.fieldapp_search
 	$(PY) -m bench.fieldapp_map
 	$(PY) -m bench.wire --write
+	$(PY) -m bench.wire --backend postgresql --write
 	$(PY) -m bench.pull_history --write
 	$(PY) -m bench.sqlite_writers --write
 

@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,17 @@ PEER = {"first_pull": {"s": 3.86, "requests": 854, "kb_in": 2978}, "push": {"s":
 BATCH = 500  # the field app's push batch
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- bench.wire -->", "<!-- /bench.wire -->"
+# Each backend's section of BENCHMARKS.md: SQLite's is figure 10 itself, PostgreSQL's follows it.
+MARKS = {"sqlite": (BEGIN, END), "postgresql": ("<!-- bench.wire postgresql -->", "<!-- /bench.wire postgresql -->")}
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+PEER_NOTE = [
+    "**The peer was not run here.** CouchDB is not installable on this machine (no Debian package; "
+    "only the package registries are reachable), so the peer column is issue 17's published "
+    "measurement (PouchDB replicating with a CouchDB-protocol server, the same 16,935 records of a "
+    "2,039-house area, side by side on this kind of 2-core machine). Our area here is the bench "
+    "district's first 2,000 houses at scale 4: comparable in size, not the same rows. Ratios are "
+    "protocol 2 / peer; the target is issue 17's.", "",
+]
 # (figure, key in the scenario, measure, unit, the issue's target as a fraction of the peer's)
 ROWS = [("first pull", "first_pull", "s", "time", 0.20), ("first pull", "first_pull", "requests", "requests", None),
         ("first pull", "first_pull", "kb_in", "KB in", 0.30),
@@ -323,7 +335,12 @@ def _value(v: float, unit: str) -> str:
 
 def section(report: dict[str, Any], seconds: float, command: str) -> str:
     p1, p2 = report["protocol1"], report["protocol2"]
-    out = [BEGIN, "## Sync on the wire: protocol 2 against protocol 1 and the peer (figure 10)", "",
+    backend = report.get("backend", "sqlite")
+    begin, heading = MARKS[backend][0], "## Sync on the wire: protocol 2 against protocol 1 and the peer (figure 10)"
+    if backend == "postgresql":
+        heading = ("### Figure 10 on PostgreSQL, as deployed: the server's PostgreSQL started for the run on the "
+                   "same two cores")
+    out = [begin, heading, "",
            f"Written by `{command}` (bench/wire.py; `make bench` runs it) in {seconds:.0f} s: a coordinator's first "
            f"sync of a {report['houses']:,}-house area ({p2['first_pull']['rows']:,} records; time: median of "
            f"{len(p2['first_pull']['times'])} runs), a push of 1,000 new occupants (a person and a residency each: "
@@ -332,20 +349,15 @@ def section(report: dict[str, Any], seconds: float, command: str) -> str:
            f"{len(p2['second_push']['times'])}). The machine is shared (load average "
            f"{'–'.join(str(x) for x in report.get('load_average', []))} from other work during this run): times vary "
            "run to run, bytes do not. "
-           f"gunicorn with `gunicorn.conf.py` ({report['workers']} workers) on SQLite; the client as the field app: one keep-alive "
+           f"gunicorn with `gunicorn.conf.py` ({report['workers']} workers) on {NAMES[backend]}; the client as the field app: one keep-alive "
            "connection, pushes gzip-compressed (protocol 2), `Accept-Encoding: zstd, br, gzip`. Bytes are "
            "counted by a TCP relay between client and server: headers, bodies, both directions. "
            f"TCP connections opened over the whole scenario: protocol 1 {p1['wire']['connections']} for "
            f"{p1['wire']['requests']} requests, protocol 2 {p2['wire']['connections']} for "
-           f"{p2['wire']['requests']} requests ({report['gunicorn_args']}).", "",
-           "**The peer was not run here.** CouchDB is not installable on this machine (no Debian package; "
-           "only the package registries are reachable), so the peer column is issue 17's published "
-           "measurement (PouchDB replicating with a CouchDB-protocol server, the same 16,935 records of a "
-           "2,039-house area, side by side on this kind of 2-core machine). Our area here is the bench "
-           "district's first 2,000 houses at scale 4: comparable in size, not the same rows. Ratios are "
-           "protocol 2 / peer; the target is issue 17's.", "",
-           "| test | measure | protocol 1 | protocol 2 | peer (issue 17) | ratio | target | |",
-           "|---|---|---|---|---|---|---|---|"]
+           f"{p2['wire']['requests']} requests ({report['gunicorn_args']}).", ""]
+    out += PEER_NOTE if backend == "sqlite" else ["The peer's column and the targets: as in figure 10 above.", ""]
+    out += ["| test | measure | protocol 1 | protocol 2 | peer (issue 17) | ratio | target | |",
+            "|---|---|---|---|---|---|---|---|"]
     missed = []
     for title, key, measure, unit, target in ROWS:
         if key not in p1 or key not in p2:
@@ -385,7 +397,7 @@ def section(report: dict[str, Any], seconds: float, command: str) -> str:
                 f"take **{floor['s']:.2f} s** (median of {len(floor['times'])}): "
                 f"{floor['s'] / target:.0%} of the second push's target of {target:.2f} s, before any "
                 "reading, validating, merging or answering."]
-    return "\n".join(out + [END])
+    return "\n".join(out + [MARKS[backend][1]])
 
 
 
@@ -399,18 +411,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=None, help="gunicorn.conf.py's (one a core) unless given")
     parser.add_argument("--gunicorn-args", default="", help="added to gunicorn.conf.py's, e.g. '--worker-class sync'")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: a cluster started for the run (tests/pg.py), as deployed")
     parser.add_argument("--json", default=None)
     parser.add_argument("--write", action="store_true", help="replace figure 10 in BENCHMARKS.md")
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    report: dict[str, Any] = {"peer": PEER, "gunicorn_args": args.gunicorn_args or "gunicorn.conf.py",
+    report: dict[str, Any] = {"peer": PEER, "backend": args.backend,
+                              "gunicorn_args": args.gunicorn_args or "gunicorn.conf.py",
                               "workers": args.workers or os.cpu_count(),
                               "load_average": [round(os.getloadavg()[0], 1)]}
-    with tempfile.TemporaryDirectory(prefix="gw-wire-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="gw-wire-") as tmp, ExitStack() as stack:
+        urls = _databases(args.backend, Path(tmp), stack)
         for protocol in (1, 2):
             # Each protocol on its own copy of the district: the same rows for both.
-            url = f"sqlite:///{Path(tmp) / f'district{protocol}.sqlite3'}"
-            district = build("sqlite", url, args.scale, Path(tmp))
+            url = urls[protocol]
+            district = build(args.backend, url, args.scale, Path(tmp))
             cells = cells_by_code(district.engine)
             area, report["houses"] = pick_cells(cells, 0, args.houses)
             outside = [c for c, _ in cells[-max(3, len(cells) // 10):] if c not in area]
@@ -420,8 +436,9 @@ def main(argv: list[str] | None = None) -> int:
             server.start(seconds=120)
             relay = Relay(("127.0.0.1", server.port))
             try:
+                # The floor writes through sqlite3's own executemany (bench/push.py).
                 report[f"protocol{protocol}"] = scenario(district.engine, relay, protocol, "wire", area, outside,
-                                                         args.repeats, floor=protocol >= 2)
+                                                         args.repeats, floor=protocol >= 2 and args.backend == "sqlite")
             finally:
                 relay.close()
                 server.stop()
@@ -430,10 +447,28 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(report, indent=1, ensure_ascii=False))
     if args.write:
         command = "python -m bench.wire" + (" " + " ".join(argv) if argv else "")
-        write_section(ROOT / "BENCHMARKS.md", section(report, time.perf_counter() - began, command), BEGIN, END)
+        write_section(ROOT / "BENCHMARKS.md", section(report, time.perf_counter() - began, command),
+                      *MARKS[args.backend])
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0
+
+
+def _databases(backend: str, tmp: Path, stack: ExitStack) -> dict[int, str]:
+    """Protocol → the url of its own district."""
+    if backend == "sqlite":
+        return {p: f"sqlite:///{tmp / f'district{p}.sqlite3'}" for p in (1, 2)}
+    from sqlalchemy import create_engine, text
+
+    from tests.pg import pg_cluster
+
+    url = stack.enter_context(pg_cluster())
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for p in (1, 2):
+            conn.execute(text(f"CREATE DATABASE district{p}"))
+    admin.dispose()
+    return {p: url.rsplit("/", 1)[0] + f"/district{p}" for p in (1, 2)}
 
 
 if __name__ == "__main__":

@@ -141,6 +141,22 @@ def test_the_wire_figure_says_which_targets_this_run_missed() -> None:
     assert "2,500 of 2,500 mutations answered `already_applied`" in said, said
 
 
+def test_the_wire_figure_on_postgresql_has_its_own_section() -> None:
+    """`--backend postgresql` writes beside figure 10, not over it, and says where it ran."""
+    from bench import wire
+
+    step = {"s": 0.3, "requests": 2, "kb_in": 800.0, "kb_out": 100.0, "rows": 17_000, "times": [0.3]}
+    side = {"first_pull": step, "push": step, "pull_after": step, "second_push": step,
+            "wire": {"connections": 1, "requests": 30}}
+    report = {"houses": 2_000, "protocol1": side, "protocol2": side, "peer": wire.PEER, "load_average": [0.5],
+              "gunicorn_args": "gunicorn.conf.py", "workers": 2, "backend": "postgresql"}
+    said = wire.section(report, 1.0, "pytest")
+    assert said.startswith(wire.MARKS["postgresql"][0]) and said.endswith(wire.MARKS["postgresql"][1])
+    assert wire.BEGIN not in said and "on PostgreSQL;" in said and "The peer was not run here" not in said
+    said = wire.section({**report, "backend": "sqlite"}, 1.0, "pytest")
+    assert said.startswith(wire.BEGIN) and "on SQLite;" in said and "The peer was not run here" in said
+
+
 def test_the_wire_relay_sends_each_segment_at_once() -> None:
     """Figure 10's byte-counting relay must not slow what it counts. Without TCP_NODELAY on its
     own sockets, Nagle held a small answer's last segment until the far side's delayed ACK:
