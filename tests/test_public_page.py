@@ -154,3 +154,20 @@ def test_public_page_in_english(client, crowded) -> None:  # type: ignore[no-unt
     _house, code, _people = crowded
     html = client.get(f"/h/{code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="en">' in html and "Residents' committee" in html
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("zh-CN", ("个人信息告知", "手机号码选填", "办结30天后删除")),
+    ("en", ("the mobile number is optional", "network address", "erased 30 days after the report is closed")),
+])
+def test_the_report_form_says_what_is_kept_of_the_resident_and_for_how_long(app, client, area, crowded, language,
+                                                                           words) -> None:  # type: ignore[no-untyped-def]
+    """PIPL art. 17: before a resident leaves a number, the page says who uses it, for what,
+    what else is kept (the address digest) and when both go (the purge's own setting)."""
+    _house, code, _people = crowded
+    app.config.update(TOMBSTONE_RETENTION_DAYS=30)
+    html = client.get(f"/h/{code}", headers={"Accept-Language": language}).get_data(as_text=True)
+    notice = html[html.index('id="privacy-notice"'):]
+    notice = notice[:notice.index("</p>")]
+    for word in (*words, area.committees["A"].name):
+        assert word in notice, (word, notice)

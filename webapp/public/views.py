@@ -82,6 +82,9 @@ def house(code: str) -> Any:
         committee=cell.committee.name if cell is not None else None,
         service_phone=current_app.config["PUBLIC_SERVICE_PHONE"],
         notice=current_app.config["PUBLIC_NOTICE"], verified=verified, asked=asked,
+        # The number and the address digest go with the report's other personal data
+        # (`flask purge-tombstones`, webapp/registry/retention.py).
+        retention_days=current_app.config["TOMBSTONE_RETENTION_DAYS"],
         limited=messages.too_many(limited) if limited else None,
     )
     # Over a limit, the page comes back with the form as it was typed: nothing is lost.
