@@ -42,7 +42,7 @@ def post_worker_init(worker: Any) -> None:
     # tens of thousands of short-lived rows and dicts alive while it works, and each scan
     # walked them again (19 ms of a 2,500-mutation push's ~400, measured in process with
     # gc.callbacks; 1.5 ms at 20,000). What dies by reference counting is freed as before;
-    # only cycles wait a little longer, a few MB at most.
+    # only garbage in cycles waits a little longer for its scan.
     gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
 
 
