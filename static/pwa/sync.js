@@ -32,6 +32,7 @@ export function sync(reason = "manual") {
       Object.assign(result, {ok: false, error: error.code || "network", status: error.status || 0});
       if (error.code === "device_revoked" || error.code === "user_inactive") {
         await setMeta("device", {...device, revoked: true});
+        await forgetRegistry();
         // Route again at once: the revoked screen (export, then wipe) replaces whatever is shown.
         window.dispatchEvent(new HashChangeEvent("hashchange"));
       } else if (error.code === "device_expired") {
@@ -53,6 +54,22 @@ export function sync(reason = "manual") {
     : work();
   running = locked.finally(() => { running = null; });
   return running;
+}
+
+/** A phone the centre revoked, or whose user no longer works here, holds the registry no longer:
+ * every pulled record, the offline-search journal, the pull's cursor and the cells' map tiles go
+ * as soon as it learns so, without waiting for a tap (a phone handed in or lost may never get
+ * one). The outbox and what exporting it needs (the device, the key, the sequence) stay: what was
+ * typed is handed over as a file before the wipe (views/session.js), and nothing else reads the
+ * tables once the revoked screen is all the app shows. */
+async function forgetRegistry() {
+  const tx = (await db()).transaction([...TABLES, DIGITS, "meta"], "readwrite");
+  for (const table of TABLES) tx.objectStore(table).clear();
+  digits.restart(tx);
+  tx.objectStore("meta").delete("cursor");
+  tx.objectStore("meta").delete("tiles");
+  await tx.done;
+  await (await import("./tiles.js")).wipe();
 }
 
 /** Run `fn` while no sync runs in any tab (logout's wipe): waits for one under way to end. */

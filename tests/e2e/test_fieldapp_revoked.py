@@ -1,5 +1,5 @@
-"""A phone the centre revoked: the next sync shows the revoked screen at once; nothing unsynced
-is dropped — wiping is refused until the outbox is exported to a file (a locked phone asks for
+"""A phone the centre revoked: the next sync erases the registry's copy and shows the revoked
+screen at once; nothing unsynced is dropped — wiping is refused until the outbox is exported to a file (a locked phone asks for
 the PIN first, as the file carries the ID numbers in clear), the centre imports that file, and
 only then does the wipe go through."""
 from __future__ import annotations
@@ -19,7 +19,10 @@ from tests.e2e.conftest import LiveServer
 from webapp.models import Device, Person, SyncMutation
 from geo.assign import CellFinder
 
-REVOKED_ZH = "本机已被停用：请导出待同步数据交给中心，然后清除"
+REVOKED_ZH = "本机已被停用，登记数据已从本机清除：请导出待同步数据交给中心，然后清除"
+# The stores of the registry's copy (static/pwa/db.js TABLES) and the offline-search journal.
+REGISTRY = ("committee", "cell", "house", "house_code", "room", "house_flag", "house_event", "unit", "person",
+            "residency", "visit", "task", "review", "digits")
 
 
 def _revoke(server: LiveServer, user_id: int) -> str:
@@ -41,6 +44,8 @@ def test_revoked_phone_hands_over_before_it_wipes(page: Page, live_server: LiveS
     for name, number in zip(names, numbers, strict=True):
         fa.add_occupant(page, house, name, number)
     assert len(fa.outbox(page)) == 4
+    held = fa.idb_contents(page)
+    assert held["gridwalk/house"] > 0 and held["gridwalk/person"] > 0 and held["gridwalk/digits"] > 0, held
     device_id = _revoke(live_server, area.user_id)
 
     fa.unblock_sync(page)
@@ -49,6 +54,11 @@ def test_revoked_phone_hands_over_before_it_wipes(page: Page, live_server: LiveS
     assert not result["ok"] and result["error"] == "device_revoked", result
     expect(page.locator("h1")).to_have_text(REVOKED_ZH)  # shown by the sync itself, no navigation
     expect(page.locator("#revoked-pending")).to_contain_text("4")
+    # The registry's copy went as the phone learnt of the revocation, before any tap; what was
+    # typed stays for the file.
+    left = fa.idb_contents(page)
+    assert {name: left[f"gridwalk/{name}"] for name in REGISTRY} == dict.fromkeys(REGISTRY, 0), left
+    assert left["gridwalk/outbox"] == 4, left
     # Wiping now would drop four changes: refused, and they stay.
     page.click("#wipe")
     expect(page.locator("#toast")).to_have_text("还有未同步的数据：请先同步或导出文件交给中心")
