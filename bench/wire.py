@@ -338,8 +338,8 @@ def section(report: dict[str, Any], seconds: float, command: str) -> str:
     backend = report.get("backend", "sqlite")
     begin, heading = MARKS[backend][0], "## Sync on the wire: protocol 2 against protocol 1 and the peer (figure 10)"
     if backend == "postgresql":
-        heading = ("### Figure 10 on PostgreSQL, as deployed: the server's PostgreSQL started for the run on the "
-                   "same two cores")
+        heading = ("### Figure 10 on PostgreSQL: a cluster started for the run on the same two cores (tests/pg.py: "
+                   "fsync and synchronous commit off, as in the tests)")
     out = [begin, heading, "",
            f"Written by `{command}` (bench/wire.py; `make bench` runs it) in {seconds:.0f} s: a coordinator's first "
            f"sync of a {report['houses']:,}-house area ({p2['first_pull']['rows']:,} records; time: median of "
@@ -412,9 +412,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="gunicorn.conf.py's (one a core) unless given")
     parser.add_argument("--gunicorn-args", default="", help="added to gunicorn.conf.py's, e.g. '--worker-class sync'")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
-                        help="postgresql: a cluster started for the run (tests/pg.py), as deployed")
+                        help="postgresql: a cluster started for the run (tests/pg.py), the deployments' database")
     parser.add_argument("--json", default=None)
-    parser.add_argument("--write", action="store_true", help="replace figure 10 in BENCHMARKS.md")
+    parser.add_argument("--write", action="store_true", help="replace this backend's section of BENCHMARKS.md (figure 10; PostgreSQL's follows it)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     report: dict[str, Any] = {"peer": PEER, "backend": args.backend,
