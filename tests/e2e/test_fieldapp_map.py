@@ -66,6 +66,18 @@ def _open_map(page: Page, cell: str) -> None:
     fa.wait(page, "document.body.dataset.mapHouses !== undefined && document.querySelectorAll('.house-dot').length > 0")
 
 
+def _tap(page: Page, house: str) -> None:
+    """Tap a house's dot once the map holds still: a popup opened by the tap before pans the map
+    to fit it (an animation), and a tap computed mid-pan lands where the dot was (seen on a
+    loaded machine: the house never opened)."""
+    dot = page.locator(f".house-dot[data-house='{house}']")
+    before, deadline = None, time.monotonic() + 10
+    while (box := dot.bounding_box()) != before and time.monotonic() < deadline:
+        before = box
+        page.wait_for_timeout(150)
+    dot.click(force=True)
+
+
 def _dots(page: Page) -> dict[str, str]:
     return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.house-dot')]
       .map((e) => [e.dataset.house, e.classList.contains('visited') ? 'visited' : 'unvisited']))""")
@@ -93,11 +105,11 @@ def test_the_map_opens_offline_and_follows_a_visit(context: BrowserContext, live
     expect(page.locator("#map-me")).to_contain_text("精度约25米")
     expect(page.locator("#map-status")).to_have_text("未配置底图：仅显示网格边界和房屋")
     # Two flats at one entrance: a tap offers both.
-    page.locator(f".house-dot[data-house='{area.houses[-1]}']").click(force=True)
+    _tap(page, area.houses[-1])
     expect(page.locator(".map-choice li")).to_have_count(2)
     # One house alone: a tap opens it; a visit recorded offline turns it green.
     target = area.houses[3]
-    page.locator(f".house-dot[data-house='{target}']").click(force=True)
+    _tap(page, target)
     fa.wait(page, "location.hash === arg", f"#/house/{target}")
     fa.go(page, f"#/house/{target}/visit")
     page.uncheck("[name=gps]")
