@@ -123,7 +123,16 @@ def app_login(page: Page, username: str) -> None:
     wait(page, "location.hash === '#/cells'")
     # A new context's worker first caches the whole app shell: past 10 s on a loaded machine
     # (a full CI run beside other work), well inside 30.
-    wait(page, "navigator.serviceWorker.controller !== null", timeout_s=30.0)
+    controlled = "navigator.serviceWorker.controller !== null"
+    try:
+        wait(page, controlled, timeout_s=30.0)
+    except AssertionError:
+        # Seen three times in full CI runs, never alone: every file of the shell fetched (200)
+        # and yet no worker took the page in 30 s. A page loaded once a worker is active is
+        # controlled from its start, so load it again (locked by the reload: unlock it).
+        page.reload()
+        unlock(page)
+        wait(page, controlled, timeout_s=30.0)
     sync(page)
 
 
