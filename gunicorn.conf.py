@@ -25,6 +25,9 @@ worker_class = "gthread"
 workers = os.cpu_count() or 2
 threads = 4
 keepalive = 10
+# Access lines with the digits of what was typed masked (an ID or phone number in a query or
+# a referrer): the log is kept and read apart from the app's own audit (webapp/oversight/accesslog.py).
+logger_class = "webapp.oversight.accesslog.AccessLogger"
 # A pull's cursor names the cells the phone holds (22 characters each, sync/pull.py) and
 # travels in the request line: gunicorn's default 4,094 bytes held about 180 cells, its most
 # 8,190 about 360 (a committee has 8-20; the centre's cursor says "every cell" in one).

@@ -18,6 +18,7 @@ import pytest
 pytestmark = pytest.mark.slow  # gunicorn serving a seeded database: `make test`, not `make check`
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _free_port() -> int:
@@ -44,9 +45,11 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
     for args in (["db", "upgrade", "heads"], ["seed-demo", "--scale", "0.05", "--if-empty"]):
         subprocess.run([BIN / "flask", *args], env=env, check=True, capture_output=True)
     port = _free_port()
+    # gunicorn.conf.py as `make run` and deployments read it, and its access log as `make run` keeps one.
     server = subprocess.Popen(
-        [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "webapp:create_app()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [BIN / "gunicorn", "-c", ROOT / "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--access-logfile", tmp_path / "access.log", "webapp:create_app()"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}/login")
@@ -56,21 +59,59 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
         server.wait(timeout=20)
 
 
-def test_gunicorn_serves_the_seeded_console(served: str) -> None:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    def get(url: str, data: bytes | None = None) -> str:
-        with opener.open(url, data=data) as response:
+class Browser:
+    """A logged-in session over urllib: cookies kept, forms posted with their CSRF token."""
+
+    def __init__(self, served: str) -> None:
+        self.served = served
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> str:
+        request = urllib.request.Request(f"{self.served}{path}", data=data, headers=headers or {})
+        with self.opener.open(request) as response:
             return str(response.read().decode())
 
-    login_page = get(f"{served}/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)
-    assert token, "the login form carries a CSRF token"
-    form = urllib.parse.urlencode({"username": "xg01", "password": "gridwalk-demo",
-                                   "csrf_token": token.group(1)}).encode()
-    home = get(f"{served}/login", form)
+    def post(self, path: str, page: str, fields: dict[str, str]) -> str:
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token, "the form carries a CSRF token"
+        return self.get(path, urllib.parse.urlencode({**fields, "csrf_token": token.group(1)}).encode())
+
+    def log_in(self, username: str) -> str:
+        return self.post("/login", self.get("/login"), {"username": username, "password": "gridwalk-demo"})
+
+
+def test_gunicorn_serves_the_seeded_console(served: str) -> None:
+    browser = Browser(served)
+    get = browser.get
+    home = browser.log_in("xg01")
     # Several requests, so that more than one worker answers with the same session.
     for _ in range(6):
-        home = get(f"{served}/")
+        home = get("/")
         assert "xg01" in home or "协管员" in home
     assert "/cells/" in home  # the coordinator's cells are listed
+
+
+# An ID number and a mobile as a coordinator types them into the console's search.
+TYPED_ID, TYPED_MOBILE = "310110199001011234", "138 1234 5678"
+
+
+def test_numbers_typed_into_a_search_stay_out_of_addresses_and_the_access_log(served: str, tmp_path: Path) -> None:
+    browser = Browser(served)
+    home = browser.log_in("xg01")
+    # The console's search box posts: what is typed is in no address, history or referrer.
+    box = re.search(r'<form class="search"[^>]*>', home)
+    assert box and 'method="post"' in box.group(0)
+    found = browser.post("/search", home, {"q": TYPED_MOBILE})
+    assert TYPED_MOBILE in found  # searched, and shown back to who typed it
+    # An address that still carries them (an old bookmark, a link pasted by hand, a referrer).
+    browser.get("/search?" + urllib.parse.urlencode({"q": TYPED_ID}),
+                headers={"Referer": f"{served}/search?q=" + urllib.parse.quote_plus(TYPED_MOBILE)})
+    log = tmp_path / "access.log"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "GET /search?" not in (log.read_text() if log.exists() else ""):
+        time.sleep(0.1)
+    lines = log.read_text(encoding="utf-8")
+    assert "POST /search HTTP/1.1" in lines and "GET /search?q=310***********1234 HTTP/1.1" in lines
+    assert "/search?q=1********78" in lines  # the referrer, its spaces read as the search reads them
+    for raw in (TYPED_ID, TYPED_MOBILE.replace(" ", ""), urllib.parse.quote_plus(TYPED_MOBILE), "1234 5678"):
+        assert raw not in lines

@@ -23,7 +23,8 @@ from webapp.models import House, HouseCode, Person, Residency
 from webapp.models.base import Synced
 from webapp.registry.rules.tasks import CONFLICT_KINDS
 from webapp.registry.scope import Scope
-from webapp.registry.search import masked_query, whole_id_number
+from webapp.registry.search import whole_id_number
+from webapp.validation import mask_numbers
 from webapp.templating import bilingual
 from webapp.base.timeutil import utcnow
 
@@ -77,7 +78,7 @@ def _page(form: CombineForm, status: int = 200) -> Any:
         # Finding a person by a full ID number is a search (a masked role learns whose it is):
         # audited as one, the typed text masked.
         audit.record("search", "person", None, door="merge", persons=[str(r.id) for r in pair.values() if r],
-                     q=" / ".join(masked_query(getattr(form, n).data or "") for n in pair))
+                     q=" / ".join(mask_numbers(getattr(form, n).data or "") for n in pair))
         db.session.commit()
     return render_template("conflicts/combine.html", form=form, pair=pair, weights=weights, kind=kind,
                            ), status

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.models import House, HouseCode, Person, Residency
 from webapp.registry import address, privacy
 from webapp.registry.scope import Scope
-from webapp.validation import mask_id
 
 # Masked ID numbers and phones show their last 4 characters (webapp/validation mask_id, mask_phone).
 MASK_TAIL = 4
@@ -133,15 +132,3 @@ def address_prefilter(words: list[address.Token]) -> object | None:
     if not words:
         return None
     return and_(*(or_(*(part.contains(w[1], autoescape=True) for part in _PARTS)) for w in words))
-
-
-def masked_query(q: str) -> str:
-    """A query as the audit log keeps it: runs of 6 or more digits masked like an ID number.
-
-    Read as the search reads a number: through the spaces and hyphens it ignores, and in any
-    script of digits (`\\d`, as DIGITS); "138 1234 5678" was kept in clear."""
-    return _NUMBER_RUN.sub(lambda m: mask_id(_SEPARATORS.sub("", m.group(0))), q)
-
-
-_NUMBER_RUN = re.compile(r"[\dXx](?:[ -]*[\dXx]){5,}")
-_SEPARATORS = re.compile(r"[ -]")
