@@ -26,6 +26,7 @@ function chrome() {
   const net = document.getElementById("net");
   net.textContent = navigator.onLine ? t("online") : t("offline");
   net.className = navigator.onLine ? "net on" : "net off";
+  bridge.showReadiness();
 }
 
 /** The tasks tab says how many open tasks are the coordinator's (or the cell's). */
