@@ -30,7 +30,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gridwalk.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Parameters hidden from the text of every database error: they are the values written
+    # (ID numbers, phones), and that text goes to the logs (webapp/base/dberrors.py).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     # One request computes at a time in each worker, its body read before and its answer sent
     # after (webapp/base/gate.py). Unset: on for SQLite (open-model load: 170–185 instead of
     # 140 syncs/s on two cores), off for PostgreSQL (threads overlap its round trips).

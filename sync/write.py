@@ -18,6 +18,7 @@ from sync.bulk import insert_rows, update_rows
 from sync.batch import Mutation, Outcome
 from sync.state import State
 from sync.wire import RECORD_TYPES
+from webapp.base.dberrors import describe
 from webapp.models import Device
 
 # Tables written before updates (parents), and after (children that may need an old
@@ -86,7 +87,7 @@ def write(session: Session, writes: list[tuple[Mutation, Outcome, Write]], devic
                 row = conflicts.row(
                     conflicts.Context(device=device, mutation=m, house_id=None, cell_id=None),
                     "constraint", base=m.base, registry={}, device=m.fields,
-                    detail={"error": str(error.orig)[:300]}, now=now)
+                    detail={"error": describe(error)[:300]}, now=now)
                 session.execute(insert(conflicts.TABLE), [row])
                 outcome.status, outcome.conflict_id, outcome.version = "conflict", row["id"], None
 

@@ -1,17 +1,19 @@
 """One error handler: problem+json for the API, an HTML page for people."""
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 # Not "Conflict": that name is the sync conflict model everywhere else (tests/test_conflict_kinds.py).
 from werkzeug.exceptions import Conflict as HTTPConflict
 
+from webapp.base.dberrors import describe
 from webapp.extensions import db
 
 # Machine codes the API answers with, by HTTP status.
@@ -64,11 +66,11 @@ def register(app: Flask) -> None:
         if _storage_full(error):
             # Not transient: the operator must free space. Still nothing was saved, and the
             # phone keeps its outbox and retries later.
-            app.logger.error("storage full: %s", error.orig)
+            app.logger.error("storage full: %s", describe(error))
             status, code, retry = 507, "storage_full", "300"
             detail = "the server's storage is full; nothing was saved, try again later / 服务器存储已满，未保存任何内容，请稍后再试"
         else:
-            app.logger.warning("transient database error: %s", error.orig)
+            app.logger.warning("transient database error: %s", describe(error))
             status, code, retry = 503, "unavailable", "5"
             detail = "the registry is busy; nothing was saved, please retry / 系统繁忙，未保存任何内容，请稍后重试"
         if wants_json():
@@ -85,7 +87,7 @@ def register(app: Flask) -> None:
         # version check or a unique index refused the second write at flush, after the view's
         # own checks had passed. Nothing of the request was saved; a 409 says why, not a 500.
         db.session.rollback()
-        app.logger.warning("concurrent write refused: %s", error)
+        app.logger.warning("concurrent write refused: %s", describe(error))
         return _http(HTTPConflict(_("Someone else changed this at the same moment; nothing of yours was saved. "
                                 "Reload the page, check and try again.")))
 
@@ -93,7 +95,12 @@ def register(app: Flask) -> None:
     def _unexpected(error: Exception) -> Any:
         # Roll back so the next request on this worker does not inherit a broken transaction.
         db.session.rollback()
-        app.logger.exception("unhandled error")
+        if isinstance(error, DBAPIError):
+            # Where it failed, and which rule refused what; not the error's own text, which
+            # may quote the row (webapp/base/dberrors.py).
+            app.logger.error("unhandled error: %s\n%s", describe(error), "".join(traceback.format_tb(error.__traceback__)))
+        else:
+            app.logger.exception("unhandled error")
         return _http(InternalServerError())
 
 
