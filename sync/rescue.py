@@ -1,7 +1,8 @@
 """Rescue: a phone's exported outbox, imported by the centre through the push code itself.
 
 A phone that cannot sync (weeks without network, a broken app, a revoked device) exports
-`{"device_id", "protocol", "mutations": [...]}` (docs/sync.md §6). The file is applied as
+`{"device_id", "protocol", "mutations": [...]}` (docs/sync.md §6), sealed to the server's key
+when the phone holds it (§6.1, sync/sealed.py): opened here, then read as a plain file. The file is applied as
 that device's push would be (`parse_batch` + `apply_batch`), revoked or not, so outcomes
 and idempotency are the push's own: importing a file twice applies nothing twice.
 
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 from sync.batch import MAX_MUTATIONS, Batch, BatchInvalid, Outcome, parse_batch
 from sync.push import apply_batch
 from sync.reach import Locate
+from sync.sealed import SealError, ServerKey, is_sealed, open_sealed
 from webapp.base.json_body import BodyRefused
 from webapp.base.json_body import parse as parse_json
 from webapp.models import Device
@@ -48,6 +50,7 @@ class RescueInvalid(Exception):
 class RescueFile:
     device_id: uuid.UUID
     batches: list[Batch]  # in file order, at most MAX_MUTATIONS each, as pushes would be
+    sealed: bool = False  # it came sealed to the server's key (a phone that held it)
 
     @property
     def count(self) -> int:
@@ -63,15 +66,17 @@ class RescueResult:
         return dict(Counter(o.status for o in self.outcomes))
 
 
-def read_file(data: bytes) -> RescueFile:
-    try:
-        # Read as a push's body is: a file of a few hundred kilobytes of "[" ended in a
-        # RecursionError (a 500 on the centre's upload) when read with json.loads alone.
-        body = parse_json(data, "utf-8-sig")
-    except BodyRefused as refused:
-        if refused.code == "invalid_json":
-            raise RescueInvalid("rescue.not_json", "文件不是有效的 JSON", "the file is not valid JSON") from None
-        raise RescueInvalid(refused.code, f"文件内容无效：{refused.zh}", f"the file is invalid: {refused.en}") from None
+def read_file(data: bytes, key: ServerKey | None = None) -> RescueFile:
+    """`key`: the server's (sync/sealed.py), to open a file the phone sealed to it."""
+    body = _json(data)
+    sealed = is_sealed(body)
+    if sealed:
+        if key is None:
+            raise RescueInvalid("sealed.no_key", "此文件已加密，需由服务器打开", "this file is sealed: the server must open it")
+        try:
+            body = _json(open_sealed(body, key))
+        except SealError as error:
+            raise RescueInvalid(error.code, error.zh, error.en) from None
     if not isinstance(body, dict) or not isinstance(body.get("mutations"), list):
         raise RescueInvalid("rescue.shape", "文件不是手机导出的待同步数据", "the file is not a phone's outbox export")
     try:
@@ -86,7 +91,18 @@ def read_file(data: bytes) -> RescueFile:
                                 "mutations": chunk}) for chunk in chunks]
     except BatchInvalid as invalid:
         raise RescueInvalid(invalid.code, f"文件内容无效：{invalid.detail}", f"the file is invalid: {invalid.detail}") from None
-    return RescueFile(device_id, batches)
+    return RescueFile(device_id, batches, sealed)
+
+
+def _json(data: bytes) -> Any:
+    try:
+        # Read as a push's body is: a file of a few hundred kilobytes of "[" ended in a
+        # RecursionError (a 500 on the centre's upload) when read with json.loads alone.
+        return parse_json(data, "utf-8-sig")
+    except BodyRefused as refused:
+        if refused.code == "invalid_json":
+            raise RescueInvalid("rescue.not_json", "文件不是有效的 JSON", "the file is not valid JSON") from None
+        raise RescueInvalid(refused.code, f"文件内容无效：{refused.zh}", f"the file is invalid: {refused.en}") from None
 
 
 def import_file(session: Session, rescue: RescueFile, locate: Locate) -> RescueResult:

@@ -44,7 +44,7 @@ MORE = [("extract", "/extract/"), ("extract_export", "/extract/export/persons.cs
 DEVICE_API = [("/api/sync/pull?protocol=1", 200), ("/api/walk", 200), ("/api/nothing", 404)]
 # Answers that carry no personal data and must stay cacheable, logged in or not.
 CACHEABLE = ["/static/css/console.css", "/static/js/area-draw.js", "/static/pwa/app.js", "/favicon.ico",
-             f"/vendor/leaflet/{installed_version('leaflet')}/leaflet.js"]
+             "/api/rescue-key", f"/vendor/leaflet/{installed_version('leaflet')}/leaflet.js"]
 # The field app's shell: the service worker precaches it; it revalidates (no-cache), never no-store.
 SHELL = ["/app/", "/app/manifest.webmanifest", "/app/area-codes.json", "/app/regions.json", "/sw.js", "/app/qr.svg"]
 

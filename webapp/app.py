@@ -157,10 +157,10 @@ def register_security_headers(app: Flask) -> None:
 
 # Answers that carry no personal data and must stay cacheable: static files, /vendor/
 # (versioned, a year immutable) and the field app's shell, which its service worker precaches
-# (these revalidate: "no-cache", set by the views).
+# (these revalidate: "no-cache", set by the views), and the public key phones seal rescue files to.
 _CACHEABLE = frozenset({"static", "vendor.asset", "fieldapp.shell", "fieldapp.manifest",
                         "fieldapp.known_area_codes", "fieldapp.regions", "fieldapp.service_worker", "fieldapp.app_qr",
-                        "fieldapp.favicon"})
+                        "fieldapp.favicon", "api.rescue_key"})
 
 
 def _may_show_personal_data() -> bool:

@@ -132,8 +132,16 @@ def document() -> dict[str, Any]:
                         "label": {"type": "string"}, "app_version": {"type": "string"},
                         "replaces": {"type": "string", "description": "this phone's current token, if it has "
                                      "one: revoked with this registration, before the cap is counted"}}}}}},
-                "responses": {"201": {"description": "device id and token (shown once)"},
+                "responses": {"201": {"description": "device id and token (shown once), the protocol, the user, "
+                                                     "and `rescue_key` (as GET /api/rescue-key answers)"},
                               **_errors(400, 401, 403, 409, 415, 422, 429)}}},
+            "/api/rescue-key": {"get": {
+                "summary": "The server's public key a phone seals its rescue file to (docs/sync.md §6.1); no login",
+                "responses": {"200": {"description": "the key", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["kid", "jwk"], "properties": {
+                        "kid": {"type": "string", "description": "16 hex digits: the first 8 bytes of SHA-256 "
+                                "of the key's uncompressed point"},
+                        "jwk": {"type": "object", "description": "a P-256 public key as a JWK (kty, crv, x, y)"}}}}}}}}},
             "/api/devices/self/revoke": {"post": {
                 "summary": "End this device's token (the phone logs out); again after that answers 200 too",
                 "security": bearer,

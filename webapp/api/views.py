@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, jsonify, make_response, request
 from sqlalchemy import select
 
-from sync import devices
+from sync import devices, sealed
 from sync import protocol as versions
 from sync.batch import PROTOCOL, BatchInvalid, check_protocol, parse_batch, storable_text
 from sync.pull import CursorInvalid, needs_record, pull, record
@@ -144,7 +144,17 @@ def register_device() -> Any:
     db.session.commit()
     return jsonify({"device_id": str(registration.device.id), "token": registration.token,
                     "protocol": PROTOCOL, "user": {"username": user.username, "display_name": user.display_name,
-                                                   "role": user.role, "id": user.id}}), 201
+                                                   "role": user.role, "id": user.id},
+                    "rescue_key": sealed.server_key(cfg["SECRET_KEY"]).public()}), 201
+
+
+@bp.route("/rescue-key", methods=["GET"])
+def rescue_key() -> Any:
+    """The key a phone seals its rescue file to (docs/sync.md §6.1). Public, as a public key
+    is: a phone registered before sealing existed asks for it without being asked who it is."""
+    response = jsonify(sealed.server_key(current_app.config["SECRET_KEY"]).public())
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 # Roles that change nothing in the registry hold no phone (PERMISSIONS["device"]): the phone

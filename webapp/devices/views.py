@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from sync import devices as device_service
-from sync import fleet
+from sync import fleet, sealed
 from geo.assign import CellFinder
 from sync.rescue import RescueInvalid, import_file, read_file
 from webapp import audit
@@ -61,14 +61,16 @@ def rescue() -> Any:
     if not form.validate_on_submit():
         return render_template("devices/rescue.html", form=form, result=None), 422
     try:
-        result = import_file(db.session, read_file(form.file.data.read()), CellFinder(db.session))
+        rescued = read_file(form.file.data.read(), sealed.server_key(current_app.config["SECRET_KEY"]))
+        result = import_file(db.session, rescued, CellFinder(db.session))
     except RescueInvalid as invalid:
         db.session.rollback()
         form.file.errors = [invalid.zh if lang() == "zh" else invalid.en]
         return render_template("devices/rescue.html", form=form, result=None), 422
     changelog.set_door(db.session, "rescue", result.device.id)  # the history names the phone
     audit.record("rescue_import", "device", result.device.id, file=form.file.data.filename,
-                 mutations=len(result.outcomes), outcomes=result.counts(), revoked=result.device.revoked_at is not None)
+                 mutations=len(result.outcomes), outcomes=result.counts(), revoked=result.device.revoked_at is not None,
+                 sealed=rescued.sealed)
     db.session.commit()
     return render_template("devices/rescue.html", form=RescueForm(), result=result, record_label=record_label,
                            outcome_label=outcome_label)
