@@ -18,8 +18,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 from bench import geo, history, pull, push
 from bench.cache import CACHE
 from bench.dataset import District, build, cells_by_code, make_coordinator, pick_cells
@@ -61,14 +59,10 @@ def databases(backends: list[str], tmp: Path) -> Iterator[dict[str, tuple[str, s
         if "sqlite" in backends:
             out["sqlite"] = (f"sqlite:///{tmp / 'district.sqlite3'}", f"sqlite:///{tmp / 'small.sqlite3'}")
         if "postgresql" in backends:
-            from tests.pg import pg_cluster
+            from tests.pg import create_databases, pg_cluster
 
             url = stack.enter_context(pg_cluster())
-            admin = create_engine(url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text("CREATE DATABASE small"))
-            admin.dispose()
-            out["postgresql"] = (url, url.rsplit("/", 1)[0] + "/small")
+            out["postgresql"] = (url, create_databases(url, ["small"])["small"])
         yield out
 
 

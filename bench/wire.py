@@ -458,17 +458,10 @@ def _databases(backend: str, tmp: Path, stack: ExitStack) -> dict[int, str]:
     """Protocol → the url of its own district."""
     if backend == "sqlite":
         return {p: f"sqlite:///{tmp / f'district{p}.sqlite3'}" for p in (1, 2)}
-    from sqlalchemy import create_engine, text
+    from tests.pg import create_databases, pg_cluster
 
-    from tests.pg import pg_cluster
-
-    url = stack.enter_context(pg_cluster())
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for p in (1, 2):
-            conn.execute(text(f"CREATE DATABASE district{p}"))
-    admin.dispose()
-    return {p: url.rsplit("/", 1)[0] + f"/district{p}" for p in (1, 2)}
+    urls = create_databases(stack.enter_context(pg_cluster()), ["district1", "district2"])
+    return {p: urls[f"district{p}"] for p in (1, 2)}
 
 
 if __name__ == "__main__":

@@ -126,8 +126,8 @@ def _receipts_query(postgresql: bool) -> Any:
     # (times parsed, ids made UUIDs) for each of them.
     t = _RECEIPTS.c
     return select(t.id, t.device_id, t.device_seq, t.outcome, t.detail, t.conflict_id, t.version).where(or_(
-        listed(_RECEIPTS.c.id, "ids", postgresql),
-        and_(_RECEIPTS.c.device_id == bindparam("device"), listed(_RECEIPTS.c.device_seq, "seqs", postgresql))))
+        listed(t.id, "ids", postgresql),
+        and_(t.device_id == bindparam("device"), listed(t.device_seq, "seqs", postgresql))))
 
 
 _RECEIPTS = cast(Table, SyncMutation.__table__)

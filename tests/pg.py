@@ -57,3 +57,15 @@ def pg_cluster() -> Iterator[str]:
         subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]),
                        capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def create_databases(url: str, names: list[str]) -> dict[str, str]:
+    """Create these databases in the cluster `url` points into; name → its url."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return {name: url.rsplit("/", 1)[0] + f"/{name}" for name in names}
