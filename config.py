@@ -59,6 +59,10 @@ class Config:
     # webapp/auth/sessions.py), and after SESSION_IDLE_S without a request.
     PERMANENT_SESSION_LIFETIME = _env_int("SESSION_LIFETIME_S", 12 * 3600)
     SESSION_IDLE_S = _env_int("SESSION_IDLE_S", 30 * 60)
+    # A form's token lasts as long as the session it belongs to (Flask-WTF's own default is an
+    # hour): the console's search box posts, and a page left open beside other work answered
+    # "this form has expired" to the next search, and lost what was typed into any other form.
+    WTF_CSRF_TIME_LIMIT = PERMANENT_SESSION_LIFETIME
     # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024

@@ -6,7 +6,7 @@ information, kept no longer and by no more people than the work needs). The log 
 page, is read by whoever runs the servers and is shipped to wherever logs go, so each line is
 written with its queries read as the app reads them (`+` and `%xx` decoded) and every run of
 six or more digits masked as the audit log masks a search (`mask_numbers`). Paths are left as
-they are: the app's hold ids and codes, never a person's number.
+they are: the app's paths hold ids and codes, never a person's number.
 """
 from __future__ import annotations
 
