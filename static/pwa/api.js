@@ -47,6 +47,11 @@ export function register(username, password, replaces = null) {
     ...(replaces ? {replaces} : {})});
 }
 
+/** The server's key for sealing the rescue file (docs/sync.md §6.1): public, no token. */
+export function rescueKey() {
+  return call("GET", "/api/rescue-key");
+}
+
 /** This phone's token. It is kept sealed under the data key — a copy of the phone's storage must
  * not be a live login to the server — so only an unlocked phone calls the API with it. A string
  * was stored before issue 15 (reseal.js seals it at the first unlock). */

@@ -84,6 +84,7 @@ const STRINGS = {
     house: "房屋", back: "返回", filled_from_id: "已根据证件号码填写", warnings: "请核对", error: "错误",
     unlock_to_sync: "解锁后同步", syncing: "同步中…", code: "门牌码", flags: "标记", units: "单位",
     other_user_pending: "本机还有其他协管员未同步的数据：请其先同步或导出", exported: "已导出文件，请交给中心",
+    exported_sealed: "已导出加密文件（只有中心能打开），请交给中心",
     db_reload: "应用已在其他页面升级：请重新加载本页（待同步数据已保存）", reload: "重新加载",
   },
   en: {
@@ -173,6 +174,7 @@ const STRINGS = {
     house: "House", back: "Back", filled_from_id: "Filled in from the ID number", warnings: "Please check", error: "Error",
     unlock_to_sync: "Unlock to sync", syncing: "Syncing…", code: "Plate code", flags: "Flags", units: "Units",
     other_user_pending: "Another coordinator's unsynced work is on this phone: they must sync or export it first", exported: "File exported: hand it to the centre",
+    exported_sealed: "Sealed file exported (only the centre can open it): hand it to the centre",
     db_reload: "The app was upgraded in another tab: reload this page (queued changes are kept)", reload: "Reload",
   },
 };

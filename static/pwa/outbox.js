@@ -5,7 +5,9 @@
 import {db, DIGITS, TABLES} from "./db.js";
 import * as digits from "./digits.js";
 import {isPersonal, local as localOf, numbers} from "./personal.js";
+import * as rescueKey from "./rescuekey.js";
 import {Rows, sent} from "./rows.js";
+import {seal as sealFile} from "./seal.js";
 import {open, seal} from "./vault.js";
 import {uuid} from "./ui.js";
 
@@ -105,20 +107,30 @@ export async function resend(seqs, fixes = {}, local = {}) {
   window.dispatchEvent(new CustomEvent("gw:outbox"));
 }
 
-/** The rescue file of docs/sync.md §6. */
+/** The rescue file of docs/sync.md §6, sealed to the server's key (§6.1) when the phone holds
+ * it: the file leaves the app, with residents' names, ID numbers and phones. A phone that has no
+ * key yet (not online since sealing came) writes the plain file: nothing typed is lost for want
+ * of a key. Answers how many changes the file holds and whether it is sealed. */
 export async function exportFile() {
   const device = await (await db()).get("meta", "device");
   const mutations = [];
   for (const e of await all()) mutations.push(await wire(e));
-  const blob = new Blob([JSON.stringify({device_id: device?.device_id, protocol: 1, mutations}, null, 1)], {type: "application/json"});
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = `gridwalk-outbox-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.json`;
-  document.body.append(a);
-  a.click();
-  a.remove();
+  const plain = JSON.stringify({device_id: device?.device_id, protocol: 1, mutations}, null, 1);
+  const key = await rescueKey.held();
+  const text = key ? JSON.stringify(await sealFile(plain, key), null, 1) : plain;
+  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "");
+  download(new Blob([text], {type: "application/json"}), `gridwalk-outbox-${stamp}${key ? ".sealed" : ""}.json`);
   // The last seq in the file: logout may wipe only what the file holds, not what was queued after.
   const lastSeq = mutations.reduce((top, m) => Math.max(top, m.seq), 0);
   await (await db()).put("meta", {at: new Date().toISOString(), count: mutations.length, last_seq: lastSeq}, "exported");
-  return mutations.length;
+  return {count: mutations.length, sealed: Boolean(key)};
+}
+
+function download(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
 }

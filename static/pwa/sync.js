@@ -7,6 +7,7 @@ import {Rows, sent} from "./rows.js";
 import {ageVisits, endOfRound, outside, queuedIds} from "./keep.js";
 import {isPersonal, local, minimal, numbers, stored} from "./personal.js";
 import {open, seal, unlocked} from "./vault.js";
+import * as rescueKey from "./rescuekey.js";
 
 const BATCH = 500;
 const DONE = new Set(["applied", "merged", "conflict"]);
@@ -42,6 +43,9 @@ export function sync(reason = "manual") {
         window.dispatchEvent(new HashChangeEvent("hashchange"));
       }
     }
+    // The key the rescue file is sealed to, while the server still answers (a revoked phone's
+    // too: the key is public): at most once a day, after the sync's own requests.
+    if (result.ok || result.status) await rescueKey.refresh().catch(() => {});
     // Persons that left the phone in this sync (or one cut short before) take their numbers
     // out of the offline-search journal now, not once it has grown (digits.js).
     await digits.foldGone().catch(() => {});
@@ -59,9 +63,10 @@ export function sync(reason = "manual") {
 /** A phone the centre revoked, or whose user no longer works here, holds the registry no longer:
  * every pulled record, the offline-search journal, the pull's cursor and the cells' map tiles go
  * as soon as it learns so, without waiting for a tap (a phone handed in or lost may never get
- * one). The outbox and what exporting it needs (the device, the key, the sequence) stay: what was
- * typed is handed over as a file before the wipe (views/session.js), and nothing else reads the
- * tables once the revoked screen is all the app shows. */
+ * one). The outbox and what exporting it needs (the device, the data key, the sequence, and the
+ * server's key the file is sealed to: meta "rescue_key") stay: what was typed is handed over as a
+ * file before the wipe (views/session.js), and nothing else reads the tables once the revoked
+ * screen is all the app shows. */
 async function forgetRegistry() {
   const tx = (await db()).transaction([...TABLES, DIGITS, "meta"], "readwrite");
   for (const table of TABLES) tx.objectStore(table).clear();

@@ -162,7 +162,7 @@ export async function render() {
     status(entries, last),
     h("div", {class: "actions wrap"},
       h("button", {type: "button", id: "sync-now", onclick: () => sync("manual")}, t("sync_now")),
-      h("button", {type: "button", class: "ghost", id: "export", onclick: () => outbox.exportFile()}, t("export")),
+      h("button", {type: "button", class: "ghost", id: "export", onclick: exported}, t("export")),
       h("button", {type: "button", class: "ghost danger", id: "logout", onclick: () => logout()}, t("logout"))),
     rejected.length ? [h("h2", {}, `${t("rejected")} (${rejected.length})`), ...fixes] : null,
     orphans.length ? [h("h2", {}, t("blocked")), h("ul", {class: "list", id: "blocked"}, await items(orphans))] : null,
@@ -174,6 +174,12 @@ export async function render() {
     pending.length ? h("ul", {class: "list", id: "waiting"}, await items(pending)) : h("p", {class: "muted", id: "waiting"}, t("none")));
   // Shown once: the next sync lets the decided notices go.
   await notices.markShown(decided.map((n) => n.conflict_id));
+}
+
+/** The export button: the file, then what it is (sealed: only the centre opens it). */
+async function exported() {
+  const file = await outbox.exportFile();
+  toast(t(file.sealed ? "exported_sealed" : "exported"));
 }
 
 /** After a sync or a save: the whole screen again, or only its figures while a fix is typed. */

@@ -5,6 +5,7 @@ import * as digits from "../digits.js";
 import {t} from "../i18n.js";
 import * as outbox from "../outbox.js";
 import {resealOld} from "../reseal.js";
+import * as rescueKey from "../rescuekey.js";
 import {exclusive, sync} from "../sync.js";
 import {field, formValues, h, show, showErrors, toast} from "../ui.js";
 import * as vault from "../vault.js";
@@ -80,6 +81,8 @@ export async function login({recover = false, destroyed = false, expired = false
     if (oldToken && previous.device_id !== reg.device_id) await api.revokeToken(oldToken);
     const kept = await vault.setPin(v.pin, v.password);
     await setMeta("device", {device_id: reg.device_id, user: reg.user, token: await vault.seal(reg.token)});
+    // The key a rescue file is sealed to, from now on (a phone may be revoked before it syncs again).
+    await rescueKey.keep(reg.rescue_key);
     if (!kept) {
       // A new data key: what was sealed under the old one cannot be opened; fetch everything again.
       await setMeta("cursor", null);
@@ -188,8 +191,8 @@ export async function revoked() {
       const tried = await vault.unlock(formValues(form).pin, {weakOk: true});
       if (!tried.ok) return showErrors(form, tried.left ? err("pin", "pin_wrong_left", tried.left) : err("pin", "pin_destroyed"), pick);
     }
-    await outbox.exportFile();
-    return toast(t("exported"));
+    const file = await outbox.exportFile();
+    return toast(t(file.sealed ? "exported_sealed" : "exported"));
   });
   show(h("h1", {}, t("revoked")), form);
 }
