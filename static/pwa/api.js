@@ -7,7 +7,7 @@ export const PROTOCOL = 2;
 // 0.5: personal fields sealed at rest (issue 15); 0.6: keeps a snapshot's rows whatever the
 // pages, reads the round's conflicts (issue 16); 0.7: protocol 2 (issue 17); 0.8: the task
 // store, formerly `tip` (database version 4, issue 20); 0.9: the last push carries the pull.
-export const APP_VERSION = "0.9.0";
+export const APP_VERSION = "0.10.0";
 
 // Rows a page may carry (docs/sync.md §4): the most, so that a first sync's references (a
 // residency's person) fall in the same compressed answer as what they name (BENCHMARKS.md, figure 10).
