@@ -27,6 +27,10 @@ class Config:
     """Defaults for `make run` on a laptop: SQLite under instance/, demo data allowed."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # Former keys, separated by spaces, while they are still needed after a change of
+    # SECRET_KEY: Flask still accepts console sessions signed with them, and the centre's
+    # import still opens rescue files phones sealed to their keys (docs/sync.md §6.1).
+    SECRET_KEY_FALLBACKS = os.environ.get("SECRET_KEY_FALLBACKS", "").split()
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gridwalk.sqlite3'}"
     )

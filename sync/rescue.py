@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,15 +67,16 @@ class RescueResult:
         return dict(Counter(o.status for o in self.outcomes))
 
 
-def read_file(data: bytes, key: ServerKey | None = None) -> RescueFile:
-    """`key`: the server's (sync/sealed.py), to open a file the phone sealed to it."""
+def read_file(data: bytes, keys: Sequence[ServerKey] = ()) -> RescueFile:
+    """`keys`: the server's (sync/sealed.py), today's first and then those of former
+    SECRET_KEYs, to open a file a phone sealed to one of them."""
     body = _json(data)
     sealed = is_sealed(body)
     if sealed:
-        if key is None:
+        if not keys:
             raise RescueInvalid("sealed.no_key", "此文件已加密，需由服务器打开", "this file is sealed: the server must open it")
         try:
-            body = _json(open_sealed(body, key))
+            body = _json(open_sealed(body, next((k for k in keys if k.kid == body.get("kid")), keys[0])))
         except SealError as error:
             raise RescueInvalid(error.code, error.zh, error.en) from None
     if not isinstance(body, dict) or not isinstance(body.get("mutations"), list):

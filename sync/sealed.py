@@ -85,8 +85,9 @@ def open_sealed(document: dict[str, Any], key: ServerKey) -> bytes:
         raise SealError("sealed.version", "此加密文件的格式版本无法识别，请更新系统后再导入",
                         "this sealed file's version is unknown: update the server, then import it")
     if document.get("kid") != key.kid:
-        raise SealError("sealed.other_key", "此文件是用另一把服务器密钥加密的（SECRET_KEY 已更换？），无法打开",
-                        "this file was sealed to another server key (was SECRET_KEY changed?) and cannot be opened")
+        raise SealError("sealed.other_key", "此文件是用另一把服务器密钥加密的（SECRET_KEY 已更换？请把原密钥加入 "
+                        "SECRET_KEY_FALLBACKS），无法打开", "this file was sealed to another server key (was SECRET_KEY "
+                        "changed? add the former one to SECRET_KEY_FALLBACKS) and cannot be opened")
     try:
         ephemeral = _public_of(document["epk"])
         iv, ciphertext = _unb64(document["iv"]), _unb64(document["ciphertext"])

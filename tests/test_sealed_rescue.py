@@ -64,7 +64,7 @@ def _flip(text: str) -> str:
 ])
 def test_a_file_for_another_key_or_altered_is_refused_with_a_reason(doc: dict[str, Any], key_secret: str, code: str) -> None:
     with pytest.raises(rescue.RescueInvalid) as refused:
-        rescue.read_file(json.dumps(doc).encode(), sealed.server_key(key_secret))
+        rescue.read_file(json.dumps(doc).encode(), [sealed.server_key(key_secret)])
     assert refused.value.code == code and refused.value.zh and refused.value.en
 
 
@@ -98,3 +98,23 @@ def test_the_centre_imports_a_sealed_file(client, area, db_session, phone) -> No
     other = sealed.server_key("another deployment's SECRET_KEY")
     refused = _upload(client, json.dumps(sealed.seal(plain, other.jwk, other.kid)).encode())
     assert refused.status_code == 422 and "另一把服务器密钥" in refused.get_data(as_text=True)
+
+
+def test_a_file_sealed_before_secret_key_changed_opens_with_the_former_key_kept(app, client, area, db_session,  # type: ignore[no-untyped-def]
+                                                                                 phone) -> None:  # noqa: F811
+    former = sealed.server_key("the key before the change")
+    body = json.dumps(sealed.seal(json.dumps(outbox(area, phone)).encode(), former.jwk, former.kid)).encode()
+    login(client, "centre")
+    assert _upload(client, body).status_code == 422  # a key no longer known
+    app.config["SECRET_KEY_FALLBACKS"] = ["the key before the change"]
+    assert _upload(client, body).get_data(as_text=True).count(">applied<") == 2
+    db_session.rollback()
+    assert _visits(db_session) == 2
+
+
+def test_console_sessions_outlive_a_change_of_key_with_the_former_kept(app, client, area) -> None:  # type: ignore[no-untyped-def]
+    """README: a former SECRET_KEY in SECRET_KEY_FALLBACKS keeps the sessions signed with it."""
+    login(client, "centre")
+    app.config["SECRET_KEY_FALLBACKS"] = [app.config["SECRET_KEY"]]
+    app.config["SECRET_KEY"] = "the key after the change, long enough"
+    assert client.get("/").status_code == 200

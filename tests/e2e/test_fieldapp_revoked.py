@@ -99,7 +99,7 @@ def test_revoked_phone_hands_over_before_it_wipes(page: Page, live_server: LiveS
     # The centre imports the file as it came (the rescue import, as the devices console does,
     # opening it with the server's key): all of it arrives.
     with Session(live_server.engine) as s:
-        result_ = rescue.import_file(s, rescue.read_file(text.encode("utf-8"), key), CellFinder(s))
+        result_ = rescue.import_file(s, rescue.read_file(text.encode("utf-8"), [key]), CellFinder(s))
         s.commit()
         assert result_.counts() == {"applied": 4}
         assert sorted(p.id_number for p in s.scalars(select(Person).where(Person.name.in_(names)))) == sorted(numbers)

@@ -61,7 +61,9 @@ def rescue() -> Any:
     if not form.validate_on_submit():
         return render_template("devices/rescue.html", form=form, result=None), 422
     try:
-        rescued = read_file(form.file.data.read(), sealed.server_key(current_app.config["SECRET_KEY"]))
+        cfg = current_app.config
+        keys = [sealed.server_key(secret) for secret in (cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"])]
+        rescued = read_file(form.file.data.read(), keys)
         result = import_file(db.session, rescued, CellFinder(db.session))
     except RescueInvalid as invalid:
         db.session.rollback()
