@@ -2,9 +2,10 @@
 
 A phone that cannot sync (weeks without network, a broken app, a revoked device) exports
 `{"device_id", "protocol", "mutations": [...]}` (docs/sync.md §6), sealed to the server's key
-when the phone holds it (§6.1, sync/sealed.py): opened here, then read as a plain file. The file is applied as
-that device's push would be (`parse_batch` + `apply_batch`), revoked or not, so outcomes
-and idempotency are the push's own: importing a file twice applies nothing twice.
+when the phone holds it (§6.1, sync/sealed.py): opened here, then read as a plain file. The
+file is applied as that device's push would be (`parse_batch` + `apply_batch`), revoked or
+not, so outcomes and idempotency are the push's own: importing a file twice applies nothing
+twice.
 
 Judged by the device's user as they are now (their role and cells today, not when the work
 was typed), with one rule on top, so that nothing typed is lost because its user changed:

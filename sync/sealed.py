@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -71,7 +72,7 @@ def seal(plain: bytes, jwk: dict[str, str], kid: str, *, ephemeral: ec.EllipticC
          iv: bytes | None = None) -> dict[str, Any]:
     """`plain` sealed to the key `jwk` (fresh ephemeral key and iv unless given: vectors)."""
     ephemeral = ephemeral or ec.generate_private_key(ec.SECP256R1())
-    iv = iv if iv is not None else AESGCM.generate_key(bit_length=128)[:12]
+    iv = iv if iv is not None else os.urandom(12)
     key = _file_key(ephemeral, _public_of(jwk))
     ciphertext = AESGCM(key).encrypt(iv, plain, _aad(kid))
     return {"format": FORMAT, "version": VERSION, "kid": kid, "epk": jwk_of(ephemeral.public_key()),
