@@ -4,6 +4,8 @@
 // phone's own, HKDF-SHA256, AES-256-GCM; the server's sync/sealed.py seals and opens the same way,
 // and both are held to tests/vectors/rescue_seal.json.
 
+import {b64url, unb64url} from "./b64.js";
+
 export const FORMAT = "gridwalk-rescue-sealed";
 export const VERSION = 1;
 const FILE_INFO = "gridwalk rescue file v1";
@@ -13,21 +15,6 @@ const enc = new TextEncoder();
 /** @typedef {{kty: string, crv: string, x: string, y: string, d?: string}} EcJwk */
 /** @typedef {{kid: string, jwk: EcJwk}} ServerKey */
 /** @typedef {{format: string, version: number, kid: string, epk: EcJwk, iv: string, ciphertext: string}} Sealed */
-
-/** base64url without padding, as the JWKs and the file's fields are written.
- * @param {ArrayBuffer | Uint8Array} data */
-export function b64url(data) {
-  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** @param {string} text */
-export function unb64url(text) {
-  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}
 
 /** The public part of a P-256 JWK, with nothing else (a JWK may carry `d`, `ext`, `key_ops`).
  * @param {EcJwk | JsonWebKey} jwk @returns {EcJwk} */

@@ -2,6 +2,7 @@
 // stored only wrapped: once by a key derived from the coordinator's PIN (PBKDF2), once by one
 // derived from the login password, so a forgotten PIN — or a PIN destroyed after too many wrong
 // tries — is recovered by logging in again online without losing anything queued.
+import {b64, unb64} from "./b64.js";
 import {getMeta, setMeta} from "./db.js";
 
 // OWASP's figure for PBKDF2-HMAC-SHA256. Measured in headless Chromium on the benchmark machine
@@ -15,20 +16,6 @@ export const TRIES = 5;  // wrong PINs in a row before the PIN-wrapped copy is d
 const enc = new TextEncoder();
 let dataKey = null;  // in memory only while unlocked
 let held = null;  // opened with a PIN shorter than PIN_MIN: usable only once a new PIN is chosen
-
-const b64 = (buf) => {
-  // Chunked: a sealed search index is megabytes, too many arguments for one fromCharCode call.
-  const bytes = new Uint8Array(buf);
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) out += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(out);
-};
-const unb64 = (s) => {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-};
 
 export const pinOk = (pin) => new RegExp(`^[0-9]{${PIN_MIN},${PIN_MAX}}$`).test(pin);
 
