@@ -67,6 +67,10 @@ class Config:
     # hour): the console's search box posts, and a page left open beside other work answered
     # "this form has expired" to the next search, and lost what was typed into any other form.
     WTF_CSRF_TIME_LIMIT = PERMANENT_SESSION_LIFETIME
+    # How long a browser that reached the app over HTTPS must use nothing else (HSTS): a phone or
+    # office PC on a hostile Wi-Fi is not sent to a plain-HTTP copy of the login. Only answers
+    # over HTTPS carry it (behind a proxy, with PROXY_COUNT set); 0 sends none.
+    HSTS_MAX_AGE_S = _env_int("HSTS_MAX_AGE_S", 365 * 24 * 3600)
     # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024

@@ -80,6 +80,31 @@ def test_security_headers_everywhere(client, area, path: str) -> None:  # type: 
     assert r.headers["Referrer-Policy"] in ("same-origin", "no-referrer", "strict-origin-when-cross-origin")
 
 
+def test_https_answers_tell_browsers_to_keep_to_https(client, area) -> None:  # type: ignore[no-untyped-def]
+    """HSTS on every answer over HTTPS (a proxy's X-Forwarded-Proto, with PROXY_COUNT set, counts
+    as HTTPS); none over plain HTTP, where a browser would ignore it anyway."""
+    for path in ("/login", "/app/", "/api/openapi.json", "/h/A1CODE0001", "/nope"):
+        assert "Strict-Transport-Security" not in client.get(path).headers
+        secure = client.get(path, base_url="https://gridwalk.example").headers
+        assert secure["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_hsts_can_be_turned_off(app, area) -> None:  # type: ignore[no-untyped-def]
+    app.config["HSTS_MAX_AGE_S"] = 0
+    assert "Strict-Transport-Security" not in app.test_client().get("/login", base_url="https://x.example").headers
+
+
+def test_hsts_behind_a_trusted_proxy(database_url, area) -> None:  # type: ignore[no-untyped-def]
+    app = _worker(database_url, PROXY_COUNT=1)
+    c = app.test_client()
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9", "X-Forwarded-Host": "gw.example"}
+    assert c.get("/login", headers=headers).headers["Strict-Transport-Security"] == "max-age=31536000"
+    with app.app_context():
+        from webapp.extensions import db
+
+        db.engine.dispose()
+
+
 @pytest.mark.parametrize("secure", [False, True])
 def test_session_cookie_flags(database_url, area, secure: bool) -> None:  # type: ignore[no-untyped-def]
     app = _worker(database_url, SESSION_COOKIE_SECURE=secure, REMEMBER_COOKIE_SECURE=secure)

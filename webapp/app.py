@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_config
@@ -150,6 +150,10 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self)")
+        hsts = current_app.config["HSTS_MAX_AGE_S"]
+        if hsts > 0 and request.is_secure:
+            # Not includeSubDomains: a subdistrict's host often shares its domain with others.
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
         if getattr(g, "no_store", False) or _may_show_personal_data():
             response.headers["Cache-Control"] = "no-store"
         return response
