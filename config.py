@@ -28,7 +28,8 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     # Former keys, separated by spaces, while they are still needed after a change of
-    # SECRET_KEY: Flask still accepts console sessions signed with them, and the centre's
+    # SECRET_KEY: Flask still accepts console sessions signed with them, the console's search
+    # still opens the addresses it sealed (webapp/base/sealed_query.py), and the centre's
     # import still opens rescue files phones sealed to their keys (docs/sync.md §6.1).
     SECRET_KEY_FALLBACKS = os.environ.get("SECRET_KEY_FALLBACKS", "").split()
     SQLALCHEMY_DATABASE_URI = os.environ.get(

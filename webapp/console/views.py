@@ -16,6 +16,7 @@ from webapp import audit
 from webapp.access import current_scope, require_cell, requires
 from webapp.console import bp
 from webapp.console.forms import EndorsementForm, HouseForm, PersonForm
+from webapp.base import sealed_query
 from webapp.base.dbsetup import writes_on_get
 from webapp.base.timeutil import utcnow
 from webapp.extensions import db
@@ -27,6 +28,7 @@ from webapp.registry.house_history import HistoryError, ensure_alive
 from webapp.registry.review import reviews_of
 from webapp.registry.address import natural_key
 from webapp.validation import mask_numbers
+from webapp.registry.search import query_of
 from webapp.registry.search import search as run_search
 from webapp.registry.tasks import visible_tasks
 from webapp.templating import lang
@@ -102,19 +104,32 @@ def _todo_context(scope: Any) -> dict[str, Any]:
 @login_required
 @writes_on_get
 def search() -> Any:
-    # The console's box posts: an ID or phone number typed in it stays out of the address,
-    # and so out of the browser's history, the referrer of the next page and every log on
-    # the way (proxies, gunicorn's access log). A GET's query is still read (a link, a
-    # bookmark by name).
-    q = request.form.get("q", "") if request.method == "POST" else request.args.get("q", "")
-    result = run_search(db.session, current_scope(), q, current_app.config["SEARCH_PAGE_SIZE"])
+    # The console's box posts, so an ID or phone number typed in it stays out of the address
+    # (the browser's history, the next page's referrer, every log on the way), and the answer
+    # is a 303 to a GET carrying the query sealed to this user (webapp/base/sealed_query.py):
+    # Back and reload repeat that GET instead of asking to send the form again. A GET's plain
+    # query is still read (a link, a bookmark by name).
+    cfg = current_app.config
+    keys = (cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"])
+    if request.method == "POST":
+        typed = query_of(request.form.get("q", ""))
+        sealed = {"s": sealed_query.seal(keys, current_user.id, typed)} if typed else {}
+        return redirect(url_for("console.search", **sealed), 303)
+    q = request.args.get("q", "")
+    if "s" in request.args:
+        ttl = int(current_app.permanent_session_lifetime.total_seconds())
+        opened = sealed_query.open_sealed(keys, current_user.id, request.args["s"], ttl)
+        if opened is None:
+            flash(_("This search has expired or was made in another account: type it again."), "error")
+        q = opened or ""
+    result = run_search(db.session, current_scope(), q, cfg["SEARCH_PAGE_SIZE"])
     if result.query:
         # Who looked for whom, and whom they were shown (PIPL art. 56); numbers typed are masked.
         audit.record("search", "person", None, q=mask_numbers(result.query), read_as=result.read_as,
                      persons=[str(p.id) for p in result.persons], houses=len(result.houses))
         db.session.commit()
     g.no_store = True
-    return render_template("console/search.html", result=result)
+    return render_template("console/search.html", result=result, search_box=q)
 
 
 @bp.route("/cells/<uuid:cell_id>")

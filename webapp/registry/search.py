@@ -23,6 +23,9 @@ CODE_LIKE = re.compile(r"^[0-9A-Za-z-]{6,40}$")
 # Houses whose parts hold every word of an address query, read to test against the rule: a
 # query as loose as one road of the district stops there (the first ones in address order).
 ADDRESS_CANDIDATES = 2000
+# What is typed is read to this length: no search needs more, and it bounds the console's
+# sealed search address (webapp/base/sealed_query.py) however much is pasted into the box.
+QUERY_MAX = 64
 
 
 @dataclass
@@ -60,8 +63,13 @@ def _houses(session: Session, scope: Scope, clause: object, limit: int) -> list[
     return list(session.scalars(query))
 
 
+def query_of(raw: str) -> str:
+    """What a search reads of what was typed: spaces collapsed, at most QUERY_MAX characters."""
+    return " ".join(raw.split())[:QUERY_MAX]
+
+
 def search(session: Session, scope: Scope, raw: str, limit: int = 50) -> SearchResult:
-    q = " ".join(raw.split())[:64]
+    q = query_of(raw)
     result = SearchResult(q)
     if not q:
         return result
