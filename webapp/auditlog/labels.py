@@ -38,7 +38,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "task_due_date": ("调整待办期限", "Task due date moved"), "view_audit": ("查看审计日志", "Audit log viewed"),
     "view_certificate": ("查看住所证明", "Certificate viewed"), "view_conflict": ("查看冲突", "Conflict viewed"),
     "view_house": ("查看房屋", "House viewed"), "view_house_history": ("查看房屋变更记录", "House history viewed"),
-    "view_person": ("查看人员", "Person viewed"), "view_person_history": ("查看人员变更记录", "Person history viewed"),
+    "view_person": ("查看人员", "Person viewed"), "view_report": ("查看报表名单", "Report list viewed"), "view_person_history": ("查看人员变更记录", "Person history viewed"),
     "view_unit": ("查看单位", "Unit viewed"), "view_unit_history": ("查看单位变更记录", "Unit history viewed"),
 }
 OBJECTS: dict[str, tuple[str, str]] = {

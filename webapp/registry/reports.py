@@ -2,7 +2,8 @@
 omissions, duplicates, 人户分离) and the names and addresses to show beside any finding.
 
 Every list is a list of `Flag`s, so one table and one export fit them all. Pure
-SQLAlchemy: the web layer decides who sees full ID numbers.
+SQLAlchemy: the web layer decides who sees full ID numbers; the scope decides whose number
+is shown at all (`describe`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from webapp.models import Cell, Committee, House, Person, Residency, Unit
 from webapp.models.enums import Relation
 from webapp.registry.rules import Flag, RuleSettings, evaluate
 from webapp.registry.rules.base import live_person
+from webapp.registry.scope import Scope
 
 Lister = Callable[["Ask"], list[Flag]]
 _CHUNK = 900  # ids per IN (…): well under every backend's limit on bound parameters
@@ -101,6 +103,8 @@ class Described:
     address: str = ""
     cell: str = ""
     committee: str = ""
+    # A person the viewer may open (scope.person_clause); one who is not is a name only.
+    opens: bool = True
 
 
 def _chunks(ids: Iterable[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
@@ -109,8 +113,12 @@ def _chunks(ids: Iterable[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
         yield ids[i:i + _CHUNK]
 
 
-def describe(session: Session, flags: Iterable[Flag]) -> dict[tuple[str, uuid.UUID], Described]:
-    """Names, ID numbers, addresses, cells and committees of the flagged records."""
+def describe(session: Session, flags: Iterable[Flag], scope: Scope) -> dict[tuple[str, uuid.UUID], Described]:
+    """Names, ID numbers, addresses, cells and committees of the flagged records, as `scope`
+    may see them. A list is asked for by the cells of the house a finding is about, but a
+    person found there may live elsewhere now (a departure, a possible omission: no home at
+    all): then the viewer is shown the name and no number, as the old house's history shows
+    former residents; whoever's cells they live in now holds the record."""
     flags = list(flags)
     houses: dict[uuid.UUID, tuple[str, str, str]] = {}
     for chunk in _chunks(f.house_id for f in flags if f.house_id):
@@ -119,10 +127,12 @@ def describe(session: Session, flags: Iterable[Flag]) -> dict[tuple[str, uuid.UU
                 .outerjoin(Committee, Committee.id == Cell.committee_id).where(House.id.in_(chunk))):
             houses[house.id] = (house.address, f"{cell_code} {cell_name}" if cell_code else "", committee or "")
     persons: dict[uuid.UUID, tuple[str, str | None, str]] = {}
+    visible: set[uuid.UUID] = set()
     for chunk in _chunks(f.record_id for f in flags if f.record_type == "person"):
         for pid, name, number, person_category in session.execute(
                 select(Person.id, Person.name, Person.id_number, Person.category).where(Person.id.in_(chunk))):
             persons[pid] = (name or "", number, person_category)
+        visible.update(session.scalars(select(Person.id).where(Person.id.in_(chunk), scope.person_clause())))
     units: dict[uuid.UUID, str | None] = {}
     for chunk in _chunks(f.record_id for f in flags if f.record_type == "unit"):
         units.update({uid: name for uid, name in session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(chunk)))})
@@ -131,7 +141,9 @@ def describe(session: Session, flags: Iterable[Flag]) -> dict[tuple[str, uuid.UU
         address, cell, committee = houses.get(f.house_id, ("", "", "")) if f.house_id else ("", "", "")
         if f.record_type == "person":
             name, number, category = persons.get(f.record_id, ("", None, None))
-            out[(f.record_type, f.record_id)] = Described(name, number, category, address, cell, committee)
+            opens = f.record_id in visible
+            out[(f.record_type, f.record_id)] = Described(name, number if opens else None, category, address, cell,
+                                                          committee, opens=opens)
         elif f.record_type == "unit":
             out[(f.record_type, f.record_id)] = Described(units.get(f.record_id) or "", None, None, address, cell,
                                                           committee)

@@ -114,12 +114,15 @@ class Row:
     address: str
     cell: str
     committee: str
+    opens: bool  # the record is the viewer's to open (a person living in their cells)
 
 
 def rows(flags: list[Flag]) -> list[Row]:
-    """Findings with the names and addresses to show; ID numbers whole only for the centre."""
-    info = describe(db.session, flags)
-    role = current_scope().role
+    """Findings with the names and addresses to show: ID numbers as the role sees them
+    (webapp/registry/privacy.py), and only of persons in the viewer's scope (describe)."""
+    scope = current_scope()
+    info = describe(db.session, flags, scope)
+    role = scope.role
     language = lang()
     out = []
     for f in flags:
@@ -129,8 +132,19 @@ def rows(flags: list[Flag]) -> list[Row]:
         title, finding = _words(f, language)
         out.append(Row(f, title, finding,
                        f.text(language), d.name, privacy.seen(role, "person", "id_number", number) or "", category,
-                       d.address, d.cell, d.committee))
+                       d.address, d.cell, d.committee, d.opens))
     return out
+
+
+def audit_shown(action: str, items: list[Row], **detail: Any) -> None:
+    """A page of findings lists persons with their numbers: a look at each of them (PIPL
+    art. 56), recorded with whom it showed and what the role saw in clear, as an export is."""
+    persons = [str(r.flag.record_id) for r in items if r.flag.record_type == "person"]
+    role = current_scope().role
+    audit.record(action, "report", None, persons=persons, rows=len(items),
+                 clear=sorted(n for n in ("id_number",) if privacy.clear(role, "person", n)), **detail)
+    db.session.commit()
+    g.no_store = True
 
 
 def _words(f: Flag, language: str) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from webapp.models.enums import Grade
 from webapp.oversight.grading import GradeReport, GradeRow, close_and_freeze, freeze, grade_cycle, still_running, trend
 from webapp.oversight.grading.drill import METRICS, drill
 from webapp.reports import bp
-from webapp.reports.common import (geo_settings, page_of, parse_uuid, row_table, rows, rule_settings,
+from webapp.reports.common import (audit_shown, geo_settings, page_of, parse_uuid, row_table, rows, rule_settings,
                                    send_export)
 from webapp.reports.forms import CycleForm
 from webapp.reports.grading_table import DIMENSIONS, FIGURES, figure, grade_table
@@ -123,14 +123,19 @@ def _renamed(metric: str, **values: Any) -> Any:
 
 @bp.route("/grading/committees/<uuid:committee_id>/drill/<metric>")
 @requires("see_grades")
+@writes_on_get
 def drill_page(committee_id: uuid.UUID, metric: str) -> Any:
     if moved := _renamed(metric, committee_id=committee_id):
         return moved
     committee_, cycle, found = _drill(committee_id, metric)
     shown, page, pages = page_of(found)
     zh, en = METRICS[metric]
+    items = rows(shown)
+    if items:
+        audit_shown("view_report", items, report="grading_drill", metric=metric, cycle=cycle.name,
+                    committee=str(committee_id), page=page)
     return render_template("reports/drill.html", committee=committee_, cycle=cycle, metric=metric,
-                           title=zh if lang() == "zh" else en, total=len(found), items=rows(shown), page=page,
+                           title=zh if lang() == "zh" else en, total=len(found), items=items, page=page,
                            pages=pages)
 
 

@@ -19,7 +19,7 @@ from webapp.registry.rules import RULES, Context, raise_tasks, residence_verdict
 from webapp.registry.rules.settings import SETTING_WORDS, setting_value
 from webapp.registry.rules.tasks import CONFLICT_KINDS, TASK_RULES
 from webapp.reports import bp
-from webapp.reports.common import filters, page_of, row_table, rows, rule_settings, send_export
+from webapp.reports.common import audit_shown, filters, page_of, row_table, rows, rule_settings, send_export
 from webapp.reports.forms import RaiseTasksForm, ResidenceCheckForm
 from webapp.templating import lang
 from webapp.base.timeutil import local_today, local_week_start
@@ -61,6 +61,7 @@ def index() -> Any:
 
 @bp.route("/lists/<name>")
 @login_required
+@writes_on_get
 def show(name: str) -> Any:
     if name not in LISTS:
         abort(404)
@@ -72,9 +73,12 @@ def show(name: str) -> Any:
     for fl in found:
         counts[fl.kind] = counts.get(fl.kind, 0) + 1
     shown, page, pages = page_of(found)
+    items = rows(shown)
+    if items:
+        audit_shown("view_report", items, report=name, rule=ask.rule, kind=ask.kind, page=page, filters=f.describe())
     return render_template(
         "reports/list.html", name=name, title=_title(name), filters=f, ask=ask, total=len(found), counts=counts,
-        items=rows(shown), page=page, pages=pages, rules=RULES, lists=[(n, _title(n)) for n in LISTS],
+        items=items, page=page, pages=pages, rules=RULES, lists=[(n, _title(n)) for n in LISTS],
         week_start=local_week_start(), form=RaiseTasksForm(),
         raise_rule=(ask.rule if name == "flags" and ask.rule in RAISABLE else "duplicates" if name == "duplicates"
                     else None))
