@@ -17,6 +17,7 @@ class ReportForm(DeclarationForm):
     """The plate page's form, less the call-back number (the reporter has an account)."""
 
     contact_phone = None  # type: ignore[assignment]
+    number_refused = _l("Please don't type ID or phone numbers in the description.")
     reporting_as = RadioField(_l("I report as"), validators=[InputRequired()], default=TaskSource.LEAD)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -41,6 +41,7 @@ from webapp.validation.ids import (
     mask_id,
     mask_numbers,
     mask_phone,
+    names_id_or_mobile,
     parse_person_id,
     shanghai_today,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "mask_id",
     "mask_numbers",
     "mask_phone",
+    "names_id_or_mobile",
     "parse_house_code",
     "parse_landline",
     "parse_mobile",

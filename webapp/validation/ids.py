@@ -384,6 +384,40 @@ _NUMBER_RUN = re.compile(r"[\dXx](?:[ -]*[\dXx]){5,}")
 _RUN_SEPARATORS = re.compile(r"[ -]")
 
 
+def names_id_or_mobile(text: str) -> bool:
+    """True if free text holds something read as a personal number: an ID-number-like run (15
+    digits, or 17 digits and a digit or X) or a mainland mobile (1[3-9] and 9 digits, a +86 in
+    front or not). Refused where residents write for others to read (a plate's report form).
+
+    Read as a person types one: NFKC (full-width digits), any script of digits, spaces and
+    hyphens between digits ignored. A run is taken in its groups as typed, so a number beside
+    another ("ID 3101… 138…", one space between) is still seen; a room (1201室), a floor or a
+    date (2026-12-07) is none of these."""
+    normal = unicodedata.normalize("NFKC", text or "")
+    for run in _DIGIT_RUN.finditer(normal):
+        groups = [_ascii_digits(g) for g in _RUN_SEPARATORS.split(run.group(0)) if g]
+        for first in range(len(groups)):
+            joined = ""
+            for group in groups[first:]:
+                joined += group
+                if len(joined) > 18:
+                    break
+                if _ID_LIKE.fullmatch(joined) or _MOBILE.fullmatch(joined):
+                    return True
+    return False
+
+
+# Groups of digits (an X may end one) with spaces or hyphens between them.
+_DIGIT_RUN = re.compile(r"\d+[Xx]?(?:[ \t-]+\d+[Xx]?)*")
+_ID_LIKE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9Xx]")
+_MOBILE = re.compile(r"(?:86|0086)?1[3-9][0-9]{9}")
+
+
+def _ascii_digits(group: str) -> str:
+    # NFKC leaves other scripts' digits (Arabic-Indic, Devanagari...) as they are; \d matched them.
+    return "".join(str(unicodedata.digit(c)) if c not in "Xx" else c for c in group)
+
+
 def mask_phone(phone: str) -> str:
     """Mask a phone number for display: "138****5678" (normalised first when it is a mobile)."""
     try:
