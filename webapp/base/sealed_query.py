@@ -1,6 +1,8 @@
 """A search query sealed for an address: the console's search box posts, then redirects to a GET
 that carries the query encrypted (Fernet) and bound to the user who typed it, so Back and
-reload repeat a GET, and an ID or phone number typed is in no address in clear.
+reload repeat a GET, and an ID or phone number typed is in no address in clear. The merge
+page's "Show both" and the audit log's filters do the same with their fields (`seal_fields`),
+each token bound to its page as well.
 
 The key comes from SECRET_KEY by HKDF, with its own info string (sync/sealed.py derives the
 rescue key the same way): nothing to keep, and a former key listed in SECRET_KEY_FALLBACKS
@@ -36,6 +38,25 @@ def open_sealed(secrets: Sequence[str], user_id: int, token: str, ttl: int) -> s
     except (InvalidToken, ValueError, TypeError, KeyError):
         return None
     return query if user == user_id and isinstance(query, str) else None
+
+
+def seal_fields(secrets: Sequence[str], user_id: int, door: str, fields: dict[str, str]) -> str:
+    """A form's fields sealed for `user_id`, for the page `door` only (the combine page, the
+    audit log's filter): a token made for one page, or the search's, opens on no other."""
+    return seal(secrets, user_id, json.dumps({"door": door, "fields": fields}, ensure_ascii=False))
+
+
+def open_fields(secrets: Sequence[str], user_id: int, door: str, token: str, ttl: int) -> dict[str, str] | None:
+    """The fields in `token` if it was sealed for `door` and opens as `open_sealed` does; else None."""
+    opened = open_sealed(secrets, user_id, token, ttl)
+    try:
+        payload = json.loads(opened) if opened is not None else None
+    except ValueError:
+        return None
+    if not isinstance(payload, dict) or payload.get("door") != door or not isinstance(payload.get("fields"), dict):
+        return None
+    fields = payload["fields"]
+    return {k: v for k, v in fields.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _now() -> int:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from sync import combine
 from sync.resolve import find_visible
 from sync.resolve_rules import ResolveError
 from webapp import audit
 from webapp.access import current_scope, requires
+from webapp.base import sealed_query
 from webapp.conflicts import bp
 from webapp.conflicts.forms import CombineForm
 from webapp.extensions import db
@@ -91,12 +93,45 @@ def merge() -> Any:
     return redirect(url_for("conflicts.combine") + (f"?{query}" if query else ""), 308)
 
 
+# The form's fields a comparison carries, each held to the form's own length.
+_SHOWN = ("record_type", "survivor", "loser", "conflict_id")
+_DOOR = "combine"
+
+
+def _keys() -> tuple[str, ...]:
+    cfg = current_app.config
+    return (cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"])
+
+
+def _show(form: CombineForm) -> Any:
+    """"Show both" posts, so ID numbers typed are in no address (history, referrer, logs): a 303
+    to a GET carrying the fields sealed to this user (webapp/base/sealed_query.py), so Back and
+    reload repeat a GET."""
+    fields = {name: (getattr(form, name).data or "").strip()[:64] for name in _SHOWN}
+    fields = {name: value for name, value in fields.items() if value}
+    return redirect(url_for("conflicts.combine", s=sealed_query.seal_fields(
+        _keys(), current_user.id, _DOOR, fields)), 303)
+
+
+def _sealed_form(token: str) -> CombineForm:
+    ttl = int(current_app.permanent_session_lifetime.total_seconds())
+    fields = sealed_query.open_fields(_keys(), current_user.id, _DOOR, token, ttl)
+    if fields is None:
+        flash(_("This comparison has expired or was made in another account: type the numbers again."), "error")
+    return CombineForm(formdata=MultiDict(fields) if fields else None)
+
+
 @bp.route("/conflicts/combine", methods=["GET", "POST"], endpoint="combine")
 @requires("resolve")
 def combine_records() -> Any:
     if request.method == "GET":
+        if "s" in request.args:
+            return _page(_sealed_form(request.args["s"]))
+        # Plain arguments are still read: the conflict page's links name records by id.
         return _page(CombineForm(formdata=request.args or None))
     form = CombineForm()
+    if "show" in request.form:  # the CSRF token was checked for every POST (CSRFProtect)
+        return _show(form)
     if not form.validate_on_submit():
         return _page(form, 422)
     scope = current_scope()
