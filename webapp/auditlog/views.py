@@ -7,13 +7,15 @@ import uuid
 from datetime import date
 from typing import Any
 
-from flask import abort, g, render_template, request
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp import audit
 from webapp.access import current_scope, requires
 from webapp.auditlog import bp
+from webapp.base import sealed_query
 from webapp.console.versions import door_label
 from webapp.base.dbsetup import writes_on_get
 from webapp.extensions import db
@@ -50,17 +52,44 @@ def _date(raw: str | None) -> date | None:
     return min(max(day, ranges.DAYS[0]), ranges.DAYS[1])
 
 
-def _filters() -> tuple[AuditFilters, dict[str, str]]:
+FILTERS = ("user", "person", "house", "unit", "action", "since", "until")
+_DOOR = "audit"
+
+
+class _Expired(Exception):
+    """A sealed person filter that no longer opens (old, altered, another account's)."""
+
+
+def _keys() -> tuple[str, ...]:
+    cfg = current_app.config
+    return (cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"])
+
+
+def _person_typed() -> str:
+    """The person filter: `ps`, an ID number sealed to the user by the form's post, or `person`,
+    a record id in clear (the rows' links) or what an older address carried."""
+    if "ps" not in request.args:
+        return request.args.get("person", "")
+    ttl = int(current_app.permanent_session_lifetime.total_seconds())
+    opened = sealed_query.open_fields(_keys(), current_user.id, _DOOR, request.args["ps"], ttl)
+    if opened is None:
+        raise _Expired()
+    return opened.get("person", "")
+
+
+def _filters() -> tuple[AuditFilters, dict[str, str], dict[str, str]]:
     """The filters asked for; a user by username, a person by record id or ID number, a house
-    by record id or plate code. Something that names nobody filters to nothing (404)."""
+    by record id or plate code. Something that names nobody filters to nothing (404). Also the
+    arguments that repeat them in an address (a number sealed), and the values typed."""
     a = request.args
     f = AuditFilters(action=a.get("action") or None, since=_date(a.get("since")), until=_date(a.get("until")))
+    person = _person_typed()
     if a.get("user"):
         f.user_id = db.session.scalar(select(User.id).where(func.lower(User.username) == a["user"].strip().lower()))
         if f.user_id is None:
             abort(404)
-    if a.get("person"):
-        raw = a["person"].strip()
+    if person:
+        raw = person.strip()
         f.person_id = _uuid(raw) or db.session.scalar(
             select(Person.id).where(Person.id_number == raw.upper()).order_by(Person.deleted_at.is_not(None)).limit(1))
         if f.person_id is None:
@@ -74,15 +103,36 @@ def _filters() -> tuple[AuditFilters, dict[str, str]]:
         f.unit_id = _uuid(a["unit"].strip())
         if f.unit_id is None:
             abort(404)
-    args = {k: v for k, v in a.items() if k in ("user", "person", "house", "unit", "action", "since", "until") and v}
-    return f, args
+    args = {k: v for k, v in a.items() if k in (*FILTERS, "ps") and v}
+    return f, args, {**args, "person": person}
 
 
-@bp.route("")
+def _sealed_address(form: dict[str, str]) -> str:
+    """The filters posted, as the GET that shows them: a person named other than by record id
+    (an ID number) sealed to this user, so it is in no address (history, referrer, logs)."""
+    args = {k: v.strip()[:64] for k in FILTERS if (v := form.get(k, "")).strip()}
+    person = args.pop("person", "")
+    if person and _uuid(person) is None:
+        args["ps"] = sealed_query.seal_fields(_keys(), current_user.id, _DOOR, {"person": person})
+    elif person:
+        args["person"] = person
+    return url_for("audit.index", **args)
+
+
+@bp.route("", methods=["GET", "POST"])
 @requires("see_audit")
 @writes_on_get
 def index() -> Any:
-    f, args = _filters()
+    if request.method == "POST":
+        # The filter form posts (its CSRF token checked for every POST, CSRFProtect); the answer
+        # is a 303 to the GET, so Back, reload and the pages' links repeat a GET.
+        return redirect(_sealed_address(request.form.to_dict()), 303)
+    try:
+        f, args, shown = _filters()
+    except _Expired:
+        flash(_("This filter has expired or was made in another account: type the ID number again."), "error")
+        rest = {k: v for k, v in request.args.items() if k in FILTERS and k != "person" and v}
+        return redirect(url_for("audit.index", **rest), 303)
     number = page_number()
     rows, total = page(db.session, f, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     if f.any_record():
@@ -91,9 +141,9 @@ def index() -> Any:
         db.session.commit()
     g.no_store = True
     return render_template("auditlog/index.html", rows=rows, total=total, page=number,
-                           pages=max(1, -(-total // PAGE_SIZE)), args=args, actions=actions(db.session),
-                           detail_text=detail_text, export_max=EXPORT_MAX, action_label=action_label,
-                           object_label=object_label)
+                           pages=max(1, -(-total // PAGE_SIZE)), args=args, shown=shown,
+                           actions=actions(db.session), detail_text=detail_text, export_max=EXPORT_MAX,
+                           action_label=action_label, object_label=object_label)
 
 
 def _table(rows: list[Any]) -> tuple[list[str], list[list[Any]]]:
@@ -108,7 +158,10 @@ def _table(rows: list[Any]) -> tuple[list[str], list[list[Any]]]:
 @requires("see_audit")
 @writes_on_get
 def export(fmt: str) -> Any:
-    f, _args = _filters()
+    try:
+        f, _args, _shown = _filters()
+    except _Expired:
+        abort(404)  # as a filter that names nobody: never the whole log instead
     rows = list(db.session.execute(entries(f).limit(EXPORT_MAX)))
     return send_export(fmt, _("Audit log"), "audit", [(_("Audit log"), _table(rows))], action="export_audit",
                        filters=", ".join(f"{k}={v}" for k, v in f.describe().items()) or None)
