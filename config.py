@@ -5,7 +5,9 @@ Every setting is listed in the README's table; keep the two in step.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -231,6 +233,11 @@ RENAMED = {
     "LOGIN_MAX_FAILURES": "LOGIN_ACCOUNT_FREE_FAILURES (failures per account and network before delays)",
     "LOGIN_LOCKOUT_S": "LOGIN_ACCOUNT_MAX_DELAY_S (the longest delay; accounts are no longer locked)",
 }
+
+
+def secret_keys(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """SECRET_KEY, then each former one: the first seals and signs, any of them opens."""
+    return (config["SECRET_KEY"], *config["SECRET_KEY_FALLBACKS"])
 
 
 def load_config(name: str | None = None) -> Config:

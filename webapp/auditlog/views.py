@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from config import secret_keys
 from webapp import audit
 from webapp.access import current_scope, requires
 from webapp.auditlog import bp
@@ -61,8 +62,7 @@ class _Expired(Exception):
 
 
 def _keys() -> tuple[str, ...]:
-    cfg = current_app.config
-    return (cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"])
+    return secret_keys(current_app.config)
 
 
 def _person_typed() -> str:

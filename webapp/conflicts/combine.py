@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from config import secret_keys
 from sync import combine
 from sync.resolve import find_visible
 from sync.resolve_rules import ResolveError
@@ -99,8 +100,7 @@ _DOOR = "combine"
 
 
 def _keys() -> tuple[str, ...]:
-    cfg = current_app.config
-    return (cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"])
+    return secret_keys(current_app.config)
 
 
 def _show(form: CombineForm) -> Any:

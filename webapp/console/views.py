@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from geo.assign import cell_at
+from config import secret_keys
 from webapp import audit
 from webapp.access import current_scope, require_cell, requires
 from webapp.console import bp
@@ -110,7 +111,7 @@ def search() -> Any:
     # Back and reload repeat that GET instead of asking to send the form again. A GET's plain
     # query is still read (a link, a bookmark by name).
     cfg = current_app.config
-    keys = (cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"])
+    keys = secret_keys(cfg)
     if request.method == "POST":
         typed = query_of(request.form.get("q", ""))
         sealed = {"s": sealed_query.seal(keys, current_user.id, typed)} if typed else {}

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from config import secret_keys
 from sync import devices as device_service
 from sync import fleet, sealed
 from geo.assign import CellFinder
@@ -61,8 +62,7 @@ def rescue() -> Any:
     if not form.validate_on_submit():
         return render_template("devices/rescue.html", form=form, result=None), 422
     try:
-        cfg = current_app.config
-        keys = [sealed.server_key(secret) for secret in (cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"])]
+        keys = [sealed.server_key(secret) for secret in secret_keys(current_app.config)]
         rescued = read_file(form.file.data.read(), keys)
         result = import_file(db.session, rescued, CellFinder(db.session))
     except RescueInvalid as invalid:
