@@ -142,7 +142,7 @@ def audit_shown(action: str, items: list[Row], **detail: Any) -> None:
     persons = [str(r.flag.record_id) for r in items if r.flag.record_type == "person"]
     role = current_scope().role
     audit.record(action, "report", None, persons=persons, rows=len(items),
-                 clear=sorted(n for n in ("id_number",) if privacy.clear(role, "person", n)), **detail)
+                 clear=["id_number"] if privacy.clear(role, "person", "id_number") else [], **detail)
     db.session.commit()
     g.no_store = True
 
